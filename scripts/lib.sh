@@ -1,0 +1,58 @@
+# Shared shell functions for the README's two commands (scripts/up.sh, scripts/test.sh).
+# Each step checks first and does nothing when the machine already has what it needs.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
+die() { printf 'HVS-SETUP-%s: %s\n' "$1" "$2" >&2; exit 1; }
+
+# command -> Debian package that provides it
+APT_NEEDS=(
+  "etcd:etcd-server" "etcdctl:etcd-client" "redis-server:redis-server"
+  "libvirtd:libvirt-daemon-system" "virsh:libvirt-clients" "virt-xml-validate:libvirt-clients"
+  "qemu-system-x86_64:qemu-system-x86" "qemu-img:qemu-utils" "nft:nftables" "protoc:protobuf-compiler"
+  "ip:iproute2" "xmllint:libxml2-utils" "g++:g++" "make:make" "python3:python3"
+)
+
+ensure_node() {
+  command -v node >/dev/null || die NODE-MISSING "node is not installed; fix: install Node.js >= 20.19 (Debian: apt-get install nodejs npm, or NodeSource)"
+  node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' ||
+    die NODE-TOO-OLD "node $(node --version) is too old: NestJS 12 needs require(esm) from Node >= 20.19; fix: upgrade Node.js"
+}
+
+ensure_apt() {
+  local missing=() pair cmd pkg
+  for pair in "${APT_NEEDS[@]}"; do
+    cmd=${pair%%:*}; pkg=${pair#*:}
+    command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
+  done
+  # libvirt-dev has no command: check its pkg-config file (the node binding builds against it).
+  [ -f /usr/include/libvirt/libvirt.h ] || missing+=(libvirt-dev)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  if [ "$(id -u)" -ne 0 ]; then
+    die APT-MISSING "missing Debian packages: ${missing[*]}; fix: sudo apt-get install -y ${missing[*]} (then run this command again)"
+  fi
+  log "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq || die APT-UPDATE "apt-get update failed; fix: check /etc/apt/sources.list and network access to the Debian mirror"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" libvirt-dev >/dev/null ||
+    die APT-INSTALL "apt-get install ${missing[*]} failed (see the output above); fix: run it by hand to see why"
+}
+
+ensure_npm() {
+  # npm ci when node_modules is missing or older than the lock file.
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    log "installing npm packages (npm ci)"
+    npm ci --no-audit --no-fund || die NPM-CI "npm ci failed (see above); fix: check access to the npm registry, then run again"
+  fi
+}
+
+ensure_built() {
+  log "building (nx run-many -t build)"
+  npx nx run-many -t build --outputStyle=static >/dev/null || {
+    npx nx run-many -t build --outputStyle=stream; die BUILD "the build failed (output above)"; }
+}
+
+ensure_all() { ensure_node; ensure_apt; ensure_npm; ensure_built; }

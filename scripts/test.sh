@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The README's test command (`npm test`): installs what is missing, builds, type-checks,
+# lints, checks generated protobuf code, then runs every test tier that this machine can.
+source "$(dirname "$0")/lib.sh"
+ensure_all
+log "type-check (tsc --noEmit per project)"
+npx nx run-many -t typecheck --outputStyle=static
+log "lint (eslint)"
+npm run --silent lint
+log "generated protobuf code is up to date (proto:check)"
+bash scripts/proto-gen.sh --check
+log "tests (jest: unit, contract, integration, e2e)"
+exec node scripts/run-jest.js "$@"
