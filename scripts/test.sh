@@ -5,6 +5,7 @@ source "$(dirname "$0")/lib.sh"
 ensure_all
 log "type-check (tsc --noEmit per project)"
 npx nx run-many -t typecheck --outputStyle=static
+npx tsc -p test/tsconfig.json
 log "lint (eslint)"
 npm run --silent lint
 log "generated protobuf code is up to date (proto:check)"
