@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import {
+  CountSchema,
+  CpusetSchema,
+  IpSchema,
+  LabelsSchema,
+  MacSchema,
+  NameSchema,
+  PciAddressSchema,
+  PoolPathSchema,
+  SizeSchema,
+  VendorDeviceSchema,
+} from './common';
+import { CommonStatusFields, ConditionSchema, resourceSchema } from './meta';
+
+export const MAX_VCPUS = 512;
+
+const CpuSchema = z.strictObject({
+  cores: CountSchema(1, MAX_VCPUS, 'HVS-CPU-INVALID'),
+  sockets: CountSchema(1, MAX_VCPUS, 'HVS-CPU-INVALID').optional(),
+  threads: CountSchema(1, MAX_VCPUS, 'HVS-CPU-INVALID').optional(),
+  /** 'host-passthrough' (default), 'host-model', or a named libvirt model such as 'EPYC'. */
+  model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/, { error: 'HVS-CPU-MODEL-INVALID' }).optional(),
+  pinning: z.array(z.strictObject({ vcpu: CountSchema(0, MAX_VCPUS - 1, 'HVS-VM-PINNING-INVALID'), hostCpus: CpusetSchema })).max(MAX_VCPUS).optional(),
+  numa: z
+    .strictObject({
+      cells: z.array(z.strictObject({ id: CountSchema(0, 63, 'HVS-VM-NUMA-INVALID'), cpus: CpusetSchema, memory: SizeSchema })).min(1).max(64),
+    })
+    .optional(),
+});
+
+const DiskSchema = z.strictObject({
+  name: NameSchema,
+  size: SizeSchema.optional(),
+  /** Name of an Image to clone/back the disk from. */
+  image: NameSchema.optional(),
+  /** StoragePool name; default 'default'. */
+  pool: NameSchema.optional(),
+  bus: z.enum(['virtio', 'scsi', 'sata']).optional(),
+  /** default qcow2; always written explicitly to the domain XML. */
+  format: z.enum(['qcow2', 'raw']).optional(),
+  /** Relative to the pool root; can never escape it. */
+  path: PoolPathSchema.optional(),
+  boot: CountSchema(1, 64, 'HVS-VM-BOOT-ORDER-INVALID').optional(),
+});
+
+const NicSchema = z.strictObject({
+  name: NameSchema,
+  /** Network name. */
+  network: NameSchema,
+  mac: MacSchema.optional(),
+  model: z.enum(['virtio', 'e1000', 'rtl8139']).optional(),
+  firewall: z.strictObject({ policies: z.array(NameSchema).max(32).optional() }).optional(),
+});
+
+export const VirtualMachineSpecSchema = z.strictObject({
+  cpu: CpuSchema,
+  memory: z.strictObject({
+    size: SizeSchema,
+    hugepages: z.strictObject({ pageSize: z.enum(['2MiB', '1GiB']) }).optional(),
+  }),
+  firmware: z.strictObject({ type: z.enum(['bios', 'uefi']), secureBoot: z.boolean().optional(), tpm: z.boolean().optional() }).optional(),
+  disks: z.array(DiskSchema).max(64),
+  cdrom: z
+    .strictObject({ image: NameSchema.optional(), path: PoolPathSchema.optional(), pool: NameSchema.optional(), bus: z.enum(['sata', 'scsi']).optional() })
+    .optional(),
+  networks: z.array(NicSchema).max(32),
+  cloudInit: z
+    .strictObject({
+      /** Treated as secret: never echoed in errors, logs or events. */
+      userData: z.string().max(262144, { error: 'HVS-VM-CLOUDINIT-TOO-LARGE' }).optional(),
+      networkConfig: z.string().max(65536, { error: 'HVS-VM-CLOUDINIT-TOO-LARGE' }).optional(),
+      secretRefs: z.array(NameSchema).max(16).optional(),
+    })
+    .optional(),
+  devices: z
+    .strictObject({
+      hostdevs: z
+        .array(z.strictObject({ name: NameSchema, pciAddress: PciAddressSchema.optional(), vendorDevice: VendorDeviceSchema.optional() }))
+        .max(16)
+        .optional(),
+    })
+    .optional(),
+  placement: z
+    .strictObject({
+      nodeSelector: LabelsSchema.optional(),
+      affinity: z.array(z.strictObject({ labelSelector: LabelsSchema, weight: CountSchema(1, 100).optional() })).max(16).optional(),
+      antiAffinity: z.array(z.strictObject({ labelSelector: LabelsSchema, required: z.boolean().optional() })).max(16).optional(),
+      strategy: z.enum(['spread', 'binpack']).optional(),
+    })
+    .optional(),
+  ha: z.strictObject({ restartPolicy: z.enum(['Always', 'Never']), priority: CountSchema(0, 1000).optional() }).optional(),
+  runState: z.enum(['Running', 'Stopped']).default('Running'),
+  dependsOn: z.array(NameSchema).max(32).optional(),
+  backupPolicy: NameSchema.optional(),
+  console: z.strictObject({ type: z.enum(['vnc', 'spice']), listen: IpSchema.optional() }).optional(),
+});
+export type VirtualMachineSpec = z.infer<typeof VirtualMachineSpecSchema>;
+
+export const VM_PHASES = ['Pending', 'Scheduled', 'Starting', 'Running', 'Stopping', 'Stopped', 'Migrating', 'Failed', 'Unknown'] as const;
+
+export const VirtualMachineStatusSchema = z.strictObject({
+  phase: z.enum(VM_PHASES).optional(),
+  node: NameSchema.optional(),
+  observedGeneration: CommonStatusFields.observedGeneration,
+  conditions: z.array(ConditionSchema).max(32).optional(),
+  ips: z.array(IpSchema).max(64).optional(),
+  console: z.strictObject({ type: z.string().max(16), host: z.string().max(253), port: z.number().int().min(1).max(65535) }).optional(),
+  migration: NameSchema.optional(),
+});
+export type VirtualMachineStatus = z.infer<typeof VirtualMachineStatusSchema>;
+
+export const VirtualMachineSchema = resourceSchema('VirtualMachine', VirtualMachineSpecSchema, VirtualMachineStatusSchema);
+export type VirtualMachine = z.infer<typeof VirtualMachineSchema>;
+
+/** vCPUs = sockets * cores * threads (each defaults to 1). */
+export function vcpuCount(cpu: { cores: number; sockets?: number; threads?: number }): number {
+  return (cpu.sockets ?? 1) * cpu.cores * (cpu.threads ?? 1);
+}
