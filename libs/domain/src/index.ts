@@ -4,3 +4,4 @@ export * from './kinds';
 export * from './units';
 export * from './validation/cron';
 export * from './validation/formats';
+export * from './xml';
