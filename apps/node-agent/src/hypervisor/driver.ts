@@ -1,0 +1,171 @@
+/**
+ * The port between the node agent and a hypervisor (Nomad's driver interface shape): a small
+ * core every driver has, plus optional abilities as separate interfaces with type guards.
+ * Implementations: LibvirtDriver (binding + virsh) and FakeHypervisorDriver (in memory, knobs).
+ * Every method throws only HvsError (codes HVS-LIBVIRT-* / HVS-HV-*).
+ */
+
+/** Which engine runs guests: KVM, QEMU's software emulation (TCG), or libvirt's test driver. */
+export type HypervisorMode = 'kvm' | 'qemu' | 'test';
+
+export type DomainState = 'running' | 'paused' | 'shutoff' | 'shutdown' | 'crashed' | 'pmsuspended' | 'blocked' | 'nostate';
+
+export interface PciDevice {
+  /** `0000:01:00.0` */
+  address: string;
+  vendor: string;
+  device: string;
+  class: string;
+  driver?: string;
+  iommuGroup?: number;
+}
+
+export interface HostFacts {
+  hostname: string;
+  cpus: number;
+  memoryBytes: number;
+  /** Per page size in KiB: total and free pages (from /sys/kernel/mm/hugepages). */
+  hugepages: { pageSizeKiB: number; total: number; free: number }[];
+  /** /dev/kvm opens read-write and the CPU advertises vmx/svm. */
+  kvmUsable: boolean;
+  /** What this driver actually runs guests with (see docs/architecture/hypervisor-driver.md). */
+  mode: HypervisorMode;
+  uri: string;
+  pciDevices: PciDevice[];
+  /** IOMMU group number -> PCI addresses; empty when /sys/kernel/iommu_groups is absent. */
+  iommuGroups: Record<number, string[]>;
+  libvirtVersion?: string;
+  qemuVersion?: string;
+}
+
+export interface DomainInfo {
+  name: string;
+  uuid: string;
+  state: DomainState;
+  /** Defined (survives shutoff) rather than transient. */
+  persistent: boolean;
+}
+
+export interface DomainStats {
+  name: string;
+  state: DomainState;
+  cpuTimeNs: number;
+  memoryBytes: number;
+  blockRdBytes: number;
+  blockWrBytes: number;
+  netRxBytes: number;
+  netTxBytes: number;
+  /** 'full': from `virsh domstats`; 'basic': cpu and memory only (test driver, fake). */
+  detail: 'full' | 'basic';
+}
+
+export type DomainEventType =
+  | 'defined' | 'undefined' | 'started' | 'suspended' | 'resumed' | 'stopped' | 'shutdown' | 'crashed' | 'pmsuspended';
+
+export interface DomainEvent {
+  type: DomainEventType;
+  name: string;
+  /** libvirt's detail word (`Booted`, `Destroyed`, `Shutdown`, `Crashed`, `Migrated`, ...). */
+  detail: string;
+  /** Epoch milliseconds. */
+  at: number;
+  /** libvirt: from libvirt's own event stream; synthetic: from this driver's call; poll: seen by a list diff. */
+  source: 'libvirt' | 'synthetic' | 'poll';
+}
+
+export interface DefineResult {
+  info: DomainInfo;
+  /** False when the stored definition already equalled the given XML. */
+  changed: boolean;
+}
+
+export interface ShutdownOptions {
+  /** ACPI shutdown first; destroy when the guest is still up after this long. */
+  timeoutMs: number;
+}
+
+/** Observation hook for every hypervisor call (feeds hvs_libvirt_call_duration_seconds). */
+export type CallObserver = (op: string, ms: number, ok: boolean) => void;
+
+export type Ability = 'migrate' | 'snapshot' | 'backup';
+
+export interface HypervisorDriver {
+  /** Optional abilities this instance really has (a class may implement a method yet lack it in a mode). */
+  readonly abilities: ReadonlySet<Ability>;
+  hostFacts(): Promise<HostFacts>;
+  list(): Promise<DomainInfo[]>;
+  /** undefined when no domain has this name. */
+  get(name: string): Promise<DomainInfo | undefined>;
+  /** Idempotent: the same name redefines; `changed` says whether the definition moved. */
+  define(name: string, xml: string): Promise<DefineResult>;
+  /** No-op when already running. */
+  start(name: string): Promise<void>;
+  /** ACPI shutdown, destroy after timeoutMs. No-op when not running. Resolves once the domain is off. */
+  shutdown(name: string, opts: ShutdownOptions): Promise<void>;
+  /** Hard power-off. No-op when not running. */
+  destroy(name: string): Promise<void>;
+  /** Removes the definition (and nvram); stops it first when running. No-op when absent. */
+  undefine(name: string): Promise<void>;
+  stats(name: string): Promise<DomainStats>;
+  /** A fresh subscription to lifecycle events; ends when the driver closes or the consumer returns. */
+  events(): AsyncIterable<DomainEvent>;
+  close(): Promise<void>;
+}
+
+export interface MigrateOptions {
+  copyStorage?: boolean;
+  autoConverge?: boolean;
+  postCopy?: boolean;
+  /** Seconds after which libvirt suspends the guest to finish (`virsh migrate --timeout`). */
+  timeoutSeconds?: number;
+  /** Maximum downtime in ms (`virsh migrate-setmaxdowntime`). */
+  maxDowntimeMs?: number;
+  /** How often progress is sampled. */
+  pollMs?: number;
+}
+
+export interface MigrationProgress {
+  phase: 'running' | 'completed';
+  dataTotalBytes?: number;
+  dataProcessedBytes?: number;
+  dataRemainingBytes?: number;
+  /** Set on completion when libvirt reports it. */
+  downtimeMs?: number;
+  elapsedMs?: number;
+}
+
+export interface Migratable {
+  /** Live, peer-to-peer, persistent at the target, undefined at the source. Yields progress, then 'completed'. */
+  migrate(name: string, destUri: string, opts?: MigrateOptions): AsyncIterable<MigrationProgress>;
+}
+
+export interface SnapshotInfo {
+  name: string;
+  createdAt: number;
+}
+
+export interface Snapshotting {
+  createSnapshot(domain: string, snapshot: string, opts?: { description?: string }): Promise<void>;
+  listSnapshots(domain: string): Promise<SnapshotInfo[]>;
+  revertSnapshot(domain: string, snapshot: string): Promise<void>;
+  deleteSnapshot(domain: string, snapshot: string): Promise<void>;
+}
+
+/** Declared for the backup issue; no driver implements it yet. */
+export interface BackingUp {
+  /** Push-mode backup of the named disks to target files (`virsh backup-begin`). */
+  beginBackup(domain: string, backupXml: string): Promise<void>;
+  backupProgress(domain: string): Promise<MigrationProgress>;
+}
+
+export function isMigratable(d: HypervisorDriver): d is HypervisorDriver & Migratable {
+  return d.abilities.has('migrate') && typeof (d as Partial<Migratable>).migrate === 'function';
+}
+
+export function isSnapshotting(d: HypervisorDriver): d is HypervisorDriver & Snapshotting {
+  return d.abilities.has('snapshot') && typeof (d as Partial<Snapshotting>).createSnapshot === 'function';
+}
+
+export function isBackingUp(d: HypervisorDriver): d is HypervisorDriver & BackingUp {
+  return d.abilities.has('backup') && typeof (d as Partial<BackingUp>).beginBackup === 'function';
+}

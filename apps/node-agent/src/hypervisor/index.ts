@@ -1,0 +1,7 @@
+export * from './driver';
+export { systemClock, type Clock } from './clock';
+export { isConnectionError, toHvsError } from './errors';
+export { FakeHypervisorDriver, type FakeDriverOptions, type FakeOp } from './fake-driver';
+export { readHostHardware, kvmUsable } from './host-hardware';
+export { LibvirtDriver, type LibvirtDriverOptions } from './libvirt-driver';
+export { renderTestNodeXml, writeTestNode, type TestNodeOptions } from './test-node-xml';
