@@ -9,7 +9,7 @@ import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import type { handleServerStreamingCall, handleUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
 import { ErrorDetail } from "./errors.js";
 import { HostFacts, MigrationMode, migrationModeFromJSON, migrationModeToJSON } from "./host.js";
-import { Object } from "./object.js";
+import { ApiObject } from "./object.js";
 
 export enum DrainAction {
   UNSPECIFIED = 0,
@@ -81,7 +81,7 @@ export interface RegisterNodeRequest_LabelsEntry {
 }
 
 export interface RegisterNodeResponse {
-  node?: Object | undefined;
+  node?: ApiObject | undefined;
   heartbeatIntervalMs: number;
   leaseTtlMs: number;
   fenceAfterMs: number;
@@ -434,7 +434,7 @@ function createBaseRegisterNodeResponse(): RegisterNodeResponse {
 export const RegisterNodeResponse: MessageFns<RegisterNodeResponse> = {
   encode(message: RegisterNodeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.node !== undefined) {
-      Object.encode(message.node, writer.uint32(10).fork()).join();
+      ApiObject.encode(message.node, writer.uint32(10).fork()).join();
     }
     if (message.heartbeatIntervalMs !== 0) {
       writer.uint32(16).int32(message.heartbeatIntervalMs);
@@ -466,7 +466,7 @@ export const RegisterNodeResponse: MessageFns<RegisterNodeResponse> = {
               break;
             }
 
-            message.node = Object.decode(reader, reader.uint32());
+            message.node = ApiObject.decode(reader, reader.uint32());
             continue;
           }
           case 2: {
@@ -507,7 +507,7 @@ export const RegisterNodeResponse: MessageFns<RegisterNodeResponse> = {
 
   fromJSON(object: any): RegisterNodeResponse {
     return {
-      node: isSet(object.node) ? Object.fromJSON(object.node) : undefined,
+      node: isSet(object.node) ? ApiObject.fromJSON(object.node) : undefined,
       heartbeatIntervalMs: isSet(object.heartbeatIntervalMs)
         ? globalThis.Number(object.heartbeatIntervalMs)
         : isSet(object.heartbeat_interval_ms)
@@ -529,7 +529,7 @@ export const RegisterNodeResponse: MessageFns<RegisterNodeResponse> = {
   toJSON(message: RegisterNodeResponse): unknown {
     const obj: any = {};
     if (message.node !== undefined) {
-      obj.node = Object.toJSON(message.node);
+      obj.node = ApiObject.toJSON(message.node);
     }
     if (message.heartbeatIntervalMs !== 0) {
       obj.heartbeatIntervalMs = Math.round(message.heartbeatIntervalMs);
@@ -548,7 +548,7 @@ export const RegisterNodeResponse: MessageFns<RegisterNodeResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<RegisterNodeResponse>, I>>(object: I): RegisterNodeResponse {
     const message = createBaseRegisterNodeResponse();
-    message.node = (object.node !== undefined && object.node !== null) ? Object.fromPartial(object.node) : undefined;
+    message.node = (object.node !== undefined && object.node !== null) ? ApiObject.fromPartial(object.node) : undefined;
     message.heartbeatIntervalMs = object.heartbeatIntervalMs ?? 0;
     message.leaseTtlMs = object.leaseTtlMs ?? 0;
     message.fenceAfterMs = object.fenceAfterMs ?? 0;
@@ -2160,8 +2160,8 @@ export const NodeServiceService = {
     responseStream: false as const,
     requestSerialize: (value: NodeNameRequest): Buffer => Buffer.from(NodeNameRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): NodeNameRequest => NodeNameRequest.decode(value),
-    responseSerialize: (value: Object): Buffer => Buffer.from(Object.encode(value).finish()),
-    responseDeserialize: (value: Buffer): Object => Object.decode(value),
+    responseSerialize: (value: ApiObject): Buffer => Buffer.from(ApiObject.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ApiObject => ApiObject.decode(value),
   },
   uncordon: {
     path: "/hvs.v1.NodeService/Uncordon" as const,
@@ -2169,8 +2169,8 @@ export const NodeServiceService = {
     responseStream: false as const,
     requestSerialize: (value: NodeNameRequest): Buffer => Buffer.from(NodeNameRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): NodeNameRequest => NodeNameRequest.decode(value),
-    responseSerialize: (value: Object): Buffer => Buffer.from(Object.encode(value).finish()),
-    responseDeserialize: (value: Buffer): Object => Object.decode(value),
+    responseSerialize: (value: ApiObject): Buffer => Buffer.from(ApiObject.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ApiObject => ApiObject.decode(value),
   },
   /**
    * Emits the plan first. With execute, then one event per VM as it moves,
@@ -2228,8 +2228,8 @@ export interface NodeServiceServer extends UntypedServiceImplementation {
    * Deliberately tiny: never rewrites Node.status.
    */
   heartbeat: handleUnaryCall<NodeHeartbeatRequest, NodeHeartbeatResponse>;
-  cordon: handleUnaryCall<NodeNameRequest, Object>;
-  uncordon: handleUnaryCall<NodeNameRequest, Object>;
+  cordon: handleUnaryCall<NodeNameRequest, ApiObject>;
+  uncordon: handleUnaryCall<NodeNameRequest, ApiObject>;
   /**
    * Emits the plan first. With execute, then one event per VM as it moves,
    * then Done; without, the stream ends after the plan.

@@ -44,12 +44,13 @@ export interface ObjectMeta_AnnotationsEntry {
 }
 
 /**
- * The one envelope for all kinds. spec and status travel as JSON text: the
+ * The one envelope for all kinds (named ApiObject, not Object: generated code
+ * would shadow the JavaScript global). spec and status travel as JSON text: the
  * domain's schema (libs/domain, zod) is the single definition of every kind,
  * REST and gRPC carry the same bytes, and a new spec field needs no proto
  * change. Clients validate spec with @hvs/domain, never with proto types.
  */
-export interface Object {
+export interface ApiObject {
   /** "hvs/v1" */
   apiVersion: string;
   /**
@@ -517,12 +518,12 @@ export const ObjectMeta_AnnotationsEntry: MessageFns<ObjectMeta_AnnotationsEntry
   },
 };
 
-function createBaseObject(): Object {
+function createBaseApiObject(): ApiObject {
   return { apiVersion: "", kind: "", metadata: undefined, specJson: "", statusJson: "" };
 }
 
-export const Object: MessageFns<Object> = {
-  encode(message: Object, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+export const ApiObject: MessageFns<ApiObject> = {
+  encode(message: ApiObject, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.apiVersion !== "") {
       writer.uint32(10).string(message.apiVersion);
     }
@@ -541,7 +542,7 @@ export const Object: MessageFns<Object> = {
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): Object {
+  decode(input: BinaryReader | Uint8Array, length?: number): ApiObject {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -550,7 +551,7 @@ export const Object: MessageFns<Object> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseObject();
+      const message = createBaseApiObject();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -606,7 +607,7 @@ export const Object: MessageFns<Object> = {
     }
   },
 
-  fromJSON(object: any): Object {
+  fromJSON(object: any): ApiObject {
     return {
       apiVersion: isSet(object.apiVersion)
         ? globalThis.String(object.apiVersion)
@@ -628,7 +629,7 @@ export const Object: MessageFns<Object> = {
     };
   },
 
-  toJSON(message: Object): unknown {
+  toJSON(message: ApiObject): unknown {
     const obj: any = {};
     if (message.apiVersion !== "") {
       obj.apiVersion = message.apiVersion;
@@ -648,11 +649,11 @@ export const Object: MessageFns<Object> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<Object>, I>>(base?: I): Object {
-    return Object.fromPartial(base ?? ({} as any));
+  create<I extends Exact<DeepPartial<ApiObject>, I>>(base?: I): ApiObject {
+    return ApiObject.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<Object>, I>>(object: I): Object {
-    const message = createBaseObject();
+  fromPartial<I extends Exact<DeepPartial<ApiObject>, I>>(object: I): ApiObject {
+    const message = createBaseApiObject();
     message.apiVersion = object.apiVersion ?? "";
     message.kind = object.kind ?? "";
     message.metadata = (object.metadata !== undefined && object.metadata !== null)

@@ -8,7 +8,7 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import type { handleServerStreamingCall, handleUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
 import { ErrorDetails } from "./errors.js";
-import { Object } from "./object.js";
+import { ApiObject } from "./object.js";
 
 export enum ApplyAction {
   UNSPECIFIED = 0,
@@ -314,7 +314,7 @@ export interface ListRequest {
 }
 
 export interface ListResponse {
-  items: Object[];
+  items: ApiObject[];
   /** Revision of the snapshot; Watch from here to see every later change. */
   resourceVersion: string;
   /** Non-empty when more items remain. */
@@ -333,7 +333,7 @@ export interface WatchRequest {
 export interface WatchEvent {
   type: WatchEventType;
   /** The object after the change (for DELETED: its last state). */
-  object?: Object | undefined;
+  object?: ApiObject | undefined;
   resourceVersion: string;
   error?: ErrorDetails | undefined;
 }
@@ -355,7 +355,7 @@ export interface DeleteResponse {
    * removed at once.
    */
   object?:
-    | Object
+    | ApiObject
     | undefined;
   /** True when the object no longer exists. */
   gone: boolean;
@@ -1510,7 +1510,7 @@ function createBaseListResponse(): ListResponse {
 export const ListResponse: MessageFns<ListResponse> = {
   encode(message: ListResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.items) {
-      Object.encode(v!, writer.uint32(10).fork()).join();
+      ApiObject.encode(v!, writer.uint32(10).fork()).join();
     }
     if (message.resourceVersion !== "") {
       writer.uint32(18).string(message.resourceVersion);
@@ -1539,7 +1539,7 @@ export const ListResponse: MessageFns<ListResponse> = {
               break;
             }
 
-            message.items.push(Object.decode(reader, reader.uint32()));
+            message.items.push(ApiObject.decode(reader, reader.uint32()));
             continue;
           }
           case 2: {
@@ -1572,7 +1572,7 @@ export const ListResponse: MessageFns<ListResponse> = {
 
   fromJSON(object: any): ListResponse {
     return {
-      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => Object.fromJSON(e)) : [],
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => ApiObject.fromJSON(e)) : [],
       resourceVersion: isSet(object.resourceVersion)
         ? globalThis.String(object.resourceVersion)
         : isSet(object.resource_version)
@@ -1589,7 +1589,7 @@ export const ListResponse: MessageFns<ListResponse> = {
   toJSON(message: ListResponse): unknown {
     const obj: any = {};
     if (message.items?.length) {
-      obj.items = message.items.map((e) => Object.toJSON(e));
+      obj.items = message.items.map((e) => ApiObject.toJSON(e));
     }
     if (message.resourceVersion !== "") {
       obj.resourceVersion = message.resourceVersion;
@@ -1605,7 +1605,7 @@ export const ListResponse: MessageFns<ListResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<ListResponse>, I>>(object: I): ListResponse {
     const message = createBaseListResponse();
-    message.items = object.items?.map((e) => Object.fromPartial(e)) || [];
+    message.items = object.items?.map((e) => ApiObject.fromPartial(e)) || [];
     message.resourceVersion = object.resourceVersion ?? "";
     message.continueToken = object.continueToken ?? "";
     return message;
@@ -1751,7 +1751,7 @@ export const WatchEvent: MessageFns<WatchEvent> = {
       writer.uint32(8).int32(message.type);
     }
     if (message.object !== undefined) {
-      Object.encode(message.object, writer.uint32(18).fork()).join();
+      ApiObject.encode(message.object, writer.uint32(18).fork()).join();
     }
     if (message.resourceVersion !== "") {
       writer.uint32(26).string(message.resourceVersion);
@@ -1788,7 +1788,7 @@ export const WatchEvent: MessageFns<WatchEvent> = {
               break;
             }
 
-            message.object = Object.decode(reader, reader.uint32());
+            message.object = ApiObject.decode(reader, reader.uint32());
             continue;
           }
           case 3: {
@@ -1822,7 +1822,7 @@ export const WatchEvent: MessageFns<WatchEvent> = {
   fromJSON(object: any): WatchEvent {
     return {
       type: isSet(object.type) ? watchEventTypeFromJSON(object.type) : 0,
-      object: isSet(object.object) ? Object.fromJSON(object.object) : undefined,
+      object: isSet(object.object) ? ApiObject.fromJSON(object.object) : undefined,
       resourceVersion: isSet(object.resourceVersion)
         ? globalThis.String(object.resourceVersion)
         : isSet(object.resource_version)
@@ -1838,7 +1838,7 @@ export const WatchEvent: MessageFns<WatchEvent> = {
       obj.type = watchEventTypeToJSON(message.type);
     }
     if (message.object !== undefined) {
-      obj.object = Object.toJSON(message.object);
+      obj.object = ApiObject.toJSON(message.object);
     }
     if (message.resourceVersion !== "") {
       obj.resourceVersion = message.resourceVersion;
@@ -1856,7 +1856,7 @@ export const WatchEvent: MessageFns<WatchEvent> = {
     const message = createBaseWatchEvent();
     message.type = object.type ?? 0;
     message.object = (object.object !== undefined && object.object !== null)
-      ? Object.fromPartial(object.object)
+      ? ApiObject.fromPartial(object.object)
       : undefined;
     message.resourceVersion = object.resourceVersion ?? "";
     message.error = (object.error !== undefined && object.error !== null)
@@ -2014,7 +2014,7 @@ function createBaseDeleteResponse(): DeleteResponse {
 export const DeleteResponse: MessageFns<DeleteResponse> = {
   encode(message: DeleteResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.object !== undefined) {
-      Object.encode(message.object, writer.uint32(10).fork()).join();
+      ApiObject.encode(message.object, writer.uint32(10).fork()).join();
     }
     if (message.gone !== false) {
       writer.uint32(16).bool(message.gone);
@@ -2040,7 +2040,7 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
               break;
             }
 
-            message.object = Object.decode(reader, reader.uint32());
+            message.object = ApiObject.decode(reader, reader.uint32());
             continue;
           }
           case 2: {
@@ -2065,7 +2065,7 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
 
   fromJSON(object: any): DeleteResponse {
     return {
-      object: isSet(object.object) ? Object.fromJSON(object.object) : undefined,
+      object: isSet(object.object) ? ApiObject.fromJSON(object.object) : undefined,
       gone: isSet(object.gone) ? globalThis.Boolean(object.gone) : false,
     };
   },
@@ -2073,7 +2073,7 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
   toJSON(message: DeleteResponse): unknown {
     const obj: any = {};
     if (message.object !== undefined) {
-      obj.object = Object.toJSON(message.object);
+      obj.object = ApiObject.toJSON(message.object);
     }
     if (message.gone !== false) {
       obj.gone = message.gone;
@@ -2087,7 +2087,7 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
   fromPartial<I extends Exact<DeepPartial<DeleteResponse>, I>>(object: I): DeleteResponse {
     const message = createBaseDeleteResponse();
     message.object = (object.object !== undefined && object.object !== null)
-      ? Object.fromPartial(object.object)
+      ? ApiObject.fromPartial(object.object)
       : undefined;
     message.gone = object.gone ?? false;
     return message;
@@ -2129,8 +2129,8 @@ export const ResourceServiceService = {
     responseStream: false as const,
     requestSerialize: (value: GetRequest): Buffer => Buffer.from(GetRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): GetRequest => GetRequest.decode(value),
-    responseSerialize: (value: Object): Buffer => Buffer.from(Object.encode(value).finish()),
-    responseDeserialize: (value: Buffer): Object => Object.decode(value),
+    responseSerialize: (value: ApiObject): Buffer => Buffer.from(ApiObject.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ApiObject => ApiObject.decode(value),
   },
   list: {
     path: "/hvs.v1.ResourceService/List" as const,
@@ -2174,7 +2174,7 @@ export interface ResourceServiceServer extends UntypedServiceImplementation {
   apply: handleUnaryCall<ApplyRequest, ApplyResponse>;
   /** What Apply would do, per object and per field, and each change's effect. */
   plan: handleUnaryCall<PlanRequest, PlanResponse>;
-  get: handleUnaryCall<GetRequest, Object>;
+  get: handleUnaryCall<GetRequest, ApiObject>;
   list: handleUnaryCall<ListRequest, ListResponse>;
   /**
    * ADDED/MODIFIED/DELETED after resource_version (exclusive), BOOKMARK now and

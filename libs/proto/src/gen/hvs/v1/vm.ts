@@ -9,7 +9,7 @@ import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import type { handleUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
 import { ErrorDetail } from "./errors.js";
 import { ConsoleEndpoint, MigrationMode, migrationModeFromJSON, migrationModeToJSON } from "./host.js";
-import { Object } from "./object.js";
+import { ApiObject } from "./object.js";
 
 export interface VmActionRequest {
   names: string[];
@@ -64,7 +64,7 @@ export interface MigrationEstimate {
 
 export interface MigrateVmResponse {
   /** The Migration object created (absent on dry_run). */
-  migration?: Object | undefined;
+  migration?: ApiObject | undefined;
   sourceNode: string;
   targetNode: string;
   estimate?: MigrationEstimate | undefined;
@@ -764,7 +764,7 @@ function createBaseMigrateVmResponse(): MigrateVmResponse {
 export const MigrateVmResponse: MessageFns<MigrateVmResponse> = {
   encode(message: MigrateVmResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.migration !== undefined) {
-      Object.encode(message.migration, writer.uint32(10).fork()).join();
+      ApiObject.encode(message.migration, writer.uint32(10).fork()).join();
     }
     if (message.sourceNode !== "") {
       writer.uint32(18).string(message.sourceNode);
@@ -796,7 +796,7 @@ export const MigrateVmResponse: MessageFns<MigrateVmResponse> = {
               break;
             }
 
-            message.migration = Object.decode(reader, reader.uint32());
+            message.migration = ApiObject.decode(reader, reader.uint32());
             continue;
           }
           case 2: {
@@ -837,7 +837,7 @@ export const MigrateVmResponse: MessageFns<MigrateVmResponse> = {
 
   fromJSON(object: any): MigrateVmResponse {
     return {
-      migration: isSet(object.migration) ? Object.fromJSON(object.migration) : undefined,
+      migration: isSet(object.migration) ? ApiObject.fromJSON(object.migration) : undefined,
       sourceNode: isSet(object.sourceNode)
         ? globalThis.String(object.sourceNode)
         : isSet(object.source_node)
@@ -855,7 +855,7 @@ export const MigrateVmResponse: MessageFns<MigrateVmResponse> = {
   toJSON(message: MigrateVmResponse): unknown {
     const obj: any = {};
     if (message.migration !== undefined) {
-      obj.migration = Object.toJSON(message.migration);
+      obj.migration = ApiObject.toJSON(message.migration);
     }
     if (message.sourceNode !== "") {
       obj.sourceNode = message.sourceNode;
@@ -875,7 +875,7 @@ export const MigrateVmResponse: MessageFns<MigrateVmResponse> = {
   fromPartial<I extends Exact<DeepPartial<MigrateVmResponse>, I>>(object: I): MigrateVmResponse {
     const message = createBaseMigrateVmResponse();
     message.migration = (object.migration !== undefined && object.migration !== null)
-      ? Object.fromPartial(object.migration)
+      ? ApiObject.fromPartial(object.migration)
       : undefined;
     message.sourceNode = object.sourceNode ?? "";
     message.targetNode = object.targetNode ?? "";

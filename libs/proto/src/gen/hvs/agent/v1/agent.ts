@@ -15,7 +15,7 @@ import {
   migrationModeFromJSON,
   migrationModeToJSON,
 } from "../../v1/host.js";
-import { Object } from "../../v1/object.js";
+import { ApiObject } from "../../v1/object.js";
 
 export enum VmEventType {
   UNSPECIFIED = 0,
@@ -103,10 +103,10 @@ export interface AssignRequest {
   fencingToken: number;
   vms: VmAssignment[];
   /** Network, FirewallPolicy, Image and StoragePool objects the VMs reference. */
-  networks: Object[];
-  firewallPolicies: Object[];
-  images: Object[];
-  storagePools: Object[];
+  networks: ApiObject[];
+  firewallPolicies: ApiObject[];
+  images: ApiObject[];
+  storagePools: ApiObject[];
   /** Other agents, asked before self-fencing. */
   peers: Peer[];
   /** Self-fence after this long without the controller (0: default 15000). */
@@ -116,7 +116,7 @@ export interface AssignRequest {
 export interface VmAssignment {
   /** The VirtualMachine object (spec as desired now, metadata.uid set). */
   vm?:
-    | Object
+    | ApiObject
     | undefined;
   /** Resolved values of spec.cloudInit.secretRefs. Never logged or echoed. */
   secrets: { [key: string]: Buffer };
@@ -381,16 +381,16 @@ export const AssignRequest: MessageFns<AssignRequest> = {
       VmAssignment.encode(v!, writer.uint32(34).fork()).join();
     }
     for (const v of message.networks) {
-      Object.encode(v!, writer.uint32(42).fork()).join();
+      ApiObject.encode(v!, writer.uint32(42).fork()).join();
     }
     for (const v of message.firewallPolicies) {
-      Object.encode(v!, writer.uint32(50).fork()).join();
+      ApiObject.encode(v!, writer.uint32(50).fork()).join();
     }
     for (const v of message.images) {
-      Object.encode(v!, writer.uint32(58).fork()).join();
+      ApiObject.encode(v!, writer.uint32(58).fork()).join();
     }
     for (const v of message.storagePools) {
-      Object.encode(v!, writer.uint32(66).fork()).join();
+      ApiObject.encode(v!, writer.uint32(66).fork()).join();
     }
     for (const v of message.peers) {
       Peer.encode(v!, writer.uint32(74).fork()).join();
@@ -451,7 +451,7 @@ export const AssignRequest: MessageFns<AssignRequest> = {
               break;
             }
 
-            message.networks.push(Object.decode(reader, reader.uint32()));
+            message.networks.push(ApiObject.decode(reader, reader.uint32()));
             continue;
           }
           case 6: {
@@ -459,7 +459,7 @@ export const AssignRequest: MessageFns<AssignRequest> = {
               break;
             }
 
-            message.firewallPolicies.push(Object.decode(reader, reader.uint32()));
+            message.firewallPolicies.push(ApiObject.decode(reader, reader.uint32()));
             continue;
           }
           case 7: {
@@ -467,7 +467,7 @@ export const AssignRequest: MessageFns<AssignRequest> = {
               break;
             }
 
-            message.images.push(Object.decode(reader, reader.uint32()));
+            message.images.push(ApiObject.decode(reader, reader.uint32()));
             continue;
           }
           case 8: {
@@ -475,7 +475,7 @@ export const AssignRequest: MessageFns<AssignRequest> = {
               break;
             }
 
-            message.storagePools.push(Object.decode(reader, reader.uint32()));
+            message.storagePools.push(ApiObject.decode(reader, reader.uint32()));
             continue;
           }
           case 9: {
@@ -516,17 +516,19 @@ export const AssignRequest: MessageFns<AssignRequest> = {
         ? globalThis.Number(object.fencing_token)
         : 0,
       vms: globalThis.Array.isArray(object?.vms) ? object.vms.map((e: any) => VmAssignment.fromJSON(e)) : [],
-      networks: globalThis.Array.isArray(object?.networks) ? object.networks.map((e: any) => Object.fromJSON(e)) : [],
-      firewallPolicies: globalThis.Array.isArray(object?.firewallPolicies)
-        ? object.firewallPolicies.map((e: any) => Object.fromJSON(e))
-        : globalThis.Array.isArray(object?.firewall_policies)
-        ? object.firewall_policies.map((e: any) => Object.fromJSON(e))
+      networks: globalThis.Array.isArray(object?.networks)
+        ? object.networks.map((e: any) => ApiObject.fromJSON(e))
         : [],
-      images: globalThis.Array.isArray(object?.images) ? object.images.map((e: any) => Object.fromJSON(e)) : [],
+      firewallPolicies: globalThis.Array.isArray(object?.firewallPolicies)
+        ? object.firewallPolicies.map((e: any) => ApiObject.fromJSON(e))
+        : globalThis.Array.isArray(object?.firewall_policies)
+        ? object.firewall_policies.map((e: any) => ApiObject.fromJSON(e))
+        : [],
+      images: globalThis.Array.isArray(object?.images) ? object.images.map((e: any) => ApiObject.fromJSON(e)) : [],
       storagePools: globalThis.Array.isArray(object?.storagePools)
-        ? object.storagePools.map((e: any) => Object.fromJSON(e))
+        ? object.storagePools.map((e: any) => ApiObject.fromJSON(e))
         : globalThis.Array.isArray(object?.storage_pools)
-        ? object.storage_pools.map((e: any) => Object.fromJSON(e))
+        ? object.storage_pools.map((e: any) => ApiObject.fromJSON(e))
         : [],
       peers: globalThis.Array.isArray(object?.peers) ? object.peers.map((e: any) => Peer.fromJSON(e)) : [],
       fenceAfterMs: isSet(object.fenceAfterMs)
@@ -552,16 +554,16 @@ export const AssignRequest: MessageFns<AssignRequest> = {
       obj.vms = message.vms.map((e) => VmAssignment.toJSON(e));
     }
     if (message.networks?.length) {
-      obj.networks = message.networks.map((e) => Object.toJSON(e));
+      obj.networks = message.networks.map((e) => ApiObject.toJSON(e));
     }
     if (message.firewallPolicies?.length) {
-      obj.firewallPolicies = message.firewallPolicies.map((e) => Object.toJSON(e));
+      obj.firewallPolicies = message.firewallPolicies.map((e) => ApiObject.toJSON(e));
     }
     if (message.images?.length) {
-      obj.images = message.images.map((e) => Object.toJSON(e));
+      obj.images = message.images.map((e) => ApiObject.toJSON(e));
     }
     if (message.storagePools?.length) {
-      obj.storagePools = message.storagePools.map((e) => Object.toJSON(e));
+      obj.storagePools = message.storagePools.map((e) => ApiObject.toJSON(e));
     }
     if (message.peers?.length) {
       obj.peers = message.peers.map((e) => Peer.toJSON(e));
@@ -581,10 +583,10 @@ export const AssignRequest: MessageFns<AssignRequest> = {
     message.generation = object.generation ?? 0;
     message.fencingToken = object.fencingToken ?? 0;
     message.vms = object.vms?.map((e) => VmAssignment.fromPartial(e)) || [];
-    message.networks = object.networks?.map((e) => Object.fromPartial(e)) || [];
-    message.firewallPolicies = object.firewallPolicies?.map((e) => Object.fromPartial(e)) || [];
-    message.images = object.images?.map((e) => Object.fromPartial(e)) || [];
-    message.storagePools = object.storagePools?.map((e) => Object.fromPartial(e)) || [];
+    message.networks = object.networks?.map((e) => ApiObject.fromPartial(e)) || [];
+    message.firewallPolicies = object.firewallPolicies?.map((e) => ApiObject.fromPartial(e)) || [];
+    message.images = object.images?.map((e) => ApiObject.fromPartial(e)) || [];
+    message.storagePools = object.storagePools?.map((e) => ApiObject.fromPartial(e)) || [];
     message.peers = object.peers?.map((e) => Peer.fromPartial(e)) || [];
     message.fenceAfterMs = object.fenceAfterMs ?? 0;
     return message;
@@ -598,7 +600,7 @@ function createBaseVmAssignment(): VmAssignment {
 export const VmAssignment: MessageFns<VmAssignment> = {
   encode(message: VmAssignment, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.vm !== undefined) {
-      Object.encode(message.vm, writer.uint32(10).fork()).join();
+      ApiObject.encode(message.vm, writer.uint32(10).fork()).join();
     }
     globalThis.Object.entries(message.secrets).forEach(([key, value]: [string, Buffer]) => {
       VmAssignment_SecretsEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
@@ -627,7 +629,7 @@ export const VmAssignment: MessageFns<VmAssignment> = {
               break;
             }
 
-            message.vm = Object.decode(reader, reader.uint32());
+            message.vm = ApiObject.decode(reader, reader.uint32());
             continue;
           }
           case 2: {
@@ -663,7 +665,7 @@ export const VmAssignment: MessageFns<VmAssignment> = {
 
   fromJSON(object: any): VmAssignment {
     return {
-      vm: isSet(object.vm) ? Object.fromJSON(object.vm) : undefined,
+      vm: isSet(object.vm) ? ApiObject.fromJSON(object.vm) : undefined,
       secrets: isObject(object.secrets)
         ? (globalThis.Object.entries(object.secrets) as [string, any][]).reduce(
           (acc: { [key: string]: Buffer }, [key, value]: [string, any]) => {
@@ -689,7 +691,7 @@ export const VmAssignment: MessageFns<VmAssignment> = {
   toJSON(message: VmAssignment): unknown {
     const obj: any = {};
     if (message.vm !== undefined) {
-      obj.vm = Object.toJSON(message.vm);
+      obj.vm = ApiObject.toJSON(message.vm);
     }
     if (message.secrets) {
       const entries = globalThis.Object.entries(message.secrets) as [string, Buffer][];
@@ -711,7 +713,7 @@ export const VmAssignment: MessageFns<VmAssignment> = {
   },
   fromPartial<I extends Exact<DeepPartial<VmAssignment>, I>>(object: I): VmAssignment {
     const message = createBaseVmAssignment();
-    message.vm = (object.vm !== undefined && object.vm !== null) ? Object.fromPartial(object.vm) : undefined;
+    message.vm = (object.vm !== undefined && object.vm !== null) ? ApiObject.fromPartial(object.vm) : undefined;
     message.secrets = (globalThis.Object.entries(object.secrets ?? {}) as [string, Buffer][]).reduce(
       (acc: { [key: string]: Buffer }, [key, value]: [string, Buffer]) => {
         if (value !== undefined) {
