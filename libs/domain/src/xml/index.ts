@@ -1,4 +1,5 @@
-export { el, text, serializeXml, escapeAttr, escapeText } from './builder';
+// Root exports are prefixed (xmlElement, escapeXmlAttr...) so they read clearly from '@hvs/domain'.
+export { el as xmlElement, text as xmlText, serializeXml, escapeAttr as escapeXmlAttr, escapeText as escapeXmlText } from './builder';
 export type { XmlAttrValue, XmlChild, XmlElement, XmlNode, XmlText } from './builder';
 export { buildDomain, HVS_XMLNS, renderDomainXml } from './domain-xml';
 export { cloudInitSeedPath } from './disks';

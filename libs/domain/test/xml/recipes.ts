@@ -68,7 +68,7 @@ export const ISOLATED_TEST: VirtualMachine = {
   // No uid: a preview render before the object is stored; the domain is named after metadata.name.
   metadata: { name: 'sandbox', generation: 1 },
   spec: {
-    cpu: { cores: 1, model: 'qemu64' },
+    cpu: { cores: 1 }, // host-passthrough on a TCG host renders as mode='maximum'
     memory: { size: '1GiB' },
     firmware: { type: 'bios' },
     disks: [{ name: 'scratch', size: '8GiB', format: 'raw', bus: 'virtio' }],
