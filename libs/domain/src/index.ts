@@ -5,3 +5,4 @@ export * from './units';
 export * from './validation/cron';
 export * from './validation/formats';
 export * from './xml';
+export * from './planning';
