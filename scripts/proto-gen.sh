@@ -15,7 +15,7 @@ generate() { # $1 = output dir
   mkdir -p "$1"
   mapfile -t files < <(cd "$PROTO_DIR" && find . -name '*.proto' | sed 's#^\./##' | sort)
   protoc --plugin="$PLUGIN" -I "$PROTO_DIR" --ts_proto_out="$1" \
-    --ts_proto_opt=outputServices=grpc-js,env=node,esModuleInterop=true,importSuffix=.js,useOptionals=messages,oneof=unions-value,forceLong=number,useDate=false,outputClientImpl=false,exportCommonSymbols=false,removeEnumPrefix=true \
+    --ts_proto_opt=outputServices=grpc-js,env=node,esModuleInterop=true,importSuffix=.js,useOptionals=messages,oneof=unions-value,forceLong=number,useDate=false,exportCommonSymbols=false,removeEnumPrefix=true \
     "${files[@]}"
 }
 

@@ -6,7 +6,18 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import type { handleUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
+import {
+  type CallOptions,
+  type ChannelCredentials,
+  Client,
+  type ClientOptions,
+  type ClientUnaryCall,
+  type handleUnaryCall,
+  makeGenericClientConstructor,
+  type Metadata,
+  type ServiceError,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
 
 export interface AuditListRequest {
   kind: string;
@@ -531,6 +542,33 @@ export const AuditServiceService = {
 export interface AuditServiceServer extends UntypedServiceImplementation {
   list: handleUnaryCall<AuditListRequest, AuditListResponse>;
 }
+
+export interface AuditServiceClient extends Client {
+  list(
+    request: AuditListRequest,
+    callback: (error: ServiceError | null, response: AuditListResponse) => void,
+  ): ClientUnaryCall;
+  list(
+    request: AuditListRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AuditListResponse) => void,
+  ): ClientUnaryCall;
+  list(
+    request: AuditListRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AuditListResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const AuditServiceClient = makeGenericClientConstructor(
+  AuditServiceService,
+  "hvs.v1.AuditService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): AuditServiceClient;
+  service: typeof AuditServiceService;
+  serviceName: string;
+};
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

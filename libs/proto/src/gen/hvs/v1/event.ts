@@ -6,7 +6,20 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import type { handleServerStreamingCall, handleUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
+import {
+  type CallOptions,
+  type ChannelCredentials,
+  Client,
+  type ClientOptions,
+  type ClientReadableStream,
+  type ClientUnaryCall,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  makeGenericClientConstructor,
+  type Metadata,
+  type ServiceError,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
 
 export interface Event {
   /** RFC 3339 */
@@ -611,6 +624,36 @@ export interface EventServiceServer extends UntypedServiceImplementation {
   /** Events after resource_version (empty: from now). */
   watch: handleServerStreamingCall<EventWatchRequest, Event>;
 }
+
+export interface EventServiceClient extends Client {
+  list(
+    request: EventListRequest,
+    callback: (error: ServiceError | null, response: EventListResponse) => void,
+  ): ClientUnaryCall;
+  list(
+    request: EventListRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: EventListResponse) => void,
+  ): ClientUnaryCall;
+  list(
+    request: EventListRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: EventListResponse) => void,
+  ): ClientUnaryCall;
+  /** Events after resource_version (empty: from now). */
+  watch(request: EventWatchRequest, options?: Partial<CallOptions>): ClientReadableStream<Event>;
+  watch(request: EventWatchRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<Event>;
+}
+
+export const EventServiceClient = makeGenericClientConstructor(
+  EventServiceService,
+  "hvs.v1.EventService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): EventServiceClient;
+  service: typeof EventServiceService;
+  serviceName: string;
+};
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

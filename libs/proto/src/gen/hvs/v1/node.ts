@@ -6,7 +6,20 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import type { handleServerStreamingCall, handleUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
+import {
+  type CallOptions,
+  type ChannelCredentials,
+  Client,
+  type ClientOptions,
+  type ClientReadableStream,
+  type ClientUnaryCall,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  makeGenericClientConstructor,
+  type Metadata,
+  type ServiceError,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
 import { ErrorDetail } from "./errors.js";
 import { HostFacts, MigrationMode, migrationModeFromJSON, migrationModeToJSON } from "./host.js";
 import { ApiObject } from "./object.js";
@@ -2242,6 +2255,131 @@ export interface NodeServiceServer extends UntypedServiceImplementation {
   /** Joined agent (mTLS): a fresh certificate before the current one expires. */
   renewCertificate: handleUnaryCall<RenewCertificateRequest, JoinResponse>;
 }
+
+export interface NodeServiceClient extends Client {
+  /** Agent -> controller on start: creates or updates the Node object. */
+  registerNode(
+    request: RegisterNodeRequest,
+    callback: (error: ServiceError | null, response: RegisterNodeResponse) => void,
+  ): ClientUnaryCall;
+  registerNode(
+    request: RegisterNodeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RegisterNodeResponse) => void,
+  ): ClientUnaryCall;
+  registerNode(
+    request: RegisterNodeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RegisterNodeResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Agent -> controller every heartbeat_interval_ms: renews the node lease.
+   * Deliberately tiny: never rewrites Node.status.
+   */
+  heartbeat(
+    request: NodeHeartbeatRequest,
+    callback: (error: ServiceError | null, response: NodeHeartbeatResponse) => void,
+  ): ClientUnaryCall;
+  heartbeat(
+    request: NodeHeartbeatRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: NodeHeartbeatResponse) => void,
+  ): ClientUnaryCall;
+  heartbeat(
+    request: NodeHeartbeatRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: NodeHeartbeatResponse) => void,
+  ): ClientUnaryCall;
+  cordon(
+    request: NodeNameRequest,
+    callback: (error: ServiceError | null, response: ApiObject) => void,
+  ): ClientUnaryCall;
+  cordon(
+    request: NodeNameRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ApiObject) => void,
+  ): ClientUnaryCall;
+  cordon(
+    request: NodeNameRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ApiObject) => void,
+  ): ClientUnaryCall;
+  uncordon(
+    request: NodeNameRequest,
+    callback: (error: ServiceError | null, response: ApiObject) => void,
+  ): ClientUnaryCall;
+  uncordon(
+    request: NodeNameRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ApiObject) => void,
+  ): ClientUnaryCall;
+  uncordon(
+    request: NodeNameRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ApiObject) => void,
+  ): ClientUnaryCall;
+  /**
+   * Emits the plan first. With execute, then one event per VM as it moves,
+   * then Done; without, the stream ends after the plan.
+   */
+  drain(request: DrainRequest, options?: Partial<CallOptions>): ClientReadableStream<DrainEvent>;
+  drain(request: DrainRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<DrainEvent>;
+  /** Operator: a one-time join token (>= 128 bits). */
+  createJoinToken(
+    request: CreateJoinTokenRequest,
+    callback: (error: ServiceError | null, response: CreateJoinTokenResponse) => void,
+  ): ClientUnaryCall;
+  createJoinToken(
+    request: CreateJoinTokenRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateJoinTokenResponse) => void,
+  ): ClientUnaryCall;
+  createJoinToken(
+    request: CreateJoinTokenRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateJoinTokenResponse) => void,
+  ): ClientUnaryCall;
+  /** New agent: token + CSR -> a certificate for its node name only. */
+  join(request: JoinRequest, callback: (error: ServiceError | null, response: JoinResponse) => void): ClientUnaryCall;
+  join(
+    request: JoinRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: JoinResponse) => void,
+  ): ClientUnaryCall;
+  join(
+    request: JoinRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: JoinResponse) => void,
+  ): ClientUnaryCall;
+  /** Joined agent (mTLS): a fresh certificate before the current one expires. */
+  renewCertificate(
+    request: RenewCertificateRequest,
+    callback: (error: ServiceError | null, response: JoinResponse) => void,
+  ): ClientUnaryCall;
+  renewCertificate(
+    request: RenewCertificateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: JoinResponse) => void,
+  ): ClientUnaryCall;
+  renewCertificate(
+    request: RenewCertificateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: JoinResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const NodeServiceClient = makeGenericClientConstructor(NodeServiceService, "hvs.v1.NodeService") as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): NodeServiceClient;
+  service: typeof NodeServiceService;
+  serviceName: string;
+};
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

@@ -6,7 +6,18 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import type { handleUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
+import {
+  type CallOptions,
+  type ChannelCredentials,
+  Client,
+  type ClientOptions,
+  type ClientUnaryCall,
+  type handleUnaryCall,
+  makeGenericClientConstructor,
+  type Metadata,
+  type ServiceError,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
 import { ErrorDetail } from "./errors.js";
 import { ConsoleEndpoint, MigrationMode, migrationModeFromJSON, migrationModeToJSON } from "./host.js";
 import { ApiObject } from "./object.js";
@@ -1016,6 +1027,91 @@ export interface VmServiceServer extends UntypedServiceImplementation {
   migrate: handleUnaryCall<MigrateVmRequest, MigrateVmResponse>;
   consoleInfo: handleUnaryCall<ConsoleInfoRequest, ConsoleEndpoint>;
 }
+
+export interface VmServiceClient extends Client {
+  start(
+    request: VmActionRequest,
+    callback: (error: ServiceError | null, response: VmActionResponse) => void,
+  ): ClientUnaryCall;
+  start(
+    request: VmActionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VmActionResponse) => void,
+  ): ClientUnaryCall;
+  start(
+    request: VmActionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VmActionResponse) => void,
+  ): ClientUnaryCall;
+  stop(
+    request: VmActionRequest,
+    callback: (error: ServiceError | null, response: VmActionResponse) => void,
+  ): ClientUnaryCall;
+  stop(
+    request: VmActionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VmActionResponse) => void,
+  ): ClientUnaryCall;
+  stop(
+    request: VmActionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VmActionResponse) => void,
+  ): ClientUnaryCall;
+  restart(
+    request: VmActionRequest,
+    callback: (error: ServiceError | null, response: VmActionResponse) => void,
+  ): ClientUnaryCall;
+  restart(
+    request: VmActionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VmActionResponse) => void,
+  ): ClientUnaryCall;
+  restart(
+    request: VmActionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VmActionResponse) => void,
+  ): ClientUnaryCall;
+  /** Creates a Migration object; progress shows in its status (Watch kind Migration). */
+  migrate(
+    request: MigrateVmRequest,
+    callback: (error: ServiceError | null, response: MigrateVmResponse) => void,
+  ): ClientUnaryCall;
+  migrate(
+    request: MigrateVmRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MigrateVmResponse) => void,
+  ): ClientUnaryCall;
+  migrate(
+    request: MigrateVmRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MigrateVmResponse) => void,
+  ): ClientUnaryCall;
+  consoleInfo(
+    request: ConsoleInfoRequest,
+    callback: (error: ServiceError | null, response: ConsoleEndpoint) => void,
+  ): ClientUnaryCall;
+  consoleInfo(
+    request: ConsoleInfoRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ConsoleEndpoint) => void,
+  ): ClientUnaryCall;
+  consoleInfo(
+    request: ConsoleInfoRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ConsoleEndpoint) => void,
+  ): ClientUnaryCall;
+}
+
+export const VmServiceClient = makeGenericClientConstructor(VmServiceService, "hvs.v1.VmService") as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): VmServiceClient;
+  service: typeof VmServiceService;
+  serviceName: string;
+};
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

@@ -6,7 +6,20 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import type { handleServerStreamingCall, handleUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
+import {
+  type CallOptions,
+  type ChannelCredentials,
+  Client,
+  type ClientOptions,
+  type ClientReadableStream,
+  type ClientUnaryCall,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  makeGenericClientConstructor,
+  type Metadata,
+  type ServiceError,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
 import { ErrorDetail } from "../../v1/errors.js";
 import {
   ConsoleEndpoint,
@@ -4241,6 +4254,128 @@ export interface AgentServer extends UntypedServiceImplementation {
   /** Peer agent -> agent before self-fencing: can you reach the controller? */
   peerCheck: handleUnaryCall<PeerCheckRequest, PeerCheckResponse>;
 }
+
+export interface AgentClient extends Client {
+  /**
+   * Replaces the agent's whole desired set (level-triggered, never a delta).
+   * Refused whole when any part is invalid or fencing_token is older than one
+   * already seen. Idempotent for the same generation.
+   */
+  assign(
+    request: AssignRequest,
+    callback: (error: ServiceError | null, response: AssignResponse) => void,
+  ): ClientUnaryCall;
+  assign(
+    request: AssignRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AssignResponse) => void,
+  ): ClientUnaryCall;
+  assign(
+    request: AssignRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AssignResponse) => void,
+  ): ClientUnaryCall;
+  /** Observed state up: a Snapshot first (and on every reconnect), then changes. */
+  watch(request: WatchRequest, options?: Partial<CallOptions>): ClientReadableStream<AgentEvent>;
+  watch(request: WatchRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<AgentEvent>;
+  /** The controller may pull a heartbeat (e.g. while the agent cannot dial out). */
+  heartbeat(
+    request: HeartbeatRequest,
+    callback: (error: ServiceError | null, response: HeartbeatResponse) => void,
+  ): ClientUnaryCall;
+  heartbeat(
+    request: HeartbeatRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: HeartbeatResponse) => void,
+  ): ClientUnaryCall;
+  heartbeat(
+    request: HeartbeatRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: HeartbeatResponse) => void,
+  ): ClientUnaryCall;
+  /** Source agent: peer-to-peer live migration to the target's libvirt. */
+  migrate(request: MigrateRequest, options?: Partial<CallOptions>): ClientReadableStream<MigrateProgress>;
+  migrate(
+    request: MigrateRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<MigrateProgress>;
+  backup(request: BackupRequest, options?: Partial<CallOptions>): ClientReadableStream<BackupProgress>;
+  backup(
+    request: BackupRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<BackupProgress>;
+  snapshot(
+    request: SnapshotRequest,
+    callback: (error: ServiceError | null, response: SnapshotResponse) => void,
+  ): ClientUnaryCall;
+  snapshot(
+    request: SnapshotRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SnapshotResponse) => void,
+  ): ClientUnaryCall;
+  snapshot(
+    request: SnapshotRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SnapshotResponse) => void,
+  ): ClientUnaryCall;
+  consoleInfo(
+    request: ConsoleInfoRequest,
+    callback: (error: ServiceError | null, response: ConsoleEndpoint) => void,
+  ): ClientUnaryCall;
+  consoleInfo(
+    request: ConsoleInfoRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ConsoleEndpoint) => void,
+  ): ClientUnaryCall;
+  consoleInfo(
+    request: ConsoleInfoRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ConsoleEndpoint) => void,
+  ): ClientUnaryCall;
+  diagnose(
+    request: DiagnoseRequest,
+    callback: (error: ServiceError | null, response: DiagnoseResponse) => void,
+  ): ClientUnaryCall;
+  diagnose(
+    request: DiagnoseRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DiagnoseResponse) => void,
+  ): ClientUnaryCall;
+  diagnose(
+    request: DiagnoseRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DiagnoseResponse) => void,
+  ): ClientUnaryCall;
+  /** Peer agent -> agent before self-fencing: can you reach the controller? */
+  peerCheck(
+    request: PeerCheckRequest,
+    callback: (error: ServiceError | null, response: PeerCheckResponse) => void,
+  ): ClientUnaryCall;
+  peerCheck(
+    request: PeerCheckRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PeerCheckResponse) => void,
+  ): ClientUnaryCall;
+  peerCheck(
+    request: PeerCheckRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PeerCheckResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const AgentClient = makeGenericClientConstructor(AgentService, "hvs.agent.v1.Agent") as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): AgentClient;
+  service: typeof AgentService;
+  serviceName: string;
+};
 
 function bytesFromBase64(b64: string): Uint8Array {
   return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
