@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { HvsError } from '@hvs/domain';
-import { systemClock, type Clock } from './clock';
+import { SystemClock, type Clock } from '@hvs/reconcile';
 import type {
   Ability, DefineResult, DomainEvent, DomainEventType, DomainInfo, DomainState, DomainStats, HostFacts, HypervisorDriver,
   MigrateOptions, Migratable, MigrationProgress, ShutdownOptions, SnapshotInfo, Snapshotting,
@@ -53,7 +53,7 @@ export class FakeHypervisorDriver implements HypervisorDriver, Migratable, Snaps
   private closed = false;
 
   constructor(private readonly opts: FakeDriverOptions = {}) {
-    this.clock = opts.clock ?? systemClock;
+    this.clock = opts.clock ?? new SystemClock();
     this.uri = opts.uri ?? `fake://${randomUUID()}`;
     opts.peers?.set(this.uri, this);
   }
@@ -174,10 +174,9 @@ export class FakeHypervisorDriver implements HypervisorDriver, Migratable, Snaps
     this.gate('stats');
     const d = this.must(name);
     const running = d.state === 'running';
-    const memKiB = Number(/<memory(?: unit='KiB')?>(\d+)<\/memory>/.exec(d.xml)?.[1] ?? 0);
     return {
       name, state: d.state, cpuTimeNs: d.cpuTimeNs + (running ? (this.clock.now() - d.startedAt) * 1e6 : 0),
-      memoryBytes: running ? memKiB * 1024 : 0, blockRdBytes: 0, blockWrBytes: 0, netRxBytes: 0, netTxBytes: 0, detail: 'basic',
+      memoryBytes: running ? memoryBytesOf(d.xml) : 0, blockRdBytes: 0, blockWrBytes: 0, netRxBytes: 0, netTxBytes: 0, detail: 'basic',
     };
   }
 
@@ -272,6 +271,14 @@ export class FakeHypervisorDriver implements HypervisorDriver, Migratable, Snaps
   private emit(type: DomainEventType, name: string, detail: string): void {
     this.hub.publish({ type, name, detail, at: this.clock.now(), source: 'synthetic' });
   }
+}
+
+const MEMORY_UNITS: Record<string, number> = { b: 1, bytes: 1, KiB: 1024, k: 1024, MiB: 1024 ** 2, M: 1024 ** 2, GiB: 1024 ** 3, G: 1024 ** 3 };
+
+/** `<memory unit='MiB'>64</memory>` in bytes (libvirt's default unit is KiB). */
+function memoryBytesOf(xml: string): number {
+  const m = /<memory(?:\s+unit=['"](\w+)['"])?\s*>(\d+)<\/memory>/.exec(xml);
+  return m ? Number(m[2]) * (MEMORY_UNITS[m[1] ?? 'KiB'] ?? 1024) : 0;
 }
 
 function info(d: FakeDomain): DomainInfo {

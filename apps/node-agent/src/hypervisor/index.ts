@@ -1,5 +1,4 @@
 export * from './driver';
-export { systemClock, type Clock } from './clock';
 export { isConnectionError, toHvsError } from './errors';
 export { FakeHypervisorDriver, type FakeDriverOptions, type FakeOp } from './fake-driver';
 export { readHostHardware, kvmUsable } from './host-hardware';

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { HvsError } from '@hvs/domain';
-import { systemClock, type Clock } from './clock';
+import { SystemClock, type Clock } from '@hvs/reconcile';
 import type {
   Ability, CallObserver, DefineResult, DomainEvent, DomainInfo, DomainStats, HostFacts, HypervisorDriver,
   HypervisorMode, MigrateOptions, Migratable, MigrationProgress, ShutdownOptions, SnapshotInfo, Snapshotting,
@@ -51,7 +51,7 @@ export class LibvirtDriver implements HypervisorDriver, Migratable, Snapshotting
 
   constructor(private readonly opts: LibvirtDriverOptions) {
     this.testMode = opts.uri.startsWith('test:');
-    this.clock = opts.clock ?? systemClock;
+    this.clock = opts.clock ?? new SystemClock();
     this.abilities = new Set<Ability>(this.testMode ? [] : ['migrate', 'snapshot']);
     this.hub = new EventHub<DomainEvent>({ onFirst: () => this.source.start(), onLast: () => this.source.stop() });
     if (this.testMode) {

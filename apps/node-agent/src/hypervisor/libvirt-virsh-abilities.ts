@@ -1,4 +1,4 @@
-import type { Clock } from './clock';
+import type { Clock } from '@hvs/reconcile';
 import type { MigrateOptions, MigrationProgress, SnapshotInfo } from './driver';
 import { parseJobInfo, runVirsh, type VirshResult } from './virsh';
 
