@@ -6,3 +6,4 @@ export * from './validation/cron';
 export * from './validation/formats';
 export * from './xml';
 export * from './planning';
+export * from './scheduler';
