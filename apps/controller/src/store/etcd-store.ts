@@ -1,0 +1,168 @@
+/**
+ * ObjectStore on etcd. Layout: `/hvs/v1/<kind lowercased>/<name>` -> the object as JSON, without
+ * resourceVersion (that is the key's mod_revision). Every write, single or batch, is ONE etcd
+ * transaction whose compares pin every touched key (create: create_revision == 0; otherwise
+ * mod_revision == the version read), so a stale writer changes nothing. Ops the caller did not
+ * pin are re-read and re-planned a few times on a lost race; pinned ones fail with Conflict.
+ */
+import { randomUUID } from 'node:crypto';
+import { type ICompare, type IKeyValue, type IRequestOp } from 'etcd3';
+import { matchesLabelSelector, toLabelSelector } from '@hvs/domain';
+import { conflict, invalidWrite, notFound } from './errors';
+import { EtcdConnection, prefixEnd, type EtcdConnectionOptions } from './etcd-connection';
+import { watchPrefix } from './etcd-watch';
+import { checkDistinctKeys, decodeObject, encodeObject, kindPrefix, objectKey, planWrite, type PlannedWrite } from './objects';
+import { batchOutcome, deleteOutcome } from './results';
+import type {
+  BatchResult, DeleteOptions, DeleteResult, ListOptions, ListResult, ObjectStore, StoredObject, WatchEvent, WatchStream, WriteOp,
+} from './types';
+
+export interface EtcdStoreOptions extends EtcdConnectionOptions {
+  /** Give up re-connecting a broken watch after this long (HVS-STORE-UNAVAILABLE), default 30 s. */
+  watchReconnectTimeoutMs?: number;
+  /** etcd's --max-txn-ops (default 128): bigger batches are refused up front with a clear error. */
+  maxTxnOps?: number;
+  /** Attempts for ops without a caller-pinned resourceVersion that lose a race, default 5. */
+  maxAttempts?: number;
+  clock?: () => Date;
+  /** Share an existing connection (not closed by this store's close()). */
+  connection?: EtcdConnection;
+}
+
+export class EtcdStore implements ObjectStore {
+  readonly connection: EtcdConnection;
+  private readonly ownsConnection: boolean;
+  private readonly watches = new Set<WatchStream>();
+
+  constructor(private readonly options: EtcdStoreOptions) {
+    this.ownsConnection = !options.connection;
+    this.connection = options.connection ?? new EtcdConnection(options);
+  }
+
+  private get kv() {
+    return this.connection.client.kv;
+  }
+
+  async get<T extends StoredObject = StoredObject>(kind: string, name: string): Promise<T> {
+    const key = objectKey(kind, name);
+    const res = await this.connection.call((o) => this.kv.range({ key: Buffer.from(key) }, o));
+    const kv = res.kvs[0];
+    if (!kv) throw notFound(kind, name);
+    return decodeKv<T>(kv);
+  }
+
+  async list<T extends StoredObject = StoredObject>(kind: string, options: ListOptions = {}): Promise<ListResult<T>> {
+    const selector = toLabelSelector(options.labelSelector);
+    const prefix = Buffer.from(kindPrefix(kind));
+    const res = await this.connection.call((o) => this.kv.range({ key: prefix, range_end: prefixEnd(prefix) }, o));
+    const items = res.kvs.map((kv) => decodeKv<T>(kv)).filter((obj) => matchesLabelSelector(selector, obj.metadata.labels));
+    return { items, revision: res.header.revision };
+  }
+
+  async create<T extends StoredObject>(object: T): Promise<T> {
+    return (await this.applyBatch([{ op: 'create', object }])).results[0]!.object as T;
+  }
+
+  async update<T extends StoredObject>(object: T): Promise<T> {
+    return (await this.applyBatch([{ op: 'update', object }])).results[0]!.object as T;
+  }
+
+  async updateStatus<T extends StoredObject>(object: T): Promise<T> {
+    return (await this.applyBatch([{ op: 'updateStatus', object }])).results[0]!.object as T;
+  }
+
+  async delete<T extends StoredObject = StoredObject>(kind: string, name: string, options: DeleteOptions = {}): Promise<DeleteResult<T>> {
+    return deleteOutcome(await this.applyBatch([{ op: 'delete', kind, name, resourceVersion: options.resourceVersion }])) as DeleteResult<T>;
+  }
+
+  async applyBatch(ops: WriteOp[]): Promise<BatchResult> {
+    const max = this.options.maxTxnOps ?? 128;
+    if (ops.length > max) {
+      throw invalidWrite(`the batch has ${ops.length} operations, more than the ${max} one etcd transaction may hold`,
+        'a batch is written in one etcd transaction (all or nothing), and etcd limits its size (--max-txn-ops)',
+        `split the apply into batches of at most ${max} objects, or raise etcd's --max-txn-ops and the controller's maxTxnOps`);
+    }
+    const keys = checkDistinctKeys(ops);
+    const attempts = this.options.maxAttempts ?? 5;
+    for (let attempt = 1; ; attempt++) {
+      // One read transaction: every current object comes from the same revision.
+      const read = await this.connection.call((o) => this.kv.txn({ success: keys.map((k) => ({ request_range: { key: Buffer.from(k) } })) }, o));
+      const current = read.responses.map((r) => (r.response_range.kvs[0] ? decodeKv(r.response_range.kvs[0]) : undefined));
+      const ctx = { now: (this.options.clock ?? (() => new Date()))().toISOString(), newUid: randomUUID };
+      const plans = ops.map((op, i) => planWrite(op, current[i], ctx));
+      const writes = plans.filter((p) => p.write !== null);
+      if (writes.length === 0) return batchOutcome(plans, read.header.revision);
+      const res = await this.connection.call((o) => this.kv.txn({ compare: plans.map(compareOf), success: writes.map(requestOf) }, o));
+      if (res.succeeded) return batchOutcome(plans, res.header.revision);
+      if (attempt >= attempts) {
+        const p = plans[0]!;
+        throw conflict(p.kind, p.name, `lost the race to concurrent writers ${attempts} times`);
+      }
+      // Someone wrote in between: re-read; pinned ops now fail in planWrite with Conflict.
+    }
+  }
+
+  watch<T extends StoredObject = StoredObject>(kind: string, afterRevision?: string): WatchStream<T> {
+    const prefix = kindPrefix(kind);
+    const reconnectTimeoutMs = this.options.watchReconnectTimeoutMs ?? 30_000;
+    const decode = (kv: IKeyValue, type: WatchEvent['type'], revision: string): WatchEvent => ({ type, object: decodeKv(kv), revision });
+    if (afterRevision !== undefined) {
+      return this.track(watchPrefix(this.connection, { kind, prefix, afterRevision: Number(afterRevision), reconnectTimeoutMs, decode }));
+    }
+    // "From now": resolve now to a concrete revision first, so a resume has a number to start from.
+    let inner: WatchStream | undefined;
+    let closed = false;
+    const currentRevision = () => this.connection.call((o) => this.kv.range({ key: Buffer.from(prefix), count_only: true }, o));
+    const start = (rev: string) => (inner = this.track(watchPrefix(this.connection, { kind, prefix, afterRevision: Number(rev), reconnectTimeoutMs, decode })));
+    const now = currentRevision();
+    now.catch(() => undefined); // surfaced by the iterator
+    const outer: WatchStream = {
+      async *[Symbol.asyncIterator]() {
+        const res = await now;
+        if (closed) return;
+        yield* start(res.header.revision);
+      },
+      async close() {
+        closed = true;
+        await inner?.close();
+      },
+    };
+    return outer as WatchStream<T>;
+  }
+
+  /** Drops history before `revision` (etcd compaction); watches from before it get Gone. Tests and maintenance. */
+  async compact(revision: string): Promise<void> {
+    await this.connection.call((o) => this.kv.compact({ revision, physical: true }, o));
+  }
+
+  private track<T extends StoredObject>(stream: WatchStream): WatchStream<T> {
+    this.watches.add(stream);
+    const close = stream.close.bind(stream);
+    stream.close = async () => {
+      this.watches.delete(stream);
+      await close();
+    };
+    return stream as WatchStream<T>;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.watches].map((w) => w.close()));
+    if (this.ownsConnection) this.connection.close();
+  }
+}
+
+function decodeKv<T extends StoredObject>(kv: IKeyValue): T {
+  return decodeObject<T>(kv.value.toString('utf8'), kv.mod_revision);
+}
+
+function compareOf(p: PlannedWrite): ICompare {
+  const key = Buffer.from(p.key);
+  return p.expect === null
+    ? { key, target: 'Create', result: 'Equal', create_revision: 0 }
+    : { key, target: 'Mod', result: 'Equal', mod_revision: p.expect };
+}
+
+function requestOf(p: PlannedWrite): IRequestOp {
+  const key = Buffer.from(p.key);
+  return p.write === 'remove' ? { request_delete_range: { key } } : { request_put: { key, value: Buffer.from(encodeObject(p.write!)) } };
+}

@@ -1,0 +1,112 @@
+import type { LabelSelector } from '@hvs/domain';
+
+/** The metadata every stored object carries (the `ObjectMeta` of libs/domain/src/kinds/meta.ts). */
+export interface StoredMeta {
+  name: string;
+  uid?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  generation?: number;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  finalizers?: string[];
+}
+
+/** Structural shape of every resource (`Resource<K, Spec, Status>` fits it). */
+export interface StoredObject {
+  apiVersion: string;
+  kind: string;
+  metadata: StoredMeta;
+  spec?: unknown;
+  status?: unknown;
+}
+
+export interface ListOptions {
+  /** `a=b,c!=d,e in (x,y),f notin (z),g,!h`, or an already parsed selector. */
+  labelSelector?: string | LabelSelector;
+}
+
+export interface ListResult<T extends StoredObject = StoredObject> {
+  items: T[];
+  /** The store revision the list was read at: pass it to `watch` to continue with no gap. */
+  revision: string;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface WatchEvent<T extends StoredObject = StoredObject> {
+  type: WatchEventType;
+  /** For DELETED: the last state, with resourceVersion = the deletion revision. */
+  object: T;
+  /** The store revision of this change. */
+  revision: string;
+}
+
+/** An open watch. Iterate it once; `close()` ends the iteration and frees the server side. */
+export interface WatchStream<T extends StoredObject = StoredObject> extends AsyncIterable<WatchEvent<T>> {
+  close(): Promise<void>;
+}
+
+export interface DeleteOptions {
+  /** Precondition: delete only if the object is still at this version (else Conflict). */
+  resourceVersion?: string;
+}
+
+export interface DeleteResult<T extends StoredObject = StoredObject> {
+  /** The removed object, or the object now carrying deletionTimestamp. */
+  object: T;
+  /** false while finalizers remain: the object is terminating, not gone. */
+  deleted: boolean;
+}
+
+/**
+ * One write of a batch. `update` and `updateStatus` compare `metadata.resourceVersion` when the
+ * caller sets it (stale -> Conflict); without it the store re-reads and compares what it read.
+ */
+export type WriteOp =
+  | { op: 'create'; object: StoredObject }
+  | { op: 'update'; object: StoredObject }
+  | { op: 'updateStatus'; object: StoredObject }
+  | { op: 'delete'; kind: string; name: string; resourceVersion?: string };
+
+/** What a write did: `unchanged` wrote nothing; `terminating` set deletionTimestamp. */
+export type WriteOutcome = 'created' | 'updated' | 'unchanged' | 'deleted' | 'terminating';
+
+export interface WriteResult {
+  kind: string;
+  name: string;
+  outcome: WriteOutcome;
+  object: StoredObject;
+}
+
+export interface BatchResult {
+  /** The revision the batch committed at (the current revision when nothing changed). */
+  revision: string;
+  results: WriteResult[];
+}
+
+/**
+ * Desired state and status of every resource. Guarantees, for every implementation:
+ * - every write is compare-and-swap: a stale resourceVersion gives Conflict, nothing is written;
+ * - `generation` starts at 1 and moves only when `spec` changes;
+ * - `update` never changes status; `updateStatus` changes only status;
+ * - `applyBatch` writes all of its operations in one transaction or none of them;
+ * - `watch(kind, afterRevision)` delivers every change after that revision exactly once, in
+ *   revision order, or throws Gone (HVS-STORE-WATCH-GONE) when history was compacted;
+ * - every call ends within its deadline: Unavailable (HVS-STORE-UNAVAILABLE), never a hang.
+ */
+export interface ObjectStore {
+  get<T extends StoredObject = StoredObject>(kind: string, name: string): Promise<T>;
+  list<T extends StoredObject = StoredObject>(kind: string, options?: ListOptions): Promise<ListResult<T>>;
+  create<T extends StoredObject>(object: T): Promise<T>;
+  /** User write: spec, labels, annotations, finalizers. Removing the last finalizer of a terminating object deletes it. */
+  update<T extends StoredObject>(object: T): Promise<T>;
+  /** Controller/agent write: status only. */
+  updateStatus<T extends StoredObject>(object: T): Promise<T>;
+  delete<T extends StoredObject = StoredObject>(kind: string, name: string, options?: DeleteOptions): Promise<DeleteResult<T>>;
+  applyBatch(ops: WriteOp[]): Promise<BatchResult>;
+  /** Changes after `afterRevision` (default: from now). Use `list().revision` for list-then-watch. */
+  watch<T extends StoredObject = StoredObject>(kind: string, afterRevision?: string): WatchStream<T>;
+  close(): Promise<void>;
+}
