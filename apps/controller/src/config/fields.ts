@@ -1,0 +1,120 @@
+/**
+ * Every controller setting: its config-file key, environment variable, default, what a
+ * valid value looks like, and the zod schema that parses it. This table is the single
+ * source for loading, for error messages and for docs/controller-config.md.
+ */
+import { z } from 'zod';
+import { tryParseDuration } from '@hvs/domain';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** `host:port` or `[v6]:port`; port 0 means "any free port" (tests). */
+export function parseListen(v: string): ListenAddress | undefined {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):([0-9]{1,5})$/.exec(v.trim());
+  if (m === null) return undefined;
+  const port = Number(m[3]);
+  if (port > 65535) return undefined;
+  return { host: m[1] ?? m[2], port };
+}
+
+export function formatListen(a: ListenAddress): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+/** Milliseconds from `8s`/`500ms`/`1m`, or a bare number of seconds (`8`, as env vars often are). */
+function durationMs(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v * 1000 : undefined;
+  if (typeof v !== 'string') return undefined;
+  if (/^[0-9]+(\.[0-9]+)?$/.test(v.trim())) return Number(v) * 1000;
+  return tryParseDuration(v.trim());
+}
+
+/** A comma-separated string (env) or a list (file). */
+function list(v: unknown): unknown {
+  return typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s.length > 0) : v;
+}
+
+const etcdEndpoint = z.string().transform((s, ctx) => {
+  const withScheme = /^[a-z]+:\/\//.test(s) ? s : `http://${s}`;
+  try {
+    const u = new URL(withScheme);
+    if ((u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && u.username === '' && u.pathname === '/') return `${u.protocol}//${u.host}`;
+  } catch {
+    // reported below
+  }
+  ctx.addIssue({ code: 'custom', message: 'bad endpoint' });
+  return z.NEVER;
+});
+
+const redisUrl = z.string().refine((s) => {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+});
+
+const listen = z.string().transform((s, ctx) => parseListen(s) ?? (ctx.addIssue({ code: 'custom', message: 'bad listen' }), z.NEVER));
+
+const ms = (minMs: number, maxMs: number, wholeSeconds = false) =>
+  z.unknown().transform((v, ctx) => {
+    const n = durationMs(v);
+    if (n === undefined || n < minMs || n > maxMs || (wholeSeconds && n % 1000 !== 0)) {
+      ctx.addIssue({ code: 'custom', message: 'bad duration' });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+export interface FieldInfo {
+  /** Property of ControllerConfig. */
+  key: string;
+  /** Key in the YAML config file. */
+  fileKey: string;
+  env: string;
+  /** The FIELD part of HVS-CONFIG-<FIELD>-INVALID. */
+  field: string;
+  /** Default as written in docs; undefined: required or computed. */
+  defaultText: string;
+  /** What a valid value is, used in the "why" of an error. */
+  expected: string;
+  example: string;
+  /** Secret-bearing values (a Redis URL may carry a password) are never echoed. */
+  secret?: boolean;
+  schema: z.ZodType;
+}
+
+export const FIELDS = [
+  { key: 'etcdEndpoints', fileKey: 'etcdEndpoints', env: 'HVS_ETCD_ENDPOINTS', field: 'ETCD-ENDPOINTS', defaultText: 'http://127.0.0.1:2379',
+    expected: 'a comma-separated list of http(s)://host:port URLs (no path, no credentials)', example: 'http://10.0.0.1:2379,http://10.0.0.2:2379',
+    schema: z.preprocess(list, z.array(etcdEndpoint).min(1).max(16)) },
+  { key: 'redisUrl', fileKey: 'redisUrl', env: 'HVS_REDIS_URL', field: 'REDIS-URL', defaultText: 'redis://127.0.0.1:6379',
+    expected: 'a redis:// or rediss:// URL with a host', example: 'redis://127.0.0.1:6379/0', secret: true, schema: redisUrl },
+  { key: 'grpcListen', fileKey: 'grpcListen', env: 'HVS_GRPC_LISTEN', field: 'GRPC-LISTEN', defaultText: '127.0.0.1:7443',
+    expected: 'host:port or [ipv6]:port with a port from 0 to 65535', example: '0.0.0.0:7443', schema: listen },
+  { key: 'httpListen', fileKey: 'httpListen', env: 'HVS_HTTP_LISTEN', field: 'HTTP-LISTEN', defaultText: '127.0.0.1:7480',
+    expected: 'host:port or [ipv6]:port with a port from 0 to 65535', example: '0.0.0.0:7480', schema: listen },
+  { key: 'dataDir', fileKey: 'dataDir', env: 'HVS_DATA_DIR', field: 'DATA-DIR', defaultText: '/var/lib/hvs/controller',
+    expected: 'an absolute path to an existing directory the controller can write', example: '/var/lib/hvs/controller',
+    schema: z.string().refine((s) => s.startsWith('/') && !s.includes('\0')) },
+  { key: 'replicaId', fileKey: 'replicaId', env: 'HVS_REPLICA_ID', field: 'REPLICA-ID', defaultText: '<hostname>-<pid>',
+    expected: '1-63 characters of letters, digits, ".", "_" or "-"', example: 'ctl-a',
+    schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/) },
+  { key: 'leaseTtlMs', fileKey: 'leaseTtl', env: 'HVS_LEASE_TTL', field: 'LEASE-TTL', defaultText: '8s',
+    expected: 'a whole number of seconds from 2s to 300s (etcd leases have whole-second TTLs)', example: '8s', schema: ms(2000, 300_000, true) },
+  { key: 'heartbeatIntervalMs', fileKey: 'heartbeatInterval', env: 'HVS_HEARTBEAT_INTERVAL', field: 'HEARTBEAT-INTERVAL', defaultText: '2s',
+    expected: 'a duration from 100ms to 60s, at most half the lease TTL', example: '2s', schema: ms(100, 60_000) },
+  { key: 'auditRetentionDays', fileKey: 'auditRetentionDays', env: 'HVS_AUDIT_RETENTION_DAYS', field: 'AUDIT-RETENTION-DAYS', defaultText: '90',
+    expected: 'a whole number of days from 1 to 3650', example: '90', schema: z.coerce.number().int().min(1).max(3650) },
+  { key: 'logLevel', fileKey: 'logLevel', env: 'HVS_LOG_LEVEL', field: 'LOG-LEVEL', defaultText: 'info',
+    expected: `one of ${LOG_LEVELS.join(', ')}`, example: 'debug', schema: z.enum(LOG_LEVELS) },
+] as const satisfies readonly FieldInfo[];
+
+export type ConfigKey = (typeof FIELDS)[number]['key'];

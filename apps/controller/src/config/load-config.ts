@@ -1,0 +1,181 @@
+/**
+ * loadConfig: defaults < config file < environment. Every bad value is reported at once,
+ * each as HVS-CONFIG-<FIELD>-INVALID naming the variable (or file key) to change; the data
+ * directory must exist and be writable. Values that may carry secrets (the Redis URL) are
+ * never echoed back.
+ */
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parse as parseYaml } from 'yaml';
+import { HvsError, type Problem } from '@hvs/domain';
+import { FIELDS, formatListen, type FieldInfo, type ListenAddress, type LogLevel } from './fields';
+
+/** The validated controller settings. The class is also the Nest injection token. */
+export class ControllerConfig {
+  readonly etcdEndpoints!: readonly string[];
+  readonly redisUrl!: string;
+  readonly grpcListen!: ListenAddress;
+  readonly httpListen!: ListenAddress;
+  readonly dataDir!: string;
+  readonly replicaId!: string;
+  readonly leaseTtlMs!: number;
+  readonly heartbeatIntervalMs!: number;
+  readonly auditRetentionDays!: number;
+  readonly logLevel!: LogLevel;
+  /** The file the values came from, if any (for the start-up log line). */
+  readonly configFile?: string;
+
+  constructor(values: Omit<ControllerConfig, 'toLog'>) {
+    Object.assign(this, values);
+    Object.freeze(this);
+  }
+
+  /** A copy safe to log: the Redis URL's password is masked. */
+  toLog(): Record<string, unknown> {
+    const copy: Record<string, unknown> = Object.fromEntries(Object.entries(this));
+    return { ...copy, redisUrl: maskUrlPassword(this.redisUrl), grpcListen: formatListen(this.grpcListen), httpListen: formatListen(this.httpListen) };
+  }
+}
+
+export function maskUrlPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return '***';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const DEFAULTS: Record<string, unknown> = {
+  etcdEndpoints: 'http://127.0.0.1:2379',
+  redisUrl: 'redis://127.0.0.1:6379',
+  grpcListen: '127.0.0.1:7443',
+  httpListen: '127.0.0.1:7480',
+  dataDir: '/var/lib/hvs/controller',
+  leaseTtlMs: '8s',
+  heartbeatIntervalMs: '2s',
+  auditRetentionDays: 90,
+  logLevel: 'info',
+};
+
+function configError(code: string, problems: Problem[]): HvsError {
+  const first = problems[0];
+  return new HvsError({ ...first, code, category: 'InvalidArgument', problems });
+}
+
+function fieldProblem(f: FieldInfo, source: string, raw: unknown, extraWhy?: string): Problem {
+  const shown = f.secret ? '(value hidden: it may hold a password)' : JSON.stringify(raw);
+  return {
+    code: `HVS-CONFIG-${f.field}-INVALID`,
+    path: source,
+    message: `${source} is invalid: ${shown}`,
+    why: extraWhy ?? `it must be ${f.expected}`,
+    fix: `set ${f.env} (or \`${f.fileKey}\` in the config file) to a valid value, e.g. ${f.env}=${f.example}; see docs/controller-config.md`,
+  };
+}
+
+/** `--config FILE` / `--config=FILE`; anything else on the command line is refused. */
+function configFromArgv(argv: readonly string[]): string | undefined {
+  let file: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--config' && i + 1 < argv.length) file = argv[++i];
+    else if (a.startsWith('--config=')) file = a.slice('--config='.length);
+    else {
+      throw configError('HVS-CONFIG-ARGS-INVALID', [{
+        code: 'HVS-CONFIG-ARGS-INVALID',
+        message: `unknown command-line argument ${JSON.stringify(a)}`,
+        why: 'the controller takes only `--config FILE`; every setting is an environment variable or a config-file key',
+        fix: 'remove the argument, or pass settings as HVS_* variables; see docs/controller-config.md',
+      }]);
+    }
+  }
+  return file;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  const bad = (why: string, fix: string) =>
+    configError('HVS-CONFIG-FILE-INVALID', [{ code: 'HVS-CONFIG-FILE-INVALID', path, message: `cannot use config file ${path}`, why, fix }]);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw bad(`it cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'check the path given with --config or HVS_CONFIG and its permissions');
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw bad(`it is not valid YAML: ${(e as Error).message.split('\n')[0]}`, 'fix the YAML syntax at the line named above');
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw bad('its top level is not a mapping of setting: value', 'write one `key: value` per line, e.g. `logLevel: debug`');
+  const known = new Map<string, FieldInfo>(FIELDS.map((f) => [f.fileKey, f]));
+  const out: Record<string, unknown> = {};
+  const unknown: string[] = [];
+  for (const [k, v] of Object.entries(doc)) {
+    const f = known.get(k);
+    if (f === undefined) unknown.push(k);
+    else out[f.key] = v;
+  }
+  if (unknown.length > 0) {
+    throw bad(`it has unknown keys: ${unknown.join(', ')}`, `use only ${FIELDS.map((f) => f.fileKey).join(', ')} (see docs/controller-config.md)`);
+  }
+  return out;
+}
+
+/**
+ * Checks that the data directory exists, is a directory and is writable, now rather
+ * than at the first write. Throws HVS-CONFIG-DATA-DIR-INVALID.
+ */
+export function checkDataDir(dir: string): void {
+  const f = FIELDS.find((x) => x.key === 'dataDir')!;
+  const fail = (why: string, fix: string): never => {
+    throw configError(`HVS-CONFIG-${f.field}-INVALID`, [{ code: `HVS-CONFIG-${f.field}-INVALID`, path: f.env, message: `data directory ${dir} cannot be used`, why, fix }]);
+  };
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    return fail('it does not exist', `create it (mkdir -p ${dir}) or set ${f.env} to an existing directory`);
+  }
+  if (!st.isDirectory()) fail('it is not a directory', `set ${f.env} to a directory`);
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch {
+    fail('the controller cannot write to it', `give the controller's user write access (chown/chmod ${dir}) or set ${f.env} to a writable directory`);
+  }
+}
+
+/**
+ * Loads and validates the configuration. `file` (a path) wins over `--config` in `argv`,
+ * which wins over HVS_CONFIG. Throws one HvsError listing every problem found.
+ */
+export function loadConfig(env: Env, argv: readonly string[] = [], file?: string): ControllerConfig {
+  const configFile = file ?? configFromArgv(argv) ?? (env.HVS_CONFIG || undefined);
+  const fromFile = configFile === undefined ? {} : readConfigFile(configFile);
+  const values: Record<string, unknown> = {};
+  const problems: Problem[] = [];
+  for (const f of FIELDS as readonly FieldInfo[]) {
+    const envValue = env[f.env];
+    const [raw, source] =
+      envValue !== undefined && envValue !== '' ? [envValue, f.env]
+      : f.key in fromFile ? [fromFile[f.key], `${configFile}: ${f.fileKey}`]
+      : [f.key === 'replicaId' ? `${hostname().split('.')[0]}-${process.pid}` : DEFAULTS[f.key], `${f.env} (default)`];
+    const parsed = f.schema.safeParse(raw);
+    if (parsed.success) values[f.key] = parsed.data;
+    else problems.push(fieldProblem(f, source, raw));
+  }
+  const ttl = values.leaseTtlMs as number | undefined;
+  const hb = values.heartbeatIntervalMs as number | undefined;
+  if (ttl !== undefined && hb !== undefined && hb * 2 > ttl) {
+    const f = FIELDS.find((x) => x.key === 'heartbeatIntervalMs')!;
+    problems.push(fieldProblem(f, f.env, `${hb}ms`, `the heartbeat (${hb} ms) must be at most half the lease TTL (${ttl} ms), or one late heartbeat loses the lease`));
+  }
+  if (problems.length > 0) throw configError(problems[0].code, problems);
+  checkDataDir(values.dataDir as string);
+  return new ControllerConfig({ ...(values as unknown as Omit<ControllerConfig, 'toLog' | 'configFile'>), configFile });
+}
