@@ -1,7 +1,7 @@
 // End to end over real grpc-js on loopback: the generated service definition
 // and client work for unary calls, server streams and errors whose
 // hvs-error-bin trailer comes back as Problems.
-import { credentials, Server, ServerCredentials, status, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, Server, ServerCredentials, status, type ServiceError } from '@grpc/grpc-js';
 import { HvsError } from '@hvs/domain';
 import { fromProtoObject, problemsFromServiceError, toProtoObject, toServiceError, v1, hvsErrorFromServiceError } from '@hvs/proto';
 import { SAMPLES } from './samples';
@@ -60,7 +60,7 @@ afterAll(() => {
 const deadline = () => ({ deadline: Date.now() + CALL_MS });
 
 function get(c: v1.ResourceServiceClient, req: v1.GetRequest): Promise<v1.ApiObject> {
-  return new Promise((resolve, reject) => c.get(req, deadline(), (err, res) => (err ? reject(err) : resolve(res))));
+  return new Promise((resolve, reject) => c.get(req, new Metadata(), deadline(), (err, res) => (err ? reject(err) : resolve(res))));
 }
 
 async function failure(p: Promise<unknown>): Promise<ServiceError> {
@@ -120,7 +120,7 @@ describe('ResourceService over real grpc-js', () => {
 
   it('a method the server does not implement reads as HVS-GRPC-UNIMPLEMENTED', async () => {
     const list = new Promise((resolve, reject) =>
-      client.list({ kind: 'Node', labelSelector: '', limit: 0, continueToken: '' }, deadline(), (err, res) => (err ? reject(err) : resolve(res))));
+      client.list({ kind: 'Node', labelSelector: '', limit: 0, continueToken: '' }, new Metadata(), deadline(), (err, res) => (err ? reject(err) : resolve(res))));
     expect(hvsErrorFromServiceError(await failure(list)).code).toBe('HVS-GRPC-UNIMPLEMENTED');
   });
 

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
-import { HvsError } from '@hvs/domain';
-import { fromProtoMeta, fromProtoObject, toProtoMeta, toProtoObject, v1, type AnyResource } from '@hvs/proto';
+import { HvsError, KINDS } from '@hvs/domain';
+import { fromProtoMeta, fromProtoObject, toProtoMeta, toProtoObject, v1, type UnvalidatedResource } from '@hvs/proto';
 import { SAMPLES } from './samples';
 
 /** domain -> proto message -> wire bytes -> proto message -> domain */
-function throughWire(r: AnyResource): AnyResource {
+function throughWire(r: UnvalidatedResource): UnvalidatedResource {
   const bytes = v1.ApiObject.encode(toProtoObject(r)).finish();
   return fromProtoObject(v1.ApiObject.decode(bytes));
 }
@@ -14,14 +14,18 @@ describe('object envelope round trip', () => {
     expect(new Set(SAMPLES.map((s) => s.kind)).size).toBe(10);
   });
 
-  it.each(SAMPLES.map((s) => [s.kind, s] as const))('%s survives domain -> bytes -> domain unchanged', (_kind, sample) => {
-    expect(throughWire(sample)).toStrictEqual(sample);
+  it.each(SAMPLES.map((s) => [s.kind, s] as const))('%s: a schema-valid object survives domain -> bytes -> domain unchanged', (kind, sample) => {
+    const parsed = KINDS[kind].schema.safeParse(sample);
+    expect(parsed.error?.issues).toBeUndefined();
+    const domain = parsed.data as UnvalidatedResource;
+    expect(throughWire(domain)).toStrictEqual(domain);
+    expect(KINDS[kind].schema.safeParse(throughWire(domain)).success).toBe(true);
   });
 
   it('keeps an absent status absent and a present empty one present', () => {
     const { status: _s, ...noStatus } = SAMPLES[2];
-    expect(throughWire(noStatus as AnyResource)).not.toHaveProperty('status');
-    expect(throughWire({ ...noStatus, status: {} } as AnyResource).status).toStrictEqual({});
+    expect(throughWire(noStatus as UnvalidatedResource)).not.toHaveProperty('status');
+    expect(throughWire({ ...noStatus, status: {} } as UnvalidatedResource).status).toStrictEqual({});
   });
 
   const labelKey = fc.stringMatching(/^[a-z0-9]([-a-z0-9.\/]{0,20}[a-z0-9])?$/);
@@ -54,7 +58,7 @@ describe('object envelope round trip', () => {
 
   it('any kind with arbitrary JSON spec and status survives the wire (property)', () => {
     fc.assert(fc.property(kindArb, metaArb, jsonObject, optional(jsonObject), (kind, metadata, spec, status) => {
-      const r: AnyResource = { apiVersion: 'hvs/v1', kind, metadata, spec, ...(status === undefined ? {} : { status }) };
+      const r: UnvalidatedResource = { apiVersion: 'hvs/v1', kind, metadata, spec, ...(status === undefined ? {} : { status }) };
       // JSON is the reference: whatever JSON.stringify/parse keeps, the envelope keeps.
       expect(throughWire(r)).toStrictEqual(JSON.parse(JSON.stringify(r)));
     }), { numRuns: 300 });

@@ -1,11 +1,12 @@
-// One realistic object per kind (MODEL.md shapes), used by the round-trip tests.
-import type { AnyResource } from '../src/convert/object';
+// One realistic object per kind (MODEL.md shapes), used by the round-trip tests;
+// roundtrip.spec.ts checks each against the domain schema first.
+import type { UnvalidatedResource } from '../src/convert/object';
 
-const meta = (name: string, extra: Partial<AnyResource['metadata']> = {}): AnyResource['metadata'] => ({
+const meta = (name: string, extra: Partial<UnvalidatedResource['metadata']> = {}): UnvalidatedResource['metadata'] => ({
   name, uid: `uid-${name}`, generation: 3, resourceVersion: '1042', creationTimestamp: '2025-01-02T03:04:05.678Z', ...extra,
 });
 
-export const SAMPLES: AnyResource[] = [
+export const SAMPLES: UnvalidatedResource[] = [
   {
     apiVersion: 'hvs/v1', kind: 'VirtualMachine',
     metadata: meta('web-1', { labels: { app: 'web', tier: 'front' }, annotations: { 'hvs.io/note': 'quote " < & ]]>' }, finalizers: ['hvs.io/domain'] }),
@@ -38,16 +39,16 @@ export const SAMPLES: AnyResource[] = [
       rules: [{ direction: 'in', protocol: 'tcp', ports: [80, 443, '8000-8080'], cidrs: ['0.0.0.0/0'], action: 'accept', comment: 'http' }] } },
   { apiVersion: 'hvs/v1', kind: 'Image', metadata: meta('debian-12'),
     spec: { source: { url: 'https://cloud.debian.org/images/debian-12.qcow2' }, sha256: 'a'.repeat(64), format: 'qcow2' },
-    status: { nodes: { 'host-a': 'Verified' } } },
+    status: { nodes: [{ node: 'host-a', cached: true, verified: true }] } },
   { apiVersion: 'hvs/v1', kind: 'StoragePool', metadata: meta('default'), spec: { type: 'dir', path: '/var/lib/hvs/pools/default', shared: false } },
   { apiVersion: 'hvs/v1', kind: 'BackupPolicy', metadata: meta('nightly'),
     spec: { schedule: '0 2 * * *', mode: 'incremental', retention: { keepLast: 7, keepDaily: 14, keepWeekly: 8 },
       target: { type: 's3', bucket: 'backups', endpoint: 'https://s3.example', secretRef: 's3-creds' }, verify: true } },
   { apiVersion: 'hvs/v1', kind: 'Backup', metadata: meta('web-1-20250102'), spec: { vm: 'web-1', policy: 'nightly', parent: 'web-1-20250101', mode: 'incremental' },
-    status: { sizeBytes: 1048576, checksum: 'b'.repeat(64), verified: true } },
+    status: { phase: 'Completed', sizeBytes: 1048576, sha256: 'b'.repeat(64), verified: true } },
   { apiVersion: 'hvs/v1', kind: 'Snapshot', metadata: meta('before-upgrade', { deletionTimestamp: '2025-02-01T00:00:00Z' }),
     spec: { vm: 'web-1', description: 'before the upgrade', memory: true } },
   { apiVersion: 'hvs/v1', kind: 'Migration', metadata: meta('web-1-move'),
     spec: { vm: 'web-1', targetNode: 'host-b', mode: 'live', maxDowntime: '300ms', copyStorage: true },
-    status: { phase: 'Running', progress: { dataTotal: 8589934592, dataProcessed: 1073741824, dirtyRate: 1.5e6 } } },
+    status: { phase: 'Running', sourceNode: 'host-a', targetNode: 'host-b', progress: { bytesTotal: 8589934592, bytesDone: 1073741824, dirtyRate: 1.5e6 } } },
 ];

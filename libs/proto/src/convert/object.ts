@@ -1,10 +1,10 @@
 import { HvsError } from '@hvs/domain';
 import type { ApiObject as ProtoObject } from '../gen/hvs/v1/object.js';
-import { API_VERSION, KIND_NAMES, type KindName, type Resource } from './domain-types.js';
+import { API_VERSION, isKindName, KIND_NAMES, type KindName, type Resource } from './domain-types.js';
 import { fromProtoMeta, toProtoMeta } from './meta.js';
 
 /** Any kind, spec and status not yet validated: check them with the domain's schema for `kind`. */
-export type AnyResource = Resource<KindName, unknown, unknown>;
+export type UnvalidatedResource = Resource<KindName, unknown, unknown>;
 
 /**
  * Domain resource -> envelope. spec and status are serialised with
@@ -25,7 +25,7 @@ export function toProtoObject(resource: Resource<string, unknown, unknown>): Pro
  * kind, metadata present, spec/status are JSON objects); the kind's own
  * schema is the caller's job. Throws HvsError (InvalidArgument) naming the field.
  */
-export function fromProtoObject(msg: ProtoObject): AnyResource {
+export function fromProtoObject(msg: ProtoObject): UnvalidatedResource {
   const where = `${msg.kind || '<no kind>'}/${msg.metadata?.name || '<no name>'}`;
   if (msg.apiVersion !== API_VERSION) {
     throw envelopeError('HVS-PROTO-APIVERSION-UNSUPPORTED', 'apiVersion', `${where}: apiVersion "${msg.apiVersion}" is not supported`,
@@ -39,7 +39,7 @@ export function fromProtoObject(msg: ProtoObject): AnyResource {
     throw envelopeError('HVS-PROTO-METADATA-MISSING', 'metadata', `${where}: metadata is missing`,
       'every object needs at least metadata.name', 'send metadata with a name');
   }
-  const resource: AnyResource = {
+  const resource: UnvalidatedResource = {
     apiVersion: API_VERSION,
     kind: msg.kind,
     metadata: fromProtoMeta(msg.metadata),
@@ -47,10 +47,6 @@ export function fromProtoObject(msg: ProtoObject): AnyResource {
   };
   if (msg.statusJson !== '') resource.status = parseJsonObject(msg.statusJson, 'status', where);
   return resource;
-}
-
-export function isKindName(kind: string): kind is KindName {
-  return (KIND_NAMES as readonly string[]).includes(kind);
 }
 
 function parseJsonObject(text: string, field: 'spec' | 'status', where: string): Record<string, unknown> {

@@ -272,6 +272,10 @@ export interface FieldChange {
   /** JSON text of the value after; empty when the field is removed. */
   newJson: string;
   effect: ChangeEffect;
+  /** Short human hint (start/stop for runState, why a change is not hot). */
+  note: string;
+  /** old_json/new_json hold a mask, never the value (cloud-init user data...). */
+  sensitive: boolean;
 }
 
 export interface ApplyResult {
@@ -627,7 +631,7 @@ export const ApplyRequest: MessageFns<ApplyRequest> = {
 };
 
 function createBaseFieldChange(): FieldChange {
-  return { path: "", oldJson: "", newJson: "", effect: 0 };
+  return { path: "", oldJson: "", newJson: "", effect: 0, note: "", sensitive: false };
 }
 
 export const FieldChange: MessageFns<FieldChange> = {
@@ -643,6 +647,12 @@ export const FieldChange: MessageFns<FieldChange> = {
     }
     if (message.effect !== 0) {
       writer.uint32(32).int32(message.effect);
+    }
+    if (message.note !== "") {
+      writer.uint32(42).string(message.note);
+    }
+    if (message.sensitive !== false) {
+      writer.uint32(48).bool(message.sensitive);
     }
     return writer;
   },
@@ -692,6 +702,22 @@ export const FieldChange: MessageFns<FieldChange> = {
             message.effect = reader.int32() as any;
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.note = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.sensitive = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -718,6 +744,8 @@ export const FieldChange: MessageFns<FieldChange> = {
         ? globalThis.String(object.new_json)
         : "",
       effect: isSet(object.effect) ? changeEffectFromJSON(object.effect) : 0,
+      note: isSet(object.note) ? globalThis.String(object.note) : "",
+      sensitive: isSet(object.sensitive) ? globalThis.Boolean(object.sensitive) : false,
     };
   },
 
@@ -735,6 +763,12 @@ export const FieldChange: MessageFns<FieldChange> = {
     if (message.effect !== 0) {
       obj.effect = changeEffectToJSON(message.effect);
     }
+    if (message.note !== "") {
+      obj.note = message.note;
+    }
+    if (message.sensitive !== false) {
+      obj.sensitive = message.sensitive;
+    }
     return obj;
   },
 
@@ -747,6 +781,8 @@ export const FieldChange: MessageFns<FieldChange> = {
     message.oldJson = object.oldJson ?? "";
     message.newJson = object.newJson ?? "";
     message.effect = object.effect ?? 0;
+    message.note = object.note ?? "";
+    message.sensitive = object.sensitive ?? false;
     return message;
   },
 };
