@@ -16,18 +16,18 @@ import { unavailable, watchGone } from './errors';
 import { EventQueue } from './event-queue';
 import { prefixEnd, type EtcdConnection } from './etcd-connection';
 
-export interface PrefixWatchOptions {
+export interface PrefixWatchOptions<E = WatchEvent> {
   kind: string;
   prefix: string;
   /** Deliver changes with revision > afterRevision. */
   afterRevision: number;
   reconnectTimeoutMs: number;
-  decode: (kv: IKeyValue, type: 'ADDED' | 'MODIFIED' | 'DELETED', revision: string) => WatchEvent;
+  decode: (kv: IKeyValue, type: 'ADDED' | 'MODIFIED' | 'DELETED', revision: string) => E;
 }
 
 type RawStream = Awaited<ReturnType<EtcdConnection['client']['watchClient']['watch']>>;
 
-export function watchPrefix(conn: EtcdConnection, options: PrefixWatchOptions): EventQueue<WatchEvent> {
+export function watchPrefix<E = WatchEvent>(conn: EtcdConnection, options: PrefixWatchOptions<E>): EventQueue<E> {
   let next = options.afterRevision + 1;
   let stream: RawStream | undefined;
   let failingSince: number | undefined;
@@ -43,7 +43,7 @@ export function watchPrefix(conn: EtcdConnection, options: PrefixWatchOptions): 
     clearTimeout(timer);
     drop();
   };
-  const queue = new EventQueue<WatchEvent>(stop);
+  const queue = new EventQueue<E>(stop);
 
   const onResponse = (res: IWatchResponse) => {
     if (res.canceled) {

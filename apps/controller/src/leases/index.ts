@@ -1,0 +1,2 @@
+export * from './etcd-lease';
+export * from './node-leases';
