@@ -15,7 +15,9 @@ const run = promisify(execFile);
 export interface PrivateLibvirtd {
   uri: string;
   base: string;
-  pid: number;
+  pid(): number;
+  /** SIGTERM, then start again on the same dirs (guests keep running; libvirtd re-attaches). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -60,14 +62,34 @@ export async function startPrivateLibvirtd(deadlineMs = 30_000): Promise<Private
     ...MOUNTS.map(([dir, target]) => `mount --bind "$1/${dir}" ${target}`),
     'exec libvirtd --pid-file /run/libvirtd.pid',
   ].join('; ');
-  const child: ChildProcess = spawn('unshare', ['-m', '--propagation', 'private', 'bash', '-c', script, 'hvs-libvirtd', base], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const pid = child.pid!;
   const uri = `qemu+unix:///system?socket=${join(base, 'run/libvirt/libvirt-sock')}`;
+  let child: ChildProcess;
+  let exited: Promise<void>;
+  let stderr = '';
+
+  const launch = async (): Promise<void> => {
+    // unshare execs bash, which execs libvirtd: child.pid is libvirtd's PID.
+    child = spawn('unshare', ['-m', '--propagation', 'private', 'bash', '-c', script, 'hvs-libvirtd', base], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const t0 = Date.now();
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`private libvirtd exited early (${child.exitCode}): ${stderr.trim()}`);
+      if (await ok('virsh', ['-q', '-c', uri, 'uri'])) return;
+      if (Date.now() - t0 > deadlineMs) throw new Error(`private libvirtd did not answer on ${uri} within ${deadlineMs} ms: ${stderr.trim()}`);
+      await new Promise((r) => setTimeout(r, 50)); // polling a condition with a deadline, not a fixed wait
+    }
+  };
+
+  const terminate = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
 
   const stop = async (): Promise<void> => {
     const names = await run('virsh', ['-q', '-c', uri, 'list', '--all', '--name']).then((r) => r.stdout.split('\n').filter(Boolean), () => []);
@@ -88,29 +110,26 @@ export async function startPrivateLibvirtd(deadlineMs = 30_000): Promise<Private
         }
       }
     }
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await terminate();
     await rm(base, { recursive: true, force: true });
   };
 
-  const t0 = Date.now();
-  for (;;) {
-    if (child.exitCode !== null) {
-      await rm(base, { recursive: true, force: true });
-      throw new Error(`private libvirtd exited early (${child.exitCode}): ${stderr.trim()}`);
-    }
-    if (await ok('virsh', ['-q', '-c', uri, 'uri'])) break;
-    if (Date.now() - t0 > deadlineMs) {
-      await stop();
-      throw new Error(`private libvirtd did not answer on ${uri} within ${deadlineMs} ms: ${stderr.trim()}`);
-    }
-    await new Promise((r) => setTimeout(r, 50)); // polling a condition with a deadline, not a fixed wait
+  try {
+    await launch();
+  } catch (e) {
+    await stop();
+    throw e;
   }
-  return { uri, base, pid, stop };
+  return {
+    uri,
+    base,
+    pid: () => child.pid!,
+    restart: async () => {
+      await terminate();
+      await launch();
+    },
+    stop,
+  };
 }
 
 /** Builds (or reuses) the tiny guest; see test/guest/build-guest.sh. */
