@@ -1,0 +1,170 @@
+import { readdir, rename, rm, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HvsError } from '@hvs/domain';
+import { invalidName, poolRoot, resolveBase, resolveInPool } from './pool-path';
+import { imageInfo, qemuImgRunner, type ImageFormat, type ImageInfo, type QemuImgRunner } from './qemu-img';
+
+export interface VolumeManagerOptions {
+  /** The dir pool's directory (absolute). */
+  poolDir: string;
+  /** Where verified base images may live (default: the pool directory only). */
+  imageDirs?: string[];
+  qemuImg?: string;
+  timeoutMs?: number;
+  onCall?: (op: string, ms: number, ok: boolean) => void;
+}
+
+export interface Volume extends ImageInfo {
+  name: string;
+  path: string;
+}
+
+export interface BaseImage {
+  path: string;
+  /** Declared by the Image object; never probed. */
+  format: ImageFormat;
+}
+
+const PARTIAL = '.partial';
+const LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * VM disks on a libvirt dir pool through qemu-img: plain qcow2 disks and copy-on-write overlays of
+ * a verified base image. Guarantees: formats are always explicit; a base that has its own backing
+ * file is refused; every path resolves inside the pool (no separators, `..` or symlinks); a disk
+ * is created under a `.partial` name and renamed, so a crash never leaves a half-made disk under
+ * its real name. Operations are idempotent per name, so a reconciler may repeat them.
+ */
+export class VolumeManager {
+  private readonly run: QemuImgRunner;
+
+  constructor(private readonly opts: VolumeManagerOptions) {
+    this.run = qemuImgRunner(opts.qemuImg, opts.timeoutMs, opts.onCall);
+  }
+
+  /** The deterministic name of a VM's disk: `hvs-<uid>-<disk>.qcow2`. */
+  static volumeName(uid: string, disk: string): string {
+    if (!LABEL.test(uid)) throw invalidName(uid, 'the VM uid must be a DNS label');
+    if (!LABEL.test(disk)) throw invalidName(disk, 'the disk name must be a DNS label');
+    return `hvs-${uid}-${disk}.qcow2`;
+  }
+
+  /** Creates an empty qcow2 disk. Repeating with the same size returns the existing disk. */
+  async create(name: string, sizeBytes: number): Promise<Volume> {
+    if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0) {
+      throw new HvsError({
+        code: 'HVS-VOLUME-SIZE-INVALID', category: 'InvalidArgument',
+        message: `volume size ${sizeBytes} for '${name}' is invalid`, why: 'a size is a positive whole number of bytes',
+        fix: 'Give the disk size as e.g. 10Gi in the VM spec.',
+      });
+    }
+    const { path, exists } = await this.resolve(name);
+    if (exists) {
+      const v = await this.describe(name, path);
+      if (v.virtualSizeBytes === sizeBytes && !v.backingFile) return v;
+      throw this.exists(name, `it exists with ${v.virtualSizeBytes} bytes${v.backingFile ? ` on base ${v.backingFile}` : ''}`);
+    }
+    await this.atomically(path, (tmp) => this.run(['create', '-q', '-f', 'qcow2', tmp, String(sizeBytes)], 'create'));
+    return this.describe(name, path);
+  }
+
+  /**
+   * Creates a qcow2 overlay on a base image. The base must resolve inside imageDirs, read as its
+   * declared format, and carry no backing file of its own. `sizeBytes` may grow the disk.
+   */
+  async createOverlay(name: string, base: BaseImage, sizeBytes?: number): Promise<Volume> {
+    const basePath = await resolveBase(this.opts.imageDirs ?? [this.opts.poolDir], base.path);
+    let baseInfo: ImageInfo;
+    try {
+      baseInfo = await imageInfo(this.run, basePath, base.format);
+    } catch (e) {
+      throw new HvsError({
+        code: 'HVS-VOLUME-BASE-FORMAT', category: 'FailedPrecondition',
+        message: `base image ${base.path} does not read as ${base.format}`,
+        why: (e as HvsError).why ?? (e as Error).message,
+        fix: 'Fix the format in the Image object, or re-download and verify the image.',
+      });
+    }
+    if (baseInfo.backingFile) {
+      throw new HvsError({
+        code: 'HVS-VOLUME-BASE-HAS-BACKING', category: 'FailedPrecondition',
+        message: `base image ${base.path} is refused`,
+        why: `it has its own backing file (${baseInfo.backingFile}), which could reference any file on the host`,
+        fix: `Flatten it first: qemu-img convert -f ${base.format} -O qcow2 ${base.path} <flat.qcow2>`,
+      });
+    }
+    const { path, exists } = await this.resolve(name);
+    if (exists) {
+      const v = await this.describe(name, path);
+      if (v.backingFile === basePath) return v;
+      throw this.exists(name, `it exists with another base (${v.backingFile ?? 'none'})`);
+    }
+    const size = sizeBytes !== undefined && sizeBytes > baseInfo.virtualSizeBytes ? [String(sizeBytes)] : [];
+    await this.atomically(path, (tmp) => this.run(['create', '-q', '-f', 'qcow2', '-F', base.format, '-b', basePath, tmp, ...size], 'create overlay'));
+    return this.describe(name, path);
+  }
+
+  /** Deletes a volume; true when it existed. Never follows or deletes a symlink. */
+  async delete(name: string): Promise<boolean> {
+    const { path, exists } = await this.resolve(name);
+    await rm(path + PARTIAL, { force: true });
+    if (!exists) return false;
+    await rm(path, { force: true });
+    return true;
+  }
+
+  /** Volumes the agent owns: every `hvs-` volume, or only VM `uid`'s (`hvs-<uid>-*`). */
+  async list(uid?: string): Promise<Volume[]> {
+    if (uid !== undefined && !LABEL.test(uid)) throw invalidName(uid, 'the VM uid must be a DNS label');
+    const root = await poolRoot(this.opts.poolDir);
+    const prefix = uid === undefined ? 'hvs-' : `hvs-${uid}-`;
+    const out: Volume[] = [];
+    for (const entry of (await readdir(root)).sort()) {
+      if (!entry.startsWith(prefix) || entry.endsWith(PARTIAL)) continue;
+      const r = await resolveInPool(root, entry).catch(() => undefined); // stray links are not volumes
+      if (r?.exists) out.push(await this.describe(entry, r.path));
+    }
+    return out;
+  }
+
+  /** Deletes every volume of VM `uid` (the "delete" disk policy on VM removal). Returns the names. */
+  async deleteOwned(uid: string): Promise<string[]> {
+    const names = (await this.list(uid)).map((v) => v.name);
+    for (const n of names) await this.delete(n);
+    return names;
+  }
+
+  async usage(): Promise<{ capacityBytes: number; freeBytes: number }> {
+    const s = await statfs(await poolRoot(this.opts.poolDir));
+    return { capacityBytes: s.blocks * s.bsize, freeBytes: s.bavail * s.bsize };
+  }
+
+  /** The checked absolute path of a volume (see pool-path.ts). */
+  async resolve(name: string): Promise<{ path: string; exists: boolean }> {
+    return resolveInPool(await poolRoot(this.opts.poolDir), name);
+  }
+
+  private async describe(name: string, path: string): Promise<Volume> {
+    return { name, path, ...(await imageInfo(this.run, path, 'qcow2')) };
+  }
+
+  private async atomically(path: string, make: (tmp: string) => Promise<unknown>): Promise<void> {
+    const tmp = path + PARTIAL;
+    await rm(tmp, { force: true });
+    try {
+      await make(tmp);
+      await rename(tmp, path);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  private exists(name: string, why: string): HvsError {
+    return new HvsError({
+      code: 'HVS-VOLUME-EXISTS', category: 'AlreadyExists',
+      message: `volume '${name}' already exists in ${this.opts.poolDir}`, why,
+      fix: `Delete the old volume (it belongs to a VM with this uid) or check for a uid clash: qemu-img info ${join(this.opts.poolDir, name)}`,
+    });
+  }
+}
