@@ -2,6 +2,9 @@ import { startEtcd, waitFor, type EtcdInstance } from '../../../../test/harness'
 import { EtcdConnection } from '../../src/store';
 import { NodeLeases, type LeaseEvent } from '../../src/leases';
 
+// Real processes: each wait inside has its own deadline (waitFor); this is only the outer bound.
+jest.setTimeout(30_000);
+
 let etcd: EtcdInstance;
 let conn: EtcdConnection;
 let timers: NodeJS.Timeout[] = [];

@@ -4,6 +4,9 @@ import { EtcdStore, type WatchEvent } from '../../src/store';
 import { describeObjectStoreContract } from './contract';
 import { summary, vm, watchReader } from './watch-reader';
 
+// Real processes: each wait inside has its own deadline (waitFor); this is only the outer bound.
+jest.setTimeout(30_000);
+
 let etcd: EtcdInstance;
 const stores: EtcdStore[] = [];
 function newStore(options: Partial<ConstructorParameters<typeof EtcdStore>[0]> = {}): EtcdStore {
