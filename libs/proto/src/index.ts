@@ -6,4 +6,5 @@ export * from './convert/errors.js';
 export * from './convert/meta.js';
 export * from './convert/object.js';
 export * from './convert/observed.js';
+export * from './convert/plan.js';
 export * from './grpc-errors.js';

@@ -28,7 +28,7 @@ describe('object envelope round trip', () => {
     expect(throughWire({ ...noStatus, status: {} } as UnvalidatedResource).status).toStrictEqual({});
   });
 
-  const labelKey = fc.stringMatching(/^[a-z0-9]([-a-z0-9.\/]{0,20}[a-z0-9])?$/);
+  const labelKey = fc.stringMatching(/^[a-z0-9]([-a-z0-9./]{0,20}[a-z0-9])?$/);
   const text = fc.string({ unit: 'grapheme', maxLength: 40 });
   const optional = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
   const nonEmptyRecord = (v: fc.Arbitrary<string>) => optional(fc.dictionary(labelKey, v, { minKeys: 1, maxKeys: 6, noNullPrototype: true }));

@@ -1,19 +1,15 @@
+import { VM_PHASES, type MigrationStatus, type NodeStatus, type VirtualMachineStatus } from '@hvs/domain';
 import type { HostFacts } from '../gen/hvs/v1/host.js';
-import type { VmObserved } from '../gen/hvs/agent/v1/agent.js';
+import type { MigrateProgress, VmObserved } from '../gen/hvs/agent/v1/agent.js';
 
 /**
- * The Node.status fields an agent's facts decide (MODEL.md NodeStatus). The
- * controller adds allocatable (overcommit), conditions and lastHeartbeat.
+ * The Node.status fields an agent's facts decide. The controller adds
+ * allocatable (overcommit), conditions and lastHeartbeat.
  */
-export interface NodeStatusFromFacts {
-  capacity: { cpus: number; memoryBytes: number };
-  devices: { pciAddress: string; vendorDevice: string; iommuGroup?: number; description?: string }[];
-  pools: { name: string; path?: string; type?: string; capacityBytes?: number; availableBytes?: number }[];
-  agentVersion?: string;
-  hypervisor: { mode: 'kvm' | 'qemu' | 'test'; uri: string };
-}
+export type NodeStatusFromFacts = Required<Pick<NodeStatus, 'capacity' | 'devices' | 'pools' | 'hypervisor'>> & Pick<NodeStatus, 'agentVersion'>;
 
 const MODES = ['kvm', 'qemu', 'test'] as const;
+type Mode = (typeof MODES)[number];
 
 export function nodeStatusFromFacts(f: HostFacts): NodeStatusFromFacts {
   const out: NodeStatusFromFacts = {
@@ -31,28 +27,31 @@ export function nodeStatusFromFacts(f: HostFacts): NodeStatusFromFacts {
       capacityBytes: p.capacityBytes,
       availableBytes: p.availableBytes,
     })),
-    // An unknown mode (newer agent) is reported as the most restrictive: no KVM.
-    hypervisor: { mode: (MODES as readonly string[]).includes(f.hypervisorMode) ? (f.hypervisorMode as 'kvm' | 'qemu' | 'test') : 'qemu', uri: f.libvirtUri },
+    // A mode this version does not know (newer agent) reads as 'qemu': never claim KVM.
+    hypervisor: { mode: (MODES as readonly string[]).includes(f.hypervisorMode) ? (f.hypervisorMode as Mode) : 'qemu', uri: f.libvirtUri },
   };
   if (f.agentVersion !== '') out.agentVersion = f.agentVersion;
   return out;
 }
 
-/** The VirtualMachine.status fields an agent observes (MODEL.md VirtualMachineStatus). */
-export interface VmStatusFromObserved {
-  phase?: string;
-  node?: string;
-  observedGeneration?: number;
-  ips?: string[];
-  console?: { type: string; host: string; port: number };
-}
+export type VmStatusFromObserved = Pick<VirtualMachineStatus, 'phase' | 'node' | 'observedGeneration' | 'ips' | 'console'>;
 
+/** The VirtualMachine.status fields an agent observes; an unknown phase reads as Unknown. */
 export function vmStatusFromObserved(o: VmObserved): VmStatusFromObserved {
   const out: VmStatusFromObserved = {};
-  if (o.phase !== '') out.phase = o.phase;
+  if (o.phase !== '') out.phase = (VM_PHASES as readonly string[]).includes(o.phase) ? (o.phase as (typeof VM_PHASES)[number]) : 'Unknown';
   if (o.node !== '') out.node = o.node;
   if (o.observedGeneration > 0) out.observedGeneration = o.observedGeneration;
   if (o.ips.length > 0) out.ips = [...o.ips];
   if (o.console !== undefined && o.console.port > 0) out.console = { type: o.console.type, host: o.console.host, port: o.console.port };
+  return out;
+}
+
+/** Migration.status progress fields from one agent progress report. */
+export function migrationStatusFromProgress(p: MigrateProgress): Pick<MigrationStatus, 'progress' | 'downtimeMs'> {
+  const out: Pick<MigrationStatus, 'progress' | 'downtimeMs'> = {
+    progress: { bytesTotal: p.dataTotal, bytesDone: p.dataProcessed, dirtyRate: p.dirtyRate },
+  };
+  if (p.downtimeMs > 0) out.downtimeMs = p.downtimeMs;
   return out;
 }
