@@ -26,7 +26,7 @@ const RULES: Rule[] = [
     fix: 'List the domains with `virsh -c <uri> list --all`; the agent recreates missing domains on its next reconcile.',
   },
   {
-    test: /XML error|XML document|Opening and ending tag|unsupported configuration|Expected|domain_definition|failed to parse|Invalid value|missing .*element/i,
+    test: /XML error|XML document|Opening and ending tag|unsupported configuration|domain_definition|failed to parse|Invalid value|missing .*element/i,
     code: 'HVS-LIBVIRT-XML-INVALID',
     category: 'InvalidArgument',
     fix: 'The rendered domain XML was refused: check it with `virt-xml-validate <file> domain` and report the VM spec that produced it.',
