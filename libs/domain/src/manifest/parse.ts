@@ -42,6 +42,38 @@ export function utf8Length(s: string): number {
   return n;
 }
 
+export const MAX_FLOW_DEPTH = 64;
+
+/**
+ * The deepest nesting of [ and { outside quotes and comments: refuses bracket bombs before
+ * the (recursive) parser sees them. A fast path, not the only guard: an apostrophe in a plain
+ * scalar can hide brackets from this scan, and then the parser's own stack overflow is caught
+ * and reported with the same code. Valid resources nest far less than MAX_FLOW_DEPTH.
+ */
+export function flowDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let quote: string | undefined;
+  let comment = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (comment) {
+      if (c === '\n') comment = false;
+      continue;
+    }
+    if (quote) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) comment = true;
+    else if (c === '[' || c === '{') max = Math.max(max, ++depth);
+    else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return max;
+}
+
 function at(file: string, index?: number, line?: number, item?: number): string {
   return locationOf({ doc: undefined, file, index, line, item });
 }
@@ -117,6 +149,9 @@ function parseUnsafe(text: string, file: string): ParseResult {
   if (text.length > MAX_INPUT_BYTES || utf8Length(text) > MAX_INPUT_BYTES) {
     return { ok: false, problems: [located(problem('HVS-MANIFEST-TOO-LARGE', [], undefined, { subject: 'the input' }), file)], documents: [] };
   }
+  if (flowDepth(text) > MAX_FLOW_DEPTH) {
+    return { ok: false, problems: [located(problem('HVS-DOCUMENT-TOO-DEEP', [], undefined, { subject: 'the input', what: `nests brackets more than ${MAX_FLOW_DEPTH} deep` }), file)], documents: [] };
+  }
   const problems: Problem[] = [];
   const documents: ManifestDocument[] = [];
   const lc = new LineCounter();
@@ -128,7 +163,12 @@ function parseUnsafe(text: string, file: string): ParseResult {
     const startLine = lineAt(lc, contents?.range?.[0] ?? doc.range?.[0]) ?? 1;
     const where = at(file, index, startLine);
     if (doc.errors.length > 0) {
-      for (const err of doc.errors) {
+      // The first error of a document is the one that matters; later ones are usually echoes.
+      for (const err of doc.errors.slice(0, 1)) {
+        if (/call stack/i.test(err.message)) {
+          problems.push(located(problem('HVS-DOCUMENT-TOO-DEEP', [], undefined, { subject: 'the document', what: 'is nested too deeply to parse' }), where));
+          continue;
+        }
         const line = err.linePos?.[0]?.line ?? startLine;
         const code = err.code === 'DUPLICATE_KEY' ? 'HVS-MANIFEST-DUPLICATE-KEY' : 'HVS-MANIFEST-SYNTAX';
         const first = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
@@ -136,7 +176,8 @@ function parseUnsafe(text: string, file: string): ParseResult {
       }
       return;
     }
-    if (!contents) return; // empty document: skipped
+    // Empty documents (`---` twice, a comment only, or an explicit null) are skipped, as kubectl does.
+    if (!contents || (isScalar(contents) && contents.value === null)) return;
     const range = contents.range ?? doc.range;
     const bytes = utf8Length(text.slice(range[0], range[2]));
     if (bytes > MAX_DOCUMENT_BYTES) {

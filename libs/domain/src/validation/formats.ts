@@ -16,7 +16,6 @@ export function suggestName(v: string): string {
   const s = v
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/-+/g, '-')
     .replace(/^-+/, '')
     .slice(0, NAME_MAX)
     .replace(/-+$/, '');

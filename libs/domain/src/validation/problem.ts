@@ -40,7 +40,9 @@ const QUOTE_MAX = 80;
 export function quote(value: unknown, path: readonly PathSeg[] = []): string {
   if (isSecretPath(path)) return '(value hidden)';
   if (typeof value === 'string') {
-    const cut = value.length > QUOTE_MAX ? `${value.slice(0, QUOTE_MAX)}...` : value;
+    // URL credentials (`https://user:pw@host`) are masked before anything is echoed.
+    const masked = value.replace(/\/\/[^/@\s]*@/g, '//***@');
+    const cut = masked.length > QUOTE_MAX ? `${masked.slice(0, QUOTE_MAX)}...` : masked;
     return JSON.stringify(cut);
   }
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);

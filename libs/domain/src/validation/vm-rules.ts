@@ -29,7 +29,9 @@ export function vmRules(doc: Obj): Problem[] {
   const cores = int(get(cpu, 'cores'));
   const sockets = int(get(cpu, 'sockets')) ?? 1;
   const threads = int(get(cpu, 'threads')) ?? 1;
-  const vcpus = cores !== undefined && cores >= 1 && sockets >= 1 && threads >= 1 ? cores * sockets * threads : undefined;
+  const each = [cores, sockets, threads];
+  // The product is checked only when every factor is valid on its own (else the schema said so).
+  const vcpus = each.every((n) => n !== undefined && n >= 1 && n <= MAX_VCPUS) ? cores! * sockets * threads : undefined;
   if (vcpus !== undefined && vcpus > MAX_VCPUS) {
     out.push(problem('HVS-CPU-INVALID', ['spec', 'cpu'], undefined, { subject: `${sockets}x${cores}x${threads}`, what: `gives ${vcpus} vCPUs, more than ${MAX_VCPUS}` }));
   }
