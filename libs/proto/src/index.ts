@@ -8,3 +8,4 @@ export * from './convert/object.js';
 export * from './convert/observed.js';
 export * from './convert/plan.js';
 export * from './grpc-errors.js';
+export * from './proto-files.js';

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatProblem } from '../../src/errors';
 import { loadManifests } from '../../src/manifest';
+import { CODES } from '../../src/validation';
 
 const DIR = join(__dirname, '../fixtures/hostile');
 const expectations = JSON.parse(readFileSync(join(DIR, 'expectations.json'), 'utf8')) as Record<string, string[]>;
@@ -31,6 +32,8 @@ describe('hostile corpus', () => {
     }
     for (const p of r.problems) {
       expect(p.fix.length).toBeGreaterThan(3);
+      // Every emitted code is catalogued (and so documented).
+      expect(p.code in CODES || /^HVS-[A-Z]+-NAME-INVALID$/.test(p.code)).toBe(true);
       expect(p.message.length).toBeGreaterThan(3);
       // Every problem points at the file (and a document unless the whole input failed).
       expect(p.path?.startsWith(f)).toBe(true);
