@@ -76,8 +76,8 @@ describe('matchesLabelSelector', () => {
 });
 
 describe('label selector properties', () => {
-  const key = fc.constantFrom('app', 'tier', 'zone', 'hvs.io/pool', 'k8s');
-  const value = fc.constantFrom('a', 'b', 'web', 'x-1', 'v.2');
+  const key: fc.Arbitrary<string> = fc.constantFrom('app', 'tier', 'zone', 'hvs.io/pool', 'k8s');
+  const value: fc.Arbitrary<string> = fc.constantFrom('a', 'b', 'web', 'x-1', 'v.2');
   const requirement: fc.Arbitrary<LabelRequirement> = fc.oneof(
     fc.record({ key, operator: fc.constantFrom('Equals' as const, 'NotEquals' as const), values: value.map((v) => [v]) }),
     fc.record({ key, operator: fc.constantFrom('In' as const, 'NotIn' as const),
