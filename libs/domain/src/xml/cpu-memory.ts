@@ -6,6 +6,7 @@
 import { type VirtualMachineSpec, vcpuCount } from '../kinds/vm';
 import { el, type XmlElement } from './builder';
 import { type HostFacts, xmlError } from './host-facts';
+import { parseCpuset } from '../validation/formats';
 import { sizeToKiB } from './size';
 
 export interface CpuMemoryXml {
@@ -47,13 +48,13 @@ export function renderCpuMemory(spec: VirtualMachineSpec, host: HostFacts): CpuM
     vcpu.push(el('cputune', {}, pinEls));
   }
 
-  return { memory, vcpu, cpu: renderCpu(spec, host, memKiB) };
+  return { memory, vcpu, cpu: renderCpu(spec, host, vcpus, memKiB) };
 }
 
-function renderCpu(spec: VirtualMachineSpec, host: HostFacts, memKiB: number): XmlElement {
+function renderCpu(spec: VirtualMachineSpec, host: HostFacts, vcpus: number, memKiB: number): XmlElement {
   const cpu = spec.cpu;
   const topology = el('topology', { sockets: cpu.sockets ?? 1, cores: cpu.cores, threads: cpu.threads ?? 1 });
-  const numa = renderNuma(spec, memKiB);
+  const numa = renderNuma(spec, vcpus, memKiB);
   const model = cpu.model ?? 'host-passthrough';
   if (model === 'host-passthrough') {
     // TCG cannot pass the host CPU through; 'maximum' is libvirt's TCG equivalent (all features QEMU can emulate).
@@ -64,12 +65,30 @@ function renderCpu(spec: VirtualMachineSpec, host: HostFacts, memKiB: number): X
   return el('cpu', { mode: 'custom', match: 'exact', check: 'partial' }, el('model', { fallback: 'forbid' }, model), topology, numa);
 }
 
-function renderNuma(spec: VirtualMachineSpec, memKiB: number): XmlElement | undefined {
+/** libvirt's own rules, checked here so they surface at apply, not at define on the host. */
+function renderNuma(spec: VirtualMachineSpec, vcpus: number, memKiB: number): XmlElement | undefined {
   const cells = spec.cpu.numa?.cells ?? [];
   if (cells.length === 0) return undefined;
   let total = 0;
+  const ids = new Set<number>();
+  const owner = new Map<number, number>();
   const cellEls = cells.map((c, i) => {
-    const kib = sizeToKiB(c.memory, `spec.cpu.numa.cells[${i}].memory`);
+    const field = `spec.cpu.numa.cells[${i}]`;
+    if (!Number.isInteger(c.id) || c.id < 0 || c.id >= cells.length || ids.has(c.id)) {
+      throw xmlError('HVS-XML-NUMA-CELL-ID', 'InvalidArgument', `${field}.id`, `NUMA cell id ${c.id} is out of place`,
+        `libvirt needs exactly one cell per id 0..${cells.length - 1}`, 'number the cells 0, 1, 2... without gaps or repeats');
+    }
+    ids.add(c.id);
+    const cpus = parseCpuset(c.cpus);
+    const bad = cpus === undefined ? undefined : cpus.find((n) => n >= vcpus || owner.has(n));
+    if (cpus === undefined || cpus.length === 0 || bad !== undefined) {
+      throw xmlError('HVS-XML-NUMA-CPUS-INVALID', 'InvalidArgument', `${field}.cpus`,
+        bad === undefined ? `cpus ${JSON.stringify(c.cpus)} is not a usable vCPU list` : `vCPU ${bad} is outside 0..${vcpus - 1} or already in cell ${owner.get(bad)}`,
+        'each NUMA cell lists its own vCPUs, numbered from 0 and below the VM\'s vCPU count, with no vCPU in two cells',
+        `write cpus like "0-3"; the VM has vCPUs 0..${vcpus - 1}`);
+    }
+    for (const n of cpus) owner.set(n, c.id);
+    const kib = sizeToKiB(c.memory, `${field}.memory`);
     total += kib;
     return el('cell', { id: c.id, cpus: c.cpus, memory: kib, unit: 'KiB' });
   });

@@ -124,6 +124,22 @@ describe('rendering rules', () => {
   });
 });
 
+describe('NUMA rules libvirt enforces at define are caught at render', () => {
+  // Each mirrors a test-driver define failure seen on libvirt 9.0 (see docs/architecture/domain-xml.md).
+  const cases: [string, (c: { id: number; cpus: string; memory: string }[]) => void, string][] = [
+    ['ids not 0..n-1 ("non-contiguous ranges ... not allowed")', (c) => { c[1]!.id = 2; }, 'HVS-XML-NUMA-CELL-ID'],
+    ['repeated id', (c) => { c[1]!.id = 0; }, 'HVS-XML-NUMA-CELL-ID'],
+    ['cpus beyond the vCPU count ("Number of CPUs in <numa> exceeds the <vcpu> count")', (c) => { c[1]!.cpus = '4-9'; }, 'HVS-XML-NUMA-CPUS-INVALID'],
+    ['overlapping cells ("NUMA cells 1 and 0 have overlapping vCPU ids")', (c) => { c[1]!.cpus = '3-7'; }, 'HVS-XML-NUMA-CPUS-INVALID'],
+    ['unparseable cpus', (c) => { c[0]!.cpus = 'a-b'; }, 'HVS-XML-NUMA-CPUS-INVALID'],
+  ];
+  it.each(cases)('%s', (_what, mutate, code) => {
+    const vm = clone(HPC_PINNED);
+    mutate(vm.spec.cpu.numa!.cells);
+    expect(errorOf(() => renderDomainXml(vm, HOST)).code).toBe(code);
+  });
+});
+
 describe('unresolvable references give one clear HvsError with a fix', () => {
   const cases: [string, (vm: VirtualMachine) => void, string, string][] = [
     ['pool', (vm) => { vm.spec.disks[0]!.pool = 'nvme'; }, 'HVS-XML-POOL-UNKNOWN', 'spec.disks[0].pool'],
