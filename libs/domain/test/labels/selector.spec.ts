@@ -82,7 +82,7 @@ describe('label selector properties', () => {
     fc.record({ key, operator: fc.constantFrom('Equals' as const, 'NotEquals' as const), values: value.map((v) => [v]) }),
     fc.record({ key, operator: fc.constantFrom('In' as const, 'NotIn' as const),
       values: fc.uniqueArray(value, { minLength: 1, maxLength: 3 }).map((v) => [...v].sort()) }),
-    fc.record({ key, operator: fc.constantFrom('Exists' as const, 'DoesNotExist' as const), values: fc.constant([]) }),
+    fc.record({ key, operator: fc.constantFrom('Exists' as const, 'DoesNotExist' as const), values: fc.constant<string[]>([]) }),
   );
   const selector: fc.Arbitrary<LabelSelector> = fc.array(requirement, { maxLength: 5 }).map((requirements) => ({ requirements }));
   const labelMap = fc.dictionary(key, value, { maxKeys: 5 });
