@@ -74,6 +74,39 @@ export function flowDepth(text: string): number {
   return max;
 }
 
+/**
+ * The first chunk between document markers (`---` / `...` at column 0, which YAML never
+ * allows inside a document) that is over MAX_DOCUMENT_BYTES, found without parsing, so a huge
+ * document costs a scan rather than a parse. Parsed documents are measured again below
+ * (that catches items of a JSON array or List).
+ */
+function oversizedChunk(text: string): { line: number; bytes: number } | undefined {
+  if (utf8Length(text) <= MAX_DOCUMENT_BYTES) return undefined;
+  const re = /^(?:---|\.\.\.)(?=[ \t\r\n]|$)/gm;
+  let start = 0;
+  let startLine = 1;
+  let line = 1;
+  let lastIndex = 0;
+  // Lists (JSON arrays, sequences, kind: List) may exceed the limit as a whole; their items
+  // are measured after parsing.
+  const check = (end: number) => {
+    const head = text.slice(start, Math.min(end, start + 512)).replace(/^(?:---|\.\.\.)[^\n]*\n?/, '').replace(/^(?:\s*#[^\n]*\n|\s+)*/, '');
+    if (head.startsWith('[') || head.startsWith('- ') || /kind["']?\s*:\s*["']?List\b/.test(head)) return undefined;
+    const bytes = utf8Length(text.slice(start, end));
+    return bytes > MAX_DOCUMENT_BYTES ? { line: startLine, bytes } : undefined;
+  };
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    for (let i = lastIndex; i < m.index; i++) if (text.charCodeAt(i) === 10) line++;
+    lastIndex = m.index;
+    const found = check(m.index);
+    if (found) return found;
+    start = m.index;
+    startLine = line;
+  }
+  return check(text.length);
+}
+
 function at(file: string, index?: number, line?: number, item?: number): string {
   return locationOf({ doc: undefined, file, index, line, item });
 }
@@ -152,6 +185,11 @@ function parseUnsafe(text: string, file: string): ParseResult {
   if (flowDepth(text) > MAX_FLOW_DEPTH) {
     return { ok: false, problems: [located(problem('HVS-DOCUMENT-TOO-DEEP', [], undefined, { subject: 'the input', what: `nests brackets more than ${MAX_FLOW_DEPTH} deep` }), file)], documents: [] };
   }
+  const oversized = oversizedChunk(text);
+  if (oversized) {
+    const p = problem('HVS-MANIFEST-DOCUMENT-TOO-LARGE', [], undefined, { subject: `the document starting at line ${oversized.line}`, what: `is ${oversized.bytes} bytes, more than 1 MiB` });
+    return { ok: false, problems: [located(p, file)], documents: [] };
+  }
   const problems: Problem[] = [];
   const documents: ManifestDocument[] = [];
   const lc = new LineCounter();
@@ -178,8 +216,10 @@ function parseUnsafe(text: string, file: string): ParseResult {
     }
     // Empty documents (`---` twice, a comment only, or an explicit null) are skipped, as kubectl does.
     if (!contents || (isScalar(contents) && contents.value === null)) return;
+    // A list (JSON array, YAML sequence, kind: List) is measured per item in push() below.
+    const isList = isSeq(contents) || (isMap(contents) && contents.get('kind') === 'List');
     const range = contents.range ?? doc.range;
-    const bytes = utf8Length(text.slice(range[0], range[2]));
+    const bytes = isList ? 0 : utf8Length(text.slice(range[0], range[2]));
     if (bytes > MAX_DOCUMENT_BYTES) {
       problems.push(located(problem('HVS-MANIFEST-DOCUMENT-TOO-LARGE', [], undefined, { subject: 'the document', what: `is ${bytes} bytes, more than 1 MiB` }), where));
       return;
@@ -221,6 +261,13 @@ function parseUnsafe(text: string, file: string): ParseResult {
     };
     const push = (v: unknown, base: PathSeg[], item?: number) => {
       const line = lineOf(base)([]) ?? startLine;
+      const itemRange = (doc.getIn(base, true) as YamlNode | undefined)?.range;
+      const itemBytes = itemRange ? utf8Length(text.slice(itemRange[0], itemRange[2])) : 0;
+      if (itemBytes > MAX_DOCUMENT_BYTES) {
+        const p = problem('HVS-MANIFEST-DOCUMENT-TOO-LARGE', [], undefined, { subject: 'the item', what: `is ${itemBytes} bytes, more than 1 MiB` });
+        problems.push(located(p, at(file, index, line, item)));
+        return;
+      }
       if (v === null || typeof v !== 'object' || Array.isArray(v)) {
         problems.push(located(problem('HVS-DOCUMENT-NOT-OBJECT', [], undefined, { subject: 'the document' }), at(file, index, line, item)));
         return;

@@ -82,3 +82,32 @@ describe('parseManifests', () => {
     }
   });
 });
+
+describe('document size limit', () => {
+  const doc = (fill: number) => `apiVersion: hvs/v1\nkind: Network\nmetadata:\n  name: a\n  annotations:\n    note: "${'x'.repeat(fill)}"\nspec:\n  mode: nat\n`;
+  it('refuses a document over 1 MiB by scanning, and names its first line', () => {
+    const text = `${doc(10)}---\n${doc(1024 * 1024 + 1)}`;
+    const r = parseManifests(text, 'big.yaml');
+    if (r.ok) throw new Error('accepted');
+    expect(r.problems.map((p) => p.code)).toEqual(['HVS-MANIFEST-DOCUMENT-TOO-LARGE']);
+    expect(r.problems[0]!.message).toMatch(/^the document starting at line 9 is \d+ bytes, more than 1 MiB$/);
+  });
+  it('accepts several documents that are each under 1 MiB', () => {
+    const text = [doc(600 * 1024), doc(600 * 1024)].map((d, i) => d.replace('name: a', `name: a${i}`)).join('---\n');
+    const r = parseManifests(text, 'ok.yaml');
+    expect(r.ok && r.documents.length).toBe(2);
+  });
+  const item = (name: string, fill: number) => ({ apiVersion: 'hvs/v1', kind: 'Network', metadata: { name, annotations: { n: 'x'.repeat(fill) } }, spec: { mode: 'nat' } });
+  it('refuses one oversized item of a JSON array or List, and names the item', () => {
+    const r = parseManifests(JSON.stringify([item('a', 10), item('b', 1024 * 1024 + 10)], null, 1), 'arr.json');
+    if (r.ok) throw new Error('accepted');
+    expect(r.problems.map((p) => [p.code, p.path])).toEqual([['HVS-MANIFEST-DOCUMENT-TOO-LARGE', 'arr.json: document 1 item 2 (line 15)']]);
+    expect(r.documents).toHaveLength(1);
+    const list = parseManifests(JSON.stringify({ kind: 'List', items: [item('b', 1024 * 1024 + 10)] }), 'list.json');
+    expect(list.ok).toBe(false);
+  });
+  it('accepts a JSON array over 1 MiB made of small items', () => {
+    const r = parseManifests(JSON.stringify([item('a', 600 * 1024), item('b', 600 * 1024)]), 'arr.json');
+    expect(r.ok && r.documents.length).toBe(2);
+  });
+});
