@@ -33,9 +33,10 @@ export function renderNics(vm: VirtualMachine, host: HostFacts): XmlElement[] {
         'the host facts must say how the Network is realised', 'this is a node agent bug: report it with `hvctl describe node`');
     }
     const mac = nic.mac ?? defaultMac(vm, i);
-    if (!MAC.test(mac)) {
-      throw xmlError('HVS-XML-MAC-INVALID', 'InvalidArgument', `${field}.mac`, `MAC ${JSON.stringify(mac)} is not six hex pairs`,
-        'libvirt needs a MAC written as xx:xx:xx:xx:xx:xx', 'use e.g. 52:54:00:12:34:56, or leave mac out to get a stable generated one');
+    if (!MAC.test(mac) || (parseInt(mac.slice(0, 2), 16) & 1) === 1) {
+      throw xmlError('HVS-XML-MAC-INVALID', 'InvalidArgument', `${field}.mac`, `MAC ${JSON.stringify(mac)} is not a unicast MAC`,
+        'libvirt needs six hex pairs (xx:xx:xx:xx:xx:xx) with the multicast bit of the first octet clear',
+        'use e.g. 52:54:00:12:34:56, or leave mac out to get a stable generated one');
     }
     return el('interface', { type },
       el('mac', { address: mac.toLowerCase() }),

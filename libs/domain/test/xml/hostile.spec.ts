@@ -101,5 +101,8 @@ describe('hostile values round-trip through the domain XML', () => {
     const vm = structuredClone(UBUNTU_CLOUD_INIT);
     vm.spec.networks = [{ name: 'eth0', network: 'nat', mac: `52:54:00:aa:bb:cc'/><x a='` }];
     expect(() => renderDomainXml(vm, HOST)).toThrow(expect.objectContaining({ code: 'HVS-XML-MAC-INVALID' }));
+    // libvirt's define refuses multicast MACs ("expected unicast mac address"): so do we, earlier.
+    vm.spec.networks = [{ name: 'eth0', network: 'nat', mac: '01:00:5e:00:00:01' }];
+    expect(() => renderDomainXml(vm, HOST)).toThrow(expect.objectContaining({ code: 'HVS-XML-MAC-INVALID' }));
   });
 });
