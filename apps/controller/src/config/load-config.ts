@@ -70,7 +70,6 @@ function fieldProblem(f: FieldInfo, source: string, raw: unknown, extraWhy?: str
   const shown = f.secret ? '(value hidden: it may hold a password)' : JSON.stringify(raw);
   return {
     code: `HVS-CONFIG-${f.field}-INVALID`,
-    path: source,
     message: `${source} is invalid: ${shown}`,
     why: extraWhy ?? `it must be ${f.expected}`,
     fix: `set ${f.env} (or \`${f.fileKey}\` in the config file) to a valid value, e.g. ${f.env}=${f.example}; see docs/controller-config.md`,
@@ -134,7 +133,7 @@ function readConfigFile(path: string): Record<string, unknown> {
 export function checkDataDir(dir: string): void {
   const f = FIELDS.find((x) => x.key === 'dataDir')!;
   const fail = (why: string, fix: string): never => {
-    throw configError(`HVS-CONFIG-${f.field}-INVALID`, [{ code: `HVS-CONFIG-${f.field}-INVALID`, path: f.env, message: `data directory ${dir} cannot be used`, why, fix }]);
+    throw configError(`HVS-CONFIG-${f.field}-INVALID`, [{ code: `HVS-CONFIG-${f.field}-INVALID`, message: `data directory ${dir} (${f.env}) cannot be used`, why, fix }]);
   };
   let st;
   try {

@@ -135,7 +135,7 @@ describe('loadConfig', () => {
     expect(unknown.fix).toContain('logLevel');
     writeFileSync(bad, `dataDir: ${dir}\nleaseTtl: forever\n`);
     const value = caught(() => loadConfig({}, [], bad));
-    expect(value).toMatchObject({ code: 'HVS-CONFIG-LEASE-TTL-INVALID', path: `${bad}: leaseTtl` });
+    expect(value).toMatchObject({ code: 'HVS-CONFIG-LEASE-TTL-INVALID', message: `${bad}: leaseTtl is invalid: "forever"` });
     expect(caught(() => loadConfig({ HVS_DATA_DIR: dir }, ['--port', '1']))).toMatchObject({ code: 'HVS-CONFIG-ARGS-INVALID' });
   });
 
