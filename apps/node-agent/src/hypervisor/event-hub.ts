@@ -43,37 +43,30 @@ export class EventHub<T> {
 
 class Subscriber<T> implements AsyncIterator<T> {
   private readonly buffer: T[] = [];
-  private waiting: ((r: IteratorResult<T>) => void) | undefined;
+  /** Pending next() calls, oldest first (the protocol allows several at once). */
+  private readonly waiting: ((r: IteratorResult<T>) => void)[] = [];
   private done = false;
 
   constructor(private readonly onDone: () => void) {}
 
   push(value: T): void {
     if (this.done) return;
-    if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = undefined;
-      w({ value, done: false });
-    } else {
-      this.buffer.push(value);
-    }
+    const w = this.waiting.shift();
+    if (w) w({ value, done: false });
+    else this.buffer.push(value);
   }
 
   end(): void {
     if (this.done) return;
     this.done = true;
     this.onDone();
-    if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = undefined;
-      w({ value: undefined, done: true });
-    }
+    for (const w of this.waiting.splice(0)) w({ value: undefined, done: true });
   }
 
   next(): Promise<IteratorResult<T>> {
     if (this.buffer.length > 0) return Promise.resolve({ value: this.buffer.shift() as T, done: false });
     if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => (this.waiting = resolve));
+    return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   return(): Promise<IteratorResult<T>> {

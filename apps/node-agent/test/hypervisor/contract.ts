@@ -24,6 +24,9 @@ export async function until(what: string, cond: () => Promise<boolean> | boolean
   }
 }
 
+/** A next() that lost a race with a deadline stays pending; the following read reuses it, so no event is dropped. */
+const pendingNext = new WeakMap<AsyncIterator<DomainEvent>, Promise<IteratorResult<DomainEvent>>>();
+
 /** Reads events until one matches, with a deadline. */
 export async function nextEvent(
   it: AsyncIterator<DomainEvent>, match: (e: DomainEvent) => boolean, deadlineMs: number,
@@ -33,12 +36,16 @@ export async function nextEvent(
     const left = end - Date.now();
     if (left <= 0) return undefined;
     let timer: NodeJS.Timeout | undefined;
+    const next = pendingNext.get(it) ?? it.next();
+    pendingNext.set(it, next);
     const r = await Promise.race([
-      it.next(),
+      next,
       new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), left))),
     ]);
     clearTimeout(timer);
-    if (r === 'timeout' || r.done) return undefined;
+    if (r === 'timeout') return undefined;
+    pendingNext.delete(it);
+    if (r.done) return undefined;
     if (match(r.value)) return r.value;
   }
 }
@@ -153,9 +160,10 @@ export function describeHypervisorDriverContract(name: string, factory: () => Pr
           await d.define(n, h.domainXml(n));
           attached = await nextEvent(it, (e) => e.name === n && e.type === 'defined', 500);
         }
-        expect(attached).toBeDefined();
+        if (!attached) throw new Error(`no 'defined' event for ${n} within ${h.deadlineMs} ms: the subscription never attached`);
         const want = async (type: DomainEventType): Promise<void> => {
           const e = await nextEvent(it, (x) => x.name === n && x.type === type, h.deadlineMs);
+          if (!e) throw new Error(`no '${type}' event for ${n} within ${h.deadlineMs} ms`);
           expect(e).toMatchObject({ name: n, type });
           expect(typeof e?.at).toBe('number');
         };

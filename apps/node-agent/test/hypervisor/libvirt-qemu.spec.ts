@@ -78,7 +78,8 @@ if (!enabled) {
     const s = await setUp();
     return {
       driver: s.driver, domainXml: s.domainXml, assertBooted: s.assertBooted,
-      shutdownTimeoutMs: 1500, deadlineMs: 20_000, cleanup: s.cleanup,
+      // Generous deadline: TCG on a busy 2-core machine is slow.
+      shutdownTimeoutMs: 1500, deadlineMs: 60_000, cleanup: s.cleanup,
     };
   });
 

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isConnectionError, readHostHardware, toHvsError } from '../../src/hypervisor';
+import { EventHub } from '../../src/hypervisor/event-hub';
 import { transitionEvents } from '../../src/hypervisor/libvirt-events';
 import { parseDomstats, parseEventLine, parseJobInfo, parseVersion } from '../../src/hypervisor/virsh';
 
@@ -114,5 +115,20 @@ describe('host hardware from /sys', () => {
     await writeFile(join(root, 'cpuinfo-vmx'), 'flags\t: fpu vmx sse2\n');
     expect((await readHostHardware(join(root, 'absent'), join(root, 'kvm'), join(root, 'cpuinfo-pvm'))).kvmUsable).toBe(false);
     expect((await readHostHardware(join(root, 'absent'), join(root, 'kvm'), join(root, 'cpuinfo-vmx'))).kvmUsable).toBe(true);
+  });
+});
+
+describe('EventHub', () => {
+  it('answers concurrent next() calls in order and drops nothing', async () => {
+    const hub = new EventHub<number>();
+    const it = hub.subscribe()[Symbol.asyncIterator]();
+    const a = it.next();
+    const b = it.next();
+    hub.publish(1);
+    hub.publish(2);
+    hub.publish(3);
+    expect([(await a).value, (await b).value, (await it.next()).value]).toEqual([1, 2, 3]);
+    hub.close();
+    expect((await it.next()).done).toBe(true);
   });
 });
