@@ -104,7 +104,7 @@ export const FIELDS = [
   { key: 'dataDir', fileKey: 'dataDir', env: 'HVS_DATA_DIR', field: 'DATA-DIR', defaultText: '/var/lib/hvs/controller',
     expected: 'an absolute path to an existing directory the controller can write', example: '/var/lib/hvs/controller',
     schema: z.string().refine((s) => s.startsWith('/') && !s.includes('\0')) },
-  { key: 'replicaId', fileKey: 'replicaId', env: 'HVS_REPLICA_ID', field: 'REPLICA-ID', defaultText: '<hostname>-<pid>',
+  { key: 'replicaId', fileKey: 'replicaId', env: 'HVS_REPLICA_ID', field: 'REPLICA-ID', defaultText: '<short hostname>-<pid>',
     expected: '1-63 characters of letters, digits, ".", "_" or "-"', example: 'ctl-a',
     schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/) },
   { key: 'leaseTtlMs', fileKey: 'leaseTtl', env: 'HVS_LEASE_TTL', field: 'LEASE-TTL', defaultText: '8s',

@@ -163,7 +163,7 @@ export function loadConfig(env: Env, argv: readonly string[] = [], file?: string
     const [raw, source] =
       envValue !== undefined && envValue !== '' ? [envValue, f.env]
       : f.key in fromFile ? [fromFile[f.key], `${configFile}: ${f.fileKey}`]
-      : [f.key === 'replicaId' ? `${hostname().split('.')[0]}-${process.pid}` : DEFAULTS[f.key], `${f.env} (default)`];
+      : [f.key === 'replicaId' ? `${hostname().split('.')[0].slice(0, 48)}-${process.pid}` : DEFAULTS[f.key], `${f.env} (default)`];
     const parsed = f.schema.safeParse(raw);
     if (parsed.success) values[f.key] = parsed.data;
     else problems.push(fieldProblem(f, source, raw));

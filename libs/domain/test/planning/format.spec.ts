@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { formatPlan, formatSummary, planBatch, planKey, planObject } from '../../src/planning';
 import { edit, labNetwork, storedWebVm, webVm } from './fixtures';
 
@@ -51,5 +53,11 @@ describe('formatPlan', () => {
   it('the summary counts each object once even with several restart fields', () => {
     const plans = planBatch(currents, [edit(webVm(), (s) => ((s.memory.size = '8GiB'), (s.cpu.cores = 8)))]);
     expect(formatSummary(plans)).toBe('Plan: 0 to create, 1 to update (1 needs restart), 0 unchanged.');
+  });
+
+  it('the example in docs/architecture/planning.md is what formatPlan prints', () => {
+    const doc = readFileSync(join(__dirname, '../../../../docs/architecture/planning.md'), 'utf8');
+    const plans = planBatch(currents, [edit(webVm(), (s) => ((s.memory.size = '4GiB'), (s.runState = 'Stopped'))), labNetwork()]);
+    expect(doc).toContain(formatPlan(plans).trim());
   });
 });
