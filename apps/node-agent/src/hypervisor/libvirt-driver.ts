@@ -272,7 +272,9 @@ export class LibvirtDriver implements HypervisorDriver, Migratable, Snapshotting
         result = await fn(h);
       } catch (e) {
         if (this.testMode || !isConnectionError(e)) throw e;
-        if (this.conn) this.conn = undefined;
+        const dead = this.conn;
+        this.conn = undefined;
+        void dead?.then((old) => old.connectClose()).catch(() => undefined); // free the broken handle
         let fresh: LibvirtHypervisor;
         try {
           fresh = await this.connection();
