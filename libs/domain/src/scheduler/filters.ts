@@ -6,8 +6,9 @@
  */
 import type { Node } from '../kinds/node';
 import { formatBytesPair, formatCpus } from './format';
-import { formatSelector, matchesSelector, selectorEntries } from './request';
-import type { NodeView, Placement, SchedulingRequest } from './types';
+import { formatSelector, matchesSelector } from './request';
+import type { NodeView, SchedulingRequest } from './types';
+import { firstMatching, runsMatching } from './usage';
 
 export interface NodeFilter {
   name: string;
@@ -158,44 +159,39 @@ export const poolFilter: VmFilter = {
   },
 };
 
-/**
- * The first VM on `node` (by name) that the request's required anti-affinity refuses, or
- * that refuses the request (symmetric, when placements carry their own rules).
- */
-function antiAffinityConflict(req: SchedulingRequest, node: NodeView): string | undefined {
-  let foundVm: string | undefined;
-  let foundWhy = '';
-  for (const p of node.usage.vms.values()) {
-    if (p.vm === req.vm || (foundVm !== undefined && p.vm >= foundVm)) continue;
-    const why = refusal(req, p);
-    if (why !== undefined) {
-      foundVm = p.vm;
-      foundWhy = why;
-    }
+/** Whether the request may share `node` with the VMs on it (required anti-affinity, both ways). */
+export function antiAffinityAllows(req: SchedulingRequest, node: NodeView): boolean {
+  const u = node.usage;
+  for (let i = 0; i < req.antiAffinity.length; i++) if (runsMatching(u, req.antiAffinity[i], req.vm)) return false;
+  for (let i = 0; i < u.refusers.length; i++) {
+    const r = u.refusers[i];
+    if (r.vm === req.vm) continue;
+    for (const sel of r.selectors) if (matchesSelector(sel, req.labels)) return false;
   }
-  return foundVm === undefined ? undefined : `anti-affinity: ${foundWhy}`;
+  return true;
 }
 
-function refusal(req: SchedulingRequest, p: Placement): string | undefined {
+/** Names the conflicting VM that comes first by name, so the reason is deterministic. */
+function antiAffinityReason(req: SchedulingRequest, node: NodeView): string {
+  let best: { vm: string; why: string } | undefined;
   for (const sel of req.antiAffinity) {
-    if (matchesSelector(sel, p.labels)) return `runs ${p.vm} with ${formatSelector(sel)}`;
+    const vm = firstMatching(node.usage, sel, req.vm);
+    if (vm !== undefined && (!best || vm < best.vm)) best = { vm, why: `runs ${vm} with ${formatSelector(sel)}` };
   }
-  for (const t of p.antiAffinity ?? []) {
-    const sel = selectorEntries(t);
-    if (matchesSelector(sel, req.labels)) return `runs ${p.vm}, which refuses ${formatSelector(sel)}`;
+  for (const r of node.usage.refusers) {
+    if (r.vm === req.vm || (best && r.vm >= best.vm)) continue;
+    const sel = r.selectors.find((s) => matchesSelector(s, req.labels));
+    if (sel) best = { vm: r.vm, why: `runs ${r.vm}, which refuses ${formatSelector(sel)}` };
   }
-  return undefined;
+  return best ? `anti-affinity: ${best.why}` : 'anti-affinity satisfied';
 }
 
 export const antiAffinityFilter: VmFilter = {
   name: 'anti-affinity',
-  // Also on for VMs without rules when a placement on the node has its own (symmetry).
+  // Also on for VMs without rules: a placement on the node may refuse them (symmetry).
   applies: () => true,
-  passes(req, node) {
-    if (req.antiAffinity.length === 0 && node.usage.refusing === 0) return true;
-    return antiAffinityConflict(req, node) === undefined;
-  },
-  reason: (req, node) => antiAffinityConflict(req, node) ?? 'anti-affinity satisfied',
+  passes: antiAffinityAllows,
+  reason: antiAffinityReason,
 };
 
 /** In pipeline order: the first failing one names the node's reason. */

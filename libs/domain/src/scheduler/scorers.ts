@@ -4,8 +4,8 @@
  * order nodes were listed in). Each scorer is pure and sees the node as if the VM were
  * already on it.
  */
-import { matchesSelector } from './request';
 import type { NodeView, SchedulingRequest } from './types';
+import { runsMatching } from './usage';
 
 export interface Scorer {
   name: string;
@@ -17,33 +17,37 @@ function usedBySelf(req: SchedulingRequest, node: NodeView, field: 'cpus' | 'mem
   return req.self !== undefined && req.self.node === node.name ? req.self[field] : 0;
 }
 
-/** Mean fraction of CPU and memory left free after placing the VM, 0..1. */
-export function freeFractionAfter(req: SchedulingRequest, node: NodeView): number {
+/**
+ * The resource score, 0..100, from what would be left free after placing the VM: spread
+ * rewards the mean free share of CPU and memory, binpack its complement. The snapshot's hot
+ * loop calls this same function, so the scorers below and the loop cannot disagree.
+ */
+export function resourceScore(strategy: 'spread' | 'binpack', cpuFreeAfter: number, cpuLimit: number, memFreeAfter: number, memLimit: number): number {
+  const cpu = cpuLimit > 0 ? Math.max(0, cpuFreeAfter) / cpuLimit : 0;
+  const mem = memLimit > 0 ? Math.max(0, memFreeAfter) / memLimit : 0;
+  const free = (cpu + mem) / 2;
+  return strategy === 'spread' ? 100 * free : 100 * (1 - free);
+}
+
+function resourceScoreOf(req: SchedulingRequest, node: NodeView): number {
   const cpuFree = node.cpuLimit - (node.usage.cpus - usedBySelf(req, node, 'cpus')) - req.cpus;
   const memFree = node.memoryLimit - (node.usage.memoryBytes - usedBySelf(req, node, 'memoryBytes')) - req.memoryBytes;
-  const cpu = node.cpuLimit > 0 ? Math.max(0, cpuFree) / node.cpuLimit : 0;
-  const mem = node.memoryLimit > 0 ? Math.max(0, memFree) / node.memoryLimit : 0;
-  return (cpu + mem) / 2;
+  return resourceScore(req.strategy, cpuFree, node.cpuLimit, memFree, node.memoryLimit);
 }
 
 /** spread (default): prefer the node with the most room left, 0..100. */
 export const spreadScorer: Scorer = {
   name: 'spread',
   applies: (req) => req.strategy === 'spread',
-  score: (req, node) => 100 * freeFractionAfter(req, node),
+  score: resourceScoreOf,
 };
 
 /** binpack: prefer the fullest node that still fits, 0..100 (keeps whole nodes empty). */
 export const binpackScorer: Scorer = {
   name: 'binpack',
   applies: (req) => req.strategy === 'binpack',
-  score: (req, node) => 100 * (1 - freeFractionAfter(req, node)),
+  score: resourceScoreOf,
 };
-
-function runsMatching(req: SchedulingRequest, node: NodeView, selector: SchedulingRequest['affinity'][number]['selector']): boolean {
-  for (const p of node.usage.vms.values()) if (p.vm !== req.vm && matchesSelector(selector, p.labels)) return true;
-  return false;
-}
 
 /**
  * Preferred affinity, 0..100: the share of the VM's affinity weight whose selector matches
@@ -58,7 +62,7 @@ export const affinityScorer: Scorer = {
     let matched = 0;
     for (const t of req.affinity) {
       total += t.weight;
-      if (runsMatching(req, node, t.selector)) matched += t.weight;
+      if (runsMatching(node.usage, t.selector, req.vm)) matched += t.weight;
     }
     return total > 0 ? (100 * matched) / total : 0;
   },
@@ -70,7 +74,7 @@ export const softAntiAffinityScorer: Scorer = {
   applies: (req) => req.softAntiAffinity.length > 0,
   score(req, node) {
     let hits = 0;
-    for (const sel of req.softAntiAffinity) if (runsMatching(req, node, sel)) hits++;
+    for (const sel of req.softAntiAffinity) if (runsMatching(node.usage, sel, req.vm)) hits++;
     return (-100 * hits) / req.softAntiAffinity.length;
   },
 };

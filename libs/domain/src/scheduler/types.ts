@@ -75,8 +75,10 @@ export interface NodeUsage {
   hostdevs: Map<string, string>;
   /** VM name -> placement. */
   vms: Map<string, Placement>;
-  /** Placements here that carry their own required anti-affinity (symmetry check needed). */
-  refusing: number;
+  /** label key -> value -> number of VMs here carrying it (answers most selectors in O(1)). */
+  labelCounts: Map<string, Map<string, number>>;
+  /** VMs here with their own required anti-affinity (for the symmetric check), precomputed. */
+  refusers: { vm: string; selectors: SelectorEntries[] }[];
 }
 
 /** A node as the scheduler sees it: static facts computed once per snapshot. */
@@ -84,7 +86,7 @@ export interface NodeView {
   name: string;
   labels: Record<string, string>;
   /** Why the node takes no VM at all (not Ready, cordoned, ...); undefined when it can. */
-  unavailable?: string;
+  unavailable: string | undefined;
   /** vCPUs it may host: cpus * overcommit.cpu. */
   cpuLimit: number;
   /** Bytes it may host: memoryBytes * overcommit.memory. */

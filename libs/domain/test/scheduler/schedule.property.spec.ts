@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { Node } from '../../src/kinds/node';
 import type { VirtualMachine } from '../../src/kinds/vm';
-import { ClusterSnapshot, placementOf, schedule, vmResources, type Placement } from '../../src/scheduler';
+import { ClusterSnapshot, placementOf, schedule, SCORERS, schedulingRequest, vmResources, VM_FILTERS, type Placement } from '../../src/scheduler';
 import { node, vm } from './fixtures';
 
 const APPS = ['db', 'web', 'cache'] as const;
@@ -77,6 +77,25 @@ function placeAll(nodes: Node[], vms: VirtualMachine[]): { placements: Placement
     const r = schedule(v, nodes, placements);
     // The batch path (one snapshot, add each decision) decides exactly like the one-shot call.
     expect(snapshot.schedule(v)).toEqual(r);
+    // Oracle: the optimised loop (typed arrays, label index) agrees with a plain evaluation of
+    // the documented pipeline, VM_FILTERS then SCORERS, over every node.
+    const req = schedulingRequest(v, snapshot.placementOf(v.metadata.name));
+    const reference = nodes
+      .map((n) => snapshot.node(n.metadata.name)!)
+      .filter((view) => view.unavailable === undefined && VM_FILTERS.every((f) => !f.applies(req) || f.passes(req, view)))
+      .map((view) => ({ name: view.name, score: SCORERS.filter((sc) => sc.applies(req)).reduce((a, sc) => a + sc.score(req, view), 0) }));
+    if (r.ok) {
+      const chosen = reference.find((c) => c.name === r.node);
+      expect(chosen).toBeDefined();
+      expect(r.score).toBeCloseTo(chosen!.score, 2);
+      for (const c of reference) {
+        expect(c.score).toBeLessThanOrEqual(chosen!.score + 1e-9);
+        if (Math.abs(c.score - chosen!.score) < 1e-12) expect(c.name >= r.node).toBe(true);
+      }
+    } else {
+      expect(reference).toEqual([]);
+      expect(r.reasons.filter((x) => x.reason === 'not chosen')).toEqual([]);
+    }
     if (r.ok) {
       const pl = placementOf(v, r.node, r.hostdevs);
       placements.push(pl);
