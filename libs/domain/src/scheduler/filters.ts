@@ -102,9 +102,10 @@ export type HostdevAssignment = { ok: true; addresses: string[] } | { ok: false;
  */
 export function assignHostdevs(req: SchedulingRequest, node: NodeView): HostdevAssignment {
   const self = selfOn(req, node);
-  const taken = new Set<string>();
+  // At most 16 requests (schema limit): a small array beats a Set and allocates less.
   const addresses: string[] = new Array<string>(req.hostdevs.length);
-  const user = (addr: string): string | undefined => {
+  const taken: string[] = [];
+  const usedBy = (addr: string): string | undefined => {
     const vm = node.usage.hostdevs.get(addr);
     return vm === undefined || (self && vm === self.vm) ? undefined : vm;
   };
@@ -115,20 +116,25 @@ export function assignHostdevs(req: SchedulingRequest, node: NodeView): HostdevA
       if (h.vendorDevice && dev.vendorDevice !== h.vendorDevice) {
         return { ok: false, reason: `device ${h.pciAddress} (${h.name}) is ${dev.vendorDevice}, not ${h.vendorDevice}` };
       }
-      const by = user(dev.pciAddress);
+      const by = usedBy(dev.pciAddress);
       if (by !== undefined) return { ok: false, reason: `device ${h.pciAddress} (${h.name}) in use by ${by}` };
-      if (taken.has(dev.pciAddress)) return { ok: false, reason: `device ${h.pciAddress} requested twice` };
-      taken.add(dev.pciAddress);
+      if (taken.includes(dev.pciAddress)) return { ok: false, reason: `device ${h.pciAddress} requested twice` };
+      taken.push(dev.pciAddress);
       addresses[h.index] = dev.pciAddress;
     } else if (h.vendorDevice) {
-      const same = node.devices.filter((d) => d.vendorDevice === h.vendorDevice);
-      const free = same.filter((d) => user(d.pciAddress) === undefined && !taken.has(d.pciAddress)).sort((a, b) => (a.pciAddress < b.pciAddress ? -1 : 1));
-      if (free.length === 0) {
-        const why = same.length === 0 ? 'none present' : `${same.length} present, all in use`;
+      let lowest: string | undefined;
+      let present = 0;
+      for (const d of node.devices) {
+        if (d.vendorDevice !== h.vendorDevice) continue;
+        present++;
+        if ((lowest === undefined || d.pciAddress < lowest) && usedBy(d.pciAddress) === undefined && !taken.includes(d.pciAddress)) lowest = d.pciAddress;
+      }
+      if (lowest === undefined) {
+        const why = present === 0 ? 'none present' : `${present} present, all in use`;
         return { ok: false, reason: `no free device ${h.vendorDevice} for ${h.name} (${why})` };
       }
-      taken.add(free[0].pciAddress);
-      addresses[h.index] = free[0].pciAddress;
+      taken.push(lowest);
+      addresses[h.index] = lowest;
     } else {
       return { ok: false, reason: `hostdev ${h.name} names neither pciAddress nor vendorDevice` };
     }
