@@ -1,0 +1,98 @@
+import { HvsError, renderDomainXml, validateKind, type HostFacts as RenderFacts, type Problem, type VirtualMachine } from '@hvs/domain';
+import { fromProtoObject, type agentv1 } from '@hvs/proto';
+import type { Assignment, NetworkRealisation } from '../state/assignment-store';
+
+const LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+export interface AssignContext {
+  nodeName: string;
+  /** Render facts without networks (those come from the Assign itself). */
+  facts: Omit<RenderFacts, 'networks'>;
+}
+
+function prefixed(where: string, p: Problem): Problem {
+  return { ...p, path: p.path ? `${where} ${p.path}` : where };
+}
+
+function problemsOf(e: unknown, where: string): Problem[] {
+  if (e instanceof HvsError) return e.problems.map((p) => prefixed(where, p));
+  return [{ code: 'HVS-AGENT-ASSIGN-INVALID', path: where, message: 'could not be read', why: e instanceof Error ? e.message : String(e), fix: 'send a well-formed object' }];
+}
+
+/**
+ * AssignRequest -> Assignment, or one HvsError (InvalidArgument) with EVERY problem found: the
+ * node name, each Network, each VM (envelope, schema, uid, duplicates) and the domain XML each
+ * VM renders to on this host. Nothing is written by this function; the caller persists only a
+ * fully valid assignment, so an Assign is never half-applied.
+ */
+export function assignmentFromRequest(req: agentv1.AssignRequest, ctx: AssignContext): Assignment {
+  const problems: Problem[] = [];
+  if (req.node !== '' && req.node !== ctx.nodeName) {
+    problems.push({ code: 'HVS-AGENT-NODE-MISMATCH', path: 'node', message: `the assignment is for node '${req.node.slice(0, 80)}', this agent is '${ctx.nodeName}'`, why: 'an agent only runs what is assigned to its own node', fix: 'check the agent address the controller has for this node (HVS_NODE_NAME on the agent)' });
+  }
+  if (!Number.isSafeInteger(req.generation) || req.generation < 0 || !Number.isSafeInteger(req.fencingToken) || req.fencingToken < 0) {
+    problems.push({ code: 'HVS-AGENT-ASSIGN-INVALID', path: 'generation', message: 'generation and fencing_token must be whole numbers >= 0', why: `got ${req.generation} and ${req.fencingToken}`, fix: 'send the node generation and the etcd revision' });
+  }
+
+  const networks: Record<string, NetworkRealisation> = {};
+  req.networks.forEach((obj, i) => {
+    const where = `networks[${i}]`;
+    try {
+      const r = validateKind('Network', fromProtoObject(obj));
+      if (!r.ok) {
+        problems.push(...r.problems.map((p) => prefixed(where, p)));
+        return;
+      }
+      const n = r.value;
+      networks[n.metadata.name] = n.spec.mode === 'bridge' && n.spec.bridge ? { bridge: n.spec.bridge } : { libvirtNetwork: n.metadata.name };
+    } catch (e) {
+      problems.push(...problemsOf(e, where));
+    }
+  });
+
+  const vms: VirtualMachine[] = [];
+  const uids = new Map<string, number>();
+  const names = new Map<string, number>();
+  req.vms.forEach((a, i) => {
+    let where = `vms[${i}]`;
+    try {
+      if (a.vm === undefined) throw new HvsError({ code: 'HVS-AGENT-ASSIGN-INVALID', category: 'InvalidArgument', message: 'the VM object is missing', fix: 'set VmAssignment.vm' });
+      where = `vms[${i}] ${a.vm.metadata?.name || '<no name>'}`;
+      const r = validateKind('VirtualMachine', fromProtoObject(a.vm));
+      if (!r.ok) {
+        problems.push(...r.problems.map((p) => prefixed(where, p)));
+        return;
+      }
+      const vm = r.value;
+      const uid = vm.metadata.uid ?? '';
+      if (!LABEL.test(uid)) {
+        problems.push({ code: 'HVS-AGENT-VM-UID-INVALID', path: `${where} metadata.uid`, message: uid === '' ? 'metadata.uid is missing' : `metadata.uid ${JSON.stringify(uid.slice(0, 80))} is not a DNS label`, why: 'the domain (hvs-<uid>) and its volumes are named after the uid', fix: 'the controller assigns a lower-case UUID as uid; send the stored object' });
+        return;
+      }
+      const dupUid = uids.get(uid);
+      if (dupUid !== undefined) problems.push({ code: 'HVS-AGENT-VM-DUPLICATE', path: `${where} metadata.uid`, message: `uid ${uid} is also used by vms[${dupUid}]`, why: 'one uid is one domain', fix: 'send each VM once' });
+      const dupName = names.get(vm.metadata.name);
+      if (dupName !== undefined) problems.push({ code: 'HVS-AGENT-VM-DUPLICATE', path: `${where} metadata.name`, message: `name ${vm.metadata.name} is also used by vms[${dupName}]`, why: 'VM names are unique', fix: 'send each VM once' });
+      uids.set(uid, i);
+      names.set(vm.metadata.name, i);
+      try {
+        renderDomainXml(vm, { ...ctx.facts, networks });
+      } catch (e) {
+        problems.push(...problemsOf(e, where));
+      }
+      vms.push(vm);
+    } catch (e) {
+      problems.push(...problemsOf(e, where));
+    }
+  });
+
+  if (problems.length > 0) {
+    const first = problems[0];
+    throw new HvsError({
+      code: first.code, category: 'InvalidArgument', path: first.path,
+      message: `assignment refused: ${problems.length} problem(s), nothing was applied (first: ${first.path ? `${first.path}: ` : ''}${first.message})`,
+      why: first.why, fix: first.fix, problems,
+    });
+  }
+  return { generation: req.generation, fencingToken: req.fencingToken, vms, networks };
+}

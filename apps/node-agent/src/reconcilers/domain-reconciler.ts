@@ -1,0 +1,199 @@
+import { HvsError, planObject, renderDomainXml, type HostFacts as RenderFacts, type VirtualMachine } from '@hvs/domain';
+import { agentv1 } from '@hvs/proto';
+import { done, isTerminalError, TerminalError, type Clock, type ReconcileResult } from '@hvs/reconcile';
+import type { DomainState, HypervisorDriver } from '../hypervisor';
+import { computePhase, type Activity } from '../observed/phase';
+import type { ObservedState } from '../observed/observed-state';
+import type { AssignmentStore } from '../state/assignment-store';
+import type { VolumeSet } from './volume-set';
+
+export const DOMAIN_PREFIX = 'hvs-';
+
+export function domainNameOf(uid: string): string {
+  return `${DOMAIN_PREFIX}${uid}`;
+}
+
+export interface DomainReconcilerOptions {
+  driver: HypervisorDriver;
+  store: AssignmentStore;
+  observed: ObservedState;
+  volumes: VolumeSet;
+  clock: Clock;
+  nodeName: string;
+  /** `<domain type>` to render. */
+  domainType: 'kvm' | 'qemu';
+  shutdownTimeoutMs: number;
+  diskPolicy: 'delete' | 'keep';
+  consoleListen?: string;
+}
+
+/** What the reconciler remembers per VM between steps (lost on restart, re-derived then). */
+interface Memory {
+  /** The XML last defined by this process; a differing render means redefine. */
+  xml?: string;
+  /** The VM the running domain was booted with, to say which changes wait on a restart. */
+  booted?: VirtualMachine;
+  pendingRestart: string[];
+  activity: Activity;
+  error?: unknown;
+}
+
+const ACTIVE: ReadonlySet<DomainState> = new Set(['running', 'paused', 'blocked', 'pmsuspended', 'shutdown']);
+const RUNNING: ReadonlySet<DomainState> = new Set(['running', 'blocked']);
+
+/**
+ * reconcileDomain(uid): level-triggered, one VM per key. Each call re-reads the desired VM from
+ * the assignment store and the domain from the driver, then moves toward desired: create volumes,
+ * define (again when the rendered XML changed), start, shut down, or (VM no longer assigned)
+ * stop, undefine and delete its volumes. Every step is idempotent and the domain name is
+ * deterministic (`hvs-<uid>`), so a crash between steps is harmless and a restarted agent adopts
+ * its domains: no duplicates, and a running domain is never restarted. A redefined running
+ * domain gets `pendingRestart` (the fields that need a restart) instead of a restart.
+ * Errors are recorded as the VM's Failed phase (with libvirt's text, a reason and a fix) and
+ * rethrown for the runner's rate-limited retry.
+ */
+export class DomainReconciler {
+  private readonly memory = new Map<string, Memory>();
+
+  constructor(private readonly o: DomainReconcilerOptions) {}
+
+  readonly reconcileDomain = async (uid: string): Promise<ReconcileResult> => {
+    const vm = this.o.store.desired(uid);
+    const mem = this.mem(uid);
+    try {
+      if (vm === undefined) return await this.remove(uid, mem);
+      const result = await this.converge(uid, vm, mem);
+      mem.error = undefined;
+      await this.publish(uid, vm, mem);
+      return result;
+    } catch (e) {
+      mem.activity = undefined;
+      mem.error = isTerminalError(e) && e.cause !== undefined ? e.cause : e;
+      const name = domainNameOf(uid);
+      if (vm !== undefined) await this.publish(uid, vm, mem).catch(() => undefined);
+      const text = mem.error instanceof HvsError ? mem.error.toString() : String((mem.error as Error)?.message ?? mem.error);
+      this.o.observed.event({ name: vm?.metadata.name ?? name, uid, type: agentv1.VmEventType.RECONCILE_ERROR, reason: 'ReconcileError', message: text }, this.o.clock.now());
+      throw e;
+    }
+  };
+
+  /** The renderer's view of this host: domain type, pools, networks of the assignment, local images. */
+  renderFacts(images: RenderFacts['images']): RenderFacts {
+    return {
+      domainType: this.o.domainType,
+      pools: this.o.volumes.poolDirs(),
+      networks: this.o.store.networks,
+      ...(images ? { images } : {}),
+      consoleListen: this.o.consoleListen ?? '127.0.0.1',
+    };
+  }
+
+  private async converge(uid: string, vm: VirtualMachine, mem: Memory): Promise<ReconcileResult> {
+    const name = domainNameOf(uid);
+    const images = await this.o.volumes.images();
+    let xml: string;
+    try {
+      xml = renderDomainXml(vm, this.renderFacts(images));
+    } catch (e) {
+      // The spec was rendered when the Assign was accepted; what fails now depends on this host.
+      throw e instanceof HvsError && e.category === 'InvalidArgument' ? new TerminalError(e.message, { cause: e, reason: 'InvalidSpec' }) : e;
+    }
+    await this.o.volumes.ensure(uid, vm, images);
+
+    let dom = await this.o.driver.get(name);
+    if (dom === undefined || mem.xml !== xml) {
+      const existed = dom !== undefined;
+      const r = await this.o.driver.define(name, xml);
+      mem.xml = xml;
+      if (existed && r.changed && ACTIVE.has(dom!.state)) mem.pendingRestart = this.restartFields(mem.booted, vm);
+      if (!existed) this.event(uid, vm, agentv1.VmEventType.DEFINED, 'Defined', 'domain defined');
+      dom = r.info;
+    }
+    if (mem.booted === undefined && dom !== undefined && ACTIVE.has(dom.state) && mem.pendingRestart.length === 0) mem.booted = vm;
+
+    const runState = vm.spec.runState ?? 'Running';
+    if (runState === 'Running' && !RUNNING.has(dom.state)) {
+      await this.step(uid, vm, mem, 'starting', () => this.o.driver.start(name));
+      mem.booted = vm;
+      mem.pendingRestart = [];
+      this.event(uid, vm, agentv1.VmEventType.STARTED, 'Started', 'domain started');
+    } else if (runState === 'Stopped' && ACTIVE.has(dom.state)) {
+      await this.step(uid, vm, mem, 'stopping', () => this.o.driver.shutdown(name, { timeoutMs: this.o.shutdownTimeoutMs }));
+      mem.booted = undefined;
+      mem.pendingRestart = [];
+      this.event(uid, vm, agentv1.VmEventType.STOPPED, 'Stopped', 'domain shut down');
+    }
+    return done();
+  }
+
+  private async remove(uid: string, mem: Memory): Promise<ReconcileResult> {
+    const name = domainNameOf(uid);
+    if (!this.o.store.isRemoving(uid)) {
+      // Not ours (never assigned, or already cleaned up): nothing to do, nothing to touch.
+      this.memory.delete(uid);
+      this.o.observed.remove(uid, name);
+      return done();
+    }
+    const dom = await this.o.driver.get(name);
+    if (dom !== undefined) {
+      mem.activity = 'removing';
+      try {
+        if (ACTIVE.has(dom.state)) await this.o.driver.shutdown(name, { timeoutMs: this.o.shutdownTimeoutMs });
+        await this.o.driver.undefine(name);
+      } finally {
+        mem.activity = undefined;
+      }
+      this.o.observed.event({ name, uid, type: agentv1.VmEventType.UNDEFINED, reason: 'Removed', message: 'removed from the assignment' }, this.o.clock.now());
+    }
+    if (this.o.diskPolicy === 'delete') await this.o.volumes.deleteOwned(uid);
+    await this.o.store.finishRemoval(uid);
+    this.memory.delete(uid);
+    this.o.observed.remove(uid, name);
+    return done();
+  }
+
+  private async step(uid: string, vm: VirtualMachine, mem: Memory, activity: Activity, fn: () => Promise<void>): Promise<void> {
+    mem.activity = activity;
+    await this.publish(uid, vm, mem, true);
+    try {
+      await fn();
+    } finally {
+      mem.activity = undefined;
+    }
+  }
+
+  /** Paths of fields whose change only takes effect after a restart (live changes are not hot-plugged yet). */
+  private restartFields(booted: VirtualMachine | undefined, vm: VirtualMachine): string[] {
+    if (booted === undefined) return ['spec (changed while the agent was not running)'];
+    const paths = planObject(booted, vm).changes.filter((c) => c.effect === 'restart' || c.effect === 'hotplug').map((c) => c.path);
+    return paths.length > 0 ? paths : [];
+  }
+
+  /** Publishes the VM's observed state (re-reads the domain's state unless `skipRead`). */
+  private async publish(uid: string, vm: VirtualMachine, mem: Memory, skipRead = false): Promise<void> {
+    const name = domainNameOf(uid);
+    let state: DomainState | undefined;
+    // While a step runs, the phase comes from the activity; the domain state is not needed.
+    if (!skipRead) state = (await this.o.driver.get(name).catch(() => undefined))?.state;
+    const view = computePhase({ runState: vm.spec.runState ?? 'Running', state, activity: mem.activity, error: mem.error });
+    this.o.observed.set({
+      name: vm.metadata.name, uid, phase: view.phase, reason: view.reason, message: view.message, ips: [],
+      node: this.o.nodeName, observedGeneration: vm.metadata.generation ?? 0,
+      pendingRestart: [...mem.pendingRestart],
+      ...(view.problem ? { error: { code: view.problem.code, path: view.problem.path ?? '', message: view.problem.message, why: view.problem.why ?? '', fix: view.problem.fix } } : {}),
+    });
+  }
+
+  private event(uid: string, vm: VirtualMachine, type: agentv1.VmEventType, reason: string, message: string): void {
+    this.o.observed.event({ name: vm.metadata.name, uid, type, reason, message }, this.o.clock.now());
+  }
+
+  private mem(uid: string): Memory {
+    let m = this.memory.get(uid);
+    if (!m) {
+      m = { pendingRestart: [], activity: undefined };
+      this.memory.set(uid, m);
+    }
+    return m;
+  }
+}
