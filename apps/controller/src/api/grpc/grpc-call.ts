@@ -1,0 +1,58 @@
+/**
+ * The gRPC edge of every handler: the caller's context from metadata, the domain error as
+ * status + `hvs-error-bin` trailer (libs/proto's table, every problem included), metrics per
+ * method and status, and a log line for internal faults (whose text never reaches clients).
+ */
+import { status, type handleUnaryCall, type Metadata, type ServerErrorResponse } from '@grpc/grpc-js';
+import { isHvsError, type HvsError } from '@hvs/domain';
+import { toServiceError } from '@hvs/proto';
+import type { Logger } from 'pino';
+import type { Metrics } from '../../observability';
+import { ACTOR_HEADER, callContext, type CallContext } from '../../services/call-context';
+
+export interface GrpcEdge {
+  metrics: Metrics;
+  log: Logger;
+}
+
+export function contextOf(metadata: Metadata): CallContext {
+  return callContext(metadata.get(ACTOR_HEADER)[0]);
+}
+
+/** The status a failed call answers with; logs what is not a domain error. */
+export function failure(edge: GrpcEdge, method: string, e: unknown): ServerErrorResponse {
+  if (!isHvsError(e) || e.category === 'Internal') edge.log.error({ err: e, method }, 'gRPC call failed');
+  return toServiceError(e);
+}
+
+/** A unary handler that delegates to `fn`, measured as `method` (e.g. `ResourceService/Apply`). */
+export function unary<Req, Res>(edge: GrpcEdge, method: string, fn: (req: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    const started = process.hrtime.bigint();
+    const done = (code: status) => edge.metrics.observeApiRequest('grpc', method, status[code] ?? String(code), Number(process.hrtime.bigint() - started) / 1e9);
+    let pending: Promise<Res>;
+    try {
+      pending = fn(call.request, contextOf(call.metadata));
+    } catch (e) {
+      pending = Promise.reject(e);
+    }
+    pending.then(
+      (res) => {
+        done(status.OK);
+        callback(null, res);
+      },
+      (e: unknown) => {
+        const err = failure(edge, method, e);
+        done(err.code ?? status.UNKNOWN);
+        callback(err);
+      },
+    );
+  };
+}
+
+/** An UNIMPLEMENTED answer that still carries an HvsError (code, why, fix) in the trailer. */
+export function unimplemented(err: HvsError): ServerErrorResponse {
+  const out = toServiceError(err);
+  out.code = status.UNIMPLEMENTED;
+  return out;
+}

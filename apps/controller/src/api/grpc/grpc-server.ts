@@ -1,0 +1,97 @@
+/**
+ * The controller's gRPC server: one grpc-js Server owned by a Nest provider (not Nest's
+ * microservice transport: ADR 0003), serving hvs.v1 ResourceService, VmService, NodeService
+ * and AuditService, gRPC health checking (grpc.health.v1, every service SERVING while up) and
+ * server reflection (descriptors loaded from libs/proto's .proto files). Binds on
+ * ControllerConfig.grpcListen when the app boots (port 0: a free port, read `port`), goes
+ * NOT_SERVING and shuts down (graceful, then forced after a grace period) with the app.
+ */
+import * as path from 'node:path';
+import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HvsError } from '@hvs/domain';
+import { PROTO_FILES, PROTO_ROOT, v1 } from '@hvs/proto';
+import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { HealthImplementation } from 'grpc-health-check';
+import { formatListen, type ListenAddress } from '../../config';
+import type { GrpcEdge } from './grpc-call';
+
+/** Accepts manifests up to the API's 1 MiB plus envelope; bigger messages are refused by grpc-js itself. */
+export const GRPC_MAX_RECEIVE_BYTES = 4 * 1024 * 1024;
+export const GRPC_SHUTDOWN_GRACE_MS = 5_000;
+
+export interface GrpcServices {
+  resource: v1.ResourceServiceServer;
+  vm: v1.VmServiceServer;
+  node: v1.NodeServiceServer;
+  audit: v1.AuditServiceServer;
+}
+
+export const SERVED_SERVICES = ['hvs.v1.ResourceService', 'hvs.v1.VmService', 'hvs.v1.NodeService', 'hvs.v1.AuditService'] as const;
+
+export class GrpcApiServer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly server = new Server({ 'grpc.max_receive_message_length': GRPC_MAX_RECEIVE_BYTES });
+  private readonly health = new HealthImplementation({ '': 'NOT_SERVING', ...Object.fromEntries(SERVED_SERVICES.map((s) => [s, 'NOT_SERVING'])) });
+  private boundPort: number | undefined;
+
+  constructor(private readonly listen: ListenAddress, services: GrpcServices, private readonly edge: GrpcEdge) {
+    const add = (def: ServiceDefinition, impl: UntypedServiceImplementation) => this.server.addService(def, impl);
+    add(v1.ResourceServiceService as unknown as ServiceDefinition, services.resource);
+    add(v1.VmServiceService as unknown as ServiceDefinition, services.vm);
+    add(v1.NodeServiceService as unknown as ServiceDefinition, services.node);
+    add(v1.AuditServiceService as unknown as ServiceDefinition, services.audit);
+    this.health.addToServer(this.server);
+    new ReflectionService(publicApiDescriptors()).addToServer(this.server);
+  }
+
+  /** The bound port (after bootstrap). */
+  get port(): number {
+    if (this.boundPort === undefined) throw new Error('the gRPC server is not bound yet');
+    return this.boundPort;
+  }
+
+  get address(): string {
+    return formatListen({ host: this.listen.host, port: this.port });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const target = formatListen(this.listen);
+    this.boundPort = await new Promise<number>((resolve, reject) => {
+      this.server.bindAsync(target, ServerCredentials.createInsecure(), (err, port) => (err ? reject(listenFailed(target, err)) : resolve(port)));
+    });
+    for (const s of ['', ...SERVED_SERVICES]) this.health.setStatus(s, 'SERVING');
+    this.edge.log.info({ grpc: this.address }, 'gRPC API listening');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    for (const s of ['', ...SERVED_SERVICES]) this.health.setStatus(s, 'NOT_SERVING');
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, GRPC_SHUTDOWN_GRACE_MS);
+      timer.unref();
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+/** Descriptors of the hvs.v1 files (the agent API is served by agents, not here). */
+export function publicApiDescriptors(): ReturnType<typeof loadSync> {
+  const files = PROTO_FILES.filter((f) => f.startsWith('hvs/v1/')).map((f) => path.join(PROTO_ROOT, f));
+  return loadSync(files, { includeDirs: [PROTO_ROOT], keepCase: true });
+}
+
+function listenFailed(target: string, err: Error): HvsError {
+  return new HvsError({
+    code: 'HVS-CONTROLLER-LISTEN-FAILED', category: 'FailedPrecondition',
+    message: `cannot listen for gRPC on ${target}`,
+    why: err.message,
+    fix: 'stop the other process (`ss -ltnp`) or set HVS_GRPC_LISTEN to a free address, e.g. HVS_GRPC_LISTEN=127.0.0.1:7444',
+    cause: err,
+  });
+}

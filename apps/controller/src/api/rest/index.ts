@@ -1,0 +1,7 @@
+export * from './audit.controller';
+export * from './openapi';
+export * from './openapi.controller';
+export * from './request-body';
+export * from './resource.controller';
+export * from './rest-api.module';
+export * from './vm.controller';

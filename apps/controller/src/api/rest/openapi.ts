@@ -1,0 +1,120 @@
+/**
+ * The REST API's OpenAPI 3.1 document, written by hand next to the routes (a test checks
+ * every registered route is described here). Objects are described by envelope only: the
+ * kinds' schemas live in libs/domain (docs/architecture/resource-model.md).
+ */
+const json = (schema: object) => ({ 'application/json': { schema } });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const errors = {
+  400: { description: 'invalid input (every problem listed)', content: json(ref('Error')) },
+  404: { description: 'no such object or kind', content: json(ref('Error')) },
+  409: { description: 'stale resourceVersion (Conflict)', content: json(ref('Error')) },
+  413: { description: 'request over 1 MiB (HVS-API-REQUEST-TOO-LARGE)', content: json(ref('Error')) },
+  503: { description: 'etcd unreachable (HVS-STORE-UNAVAILABLE)', content: json(ref('Error')) },
+};
+const kind = { name: 'kind', in: 'path', required: true, description: 'kind, plural or short name: VirtualMachine, vms, vm, nodes, net...', schema: { type: 'string' } };
+const name = { name: 'name', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' } };
+const q = (n: string, description: string, type = 'string') => ({ name: n, in: 'query', required: false, description, schema: { type } });
+const actor = { name: 'x-hvs-actor', in: 'header', required: false, description: 'caller identity recorded in the audit log (default anonymous)', schema: { type: 'string' } };
+const manifests = {
+  required: true,
+  content: {
+    ...json(ref('ManifestRequest')),
+    'application/yaml': { schema: { type: 'string', description: 'one or more YAML/JSON documents; options from the query string' } },
+  },
+};
+const vmAction = (verb: string) => ({
+  post: {
+    operationId: `${verb}Vm`, summary: `${verb} one VM (sets spec.runState${verb === 'restart' ? ' and bumps hvs.dev/restartedAt' : ''})`,
+    parameters: [name, actor],
+    responses: { 200: { description: 'one result per VM', content: json(ref('VmActionResponse')) }, ...errors },
+  },
+});
+
+export const OPENAPI_DOCUMENT = {
+  openapi: '3.1.0',
+  info: { title: 'Hypervisor Suite API', version: 'v1', description: 'REST face of hvs.v1; same service layer and errors as gRPC (docs/architecture/controller-api.md).' },
+  paths: {
+    '/api/v1/apply': {
+      post: {
+        operationId: 'apply', summary: 'validate every document, then write all in one etcd transaction or nothing',
+        parameters: [q('dryRun', 'plan only, write nothing', 'boolean'), q('prune', 'label selector: delete matching objects the documents no longer name'), q('fieldManager', 'recorded in the audit log'), actor],
+        requestBody: manifests,
+        responses: { 200: { description: 'per-object result', content: json(ref('ApplyResponse')) }, ...errors },
+      },
+    },
+    '/api/v1/plan': {
+      post: {
+        operationId: 'plan', summary: 'what apply would change, per field, with effects (restart, migration); writes nothing',
+        parameters: [q('prune', 'label selector, as for apply')],
+        requestBody: manifests,
+        responses: { 200: { description: 'the plan', content: json(ref('PlanResponse')) }, ...errors },
+      },
+    },
+    '/api/v1/audit': {
+      get: {
+        operationId: 'listAudit', summary: 'audit records, newest first',
+        parameters: [q('kind', 'kind'), q('name', 'object name'), q('actor', 'caller'), q('operation', 'apply, delete, start...'), q('since', 'RFC 3339 time'), q('limit', '1-1000, default 100', 'integer'), q('continue', 'token from the previous page')],
+        responses: { 200: { description: 'a page of records', content: json(ref('AuditPage')) }, ...errors },
+      },
+    },
+    '/api/v1/openapi.json': { get: { operationId: 'openapi', summary: 'this document', responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } } },
+    '/api/v1/vms/{name}/start': vmAction('start'),
+    '/api/v1/vms/{name}/stop': vmAction('stop'),
+    '/api/v1/vms/{name}/restart': vmAction('restart'),
+    '/api/v1/{kind}': {
+      get: {
+        operationId: 'list', summary: 'list objects of a kind, or watch them (watch=1: newline-delimited JSON events)',
+        parameters: [kind, q('labelSelector', 'a=b,c!=d,e in (x,y),!f'), q('watch', 'stream ADDED/MODIFIED/DELETED events', 'boolean'), q('resourceVersion', 'watch: events after this revision (from a list)')],
+        responses: {
+          200: { description: 'the list, or a stream of events', content: { ...json(ref('List')), 'application/x-ndjson': { schema: ref('WatchEvent') } } },
+          ...errors,
+        },
+      },
+    },
+    '/api/v1/{kind}/{name}': {
+      get: { operationId: 'get', summary: 'one object', parameters: [kind, name], responses: { 200: { description: 'the object', content: json(ref('Object')) }, ...errors } },
+      delete: {
+        operationId: 'delete', summary: 'delete (sets deletionTimestamp while finalizers remain)',
+        parameters: [kind, name, q('wait', 'return once the object is gone', 'boolean'), q('waitTimeoutMs', 'give up waiting after this long (default 30000)', 'integer'), q('resourceVersion', 'precondition: delete only at this version'), actor],
+        responses: { 200: { description: 'the object and whether it is gone', content: json({ type: 'object', properties: { object: ref('Object'), gone: { type: 'boolean' } } }) }, ...errors },
+      },
+    },
+  },
+  components: {
+    schemas: {
+      Object: { type: 'object', required: ['apiVersion', 'kind', 'metadata'], properties: { apiVersion: { const: 'hvs/v1' }, kind: { type: 'string' }, metadata: { type: 'object' }, spec: { type: 'object' }, status: { type: 'object' } } },
+      List: { type: 'object', properties: { items: { type: 'array', items: ref('Object') }, resourceVersion: { type: 'string' } } },
+      WatchEvent: { type: 'object', properties: { type: { enum: ['ADDED', 'MODIFIED', 'DELETED', 'ERROR'] }, object: ref('Object'), resourceVersion: { type: 'string' }, error: ref('Error') } },
+      ManifestRequest: {
+        type: 'object', required: ['documents'],
+        properties: {
+          documents: { type: 'array', items: { type: 'object', required: ['content'], properties: { content: { type: 'string' }, file: { type: 'string' } } } },
+          dryRun: { type: 'boolean' }, prune: { type: 'string' }, fieldManager: { type: 'string' },
+        },
+      },
+      FieldChange: { type: 'object', properties: { path: { type: 'string' }, old: {}, new: {}, effect: { enum: ['none', 'hotplug', 'migration', 'restart'] }, note: { type: 'string' }, sensitive: { type: 'boolean' } } },
+      ApplyResponse: {
+        type: 'object',
+        properties: {
+          results: { type: 'array', items: { type: 'object', properties: { kind: { type: 'string' }, name: { type: 'string' }, action: { enum: ['created', 'configured', 'unchanged', 'pruned'] }, generation: { type: 'integer' }, changes: { type: 'array', items: ref('FieldChange') } } } },
+          resourceVersion: { type: 'string', description: 'revision of the transaction; empty for a dry run or when nothing changed' },
+        },
+      },
+      PlanResponse: { type: 'object', properties: { objects: { type: 'array', items: { type: 'object', properties: { kind: { type: 'string' }, name: { type: 'string' }, action: { enum: ['create', 'update', 'unchanged', 'delete'] }, changes: { type: 'array', items: ref('FieldChange') }, effect: { enum: ['none', 'hotplug', 'migration', 'restart'] } } } } } },
+      VmActionResponse: { type: 'object', properties: { results: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, ok: { type: 'boolean' }, changed: { type: 'boolean' }, phase: { type: 'string' }, error: ref('Problem') } } } } },
+      AuditPage: {
+        type: 'object',
+        properties: {
+          records: { type: 'array', items: { type: 'object', properties: { time: { type: 'string' }, actor: { type: 'string' }, operation: { type: 'string' }, kind: { type: 'string' }, name: { type: 'string' }, generationBefore: { type: 'integer' }, generationAfter: { type: 'integer' }, result: { enum: ['ok', 'error'] }, code: { type: 'string' } } } },
+          continueToken: { type: 'string' },
+        },
+      },
+      Problem: { type: 'object', required: ['code', 'message', 'fix'], properties: { code: { type: 'string' }, path: { type: 'string' }, message: { type: 'string' }, why: { type: 'string' }, fix: { type: 'string' } } },
+      Error: {
+        type: 'object', required: ['code', 'category', 'message', 'fix', 'problems'],
+        properties: { code: { type: 'string' }, category: { type: 'string' }, message: { type: 'string' }, why: { type: 'string' }, fix: { type: 'string' }, path: { type: 'string' }, problems: { type: 'array', items: ref('Problem') } },
+      },
+    },
+  },
+} as const;

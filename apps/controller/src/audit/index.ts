@@ -1,0 +1,2 @@
+export * from './audit-record';
+export * from './audit.service';

@@ -1,0 +1,36 @@
+/**
+ * The controller's one etcd client and what is built on it: the object store and the node
+ * leases. Closed when the Nest app shuts down; registers an `etcd` readiness check.
+ */
+import type { OnApplicationShutdown } from '@nestjs/common';
+import { EtcdConnection, EtcdStore } from '../store';
+import { NodeLeases } from '../leases';
+
+export interface EtcdBackendOptions {
+  endpoints: readonly string[];
+  /** Deadline of every store call including retries (HVS-STORE-UNAVAILABLE after it), default 5 s. */
+  callTimeoutMs?: number;
+  leaseTtlSeconds?: number;
+}
+
+export class EtcdBackend implements OnApplicationShutdown {
+  readonly connection: EtcdConnection;
+  readonly store: EtcdStore;
+  readonly leases: NodeLeases;
+
+  constructor(options: EtcdBackendOptions) {
+    this.connection = new EtcdConnection({ endpoints: [...options.endpoints], callTimeoutMs: options.callTimeoutMs ?? 5_000 });
+    this.store = new EtcdStore({ endpoints: [...options.endpoints], connection: this.connection });
+    this.leases = new NodeLeases({ connection: this.connection, ttlSeconds: options.leaseTtlSeconds });
+  }
+
+  /** Resolves when etcd answers a read within the call deadline. */
+  async ping(): Promise<void> {
+    await this.connection.call((o) => this.connection.client.kv.range({ key: Buffer.from('/hvs/v1/'), count_only: true }, o));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+    this.connection.close();
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * Apply, plan, get, list, watch and delete for every kind: the one service both transports
+ * call. Guarantees:
+ * - apply validates EVERY document first (all problems, with positions) and then writes all
+ *   changes, their audit records and any prunes in ONE store batch (one etcd transaction),
+ *   or nothing;
+ * - the plan shown is the plan written: writes are pinned to the versions the plan read; a
+ *   concurrent change makes the service re-read and re-plan (up to 3 times), unless the
+ *   document itself pinned a resourceVersion, which then fails with Conflict;
+ * - plan and dry-run apply write nothing, not even an audit record;
+ * - every store call is bounded by the store's deadline (Unavailable, never a hang).
+ */
+import {
+  KIND_NAMES, matchesLabelSelector, parseLabelSelector, planObject,
+  type AnyResource, type FieldChange, type LabelSelector, type ObjectPlan, type PlanResource,
+} from '@hvs/domain';
+import type { AuditEntry, AuditService } from '../audit';
+import type { ListResult, ObjectStore, StoredObject, WatchEvent, WatchStream, WriteOp } from '../store';
+import { desiredOf, writeFor, type ObjectWrite } from './apply-writes';
+import { loadBatch, type SourceDocument } from './batch-input';
+import type { CallContext } from './call-context';
+import { kindOf, revisionOf } from './errors';
+import { auditedBatch, auditFailure, readOptional, retryOnConflict } from './writes';
+
+export type ApplyAction = 'created' | 'configured' | 'unchanged' | 'pruned';
+export type WirePlanAction = ObjectPlan['action'] | 'delete';
+
+export interface AppliedObject {
+  kind: string;
+  name: string;
+  action: ApplyAction;
+  generation: number;
+  changes: FieldChange[];
+}
+
+export interface ApplyOutcome {
+  /** In document order, then pruned objects. */
+  results: AppliedObject[];
+  /** The revision the batch committed at; '' for a dry run. */
+  resourceVersion: string;
+}
+
+export interface PlannedObject extends Omit<ObjectPlan, 'action'> {
+  action: WirePlanAction;
+}
+
+export interface ApplyOptions {
+  dryRun?: boolean;
+  /** Recorded in the audit log; default `hvctl`. */
+  fieldManager?: string;
+  /** Label selector: objects matching it that the documents do not name are deleted in the same batch. */
+  prune?: string;
+}
+
+export interface DeleteOptions {
+  /** Return only once the object is gone (finalizers done) or `waitTimeoutMs` (default 30 s) passed. */
+  wait?: boolean;
+  /** Precondition: delete only if the object is still at this version (else Conflict). */
+  resourceVersion?: string;
+  waitTimeoutMs?: number;
+}
+
+export interface DeleteOutcome {
+  object: StoredObject;
+  /** true when the object no longer exists; false while finalizers run. */
+  gone: boolean;
+}
+
+export interface WatchOptions {
+  labelSelector?: string;
+  /** Changes after this revision; empty: from now. */
+  resourceVersion?: string;
+}
+
+interface Decision {
+  plans: PlannedObject[];
+  writes: (ObjectWrite & { kind: string; name: string; prune: boolean })[];
+}
+
+export const DEFAULT_DELETE_WAIT_MS = 30_000;
+
+export class ResourceService {
+  constructor(private readonly store: ObjectStore, private readonly audit: AuditService) {}
+
+  async apply(sources: readonly SourceDocument[], options: ApplyOptions, ctx: CallContext): Promise<ApplyOutcome> {
+    let resources: AnyResource[] = [];
+    try {
+      resources = loadBatch(sources);
+      const prune = options.prune ? parseLabelSelector(options.prune) : undefined;
+      const pinnedByUser = resources.some((r) => r.metadata.resourceVersion !== undefined);
+      return await retryOnConflict(pinnedByUser, () => this.applyOnce(resources, prune, options, ctx));
+    } catch (e) {
+      if (!options.dryRun) await auditFailure(this.audit, e, { operation: 'apply', kind: resources[0]?.kind ?? '', name: resources[0]?.metadata.name ?? '', actor: ctx.actor });
+      throw e;
+    }
+  }
+
+  /** What apply would do, per object and field; writes nothing. */
+  async plan(sources: readonly SourceDocument[], options: Pick<ApplyOptions, 'prune'> = {}): Promise<PlannedObject[]> {
+    const resources = loadBatch(sources);
+    const prune = options.prune ? parseLabelSelector(options.prune) : undefined;
+    return (await this.decide(resources, prune)).plans;
+  }
+
+  async get(kind: string, name: string): Promise<StoredObject> {
+    return this.store.get(kindOf(kind), name);
+  }
+
+  async list(kind: string, labelSelector?: string): Promise<ListResult> {
+    const selector = labelSelector ? parseLabelSelector(labelSelector) : undefined;
+    return this.store.list(kindOf(kind), { labelSelector: selector });
+  }
+
+  /**
+   * Changes of `kind` after `resourceVersion`, filtered by the selector on the object's labels
+   * as they are after the change (an object whose labels stop matching is not reported).
+   * Throws for a bad kind, selector or revision before anything is streamed.
+   */
+  watch(kind: string, options: WatchOptions = {}): WatchStream {
+    const k = kindOf(kind);
+    const selector = options.labelSelector ? parseLabelSelector(options.labelSelector) : undefined;
+    const inner = this.store.watch(k, revisionOf(options.resourceVersion));
+    return selector === undefined ? inner : filtered(inner, selector);
+  }
+
+  async delete(kind: string, name: string, options: DeleteOptions, ctx: CallContext): Promise<DeleteOutcome> {
+    const k = kindOf(kind);
+    const pinned = revisionOf(options.resourceVersion);
+    try {
+      const { outcome, revision } = await retryOnConflict(pinned !== undefined, async () => {
+        const current = await this.store.get(k, name);
+        const generation = current.metadata.generation ?? 1;
+        const op: WriteOp = { op: 'delete', kind: k, name, resourceVersion: pinned ?? current.metadata.resourceVersion };
+        const entry = { operation: 'delete', kind: k, name, uid: current.metadata.uid, generationBefore: generation, generationAfter: generation, actor: ctx.actor };
+        const batch = await auditedBatch(this.store, this.audit, [op], [entry]);
+        return { outcome: batch.results[0]!, revision: batch.revision };
+      });
+      const gone = outcome.outcome === 'deleted';
+      if (gone || !options.wait) return { object: outcome.object, gone };
+      return await this.waitGone(k, name, outcome.object, revision, options.waitTimeoutMs ?? DEFAULT_DELETE_WAIT_MS);
+    } catch (e) {
+      await auditFailure(this.audit, e, { operation: 'delete', kind: k, name, actor: ctx.actor });
+      throw e;
+    }
+  }
+
+  private async applyOnce(resources: AnyResource[], prune: LabelSelector | undefined, options: ApplyOptions, ctx: CallContext): Promise<ApplyOutcome> {
+    const { plans, writes } = await this.decide(resources, prune);
+    const resultOf = (w: Decision['writes'][number], i: number, generation: number): AppliedObject => ({
+      kind: w.kind, name: w.name, generation, changes: plans[i]!.changes,
+      action: w.prune ? 'pruned' : plans[i]!.action === 'create' ? 'created' : plans[i]!.action === 'update' ? 'configured' : 'unchanged',
+    });
+    if (options.dryRun) return { results: writes.map((w, i) => resultOf(w, i, w.generationAfter)), resourceVersion: '' };
+    const changing = writes.filter((w) => w.op !== undefined);
+    const entries: Omit<AuditEntry, 'result'>[] = changing.map((w) => ({
+      operation: w.prune ? 'prune' : 'apply', kind: w.kind, name: w.name, actor: ctx.actor,
+      generationBefore: w.generationBefore, generationAfter: w.generationAfter,
+      ...(options.fieldManager ? { fieldManager: options.fieldManager } : {}),
+    }));
+    const batch = changing.length === 0 ? undefined : await auditedBatch(this.store, this.audit, changing.map((w) => w.op!), entries);
+    const written = new Map(batch?.results.map((r) => [`${r.kind}/${r.name}`, r.object]) ?? []);
+    return {
+      results: writes.map((w, i) => resultOf(w, i, written.get(w.key)?.metadata.generation ?? w.generationAfter)),
+      resourceVersion: batch?.revision ?? '',
+    };
+  }
+
+  /** Reads what the batch touches and decides plan and writes; no writes. */
+  private async decide(resources: AnyResource[], prune: LabelSelector | undefined): Promise<Decision> {
+    const currents = await Promise.all(resources.map((r) => readOptional(this.store, r.kind, r.metadata.name)));
+    const plans: PlannedObject[] = [];
+    const writes: Decision['writes'] = [];
+    resources.forEach((r, i) => {
+      const desired = desiredOf(r, currents[i]);
+      const plan = planObject(currents[i] as PlanResource | undefined, desired);
+      plans.push(plan);
+      writes.push({ ...writeFor(desired, currents[i], plan.action), kind: r.kind, name: r.metadata.name, prune: false });
+    });
+    if (prune !== undefined) {
+      const named = new Set(writes.map((w) => w.key));
+      const lists = await Promise.all(KIND_NAMES.map((k) => this.store.list(k, { labelSelector: prune })));
+      for (const o of lists.flatMap((l) => l.items)) {
+        const key = `${o.kind}/${o.metadata.name}`;
+        if (named.has(key) || o.metadata.deletionTimestamp) continue;
+        const generation = o.metadata.generation ?? 1;
+        plans.push({ kind: o.kind, name: o.metadata.name, action: 'delete', changes: [] });
+        writes.push({
+          key, kind: o.kind, name: o.metadata.name, prune: true, generationBefore: generation, generationAfter: generation,
+          op: { op: 'delete', kind: o.kind, name: o.metadata.name, resourceVersion: o.metadata.resourceVersion },
+        });
+      }
+    }
+    return { plans, writes };
+  }
+
+  private async waitGone(kind: string, name: string, last: StoredObject, revision: string, timeoutMs: number): Promise<DeleteOutcome> {
+    const stream = this.store.watch(kind, revision);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const gone = (async () => {
+      for await (const ev of stream) if (ev.type === 'DELETED' && ev.object.metadata.name === name) return ev.object;
+      return undefined;
+    })();
+    try {
+      const r = await Promise.race([gone, timeout]);
+      return r === 'timeout' || r === undefined ? { object: last, gone: false } : { object: r, gone: true };
+    } finally {
+      clearTimeout(timer);
+      await stream.close();
+    }
+  }
+}
+
+function filtered(inner: WatchStream, selector: LabelSelector): WatchStream {
+  return {
+    async *[Symbol.asyncIterator](): AsyncIterator<WatchEvent> {
+      for await (const ev of inner) if (matchesLabelSelector(selector, ev.object.metadata.labels)) yield ev;
+    },
+    close: () => inner.close(),
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * The service layer as a Nest module: one etcd backend (from ControllerConfig), the audit
+ * log (retention from config, pruned hourly) and the services both transports call.
+ * Needs ControllerConfig, LOGGER and Readiness from the app (AppModule makes them global).
+ */
+import { Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { AuditService } from '../audit';
+import { ControllerConfig } from '../config';
+import { LOGGER, Readiness } from '../observability';
+import type { ObjectStore } from '../store';
+import { EtcdBackend } from './etcd-backend';
+import { NodeService, type NodeHeartbeats } from './node.service';
+import { ResourceService } from './resource.service';
+import { NODE_HEARTBEATS, OBJECT_STORE } from './tokens';
+import { VmService } from './vm.service';
+
+/** Starts audit pruning with the app and registers the etcd readiness check. */
+@Injectable()
+export class ServicesLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(@Inject(AuditService) private readonly audit: AuditService, @Inject(EtcdBackend) private readonly backend: EtcdBackend,
+    @Inject(Readiness) private readonly readiness: Readiness) {}
+
+  onApplicationBootstrap(): void {
+    this.readiness.register('etcd', () => this.backend.ping());
+    this.audit.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.readiness.unregister('etcd');
+    await this.audit.stop();
+  }
+}
+
+@Module({
+  providers: [
+    { provide: EtcdBackend, useFactory: (c: ControllerConfig) => new EtcdBackend({ endpoints: c.etcdEndpoints, leaseTtlSeconds: Math.round(c.leaseTtlMs / 1000) }), inject: [ControllerConfig] },
+    { provide: OBJECT_STORE, useFactory: (b: EtcdBackend) => b.store, inject: [EtcdBackend] },
+    { provide: NODE_HEARTBEATS, useFactory: (b: EtcdBackend) => b.leases, inject: [EtcdBackend] },
+    {
+      provide: AuditService, inject: [OBJECT_STORE, ControllerConfig, LOGGER],
+      useFactory: (s: ObjectStore, c: ControllerConfig, log: Logger) =>
+        new AuditService(s, { retentionDays: c.auditRetentionDays, onError: (err) => log.warn({ err, component: 'audit' }, 'audit pruning failed; retrying next interval') }),
+    },
+    { provide: ResourceService, useFactory: (s: ObjectStore, a: AuditService) => new ResourceService(s, a), inject: [OBJECT_STORE, AuditService] },
+    { provide: VmService, useFactory: (s: ObjectStore, a: AuditService) => new VmService(s, a), inject: [OBJECT_STORE, AuditService] },
+    {
+      provide: NodeService, inject: [OBJECT_STORE, AuditService, NODE_HEARTBEATS, ControllerConfig],
+      useFactory: (s: ObjectStore, a: AuditService, h: NodeHeartbeats, c: ControllerConfig) => new NodeService(s, a, h, { heartbeatIntervalMs: c.heartbeatIntervalMs }),
+    },
+    ServicesLifecycle,
+  ],
+  exports: [OBJECT_STORE, EtcdBackend, AuditService, ResourceService, VmService, NodeService],
+})
+export class ServicesModule {}
