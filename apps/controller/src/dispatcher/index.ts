@@ -1,0 +1,4 @@
+export * from './agent-connection';
+export * from './assignment';
+export * from './dispatcher';
+export * from './observed-status';

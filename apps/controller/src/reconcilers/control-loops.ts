@@ -1,0 +1,142 @@
+/**
+ * Leader gating (DESIGN §1): every replica serves reads, only the leader runs the
+ * reconcilers and the dispatcher. ControlLoops follows the LeaderElector: on leadership it
+ * builds fresh informers (list + watch), the VM scheduler, the node-lifecycle reconciler and
+ * the dispatcher, and starts them; on loss it stops them all and drops their state (a later
+ * term starts from a fresh list: level-triggered, nothing carried over).
+ *
+ * Transitions are serialised: a start finishes before the stop that follows it runs. A start
+ * that fails (etcd unreachable) is torn down and retried while this replica still leads.
+ */
+import type { FirewallPolicy, Image, Network, Node, StoragePool, VirtualMachine } from '@hvs/domain';
+import { SystemClock, type Clock, type TimerHandle } from '@hvs/reconcile';
+import { Dispatcher, type AgentDialer } from '../dispatcher';
+import type { NodeLeases } from '../leases/node-leases';
+import type { ObjectStore, StoredObject } from '../store/types';
+import { Informer } from './informer';
+import { NodeLifecycleReconciler } from './node-lifecycle.reconciler';
+import { VmScheduleReconciler } from './vm-schedule.reconciler';
+
+export interface ControlLoopsLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface ControlLoopsOptions {
+  store: ObjectStore;
+  leases: Pick<NodeLeases, 'list' | 'watch' | 'ttlSeconds'>;
+  elector: { readonly isLeader: boolean; onChange(listener: (isLeader: boolean) => void): () => void };
+  /** This replica's id (the elector's id), sent to agents. */
+  controllerId: string;
+  clock?: Clock;
+  dialer?: AgentDialer;
+  /** Run the dispatcher (default true; false for a scheduler-only bench). */
+  dispatch?: boolean;
+  scheduleWorkers?: number;
+  /** Delay before retrying a failed start, default 1 s. */
+  retryStartMs?: number;
+  log?: ControlLoopsLog;
+}
+
+interface Running {
+  informers: Informer<StoredObject>[];
+  scheduler: VmScheduleReconciler;
+  lifecycle: NodeLifecycleReconciler;
+  dispatcher?: Dispatcher;
+}
+
+export class ControlLoops {
+  private running: Running | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private wantLeading = false;
+  private off: (() => void) | undefined;
+  private retry: TimerHandle | undefined;
+  private readonly clock: Clock;
+
+  constructor(private readonly options: ControlLoopsOptions) {
+    this.clock = options.clock ?? new SystemClock();
+  }
+
+  /** Follows the elector from now on (starts the loops at once if this replica already leads). */
+  start(): void {
+    if (this.off) return;
+    this.off = this.options.elector.onChange((lead) => this.follow(lead));
+    if (this.options.elector.isLeader) this.follow(true);
+  }
+
+  /** Stops following and stops the loops; resolves when they have stopped. */
+  async stop(): Promise<void> {
+    this.off?.();
+    this.off = undefined;
+    this.follow(false);
+    await this.chain;
+  }
+
+  /** Whether the loops run in this replica now. */
+  get active(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** The running scheduler (undefined when not leading), for tests and the bench. */
+  get scheduler(): VmScheduleReconciler | undefined {
+    return this.running?.scheduler;
+  }
+
+  get dispatcher(): Dispatcher | undefined {
+    return this.running?.dispatcher;
+  }
+
+  /** Resolves once every leadership transition asked for so far has finished. */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  private follow(lead: boolean): void {
+    this.wantLeading = lead;
+    this.clock.clearTimeout(this.retry);
+    this.chain = this.chain.then(() => (this.wantLeading ? this.startLoops() : this.stopLoops()));
+  }
+
+  private async startLoops(): Promise<void> {
+    if (this.running || !this.wantLeading) return;
+    const store = this.options.store;
+    const clock = this.clock;
+    const onError = (e: unknown) => this.options.log?.warn({ err: e }, 'control loop watch failed; re-listing');
+    const inf = <T extends StoredObject>(kind: string) => new Informer<T>(store, kind, { clock, onError });
+    const informers = {
+      vms: inf<VirtualMachine>('VirtualMachine'), nodes: inf<Node>('Node'), networks: inf<Network>('Network'),
+      images: inf<Image>('Image'), storagePools: inf<StoragePool>('StoragePool'), firewallPolicies: inf<FirewallPolicy>('FirewallPolicy'),
+    };
+    const all = Object.values(informers) as Informer<StoredObject>[];
+    const started: Informer<StoredObject>[] = [];
+    try {
+      for (const i of all) {
+        await i.start();
+        started.push(i);
+      }
+      const scheduler = new VmScheduleReconciler({ store, vms: informers.vms, nodes: informers.nodes, clock, workers: this.options.scheduleWorkers });
+      const lifecycle = new NodeLifecycleReconciler({ store, nodes: informers.nodes, leases: this.options.leases, clock, onError });
+      const dispatcher = this.options.dispatch === false ? undefined : new Dispatcher({
+        store, informers, controllerId: this.options.controllerId, dialer: this.options.dialer, clock, log: this.options.log,
+      });
+      await lifecycle.start();
+      scheduler.start();
+      dispatcher?.start();
+      this.running = { informers: all, scheduler, lifecycle, dispatcher };
+      this.options.log?.info({ controllerId: this.options.controllerId }, 'leading: control loops started');
+    } catch (e) {
+      await Promise.all(started.map((i) => i.stop()));
+      this.options.log?.warn({ err: e }, 'control loops failed to start; retrying');
+      this.retry = this.clock.setTimeout(() => this.wantLeading && this.follow(true), this.options.retryStartMs ?? 1_000);
+    }
+  }
+
+  private async stopLoops(): Promise<void> {
+    const r = this.running;
+    if (!r) return;
+    this.running = undefined;
+    await Promise.all([r.scheduler.stop(), r.lifecycle.stop(), r.dispatcher?.stop()]);
+    await Promise.all(r.informers.map((i) => i.stop()));
+    this.options.log?.info({ controllerId: this.options.controllerId }, 'not leading: control loops stopped');
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Binds pending VMs to nodes. Per key (a VM name): re-read the VM, decide with the pure
+ * scheduler over the PlacementIndex, then commit the binding with compare-and-swap on the
+ * VM's resourceVersion (DESIGN §3: decide, then commit; on Conflict re-read and decide again).
+ *
+ * Outcomes written to status:
+ * - bound: status.node, phase Scheduled, condition Scheduled=True reason Bound;
+ * - unschedulable: phase Pending, condition Scheduled=False reason Unschedulable, the message
+ *   listing one reason per node. The VM is retried when any Node changes or a bound VM goes
+ *   away (capacity freed), not on a timer.
+ * Status is written only when it changes; lastTransitionTime moves only when a condition flips.
+ */
+import { formatUnschedulable, isHvsError, placementOf, type Node, type VirtualMachine } from '@hvs/domain';
+import { done, ReconcilerRunner, SystemClock, type Clock, type ReconcileResult, type RunnerHooks } from '@hvs/reconcile';
+import { deepEqual } from '../store/objects';
+import type { ObjectStore } from '../store/types';
+import { setCondition } from './conditions';
+import type { Informer, InformerEvent } from './informer';
+import { PlacementIndex } from './placement-index';
+
+export const SCHEDULED = 'Scheduled';
+
+export interface VmScheduleReconcilerOptions {
+  store: ObjectStore;
+  vms: Informer<VirtualMachine>;
+  nodes: Informer<Node>;
+  clock?: Clock;
+  /** Concurrent binds (decisions stay serial: they are synchronous). Default 16. */
+  workers?: number;
+  /** CAS attempts per reconcile before the key goes back to the queue with backoff. Default 5. */
+  maxConflicts?: number;
+  hooks?: RunnerHooks<string>;
+}
+
+export class VmScheduleReconciler {
+  readonly runner: ReconcilerRunner<string>;
+  readonly index: PlacementIndex;
+  private readonly store: ObjectStore;
+  private readonly clock: Clock;
+  /** VMs last found unschedulable: requeued when capacity may have appeared. */
+  private readonly waiting = new Set<string>();
+  private readonly unsubscribe: (() => void)[] = [];
+  /** Bindings committed by this reconciler (for the bench and metrics). */
+  bound = 0;
+
+  constructor(private readonly options: VmScheduleReconcilerOptions) {
+    this.store = options.store;
+    this.clock = options.clock ?? new SystemClock();
+    this.index = new PlacementIndex(options.nodes, options.vms);
+    this.runner = new ReconcilerRunner<string>((key) => this.reconcile(key), {
+      name: 'vm-schedule', workers: options.workers ?? 16, clock: this.clock, hooks: options.hooks,
+    });
+  }
+
+  /** Subscribes to the (already synced) informers, queues every unbound VM, starts the workers. */
+  start(): void {
+    this.unsubscribe.push(this.options.vms.subscribe((e) => this.onVm(e)));
+    this.unsubscribe.push(this.options.nodes.subscribe(() => this.retryWaiting()));
+    for (const vm of this.options.vms.list()) if (needsBinding(vm)) this.runner.enqueue(vm.metadata.name);
+    this.runner.start();
+  }
+
+  async stop(): Promise<void> {
+    for (const off of this.unsubscribe.splice(0)) off();
+    await this.runner.stop({ graceMs: 5_000 });
+    this.index.close();
+  }
+
+  /** One step for VM `name` (the runner's reconcile function; public for tests). */
+  async reconcile(name: string): Promise<ReconcileResult> {
+    let vm = this.options.vms.get(name);
+    const attempts = this.options.maxConflicts ?? 5;
+    for (let attempt = 1; ; attempt++) {
+      if (!vm || !needsBinding(vm)) {
+        this.waiting.delete(name);
+        return done();
+      }
+      try {
+        await this.step(vm);
+        return done();
+      } catch (e) {
+        if (!isConflict(e) || attempt >= attempts) throw e;
+        // Someone else wrote the VM (a user, the API, another status writer): decide again on fresh data.
+        vm = await this.readFresh(name);
+      }
+    }
+  }
+
+  private async step(vm: VirtualMachine): Promise<void> {
+    const name = vm.metadata.name;
+    const result = this.index.decide(vm);
+    const now = new Date(this.clock.now()).toISOString();
+    if (!result.ok) {
+      this.waiting.add(name); // before any await: a node change during the write must requeue it
+      const status = {
+        ...vm.status,
+        phase: 'Pending' as const,
+        conditions: setCondition(vm.status?.conditions, { type: SCHEDULED, status: 'False', reason: 'Unschedulable', message: formatUnschedulable(result) }, now),
+      };
+      if (!deepEqual(status, vm.status)) await this.store.updateStatus({ ...vm, status });
+      return;
+    }
+    this.waiting.delete(name);
+    this.index.assume(placementOf(vm, result.node, result.hostdevs));
+    const status = {
+      ...vm.status,
+      node: result.node,
+      phase: 'Scheduled' as const,
+      conditions: setCondition(vm.status?.conditions, { type: SCHEDULED, status: 'True', reason: 'Bound', message: `bound to node ${result.node}` }, now),
+    };
+    try {
+      await this.store.updateStatus({ ...vm, status });
+      this.bound++;
+    } catch (e) {
+      this.index.forget(name);
+      throw e;
+    }
+  }
+
+  private async readFresh(name: string): Promise<VirtualMachine | undefined> {
+    try {
+      return await this.store.get<VirtualMachine>('VirtualMachine', name);
+    } catch (e) {
+      if (isHvsError(e) && e.code === 'HVS-STORE-NOT-FOUND') return undefined;
+      throw e;
+    }
+  }
+
+  private onVm(e: InformerEvent<VirtualMachine>): void {
+    const name = e.object.metadata.name;
+    if (e.type !== 'DELETED' && needsBinding(e.object)) this.runner.enqueue(name);
+    // A bound VM that went away or was unbound freed capacity.
+    const freed = e.old?.status?.node && (e.type === 'DELETED' || !e.object.status?.node);
+    if (freed) this.retryWaiting();
+  }
+
+  private retryWaiting(): void {
+    for (const name of this.waiting) this.runner.enqueue(name);
+  }
+}
+
+/** An unbound VM that is not being deleted. */
+export function needsBinding(vm: VirtualMachine): boolean {
+  return !vm.status?.node && !vm.metadata.deletionTimestamp;
+}
+
+export function isConflict(e: unknown): boolean {
+  return isHvsError(e) && e.code === 'HVS-STORE-CONFLICT';
+}
