@@ -61,7 +61,8 @@ interface FakeTimer {
 
 /**
  * Lets pending promise chains run to completion: a macrotask turn runs every queued microtask
- * first, however deep the chain. Not a sleep: no wall-clock time is waited for.
+ * first, however deep the chain. Not a sleep: no wall-clock time is waited for. Uses the real
+ * `setImmediate`, so do not combine FakeClock with jest's fake timers (they would freeze it).
  */
 function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
