@@ -5,7 +5,7 @@
  * runs every `pruneIntervalMs` (default 1 h) once `start()` is called. Records carry no
  * secrets: only names, generations, result codes and the actor.
  */
-import { HvsError } from '@hvs/domain';
+import { HvsError, resolveKind } from '@hvs/domain';
 import type { ObjectStore, WriteOp } from '../store';
 import { AUDIT_KIND, auditId, auditIdFloor, auditObject, recordOf, type AuditEntry, type AuditRecord } from './audit-record';
 
@@ -72,7 +72,7 @@ export class AuditService {
     const matching = items
       .filter((o) => o.metadata.name >= floor && (continueToken === '' || o.metadata.name < continueToken))
       .sort((a, b) => (a.metadata.name < b.metadata.name ? 1 : -1))
-      .filter((o) => matches(recordOf(o), filter));
+      .filter((o) => matches(recordOf(o), { ...filter, kind: filter.kind ? resolveKind(filter.kind) ?? filter.kind : undefined }));
     const page = matching.slice(0, max);
     const more = matching.length > max;
     return { records: page.map(recordOf), continueToken: more ? page[page.length - 1]!.metadata.name : '' };
