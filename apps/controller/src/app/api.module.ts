@@ -10,11 +10,12 @@
  */
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
+import { RestApiModule } from '../api/rest/rest-api.module';
 
 export const API_PREFIX = 'api/v1';
 
 /** The REST feature modules. Added by the API work (issue #3 item 2). */
-export const API_MODULES: Type[] = [];
+export const API_MODULES: Type[] = [RestApiModule];
 
 @Module({})
 export class ApiModule {

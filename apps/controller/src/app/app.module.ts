@@ -6,6 +6,7 @@
 import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { Logger } from 'pino';
+import { GrpcApiModule } from '../api/grpc/grpc-api.module';
 import { ControllerConfig } from '../config';
 import { HvsExceptionFilter } from '../errors';
 import { createLogger, LOGGER, Metrics, ObservabilityModule, Readiness } from '../observability';
@@ -30,6 +31,7 @@ export class AppModule {
       imports: [
         ObservabilityModule.forRoot({ logger, metrics: opts.metrics ?? new Metrics(), readiness: opts.readiness ?? new Readiness() }),
         ApiModule.register(opts.apiModules ?? API_MODULES),
+        GrpcApiModule,
       ],
       providers: [
         { provide: ControllerConfig, useValue: config },

@@ -2,7 +2,7 @@
  * The audit log. Writers get a WriteOp (`op(entry)`) to put in the same `applyBatch` as the
  * change it records, or `append()` it right after when it cannot share the transaction.
  * Retention: records older than `retentionDays` (default 90) are deleted by `prune()`, which
- * runs every `pruneIntervalMs` (default 1 h) once `start()` is called. Records carry no
+ * runs every `pruneIntervalMs` (default 1 h) after `start()`. Records carry no
  * secrets: only names, generations, result codes and the actor.
  */
 import { HvsError, resolveKind } from '@hvs/domain';
@@ -89,13 +89,15 @@ export class AuditService {
     return old.length;
   }
 
-  /** Prunes now and then every interval. Every replica may run it: deleting a gone key is harmless. */
+  /**
+   * Prunes every interval, the first time one interval after start (not at boot, when etcd
+   * may still be coming up). Every replica may run it: deleting a gone key is harmless.
+   */
   start(): void {
     if (this.timer) return;
     const run = () => {
       this.pruning = this.prune().catch((e) => this.options.onError?.(e));
     };
-    run();
     this.timer = setInterval(run, this.options.pruneIntervalMs ?? DEFAULT_AUDIT_PRUNE_INTERVAL_MS);
     this.timer.unref();
   }

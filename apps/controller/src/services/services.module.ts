@@ -1,13 +1,13 @@
 /**
  * The service layer as a Nest module: one etcd backend (from ControllerConfig), the audit
  * log (retention from config, pruned hourly) and the services both transports call.
- * Needs ControllerConfig, LOGGER and Readiness from the app (AppModule makes them global).
+ * Needs ControllerConfig and LOGGER from the app (AppModule makes them global).
  */
 import { Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AuditService } from '../audit';
 import { ControllerConfig } from '../config';
-import { LOGGER, Readiness } from '../observability';
+import { LOGGER } from '../observability';
 import type { ObjectStore } from '../store';
 import { EtcdBackend } from './etcd-backend';
 import { NodeService, type NodeHeartbeats } from './node.service';
@@ -15,19 +15,16 @@ import { ResourceService } from './resource.service';
 import { NODE_HEARTBEATS, OBJECT_STORE } from './tokens';
 import { VmService } from './vm.service';
 
-/** Starts audit pruning with the app and registers the etcd readiness check. */
+/** Starts audit pruning with the app and stops it before the etcd client closes. */
 @Injectable()
 export class ServicesLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(@Inject(AuditService) private readonly audit: AuditService, @Inject(EtcdBackend) private readonly backend: EtcdBackend,
-    @Inject(Readiness) private readonly readiness: Readiness) {}
+  constructor(@Inject(AuditService) private readonly audit: AuditService) {}
 
   onApplicationBootstrap(): void {
-    this.readiness.register('etcd', () => this.backend.ping());
     this.audit.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.readiness.unregister('etcd');
     await this.audit.stop();
   }
 }
