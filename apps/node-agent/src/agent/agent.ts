@@ -1,0 +1,251 @@
+import type { Server } from '@grpc/grpc-js';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { HvsError } from '@hvs/domain';
+import { agentv1, type v1 } from '@hvs/proto';
+import { ReconcilerRunner, SystemClock, type Clock, type TimerHandle } from '@hvs/reconcile';
+import type { AgentConfig } from '../config/config';
+import { chooseHypervisor, type ChoiceProbes, type HypervisorChoice } from '../config/hypervisor-choice';
+import { startAgentServer, stopServer, type AgentApi } from '../grpc/agent-server';
+import { assignmentFromRequest } from '../grpc/assign-request';
+import { ControllerLink, grpcNodeService, type NodeServiceCalls } from '../heartbeat/controller-link';
+import { LibvirtDriver, type DomainEvent, type HypervisorDriver } from '../hypervisor';
+import { AgentMetrics } from '../metrics/agent-metrics';
+import { MetricsServer } from '../metrics/metrics-server';
+import { toProtoHostFacts } from '../observed/host-facts';
+import { ObservedState } from '../observed/observed-state';
+import { DOMAIN_PREFIX, DomainReconciler, domainNameOf } from '../reconcilers/domain-reconciler';
+import { VolumeSet } from '../reconcilers/volume-set';
+import { AssignmentStore } from '../state/assignment-store';
+import { consoleEndpoint } from './console';
+import { diagnose } from './diagnose';
+
+export const AGENT_VERSION = '0.1.0';
+
+export interface AgentDeps {
+  /** A driver owned by the caller (not closed by stop()); default: LibvirtDriver on the chosen URI. */
+  driver?: HypervisorDriver;
+  clock?: Clock;
+  /** Skip the auto probe (tests). */
+  choice?: HypervisorChoice;
+  probes?: ChoiceProbes;
+  nodeService?: NodeServiceCalls;
+  logDestination?: DestinationStream;
+}
+
+/** Events that can move a managed domain away from desired; `defined` is our own doing. */
+const ENQUEUE_ON: ReadonlySet<DomainEvent['type']> = new Set(['started', 'stopped', 'shutdown', 'crashed', 'undefined', 'suspended', 'resumed', 'pmsuspended']);
+const EVENT_TYPE: Partial<Record<DomainEvent['type'], agentv1.VmEventType>> = {
+  started: agentv1.VmEventType.STARTED, stopped: agentv1.VmEventType.STOPPED, crashed: agentv1.VmEventType.CRASHED,
+};
+
+/**
+ * The node agent: a plain composition root (no framework). start() loads the persisted
+ * assignment, picks the hypervisor, adopts existing `hvs-*` domains, starts the reconcilers,
+ * the gRPC server, /metrics and (when a controller is configured) the heartbeat. stop() undoes
+ * it in reverse order and leaves every VM running as it is.
+ */
+export class Agent implements AgentApi {
+  readonly store: AssignmentStore;
+  readonly observed = new ObservedState();
+  readonly metrics = new AgentMetrics();
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly volumes: VolumeSet;
+  choice!: HypervisorChoice;
+  driver!: HypervisorDriver;
+  runner!: ReconcilerRunner<string>;
+  reconciler!: DomainReconciler;
+  link: ControllerLink | undefined;
+  address = '';
+  metricsAddress: string | undefined;
+  private server: Server | undefined;
+  private readonly metricsServer = new MetricsServer(this.metrics);
+  private events: AsyncIterator<DomainEvent> | undefined;
+  private resyncTimer: TimerHandle | undefined;
+  private facts: v1.HostFacts | undefined;
+  private stopped = false;
+
+  constructor(readonly config: AgentConfig, private readonly deps: AgentDeps = {}) {
+    this.clock = deps.clock ?? new SystemClock();
+    this.log = pino({ level: config.logLevel, base: { component: 'node-agent', node: config.nodeName }, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (l) => ({ level: l }) } },
+      deps.logDestination ?? pino.destination({ dest: 1, sync: true }));
+    this.store = new AssignmentStore(config.stateDir, config.nodeName);
+    this.volumes = new VolumeSet(config.pools, config.imagesDir, (op, ms, ok) => this.metrics.onLibvirtCall(op, ms, ok));
+  }
+
+  async start(): Promise<void> {
+    await this.store.load();
+    await this.volumes.prepare();
+    this.choice = this.deps.choice ?? (await chooseHypervisor(this.config, this.deps.probes));
+    this.log.info({ mode: this.choice.mode, uri: this.choice.uri, domainType: this.choice.domainType }, `hypervisor mode ${this.choice.mode} on ${this.choice.uri}: ${this.choice.reason}`);
+    this.driver = this.deps.driver ?? new LibvirtDriver({
+      uri: this.choice.uri, clock: this.clock, onCall: (op, ms, ok) => this.metrics.onLibvirtCall(op, ms, ok),
+      ...(this.choice.mode === 'test' ? {} : { domainType: this.choice.domainType }),
+    });
+    await this.refreshFacts();
+    this.reconciler = new DomainReconciler({
+      driver: this.driver, store: this.store, observed: this.observed, volumes: this.volumes, clock: this.clock,
+      nodeName: this.config.nodeName, domainType: this.choice.domainType, shutdownTimeoutMs: this.config.shutdownTimeoutMs, diskPolicy: this.config.diskPolicy,
+    });
+    this.runner = new ReconcilerRunner<string>((uid) => this.reconciler.reconcileDomain(uid), {
+      name: 'domain', workers: this.config.workers, clock: this.clock, backoff: { baseMs: 500, factor: 2, maxMs: 60_000 },
+      hooks: {
+        onResult: (_uid, outcome, ms) => this.metrics.onReconcile(outcome, ms),
+        onError: (uid, e, retryInMs) => this.log.warn({ uid, code: (e as HvsError).code, retryInMs }, `reconcile of ${domainNameOf(uid)} failed: ${String(e)}`),
+        onTerminal: (uid, e) => this.log.error({ uid, reason: e.reason }, `reconcile of ${domainNameOf(uid)} stopped until the VM changes: ${String(e.cause ?? e)}`),
+      },
+    });
+    this.metrics.attach({
+      observed: this.observed, stats: (d) => this.driver.stats(d),
+      info: { node: this.config.nodeName, mode: this.choice.mode, uri: this.choice.uri, version: AGENT_VERSION },
+    });
+    this.pumpEvents();
+    await this.resync();
+    this.runner.start();
+    this.scheduleResync();
+    const { server, address } = await startAgentServer(this, this.config.listen, this.log);
+    this.server = server;
+    this.address = address;
+    if (this.config.metricsListen) this.metricsAddress = await this.metricsServer.listen(this.config.metricsListen);
+    if (this.config.controller) {
+      this.link = new ControllerLink({
+        nodeName: this.config.nodeName, advertise: this.config.advertise, intervalMs: this.config.heartbeatIntervalMs, clock: this.clock,
+        calls: this.deps.nodeService ?? grpcNodeService(this.config.controller), facts: async () => this.hostFactsProto(),
+        observedGeneration: () => this.store.generation, log: this.log,
+      });
+      this.link.start();
+    }
+    this.log.info({ listen: this.address, metrics: this.metricsAddress, controller: this.config.controller ?? null, vms: this.store.desiredVms().length, generation: this.store.generation }, 'node agent started');
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.resyncTimer !== undefined) this.clock.clearTimeout(this.resyncTimer);
+    await this.link?.stop();
+    if (this.server) await stopServer(this.server);
+    await this.metricsServer.close();
+    await this.runner?.stop({ graceMs: 5000 });
+    await this.events?.return?.();
+    this.observed.close();
+    if (!this.deps.driver) await this.driver?.close();
+    this.log.flush?.();
+  }
+
+  /** Lists domains: adopts ours (enqueue), reports the rest as unmanaged, enqueues every owned uid. */
+  async resync(): Promise<void> {
+    const owned = new Set(this.store.uids());
+    try {
+      const domains = await this.driver.list();
+      this.observed.setUnmanaged(domains.filter((d) => !(d.name.startsWith(DOMAIN_PREFIX) && owned.has(d.name.slice(DOMAIN_PREFIX.length)))).map((d) => d.name));
+    } catch (e) {
+      this.log.warn({ code: (e as HvsError).code }, `listing domains failed: ${String(e)}`);
+    }
+    for (const uid of owned) this.runner.enqueue(uid);
+  }
+
+  // ---- AgentApi (the gRPC handlers delegate here) ----
+
+  async assign(req: agentv1.AssignRequest): Promise<agentv1.AssignResponse> {
+    const assignment = assignmentFromRequest(req, {
+      nodeName: this.config.nodeName,
+      facts: { domainType: this.choice.domainType, pools: this.volumes.poolDirs(), images: await this.volumes.images(), consoleListen: '127.0.0.1' },
+    });
+    const { removed, unchanged } = await this.store.replace(assignment);
+    if (!unchanged) {
+      this.log.info({ generation: assignment.generation, fencingToken: assignment.fencingToken, vms: assignment.vms.length, removed: removed.length }, 'assignment accepted');
+      for (const vm of assignment.vms) {
+        const uid = vm.metadata.uid as string;
+        if (!this.observed.get(uid)) {
+          this.observed.set({ name: vm.metadata.name, uid, phase: 'Pending', reason: 'Assigned', message: 'waiting for the reconciler', ips: [], node: this.config.nodeName, observedGeneration: 0, pendingRestart: [] });
+        }
+      }
+    }
+    for (const uid of this.store.uids()) this.runner.enqueue(uid);
+    return { accepted: true, observedGeneration: this.store.generation, problems: [] };
+  }
+
+  watch(): AsyncIterable<agentv1.AgentEvent> {
+    return this.observed.watch(() => ({ host: this.facts, observedGeneration: this.store.generation, fencingToken: this.store.fencingToken }));
+  }
+
+  heartbeat(): agentv1.HeartbeatResponse {
+    return {
+      node: this.config.nodeName, observedGeneration: this.store.generation, fencingToken: this.store.fencingToken, nowUnixMs: Date.now(),
+      lastContactMs: this.link?.lastContactMs() ?? -1, fenced: false, vmsRunning: this.observed.countByPhase().Running,
+    };
+  }
+
+  async consoleInfo(req: agentv1.ConsoleInfoRequest): Promise<v1.ConsoleEndpoint> {
+    const uid = req.vmUid || this.store.desiredVms().find((v) => v.metadata.name === req.vmName)?.metadata.uid;
+    if (!uid) {
+      throw new HvsError({ code: 'HVS-AGENT-VM-NOT-FOUND', category: 'NotFound', message: `VM ${req.vmName || '(no name)'} is not assigned to node ${this.config.nodeName}`, why: 'ConsoleInfo needs vm_uid or the name of an assigned VM', fix: 'check the VM\'s node with `hvctl get vm`' });
+    }
+    return consoleEndpoint(this.driver, domainNameOf(uid), this.config.nodeName);
+  }
+
+  async diagnose(): Promise<agentv1.DiagnoseResponse> {
+    const checks = await diagnose({
+      driver: this.driver, choice: this.choice, stateDir: this.config.stateDir, pools: this.config.pools,
+      ...(this.config.controller ? { controller: { address: this.config.controller, lastContactMs: this.link?.lastContactMs() ?? -1, ...(this.link?.error ? { error: this.link.error } : {}) } } : {}),
+    });
+    await this.refreshFacts().catch(() => undefined);
+    return { checks, facts: this.facts };
+  }
+
+  peerCheck(): agentv1.PeerCheckResponse {
+    return { controllerReachable: this.link?.reachable() ?? false, lastContactMs: this.link?.lastContactMs() ?? -1, node: this.config.nodeName };
+  }
+
+  async hostFactsProto(): Promise<v1.HostFacts> {
+    await this.refreshFacts();
+    return this.facts as v1.HostFacts;
+  }
+
+  private async refreshFacts(): Promise<void> {
+    const next = toProtoHostFacts(await this.driver.hostFacts(), await this.volumes.usage(), AGENT_VERSION);
+    next.hostname = next.hostname || this.config.nodeName;
+    const changed = this.facts !== undefined && JSON.stringify(this.facts) !== JSON.stringify(next);
+    this.facts = next;
+    if (changed) this.observed.hostFacts(next);
+  }
+
+  private scheduleResync(): void {
+    if (this.stopped) return;
+    this.resyncTimer = this.clock.setTimeout(() => {
+      void Promise.all([this.resync(), this.refreshFacts().catch(() => undefined)]).finally(() => this.scheduleResync());
+    }, this.config.resyncMs);
+  }
+
+  private pumpEvents(): void {
+    const it = this.driver.events()[Symbol.asyncIterator]();
+    this.events = it;
+    void (async () => {
+      for (;;) {
+        const { value: ev, done } = await it.next();
+        if (done) return;
+        this.onDomainEvent(ev);
+      }
+    })().catch((e: unknown) => this.log.warn({ err: e }, 'domain event stream ended'));
+  }
+
+  private onDomainEvent(ev: DomainEvent): void {
+    const uid = ev.name.startsWith(DOMAIN_PREFIX) ? ev.name.slice(DOMAIN_PREFIX.length) : undefined;
+    const owned = uid !== undefined && (this.store.desired(uid) !== undefined || this.store.isRemoving(uid));
+    if (!owned) {
+      if (ev.type === 'undefined') this.observed.deleteUnmanaged(ev.name);
+      else if (ev.type === 'defined') this.observed.addUnmanaged(ev.name);
+      return;
+    }
+    const type = EVENT_TYPE[ev.type];
+    if (type !== undefined && (ev.source !== 'synthetic' || ev.type === 'crashed')) {
+      // Our own calls publish their events in the reconciler; these are the guest's or an operator's doing.
+      this.observed.event({ name: this.store.desired(uid)?.metadata.name ?? ev.name, uid, type, reason: ev.detail, message: `${ev.type} (${ev.detail}) seen by ${ev.source}` }, ev.at);
+    }
+    if (ENQUEUE_ON.has(ev.type)) this.runner.enqueue(uid);
+  }
+}
+
+export function createAgent(config: AgentConfig, deps: AgentDeps = {}): Agent {
+  return new Agent(config, deps);
+}

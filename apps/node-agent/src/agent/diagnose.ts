@@ -1,0 +1,61 @@
+import { constants } from 'node:fs';
+import { access, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { agentv1 } from '@hvs/proto';
+import { kvmUsable, type HypervisorDriver } from '../hypervisor';
+import type { HypervisorChoice } from '../config/hypervisor-choice';
+
+type Check = agentv1.DiagnoseCheck;
+
+async function writable(dir: string): Promise<string | undefined> {
+  const probe = join(dir, `.hvs-diagnose-${process.pid}`);
+  try {
+    await access(dir, constants.W_OK);
+    await writeFile(probe, 'ok');
+    await rm(probe, { force: true });
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+export interface DiagnoseInput {
+  driver: HypervisorDriver;
+  choice: HypervisorChoice;
+  stateDir: string;
+  pools: Record<string, string>;
+  controller?: { address: string; lastContactMs: number; error?: string };
+}
+
+/** Every check with what it found and how to fix it; never throws (a failing probe is a failed check). */
+export async function diagnose(i: DiagnoseInput): Promise<Check[]> {
+  const checks: Check[] = [];
+  const add = (name: string, ok: boolean, message: string, fix = '', warning = false) => checks.push({ name, ok, message, fix: ok ? '' : fix, warning });
+
+  try {
+    const n = (await i.driver.list()).length;
+    add('libvirt', true, `libvirt answers on ${i.choice.uri} (${n} domains)`);
+  } catch (e) {
+    add('libvirt', false, `libvirt does not answer on ${i.choice.uri}: ${(e as Error).message}`, `start libvirtd and check \`virsh -c ${i.choice.uri} list --all\``);
+  }
+  add('mode', i.choice.mode !== 'test', `hypervisor mode ${i.choice.mode}: ${i.choice.reason}`,
+    'set HVS_LIBVIRT_URI=qemu:///system with libvirtd running to run real guests', i.choice.mode === 'test');
+  const kvm = await kvmUsable();
+  add('kvm', kvm, kvm ? '/dev/kvm is usable (vmx/svm present)' : 'KVM is not usable: guests run under QEMU TCG emulation (slow)',
+    'enable virtualisation in the firmware (VT-x/AMD-V), load kvm_intel/kvm_amd, and give the agent read-write access to /dev/kvm', true);
+  for (const [name, dir] of Object.entries(i.pools)) {
+    const err = await writable(dir);
+    add(`pool:${name}`, err === undefined, err === undefined ? `pool ${name} (${dir}) is writable` : `pool ${name} (${dir}) is not writable: ${err}`, `mkdir -p ${dir} and make it writable by the agent`);
+  }
+  const stateErr = await writable(i.stateDir);
+  add('state-dir', stateErr === undefined, stateErr === undefined ? `state dir ${i.stateDir} is writable` : `state dir ${i.stateDir} is not writable: ${stateErr}`, `mkdir -p ${i.stateDir} and make it writable by the agent (HVS_AGENT_STATE_DIR)`);
+  if (i.controller) {
+    const c = i.controller;
+    const ok = c.lastContactMs >= 0 && c.error === undefined;
+    add('controller', ok, ok ? `controller ${c.address} last answered ${c.lastContactMs} ms ago` : `controller ${c.address} unreachable${c.error ? `: ${c.error}` : ''}`,
+      'check HVS_CONTROLLER and that the controller runs; VMs keep running as assigned meanwhile');
+  } else {
+    add('controller', true, 'no controller configured (HVS_CONTROLLER unset): standalone');
+  }
+  return checks;
+}

@@ -1,0 +1,110 @@
+import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
+import { HvsError } from '@hvs/domain';
+import { agentv1, toServiceError, type v1 } from '@hvs/proto';
+import { formatListen, type ListenAddress } from '../config/config';
+
+/** What the gRPC layer delegates to (the agent). Every method throws only HvsError. */
+export interface AgentApi {
+  assign(req: agentv1.AssignRequest): Promise<agentv1.AssignResponse>;
+  watch(req: agentv1.WatchRequest): AsyncIterable<agentv1.AgentEvent>;
+  heartbeat(): agentv1.HeartbeatResponse;
+  consoleInfo(req: agentv1.ConsoleInfoRequest): Promise<v1.ConsoleEndpoint>;
+  diagnose(): Promise<agentv1.DiagnoseResponse>;
+  peerCheck(req: agentv1.PeerCheckRequest): agentv1.PeerCheckResponse;
+}
+
+type Log = { warn(o: object, m: string): void };
+
+function unary<Req, Res>(log: Log, method: string, fn: (req: Req) => Promise<Res> | Res) {
+  return (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>) => {
+    Promise.resolve()
+      .then(() => fn(call.request))
+      .then((r) => cb(null, r), (e: unknown) => {
+        if (!(e instanceof HvsError)) log.warn({ err: e, method }, 'unexpected error in a gRPC handler');
+        cb(toServiceError(e));
+      });
+  };
+}
+
+function notYet(what: string): HvsError {
+  return new HvsError({
+    code: 'HVS-AGENT-NOT-IMPLEMENTED', category: 'FailedPrecondition',
+    message: `${what} is not implemented by this agent version`,
+    why: 'the agent implements Assign, Watch, Heartbeat, ConsoleInfo, Diagnose and PeerCheck so far',
+    fix: 'upgrade the node agent; until then this operation is unavailable on this node',
+  });
+}
+
+/** Unimplemented calls answer UNIMPLEMENTED (not FAILED_PRECONDITION) with our error in the trailer. */
+function unimplemented(what: string) {
+  const err = toServiceError(notYet(what));
+  err.code = 12; // status.UNIMPLEMENTED
+  return err;
+}
+
+/** The hvs.agent.v1.Agent handlers: one-line delegations to the AgentApi. */
+export function agentHandlers(api: AgentApi, log: Log): agentv1.AgentServer {
+  return {
+    assign: unary(log, 'Assign', (r: agentv1.AssignRequest) => api.assign(r)),
+    watch: (call: ServerWritableStream<agentv1.WatchRequest, agentv1.AgentEvent>) => {
+      const it = api.watch(call.request)[Symbol.asyncIterator]();
+      let open = true;
+      const close = () => {
+        open = false;
+        void it.return?.();
+      };
+      call.on('cancelled', close);
+      call.on('close', close);
+      call.on('error', close);
+      void (async () => {
+        while (open) {
+          const { value, done } = await it.next();
+          if (done || !open) break;
+          // Respect back-pressure: wait for drain when the socket buffer is full.
+          if (!call.write(value)) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
+        }
+        if (open) call.end();
+      })().catch((e: unknown) => {
+        log.warn({ err: e }, 'Watch stream failed');
+        call.destroy(toServiceError(e));
+      });
+    },
+    heartbeat: unary(log, 'Heartbeat', () => api.heartbeat()),
+    migrate: (call: ServerWritableStream<agentv1.MigrateRequest, agentv1.MigrateProgress>) => call.destroy(unimplemented('Migrate')),
+    backup: (call: ServerWritableStream<agentv1.BackupRequest, agentv1.BackupProgress>) => call.destroy(unimplemented('Backup')),
+    snapshot: (_call: ServerUnaryCall<agentv1.SnapshotRequest, agentv1.SnapshotResponse>, cb: sendUnaryData<agentv1.SnapshotResponse>) => cb(unimplemented('Snapshot')),
+    consoleInfo: unary(log, 'ConsoleInfo', (r: agentv1.ConsoleInfoRequest) => api.consoleInfo(r)),
+    diagnose: unary(log, 'Diagnose', () => api.diagnose()),
+    peerCheck: unary(log, 'PeerCheck', (r: agentv1.PeerCheckRequest) => api.peerCheck(r)),
+  };
+}
+
+/** A grpc-js server with the Agent service, bound on `at` (port 0: any free port). */
+export async function startAgentServer(api: AgentApi, at: ListenAddress, log: Log): Promise<{ server: Server; address: string }> {
+  const server = new Server({ 'grpc.keepalive_permit_without_calls': 1 });
+  server.addService(agentv1.AgentService, agentHandlers(api, log));
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(formatListen(at), ServerCredentials.createInsecure(), (err, p) => (err ? reject(listenError(at, err)) : resolve(p)));
+  });
+  return { server, address: formatListen({ host: at.host, port }) };
+}
+
+function listenError(at: ListenAddress, err: Error): HvsError {
+  return new HvsError({
+    code: 'HVS-AGENT-LISTEN-FAILED', category: 'Unavailable', message: `the agent cannot listen on ${formatListen(at)}`, why: err.message,
+    fix: 'pick a free address with HVS_AGENT_LISTEN (or --listen), or stop the process that holds it',
+  });
+}
+
+export function stopServer(server: Server, graceMs = 2000): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
