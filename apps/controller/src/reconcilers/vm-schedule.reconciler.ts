@@ -40,6 +40,8 @@ export class VmScheduleReconciler {
   /** VMs last found unschedulable: requeued when capacity may have appeared. */
   private readonly waiting = new Set<string>();
   private readonly unsubscribe: (() => void)[] = [];
+  /** Versions this reconciler wrote that the informer has not delivered yet. */
+  private readonly written = new Map<string, number>();
   /** Bindings committed by this reconciler (for the bench and metrics). */
   bound = 0;
 
@@ -69,6 +71,8 @@ export class VmScheduleReconciler {
   /** One step for VM `name` (the runner's reconcile function; public for tests). */
   async reconcile(name: string): Promise<ReconcileResult> {
     let vm = this.options.vms.get(name);
+    // The cache lags our own last write: deciding on it would only conflict. Its event re-queues.
+    if (vm && Number(vm.metadata.resourceVersion) < (this.written.get(name) ?? 0)) return done();
     const attempts = this.options.maxConflicts ?? 5;
     for (let attempt = 1; ; attempt++) {
       if (!vm || !needsBinding(vm)) {
@@ -97,7 +101,7 @@ export class VmScheduleReconciler {
         phase: 'Pending' as const,
         conditions: setCondition(vm.status?.conditions, { type: SCHEDULED, status: 'False', reason: 'Unschedulable', message: formatUnschedulable(result) }, now),
       };
-      if (!deepEqual(status, vm.status)) await this.store.updateStatus({ ...vm, status });
+      if (!deepEqual(status, vm.status)) this.wrote(await this.store.updateStatus({ ...vm, status }));
       return;
     }
     this.waiting.delete(name);
@@ -109,12 +113,16 @@ export class VmScheduleReconciler {
       conditions: setCondition(vm.status?.conditions, { type: SCHEDULED, status: 'True', reason: 'Bound', message: `bound to node ${result.node}` }, now),
     };
     try {
-      await this.store.updateStatus({ ...vm, status });
+      this.wrote(await this.store.updateStatus({ ...vm, status }));
       this.bound++;
     } catch (e) {
       this.index.forget(name);
       throw e;
     }
+  }
+
+  private wrote(vm: VirtualMachine): void {
+    this.written.set(vm.metadata.name, Number(vm.metadata.resourceVersion));
   }
 
   private async readFresh(name: string): Promise<VirtualMachine | undefined> {
@@ -128,6 +136,8 @@ export class VmScheduleReconciler {
 
   private onVm(e: InformerEvent<VirtualMachine>): void {
     const name = e.object.metadata.name;
+    const mine = this.written.get(name);
+    if (mine !== undefined && (e.type === 'DELETED' || Number(e.object.metadata.resourceVersion) >= mine)) this.written.delete(name);
     if (e.type !== 'DELETED' && needsBinding(e.object)) this.runner.enqueue(name);
     // A bound VM that went away or was unbound freed capacity.
     const freed = e.old?.status?.node && (e.type === 'DELETED' || !e.object.status?.node);
