@@ -1,4 +1,4 @@
-import { credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { hvsErrorFromServiceError, v1 } from '@hvs/proto';
 import { ExponentialBackoff, type Clock } from '@hvs/reconcile';
 
@@ -13,7 +13,7 @@ export function grpcNodeService(address: string): NodeServiceCalls {
   const client = new v1.NodeServiceClient(address, credentials.createInsecure());
   const unary = <Req, Res>(fn: (req: Req, md: never, opts: { deadline: Date }, cb: (e: ServiceError | null, r: Res) => void) => unknown) =>
     (req: Req, deadlineMs: number) => new Promise<Res>((resolve, reject) => {
-      fn.call(client, req, undefined as never, { deadline: new Date(Date.now() + deadlineMs) }, (e, r) => (e ? reject(e) : resolve(r)));
+      fn.call(client, req, new Metadata() as never, { deadline: new Date(Date.now() + deadlineMs) }, (e, r) => (e ? reject(e) : resolve(r)));
     });
   return {
     registerNode: unary(client.registerNode as never),
