@@ -1,0 +1,74 @@
+/**
+ * The hvctl program: global flags, every command, and the one place errors become stderr
+ * text and exit codes (no stack trace unless --debug).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { registerApply } from './commands/apply';
+import { registerCompletion } from './commands/completion';
+import { registerConfig } from './commands/config';
+import { registerEvents } from './commands/events';
+import { registerGet } from './commands/get';
+import { registerLocal } from './commands/local';
+import { registerMutations } from './commands/mutate';
+import { Runtime, type GlobalFlags } from './commands/runtime';
+import { CliExit, EXIT, EXIT_CODES_HELP, formatError } from './errors';
+import type { CliIo } from './io';
+
+export function hvctlVersion(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function buildProgram(io: CliIo): { program: Command; rt: Runtime } {
+  const program = new Command('hvctl');
+  const rt = new Runtime(io, () => program.opts<GlobalFlags>());
+  program
+    .description('Hypervisor Suite command-line client: apply manifests, inspect and operate VMs, run a single-host system')
+    .option('--context <name>', 'context to use (default: HVS_CONTEXT, then current-context)')
+    .option('--controller <host:port>', "override the context's controller address")
+    .option('--request-timeout <duration>', 'deadline of each API call', '10s')
+    .option('--debug', 'print stack traces with errors')
+    .option('--no-color', 'never colour output (NO_COLOR=1 does the same)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (s, write) => write(s) })
+    .showHelpAfterError('(run with --help for usage)')
+    .showSuggestionAfterError(true)
+    .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nEnvironment:\n  HVS_CONTEXT   context to use\n  HVS_CONFIG    contexts file (default $XDG_CONFIG_HOME/hvs/config.yaml or ~/.config/hvs/config.yaml)\n  NO_COLOR      never colour output\n\nDocs: docs/hvctl.md`);
+  registerApply(program, rt);
+  registerGet(program, rt);
+  registerMutations(program, rt);
+  registerEvents(program, rt);
+  registerConfig(program, rt);
+  registerLocal(program, rt);
+  registerCompletion(program, rt);
+  program.command('version').description('print the hvctl version').option('-o, --output <format>', 'json')
+    .action((opts: { output?: string }) => {
+      const v = { client: hvctlVersion(), node: process.versions.node };
+      rt.io.out(opts.output === 'json' ? `${JSON.stringify(v)}\n` : `hvctl ${v.client} (node ${v.node})\n`);
+    });
+  return { program, rt };
+}
+
+/** Runs hvctl with `argv` (without node and script) and returns the exit code. Never throws. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const { program, rt } = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof CliExit) return e.exitCode;
+    if (e instanceof CommanderError) {
+      // Help and version print and exit 0; every usage mistake exits 1 (commander printed it).
+      return e.exitCode === 0 ? EXIT.ok : EXIT.error;
+    }
+    io.err(formatError(e, argv.includes('--debug')));
+    return EXIT.error;
+  } finally {
+    rt.close();
+  }
+}

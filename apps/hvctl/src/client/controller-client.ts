@@ -1,0 +1,180 @@
+/**
+ * Promise face of the generated hvs.v1 gRPC clients. Guarantees: every unary call carries a
+ * deadline (the request timeout, plus the server-side wait when the call waits); every
+ * failure is an HvsError: the server's own (all problems, from the hvs-error-bin trailer),
+ * or HVS-CLI-CONTROLLER-UNREACHABLE / HVS-CLI-CONTROLLER-TIMEOUT for transport failures.
+ */
+import * as fs from 'node:fs';
+import { credentials as grpcCredentials, Metadata, status, type CallOptions, type ChannelCredentials, type ClientReadableStream, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import type { HvsError } from '@hvs/domain';
+import { ERROR_TRAILER, hvsErrorFromServiceError, v1 } from '@hvs/proto';
+import { cliError } from '../errors';
+import type { Context } from '../config/contexts';
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+type Unary<Req, Res> = (req: Req, md: Metadata, opts: Partial<CallOptions>, cb: (e: ServiceError | null, r: Res) => void) => ClientUnaryCall;
+
+export type VmAction = 'start' | 'stop' | 'restart';
+
+export class ControllerClient {
+  private readonly resources: v1.ResourceServiceClient;
+  private readonly vms: v1.VmServiceClient;
+  private readonly nodes: v1.NodeServiceClient;
+  private readonly audits: v1.AuditServiceClient;
+  private readonly eventsClient: v1.EventServiceClient;
+
+  constructor(readonly context: Context, readonly requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS) {
+    const creds = channelCredentials(context);
+    const address = context.controller;
+    this.resources = new v1.ResourceServiceClient(address, creds);
+    this.vms = new v1.VmServiceClient(address, creds);
+    this.nodes = new v1.NodeServiceClient(address, creds);
+    this.audits = new v1.AuditServiceClient(address, creds);
+    this.eventsClient = new v1.EventServiceClient(address, creds);
+  }
+
+  get address(): string {
+    return this.context.controller;
+  }
+
+  apply(req: v1.ApplyRequest): Promise<v1.ApplyResponse> {
+    return this.unary(this.resources.apply.bind(this.resources) as Unary<v1.ApplyRequest, v1.ApplyResponse>, req);
+  }
+
+  plan(req: v1.PlanRequest): Promise<v1.PlanResponse> {
+    return this.unary(this.resources.plan.bind(this.resources) as Unary<v1.PlanRequest, v1.PlanResponse>, req);
+  }
+
+  get(kind: string, name: string): Promise<v1.ApiObject> {
+    return this.unary(this.resources.get.bind(this.resources) as Unary<v1.GetRequest, v1.ApiObject>, { kind, name });
+  }
+
+  /** Every page of a List, concatenated. */
+  async list(kind: string, labelSelector = ''): Promise<v1.ListResponse> {
+    const items: v1.ApiObject[] = [];
+    let continueToken = '';
+    let resourceVersion = '';
+    do {
+      const page = await this.unary(this.resources.list.bind(this.resources) as Unary<v1.ListRequest, v1.ListResponse>,
+        { kind, labelSelector, limit: 500, continueToken });
+      items.push(...page.items);
+      resourceVersion = page.resourceVersion;
+      continueToken = page.continueToken;
+    } while (continueToken !== '');
+    return { items, resourceVersion, continueToken: '' };
+  }
+
+  watch(req: v1.WatchRequest, signal?: AbortSignal): AsyncIterable<v1.WatchEvent> {
+    return this.stream(() => this.resources.watch(req, this.metadata()), signal);
+  }
+
+  delete(req: v1.DeleteRequest): Promise<v1.DeleteResponse> {
+    return this.unary(this.resources.delete.bind(this.resources) as Unary<v1.DeleteRequest, v1.DeleteResponse>, req, req.wait ? req.waitTimeoutMs : 0);
+  }
+
+  vmAction(action: VmAction, req: v1.VmActionRequest): Promise<v1.VmActionResponse> {
+    const fn = this.vms[action].bind(this.vms) as Unary<v1.VmActionRequest, v1.VmActionResponse>;
+    return this.unary(fn, req, req.wait ? req.waitTimeoutMs : 0);
+  }
+
+  cordon(name: string, on: boolean): Promise<v1.ApiObject> {
+    const fn = (on ? this.nodes.cordon : this.nodes.uncordon).bind(this.nodes) as Unary<v1.NodeNameRequest, v1.ApiObject>;
+    return this.unary(fn, { name });
+  }
+
+  audit(req: v1.AuditListRequest): Promise<v1.AuditListResponse> {
+    return this.unary(this.audits.list.bind(this.audits) as Unary<v1.AuditListRequest, v1.AuditListResponse>, req);
+  }
+
+  events(req: v1.EventListRequest): Promise<v1.EventListResponse> {
+    return this.unary(this.eventsClient.list.bind(this.eventsClient) as Unary<v1.EventListRequest, v1.EventListResponse>, req);
+  }
+
+  watchEvents(req: v1.EventWatchRequest, signal?: AbortSignal): AsyncIterable<v1.Event> {
+    return this.stream(() => this.eventsClient.watch(req, this.metadata()), signal);
+  }
+
+  close(): void {
+    for (const c of [this.resources, this.vms, this.nodes, this.audits, this.eventsClient]) c.close();
+  }
+
+  private metadata(): Metadata {
+    const md = new Metadata();
+    const creds = this.context.credentials;
+    if (creds.type === 'token') {
+      let token: string;
+      try {
+        token = fs.readFileSync(creds.tokenFile, 'utf8').trim();
+      } catch (e) {
+        throw cliError('HVS-CLI-TOKEN-UNREADABLE', `cannot read the token file of context "${this.context.name}"`,
+          `check the file named by tokenFile (${creds.tokenFile}) exists and is readable`, (e as Error).message);
+      }
+      md.set('authorization', `Bearer ${token}`);
+    }
+    return md;
+  }
+
+  private unary<Req, Res>(fn: Unary<Req, Res>, req: Req, extraMs = 0): Promise<Res> {
+    const deadline = Date.now() + this.requestTimeoutMs + Math.max(0, extraMs);
+    return new Promise((resolve, reject) => {
+      fn(req, this.metadata(), { deadline }, (err, res) => (err ? reject(this.translate(err)) : resolve(res)));
+    });
+  }
+
+  private stream<T>(open: () => ClientReadableStream<T>, signal?: AbortSignal): AsyncIterable<T> {
+    const translate = (e: unknown) => this.translate(e);
+    return {
+      async *[Symbol.asyncIterator]() {
+        const call = open();
+        const onAbort = () => call.cancel();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        try {
+          for await (const item of call as AsyncIterable<T>) yield item;
+        } catch (e) {
+          if ((e as ServiceError).code === status.CANCELLED && signal?.aborted) return;
+          throw translate(e);
+        } finally {
+          signal?.removeEventListener('abort', onAbort);
+          call.cancel();
+        }
+      },
+    };
+  }
+
+  /** Transport failures (no hvs-error-bin trailer) get an hvctl-level explanation. */
+  translate(e: unknown): HvsError {
+    const se = e as Partial<ServiceError>;
+    const hasTrailer = se?.metadata instanceof Metadata && se.metadata.get(ERROR_TRAILER).length > 0;
+    if (!hasTrailer && se?.code === status.UNAVAILABLE) return unreachable(this.address, causeOf(se));
+    if (!hasTrailer && se?.code === status.DEADLINE_EXCEEDED) {
+      return cliError('HVS-CLI-CONTROLLER-TIMEOUT', `the controller at ${this.address} did not answer within the deadline`,
+        'retry with a longer --request-timeout (e.g. 30s), or check `hvctl status`', causeOf(se), 'DeadlineExceeded');
+    }
+    return hvsErrorFromServiceError(e);
+  }
+}
+
+export function unreachable(address: string, cause: string): HvsError {
+  return cliError('HVS-CLI-CONTROLLER-UNREACHABLE', `cannot reach controller at ${address}: ${cause}`,
+    'run `hvctl up` or check `hvctl status`', undefined, 'Unavailable');
+}
+
+/** The most telling part of grpc-js's text, e.g. `connect ECONNREFUSED 127.0.0.1:7443`. */
+function causeOf(se: Partial<ServiceError>): string {
+  const text = (se.details || se.message || 'no answer').toString();
+  const m = /(connect [A-Z]+ [^\s)]+|getaddrinfo [A-Z]+ [^\s)]+|[A-Z]{4,}[A-Z_]*:? [^\n)]*)/.exec(text);
+  return (m ? m[1]! : text).trim().replace(/[.;,]+$/, '');
+}
+
+function channelCredentials(ctx: Context): ChannelCredentials {
+  const c = ctx.credentials;
+  if (c.type !== 'tls') return grpcCredentials.createInsecure();
+  try {
+    const read = (f?: string) => (f ? fs.readFileSync(f) : null);
+    return grpcCredentials.createSsl(read(c.caFile), read(c.keyFile), read(c.certFile));
+  } catch (e) {
+    throw cliError('HVS-CLI-TLS-FILES-UNREADABLE', `cannot read the TLS files of context "${ctx.name}"`,
+      'check caFile, certFile and keyFile in the context (hvctl config get-contexts) point at readable PEM files', (e as Error).message);
+  }
+}

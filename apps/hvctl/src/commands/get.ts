@@ -1,0 +1,124 @@
+/** `hvctl get`, `hvctl nodes` and `hvctl describe`. */
+import type { Command } from 'commander';
+import { stringify } from 'yaml';
+import { fromProtoObject, v1 } from '@hvs/proto';
+import { usageError } from '../errors';
+import { colourStatus } from '../printers/colour';
+import { OUTPUT_FORMATS, pluralOf, renderResources, renderResourceTable, type OutputFormat, type ShownResource } from '../printers/resources';
+import { formatAge, renderTable } from '../printers/table';
+import { kindArg } from './kinds';
+import type { Runtime } from './runtime';
+
+interface GetOpts { selector?: string; output?: string; watch?: boolean; noHeaders?: boolean }
+
+function outputFormat(raw: string | undefined): OutputFormat {
+  if (raw === undefined) return 'table';
+  if ((OUTPUT_FORMATS as readonly string[]).includes(raw)) return raw as OutputFormat;
+  throw usageError(`-o ${raw} is not an output format`, `use one of: ${OUTPUT_FORMATS.join(', ')}`);
+}
+
+const shown = (o: v1.ApiObject) => fromProtoObject(o) as ShownResource;
+
+export async function runGet(rt: Runtime, kindInput: string, name: string | undefined, opts: GetOpts): Promise<void> {
+  const kind = kindArg(kindInput);
+  const format = outputFormat(opts.output);
+  if (name !== undefined && opts.selector) throw usageError('a NAME and -l cannot be used together', 'give either the name or the selector');
+  const api = rt.api();
+  const print = (items: ShownResource[], single: boolean, noHeaders = false) => {
+    if (format === 'table' || format === 'wide') {
+      rt.io.out(renderResourceTable(kind, items, { wide: format === 'wide', palette: rt.palette(), now: rt.io.now(), noHeaders: noHeaders || opts.noHeaders === true }));
+    } else rt.io.out(renderResources(format, items, single));
+  };
+  let resourceVersion = '';
+  if (name !== undefined) {
+    print([shown(await api.get(kind, name))], true);
+  } else {
+    const list = await api.list(kind, opts.selector ?? '');
+    resourceVersion = list.resourceVersion;
+    if (list.items.length === 0 && (format === 'table' || format === 'wide')) rt.io.err(`No ${pluralOf(kind)} found${opts.selector ? ` matching ${opts.selector}` : ''}.\n`);
+    else print(list.items.map(shown), false);
+  }
+  if (!opts.watch) return;
+  for await (const ev of api.watch({ kind, labelSelector: opts.selector ?? '', resourceVersion, bookmarkIntervalMs: 0 })) {
+    if (ev.type === v1.WatchEventType.BOOKMARK || !ev.object) continue;
+    const obj = shown(ev.object);
+    if (name !== undefined && obj.metadata.name !== name) continue;
+    if (ev.type === v1.WatchEventType.DELETED && (format === 'table' || format === 'wide')) obj.status = { ...(obj.status as object), phase: 'Deleted' };
+    print([obj], true, true);
+  }
+}
+
+export function registerGet(program: Command, rt: Runtime): void {
+  const common = (c: Command) =>
+    c.option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=db')
+      .option('-o, --output <format>', 'wide, json, yaml or name')
+      .option('-w, --watch', 'after listing, print every change')
+      .option('--no-headers', 'tables without the header line');
+  common(program.command('get').argument('<kind>', 'vms, nodes, networks, ... (hvctl get --help lists them)').argument('[name]')
+    .description('list objects of a kind, or show one')
+    .addHelpText('after', '\nKinds: virtualmachines (vm), nodes, networks (net), firewallpolicies (fwp), images (img), storagepools (pool),\n       backuppolicies (bp), backups, snapshots (snap), migrations (mig)\n\nExamples:\n  hvctl get vms\n  hvctl get vm web-1 -o yaml\n  hvctl get vms -l group=lab -o wide --watch'))
+    .action((kind: string, name: string | undefined, opts: GetOpts & { headers?: boolean }) => runGet(rt, kind, name, { ...opts, noHeaders: opts.headers === false }));
+  common(program.command('nodes').description('list nodes (same as get nodes)'))
+    .action((opts: GetOpts & { headers?: boolean }) => runGet(rt, 'nodes', undefined, { ...opts, noHeaders: opts.headers === false }));
+
+  program.command('describe').argument('<kind>').argument('<name>')
+    .description('show one object: spec, status, conditions and recent events')
+    .addHelpText('after', '\nExample:\n  hvctl describe vm web-1')
+    .action(async (kindInput: string, name: string) => {
+      const kind = kindArg(kindInput);
+      const api = rt.api();
+      const obj = shown(await api.get(kind, name));
+      let events: v1.Event[] | string;
+      try {
+        events = (await api.events({ kind, name, since: '', limit: 20 })).events;
+      } catch (e) {
+        events = `not available (${(e as Error).message})`;
+      }
+      rt.io.out(renderDescribe(obj, events, rt));
+    });
+}
+
+function indent(text: string, by = '  '): string {
+  return text.trimEnd().split('\n').map((l) => by + l).join('\n');
+}
+
+export function renderDescribe(obj: ShownResource, events: v1.Event[] | string, rt: Pick<Runtime, 'palette' | 'io'>): string {
+  const p = rt.palette();
+  const now = rt.io.now();
+  const m = obj.metadata as Record<string, unknown>;
+  const labels = Object.entries(obj.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || '<none>';
+  const status = { ...((obj.status as Record<string, unknown>) ?? {}) };
+  const conditions = Array.isArray(status.conditions) ? (status.conditions as Record<string, unknown>[]) : [];
+  delete status.conditions;
+  const field = (k: string, v: string) => `${`${k}:`.padEnd(14)}${v}`;
+  const out = [
+    field('Name', obj.metadata.name),
+    field('Kind', obj.kind),
+    field('Labels', labels),
+    field('UID', String(m.uid ?? '<none>')),
+    field('Created', m.creationTimestamp ? `${String(m.creationTimestamp)} (${formatAge(String(m.creationTimestamp), now)} ago)` : '<unknown>'),
+    field('Generation', `${String(m.generation ?? '<none>')} (observed ${String(status.observedGeneration ?? '<none>')})`),
+  ];
+  if (m.deletionTimestamp) out.push(field('Deleting', `since ${String(m.deletionTimestamp)}`));
+  out.push('Spec:', indent(stringify(obj.spec ?? {})));
+  out.push('Status:', Object.keys(status).length > 0 ? indent(stringify(status)) : '  <none>');
+  out.push('Conditions:');
+  out.push(conditions.length === 0 ? '  <none>' : indent(renderTable(['TYPE', 'STATUS', 'REASON', 'MESSAGE', 'AGE'], conditions.map((c) => [
+    String(c.type ?? ''), colourStatus(p, String(c.status ?? '')), String(c.reason ?? ''), String(c.message ?? ''), formatAge(c.lastTransitionTime as string | undefined, now)]))));
+  out.push('Events:');
+  if (typeof events === 'string') out.push(`  ${events}`);
+  else if (events.length === 0) out.push('  <none>');
+  else out.push(indent(renderEventTable(events, rt, false)));
+  return `${out.join('\n')}\n`;
+}
+
+export function renderEventTable(events: readonly v1.Event[], rt: Pick<Runtime, 'palette' | 'io'>, withObject: boolean): string {
+  const p = rt.palette();
+  const now = rt.io.now();
+  const headers = withObject ? ['AGE', 'TYPE', 'REASON', 'OBJECT', 'SOURCE', 'MESSAGE'] : ['AGE', 'TYPE', 'REASON', 'SOURCE', 'MESSAGE'];
+  return renderTable(headers, events.map((e) => {
+    const type = e.type === 'Warning' ? p.yellow(e.type) : e.type;
+    const base = [formatAge(e.time, now), type, e.reason];
+    return withObject ? [...base, `${e.kind.toLowerCase()}/${e.name}`, e.source, e.message] : [...base, e.source, e.message];
+  }));
+}
