@@ -72,7 +72,7 @@ describe('OpenAPI document', () => {
     const registered: string[] = [];
     for (const controller of REST_CONTROLLERS) {
       const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '/').replace(/^\/|\/$/g, '');
-      const proto = controller.prototype as Record<string, object>;
+      const proto = controller.prototype as unknown as Record<string, object>;
       for (const key of Object.getOwnPropertyNames(proto)) {
         const fn = proto[key]!;
         const sub = Reflect.getMetadata(PATH_METADATA, fn);
