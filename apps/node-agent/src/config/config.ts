@@ -112,6 +112,7 @@ function parseFlags(argv: string[], problems: Problem[]): Map<string, string> {
     const eq = arg.indexOf('=');
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
     if (!FIELDS.some((f) => f.flag === flag)) {
+      if (eq < 0 && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) i++; // its value
       problems.push({ code: 'HVS-AGENT-CONFIG-FLAG-UNKNOWN', message: `unknown argument ${JSON.stringify(arg.slice(0, 64))}`, why: 'the agent takes only the flags listed in docs/node-agent.md', fix: `use one of ${FIELDS.map((f) => f.flag).join(', ')}` });
       continue;
     }

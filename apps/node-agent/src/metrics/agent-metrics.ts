@@ -32,20 +32,22 @@ export class AgentMetrics {
     this.reconcileErrors = new Counter({ name: 'hvs_agent_reconcile_errors_total', help: 'Domain reconcile calls that failed (retried with backoff, or terminal).', registers: [this.registry] });
     this.libvirtSeconds = new Histogram({ name: 'hvs_libvirt_call_duration_seconds', help: 'Latency of libvirt binding, virsh and qemu-img calls.', labelNames: ['op', 'ok'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
 
-    const self = this;
+    const sources = () => this.sources;
     new Gauge({
       name: 'hvs_agent_info', help: 'Constant 1; labels tell the node, the hypervisor mode (kvm, qemu, test), the libvirt URI and the agent version.',
       labelNames: ['node', 'mode', 'uri', 'version'], registers: [this.registry],
       collect() {
         this.reset();
-        if (self.sources) this.set(self.sources.info, 1);
+        const src = sources();
+        if (src) this.set(src.info, 1);
       },
     });
     new Gauge({
       name: 'hvs_agent_domains', help: 'Managed VMs by observed phase.', labelNames: ['phase'], registers: [this.registry],
       collect() {
-        if (!self.sources) return;
-        for (const [phase, n] of Object.entries(self.sources.observed.countByPhase())) this.set({ phase }, n);
+        const src = sources();
+        if (!src) return;
+        for (const [phase, n] of Object.entries(src.observed.countByPhase())) this.set({ phase }, n);
       },
     });
     const perVm = (name: string, help: string, pick: (s: DomainStats) => number, counter: boolean) => ({ name, help, pick, counter });

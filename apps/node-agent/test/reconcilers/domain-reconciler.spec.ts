@@ -98,7 +98,8 @@ describe('reconcileDomain (fake hypervisor, fake clock)', () => {
     });
     runner.start();
     runner.enqueue(UID_A);
-    await world.clock.flush();
+    // The step reads the image dir (real I/O): await the outcome, then drive time by hand.
+    await until('the first failure', () => errors.length === 1);
     expect(errors).toEqual([1000]);
     expect(a.observed.get(UID_A)).toMatchObject({
       phase: 'Failed', reason: 'LibvirtError', message: expect.stringContaining('Cannot find QEMU binary'),
@@ -108,7 +109,9 @@ describe('reconcileDomain (fake hypervisor, fake clock)', () => {
     await world.clock.advance(999);
     expect(a.observed.get(UID_A)?.phase).toBe('Failed');
     await world.clock.advance(1);
+    await until('the retry to finish', () => a.observed.get(UID_A)?.phase === 'Running');
     expect(a.observed.get(UID_A)).toMatchObject({ phase: 'Running', reason: 'Running' });
+    expect(errors).toEqual([1000]);
     expect(a.observed.get(UID_A)?.error).toBeUndefined();
     await runner.stop();
   });
