@@ -30,7 +30,7 @@ export function buildProgram(io: CliIo): { program: Command; rt: Runtime } {
   program
     .description('Hypervisor Suite command-line client: apply manifests, inspect and operate VMs, run a single-host system')
     .option('--context <name>', 'context to use (default: HVS_CONTEXT, then current-context)')
-    .option('--controller <host:port>', "override the context's controller address")
+    .option('-s, --server <host:port>', "override the context's controller address")
     .option('--request-timeout <duration>', 'deadline of each API call', '10s')
     .option('--debug', 'print stack traces with errors')
     .option('--no-color', 'never colour output (NO_COLOR=1 does the same)')

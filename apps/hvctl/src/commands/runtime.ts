@@ -11,7 +11,7 @@ import { palette, type Palette } from '../printers/colour';
 
 export interface GlobalFlags {
   context?: string;
-  controller?: string;
+  server?: string;
   requestTimeout?: string;
   debug?: boolean;
   color?: boolean;
@@ -34,7 +34,7 @@ export class Runtime {
   context(): Context {
     const f = this.flags();
     const ctx = resolveContext(readConfig(this.io.env), this.io.env, f.context);
-    return f.controller ? { ...ctx, controller: f.controller } : ctx;
+    return f.server ? { ...ctx, controller: f.server } : ctx;
   }
 
   requestTimeoutMs(): number {

@@ -86,7 +86,8 @@ function lock(dataDir: string): () => void {
 }
 
 export function findBinary(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  const dirs = [...(env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/bin', '/usr/local/bin', '/sbin'];
+  // PATH, plus the sbin folders a non-login root shell may lack.
+  const dirs = [...(env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/sbin'];
   for (const dir of dirs.filter(Boolean)) {
     const f = path.join(dir, name);
     try {
@@ -191,6 +192,7 @@ export async function upLocal(opts: LocalOptions): Promise<UpResult> {
     }
     const specs = specsFor(opts, state, hv?.agentUri ?? state.hypervisor?.uri ?? 'auto');
     await preflight(opts, toStart.map((c) => specs[c]));
+    for (const c of toStart) if (c === 'etcd' || c === 'redis') specs[c].command = findBinary(specs[c].command, opts.io.env)!;
     writeState(state);
 
     const startedNow: ComponentName[] = [];

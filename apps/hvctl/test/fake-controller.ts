@@ -1,0 +1,139 @@
+/**
+ * A small in-memory controller behind the generated hvs.v1 service definitions, on a real
+ * grpc-js server on loopback: enough of Apply/Plan/Get/List/Watch/Delete, the VM actions,
+ * cordon, events and audit to drive hvctl end to end over the wire. `onList` lets a test move
+ * VMs through phases as hvctl polls.
+ */
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { HvsError, planObject, validateResource, type PlanResource } from '@hvs/domain';
+import { fromProtoObject, toProtoObject, toProtoPlan, toServiceError, v1 } from '@hvs/proto';
+
+type Obj = PlanResource & { apiVersion: string; metadata: PlanResource['metadata'] & { generation?: number; creationTimestamp?: string } };
+
+export interface FakeController {
+  address: string;
+  objects: Map<string, Obj>;
+  events: v1.Event[];
+  audit: v1.AuditRecord[];
+  onList?: (kind: string) => void;
+  calls: string[];
+  stop(): Promise<void>;
+}
+
+const key = (kind: string, name: string) => `${kind}/${name}`;
+const notFound = (kind: string, name: string) => new HvsError({ code: 'HVS-OBJECT-NOT-FOUND', category: 'NotFound', message: `${kind} "${name}" does not exist`, fix: `list them: hvctl get ${kind}` });
+
+export async function startFakeController(): Promise<FakeController> {
+  const server = new Server();
+  const fake: FakeController = { address: '', objects: new Map(), events: [], audit: [], calls: [], stop: async () => undefined };
+
+  const parseDocs = (docs: v1.Document[]) => {
+    const out: Obj[] = [];
+    for (const d of docs) {
+      const r = validateResource(JSON.parse(d.manifestJson));
+      if (!r.ok) throw new HvsError({ ...r.problems[0]!, category: 'InvalidArgument', problems: r.problems.map((p) => ({ ...p, path: `${d.source}#${d.index} ${p.path ?? ''}` })) });
+      out.push(r.value as Obj);
+    }
+    if (out.some((o) => o.metadata.name === 'reject-me')) {
+      const problems = [
+        { code: 'HVS-NET-NOT-FOUND', path: 'a.yaml#0 spec.networks[0].network', message: 'network "nope" does not exist', fix: 'apply the Network first' },
+        { code: 'HVS-IMAGE-NOT-FOUND', path: 'a.yaml#0 spec.disks[0].image', message: 'image "x" does not exist', fix: 'apply the Image first' },
+      ];
+      throw new HvsError({ ...problems[0]!, category: 'FailedPrecondition', problems });
+    }
+    return out;
+  };
+
+  const resources: Partial<v1.ResourceServiceServer> = {
+    apply(call, cb) {
+      fake.calls.push('apply');
+      try {
+        const docs = parseDocs(call.request.documents);
+        const results = docs.map((d) => {
+          const k = key(d.kind, d.metadata.name);
+          const cur = fake.objects.get(k);
+          const plan = planObject(cur, d);
+          const action = plan.action === 'create' ? v1.ApplyAction.CREATED : plan.action === 'update' ? v1.ApplyAction.CONFIGURED : v1.ApplyAction.UNCHANGED;
+          const generation = (cur?.metadata.generation ?? 0) + (plan.action === 'unchanged' ? 0 : 1);
+          if (!call.request.dryRun && plan.action !== 'unchanged') {
+            fake.objects.set(k, { ...d, metadata: { ...d.metadata, generation, creationTimestamp: cur?.metadata.creationTimestamp ?? '2026-01-01T11:55:00Z' },
+              status: d.kind === 'VirtualMachine' ? { phase: 'Pending', observedGeneration: generation - 1 } : undefined });
+          }
+          return { kind: d.kind, name: d.metadata.name, action, generation, changes: [] };
+        });
+        cb(null, { results, resourceVersion: '10' });
+      } catch (e) {
+        cb(toServiceError(e));
+      }
+    },
+    plan(call, cb) {
+      try {
+        const docs = parseDocs(call.request.documents);
+        cb(null, { objects: docs.map((d) => toProtoPlan(planObject(fake.objects.get(key(d.kind, d.metadata.name)), d))), resourceVersion: '10' });
+      } catch (e) {
+        cb(toServiceError(e));
+      }
+    },
+    get(call, cb) {
+      const o = fake.objects.get(key(call.request.kind, call.request.name));
+      if (!o) return cb(toServiceError(notFound(call.request.kind, call.request.name)));
+      cb(null, toProtoObject(o as never));
+    },
+    list(call, cb) {
+      fake.onList?.(call.request.kind);
+      const items = [...fake.objects.values()].filter((o) => o.kind === call.request.kind)
+        .filter((o) => !call.request.labelSelector || Object.entries(o.metadata.labels ?? {}).some(([k, v]) => `${k}=${v}` === call.request.labelSelector));
+      cb(null, { items: items.map((o) => toProtoObject(o as never)), resourceVersion: '10', continueToken: '' });
+    },
+    watch(call) {
+      for (const o of fake.objects.values()) {
+        if (o.kind === call.request.kind) call.write({ type: v1.WatchEventType.MODIFIED, object: toProtoObject(o as never), resourceVersion: '11' });
+      }
+      call.write({ type: v1.WatchEventType.BOOKMARK, resourceVersion: '12' });
+      call.end();
+    },
+    delete(call, cb) {
+      const k = key(call.request.kind, call.request.name);
+      if (!fake.objects.delete(k)) return cb(toServiceError(notFound(call.request.kind, call.request.name)));
+      cb(null, { gone: true });
+    },
+  };
+  const vmAction = (wanted: string) => (call: { request: v1.VmActionRequest }, cb: (e: unknown, r?: v1.VmActionResponse) => void) => {
+    const results = call.request.names.map((name) => {
+      const o = fake.objects.get(key('VirtualMachine', name));
+      if (!o) return { name, ok: false, changed: false, phase: '', error: { code: 'HVS-OBJECT-NOT-FOUND', path: '', message: `VirtualMachine "${name}" does not exist`, why: '', fix: 'hvctl get vms' } };
+      const changed = (o.status as { phase?: string })?.phase !== wanted;
+      o.status = { phase: wanted };
+      return { name, ok: true, changed, phase: wanted };
+    });
+    cb(null, { results });
+  };
+  const vms: Partial<v1.VmServiceServer> = { start: vmAction('Running') as never, stop: vmAction('Stopped') as never, restart: vmAction('Running') as never };
+  const nodes: Partial<v1.NodeServiceServer> = {
+    cordon(call, cb) {
+      const o = fake.objects.get(key('Node', call.request.name));
+      if (!o) return cb(toServiceError(notFound('Node', call.request.name)));
+      o.spec = { ...(o.spec as object), cordoned: true };
+      cb(null, toProtoObject(o as never));
+    },
+  };
+  const events: Partial<v1.EventServiceServer> = {
+    list(call, cb) {
+      cb(null, { events: fake.events.filter((e) => (!call.request.name || e.name === call.request.name)), resourceVersion: '5' });
+    },
+  };
+  const audit: Partial<v1.AuditServiceServer> = { list: (_call, cb) => cb(null, { records: fake.audit, continueToken: '' }) };
+  server.addService(v1.ResourceServiceService, resources as v1.ResourceServiceServer);
+  server.addService(v1.VmServiceService, vms as v1.VmServiceServer);
+  server.addService(v1.NodeServiceService, nodes as v1.NodeServiceServer);
+  server.addService(v1.EventServiceService, events as v1.EventServiceServer);
+  server.addService(v1.AuditServiceService, audit as v1.AuditServiceServer);
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  fake.address = `127.0.0.1:${port}`;
+  fake.stop = () => new Promise((resolve) => server.tryShutdown(() => resolve()));
+  return fake;
+}
+
+export function shown(o: v1.ApiObject) {
+  return fromProtoObject(o);
+}
