@@ -39,6 +39,7 @@ describe('tables', () => {
   it('keeps alignment when cells carry colour codes', () => {
     const p = palette(true);
     const out = renderTable(['NAME', 'PHASE', 'AGE'], [['a', p.green('Running'), '5m'], ['bb', p.red('Failed'), '1h']]);
+    // eslint-disable-next-line no-control-regex
     const plain = out.replace(/\u001b\[[0-9;]*m/g, '');
     expect(plain.split('\n').slice(0, 3)).toEqual(['NAME   PHASE     AGE', 'a      Running   5m', 'bb     Failed    1h']);
     expect(out).toContain('\u001b[32mRunning\u001b[39m');

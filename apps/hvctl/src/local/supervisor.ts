@@ -199,7 +199,12 @@ export async function upLocal(opts: LocalOptions): Promise<UpResult> {
     try {
       for (const c of toStart) {
         const spec = specs[c];
-        spec.prepare();
+        try {
+          spec.prepare();
+        } catch (e) {
+          throw cliError(`HVS-UP-${c.toUpperCase()}-PREPARE-FAILED`, `cannot prepare ${c}'s files in ${opts.dataDir}`,
+            `check that ${opts.dataDir} is yours and writable, or use another --data-dir`, (e as Error).message);
+        }
         const log = logPath(opts.dataDir, c);
         const p = spawnDetached(spec.command, spec.args, { env: spec.env, cwd: opts.dataDir, logFile: log });
         state.components[c] = { pid: p.pid, startTime: p.startTime, startedAt: new Date().toISOString(), log };

@@ -1,0 +1,188 @@
+/**
+ * Single-host supervisor pieces that need no controller: real etcd and redis-server started
+ * as detached processes in a temp data dir, probed, found again by a second `up`, restarted
+ * when one died, and stopped by PID. Every process started is killed in afterEach even when
+ * a test fails.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { HvsError } from '@hvs/domain';
+import { defaultDataDir } from '../src/commands/local';
+import { chooseHypervisor, simulatedBanner } from '../src/local/hypervisor';
+import { etcdHealthy, redisPing } from '../src/local/health';
+import { isOurs, procStartTime, stopProcess } from '../src/local/procs';
+import { readState } from '../src/local/state';
+import { downLocal, statusLocal, upLocal, type LocalOptions } from '../src/local/supervisor';
+import { fakeIo } from './fake-io';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+let dataDir: string;
+const pids = new Set<number>();
+
+function alive(pid: number): boolean {
+  return procStartTime(pid) !== undefined;
+}
+
+function opts(extra: Partial<LocalOptions> = {}): LocalOptions {
+  return { dataDir, io: fakeIo({ env: process.env }), components: ['etcd', 'redis'], autoPorts: true, stopGraceMs: 5_000, ...extra };
+}
+
+function remember(): void {
+  for (const r of Object.values(readState(dataDir)?.components ?? {})) if (r) pids.add(r.pid);
+}
+
+beforeEach(() => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hvctl-up-'));
+});
+
+afterEach(() => {
+  remember();
+  for (const pid of pids) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  pids.clear();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function untilDead(pid: number): Promise<boolean> {
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline && alive(pid)) await sleep(20);
+  return !alive(pid);
+}
+
+describe('hvctl up/down with etcd and redis', () => {
+  it('starts both healthy, a second up is a no-op, a dead one is restarted alone, down stops everything by PID', async () => {
+    const first = await upLocal(opts());
+    remember();
+    expect(first.alreadyRunning).toBe(false);
+    expect(first.started).toEqual(['etcd', 'redis']);
+    const { ports } = first.state;
+    expect(await etcdHealthy(ports.etcdClient)).toBe(true);
+    expect(await redisPing(ports.redis)).toBe(true);
+    const etcdPid = first.state.components.etcd!.pid;
+    const redisPid = first.state.components.redis!.pid;
+    expect(alive(etcdPid) && alive(redisPid)).toBe(true);
+    expect(fs.existsSync(path.join(dataDir, 'logs/etcd.log'))).toBe(true);
+    expect(fs.readFileSync(path.join(dataDir, 'redis/redis.conf'), 'utf8')).toContain(`port ${ports.redis}\nbind 127.0.0.1`);
+
+    const second = await upLocal(opts());
+    expect(second.alreadyRunning).toBe(true);
+    expect(second.started).toEqual([]);
+    expect(readState(dataDir)!.components.etcd!.pid).toBe(etcdPid);
+
+    process.kill(redisPid, 'SIGKILL');
+    expect(await untilDead(redisPid)).toBe(true);
+    const st = await statusLocal(opts());
+    expect(st.components.map((c) => [c.name, c.state])).toEqual([['etcd', 'healthy'], ['redis', 'stopped']]);
+
+    const third = await upLocal(opts());
+    remember();
+    expect(third.started).toEqual(['redis']);
+    expect(third.state.ports).toEqual(ports);
+    expect(third.state.components.etcd!.pid).toBe(etcdPid);
+    const newRedis = third.state.components.redis!.pid;
+    expect(newRedis).not.toBe(redisPid);
+    expect(await redisPing(ports.redis)).toBe(true);
+
+    const stopped = await downLocal(opts());
+    expect(stopped.map((s) => [s.name, s.result])).toEqual([['redis', 'exited'], ['etcd', 'exited']]);
+    expect(alive(etcdPid)).toBe(false);
+    expect(alive(newRedis)).toBe(false);
+    expect(fs.existsSync(path.join(dataDir, 'state.json'))).toBe(false);
+    expect((await statusLocal(opts())).components).toEqual([]);
+    expect(await downLocal(opts())).toEqual([]);
+  });
+
+  it('a port in use is refused before anything starts, naming the port and the process holding it', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
+    const port = (holder.address() as net.AddressInfo).port;
+    try {
+      const err = await upLocal(opts({ autoPorts: false, ports: { redis: port } })).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HvsError);
+      const p = (err as HvsError).problems.find((x) => x.message.includes(String(port)));
+      expect(p).toBeDefined();
+      expect(p!.code).toBe('HVS-UP-PORT-IN-USE');
+      expect(p!.message).toContain(`port ${port} (redis) on 127.0.0.1 is already in use by pid ${process.pid}`);
+      expect(p!.fix).toMatch(/--redis-port N.*--ports auto/);
+      expect(readState(dataDir)).toBeUndefined();
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('when a later component cannot start, the ones this up started are stopped again', async () => {
+    fs.writeFileSync(path.join(dataDir, 'redis'), 'a file where redis wants its folder');
+    let etcdPid = 0;
+    const o = opts();
+    const err = await upLocal({ ...o, io: { ...o.io, err: (t: string) => {
+      const m = /^etcd +started +pid (\d+)/.exec(t);
+      if (m) pids.add((etcdPid = Number(m[1])));
+    } } }).catch((e: unknown) => e);
+    expect((err as HvsError).code).toBe('HVS-UP-REDIS-PREPARE-FAILED');
+    expect(etcdPid).toBeGreaterThan(0);
+    expect(await untilDead(etcdPid)).toBe(true);
+    expect(readState(dataDir)!.components).toEqual({});
+  });
+
+  it('explains a data dir that cannot be written, a missing etcd binary and a missing build', async () => {
+    let err = await upLocal(opts({ dataDir: '/dev/null/hvs' })).catch((e: unknown) => e);
+    expect((err as HvsError).code).toBe('HVS-UP-DATA-DIR-NOT-WRITABLE');
+    expect((err as HvsError).fix).toContain('--data-dir');
+
+    err = await upLocal(opts({ io: fakeIo({ env: { PATH: '/nonexistent' } }) })).catch((e: unknown) => e);
+    expect((err as HvsError).problems.map((p) => p.code)).toEqual(['HVS-UP-ETCD-MISSING', 'HVS-UP-REDIS-MISSING']);
+    expect((err as HvsError).fix).toContain('apt-get install -y etcd-server');
+
+    const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'hvctl-repo-'));
+    try {
+      err = await upLocal(opts({ components: ['controller'], repoRoot: repo })).catch((e: unknown) => e);
+      expect((err as HvsError).code).toBe('HVS-UP-NOT-BUILT');
+      expect((err as HvsError).message).toContain('apps/controller/dist/main.js');
+      expect((err as HvsError).fix).toContain('npm run build');
+    } finally {
+      fs.rmSync(repo, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('process identity', () => {
+  it('never signals a PID whose start time does not match the record', async () => {
+    const child = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+    pids.add(child.pid!);
+    const real = procStartTime(child.pid!)!;
+    expect(isOurs(child.pid!, real)).toBe(true);
+    expect(await stopProcess({ pid: child.pid!, startTime: `${real}0` }, 1_000, sleep)).toBe('absent');
+    expect(alive(child.pid!)).toBe(true);
+    expect(await stopProcess({ pid: child.pid!, startTime: real }, 1_000, sleep)).toBe('exited');
+    expect(await untilDead(child.pid!)).toBe(true);
+  });
+});
+
+describe('hypervisor choice and data dir defaults', () => {
+  const probes = (kvm: boolean, libvirtd: boolean) => ({ kvmUsable: () => kvm, libvirtdReachable: () => Promise.resolve(libvirtd) });
+
+  it('KVM usable -> kvm; libvirtd without KVM -> qemu; nothing -> test driver with a banner', async () => {
+    expect((await chooseHypervisor('auto', probes(true, true))).mode).toBe('kvm');
+    expect((await chooseHypervisor('auto', probes(false, true))).mode).toBe('qemu');
+    const t = await chooseHypervisor('auto', probes(true, false));
+    expect(t).toMatchObject({ mode: 'test', agentUri: 'auto' });
+    expect(simulatedBanner(t)).toMatch(/VMs are SIMULATED[\s\S]*apt-get install libvirt-daemon-system/);
+    expect(simulatedBanner(await chooseHypervisor('auto', probes(false, true)))).toBeUndefined();
+    expect(await chooseHypervisor('test', probes(true, true))).toMatchObject({ mode: 'test', agentUri: 'test:///default' });
+    expect(await chooseHypervisor('kvm', probes(false, true))).toMatchObject({ mode: 'qemu', agentUri: 'qemu:///system' });
+  });
+
+  it('data dir: /var/lib/hvs for root, else $XDG_DATA_HOME/hvs or ~/.local/share/hvs', () => {
+    expect(defaultDataDir({ HOME: '/root' }, 0)).toBe('/var/lib/hvs');
+    expect(defaultDataDir({ HOME: '/home/a' }, 1000)).toBe('/home/a/.local/share/hvs');
+    expect(defaultDataDir({ HOME: '/home/a', XDG_DATA_HOME: '/d' }, 1000)).toBe('/d/hvs');
+  });
+});
