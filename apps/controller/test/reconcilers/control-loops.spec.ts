@@ -18,7 +18,7 @@ interface Replica {
 }
 
 let etcd: EtcdInstance;
-let replicas: Replica[] = [];
+const replicas: Replica[] = [];
 
 beforeAll(async () => {
   etcd = await startEtcd();
