@@ -41,7 +41,7 @@ export function registerEvents(program: Command, rt: Runtime): void {
       for await (const e of api.watchEvents({ kind, name: target.name, resourceVersion: res.resourceVersion })) print([e], false);
     });
 
-  program.command('audit').description('list the audit log: who changed what, newest last')
+  program.command('audit').description('list the audit log: who changed what, when, with which result')
     .option('--limit <n>', 'at most this many records', '50')
     .option('--kind <kind>', 'only this kind')
     .option('--name <name>', 'only objects of this name')

@@ -72,7 +72,8 @@ export function registerGet(program: Command, rt: Runtime): void {
       try {
         events = (await api.events({ kind, name, since: '', limit: 20 })).events;
       } catch (e) {
-        events = `not available (${(e as Error).message})`;
+        const code = (e as { code?: string }).code;
+        events = code === 'HVS-GRPC-UNIMPLEMENTED' ? 'not available: this controller does not serve events' : `not available (${(e as Error).message})`;
       }
       rt.io.out(renderDescribe(obj, events, rt));
     });

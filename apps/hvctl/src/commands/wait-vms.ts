@@ -85,7 +85,7 @@ function waitError(code: string, message: string, states: VmState[], fix: string
   const problems = states.map((s) => ({
     code, path: `virtualmachine/${s.name}`,
     message: `phase ${s.phase}, wanted ${s.wanted}${s.current ? '' : ' (the controller has not seen the latest spec yet)'}`,
-    ...(s.reason ? { why: s.reason } : {}), fix,
+    ...(s.reason ? { why: s.reason } : {}), fix: `hvctl describe vm ${s.name}`,
   }));
   return new HvsError({ code, category: code.endsWith('TIMEOUT') ? 'DeadlineExceeded' : 'FailedPrecondition', message, fix, problems: [{ code, message, fix }, ...problems] });
 }
