@@ -4,3 +4,4 @@ export * from './informer';
 export * from './node-lifecycle.reconciler';
 export * from './placement-index';
 export * from './vm-schedule.reconciler';
+export * from './status-batcher';

@@ -17,6 +17,7 @@ import type { ObjectStore } from '../store/types';
 import { setCondition } from './conditions';
 import type { Informer, InformerEvent } from './informer';
 import { PlacementIndex } from './placement-index';
+import { StatusBatcher } from './status-batcher';
 
 export const SCHEDULED = 'Scheduled';
 
@@ -25,8 +26,13 @@ export interface VmScheduleReconcilerOptions {
   vms: Informer<VirtualMachine>;
   nodes: Informer<Node>;
   clock?: Clock;
-  /** Concurrent binds (decisions stay serial: they are synchronous). Default 16. */
+  /**
+   * Concurrent reconciles. Decisions stay serial (they are synchronous); workers mostly wait on
+   * the batched write, so more workers mean bigger transactions. Default 64.
+   */
   workers?: number;
+  /** Commit bindings of concurrent workers in shared transactions (default true). */
+  batchWrites?: boolean;
   /** CAS attempts per reconcile before the key goes back to the queue with backoff. Default 5. */
   maxConflicts?: number;
   hooks?: RunnerHooks<string>;
@@ -37,6 +43,9 @@ export class VmScheduleReconciler {
   readonly index: PlacementIndex;
   private readonly store: ObjectStore;
   private readonly clock: Clock;
+  private readonly writer: { write<T extends VirtualMachine>(vm: T): Promise<T> };
+  /** Set when writes are batched. */
+  readonly batcher: StatusBatcher | undefined;
   /** VMs last found unschedulable: requeued when capacity may have appeared. */
   private readonly waiting = new Set<string>();
   private readonly unsubscribe: (() => void)[] = [];
@@ -49,8 +58,10 @@ export class VmScheduleReconciler {
     this.store = options.store;
     this.clock = options.clock ?? new SystemClock();
     this.index = new PlacementIndex(options.nodes, options.vms);
+    this.batcher = options.batchWrites === false ? undefined : new StatusBatcher(this.store);
+    this.writer = this.batcher ?? { write: (vm) => this.store.updateStatus(vm) };
     this.runner = new ReconcilerRunner<string>((key) => this.reconcile(key), {
-      name: 'vm-schedule', workers: options.workers ?? 16, clock: this.clock, hooks: options.hooks,
+      name: 'vm-schedule', workers: options.workers ?? 64, clock: this.clock, hooks: options.hooks,
     });
   }
 
@@ -101,7 +112,7 @@ export class VmScheduleReconciler {
         phase: 'Pending' as const,
         conditions: setCondition(vm.status?.conditions, { type: SCHEDULED, status: 'False', reason: 'Unschedulable', message: formatUnschedulable(result) }, now),
       };
-      if (!deepEqual(status, vm.status)) this.wrote(await this.store.updateStatus({ ...vm, status }));
+      if (!deepEqual(status, vm.status)) this.wrote(await this.writer.write({ ...vm, status }));
       return;
     }
     this.waiting.delete(name);
@@ -113,7 +124,7 @@ export class VmScheduleReconciler {
       conditions: setCondition(vm.status?.conditions, { type: SCHEDULED, status: 'True', reason: 'Bound', message: `bound to node ${result.node}` }, now),
     };
     try {
-      this.wrote(await this.store.updateStatus({ ...vm, status }));
+      this.wrote(await this.writer.write({ ...vm, status }));
       this.bound++;
     } catch (e) {
       this.index.forget(name);

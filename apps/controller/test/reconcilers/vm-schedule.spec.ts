@@ -1,7 +1,7 @@
 import { schedule, type Node, type VirtualMachine } from '@hvs/domain';
 import { startEtcd, type EtcdInstance } from '../../../../test/harness';
 import { Informer, VmScheduleReconciler } from '../../src/reconcilers';
-import { EtcdStore, type ObjectStore, type StoredObject } from '../../src/store';
+import { EtcdStore, type ObjectStore, type StoredObject, type WriteOp } from '../../src/store';
 import { awaitObject, condition, GiB, nodeDoc, startInformer, vmDoc } from './fixtures';
 
 // Real etcd per test; every wait below has its own deadline, this is only the outer bound.
@@ -115,20 +115,29 @@ describe('VmScheduleReconciler (real etcd)', () => {
     let raced = false;
     // Our own ObjectStore interface, forwarding to real etcd; the first bind of "racy" is
     // preceded by another writer's status update, so the reconciler's resourceVersion is stale.
+    const raceOnce = async (names: string[]) => {
+      if (raced || !names.includes('racy')) return;
+      raced = true;
+      const fresh = await store.get<VirtualMachine>('VirtualMachine', 'racy');
+      const other = { type: 'BackedUp', status: 'True' as const, reason: 'Test', lastTransitionTime: '2026-01-01T00:00:00.000Z' };
+      await store.updateStatus({ ...fresh, status: { ...fresh.status, conditions: [...(fresh.status?.conditions ?? []), other] } });
+    };
+    const counted = async <R>(write: () => Promise<R>): Promise<R> => {
+      try {
+        return await write();
+      } catch (e) {
+        conflicts++;
+        throw e;
+      }
+    };
     const racing: ObjectStore = Object.assign(Object.create(store) as ObjectStore, {
       async updateStatus<T extends StoredObject>(object: T): Promise<T> {
-        if (!raced && object.metadata.name === 'racy') {
-          raced = true;
-          const fresh = await store.get<VirtualMachine>('VirtualMachine', 'racy');
-          const other = { type: 'BackedUp', status: 'True' as const, reason: 'Test', lastTransitionTime: '2026-01-01T00:00:00.000Z' };
-          await store.updateStatus({ ...fresh, status: { ...fresh.status, conditions: [...(fresh.status?.conditions ?? []), other] } });
-        }
-        try {
-          return await store.updateStatus(object);
-        } catch (e) {
-          conflicts++;
-          throw e;
-        }
+        await raceOnce([object.metadata.name]);
+        return counted(() => store.updateStatus(object));
+      },
+      async applyBatch(ops: WriteOp[]) {
+        await raceOnce(ops.map((o) => (o.op === 'delete' ? o.name : o.object.metadata.name)));
+        return counted(() => store.applyBatch(ops));
       },
     });
     await startScheduler(racing);
