@@ -10,6 +10,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { HvsError } from '@hvs/domain';
+import { runCli } from '../src/cli';
 import { defaultDataDir } from '../src/commands/local';
 import { chooseHypervisor, simulatedBanner } from '../src/local/hypervisor';
 import { etcdHealthy, redisPing } from '../src/local/health';
@@ -184,5 +185,35 @@ describe('hypervisor choice and data dir defaults', () => {
     expect(defaultDataDir({ HOME: '/root' }, 0)).toBe('/var/lib/hvs');
     expect(defaultDataDir({ HOME: '/home/a' }, 1000)).toBe('/home/a/.local/share/hvs');
     expect(defaultDataDir({ HOME: '/home/a', XDG_DATA_HOME: '/d' }, 1000)).toBe('/d/hvs');
+  });
+});
+
+describe('hvctl up/status/down as commands', () => {
+  it('wire the supervisor: up prints each component, status exits 0 then 1 after down, down stops by PID', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'hvctl-home-'));
+    const env = { ...process.env, HOME: home };
+    try {
+      let io = fakeIo({ env });
+      expect(await runCli(['up', '--data-dir', dataDir, '--ports', 'auto', '--components', 'etcd,redis'], io)).toBe(0);
+      remember();
+      expect(io.stderr()).toMatch(/^etcd +started +pid \d+ +http:\/\/127\.0\.0\.1:\d+ +healthy in [\d.]+s\nredis +started +pid \d+ +redis:\/\/127\.0\.0\.1:\d+ +healthy in /);
+      expect(io.stdout()).toMatch(/^COMPONENT +PID +ADDRESS +STATUS +DETAIL\netcd +\d+ +http:\/\/127\.0\.0\.1:\d+ +healthy\nredis +\d+ +redis:\/\/127\.0\.0\.1:\d+ +healthy\n$/);
+      // Without the controller no context is written.
+      expect(fs.existsSync(path.join(home, '.config/hvs/config.yaml'))).toBe(false);
+      io = fakeIo({ env });
+      expect(await runCli(['up', '--data-dir', dataDir, '--components', 'etcd,redis'], io)).toBe(0);
+      expect(io.stderr()).toContain(`Already running in ${dataDir}: nothing to do.`);
+      expect(await runCli(['status', '--data-dir', dataDir], fakeIo({ env }))).toBe(0);
+      const recorded = Object.values(readState(dataDir)!.components).map((r) => r!.pid);
+      io = fakeIo({ env });
+      expect(await runCli(['down', '--data-dir', dataDir], io)).toBe(0);
+      expect(io.stdout()).toMatch(/^redis +pid \d+ +stopped\netcd +pid \d+ +stopped\n$/);
+      for (const pid of recorded) expect(alive(pid)).toBe(false);
+      io = fakeIo({ env });
+      expect(await runCli(['status', '--data-dir', dataDir], io)).toBe(1);
+      expect(io.stderr()).toContain('Not running');
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
   });
 });
