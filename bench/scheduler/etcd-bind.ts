@@ -7,7 +7,8 @@
  * ended up overcommitted.
  *
  * Run: see bench/README.md ("VM binding through etcd"). Flags: --vms 1000 --nodes 100
- * --workers 64 --seed 1. The controller code is loaded from its build (apps/controller/dist)
+ * --workers 64 --seed 1, and --no-batch
+ * (one etcd transaction per binding, for comparison). The controller code is loaded from its build (apps/controller/dist)
  * at run time, so compiling bench/ never depends on the controller being built.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -31,7 +32,7 @@ interface Dist {
   EtcdStore: new (o: { endpoints: string[]; callTimeoutMs?: number }) => Store;
   Informer: new (store: Store, kind: string) => InformerLike;
   VmScheduleReconciler: new (o: {
-    store: Store; vms: InformerLike; nodes: InformerLike; workers?: number;
+    store: Store; vms: InformerLike; nodes: InformerLike; workers?: number; batchWrites?: boolean;
     hooks?: { onResult?(key: string, outcome: string, ms: number): void; onError?(key: string, e: unknown): void };
   }) => SchedulerLike;
 }
@@ -143,7 +144,7 @@ async function main(): Promise<void> {
     const latencies: number[] = [];
     let errors = 0;
     const scheduler = new ctl.VmScheduleReconciler({
-      store, vms: vmInf, nodes: nodeInf, workers,
+      store, vms: vmInf, nodes: nodeInf, workers, batchWrites: !process.argv.includes('--no-batch'),
       hooks: { onResult: (_k, outcome, ms) => outcome === 'done' && latencies.push(ms), onError: () => errors++ },
     });
     const t0 = performance.now();
