@@ -217,3 +217,21 @@ describe('hvctl up/status/down as commands', () => {
     }
   });
 });
+
+describe('hvctl down --stop-vms', () => {
+  it('when the VMs cannot be stopped it says so, still stops the components, and exits 1', async () => {
+    const dead = { pid: 999_999, startTime: 'gone', startedAt: '2026-01-01T00:00:00Z', log: '/dev/null' };
+    const closed = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    fs.writeFileSync(path.join(dataDir, 'state.json'), JSON.stringify({ dataDir, ports: { controllerGrpc: closed }, components: { controller: dead, agent: dead } }));
+    const io = fakeIo({ env: { ...process.env, HOME: dataDir } });
+    expect(await runCli(['down', '--data-dir', dataDir, '--stop-vms'], io)).toBe(1);
+    expect(io.stderr()).toContain(`could not stop the VMs (they keep running): error: HVS-CLI-CONTROLLER-UNREACHABLE: cannot reach controller at 127.0.0.1:${closed}`);
+    expect(io.stdout()).toMatch(/^agent +pid 999999 +was not running\ncontroller +pid 999999 +was not running\n$/);
+    expect(readState(dataDir)).toBeUndefined();
+  });
+});

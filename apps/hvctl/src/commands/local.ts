@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import { ControllerClient } from '../client/controller-client';
 import { readConfig, upsertContext, writeConfig } from '../config/contexts';
-import { CliExit, EXIT, usageError } from '../errors';
+import { CliExit, EXIT, formatError, usageError } from '../errors';
 import { colourStatus } from '../printers/colour';
 import { renderTable } from '../printers/table';
 import { simulatedBanner, type HypervisorMode, type HypervisorPlan, type HypervisorWish } from '../local/hypervisor';
@@ -107,12 +107,16 @@ export function registerLocal(program: Command, rt: Runtime): void {
     .option('--timeout <duration>', 'grace period per process before SIGKILL', '15s')
     .action(async (f: { dataDir?: string; stopVms?: boolean; timeout: string }) => {
       const opts = { ...options(f.dataDir), stopGraceMs: parseDurationFlag('--timeout', f.timeout) };
-      const stopped = await downLocal(opts, f.stopVms ? (state) => stopAllVms(rt, state) : undefined);
+      let vmsOk = true;
+      const stopped = await downLocal(opts, f.stopVms ? async (state) => {
+        vmsOk = await stopAllVms(rt, state);
+      } : undefined);
       if (stopped.length === 0) {
         rt.io.err(`Nothing is running from ${opts.dataDir}.\n`);
         return;
       }
       for (const s of stopped) rt.io.out(`${s.name.padEnd(10)} pid ${String(s.pid).padEnd(7)} ${s.result === 'exited' ? 'stopped' : s.result === 'killed' ? 'killed after the grace period' : 'was not running'}\n`);
+      if (!vmsOk) throw new CliExit(EXIT.error);
     });
 
   dataDirOpt(program.command('status'))
@@ -136,16 +140,24 @@ async function printStatus(rt: Runtime, opts: LocalOptions): Promise<boolean> {
   return components.every((c) => c.state === 'healthy');
 }
 
-async function stopAllVms(rt: Runtime, state: LocalState): Promise<void> {
-  if (!state.components.controller || !state.components.agent) return;
+/**
+ * Stops every VM through the API before the processes go. A failure is reported and the
+ * components are stopped anyway (the VMs then keep running, as without --stop-vms).
+ */
+async function stopAllVms(rt: Runtime, state: LocalState): Promise<boolean> {
+  if (!state.components.controller || !state.components.agent) return true;
   const client = localClient(state, 10_000);
   try {
     const vms = (await client.list('VirtualMachine')).items.map((o) => o.metadata?.name ?? '').filter(Boolean);
-    if (vms.length === 0) return;
+    if (vms.length === 0) return true;
     rt.io.err(`stopping ${vms.length} VM(s)...\n`);
     const res = await client.vmAction('stop', { names: vms, labelSelector: '', force: false, wait: true, waitTimeoutMs: 120_000 });
     const failed = res.results.filter((r) => !r.ok);
     rt.io.err(`${res.results.length - failed.length} VM(s) stopped, ${failed.length} failed${failed.length ? `: ${failed.map((r) => r.name).join(', ')}` : ''}\n`);
+    return failed.length === 0;
+  } catch (e) {
+    rt.io.err(`could not stop the VMs (they keep running): ${formatError(e, rt.debug)}`);
+    return false;
   } finally {
     client.close();
   }
