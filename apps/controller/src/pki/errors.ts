@@ -1,0 +1,99 @@
+/**
+ * Errors of the cluster CA and join tokens. None of them ever carries a token, a secret, a
+ * private key or a CSR body: at most a token id (public, it names the token in `list`), a node
+ * name, a file path or a certificate's subject.
+ */
+import { HvsError } from '@hvs/domain';
+
+export const TOKEN_CREATE_FIX = 'ask an admin for a new token: `hvctl node token create [--node NAME] [--ttl 1h]`';
+
+/** Unknown and already-used tokens get the same error: no oracle for which ids exist. */
+export function tokenInvalid(): HvsError {
+  return new HvsError({
+    code: 'HVS-JOIN-TOKEN-INVALID', category: 'Unauthenticated',
+    message: 'the join token is not valid',
+    why: 'it is unknown, was revoked, or was already used (a join token works once)',
+    fix: TOKEN_CREATE_FIX,
+  });
+}
+
+export function tokenExpired(id: string, expiredAt: Date): HvsError {
+  return new HvsError({
+    code: 'HVS-JOIN-TOKEN-EXPIRED', category: 'Unauthenticated',
+    message: `join token ${id} expired at ${expiredAt.toISOString()}`,
+    why: 'join tokens are valid only for the time given when they were created (default 1 hour)',
+    fix: `${TOKEN_CREATE_FIX}; if it should not have expired yet, check the clocks of the controller and this host (see docs/security.md, clock skew)`,
+  });
+}
+
+export function tokenMalformed(): HvsError {
+  return new HvsError({
+    code: 'HVS-JOIN-TOKEN-MALFORMED', category: 'InvalidArgument',
+    message: 'the join token is not in the form hvs1.<id>.<secret>[.<ca-sha256>]',
+    why: 'a token is printed once by `hvctl node token create`; it may have been cut or changed when copied',
+    fix: `copy the whole token again (no spaces or line breaks), or ${TOKEN_CREATE_FIX}`,
+  });
+}
+
+export function tokenNodeMismatch(id: string, boundTo: string, requested: string): HvsError {
+  return new HvsError({
+    code: 'HVS-JOIN-TOKEN-NODE-MISMATCH', category: 'PermissionDenied',
+    message: `join token ${id} is for node "${boundTo}", not "${requested}"`,
+    why: 'a token created with --node may only join a host under that name',
+    fix: `start the agent with --node-name ${boundTo}, or create a token for "${requested}"`,
+  });
+}
+
+export function tokenTtlInvalid(ttlMs: number, maxMs: number): HvsError {
+  return new HvsError({
+    code: 'HVS-JOIN-TOKEN-TTL-INVALID', category: 'InvalidArgument',
+    message: `a join token cannot be valid for ${Math.round(ttlMs / 1000)} s`,
+    why: `the validity must be from 1 minute to ${Math.round(maxMs / 3_600_000)} hours: a long-lived join secret is a standing invitation`,
+    fix: 'pass a --ttl from 1m to 720h (default 1h)',
+  });
+}
+
+export function nodeNameInvalid(name: string): HvsError {
+  return new HvsError({
+    code: 'HVS-PKI-NODE-NAME-INVALID', category: 'InvalidArgument',
+    message: `"${name.slice(0, 80)}" is not a valid node name`,
+    why: 'node names are DNS labels: 1-63 lowercase letters, digits and "-", starting and ending with a letter or digit',
+    fix: 'pick a name like "host-1" (--node-name)',
+  });
+}
+
+export function csrInvalid(why: string): HvsError {
+  return new HvsError({
+    code: 'HVS-PKI-CSR-INVALID', category: 'InvalidArgument',
+    message: 'the certificate signing request was refused',
+    why,
+    fix: 'let the agent create its request itself (delete its pki directory to start over); requests must be PEM PKCS#10 with an ECDSA P-256 key',
+  });
+}
+
+export function csrNameMismatch(requested: string, allowed: string): HvsError {
+  return new HvsError({
+    code: 'HVS-PKI-CSR-NAME-MISMATCH', category: 'PermissionDenied',
+    message: `the certificate request names "${requested.slice(0, 120)}", but this join may only certify node "${allowed}"`,
+    why: 'a node gets a certificate for its own name only, so one host can never act for another',
+    fix: `start the agent with --node-name ${allowed} (or delete its pki directory so it makes a new request for its name)`,
+  });
+}
+
+export function peerUntrusted(why: string): HvsError {
+  return new HvsError({
+    code: 'HVS-PKI-PEER-UNTRUSTED', category: 'Unauthenticated',
+    message: 'the client certificate does not identify a node of this cluster',
+    why,
+    fix: 'join the host again with a new token (`hvctl node token create`), or check `hvctl diagnose` for an expired certificate',
+  });
+}
+
+export function caUnreadable(path: string, why: string): HvsError {
+  return new HvsError({
+    code: 'HVS-PKI-CA-UNREADABLE', category: 'FailedPrecondition',
+    message: `the cluster CA in ${path} cannot be used`,
+    why,
+    fix: `restore ${path} (ca.crt and ca.key) from backup; only if no node has joined yet, delete the directory to create a new CA`,
+  });
+}
