@@ -10,8 +10,10 @@ import { ControllerConfig, type ListenAddress } from '../config';
 import { createLogger, NestPinoLogger } from '../observability';
 import { AppModule, type AppOptions } from './app.module';
 
-/** Largest REST request body (issue #3: oversized requests are refused with a clear error). */
-export const MAX_REQUEST_BYTES = 1024 * 1024;
+import { MAX_REQUEST_BYTES } from '../services/errors';
+
+/** Largest request (issue #3: oversized requests are refused with a clear error); one value for both transports. */
+export { MAX_REQUEST_BYTES };
 
 /** Settings every instance needs, whether made by createApp or by a testing module. */
 export function configureApp(app: INestApplication): void {
