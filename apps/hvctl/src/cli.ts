@@ -35,7 +35,8 @@ export function buildProgram(io: CliIo): { program: Command; rt: Runtime } {
     .option('--debug', 'print stack traces with errors')
     .option('--no-color', 'never colour output (NO_COLOR=1 does the same)')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (s, write) => write(s) })
+    // commander's own usage errors get the stable code every hvctl error carries.
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (s, write) => write(s.replace(/^error: /, 'error: HVS-CLI-USAGE: ')) })
     .showHelpAfterError('(run with --help for usage)')
     .showSuggestionAfterError(true)
     .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nEnvironment:\n  HVS_CONTEXT   context to use\n  HVS_CONFIG    contexts file (default $XDG_CONFIG_HOME/hvs/config.yaml or ~/.config/hvs/config.yaml)\n  NO_COLOR      never colour output\n\nDocs: docs/hvctl.md`);
