@@ -223,7 +223,7 @@ export class ClusterCa {
         await x509.AuthorityKeyIdentifierExtension.create(caCert),
       ],
     });
-    return { certificatePem: cert.toString('pem') + '\n', caCertificatePem: this.certificatePem, expiresAt: notAfter };
+    return { certificatePem: cert.toString('pem') + '\n', caCertificatePem: this.certificatePem, expiresAt: cert.notAfter };
   }
 }
 
