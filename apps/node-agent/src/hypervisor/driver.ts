@@ -113,29 +113,59 @@ export interface HypervisorDriver {
 }
 
 export interface MigrateOptions {
+  /** Keep the guest running while memory is copied (default true); false pauses it for the whole copy. */
+  live?: boolean;
+  /** Define the domain at the target (default true). */
+  persistent?: boolean;
+  /** Remove the definition at the source once the target runs it (default true). */
+  undefineSource?: boolean;
+  /** Copy every disk to the target (disks not on shared storage; the target needs a pool covering the paths). */
   copyStorage?: boolean;
   autoConverge?: boolean;
   postCopy?: boolean;
   /** Seconds after which libvirt suspends the guest to finish (`virsh migrate --timeout`). */
   timeoutSeconds?: number;
-  /** Maximum downtime in ms (`virsh migrate-setmaxdowntime`). */
+  /** Maximum downtime in ms (`virsh migrate-setmaxdowntime`; QEMU's default is 300). */
   maxDowntimeMs?: number;
   /** How often progress is sampled. */
   pollMs?: number;
+  /**
+   * Where this process can reach the target libvirtd to read the completed job's figures when the
+   * source's job-completed event was missed. Default: destUri (which the source libvirtd dials).
+   */
+  statsUri?: string;
 }
 
 export interface MigrationProgress {
   phase: 'running' | 'completed';
+  /** Memory plus disks, as libvirt counts them. Absent while only disks are being copied. */
   dataTotalBytes?: number;
   dataProcessedBytes?: number;
   dataRemainingBytes?: number;
+  memoryTotalBytes?: number;
+  memoryProcessedBytes?: number;
+  memoryRemainingBytes?: number;
+  diskTotalBytes?: number;
+  diskProcessedBytes?: number;
+  /** Guest memory dirtied per second (pages/s x page size). */
+  dirtyRateBytesPerSec?: number;
+  /** Pre-copy pass number (1 = the first full copy). */
+  iteration?: number;
+  /** Memory transfer rate. */
+  bandwidthBytesPerSec?: number;
+  /** QEMU's current estimate while running. */
+  expectedDowntimeMs?: number;
   /** Set on completion when libvirt reports it. */
   downtimeMs?: number;
   elapsedMs?: number;
 }
 
 export interface Migratable {
-  /** Live, peer-to-peer, persistent at the target, undefined at the source. Yields progress, then 'completed'. */
+  /**
+   * Peer-to-peer migration (live, persistent at the target, undefined at the source unless the
+   * options say otherwise). Yields progress samples, then one 'completed' with the downtime.
+   * Throws HVS-LIBVIRT-MIGRATE-* when it fails; libvirt then leaves the guest on the source.
+   */
   migrate(name: string, destUri: string, opts?: MigrateOptions): AsyncIterable<MigrationProgress>;
 }
 

@@ -202,7 +202,8 @@ export class LibvirtDriver implements HypervisorDriver, Migratable, Snapshotting
 
   migrate(name: string, destUri: string, opts: MigrateOptions = {}): AsyncIterable<MigrationProgress> {
     if (this.testMode) throw unsupportedInTestMode('migrate', this.opts.uri);
-    return migrateWithVirsh((args, op, timeoutMs) => this.virsh(args, op, name, timeoutMs), this.clock, name, destUri, opts);
+    const virsh = (args: string[], op: string, timeoutMs?: number) => this.virsh(args, op, name, timeoutMs);
+    return migrateWithVirsh({ virsh, clock: this.clock, sourceUri: this.opts.uri }, name, destUri, opts);
   }
 
   private snapshots() {

@@ -114,7 +114,15 @@ function ms(v: string | undefined): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** Parses `virsh domjobinfo` (human `Key: value unit` lines). Returns undefined when no job runs. */
+function count(v: string | undefined): number | undefined {
+  const m = v === undefined ? null : /^(\d+)/.exec(v.trim());
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Parses `virsh domjobinfo` (human `Key: value unit` lines). Returns undefined when no job runs.
+ * Disk figures are libvirt's `File *` lines (copy-storage); the dirty rate comes in pages/s.
+ */
 export function parseJobInfo(text: string, completed: boolean): MigrationProgress | undefined {
   const kv = new Map<string, string>();
   for (const line of text.split('\n')) {
@@ -123,14 +131,28 @@ export function parseJobInfo(text: string, completed: boolean): MigrationProgres
   }
   const type = kv.get('Job type');
   if (!type || type === 'None') return undefined;
-  return {
+  const dirtyPages = count(kv.get('Dirty rate'));
+  const pageSize = count(kv.get('Page size'));
+  const out: MigrationProgress = {
     phase: completed ? 'completed' : 'running',
     dataTotalBytes: bytes(kv.get('Data total')),
     dataProcessedBytes: bytes(kv.get('Data processed')),
     dataRemainingBytes: bytes(kv.get('Data remaining')),
+    memoryTotalBytes: bytes(kv.get('Memory total')),
+    memoryProcessedBytes: bytes(kv.get('Memory processed')),
+    memoryRemainingBytes: bytes(kv.get('Memory remaining')),
+    diskTotalBytes: bytes(kv.get('File total')),
+    diskProcessedBytes: bytes(kv.get('File processed')),
+    dirtyRateBytesPerSec: dirtyPages !== undefined && pageSize !== undefined ? dirtyPages * pageSize : undefined,
+    iteration: count(kv.get('Iteration')),
+    bandwidthBytesPerSec: bytes(kv.get('Memory bandwidth')),
+    expectedDowntimeMs: ms(kv.get('Expected downtime')),
     downtimeMs: ms(kv.get('Total downtime')),
     elapsedMs: ms(kv.get('Time elapsed')),
   };
+  // Absent figures stay absent (not `undefined` keys), so samples compare and print cleanly.
+  for (const k of Object.keys(out) as (keyof MigrationProgress)[]) if (out[k] === undefined) delete out[k];
+  return out;
 }
 
 /** `virsh version`: "Using library: libvirt 9.0.0" and "Running hypervisor: QEMU 7.2.0". */

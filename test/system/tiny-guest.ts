@@ -1,0 +1,85 @@
+/**
+ * The tiny TCG guest of test/guest/build-guest.sh as a libvirt domain for the system tier: a
+ * Debian kernel + busybox initrd printing HVS_GUEST_BOOTED then `tick N` each second on its
+ * serial port, plus a small qcow2 disk in the host's own pool (not shared: migrations copy it).
+ * Paths in the XML are as the host sees them, so the serial log of each host is its own file.
+ */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { LabHost } from '../harness/two-hosts';
+
+const run = promisify(execFile);
+export const BOOT_MARKER = 'HVS_GUEST_BOOTED';
+export const REPO_ROOT = resolve(__dirname, '../..');
+
+export interface TinyGuestFiles {
+  kernel: string;
+  initrd: string;
+}
+
+/** Builds (or reuses from its cache) the kernel and initrd. */
+export async function buildTinyGuest(): Promise<TinyGuestFiles> {
+  const { stdout } = await run('bash', [resolve(REPO_ROOT, 'test/guest/build-guest.sh')], { timeout: 300_000 });
+  const kernel = /^KERNEL=(.*)$/m.exec(stdout)?.[1];
+  const initrd = /^INITRD=(.*)$/m.exec(stdout)?.[1];
+  if (!kernel || !initrd) throw new Error(`build-guest.sh printed no paths: ${stdout}`);
+  return { kernel, initrd };
+}
+
+export const serialLogPath = (name: string): string => `/var/log/libvirt/qemu/${name}-serial.log`;
+export const diskPath = (name: string): string => `/var/lib/libvirt/images/${name}.qcow2`;
+
+/** Creates the guest's disk in the host's pool dir (16 MiB virtual, nearly empty). */
+export async function createDisk(host: LabHost, name: string): Promise<void> {
+  const r = await host.run('qemu-img', ['create', '-q', '-f', 'qcow2', diskPath(name), '16M']);
+  if (r.code !== 0) throw new Error(`qemu-img create on ${host.name} failed: ${r.stderr}`);
+  const refresh = await host.run('virsh', ['-q', '-c', 'qemu:///system', 'pool-refresh', 'default']);
+  if (refresh.code !== 0) throw new Error(`pool-refresh on ${host.name} failed: ${refresh.stderr}`);
+}
+
+export function tinyGuestXml(name: string, files: TinyGuestFiles, memoryMiB = 128): string {
+  const serial = serialLogPath(name);
+  return `<domain type='qemu'>
+  <name>${name}</name>
+  <memory unit='MiB'>${memoryMiB}</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='q35'>hvm</type>
+    <kernel>${files.kernel}</kernel>
+    <initrd>${files.initrd}</initrd>
+    <cmdline>console=ttyS0 quiet panic=-1</cmdline>
+  </os>
+  <features><acpi/></features>
+  <cpu mode='custom' match='exact'><model fallback='allow'>qemu64</model></cpu>
+  <on_poweroff>destroy</on_poweroff>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2' cache='none'/>
+      <source file='${diskPath(name)}'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <serial type='file'><source path='${serial}' append='on'/><target port='0'/></serial>
+    <console type='file'><source path='${serial}' append='on'/><target type='serial' port='0'/></console>
+    <memballoon model='none'/>
+  </devices>
+</domain>`;
+}
+
+export interface SerialLog {
+  booted: boolean;
+  /** Tick numbers in the order printed. */
+  ticks: number[];
+}
+
+/** Reads a host's copy of the guest's serial log (empty when it does not exist yet). */
+export async function readSerial(host: LabHost, name: string): Promise<SerialLog> {
+  const text = await readFile(host.pathOnHost(serialLogPath(name)), 'utf8').catch(() => '');
+  const ticks = [...text.matchAll(/tick (\d+)/g)].map((m) => Number(m[1]));
+  return { booted: text.includes(BOOT_MARKER), ticks };
+}
+
+export const lastTick = (log: SerialLog): number => log.ticks.at(-1) ?? 0;
