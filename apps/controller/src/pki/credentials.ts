@@ -7,7 +7,9 @@
  *  - requireClientCert: true -> a client without a CA-signed certificate fails the handshake;
  *  - false -> the certificate is requested but optional (the controller's API port, where
  *    Join and bearer-token clients have none): every method that needs a node must then call
- *    `ClusterCa.verifyPeer(peerCertificateOf(call))`, which checks the chain itself.
+ *    `ClusterCa.verifyPeer(peerCertificateOf(call))`. grpc-js exposes a peer certificate only
+ *    when it verified against the CA (a foreign one looks like none); verifyPeer checks the
+ *    chain, validity and names again regardless.
  * Client: trusts only the cluster CA and checks the server's name against `expectedServerName`
  * (`controller.hvs`, or `<node>.node.hvs` when dialling an agent), not the dialled address.
  */
@@ -47,9 +49,11 @@ export class TlsMaterial implements CertificateProvider {
     for (const l of this.identityListeners) l(this.identityUpdate());
   }
 
+  // The first value is delivered on a microtask: grpc-js's server subscribes before it
+  // registers the watcher that applies updates, so a synchronous call would be lost.
   addCaCertificateListener(listener: CaListener): void {
     this.caListeners.add(listener);
-    listener(this.caUpdate());
+    queueMicrotask(() => this.caListeners.has(listener) && listener(this.caUpdate()));
   }
 
   removeCaCertificateListener(listener: CaListener): void {
@@ -58,7 +62,7 @@ export class TlsMaterial implements CertificateProvider {
 
   addIdentityCertificateListener(listener: IdentityListener): void {
     this.identityListeners.add(listener);
-    listener(this.identityUpdate());
+    queueMicrotask(() => this.identityListeners.has(listener) && listener(this.identityUpdate()));
   }
 
   removeIdentityCertificateListener(listener: IdentityListener): void {
