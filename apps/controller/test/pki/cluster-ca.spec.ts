@@ -71,7 +71,7 @@ describe('ClusterCa.loadOrCreate', () => {
 
 describe('ClusterCa.signNodeCsr', () => {
   let ca: ClusterCa;
-  let now = Date.parse('2030-01-01T00:00:00Z');
+  const now = Date.parse('2030-01-01T00:00:00Z');
   beforeAll(async () => {
     ca = await ClusterCa.loadOrCreate(dataDir(), { now: () => now });
   });

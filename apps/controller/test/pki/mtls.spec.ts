@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { Server, credentials, status, type ChannelCredentials, type ServerCredentials, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, Server, credentials, status, type ChannelCredentials, type ServerCredentials, type ServiceError } from '@grpc/grpc-js';
 import { v1 } from '@hvs/proto';
 import {
   ClusterCa, TlsMaterial, clientCredentials, clientCredentialsFrom, nodeServerName, peerCertificateOf, serverCredentials, serverCredentialsFrom,
@@ -62,7 +62,7 @@ function heartbeat(port: number, creds: ChannelCredentials, node: string): Promi
   const client = new v1.NodeServiceClient(`127.0.0.1:${port}`, creds);
   clients.push(client);
   return new Promise((resolve, reject) => {
-    client.heartbeat({ node, observedGeneration: 0, sentAtUnixMs: 0 }, { deadline: Date.now() + 5000 }, (e, res) => (e ? reject(e) : resolve(res!.leaseTtlMs)));
+    client.heartbeat({ node, observedGeneration: 0, sentAtUnixMs: 0 }, new Metadata(), { deadline: Date.now() + 5000 }, (e, res) => (e ? reject(e) : resolve(res!.leaseTtlMs)));
   });
 }
 
