@@ -10,6 +10,7 @@ import { GrpcApiModule } from '../api/grpc/grpc-api.module';
 import { ControllerConfig } from '../config';
 import { HvsExceptionFilter } from '../errors';
 import { createLogger, LOGGER, Metrics, ObservabilityModule, Readiness } from '../observability';
+import { ControlLoopsModule } from '../reconcilers/control-loops.module';
 import { ApiModule, API_MODULES } from './api.module';
 
 export interface AppOptions {
@@ -19,6 +20,8 @@ export interface AppOptions {
   readiness?: Readiness;
   /** REST modules served under /api/v1; default API_MODULES. */
   apiModules?: readonly Type[];
+  /** Campaign for leadership and run the control loops when leading (default false; runController sets it). */
+  controlLoops?: boolean;
 }
 
 @Global()
@@ -32,6 +35,7 @@ export class AppModule {
         ObservabilityModule.forRoot({ logger, metrics: opts.metrics ?? new Metrics(), readiness: opts.readiness ?? new Readiness() }),
         ApiModule.register(opts.apiModules ?? API_MODULES),
         GrpcApiModule,
+        ...(opts.controlLoops ? [ControlLoopsModule] : []),
       ],
       providers: [
         { provide: ControllerConfig, useValue: config },

@@ -67,7 +67,7 @@ export async function runController(argv: readonly string[], env: Readonly<Recor
   const log = logger ?? createLogger({ level: config.logLevel });
   let app: INestApplication;
   try {
-    app = await createApp(config, { logger: log });
+    app = await createApp(config, { logger: log, controlLoops: true });
   } catch (e) {
     const err = listenError(e, config);
     if (!isHvsError(err)) log.error({ err }, 'start failed');

@@ -12,7 +12,7 @@
  *   merged into status with CAS, written only when something changed.
  */
 import type { FirewallPolicy, Image, Network, Node, StoragePool, VirtualMachine } from '@hvs/domain';
-import { done, ReconcilerRunner, SystemClock, TerminalError, type Clock, type ReconcileResult } from '@hvs/reconcile';
+import { done, ReconcilerRunner, SystemClock, TerminalError, type Clock, type ReconcileOutcome, type ReconcileResult } from '@hvs/reconcile';
 import type { agentv1 } from '@hvs/proto';
 import type { Informer } from '../reconcilers/informer';
 import { isConflict } from '../reconcilers/vm-schedule.reconciler';
@@ -46,6 +46,7 @@ export interface DispatcherOptions {
   reconnectBaseMs?: number;
   reconnectMaxMs?: number;
   log?: DispatcherLog;
+  onReconcile?: (reconciler: string, outcome: ReconcileOutcome, durationMs: number) => void;
 }
 
 /** Ready=True, has an address, not being deleted. */
@@ -66,11 +67,14 @@ export class Dispatcher {
   constructor(private readonly options: DispatcherOptions) {
     this.clock = options.clock ?? new SystemClock();
     this.dialer = options.dialer ?? insecureDialer;
-    const hooks = { onError: (key: string, error: unknown, retryInMs: number) => options.log?.warn({ key, err: error, retryInMs }, 'dispatch step failed; retrying') };
+    const hooks = (name: string) => ({
+      onResult: (_key: string, outcome: ReconcileOutcome, ms: number) => options.onReconcile?.(name, outcome, ms),
+      onError: (key: string, error: unknown, retryInMs: number) => options.log?.warn({ reconciler: name, key, err: error, retryInMs }, 'dispatch step failed; retrying'),
+    });
     this.assigner = new ReconcilerRunner((node) => this.reconcileNode(node), { name: 'dispatch-assign', workers: 4, clock: this.clock, hooks: {
-      ...hooks, onTerminal: (key, error) => options.log?.warn({ node: key, err: error }, 'agent refused the assignment'),
+      ...hooks('dispatch-assign'), onTerminal: (key, error) => options.log?.warn({ node: key, err: error }, 'agent refused the assignment'),
     } });
-    this.statusSync = new ReconcilerRunner((vm) => this.reconcileVmStatus(vm), { name: 'dispatch-status', workers: 8, clock: this.clock, hooks });
+    this.statusSync = new ReconcilerRunner((vm) => this.reconcileVmStatus(vm), { name: 'dispatch-status', workers: 8, clock: this.clock, hooks: hooks('dispatch-status') });
   }
 
   /** Subscribes to the (synced) informers, queues every node, starts both loops. */

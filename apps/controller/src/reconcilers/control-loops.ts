@@ -9,7 +9,7 @@
  * that fails (etcd unreachable) is torn down and retried while this replica still leads.
  */
 import type { FirewallPolicy, Image, Network, Node, StoragePool, VirtualMachine } from '@hvs/domain';
-import { SystemClock, type Clock, type TimerHandle } from '@hvs/reconcile';
+import { SystemClock, type Clock, type ReconcileOutcome, type RunnerHooks, type TimerHandle } from '@hvs/reconcile';
 import { Dispatcher, type AgentDialer } from '../dispatcher';
 import type { NodeLeases } from '../leases/node-leases';
 import type { ObjectStore, StoredObject } from '../store/types';
@@ -36,6 +36,8 @@ export interface ControlLoopsOptions {
   /** Delay before retrying a failed start, default 1 s. */
   retryStartMs?: number;
   log?: ControlLoopsLog;
+  /** Every reconcile of every loop (for hvs_reconcile_* metrics). Must not throw. */
+  onReconcile?: (reconciler: string, outcome: ReconcileOutcome, durationMs: number) => void;
 }
 
 interface Running {
@@ -114,10 +116,13 @@ export class ControlLoops {
         await i.start();
         started.push(i);
       }
-      const scheduler = new VmScheduleReconciler({ store, vms: informers.vms, nodes: informers.nodes, clock, workers: this.options.scheduleWorkers });
-      const lifecycle = new NodeLifecycleReconciler({ store, nodes: informers.nodes, leases: this.options.leases, clock, onError });
+      const scheduler = new VmScheduleReconciler({
+        store, vms: informers.vms, nodes: informers.nodes, clock, workers: this.options.scheduleWorkers, hooks: this.hooks('vm-schedule'),
+      });
+      const lifecycle = new NodeLifecycleReconciler({ store, nodes: informers.nodes, leases: this.options.leases, clock, onError, hooks: this.hooks('node-lifecycle') });
       const dispatcher = this.options.dispatch === false ? undefined : new Dispatcher({
         store, informers, controllerId: this.options.controllerId, dialer: this.options.dialer, clock, log: this.options.log,
+        onReconcile: this.options.onReconcile,
       });
       await lifecycle.start();
       scheduler.start();
@@ -129,6 +134,14 @@ export class ControlLoops {
       this.options.log?.warn({ err: e }, 'control loops failed to start; retrying');
       this.retry = this.clock.setTimeout(() => this.wantLeading && this.follow(true), this.options.retryStartMs ?? 1_000);
     }
+  }
+
+  private hooks(name: string): RunnerHooks<string> {
+    return {
+      onResult: (_key, outcome, ms) => this.options.onReconcile?.(name, outcome, ms),
+      onError: (key, err, retryInMs) => this.options.log?.warn({ reconciler: name, key, err, retryInMs }, 'reconcile failed; retrying'),
+      onTerminal: (key, err) => this.options.log?.warn({ reconciler: name, key, err }, 'reconcile failed for good'),
+    };
   }
 
   private async stopLoops(): Promise<void> {
