@@ -3,3 +3,5 @@ export * from './binaries';
 export * from './etcd';
 export * from './processes';
 export * from './redis';
+export * from './netns';
+export * from './two-hosts';

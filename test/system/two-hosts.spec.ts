@@ -3,9 +3,10 @@
  * the veth link), a partition cuts A off B's libvirtd and heal restores it, and stop() leaves no
  * namespace, process, lab dir or run record behind. Opt-in: HVS_TEST_SYSTEM=1 as root.
  */
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { listNetnsSync, readRecords, RUNS_DIR } from '../harness/netns';
+import { addNetns, listNetnsSync, processStartTime, readRecords, RUNS_DIR, sweepRecord, sweepStaleRuns, writeRecord, type RunRecord } from '../harness/netns';
 import { startTwoHosts, type TwoHosts } from '../harness/two-hosts';
 import { describeSystem } from './gate';
 
@@ -63,5 +64,33 @@ describeSystem('two libvirt hosts in network namespaces', () => {
     expect(listNetnsSync()).not.toEqual(expect.arrayContaining([b.netns]));
     expect(existsSync(lab)).toBe(false);
     expect(existsSync(path.join(RUNS_DIR, `${runId}.json`))).toBe(false);
+  });
+
+  it('sweeps a run whose owner died (its namespace, processes and lab dir) and leaves unrecorded hvs-* namespaces alone', async () => {
+    const id = `stale${process.pid}`;
+    const stray = `hvs-${id}-unrecorded`;
+    const lab = path.join('/tmp/hvs-lab', `run-${id}`);
+    // A dead owner: a process that has exited (its PID no longer matches the recorded start time).
+    const dead = spawnSync('sh', ['-c', 'echo $$; cat /proc/$$/stat']);
+    const ownerPid = Number(String(dead.stdout).split('\n')[0]);
+    const record: RunRecord = {
+      runId: id, ownerPid, ownerStart: 'gone', createdAt: new Date().toISOString(), namespaces: [`hvs-${id}-a`], labDir: lab,
+    };
+    try {
+      await addNetns(record.namespaces[0]);
+      await addNetns(stray);
+      mkdirSync(lab, { recursive: true });
+      writeRecord(record);
+      expect(processStartTime(process.pid)).toBeDefined();
+
+      expect(sweepStaleRuns()).toContain(id);
+      expect(listNetnsSync()).not.toContain(record.namespaces[0]);
+      expect(existsSync(lab)).toBe(false);
+      expect(readRecords().map((r) => r.runId)).not.toContain(id);
+      expect(listNetnsSync()).toContain(stray);
+    } finally {
+      sweepRecord(record);
+      sweepRecord({ ...record, runId: `${id}-stray`, namespaces: [stray], labDir: '/nonexistent' });
+    }
   });
 });
