@@ -19,9 +19,9 @@ export interface TinyGuestFiles {
   initrd: string;
 }
 
-/** Builds (or reuses from its cache) the kernel and initrd. */
-export async function buildTinyGuest(): Promise<TinyGuestFiles> {
-  const { stdout } = await run('bash', [resolve(REPO_ROOT, 'test/guest/build-guest.sh')], { timeout: 300_000 });
+/** Builds (or reuses from its cache) the kernel and initrd. `repoRoot` for callers compiled elsewhere (bench). */
+export async function buildTinyGuest(repoRoot = REPO_ROOT): Promise<TinyGuestFiles> {
+  const { stdout } = await run('bash', [resolve(repoRoot, 'test/guest/build-guest.sh')], { timeout: 300_000 });
   const kernel = /^KERNEL=(.*)$/m.exec(stdout)?.[1];
   const initrd = /^INITRD=(.*)$/m.exec(stdout)?.[1];
   if (!kernel || !initrd) throw new Error(`build-guest.sh printed no paths: ${stdout}`);
