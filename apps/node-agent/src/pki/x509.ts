@@ -1,0 +1,29 @@
+/**
+ * The one place @peculiar/x509 is loaded (the agent's copy of apps/controller/src/pki/x509.ts).
+ * It resolves its classes through tsyringe, which needs the reflect-metadata polyfill before
+ * the library's first import (reflect-metadata comes hoisted from the workspace root; the
+ * agent's package.json should declare it), and it signs through Node's own WebCrypto.
+ */
+import 'reflect-metadata';
+import { webcrypto } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+
+x509.cryptoProvider.set(webcrypto as never);
+
+export type KeyPair = webcrypto.CryptoKeyPair;
+export type Key = webcrypto.CryptoKey;
+
+export { x509 };
+
+/** ECDSA P-256 with SHA-256: what OpenSSL, Node's TLS and grpc-js all handle everywhere. */
+export const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+
+export async function generateKeyPair(): Promise<KeyPair> {
+  return (await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify'])) as KeyPair;
+}
+
+/** PKCS#8 PEM (`BEGIN PRIVATE KEY`), the form Node's TLS and grpc-js read. */
+export async function exportPrivateKeyPem(key: Key): Promise<string> {
+  const der = await webcrypto.subtle.exportKey('pkcs8', key);
+  return x509.PemConverter.encode(der, 'PRIVATE KEY');
+}
