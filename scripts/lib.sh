@@ -56,3 +56,21 @@ ensure_built() {
 }
 
 ensure_all() { ensure_node; ensure_apt; ensure_npm; ensure_built; }
+
+# The real-QEMU contract tier (HVS_TEST_QEMU) and the two-libvirtd system tier (HVS_TEST_SYSTEM)
+# run by default where this machine can run them; an explicit 0 or 1 in the environment wins.
+tier_gates() {
+  local why=''
+  if [ "$(id -u)" -ne 0 ]; then why='not root (they start libvirtd and QEMU)'
+  elif ! command -v qemu-system-x86_64 >/dev/null; then why='qemu-system-x86_64 missing'
+  elif [ ! -x /usr/sbin/libvirtd ]; then why='libvirtd missing'
+  fi
+  if [ -z "${HVS_TEST_QEMU:-}" ]; then
+    if [ -z "$why" ]; then export HVS_TEST_QEMU=1; else export HVS_TEST_QEMU=0; fi
+  fi
+  if [ -z "${HVS_TEST_SYSTEM:-}" ]; then
+    if [ -z "$why" ] && ! ip netns list >/dev/null 2>&1; then why='ip netns does not work here'; fi
+    if [ -z "$why" ]; then export HVS_TEST_SYSTEM=1; else export HVS_TEST_SYSTEM=0; fi
+  fi
+  log "real-QEMU tier HVS_TEST_QEMU=$HVS_TEST_QEMU, system tier HVS_TEST_SYSTEM=$HVS_TEST_SYSTEM${why:+ (off by default: $why)}"
+}

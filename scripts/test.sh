@@ -10,5 +10,6 @@ log "lint (eslint)"
 npm run --silent lint
 log "generated protobuf code is up to date (proto:check)"
 bash scripts/proto-gen.sh --check
-log "tests (jest: unit, contract, integration, e2e)"
+tier_gates
+log "tests (jest: unit, contract, integration, e2e, system)"
 exec node scripts/run-jest.js "$@"
