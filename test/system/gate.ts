@@ -20,8 +20,20 @@ function onPath(name: string): boolean {
   });
 }
 
-export function systemGate(): { enabled: boolean; why: string } {
+export interface GateNeeds {
+  /** The spec drives LibvirtDriver, whose ESM-only binding loads only under test/system/jest.config.js. */
+  libvirtBinding?: boolean;
+}
+
+export function systemGate(needs: GateNeeds = {}): { enabled: boolean; why: string } {
   if (process.env.HVS_TEST_SYSTEM !== '1') return { enabled: false, why: 'HVS_TEST_SYSTEM is not 1' };
+  if (needs.libvirtBinding) {
+    try {
+      require.resolve('@unraid/libvirt');
+    } catch {
+      return { enabled: false, why: 'this jest config cannot load @unraid/libvirt: run it with -c test/system/jest.config.js' };
+    }
+  }
   const missing = BINARIES.filter((b) => !onPath(b));
   if (missing.length) return { enabled: false, why: `missing on PATH: ${missing.join(', ')}` };
   const netns = netnsUsableSync();
@@ -30,8 +42,8 @@ export function systemGate(): { enabled: boolean; why: string } {
 }
 
 /** `describe` when the gate is open; otherwise one test that prints why the tier was skipped. */
-export function describeSystem(title: string, body: () => void): void {
-  const gate = systemGate();
+export function describeSystem(title: string, body: () => void, needs: GateNeeds = {}): void {
+  const gate = systemGate(needs);
   if (gate.enabled) {
     describe(title, body);
     return;

@@ -118,4 +118,4 @@ describeSystem('live migration between two libvirt hosts (TCG guest)', () => {
     expect(onBLog.ticks).toEqual([...onBLog.ticks].sort((x, y) => x - y));
     expect(onBLog.ticks).not.toContain(1);
   });
-});
+}, { libvirtBinding: true });
