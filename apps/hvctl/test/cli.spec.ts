@@ -233,7 +233,7 @@ describe('reading and operating', () => {
   });
 
   it('describe shows spec, status, conditions and events', async () => {
-    fake.events.push({ time: '2026-01-01T11:59:00Z', kind: 'VirtualMachine', name: 'demo-1', uid: 'u', type: 'Warning', reason: 'Unschedulable', message: 'no node fits', source: 'controller', node: '', resourceVersion: '3' });
+    fake.events.push({ time: '2026-01-01T11:59:00Z', kind: 'VirtualMachine', name: 'demo-1', uid: 'u', type: 'Warning', reason: 'Unschedulable', message: 'no node fits', source: 'controller', node: '', resourceVersion: '3', count: 1, firstTime: '2026-01-01T11:59:00Z' });
     const r = await hvctl(['describe', 'vm', 'demo-1']);
     expect(r.code).toBe(0);
     expect(r.io.stdout()).toMatch(/^Name: +demo-1\nKind: +VirtualMachine\nLabels: +app=quickstart\n/);
@@ -268,9 +268,9 @@ describe('reading and operating', () => {
     expect(r.io.stdout()).toBe('node/n1 cordoned\n');
     r = await hvctl(['nodes']);
     expect(r.io.stdout()).toMatch(/n1 +Unknown,SchedulingDisabled/);
-    fake.events.push({ time: '2026-01-01T11:59:00Z', kind: 'VirtualMachine', name: 'demo-1', uid: 'u', type: 'Normal', reason: 'Started', message: 'domain started', source: 'agent/n1', node: 'n1', resourceVersion: '3' });
+    fake.events.push({ time: '2026-01-01T11:59:00Z', kind: 'VirtualMachine', name: 'demo-1', uid: 'u', type: 'Normal', reason: 'Started', message: 'domain started', source: 'agent/n1', node: 'n1', resourceVersion: '3', count: 3, firstTime: '2026-01-01T11:50:00Z' });
     r = await hvctl(['events']);
-    expect(r.io.stdout()).toMatch(/^AGE +TYPE +REASON +OBJECT +SOURCE +MESSAGE\n60s +Normal +Started +virtualmachine\/demo-1 +agent\/n1 +domain started\n$/);
+    expect(r.io.stdout()).toMatch(/^AGE +TYPE +REASON +OBJECT +SOURCE +MESSAGE\n60s \(x3 over 10m\) +Normal +Started +virtualmachine\/demo-1 +agent\/n1 +domain started\n$/);
     fake.audit.push({ time: '2026-01-01T11:58:00Z', actor: 'admin', operation: 'apply', kind: 'VirtualMachine', name: 'demo-1', generationBefore: 1, generationAfter: 2, result: 'ok', message: '', uid: 'u' });
     r = await hvctl(['audit', '--limit', '5']);
     expect(r.io.stdout()).toMatch(/^TIME +ACTOR +OPERATION +OBJECT +GENERATION +RESULT\n2026-01-01T11:58:00Z +admin +apply +virtualmachine\/demo-1 +1->2 +ok\n$/);

@@ -113,6 +113,8 @@ export const FIELDS = [
     expected: 'a duration from 100ms to 60s, at most half the lease TTL', example: '2s', schema: ms(100, 60_000) },
   { key: 'auditRetentionDays', fileKey: 'auditRetentionDays', env: 'HVS_AUDIT_RETENTION_DAYS', field: 'AUDIT-RETENTION-DAYS', defaultText: '90',
     expected: 'a whole number of days from 1 to 3650', example: '90', schema: z.coerce.number().int().min(1).max(3650) },
+  { key: 'eventTtlMs', fileKey: 'eventTtl', env: 'HVS_EVENT_TTL', field: 'EVENT-TTL', defaultText: '1h',
+    expected: 'a whole number of seconds from 10s to 30 days (events expire through etcd leases)', example: '1h', schema: ms(10_000, 30 * 24 * 3600 * 1000, true) },
   { key: 'logLevel', fileKey: 'logLevel', env: 'HVS_LOG_LEVEL', field: 'LOG-LEVEL', defaultText: 'info',
     expected: `one of ${LOG_LEVELS.join(', ')}`, example: 'debug', schema: z.enum(LOG_LEVELS) },
 ] as const satisfies readonly FieldInfo[];

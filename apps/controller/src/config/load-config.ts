@@ -21,6 +21,8 @@ export class ControllerConfig {
   readonly leaseTtlMs!: number;
   readonly heartbeatIntervalMs!: number;
   readonly auditRetentionDays!: number;
+  /** How long an event record lives after its last write (etcd lease TTL). */
+  readonly eventTtlMs!: number;
   readonly logLevel!: LogLevel;
   /** The file the values came from, if any (for the start-up log line). */
   readonly configFile?: string;
@@ -58,6 +60,7 @@ const DEFAULTS: Record<string, unknown> = {
   leaseTtlMs: '8s',
   heartbeatIntervalMs: '2s',
   auditRetentionDays: 90,
+  eventTtlMs: '1h',
   logLevel: 'info',
 };
 

@@ -10,14 +10,17 @@
  *   leader change, so an agent can refuse a deposed leader's stale assignment).
  * - `statusSync` (key: VM name): the latest observation of the VM from its node's agent,
  *   merged into status with CAS, written only when something changed.
+ * The agents' VmEvents (started, stopped, crashed, reconcile errors with libvirt's text...)
+ * are recorded as events of the VM, source `agent/<node>`, when an EventSink is given.
  */
 import type { FirewallPolicy, Image, Network, Node, StoragePool, VirtualMachine } from '@hvs/domain';
 import { done, ReconcilerRunner, SystemClock, TerminalError, type Clock, type ReconcileOutcome, type ReconcileResult } from '@hvs/reconcile';
-import type { agentv1 } from '@hvs/proto';
+import { agentv1 } from '@hvs/proto';
 import type { Informer } from '../reconcilers/informer';
 import { isConflict } from '../reconcilers/vm-schedule.reconciler';
 import { deepEqual } from '../store/objects';
 import type { ObjectStore, StoredObject } from '../store/types';
+import type { EventSink } from '../events/event-recorder';
 import { AgentConnection, insecureDialer, type AgentDialer } from './agent-connection';
 import { buildAssignment } from './assignment';
 import { statusFromObservation, type Observation } from './observed-status';
@@ -47,6 +50,8 @@ export interface DispatcherOptions {
   reconnectMaxMs?: number;
   log?: DispatcherLog;
   onReconcile?: (reconciler: string, outcome: ReconcileOutcome, durationMs: number) => void;
+  /** Where the agents' VmEvents are recorded (none: dropped). */
+  events?: EventSink;
 }
 
 /** Ready=True, has an address, not being deleted. */
@@ -54,6 +59,18 @@ export function isDispatchable(node: Node | undefined): node is Node & { spec: {
   if (!node || node.metadata.deletionTimestamp || !node.spec.address) return false;
   return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
+
+/** Event type and default reason per agent VmEventType (the agent's own CamelCase reason wins). */
+const VM_EVENTS: Partial<Record<agentv1.VmEventType, { type: 'Normal' | 'Warning'; reason: string }>> = {
+  [agentv1.VmEventType.STARTED]: { type: 'Normal', reason: 'Started' },
+  [agentv1.VmEventType.STOPPED]: { type: 'Normal', reason: 'Stopped' },
+  [agentv1.VmEventType.CRASHED]: { type: 'Warning', reason: 'Crashed' },
+  [agentv1.VmEventType.RECONCILE_ERROR]: { type: 'Warning', reason: 'ReconcileError' },
+  [agentv1.VmEventType.MIGRATED]: { type: 'Normal', reason: 'Migrated' },
+  [agentv1.VmEventType.DEFINED]: { type: 'Normal', reason: 'Defined' },
+  [agentv1.VmEventType.UNDEFINED]: { type: 'Normal', reason: 'Undefined' },
+  [agentv1.VmEventType.FENCED]: { type: 'Warning', reason: 'Fenced' },
+};
 
 export class Dispatcher {
   readonly assigner: ReconcilerRunner<string>;
@@ -175,6 +192,7 @@ export class Dispatcher {
     if (!ev) return;
     if (ev.$case === 'vm') this.observe(node, ev.value.name, ev.value.uid, ev.value);
     else if (ev.$case === 'vmRemoved') this.observe(node, ev.value.name, ev.value.uid, undefined);
+    else if (ev.$case === 'vmEvent') this.recordVmEvent(node, ev.value);
     else if (ev.$case === 'snapshot') {
       const reported = new Set<string>();
       for (const vm of ev.value.vms) {
@@ -188,6 +206,16 @@ export class Dispatcher {
         }
       }
     }
+  }
+
+  private recordVmEvent(node: string, e: agentv1.VmEvent): void {
+    const known = VM_EVENTS[e.type];
+    if (!this.options.events || !known) return;
+    const reason = /^[A-Z][A-Za-z0-9]{0,127}$/.test(e.reason) ? e.reason : known.reason;
+    void this.options.events.record({
+      kind: 'VirtualMachine', name: e.name, uid: e.uid, type: known.type, reason, message: e.message || known.reason,
+      source: `agent/${node}`, node, time: e.time,
+    });
   }
 
   private observe(node: string, name: string, uid: string, observed: agentv1.VmObserved | undefined): void {

@@ -8,6 +8,8 @@ import * as os from 'node:os';
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { ControllerConfig, formatListen } from '../config';
+import { EventRecorder } from '../events/event-recorder';
+import { EventsModule } from '../events/events.module';
 import { LeaderElector } from '../leader';
 import { LOGGER, Metrics } from '../observability';
 import { EtcdBackend } from '../services/etcd-backend';
@@ -27,6 +29,7 @@ export class ControlLoopsLifecycle implements OnApplicationBootstrap, BeforeAppl
     @Inject(ControllerConfig) config: ControllerConfig,
     @Inject(LOGGER) logger: Logger,
     @Inject(Metrics) metrics: Metrics,
+    @Inject(EventRecorder) events: EventRecorder,
   ) {
     const log = logger.child({ component: 'control-loops' });
     const id = `${os.hostname()}-${process.pid}`;
@@ -39,6 +42,7 @@ export class ControlLoopsLifecycle implements OnApplicationBootstrap, BeforeAppl
     this.loops = new ControlLoops({
       store: backend.store, leases: backend.leases, elector: this.elector, controllerId: id, log,
       onReconcile: (name, outcome, ms) => metrics.observeReconcile(name, results[outcome], ms / 1000),
+      events,
     });
   }
 
@@ -60,5 +64,5 @@ export class ControlLoopsLifecycle implements OnApplicationBootstrap, BeforeAppl
   }
 }
 
-@Module({ imports: [ServicesModule], providers: [ControlLoopsLifecycle], exports: [ControlLoopsLifecycle] })
+@Module({ imports: [ServicesModule, EventsModule], providers: [ControlLoopsLifecycle], exports: [ControlLoopsLifecycle] })
 export class ControlLoopsModule {}

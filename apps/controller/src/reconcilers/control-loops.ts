@@ -11,6 +11,7 @@
 import type { FirewallPolicy, Image, Network, Node, StoragePool, VirtualMachine } from '@hvs/domain';
 import { SystemClock, type Clock, type ReconcileOutcome, type RunnerHooks, type TimerHandle } from '@hvs/reconcile';
 import { Dispatcher, type AgentDialer } from '../dispatcher';
+import type { EventSink } from '../events/event-recorder';
 import type { NodeLeases } from '../leases/node-leases';
 import type { ObjectStore, StoredObject } from '../store/types';
 import { Informer } from './informer';
@@ -38,6 +39,8 @@ export interface ControlLoopsOptions {
   log?: ControlLoopsLog;
   /** Every reconcile of every loop (for hvs_reconcile_* metrics). Must not throw. */
   onReconcile?: (reconciler: string, outcome: ReconcileOutcome, durationMs: number) => void;
+  /** Where the loops record events (scheduling, node readiness, the agents' VM events). */
+  events?: EventSink;
 }
 
 interface Running {
@@ -117,12 +120,12 @@ export class ControlLoops {
         started.push(i);
       }
       const scheduler = new VmScheduleReconciler({
-        store, vms: informers.vms, nodes: informers.nodes, clock, workers: this.options.scheduleWorkers, hooks: this.hooks('vm-schedule'),
+        store, vms: informers.vms, nodes: informers.nodes, clock, workers: this.options.scheduleWorkers, hooks: this.hooks('vm-schedule'), events: this.options.events,
       });
-      const lifecycle = new NodeLifecycleReconciler({ store, nodes: informers.nodes, leases: this.options.leases, clock, onError, hooks: this.hooks('node-lifecycle') });
+      const lifecycle = new NodeLifecycleReconciler({ store, nodes: informers.nodes, leases: this.options.leases, clock, onError, hooks: this.hooks('node-lifecycle'), events: this.options.events });
       const dispatcher = this.options.dispatch === false ? undefined : new Dispatcher({
         store, informers, controllerId: this.options.controllerId, dialer: this.options.dialer, clock, log: this.options.log,
-        onReconcile: this.options.onReconcile,
+        onReconcile: this.options.onReconcile, events: this.options.events,
       });
       await lifecycle.start();
       scheduler.start();

@@ -7,12 +7,16 @@
  * Per key (a node name) it re-reads the Node from the store and writes status only when the
  * condition changes (lastTransitionTime moves only on a flip). Lease state comes from
  * NodeLeases.list() once, then NodeLeases.watch(); a broken lease watch re-lists.
+ * Events (when a sink is given): Normal `NodeReady` / Warning `NodeNotReady` whenever the
+ * Node informer shows the Ready condition's status change (a flip, not a message change),
+ * whoever wrote it: this loop on lease expiry, or the NodeService when an agent registers.
  */
 import { isHvsError, type Node } from '@hvs/domain';
 import { done, ReconcilerRunner, SystemClock, type Clock, type ReconcileResult, type RunnerHooks } from '@hvs/reconcile';
 import type { NodeLeases } from '../leases/node-leases';
 import { deepEqual } from '../store/objects';
 import type { ObjectStore } from '../store/types';
+import type { EventSink } from '../events/event-recorder';
 import { setCondition, type ConditionUpdate } from './conditions';
 import type { Informer } from './informer';
 
@@ -31,6 +35,8 @@ export interface NodeLifecycleReconcilerOptions {
   clock?: Clock;
   hooks?: RunnerHooks<string>;
   onError?: (e: unknown) => void;
+  /** Where NodeReady / NodeNotReady events go (none: not recorded). */
+  events?: EventSink;
 }
 
 export class NodeLifecycleReconciler {
@@ -51,7 +57,11 @@ export class NodeLifecycleReconciler {
   /** Reads the live leases, starts watching them, queues every node and starts the worker. */
   async start(): Promise<void> {
     const { revision } = await this.relist();
-    this.unsubscribe = this.options.nodes.subscribe((e) => e.type !== 'DELETED' && this.runner.enqueue(e.object.metadata.name));
+    this.unsubscribe = this.options.nodes.subscribe((e) => {
+      if (e.type === 'DELETED') return;
+      this.recordFlip(e.old, e.object);
+      this.runner.enqueue(e.object.metadata.name);
+    });
     this.loop = this.watchLeases(revision);
     this.runner.start();
   }
@@ -79,6 +89,17 @@ export class NodeLifecycleReconciler {
     // CAS on the version just read; a Conflict is thrown and retried with backoff.
     await this.options.store.updateStatus({ ...node, status: { ...node.status, conditions } });
     return done();
+  }
+
+  private recordFlip(old: Node | undefined, node: Node): void {
+    const before = old?.status?.conditions?.find((c) => c.type === READY);
+    const after = node.status?.conditions?.find((c) => c.type === READY);
+    if (!after || before?.status === after.status) return;
+    const ready = after.status === 'True';
+    void this.options.events?.record({
+      kind: 'Node', name: node.metadata.name, uid: node.metadata.uid, type: ready ? 'Normal' : 'Warning', reason: ready ? 'NodeReady' : 'NodeNotReady',
+      message: `${ready ? 'Ready' : `Ready=${after.status}`}: ${after.message ?? ''}`, source: 'controller/node-lifecycle', node: node.metadata.name,
+    });
   }
 
   private readyFor(node: Node): ConditionUpdate {

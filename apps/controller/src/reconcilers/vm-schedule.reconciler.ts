@@ -9,11 +9,15 @@
  *   listing one reason per node. The VM is retried when any Node changes or a bound VM goes
  *   away (capacity freed), not on a timer.
  * Status is written only when it changes; lastTransitionTime moves only when a condition flips.
+ * Events (when a sink is given): Normal `Bound` after a binding is committed, Warning
+ * `FailedScheduling` with the per-node reasons after every decision that found no node
+ * (identical repeats are folded by the recorder).
  */
 import { formatUnschedulable, isHvsError, placementOf, type Node, type VirtualMachine } from '@hvs/domain';
 import { done, ReconcilerRunner, SystemClock, type Clock, type ReconcileResult, type RunnerHooks } from '@hvs/reconcile';
 import { deepEqual } from '../store/objects';
 import type { ObjectStore } from '../store/types';
+import type { EventSink } from '../events/event-recorder';
 import { setCondition } from './conditions';
 import type { Informer, InformerEvent } from './informer';
 import { PlacementIndex } from './placement-index';
@@ -36,6 +40,8 @@ export interface VmScheduleReconcilerOptions {
   /** CAS attempts per reconcile before the key goes back to the queue with backoff. Default 5. */
   maxConflicts?: number;
   hooks?: RunnerHooks<string>;
+  /** Where Bound / FailedScheduling events go (none: not recorded). */
+  events?: EventSink;
 }
 
 export class VmScheduleReconciler {
@@ -113,6 +119,7 @@ export class VmScheduleReconciler {
         conditions: setCondition(vm.status?.conditions, { type: SCHEDULED, status: 'False', reason: 'Unschedulable', message: formatUnschedulable(result) }, now),
       };
       if (!deepEqual(status, vm.status)) this.wrote(await this.writer.write({ ...vm, status }));
+      this.event(vm, 'Warning', 'FailedScheduling', formatUnschedulable(result));
       return;
     }
     this.waiting.delete(name);
@@ -126,10 +133,15 @@ export class VmScheduleReconciler {
     try {
       this.wrote(await this.writer.write({ ...vm, status }));
       this.bound++;
+      this.event(vm, 'Normal', 'Bound', `bound to node ${result.node}`, result.node);
     } catch (e) {
       this.index.forget(name);
       throw e;
     }
+  }
+
+  private event(vm: VirtualMachine, type: 'Normal' | 'Warning', reason: string, message: string, node?: string): void {
+    void this.options.events?.record({ kind: 'VirtualMachine', name: vm.metadata.name, uid: vm.metadata.uid, type, reason, message, source: 'controller/scheduler', node });
   }
 
   private wrote(vm: VirtualMachine): void {

@@ -119,7 +119,9 @@ export function renderEventTable(events: readonly v1.Event[], rt: Pick<Runtime, 
   const headers = withObject ? ['AGE', 'TYPE', 'REASON', 'OBJECT', 'SOURCE', 'MESSAGE'] : ['AGE', 'TYPE', 'REASON', 'SOURCE', 'MESSAGE'];
   return renderTable(headers, events.map((e) => {
     const type = e.type === 'Warning' ? p.yellow(e.type) : e.type;
-    const base = [formatAge(e.time, now), type, e.reason];
+    // Folded repeats read as kubectl's "60s (x3 over 9m)".
+    const age = e.count > 1 && e.firstTime ? `${formatAge(e.time, now)} (x${e.count} over ${formatAge(e.firstTime, now)})` : formatAge(e.time, now);
+    const base = [age, type, e.reason];
     return withObject ? [...base, `${e.kind.toLowerCase()}/${e.name}`, e.source, e.message] : [...base, e.source, e.message];
   }));
 }

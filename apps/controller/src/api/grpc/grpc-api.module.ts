@@ -4,23 +4,26 @@ import type { Logger } from 'pino';
 import { AuditService } from '../../audit';
 import { ControllerConfig } from '../../config';
 import { LOGGER, Metrics } from '../../observability';
+import { EventService, EventsModule } from '../../events';
 import { NodeService, ResourceService, ServicesModule, VmService } from '../../services';
 import { auditHandlers } from './audit.grpc';
+import { eventHandlers } from './events.grpc';
 import { GrpcApiServer } from './grpc-server';
 import { nodeHandlers } from './node.grpc';
 import { resourceHandlers } from './resource.grpc';
 import { vmHandlers } from './vm.grpc';
 
 @Module({
-  imports: [ServicesModule],
+  imports: [ServicesModule, EventsModule],
   providers: [
     {
       provide: GrpcApiServer,
-      inject: [ControllerConfig, ResourceService, VmService, NodeService, AuditService, Metrics, LOGGER],
-      useFactory: (config: ControllerConfig, resource: ResourceService, vm: VmService, node: NodeService, audit: AuditService, metrics: Metrics, logger: Logger) => {
+      inject: [ControllerConfig, ResourceService, VmService, NodeService, AuditService, EventService, Metrics, LOGGER],
+      useFactory: (config: ControllerConfig, resource: ResourceService, vm: VmService, node: NodeService, audit: AuditService, events: EventService, metrics: Metrics, logger: Logger) => {
         const edge = { metrics, log: logger.child({ component: 'grpc' }) };
         return new GrpcApiServer(config.grpcListen, {
           resource: resourceHandlers(resource, edge), vm: vmHandlers(vm, edge), node: nodeHandlers(node, edge), audit: auditHandlers(audit, edge),
+          events: eventHandlers(events, edge),
         }, edge);
       },
     },

@@ -1,4 +1,5 @@
 export * from './audit.grpc';
+export * from './events.grpc';
 export * from './grpc-api.module';
 export * from './grpc-call';
 export * from './grpc-server';

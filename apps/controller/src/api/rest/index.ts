@@ -1,4 +1,5 @@
 export * from './audit.controller';
+export * from './events.controller';
 export * from './openapi';
 export * from './openapi.controller';
 export * from './request-body';

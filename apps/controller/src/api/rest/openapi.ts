@@ -58,6 +58,17 @@ export const OPENAPI_DOCUMENT = {
         responses: { 200: { description: 'a page of records', content: json(ref('AuditPage')) }, ...errors },
       },
     },
+    '/api/v1/events': {
+      get: {
+        operationId: 'listEvents', summary: 'events of objects, newest last (repeats folded: count, firstTime); watch=1 streams new and updated events',
+        parameters: [q('kind', 'kind, plural or short name'), q('name', 'object name'), q('since', 'RFC 3339: only events last seen at or after it'), q('limit', '1-1000, default 100: the newest that many', 'integer'),
+          q('watch', 'stream events as newline-delimited JSON', 'boolean'), q('resourceVersion', 'watch: events after this revision (from a list)')],
+        responses: {
+          200: { description: 'the events, or a stream of them', content: { ...json(ref('EventList')), 'application/x-ndjson': { schema: ref('Event') } } },
+          ...errors,
+        },
+      },
+    },
     '/api/v1/openapi.json': { get: { operationId: 'openapi', summary: 'this document', responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } } },
     '/api/v1/vms/{name}/start': vmAction('start'),
     '/api/v1/vms/{name}/stop': vmAction('stop'),
@@ -110,6 +121,15 @@ export const OPENAPI_DOCUMENT = {
           continueToken: { type: 'string' },
         },
       },
+      Event: {
+        type: 'object',
+        properties: {
+          time: { type: 'string', description: 'RFC 3339, latest occurrence' }, firstTime: { type: 'string' }, count: { type: 'integer' },
+          kind: { type: 'string' }, name: { type: 'string' }, uid: { type: 'string' }, type: { enum: ['Normal', 'Warning'] }, reason: { type: 'string' },
+          message: { type: 'string' }, source: { type: 'string' }, node: { type: 'string' }, id: { type: 'string' }, resourceVersion: { type: 'string' },
+        },
+      },
+      EventList: { type: 'object', properties: { events: { type: 'array', items: ref('Event') }, resourceVersion: { type: 'string' } } },
       Problem: { type: 'object', required: ['code', 'message', 'fix'], properties: { code: { type: 'string' }, path: { type: 'string' }, message: { type: 'string' }, why: { type: 'string' }, fix: { type: 'string' } } },
       Error: {
         type: 'object', required: ['code', 'category', 'message', 'fix', 'problems'],

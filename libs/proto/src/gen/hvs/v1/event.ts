@@ -22,7 +22,7 @@ import {
 } from "@grpc/grpc-js";
 
 export interface Event {
-  /** RFC 3339 */
+  /** RFC 3339: the latest occurrence (lastTimestamp). */
   time: string;
   kind: string;
   name: string;
@@ -36,6 +36,12 @@ export interface Event {
   source: string;
   node: string;
   resourceVersion: string;
+  /**
+   * Identical consecutive events of one object are folded into one record: how often it
+   * happened (>= 1) and when first (RFC 3339); `time` is the latest.
+   */
+  count: number;
+  firstTime: string;
 }
 
 export interface EventListRequest {
@@ -68,6 +74,8 @@ function createBaseEvent(): Event {
     source: "",
     node: "",
     resourceVersion: "",
+    count: 0,
+    firstTime: "",
   };
 }
 
@@ -102,6 +110,12 @@ export const Event: MessageFns<Event> = {
     }
     if (message.resourceVersion !== "") {
       writer.uint32(82).string(message.resourceVersion);
+    }
+    if (message.count !== 0) {
+      writer.uint32(88).int32(message.count);
+    }
+    if (message.firstTime !== "") {
+      writer.uint32(98).string(message.firstTime);
     }
     return writer;
   },
@@ -199,6 +213,22 @@ export const Event: MessageFns<Event> = {
             message.resourceVersion = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.count = reader.int32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.firstTime = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -226,6 +256,12 @@ export const Event: MessageFns<Event> = {
         ? globalThis.String(object.resourceVersion)
         : isSet(object.resource_version)
         ? globalThis.String(object.resource_version)
+        : "",
+      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+      firstTime: isSet(object.firstTime)
+        ? globalThis.String(object.firstTime)
+        : isSet(object.first_time)
+        ? globalThis.String(object.first_time)
         : "",
     };
   },
@@ -262,6 +298,12 @@ export const Event: MessageFns<Event> = {
     if (message.resourceVersion !== "") {
       obj.resourceVersion = message.resourceVersion;
     }
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    if (message.firstTime !== "") {
+      obj.firstTime = message.firstTime;
+    }
     return obj;
   },
 
@@ -280,6 +322,8 @@ export const Event: MessageFns<Event> = {
     message.source = object.source ?? "";
     message.node = object.node ?? "";
     message.resourceVersion = object.resourceVersion ?? "";
+    message.count = object.count ?? 0;
+    message.firstTime = object.firstTime ?? "";
     return message;
   },
 };
