@@ -1,11 +1,101 @@
 #!/usr/bin/env bash
-# The README's first command (`npm start`): installs what is missing, builds, and brings
-# up the single-host system.
+# The README's first command (`npm start`): installs what is missing, builds, brings up the
+# single-host system (`hvctl up`), applies examples/quickstart.yaml, waits until both VMs
+# run, and shows them. Running it again is harmless: `hvctl up` starts nothing when the
+# system is healthy, and the quickstart is applied again only when that changes nothing
+# but creating what is missing (edits a user made to demo-1/demo-2 are never reverted).
+#
+# Environment (all optional):
+#   HVS_DATA_DIR=DIR      data dir (default: what hvctl chooses, /var/lib/hvs as root)
+#   HVS_PORTS=auto        free loopback ports instead of the fixed defaults
+#   HVS_HYPERVISOR=MODE   auto (default), kvm, qemu or test
+#   HVS_CONFIG=FILE       hvctl's contexts file (default ~/.config/hvs/config.yaml)
+# A failed step prints its name, the error and the fix (docs/quickstart.md#troubleshooting).
 source "$(dirname "$0")/lib.sh"
 ensure_all
-log "installed and built"
-cat <<'MSG'
-Hypervisor Suite is installed and built.
-Not yet here: `hvctl up` (etcd, Redis, controller and agent on this host) arrives with
-issue #5; until then this command stops after install + build.
+
+# `npx hvctl` from the checkout: npm ci links a workspace's bin only when its target exists,
+# and on a fresh clone apps/hvctl/dist/main.js is built after npm ci. Link it now (no scripts run).
+if [ ! -e node_modules/.bin/hvctl ]; then
+  npm rebuild @hvs/hvctl --ignore-scripts --offline --no-audit --no-fund >/dev/null 2>&1 ||
+    log "could not link node_modules/.bin/hvctl (npx hvctl will not work; the alias below does)"
+fi
+
+HVCTL=(node "$ROOT/apps/hvctl/dist/main.js")
+QUICKSTART="$ROOT/examples/quickstart.yaml"
+TROUBLE="docs/quickstart.md#troubleshooting"
+
+data_args=()
+[ -n "${HVS_DATA_DIR:-}" ] && data_args=(--data-dir "$HVS_DATA_DIR")
+up_args=("${data_args[@]}")
+case "${HVS_PORTS:-}" in
+  '') ;;
+  auto) up_args+=(--ports auto) ;;
+  *) die PORTS-INVALID "HVS_PORTS=${HVS_PORTS} is not understood; fix: HVS_PORTS=auto npm start (or leave it unset for the default ports)" ;;
+esac
+[ -n "${HVS_HYPERVISOR:-}" ] && up_args+=(--hypervisor "$HVS_HYPERVISOR")
+DATA_DIR="${HVS_DATA_DIR:-$(node -e 'console.log(require(process.argv[1]).defaultDataDir(process.env))' "$ROOT/apps/hvctl/dist/commands/local.js")}"
+
+# The section of docs/quickstart.md that explains an error code in hvctl's output.
+fix_for() {
+  case "$1" in
+    *HVS-UP-PORT-IN-USE*) echo "stop what uses the port, or let hvctl pick free ports: HVS_PORTS=auto npm start; see docs/quickstart.md#ports-in-use" ;;
+    *HVS-UP-ETCD-MISSING*|*HVS-UP-REDIS-MISSING*|*HVS-UP-NOT-BUILT*) echo "install/build what is missing (the message says how); see docs/quickstart.md#missing-programs-or-build-output" ;;
+    *HVS-UP-DATA-DIR-NOT-WRITABLE*|*HVS-UP-BUSY*) echo "as the message says, or choose another folder: HVS_DATA_DIR=DIR npm start; see docs/quickstart.md#data-dir-not-writable-or-busy" ;;
+    *HVS-UP-AGENT-*) echo "read the agent's log named above; see docs/quickstart.md#agent-not-ready" ;;
+    *HVS-UP-*) echo "read the component's log named above; see $TROUBLE" ;;
+    *HVS-CLI-CONTROLLER-UNREACHABLE*|*HVS-CLI-CONTROLLER-TIMEOUT*) echo "check \`hvctl status\` and run \`npm start\` again; see docs/quickstart.md#controller-unreachable" ;;
+    *HVS-CLI-WAIT-*) echo "\`hvctl describe vm demo-1\` says why (unschedulable reasons, conditions); see docs/quickstart.md#vm-stuck-pending" ;;
+    *) echo "see $TROUBLE" ;;
+  esac
+}
+
+# step NAME CMD...: runs CMD showing its output as it comes; on failure prints which step
+# failed, the error lines, and the fix, then exits 1.
+exec 3>&1
+step() {
+  local name=$1 out rc=0; shift
+  log "$name"
+  # Copy each line to fd 3 (the terminal) and keep it for the error summary. Not `tee
+  # /dev/fd/3`: when stdout is a file, reopening it truncates it.
+  out=$("$@" 2>&1 | while IFS= read -r line || [ -n "$line" ]; do printf '%s\n' "$line" >&3; printf '%s\n' "$line"; done
+        exit "${PIPESTATUS[0]}") || rc=$?
+  [ "$rc" -eq 0 ] && return 0
+  {
+    printf '\nnpm start failed at step "%s" (exit code %s).\n' "$name" "$rc"
+    printf 'error: %s\n' "$(grep -E 'HVS-[A-Z0-9-]+' <<<"$out" | head -5 || true)"
+    printf 'fix: %s\n' "$(fix_for "$out")"
+    printf 'logs: %s/logs/ (etcd.log, redis.log, controller.log, agent.log)\n' "$DATA_DIR"
+  } >&2
+  exit 1
+}
+
+step "hvctl up ${up_args[*]}" "${HVCTL[@]}" up "${up_args[@]}"
+
+# Apply the quickstart unless that would change objects that already exist (a user's edits).
+plan_rc=0
+plan=$("${HVCTL[@]}" plan -f "$QUICKSTART" -o json 2>/dev/null) || plan_rc=$?
+if [ "$plan_rc" -eq 1 ]; then
+  step "hvctl plan -f examples/quickstart.yaml" "${HVCTL[@]}" plan -f "$QUICKSTART"
+fi
+edited=$(node -e 'let p;try{p=JSON.parse(require("fs").readFileSync(0,"utf8"))}catch{p={objects:[]}}console.log(p.objects.filter(o=>o.action==="update"||o.action==="delete").map(o=>o.kind+"/"+o.name).join(" "))' <<<"$plan")
+if [ -n "$edited" ]; then
+  log "not applying examples/quickstart.yaml: it would change ${edited} (edited since?); \`hvctl plan -f examples/quickstart.yaml\` shows how"
+else
+  step "hvctl apply -f examples/quickstart.yaml --wait --timeout 3m" "${HVCTL[@]}" apply -f "$QUICKSTART" --wait --timeout 3m
+fi
+step "hvctl get vms" "${HVCTL[@]}" get vms
+
+down_cmd="hvctl down${HVS_DATA_DIR:+ --data-dir $HVS_DATA_DIR}"
+config_note=""
+[ -n "${HVS_CONFIG:-}" ] && config_note="Contexts file: HVS_CONFIG=${HVS_CONFIG} (export it in the shell where you run hvctl)
+"
+cat <<MSG
+
+Hypervisor Suite is up. Data and logs: ${DATA_DIR} (logs/etcd.log, redis.log, controller.log, agent.log)
+Run hvctl from this checkout:   npx hvctl get vms
+or from anywhere, after:        alias hvctl="node ${ROOT}/apps/hvctl/dist/main.js"
+Try:   hvctl get vms -o wide; hvctl describe vm demo-1; hvctl plan -f examples/quickstart.yaml
+Stop:  ${down_cmd}   (add --stop-vms to stop the VMs first; data stays in ${DATA_DIR})
+${config_note}Guide: docs/quickstart.md
 MSG
