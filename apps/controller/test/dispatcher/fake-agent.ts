@@ -56,6 +56,12 @@ export class FakeAgent {
     for (const s of this.streams) s.write(ev);
   }
 
+  /** Sends a VmEvent (started, crashed, reconcile error...) on every open Watch stream. */
+  vmEvent(e: Partial<agentv1.VmEvent>): void {
+    const ev = this.event({ $case: 'vmEvent', value: agentv1.VmEvent.fromPartial(e) });
+    for (const s of this.streams) s.write(ev);
+  }
+
   /** Ends every open Watch stream from the agent side (as an agent restart would). */
   dropStreams(): void {
     for (const s of [...this.streams]) {

@@ -1,0 +1,132 @@
+/**
+ * What the control loops record, through a real EventRecorder into a real etcd and read back
+ * with EventService: the scheduler's FailedScheduling (with the per-node reasons) and Bound,
+ * the node-lifecycle's NodeNotReady / NodeReady on lease expiry and renewal, and the
+ * dispatcher's copy of an agent's VmEvents (a grpc-js fake agent behind our own interface).
+ */
+import type { FirewallPolicy, Image, Network, Node, StoragePool, VirtualMachine } from '@hvs/domain';
+import { agentv1 } from '@hvs/proto';
+import { startEtcd, waitFor, type EtcdInstance } from '../../../../test/harness';
+import { Dispatcher } from '../../src/dispatcher';
+import { EVENTS_PREFIX, EventRecorder, EventService, type StoredEvent } from '../../src/events';
+import { NodeLeases } from '../../src/leases';
+import { NodeLifecycleReconciler, VmScheduleReconciler } from '../../src/reconcilers';
+import { EtcdConnection, EtcdStore, prefixEnd } from '../../src/store';
+import { FakeAgent } from '../dispatcher/fake-agent';
+import { awaitObject, nodeDoc, startInformer, vmDoc } from '../reconcilers/fixtures';
+
+jest.setTimeout(30_000);
+
+let etcd: EtcdInstance;
+let conn: EtcdConnection;
+let store: EtcdStore;
+let recorder: EventRecorder;
+let service: EventService;
+const stops: (() => Promise<void> | void)[] = [];
+
+beforeAll(async () => {
+  etcd = await startEtcd();
+  conn = new EtcdConnection({ endpoints: [etcd.endpoint], callTimeoutMs: 3_000 });
+  store = new EtcdStore({ endpoints: [etcd.endpoint], connection: conn });
+  service = new EventService(conn);
+});
+beforeEach(() => {
+  recorder = new EventRecorder({ connection: conn, onError: (e) => console.error('event not recorded', e) });
+});
+afterEach(async () => {
+  for (const s of stops.splice(0).reverse()) await s();
+  await recorder.flush();
+  const all = Buffer.from('/hvs/v1/');
+  await conn.client.kv.deleteRange({ key: all, range_end: prefixEnd(all) });
+});
+afterAll(async () => {
+  await store?.close();
+  conn?.close();
+  await etcd?.stop();
+});
+
+async function eventsOf(kind: string, name: string, count: number): Promise<StoredEvent[]> {
+  return waitFor(async () => {
+    await recorder.flush();
+    const { events } = await service.list({ kind, name });
+    return events.length >= count && events;
+  }, { what: `${count} events of ${kind}/${name}` });
+}
+
+describe('events recorded by the control loops (real etcd)', () => {
+  it('scheduler: Warning FailedScheduling with every node\'s reason, then Normal Bound naming the node', async () => {
+    await store.create(nodeDoc('host-a', { cpus: 4, memoryBytes: 8 * 1024 ** 3 }));
+    await store.create(vmDoc('big', { memory: '64GiB' }));
+    await store.create(vmDoc('small'));
+    const vms = await startInformer<VirtualMachine>(store, 'VirtualMachine');
+    const nodes = await startInformer<Node>(store, 'Node');
+    const scheduler = new VmScheduleReconciler({ store, vms, nodes, events: recorder });
+    stops.push(() => vms.stop(), () => nodes.stop(), () => scheduler.stop());
+    scheduler.start();
+    await awaitObject<VirtualMachine, string>(store, 'VirtualMachine', 'small', 'bound', (vm) => vm.status?.node);
+
+    const [failed] = await eventsOf('VirtualMachine', 'big', 1);
+    expect(failed).toMatchObject({ type: 'Warning', reason: 'FailedScheduling', source: 'controller/scheduler', count: 1 });
+    expect(failed!.message).toMatch(/host-a: .*64 GiB/);
+    expect(failed!.uid).toBe((await store.get('VirtualMachine', 'big')).metadata.uid);
+    const [bound] = await eventsOf('VirtualMachine', 'small', 1);
+    expect(bound).toMatchObject({ type: 'Normal', reason: 'Bound', message: 'bound to node host-a', node: 'host-a' });
+  });
+
+  it('node lifecycle: NodeNotReady when the heartbeat lease expires, NodeReady when the agent heartbeats again', async () => {
+    const leases = new NodeLeases({ connection: conn, ttlSeconds: 2 });
+    await leases.heartbeat('host-b');
+    await store.create(nodeDoc('host-b'));
+    const nodes = await startInformer<Node>(store, 'Node');
+    const lifecycle = new NodeLifecycleReconciler({ store, nodes, leases, events: recorder });
+    stops.push(() => nodes.stop(), () => lifecycle.stop());
+    await lifecycle.start();
+
+    const [notReady] = await eventsOf('Node', 'host-b', 1);
+    expect(notReady).toMatchObject({ type: 'Warning', reason: 'NodeNotReady', source: 'controller/node-lifecycle', node: 'host-b' });
+    expect(notReady!.message).toMatch(/^Ready=Unknown: no heartbeat from the node agent since .*its 2 s lease expired/);
+
+    await leases.heartbeat('host-b');
+    const both = await eventsOf('Node', 'host-b', 2);
+    expect(both.map((e) => [e.type, e.reason])).toEqual([['Warning', 'NodeNotReady'], ['Normal', 'NodeReady']]);
+    expect(both[1]!.message).toBe('Ready: the node agent renews its heartbeat lease');
+  });
+
+  it('dispatcher: the agent\'s VmEvents become events of the VM (source agent/<node>, libvirt\'s text kept, own reason kept)', async () => {
+    const agent = new FakeAgent();
+    stops.push(() => agent.stop());
+    await agent.listen();
+    await store.create(nodeDoc('host-c', { address: agent.address }));
+    await store.create(vmDoc('web', { node: 'host-c' }));
+    const informers = {
+      vms: await startInformer<VirtualMachine>(store, 'VirtualMachine'),
+      nodes: await startInformer<Node>(store, 'Node'),
+      networks: await startInformer<Network>(store, 'Network'),
+      images: await startInformer<Image>(store, 'Image'),
+      storagePools: await startInformer<StoragePool>(store, 'StoragePool'),
+      firewallPolicies: await startInformer<FirewallPolicy>(store, 'FirewallPolicy'),
+    };
+    stops.push(...Object.values(informers).map((i) => () => i.stop()));
+    const dispatcher = new Dispatcher({ store, informers, controllerId: 'ctl-test', events: recorder });
+    stops.push(() => dispatcher.stop());
+    dispatcher.start();
+    await waitFor(() => agent.openStreams === 1, { what: 'the Watch stream' });
+
+    const libvirt = "internal error: process exited while connecting to monitor: qemu-system-x86_64: -drive file=/nope.qcow2: Could not open '/nope.qcow2': No such file or directory";
+    agent.vmEvent({ name: 'web', uid: 'u-web', type: agentv1.VmEventType.RECONCILE_ERROR, reason: 'ReconcileError', message: libvirt, time: '2030-01-01T12:00:00Z' });
+    agent.vmEvent({ name: 'web', uid: 'u-web', type: agentv1.VmEventType.STARTED, reason: 'Started', message: 'domain started', time: '2030-01-01T12:00:01Z' });
+    agent.vmEvent({ name: 'web', uid: 'u-web', type: agentv1.VmEventType.CRASHED, reason: '', message: 'qemu exited with signal 9', time: '2030-01-01T12:00:02Z' });
+    agent.vmEvent({ name: 'web', uid: 'u-web', type: agentv1.VmEventType.STOPPED, reason: 'Stopped', message: 'domain shut down', time: '2030-01-01T12:00:03Z' });
+    const got = await eventsOf('VirtualMachine', 'web', 4);
+    expect(got.map((e) => [e.type, e.reason, e.message])).toEqual([
+      ['Warning', 'ReconcileError', libvirt],
+      ['Normal', 'Started', 'domain started'],
+      ['Warning', 'Crashed', 'qemu exited with signal 9'],
+      ['Normal', 'Stopped', 'domain shut down'],
+    ]);
+    expect(got.every((e) => e.source === 'agent/host-c' && e.node === 'host-c' && e.uid === 'u-web')).toBe(true);
+    expect(got[0]!.time).toBe('2030-01-01T12:00:00.000Z');
+    const raw = await conn.client.kv.range({ key: Buffer.from(EVENTS_PREFIX), range_end: prefixEnd(Buffer.from(EVENTS_PREFIX)) });
+    expect(raw.kvs.every((kv) => kv.lease !== '0')).toBe(true);
+  });
+});
