@@ -14,11 +14,12 @@
 import * as path from 'node:path';
 import { createPublicKey, randomBytes, X509Certificate } from 'node:crypto';
 import { isName } from '@hvs/domain';
-import { x509, KEY_ALGORITHM, generateKeyPair, exportPrivateKeyPem, type Key } from './x509';
+import {
+  x509, KEY_ALGORITHM, generateKeyPair, exportPrivateKeyPem, type Key,
+  ensurePrivateDir, readIfExists, tightenKeyMode, writeFileAtomic, CERT_MODE, KEY_MODE,
+  fingerprintOf, CA_CN, CONTROLLER_CN, CONTROLLER_SERVER_NAME, NODE_CN_PREFIX, identityOf, nodeServerName,
+} from '@hvs/pki';
 import { caUnreadable, csrInvalid, csrNameMismatch, nodeNameInvalid, peerUntrusted } from './errors';
-import { ensurePrivateDir, readIfExists, tightenKeyMode, writeFileAtomic, CERT_MODE, KEY_MODE } from './files';
-import { fingerprintOf } from './certificates';
-import { CA_CN, CONTROLLER_CN, CONTROLLER_SERVER_NAME, NODE_CN_PREFIX, identityOf, nodeServerName } from './names';
 
 const DAY = 86_400_000;
 /** notBefore is back-dated this much so a host whose clock is a little behind accepts a fresh certificate. */

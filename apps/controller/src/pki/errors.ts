@@ -1,11 +1,11 @@
 /**
  * Errors of the cluster CA and join tokens. None of them ever carries a token, a secret, a
  * private key or a CSR body: at most a token id (public, it names the token in `list`), a node
- * name, a file path or a certificate's subject.
+ * name, a file path or a certificate's subject. HVS-JOIN-TOKEN-MALFORMED, which the agent
+ * raises too, is in @hvs/pki.
  */
 import { HvsError } from '@hvs/domain';
-
-export const TOKEN_CREATE_FIX = 'ask an admin for a new token: `hvctl node token create [--node NAME] [--ttl 1h]`';
+import { TOKEN_CREATE_FIX } from '@hvs/pki';
 
 /** Unknown and already-used tokens get the same error: no oracle for which ids exist. */
 export function tokenInvalid(): HvsError {
@@ -23,15 +23,6 @@ export function tokenExpired(id: string, expiredAt: Date): HvsError {
     message: `join token ${id} expired at ${expiredAt.toISOString()}`,
     why: 'join tokens are valid only for the time given when they were created (default 1 hour)',
     fix: `${TOKEN_CREATE_FIX}; if it should not have expired yet, check the clocks of the controller and this host (see docs/security.md, clock skew)`,
-  });
-}
-
-export function tokenMalformed(): HvsError {
-  return new HvsError({
-    code: 'HVS-JOIN-TOKEN-MALFORMED', category: 'InvalidArgument',
-    message: 'the join token is not in the form hvs1.<id>.<secret>[.<ca-sha256>]',
-    why: 'a token is printed once by `hvctl node token create`; it may have been cut or changed when copied',
-    fix: `copy the whole token again (no spaces or line breaks), or ${TOKEN_CREATE_FIX}`,
   });
 }
 

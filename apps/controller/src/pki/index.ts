@@ -1,9 +1,9 @@
-// The cluster CA, join tokens and mTLS credentials (docs/security.md).
-export * from './certificates';
+// The cluster CA, join tokens and mTLS credentials (docs/security.md). What the agent shares
+// (names, key files, certificate facts, credentials, token format) lives in @hvs/pki and is
+// re-exported here so the controller's code has one place to import PKI from.
+export * from '@hvs/pki';
 export * from './cluster-ca';
-export * from './credentials';
 export * from './errors';
 export * from './join-tokens';
-export * from './names';
-export * from './token-format';
 export * from './token-repository';
+export * from './token-secrets';

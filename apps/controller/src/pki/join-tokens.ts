@@ -12,8 +12,9 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { HvsError, isName } from '@hvs/domain';
+import { formatJoinToken, parseJoinToken } from '@hvs/pki';
 import { nodeNameInvalid, tokenExpired, tokenInvalid, tokenNodeMismatch, tokenTtlInvalid } from './errors';
-import { formatJoinToken, hashSecret, newTokenParts, parseJoinToken } from './token-format';
+import { hashSecret, newTokenParts } from './token-secrets';
 import type { JoinTokenRecord, TokenRepository } from './token-repository';
 
 export const DEFAULT_TOKEN_TTL_MS = 3_600_000;

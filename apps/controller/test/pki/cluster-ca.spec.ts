@@ -1,30 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { HvsError } from '@hvs/domain';
 import { ClusterCa, expiresIn, fingerprintOf, needsRenewal } from '../../src/pki';
-import { makeCsr, modeOf, nodeIdentity, rsaCsr, tempDir } from './fixtures';
+import { makeCsr, modeOf, nodeIdentity, refusal, rsaCsr, tempDirs } from './fixtures';
 
 const DAY = 86_400_000;
-const dirs: string[] = [];
-function dataDir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-async function refusal(p: Promise<unknown>): Promise<HvsError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(HvsError);
-    return e as HvsError;
-  }
-  throw new Error('expected a refusal');
-}
+const dataDir = tempDirs();
 
 describe('ClusterCa.loadOrCreate', () => {
   it('creates a P-256 CA valid for 10 years with the key 0600 in a 0700 pki dir, and loads the same CA again', async () => {

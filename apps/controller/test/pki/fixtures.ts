@@ -1,16 +1,13 @@
-/** Test-side key and CSR making (the real agent side lives in apps/node-agent/src/pki). */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+/**
+ * Test-side key and CSR making (the real agent side lives in apps/node-agent/src/pki). Temp
+ * dirs, modes and error catching are shared with the agent's tests through libs/pki/test.
+ */
 import { webcrypto } from 'node:crypto';
-import { x509, KEY_ALGORITHM, exportPrivateKeyPem, generateKeyPair } from '../../src/pki/x509';
+import { x509, KEY_ALGORITHM, exportPrivateKeyPem, generateKeyPair } from '@hvs/pki';
 import type { ClusterCa } from '../../src/pki';
 
 export { x509 };
-
-export function tempDir(prefix = 'hvs-pki-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
+export { callFailure, modeOf, refusal, tempDirs } from '../../../../libs/pki/test/support';
 
 export async function makeCsr(subject: string, opts: { sans?: x509.JsonGeneralName[] } = {}): Promise<{ csrPem: string; keyPem: string }> {
   const keys = await generateKeyPair();
@@ -32,8 +29,4 @@ export async function nodeIdentity(ca: ClusterCa, node: string): Promise<{ certP
   const { csrPem, keyPem } = await makeCsr(`CN=node:${node}`);
   const issued = await ca.signNodeCsr(csrPem, node);
   return { certPem: issued.certificatePem, keyPem };
-}
-
-export function modeOf(p: string): number {
-  return fs.statSync(p).mode & 0o777;
 }

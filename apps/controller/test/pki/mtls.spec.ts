@@ -2,20 +2,19 @@
  * The mTLS matrix with real grpc-js over TLS on 127.0.0.1: a tiny NodeService whose Heartbeat
  * answers with the node named by the caller's verified certificate.
  */
-import * as fs from 'node:fs';
 import * as tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { Metadata, Server, credentials, status, type ChannelCredentials, type ServerCredentials, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, Server, credentials, status, type ChannelCredentials, type ServerCredentials } from '@grpc/grpc-js';
 import { v1 } from '@hvs/proto';
 import {
   ClusterCa, TlsMaterial, clientCredentials, clientCredentialsFrom, nodeServerName, peerCertificateOf, serverCredentials, serverCredentialsFrom,
   CONTROLLER_SERVER_NAME, type IssuedServerCertificate,
 } from '../../src/pki';
-import { nodeIdentity, tempDir } from './fixtures';
+import { callFailure as failure, nodeIdentity, tempDirs } from './fixtures';
 
 jest.setTimeout(30_000);
 
-const dirs: string[] = [];
+const tempDir = tempDirs();
 const servers: Server[] = [];
 const clients: v1.NodeServiceClient[] = [];
 let ca: ClusterCa;
@@ -23,17 +22,13 @@ let otherCa: ClusterCa;
 let serverCert: IssuedServerCertificate;
 
 beforeAll(async () => {
-  dirs.push(tempDir(), tempDir());
-  ca = await ClusterCa.loadOrCreate(dirs[0]!);
-  otherCa = await ClusterCa.loadOrCreate(dirs[1]!);
+  ca = await ClusterCa.loadOrCreate(tempDir());
+  otherCa = await ClusterCa.loadOrCreate(tempDir());
   serverCert = await ca.issueServerCert({ dns: ['localhost'], ips: ['127.0.0.1'] });
 });
 afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
   await Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => s.tryShutdown(() => r()))));
-});
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
 /** Heartbeat succeeds (lease_ttl_ms 8000) only for the node its caller's verified certificate names. */
@@ -64,15 +59,6 @@ function heartbeat(port: number, creds: ChannelCredentials, node: string): Promi
   return new Promise((resolve, reject) => {
     client.heartbeat({ node, observedGeneration: 0, sentAtUnixMs: 0 }, new Metadata(), { deadline: Date.now() + 5000 }, (e, res) => (e ? reject(e) : resolve(res!.leaseTtlMs)));
   });
-}
-
-async function failure(p: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as ServiceError;
-  }
-  throw new Error('expected the call to fail');
 }
 
 const controllerServer = (requireClientCert: boolean) =>

@@ -2,21 +2,12 @@
  * One suite for JoinTokens over every TokenRepository: the in-memory one always, etcd where the
  * machine has it. Time comes from an injected clock; nothing sleeps.
  */
-import { HvsError } from '@hvs/domain';
+import type { HvsError } from '@hvs/domain';
 import { JoinTokens, parseJoinToken, type TokenRepository } from '../../src/pki';
+import { refusal } from './fixtures';
 
 const FP = 'ab'.repeat(32);
 const HOUR = 3_600_000;
-
-async function refusal(p: Promise<unknown>): Promise<HvsError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(HvsError);
-    return e as HvsError;
-  }
-  throw new Error('expected a refusal');
-}
 
 export function describeJoinTokensContract(name: string, makeRepository: () => Promise<TokenRepository>): void {
   describe(name, () => {

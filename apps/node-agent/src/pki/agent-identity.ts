@@ -10,12 +10,12 @@
 import * as path from 'node:path';
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { isName } from '@hvs/domain';
-import { x509, KEY_ALGORITHM, exportPrivateKeyPem, generateKeyPair, type KeyPair } from './x509';
-import { ensurePrivateDir, readIfExists, tightenKeyMode, writeFileAtomic, CERT_MODE, KEY_MODE } from './files';
+import {
+  x509, KEY_ALGORITHM, exportPrivateKeyPem, generateKeyPair, type KeyPair,
+  ensurePrivateDir, readIfExists, tightenKeyMode, writeFileAtomic, CERT_MODE, KEY_MODE,
+  fingerprintOf, NODE_CN_PREFIX, identityOf, nodeServerName, TlsMaterial,
+} from '@hvs/pki';
 import { identityMismatch, issuedCertificateInvalid } from './errors';
-import { fingerprintOf } from './certificates';
-import { NODE_CN_PREFIX, identityOf, nodeServerName } from './names';
-import { TlsMaterial } from './credentials';
 
 export class AgentIdentity {
   private certPem: string | undefined;

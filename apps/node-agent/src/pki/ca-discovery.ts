@@ -8,9 +8,8 @@
 import * as tls from 'node:tls';
 import { isIP } from 'node:net';
 import { X509Certificate } from 'node:crypto';
-import { fingerprintOf } from './certificates';
+import { fingerprintOf, identityOf } from '@hvs/pki';
 import { caMismatch, controllerUnreachable } from './errors';
-import { identityOf } from './names';
 
 export interface DiscoveredCa {
   caPem: string;

@@ -5,15 +5,15 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
-import { identityOf, type PeerIdentity } from './names';
+import { identityOf, peerCertificateOf, type PeerIdentity } from '@hvs/pki';
 
 export function callerIdentity(
   call: { getAuthContext(): { sslPeerCertificate?: PeerCertificate } | null },
   caPem: string,
   now: number = Date.now(),
 ): PeerIdentity | undefined {
-  const raw = call.getAuthContext()?.sslPeerCertificate?.raw;
-  if (!raw || raw.length === 0) return undefined;
+  const raw = peerCertificateOf(call);
+  if (raw === undefined) return undefined;
   try {
     const cert = new X509Certificate(raw);
     const ca = new X509Certificate(caPem);

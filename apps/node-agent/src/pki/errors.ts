@@ -1,19 +1,9 @@
 /**
  * Errors of joining and of the agent's identity. None carries the token, a secret or a key;
- * fingerprints are public (they are hashes of a public certificate).
+ * fingerprints are public (they are hashes of a public certificate). HVS-JOIN-TOKEN-MALFORMED,
+ * which the controller raises too, is in @hvs/pki.
  */
 import { HvsError } from '@hvs/domain';
-
-const NEW_TOKEN = 'ask an admin for a new token: `hvctl node token create --node <this host>`';
-
-export function tokenMalformed(): HvsError {
-  return new HvsError({
-    code: 'HVS-JOIN-TOKEN-MALFORMED', category: 'InvalidArgument',
-    message: 'the join token is not in the form hvs1.<id>.<secret>[.<ca-sha256>]',
-    why: 'a token is printed once by `hvctl node token create`; it may have been cut or changed when copied',
-    fix: `copy the whole token again (no spaces or line breaks), or ${NEW_TOKEN}`,
-  });
-}
 
 export function caHashMissing(): HvsError {
   return new HvsError({

@@ -11,21 +11,15 @@
  */
 import { Metadata, credentials as grpcCredentials, type ChannelCredentials } from '@grpc/grpc-js';
 import { v1, hvsErrorFromServiceError } from '@hvs/proto';
+import { CONTROLLER_SERVER_NAME, clientCredentialsFrom, fingerprintOf, parseJoinToken } from '@hvs/pki';
 import type { AgentIdentity } from './agent-identity';
 import { discoverClusterCa } from './ca-discovery';
-import { fingerprintOf } from './certificates';
-import { clientCredentialsFrom } from './credentials';
-import { caHashConflict, caHashMissing, issuedCertificateInvalid, tokenMalformed } from './errors';
-import { CONTROLLER_SERVER_NAME } from './names';
+import { caHashConflict, caHashMissing, issuedCertificateInvalid } from './errors';
 import { checkServerIdentity } from 'node:tls';
-
-const TOKEN_RE = /^hvs1\.([0-9a-f]{16})\.([A-Za-z0-9_-]{43})(?:\.([0-9a-f]{64}))?$/;
 
 /** The CA hash part of a join token, if it has one; HVS-JOIN-TOKEN-MALFORMED (never echoing it) otherwise. */
 export function caHashOfToken(token: string): string | undefined {
-  const m = typeof token === 'string' ? TOKEN_RE.exec(token.trim()) : null;
-  if (m === null) throw tokenMalformed();
-  return m[3];
+  return parseJoinToken(token).caFingerprint;
 }
 
 /** `sha256:AB:CD...`, `AB:CD...` or plain hex, as people copy it from openssl or sha256sum. */

@@ -1,30 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { HvsError } from '@hvs/domain';
-import { AgentIdentity, expiresIn, needsRenewal } from '../../src/pki';
-import { x509 } from '../../src/pki/x509';
-import { TestCa, modeOf, tempDir } from './fixtures';
+import { AgentIdentity, expiresIn, needsRenewal, x509 } from '../../src/pki';
+import { TestCa, modeOf, tempDirs, thrown } from './fixtures';
 
-const dirs: string[] = [];
-function stateDir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function thrown(fn: () => unknown): HvsError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(HvsError);
-    return e as HvsError;
-  }
-  throw new Error('expected an error');
-}
+const stateDir = tempDirs('hvs-agent-pki-');
 
 describe('AgentIdentity', () => {
   let ca: TestCa;

@@ -1,71 +1,16 @@
 /**
- * A stand-in controller for the agent's join tests: a tiny CA made with the same library, and
+ * A stand-in controller for the agent's join tests: a tiny CA (libs/pki/test/support.ts), and
  * a NodeService server (generated definition) whose Join/RenewCertificate sign the agent's CSR.
  * The real CA is apps/controller/src/pki (apps do not import each other); this one follows the
  * same naming contract (docs/security.md).
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { randomBytes, webcrypto } from 'node:crypto';
 import { Server, status } from '@grpc/grpc-js';
 import { HvsError } from '@hvs/domain';
 import { toServiceError, v1 } from '@hvs/proto';
-import { x509, KEY_ALGORITHM, exportPrivateKeyPem, generateKeyPair, type KeyPair } from '../../src/pki/x509';
-import { callerIdentity, fingerprintOf, serverCredentials } from '../../src/pki';
+import { callerIdentity, serverCredentials } from '../../src/pki';
+import type { TestCa } from '../../../../libs/pki/test/support';
 
-export function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'hvs-agent-pki-'));
-}
-
-export function modeOf(p: string): number {
-  return fs.statSync(p).mode & 0o777;
-}
-
-export class TestCa {
-  private constructor(readonly pem: string, private readonly keys: KeyPair) {}
-
-  static async create(): Promise<TestCa> {
-    const keys = await generateKeyPair();
-    const cert = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: '01', name: 'CN=hvs cluster CA', notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 86_400_000 * 365),
-      keys, signingAlgorithm: KEY_ALGORITHM,
-      extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)],
-    });
-    return new TestCa(cert.toString('pem') + '\n', keys);
-  }
-
-  get fingerprint(): string {
-    return fingerprintOf(this.pem);
-  }
-
-  async sign(subject: string, publicKey: webcrypto.CryptoKey, dns: string[], validityMs = 90 * 86_400_000): Promise<string> {
-    const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: randomBytes(8).toString('hex').replace(/^[89a-f]/, '1'), subject, issuer: 'CN=hvs cluster CA',
-      notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + validityMs),
-      publicKey, signingKey: this.keys.privateKey, signingAlgorithm: KEY_ALGORITHM,
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.ExtendedKeyUsageExtension(['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']),
-        new x509.SubjectAlternativeNameExtension(dns.map((value) => ({ type: 'dns' as const, value }))),
-      ],
-    });
-    return cert.toString('pem') + '\n';
-  }
-
-  /** Signs a CSR as the controller would: only for `node`. */
-  async signCsr(csrPem: string, node: string): Promise<string> {
-    const csr = new x509.Pkcs10CertificateRequest(csrPem);
-    if (!(await csr.verify()) || csr.subject !== `CN=node:${node}`) throw new Error('CSR refused');
-    return this.sign(`CN=node:${node}`, await csr.publicKey.export(KEY_ALGORITHM, ['verify']), [`${node}.node.hvs`]);
-  }
-
-  /** A key and certificate for `subject` with `dns` names (controller or node). */
-  async identity(subject: string, dns: string[]): Promise<{ certPem: string; keyPem: string }> {
-    const keys = await generateKeyPair();
-    return { certPem: await this.sign(subject, keys.publicKey, dns), keyPem: await exportPrivateKeyPem(keys.privateKey) };
-  }
-}
+export { TestCa, modeOf, refusal, tempDirs, thrown } from '../../../../libs/pki/test/support';
 
 export interface FakeController {
   address: string;

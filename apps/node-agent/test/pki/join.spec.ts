@@ -2,39 +2,23 @@
  * The bootstrap flow against a stand-in controller over real grpc-js/TLS on 127.0.0.1:
  * CA discovery pinned by hash, Join with the token, storing, mTLS renewal.
  */
-import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { X509Certificate } from 'node:crypto';
-import { HvsError } from '@hvs/domain';
 import { AgentIdentity, discoverClusterCa, join, normalizeCaHash, renewCertificate } from '../../src/pki';
-import { TestCa, startFakeController, tempDir, type FakeController } from './fixtures';
+import { TestCa, refusal, startFakeController, tempDirs, type FakeController } from './fixtures';
 
 jest.setTimeout(30_000);
 
 const TOKEN_ID = '0123456789abcdef';
 const SECRET = 'S'.repeat(43);
-const dirs: string[] = [];
+const stateDir = tempDirs('hvs-agent-pki-');
 const controllers: FakeController[] = [];
 let ca: TestCa;
 
-function stateDir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
 async function controller(token: string, identity?: { certPem: string; keyPem: string }): Promise<FakeController> {
   const c = await startFakeController(ca, token, identity);
   controllers.push(c);
   return c;
-}
-async function refusal(p: Promise<unknown>): Promise<HvsError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(HvsError);
-    return e as HvsError;
-  }
-  throw new Error('expected a refusal');
 }
 
 beforeAll(async () => {
@@ -42,9 +26,6 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   await Promise.all(controllers.splice(0).map((c) => c.stop()));
-});
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
 describe('discoverClusterCa', () => {

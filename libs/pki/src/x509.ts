@@ -1,8 +1,9 @@
 /**
- * The one place @peculiar/x509 is loaded (the agent's copy of apps/controller/src/pki/x509.ts).
- * It resolves its classes through tsyringe, which needs the reflect-metadata polyfill before
- * the library's first import (reflect-metadata comes hoisted from the workspace root; the
- * agent's package.json should declare it), and it signs through Node's own WebCrypto.
+ * The one place @peculiar/x509 is loaded, for the controller and the agent alike. It resolves
+ * its classes through tsyringe, which needs the reflect-metadata polyfill before the library's
+ * first import (hence reflect-metadata is a dependency of this lib, not of whoever happens to
+ * load it first), and it signs through WebCrypto, which must be Node's own (no other provider
+ * is trusted with key material).
  */
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';

@@ -1,16 +1,15 @@
 /**
- * grpc-js credentials for mutual TLS inside the cluster (the agent's copy of
- * apps/controller/src/pki/credentials.ts), built on grpc-js's certificate
+ * grpc-js credentials for mutual TLS inside the cluster, built on grpc-js's certificate
  * providers so a rotated certificate is picked up by the next handshake without restarting
  * servers or channels: call `TlsMaterial.update()` with the new pair.
  *
  * Server: presents its chain, trusts only the cluster CA for client certificates.
  *  - requireClientCert: true -> a client without a CA-signed certificate fails the handshake;
  *  - false -> the certificate is requested but optional (the controller's API port, where
- *    Join and bearer-token clients have none): every method that needs a node must then call
- *    `ClusterCa.verifyPeer(peerCertificateOf(call))`. grpc-js exposes a peer certificate only
- *    when it verified against the CA (a foreign one looks like none); verifyPeer checks the
- *    chain, validity and names again regardless.
+ *    Join and bearer-token clients have none): every method that needs a node must then check
+ *    `peerCertificateOf(call)` itself (the controller's `ClusterCa.verifyPeer`, the agent's
+ *    `callerIdentity`). grpc-js exposes a peer certificate only when it verified against the
+ *    CA (a foreign one looks like none); those checks repeat chain, validity and names anyway.
  * Client: trusts only the cluster CA and checks the server's name against `expectedServerName`
  * (`controller.hvs`, or `<node>.node.hvs` when dialling an agent), not the dialled address.
  */

@@ -6,8 +6,9 @@
  * DNS SANs (not URI SANs) because TLS hostname verification checks them for free: whoever
  * dials node `n1` verifies against `n1.node.hvs` and so can only ever be answered by n1, and an
  * agent verifying `controller.hvs` can never be answered by a node (node names are DNS labels,
- * so `<name>.node.hvs` can never equal `controller.hvs`). The node-agent keeps a copy of these
- * constants (apps do not import each other); docs/security.md is the contract.
+ * so `<name>.node.hvs` can never equal `controller.hvs`). The controller issues and checks
+ * these names, the agent requests and checks them: both read this one file, and
+ * docs/security.md is the contract.
  */
 import { isName } from '@hvs/domain';
 import type { X509Certificate } from 'node:crypto';

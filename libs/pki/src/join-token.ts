@@ -1,12 +1,13 @@
 /**
  * The join token as a person copies it: `hvs1.<id>.<secret>.<ca-sha256>`.
  *  - id: 16 hex chars (64 random bits), public, names the token in lists and logs;
- *  - secret: 43 base64url chars (256 random bits from crypto.randomBytes(32));
+ *  - secret: 43 base64url chars (256 random bits);
  *  - ca-sha256: 64 hex chars, the SHA-256 of the CA certificate's DER, so the agent can pin the
  *    controller before it sends the secret anywhere (kubeadm's discovery-token-ca-cert-hash).
  * The last part may be left off when the CA hash is given separately (`--ca-hash`).
+ * The controller prints and consumes tokens, the agent takes the CA hash out of them: one
+ * parser, so the two can never disagree about what a token is.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { tokenMalformed } from './errors';
 
 export const TOKEN_VERSION = 'hvs1';
@@ -18,21 +19,13 @@ export interface ParsedJoinToken {
   caFingerprint?: string;
 }
 
-export function newTokenParts(): { id: string; secret: string } {
-  return { id: randomBytes(8).toString('hex'), secret: randomBytes(32).toString('base64url') };
-}
-
 export function formatJoinToken(t: ParsedJoinToken): string {
   return [TOKEN_VERSION, t.id, t.secret, ...(t.caFingerprint ? [t.caFingerprint] : [])].join('.');
 }
 
-/** Throws HVS-JOIN-TOKEN-MALFORMED (which never repeats the input) for anything else. */
+/** Leading/trailing white space is ignored; HVS-JOIN-TOKEN-MALFORMED (never repeating the input) for anything else. */
 export function parseJoinToken(token: string): ParsedJoinToken {
   const m = typeof token === 'string' ? TOKEN_RE.exec(token.trim()) : null;
   if (m === null) throw tokenMalformed();
   return m[3] ? { id: m[1]!, secret: m[2]!, caFingerprint: m[3] } : { id: m[1]!, secret: m[2]! };
-}
-
-export function hashSecret(secret: string): Buffer {
-  return createHash('sha256').update(secret, 'utf8').digest();
 }
