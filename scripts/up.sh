@@ -63,14 +63,15 @@ step() {
   [ "$rc" -eq 0 ] && return 0
   {
     printf '\nnpm start failed at step "%s" (exit code %s).\n' "$name" "$rc"
-    printf 'error: %s\n' "$(grep -E 'HVS-[A-Z0-9-]+' <<<"$out" | head -5 || true)"
+    local lines; lines=$(grep -E 'HVS-[A-Z0-9-]+' <<<"$out" | head -5 || true)
+    printf '%s\n' "${lines:-$(tail -5 <<<"$out")}"
     printf 'fix: %s\n' "$(fix_for "$out")"
     printf 'logs: %s/logs/ (etcd.log, redis.log, controller.log, agent.log)\n' "$DATA_DIR"
   } >&2
   exit 1
 }
 
-step "hvctl up ${up_args[*]}" "${HVCTL[@]}" up "${up_args[@]}"
+step "hvctl up${up_args[*]:+ ${up_args[*]}}" "${HVCTL[@]}" up "${up_args[@]}"
 
 # Apply the quickstart unless that would change objects that already exist (a user's edits).
 plan_rc=0
