@@ -7,3 +7,5 @@ export * from './planning';
 export * from './scheduler';
 export * from './validation';
 export * from './manifest';
+export * from './migration';
+export * from './ha';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DurationSchema, NameSchema } from './common';
+import { DurationSchema, NameSchema, TextSchema } from './common';
 import { CommonStatusFields, resourceSchema } from './meta';
 
 export const MigrationSpecSchema = z.strictObject({
@@ -19,9 +19,30 @@ export const MigrationStatusSchema = z.strictObject({
   sourceNode: NameSchema.optional(),
   targetNode: NameSchema.optional(),
   progress: z
-    .strictObject({ bytesTotal: z.number().min(0).optional(), bytesDone: z.number().min(0).optional(), dirtyRate: z.number().min(0).optional() })
+    .strictObject({
+      bytesTotal: z.number().min(0).optional(),
+      bytesDone: z.number().min(0).optional(),
+      bytesRemaining: z.number().min(0).optional(),
+      /** Bytes/s of guest memory dirtied. */
+      dirtyRate: z.number().min(0).optional(),
+      /** Pre-copy pass (1 = the first full copy). */
+      iteration: z.number().int().min(0).optional(),
+    })
     .optional(),
   downtimeMs: z.number().min(0).optional(),
+  /** The mode actually used (a drain of a test-driver node moves offline). */
+  mode: z.enum(['live', 'postcopy', 'offline']).optional(),
+  copyStorage: z.boolean().optional(),
+  /** Offline moves: Stopping -> Moving -> Starting. */
+  step: z.enum(['Stopping', 'Moving', 'Starting']).optional(),
+  /** CamelCase cause of the last phase change (Failed: why). */
+  reason: z.string().max(128).optional(),
+  /** Failed: what failed, why, and the fix (libvirt's own text included). */
+  message: TextSchema(4096).optional(),
+  startTime: z.string().max(64).optional(),
+  completionTime: z.string().max(64).optional(),
+  /** Wall time from Running to Succeeded/Failed. */
+  durationMs: z.number().min(0).optional(),
 });
 export type MigrationStatus = z.infer<typeof MigrationStatusSchema>;
 

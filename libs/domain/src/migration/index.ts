@@ -1,0 +1,3 @@
+export * from './drain-plan';
+export * from './estimate';
+export * from './movability';
