@@ -1,0 +1,3 @@
+export * from './capacity';
+export * from './fencing';
+export * from './restart-order';
