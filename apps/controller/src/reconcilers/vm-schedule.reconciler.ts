@@ -55,6 +55,8 @@ export class VmScheduleReconciler {
   /** VMs last found unschedulable: requeued when capacity may have appeared. */
   private readonly waiting = new Set<string>();
   private readonly unsubscribe: (() => void)[] = [];
+  /** Version of the last Unschedulable status this reconciler wrote, per VM (its echo is not a new attempt). */
+  private readonly unschedulableWrites = new Map<string, string | undefined>();
   /** Versions this reconciler wrote that the informer has not delivered yet. */
   private readonly written = new Map<string, number>();
   /** Bindings committed by this reconciler (for the bench and metrics). */
@@ -118,11 +120,20 @@ export class VmScheduleReconciler {
         phase: 'Pending' as const,
         conditions: setCondition(vm.status?.conditions, { type: SCHEDULED, status: 'False', reason: 'Unschedulable', message: formatUnschedulable(result) }, now),
       };
-      if (!deepEqual(status, vm.status)) this.wrote(await this.writer.write({ ...vm, status }));
+      const echo = this.unschedulableWrites.get(name) === vm.metadata.resourceVersion;
+      this.unschedulableWrites.delete(name);
+      if (!deepEqual(status, vm.status)) {
+        const written = await this.writer.write({ ...vm, status });
+        this.wrote(written);
+        this.unschedulableWrites.set(name, written.metadata.resourceVersion);
+      } else if (echo) {
+        return; // the re-queue caused by our own write: same decision, not another attempt
+      }
       this.event(vm, 'Warning', 'FailedScheduling', formatUnschedulable(result));
       return;
     }
     this.waiting.delete(name);
+    this.unschedulableWrites.delete(name);
     this.index.assume(placementOf(vm, result.node, result.hostdevs));
     const status = {
       ...vm.status,
@@ -161,6 +172,7 @@ export class VmScheduleReconciler {
     const name = e.object.metadata.name;
     const mine = this.written.get(name);
     if (mine !== undefined && (e.type === 'DELETED' || Number(e.object.metadata.resourceVersion) >= mine)) this.written.delete(name);
+    if (e.type === 'DELETED') this.unschedulableWrites.delete(name);
     if (e.type !== 'DELETED' && needsBinding(e.object)) this.runner.enqueue(name);
     // A bound VM that went away or was unbound freed capacity.
     const freed = e.old?.status?.node && (e.type === 'DELETED' || !e.object.status?.node);

@@ -54,23 +54,37 @@ async function eventsOf(kind: string, name: string, count: number): Promise<Stor
 }
 
 describe('events recorded by the control loops (real etcd)', () => {
-  it('scheduler: Warning FailedScheduling with every node\'s reason, then Normal Bound naming the node', async () => {
+  it('scheduler: Warning FailedScheduling with every node\'s reason (its own write\'s echo is not an attempt, a retry folds), then Normal Bound naming the node', async () => {
     await store.create(nodeDoc('host-a', { cpus: 4, memoryBytes: 8 * 1024 ** 3 }));
     await store.create(vmDoc('big', { memory: '64GiB' }));
-    await store.create(vmDoc('small'));
     const vms = await startInformer<VirtualMachine>(store, 'VirtualMachine');
     const nodes = await startInformer<Node>(store, 'Node');
-    const scheduler = new VmScheduleReconciler({ store, vms, nodes, events: recorder });
+    const attempts = new Map<string, number>();
+    const scheduler = new VmScheduleReconciler({
+      store, vms, nodes, events: recorder, hooks: { onResult: (key) => attempts.set(key, (attempts.get(key) ?? 0) + 1) },
+    });
     stops.push(() => vms.stop(), () => nodes.stop(), () => scheduler.stop());
     scheduler.start();
-    await awaitObject<VirtualMachine, string>(store, 'VirtualMachine', 'small', 'bound', (vm) => vm.status?.node);
 
     const [failed] = await eventsOf('VirtualMachine', 'big', 1);
     expect(failed).toMatchObject({ type: 'Warning', reason: 'FailedScheduling', source: 'controller/scheduler', count: 1 });
-    expect(failed!.message).toMatch(/host-a: .*64 GiB/);
+    expect(failed!.message).toMatch(/^0\/1 node can run the VM: host-a: .*64 GiB/);
     expect(failed!.uid).toBe((await store.get('VirtualMachine', 'big')).metadata.uid);
+    // The re-queue caused by its own status write is not another attempt: still one occurrence.
+    await waitFor(() => (attempts.get('big') ?? 0) >= 2, { what: 'the echo reconcile of big' });
+    await recorder.flush();
+    expect((await service.list({ kind: 'vm', name: 'big' })).events.map((e) => e.count)).toEqual([1]);
+    // A real retry (a Node changed) with the same outcome is folded into the same record.
+    const node = await store.get<Node>('Node', 'host-a');
+    await store.update({ ...node, metadata: { ...node.metadata, labels: { zone: 'z1' } } });
+    await waitFor(() => (attempts.get('big') ?? 0) >= 3, { what: 'the retry of big after the node change' });
+    await recorder.flush();
+    expect((await service.list({ kind: 'vm', name: 'big' })).events.map((e) => [e.reason, e.count, e.id])).toEqual([['FailedScheduling', 2, failed!.id]]);
+
+    await store.create(vmDoc('small'));
+    await awaitObject<VirtualMachine, string>(store, 'VirtualMachine', 'small', 'bound', (vm) => vm.status?.node);
     const [bound] = await eventsOf('VirtualMachine', 'small', 1);
-    expect(bound).toMatchObject({ type: 'Normal', reason: 'Bound', message: 'bound to node host-a', node: 'host-a' });
+    expect(bound).toMatchObject({ type: 'Normal', reason: 'Bound', message: 'bound to node host-a', node: 'host-a', count: 1 });
   });
 
   it('node lifecycle: NodeNotReady when the heartbeat lease expires, NodeReady when the agent heartbeats again', async () => {
