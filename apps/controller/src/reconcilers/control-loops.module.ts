@@ -14,6 +14,8 @@ import { LeaderElector } from '../leader';
 import { LOGGER, Metrics } from '../observability';
 import { EtcdBackend } from '../services/etcd-backend';
 import { ServicesModule } from '../services/services.module';
+import { ClusterPki } from '../pki/cluster-pki';
+import { PkiModule } from '../pki/pki.module';
 import { ControlLoops } from './control-loops';
 
 /** How long shutdown waits for the resignation to reach etcd. */
@@ -30,6 +32,7 @@ export class ControlLoopsLifecycle implements OnApplicationBootstrap, BeforeAppl
     @Inject(LOGGER) logger: Logger,
     @Inject(Metrics) metrics: Metrics,
     @Inject(EventRecorder) events: EventRecorder,
+    @Inject(ClusterPki) pki: ClusterPki,
   ) {
     const log = logger.child({ component: 'control-loops' });
     const id = `${os.hostname()}-${process.pid}`;
@@ -42,7 +45,7 @@ export class ControlLoopsLifecycle implements OnApplicationBootstrap, BeforeAppl
     this.loops = new ControlLoops({
       store: backend.store, leases: backend.leases, elector: this.elector, controllerId: id, log,
       onReconcile: (name, outcome, ms) => metrics.observeReconcile(name, results[outcome], ms / 1000),
-      events,
+      events, dialer: pki.dialAgent,
     });
   }
 
@@ -64,5 +67,5 @@ export class ControlLoopsLifecycle implements OnApplicationBootstrap, BeforeAppl
   }
 }
 
-@Module({ imports: [ServicesModule, EventsModule], providers: [ControlLoopsLifecycle], exports: [ControlLoopsLifecycle] })
+@Module({ imports: [ServicesModule, EventsModule, PkiModule], providers: [ControlLoopsLifecycle], exports: [ControlLoopsLifecycle] })
 export class ControlLoopsModule {}

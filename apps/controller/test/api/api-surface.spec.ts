@@ -4,7 +4,7 @@
  * within the store deadline instead of a hang.
  */
 import * as path from 'node:path';
-import { credentials, loadPackageDefinition, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import { loadPackageDefinition, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
@@ -35,7 +35,7 @@ function grpcClient(protoFile: string, includeDir: string, ctor: string): any {
   const def = loadPackageDefinition(loadSync(protoFile, { includeDirs: [includeDir], keepCase: true, enums: String }));
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const Ctor = ctor.split('.').reduce((o: any, k) => o[k], def);
-  const c = new Ctor(ctl.grpc, credentials.createInsecure());
+  const c = new Ctor(ctl.grpc, ctl.creds);
   clients.push(c);
   return c;
 }

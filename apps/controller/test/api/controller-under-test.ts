@@ -2,12 +2,15 @@
  * A whole controller (createApp: REST + gRPC + services) on free ports against a real etcd,
  * with generated hvs.v1 clients and promise wrappers. `close()` stops everything it started.
  */
-import { credentials, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
+import { checkServerIdentity } from 'node:tls';
+import { credentials, Metadata, type ChannelCredentials, type Client, type ServiceError } from '@grpc/grpc-js';
 import type { INestApplication } from '@nestjs/common';
 import { parseManifests } from '@hvs/domain';
 import { v1 } from '@hvs/proto';
 import { GrpcApiServer } from '../../src/api/grpc';
 import { createApp, listeningAddress } from '../../src/app';
+import { ClusterPki, clientCredentials, CONTROLLER_SERVER_NAME } from '../../src/pki';
+import { nodeIdentity } from '../pki/fixtures';
 import { baseUrl, capturedLogger, testConfig } from '../app/fixtures';
 
 export interface ControllerUnderTest {
@@ -18,7 +21,17 @@ export interface ControllerUnderTest {
   vms: v1.VmServiceClient;
   nodes: v1.NodeServiceClient;
   audit: v1.AuditServiceClient;
+  /** TLS verifying the controller against the cluster CA, no client certificate (an operator). */
+  creds: ChannelCredentials;
+  pki: ClusterPki;
+  /** A NodeService client holding a certificate for `node` (as a joined agent does). */
+  nodeClient(node: string): Promise<v1.NodeServiceClient>;
   close(): Promise<void>;
+}
+
+/** Operator TLS: trusts only the cluster CA and checks the controller's name, not the dialled address. */
+export function operatorCredentials(caPem: string): ChannelCredentials {
+  return credentials.createSsl(Buffer.from(caPem), null, null, { checkServerIdentity: (_h, cert) => checkServerIdentity(CONTROLLER_SERVER_NAME, cert) });
 }
 
 export async function startController(etcdEndpoint: string): Promise<ControllerUnderTest> {
@@ -31,7 +44,8 @@ export async function startController(etcdEndpoint: string): Promise<ControllerU
     throw e;
   }
   const grpc = `127.0.0.1:${app.get(GrpcApiServer).port}`;
-  const creds = credentials.createInsecure();
+  const pki = app.get(ClusterPki);
+  const creds = operatorCredentials(pki.ca.certificatePem);
   const clients: Client[] = [];
   const keep = <C extends Client>(c: C): C => (clients.push(c), c);
   return {
@@ -40,6 +54,11 @@ export async function startController(etcdEndpoint: string): Promise<ControllerU
     vms: keep(new v1.VmServiceClient(grpc, creds)),
     nodes: keep(new v1.NodeServiceClient(grpc, creds)),
     audit: keep(new v1.AuditServiceClient(grpc, creds)),
+    creds, pki,
+    async nodeClient(node: string) {
+      const id = await nodeIdentity(pki.ca, node);
+      return keep(new v1.NodeServiceClient(grpc, clientCredentials(pki.ca.certificatePem, id.certPem, id.keyPem, { expectedServerName: CONTROLLER_SERVER_NAME })));
+    },
     async close() {
       for (const c of clients) c.close();
       await app?.close();

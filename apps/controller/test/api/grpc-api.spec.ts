@@ -149,16 +149,16 @@ describe('hvs.v1 over gRPC against real etcd', () => {
     expect(restart.results[0]).toMatchObject({ ok: true, changed: true });
 
     const facts = v1.HostFacts.fromPartial({ hostname: 'host-a', cpus: 8, memoryBytes: 16 * 2 ** 30, hypervisorMode: 'test', libvirtUri: 'test:///default', agentVersion: '0.1.0' });
-    const reg = await call(ctl.nodes, ctl.nodes.registerNode, { name: 'host-a', address: '127.0.0.1:7444', facts, labels: { zone: 'a' } });
+    const hostA = await ctl.nodeClient('host-a');
+    const reg = await call(hostA, hostA.registerNode, { name: 'host-a', address: '127.0.0.1:7444', facts, labels: { zone: 'a' } });
     expect(reg.leaseTtlMs).toBe(8000);
     expect(JSON.parse(reg.node!.statusJson)).toMatchObject({ capacity: { cpus: 8 }, hypervisor: { mode: 'test' } });
-    const beat = await call(ctl.nodes, ctl.nodes.heartbeat, { node: 'host-a', observedGeneration: 0, sentAtUnixMs: Date.now() });
+    const beat = await call(hostA, hostA.heartbeat, { node: 'host-a', observedGeneration: 0, sentAtUnixMs: Date.now() });
     expect(beat.leaseTtlMs).toBe(8000);
     const cordoned = await call(ctl.nodes, ctl.nodes.cordon, { name: 'host-a' });
     expect(JSON.parse(cordoned.specJson)).toMatchObject({ cordoned: true });
-    const join = await rejection(call(ctl.nodes, ctl.nodes.join, { token: 'x', nodeName: 'host-b', csrPem: '', address: '' }));
-    expect(join.code).toBe(status.UNIMPLEMENTED);
-    expect(hvsErrorFromServiceError(join).code).toBe('HVS-API-NOT-IMPLEMENTED');
+    const join = await rejection(call(ctl.nodes, ctl.nodes.join, { token: 'x', nodeName: 'host-b', csrPem: '', address: '127.0.0.1:7445' }));
+    expect(hvsErrorFromServiceError(join).code).toBe('HVS-PKI-CSR-INVALID');
   });
 
   it('records every mutation in the audit log with the caller, and nothing for plan, get or list', async () => {

@@ -4,7 +4,7 @@
  * server-side from the last delivered revision) and delivers the change written after the
  * restart exactly once: no gap, no duplicate, no ERROR event, the call not ended.
  */
-import { credentials, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { v1 } from '@hvs/proto';
 import { startEtcd, waitFor, type EtcdInstance } from '../../../../test/harness';
 import { EventRecorder } from '../../src/events';
@@ -20,7 +20,7 @@ let events: v1.EventServiceClient;
 beforeAll(async () => {
   etcd = await startEtcd();
   ctl = await startController(etcd.endpoint);
-  events = new v1.EventServiceClient(ctl.grpc, credentials.createInsecure());
+  events = new v1.EventServiceClient(ctl.grpc, ctl.creds);
 });
 afterAll(async () => {
   events?.close();

@@ -2,10 +2,15 @@
 import { Module } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AuditService } from '../../audit';
-import { ControllerConfig } from '../../config';
+import { ControllerConfig, formatListen } from '../../config';
 import { LOGGER, Metrics } from '../../observability';
 import { EventService, EventsModule } from '../../events';
+import { ClusterPki } from '../../pki';
+import { PkiModule } from '../../pki/pki.module';
 import { NodeService, ResourceService, ServicesModule, VmService } from '../../services';
+import { JoinService } from '../../services/join.service';
+import { OBJECT_STORE } from '../../services/tokens';
+import type { ObjectStore } from '../../store';
 import { auditHandlers } from './audit.grpc';
 import { eventHandlers } from './events.grpc';
 import { GrpcApiServer } from './grpc-server';
@@ -14,17 +19,19 @@ import { resourceHandlers } from './resource.grpc';
 import { vmHandlers } from './vm.grpc';
 
 @Module({
-  imports: [ServicesModule, EventsModule],
+  imports: [ServicesModule, EventsModule, PkiModule],
   providers: [
     {
       provide: GrpcApiServer,
-      inject: [ControllerConfig, ResourceService, VmService, NodeService, AuditService, EventService, Metrics, LOGGER],
-      useFactory: (config: ControllerConfig, resource: ResourceService, vm: VmService, node: NodeService, audit: AuditService, events: EventService, metrics: Metrics, logger: Logger) => {
+      inject: [ControllerConfig, ResourceService, VmService, NodeService, AuditService, EventService, Metrics, LOGGER, ClusterPki, OBJECT_STORE],
+      useFactory: (config: ControllerConfig, resource: ResourceService, vm: VmService, node: NodeService, audit: AuditService, events: EventService, metrics: Metrics, logger: Logger,
+        pki: ClusterPki, store: ObjectStore) => {
         const edge = { metrics, log: logger.child({ component: 'grpc' }) };
+        const join = new JoinService(store, audit, pki, () => [formatListen(config.grpcListen)]);
         return new GrpcApiServer(config.grpcListen, {
-          resource: resourceHandlers(resource, edge), vm: vmHandlers(vm, edge), node: nodeHandlers(node, edge), audit: auditHandlers(audit, edge),
+          resource: resourceHandlers(resource, edge), vm: vmHandlers(vm, edge), node: nodeHandlers(node, edge, { pki, join, store }), audit: auditHandlers(audit, edge),
           events: eventHandlers(events, edge),
-        }, edge);
+        }, edge, pki.serverCredentials());
       },
     },
   ],

@@ -3,7 +3,7 @@
  * status + `hvs-error-bin` trailer (libs/proto's table, every problem included), metrics per
  * method and status, and a log line for internal faults (whose text never reaches clients).
  */
-import { status, type handleUnaryCall, type Metadata, type ServerErrorResponse } from '@grpc/grpc-js';
+import { status, type handleUnaryCall, type Metadata, type ServerErrorResponse, type ServerUnaryCall } from '@grpc/grpc-js';
 import { isHvsError, type HvsError } from '@hvs/domain';
 import { toServiceError } from '@hvs/proto';
 import type { Logger } from 'pino';
@@ -25,14 +25,14 @@ export function failure(edge: GrpcEdge, method: string, e: unknown): ServerError
   return toServiceError(e);
 }
 
-/** A unary handler that delegates to `fn`, measured as `method` (e.g. `ResourceService/Apply`). */
-export function unary<Req, Res>(edge: GrpcEdge, method: string, fn: (req: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
+/** A unary handler that delegates to `fn`, measured as `method` (e.g. `ResourceService/Apply`); `call` gives its TLS peer. */
+export function unary<Req, Res>(edge: GrpcEdge, method: string, fn: (req: Req, ctx: CallContext, call: ServerUnaryCall<Req, Res>) => Promise<Res>): handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const started = process.hrtime.bigint();
     const done = (code: status) => edge.metrics.observeApiRequest('grpc', method, status[code] ?? String(code), Number(process.hrtime.bigint() - started) / 1e9);
     let pending: Promise<Res>;
     try {
-      pending = fn(call.request, contextOf(call.metadata));
+      pending = fn(call.request, contextOf(call.metadata), call);
     } catch (e) {
       pending = Promise.reject(e);
     }

@@ -4,10 +4,11 @@
  * AuditService and EventService, gRPC health checking (grpc.health.v1, every service SERVING while up) and
  * server reflection (descriptors loaded from libs/proto's .proto files). Binds on
  * ControllerConfig.grpcListen when the app boots (port 0: a free port, read `port`), goes
- * NOT_SERVING and shuts down (graceful, then forced after a grace period) with the app.
+ * NOT_SERVING and shuts down (graceful, then forced after a grace period) with the app. Served
+ * with TLS from the cluster CA (docs/security.md); the chain it presents carries the CA.
  */
 import * as path from 'node:path';
-import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, type ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HvsError } from '@hvs/domain';
@@ -36,7 +37,8 @@ export class GrpcApiServer implements OnApplicationBootstrap, OnApplicationShutd
   private readonly health = new HealthImplementation({ '': 'NOT_SERVING', ...Object.fromEntries(SERVED_SERVICES.map((s) => [s, 'NOT_SERVING'])) });
   private boundPort: number | undefined;
 
-  constructor(private readonly listen: ListenAddress, services: GrpcServices, private readonly edge: GrpcEdge) {
+  /** `credentials`: TLS from the cluster CA (ClusterPki.serverCredentials). */
+  constructor(private readonly listen: ListenAddress, services: GrpcServices, private readonly edge: GrpcEdge, private readonly credentials: ServerCredentials) {
     const add = (def: ServiceDefinition, impl: UntypedServiceImplementation) => this.server.addService(def, impl);
     add(v1.ResourceServiceService as unknown as ServiceDefinition, services.resource);
     add(v1.VmServiceService as unknown as ServiceDefinition, services.vm);
@@ -60,7 +62,7 @@ export class GrpcApiServer implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationBootstrap(): Promise<void> {
     const target = formatListen(this.listen);
     this.boundPort = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(target, ServerCredentials.createInsecure(), (err, port) => (err ? reject(listenFailed(target, err)) : resolve(port)));
+      this.server.bindAsync(target, this.credentials, (err, port) => (err ? reject(listenFailed(target, err)) : resolve(port)));
     });
     for (const s of ['', ...SERVED_SERVICES]) this.health.setStatus(s, 'SERVING');
     this.edge.log.info({ grpc: this.address }, 'gRPC API listening');
