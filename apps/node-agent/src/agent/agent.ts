@@ -7,6 +7,7 @@ import type { AgentConfig } from '../config/config';
 import { chooseHypervisor, type ChoiceProbes, type HypervisorChoice } from '../config/hypervisor-choice';
 import { startAgentServer, stopServer, type AgentApi } from '../grpc/agent-server';
 import { assignmentFromRequest } from '../grpc/assign-request';
+import { gateStarts, grpcPeerChecker, SelfFencing, type PeerChecker } from '../fencing';
 import { ControllerLink, grpcNodeService, type NodeServiceCalls } from '../heartbeat/controller-link';
 import { LibvirtDriver, type DomainEvent, type HypervisorDriver } from '../hypervisor';
 import { AgentMetrics } from '../metrics/agent-metrics';
@@ -30,6 +31,8 @@ export interface AgentDeps {
   probes?: ChoiceProbes;
   nodeService?: NodeServiceCalls;
   logDestination?: DestinationStream;
+  /** PeerCheck client for self-fencing (default: grpc-js). */
+  peerChecker?: PeerChecker;
 }
 
 /** Events that can move a managed domain away from desired; `defined` is our own doing. */
@@ -56,6 +59,8 @@ export class Agent implements AgentApi {
   runner!: ReconcilerRunner<string>;
   reconciler!: DomainReconciler;
   link: ControllerLink | undefined;
+  /** Self-fencing (docs/ha.md); only with a controller configured. */
+  fencing: SelfFencing | undefined;
   address = '';
   metricsAddress: string | undefined;
   private server: Server | undefined;
@@ -86,8 +91,9 @@ export class Agent implements AgentApi {
       ...(this.choice.mode === 'test' ? { eventPollMs: 10_000 } : { domainType: this.choice.domainType }),
     });
     await this.refreshFacts();
+    if (this.config.controller) this.fencing = await this.startFencing();
     this.reconciler = new DomainReconciler({
-      driver: this.driver, store: this.store, observed: this.observed, volumes: this.volumes, clock: this.clock,
+      driver: this.fencing ? gateStarts(this.driver, (d) => this.startRefusal(d)) : this.driver, store: this.store, observed: this.observed, volumes: this.volumes, clock: this.clock,
       nodeName: this.config.nodeName, domainType: this.choice.domainType, shutdownTimeoutMs: this.config.shutdownTimeoutMs, diskPolicy: this.config.diskPolicy,
     });
     this.runner = new ReconcilerRunner<string>((uid) => this.reconciler.reconcileDomain(uid), {
@@ -117,6 +123,7 @@ export class Agent implements AgentApi {
         observedGeneration: () => this.store.generation, log: this.log,
       });
       this.link.start();
+      this.fencing?.start();
     }
     this.log.info({ listen: this.address, metrics: this.metricsAddress, controller: this.config.controller ?? null, vms: this.store.desiredVms().length, generation: this.store.generation }, 'node agent started');
   }
@@ -126,6 +133,7 @@ export class Agent implements AgentApi {
     this.stopped = true;
     if (this.resyncTimer !== undefined) this.clock.clearTimeout(this.resyncTimer);
     await this.link?.stop();
+    await this.fencing?.stop();
     if (this.server) await stopServer(this.server);
     await this.metricsServer.close();
     await this.runner?.stop({ graceMs: 5000 });
@@ -155,6 +163,7 @@ export class Agent implements AgentApi {
       facts: { domainType: this.choice.domainType, pools: this.volumes.poolDirs(), images: await this.volumes.images(), consoleListen: '127.0.0.1' },
     });
     const { removed, unchanged } = await this.store.replace(assignment);
+    await this.fencing?.assigned({ fencingToken: assignment.fencingToken, peers: req.peers, fenceAfterMs: req.fenceAfterMs });
     if (!unchanged) {
       this.log.info({ generation: assignment.generation, fencingToken: assignment.fencingToken, vms: assignment.vms.length, removed: removed.length }, 'assignment accepted');
       for (const vm of assignment.vms) {
@@ -175,7 +184,7 @@ export class Agent implements AgentApi {
   heartbeat(): agentv1.HeartbeatResponse {
     return {
       node: this.config.nodeName, observedGeneration: this.store.generation, fencingToken: this.store.fencingToken, nowUnixMs: Date.now(),
-      lastContactMs: this.link?.lastContactMs() ?? -1, fenced: false, vmsRunning: this.observed.countByPhase().Running,
+      lastContactMs: this.link?.lastContactMs() ?? -1, fenced: this.fencing?.fenced ?? false, vmsRunning: this.observed.countByPhase().Running,
     };
   }
 
@@ -198,6 +207,31 @@ export class Agent implements AgentApi {
 
   peerCheck(): agentv1.PeerCheckResponse {
     return { controllerReachable: this.link?.reachable() ?? false, lastContactMs: this.link?.lastContactMs() ?? -1, node: this.config.nodeName };
+  }
+
+  private async startFencing(): Promise<SelfFencing> {
+    const fencing = new SelfFencing({
+      nodeName: this.config.nodeName, stateDir: this.config.stateDir, clock: this.clock, log: this.log,
+      msSinceContact: () => this.link?.lastContactMs() ?? -1,
+      peerChecker: this.deps.peerChecker ?? grpcPeerChecker(),
+      haVms: () => this.store.desiredVms().filter((v) => v.spec.ha?.restartPolicy === 'Always')
+        .map((v) => ({ name: v.metadata.name, uid: v.metadata.uid as string, domain: domainNameOf(v.metadata.uid as string) })),
+      destroy: async (domain) => {
+        if ((await this.driver.get(domain)) !== undefined) await this.driver.destroy(domain).catch(async (e: unknown) => {
+          if ((await this.driver.get(domain))?.state === 'running') throw e;
+        });
+      },
+      fencingToken: () => this.store.fencingToken,
+      onFenced: (vm, message) => this.observed.event({ name: vm.name, uid: vm.uid, type: agentv1.VmEventType.FENCED, reason: 'Fenced', message }, this.clock.now()),
+    });
+    await fencing.load();
+    return fencing;
+  }
+
+  private startRefusal(domain: string): Error | undefined {
+    const uid = domain.startsWith(DOMAIN_PREFIX) ? domain.slice(DOMAIN_PREFIX.length) : '';
+    const vm = this.store.desired(uid);
+    return this.fencing?.startRefusal({ name: vm?.metadata.name ?? domain, ha: vm?.spec.ha?.restartPolicy === 'Always' });
   }
 
   async hostFactsProto(): Promise<v1.HostFacts> {
