@@ -13,6 +13,7 @@ import type { Node, VirtualMachine } from '@hvs/domain';
 import type { INestApplication } from '@nestjs/common';
 import { captureOutput, freePort, spawnTracked, startEtcd, stopProcess, waitFor, type EtcdInstance } from '../../../../test/harness';
 import { GrpcApiServer } from '../../src/api/grpc/grpc-server';
+import { ClusterPki } from '../../src/pki';
 import { createApp } from '../../src/app';
 import { EtcdStore } from '../../src/store';
 import { capturedLogger, testConfig } from '../app/fixtures';
@@ -57,10 +58,13 @@ describe('controller + real node agent process (libvirt test driver, real etcd)'
     writeFileSync(join(dir, 'node.xml'), `<node><cpu><mhz>2000</mhz><model>x86_64</model><active>4</active><nodes>1</nodes><sockets>1</sockets>
 <cores>4</cores><threads>1</threads></cpu><memory>8388608</memory><pool type='dir'><name>default</name><target><path>${poolDir}</path></target></pool></node>\n`);
     const port = await freePort();
+    // Joins with a one-time token from a 0600 file (never argv), then talks mTLS only.
+    const token = await app.get(ClusterPki).tokens.create({ nodeName: 'node-e2e' });
+    writeFileSync(join(dir, 'join-token'), `${token.token}\n`, { mode: 0o600 });
     agent = spawnTracked(process.execPath, [AGENT_CHILD], {
       env: {
         ...process.env, HVS_NODE_NAME: 'node-e2e', HVS_AGENT_LISTEN: `127.0.0.1:${port}`, HVS_AGENT_ADVERTISE: `127.0.0.1:${port}`,
-        HVS_CONTROLLER: controller, HVS_LIBVIRT_URI: `test://${join(dir, 'node.xml')}`, HVS_AGENT_STATE_DIR: join(dir, 'state'),
+        HVS_JOIN: controller, HVS_JOIN_TOKEN_FILE: join(dir, 'join-token'), HVS_LIBVIRT_URI: `test://${join(dir, 'node.xml')}`, HVS_AGENT_STATE_DIR: join(dir, 'state'),
         HVS_AGENT_POOLS: `default=${poolDir}`, HVS_AGENT_METRICS_LISTEN: 'off', HVS_AGENT_HEARTBEAT_MS: '500', HVS_LOG_LEVEL: 'warn',
       },
     });

@@ -18,6 +18,7 @@ import { DOMAIN_PREFIX, DomainReconciler, domainNameOf } from '../reconcilers/do
 import { VolumeSet } from '../reconcilers/volume-set';
 import { AssignmentStore } from '../state/assignment-store';
 import { consoleEndpoint } from './console';
+import { ClusterIdentity } from './cluster-identity';
 import { diagnose } from './diagnose';
 
 export const AGENT_VERSION = '0.1.0';
@@ -59,6 +60,8 @@ export class Agent implements AgentApi {
   runner!: ReconcilerRunner<string>;
   reconciler!: DomainReconciler;
   link: ControllerLink | undefined;
+  /** This host's cluster identity (mTLS, renewal); undefined in standalone mode (no controller). */
+  identity: ClusterIdentity | undefined;
   /** Self-fencing (docs/ha.md); only with a controller configured. */
   fencing: SelfFencing | undefined;
   address = '';
@@ -79,6 +82,8 @@ export class Agent implements AgentApi {
   }
 
   async start(): Promise<void> {
+    // First: joining (or finding the identity) decides whether this agent may start at all.
+    this.identity = await ClusterIdentity.establish(this.config, this.log);
     await this.store.load();
     await this.volumes.prepare();
     this.choice = this.deps.choice ?? (await chooseHypervisor(this.config, this.deps.probes));
@@ -112,17 +117,19 @@ export class Agent implements AgentApi {
     await this.resync();
     this.runner.start();
     this.scheduleResync();
-    const { server, address } = await startAgentServer(this, this.config.listen, this.log);
+    const { server, address } = await startAgentServer(this, this.config.listen, this.log,
+      this.identity && { credentials: this.identity.serverCredentials(), caPem: () => this.identity!.caPem, nodeName: this.config.nodeName });
     this.server = server;
     this.address = address;
     if (this.config.metricsListen) this.metricsAddress = await this.metricsServer.listen(this.config.metricsListen);
     if (this.config.controller) {
       this.link = new ControllerLink({
         nodeName: this.config.nodeName, advertise: this.config.advertise, intervalMs: this.config.heartbeatIntervalMs, clock: this.clock,
-        calls: this.deps.nodeService ?? grpcNodeService(this.config.controller), facts: async () => this.hostFactsProto(),
+        calls: this.deps.nodeService ?? grpcNodeService(this.config.controller, this.identity?.controllerCredentials()), facts: async () => this.hostFactsProto(),
         observedGeneration: () => this.store.generation, log: this.log,
       });
       this.link.start();
+      this.identity?.startRenewal(this.clock, this.log);
       this.fencing?.start();
     }
     this.log.info({ listen: this.address, metrics: this.metricsAddress, controller: this.config.controller ?? null, vms: this.store.desiredVms().length, generation: this.store.generation }, 'node agent started');
@@ -132,6 +139,7 @@ export class Agent implements AgentApi {
     if (this.stopped) return;
     this.stopped = true;
     if (this.resyncTimer !== undefined) this.clock.clearTimeout(this.resyncTimer);
+    this.identity?.stopRenewal(this.clock);
     await this.link?.stop();
     await this.fencing?.stop();
     if (this.server) await stopServer(this.server);

@@ -18,8 +18,12 @@ export interface AgentConfig {
   listen: ListenAddress;
   /** What RegisterNode tells the controller to dial (default: the listen address). */
   advertise: string;
-  /** Controller gRPC address (host:port) for RegisterNode/Heartbeat; undefined: standalone. */
+  /** Controller gRPC address (host:port) for RegisterNode/Heartbeat; undefined: standalone. `--join` sets it too. */
   controller?: string;
+  /** File holding the one-time join token (used on first start only; never the token itself in argv). */
+  joinTokenFile?: string;
+  /** SHA-256 of the cluster CA when the token does not carry it. */
+  caHash?: string;
   /** `auto`, `qemu:///system`, `qemu+unix:///system?socket=...` or `test:///<abs path>`. */
   libvirtUri: string;
   stateDir: string;
@@ -40,7 +44,8 @@ export interface AgentConfig {
 }
 
 interface Field {
-  key: keyof AgentConfig;
+  /** joinController: `--join`, folded into `controller`. */
+  key: keyof AgentConfig | 'joinController';
   env: string;
   flag: string;
   expected: string;
@@ -91,6 +96,9 @@ export const FIELDS: Field[] = [
   { key: 'listen', env: 'HVS_AGENT_LISTEN', flag: '--listen', expected: 'host:port (port 0: any free port)', parse: parseListen },
   { key: 'advertise', env: 'HVS_AGENT_ADVERTISE', flag: '--advertise', expected: 'host:port the controller can dial', parse: (s) => (parseListen(s) && !s.startsWith('0.0.0.0') ? s : undefined) },
   { key: 'controller', env: 'HVS_CONTROLLER', flag: '--controller', expected: 'host:port of the controller gRPC API', parse: (s) => (parseListen(s) ? s : undefined) },
+  { key: 'joinController', env: 'HVS_JOIN', flag: '--join', expected: 'host:port of the controller to join (first start; then the controller to talk to)', parse: (s) => (parseListen(s) ? s : undefined) },
+  { key: 'joinTokenFile', env: 'HVS_JOIN_TOKEN_FILE', flag: '--token-file', expected: 'an absolute path to a file holding the join token', parse: (s) => (isAbsolute(s) ? s : undefined) },
+  { key: 'caHash', env: 'HVS_JOIN_CA_HASH', flag: '--ca-hash', expected: 'the SHA-256 of the cluster CA certificate (64 hex digits, colons allowed)', parse: (s) => (/^(sha256:)?[0-9a-fA-F:]{64,95}$/.test(s) && s.replace(/^sha256:/, '').replace(/:/g, '').length === 64 ? s : undefined) },
   { key: 'libvirtUri', env: 'HVS_LIBVIRT_URI', flag: '--libvirt-uri', expected: 'auto, qemu:///system, or test:///<absolute path to node.xml>', parse: parseUri },
   { key: 'stateDir', env: 'HVS_AGENT_STATE_DIR', flag: '--state-dir', expected: 'an absolute directory path', parse: (s) => (isAbsolute(s) ? s : undefined) },
   { key: 'metricsListen', env: 'HVS_AGENT_METRICS_LISTEN', flag: '--metrics-listen', expected: 'host:port, or "off"', parse: (s) => (s === 'off' ? null : parseListen(s)) },
@@ -134,7 +142,7 @@ function codeOf(key: string): string {
 export function loadAgentConfig(env: NodeJS.ProcessEnv, argv: string[] = []): AgentConfig {
   const problems: Problem[] = [];
   const flags = parseFlags(argv, problems);
-  const given: Partial<Record<keyof AgentConfig, unknown>> = {};
+  const given: Partial<Record<keyof AgentConfig | 'joinController', unknown>> = {};
   for (const f of FIELDS) {
     const fromFlag = flags.get(f.flag);
     const raw = fromFlag ?? env[f.env];
@@ -174,7 +182,9 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Ag
     nodeName,
     listen,
     advertise: (given.advertise as string | undefined) ?? formatListen(listen),
-    ...(given.controller !== undefined ? { controller: given.controller as string } : {}),
+    ...(given.controller !== undefined || given.joinController !== undefined ? { controller: (given.controller ?? given.joinController) as string } : {}),
+    ...(given.joinTokenFile !== undefined ? { joinTokenFile: given.joinTokenFile as string } : {}),
+    ...(given.caHash !== undefined ? { caHash: given.caHash as string } : {}),
     libvirtUri: (given.libvirtUri as string | undefined) ?? 'auto',
     stateDir,
     ...(metrics === null ? {} : { metricsListen: (metrics as ListenAddress | undefined) ?? { host: '127.0.0.1', port: 9450 } }),

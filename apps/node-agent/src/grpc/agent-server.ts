@@ -2,6 +2,14 @@ import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, ty
 import { HvsError } from '@hvs/domain';
 import { agentv1, toServiceError, type v1 } from '@hvs/proto';
 import { formatListen, type ListenAddress } from '../config/config';
+import { guardAgentHandlers } from './caller-guard';
+
+export interface AgentServerTls {
+  credentials: ServerCredentials;
+  /** The cluster CA, read per call (it follows TlsMaterial updates). */
+  caPem: () => string;
+  nodeName: string;
+}
 
 /** What the gRPC layer delegates to (the agent). Every method throws only HvsError. */
 export interface AgentApi {
@@ -79,12 +87,17 @@ export function agentHandlers(api: AgentApi, log: Log): agentv1.AgentServer {
   };
 }
 
-/** A grpc-js server with the Agent service, bound on `at` (port 0: any free port). */
-export async function startAgentServer(api: AgentApi, at: ListenAddress, log: Log): Promise<{ server: Server; address: string }> {
+/**
+ * A grpc-js server with the Agent service, bound on `at` (port 0: any free port). With `mtls`
+ * (a joined agent): TLS requiring a cluster certificate, and the per-method caller rule of
+ * caller-guard.ts; without (standalone development mode): plain text.
+ */
+export async function startAgentServer(api: AgentApi, at: ListenAddress, log: Log, mtls?: AgentServerTls): Promise<{ server: Server; address: string }> {
   const server = new Server({ 'grpc.keepalive_permit_without_calls': 1 });
-  server.addService(agentv1.AgentService, agentHandlers(api, log));
+  const handlers = agentHandlers(api, log);
+  server.addService(agentv1.AgentService, mtls ? guardAgentHandlers(handlers, mtls.caPem, mtls.nodeName) : handlers);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(formatListen(at), ServerCredentials.createInsecure(), (err, p) => (err ? reject(listenError(at, err)) : resolve(p)));
+    server.bindAsync(formatListen(at), mtls?.credentials ?? ServerCredentials.createInsecure(), (err, p) => (err ? reject(listenError(at, err)) : resolve(p)));
   });
   return { server, address: formatListen({ host: at.host, port }) };
 }

@@ -1,4 +1,4 @@
-import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { hvsErrorFromServiceError, v1 } from '@hvs/proto';
 import { ExponentialBackoff, type Clock } from '@hvs/reconcile';
 
@@ -9,8 +9,9 @@ export interface NodeServiceCalls {
   close(): void;
 }
 
-export function grpcNodeService(address: string): NodeServiceCalls {
-  const client = new v1.NodeServiceClient(address, credentials.createInsecure());
+/** `creds`: the node's mTLS credentials (ClusterIdentity.controllerCredentials); plain text only for a standalone test set-up. */
+export function grpcNodeService(address: string, creds: ChannelCredentials = credentials.createInsecure()): NodeServiceCalls {
+  const client = new v1.NodeServiceClient(address, creds);
   const unary = <Req, Res>(fn: (req: Req, md: never, opts: { deadline: Date }, cb: (e: ServiceError | null, r: Res) => void) => unknown) =>
     (req: Req, deadlineMs: number) => new Promise<Res>((resolve, reject) => {
       fn.call(client, req, new Metadata() as never, { deadline: new Date(Date.now() + deadlineMs) }, (e, r) => (e ? reject(e) : resolve(r)));

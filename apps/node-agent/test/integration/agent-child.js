@@ -10,6 +10,7 @@ const aliases = {
   '@hvs/domain': path.join(root, 'libs/domain/src/index.ts'),
   '@hvs/reconcile': path.join(root, 'libs/reconcile/src/index.ts'),
   '@hvs/proto': path.join(root, 'libs/proto/src/index.ts'),
+  '@hvs/pki': path.join(root, 'libs/pki/src/index.ts'),
 };
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, parent, ...rest) {
