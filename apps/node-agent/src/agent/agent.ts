@@ -12,6 +12,8 @@ import { ControllerLink, grpcNodeService, type NodeServiceCalls } from '../heart
 import { LibvirtDriver, type DomainEvent, type HypervisorDriver } from '../hypervisor';
 import { AgentMetrics } from '../metrics/agent-metrics';
 import { MetricsServer } from '../metrics/metrics-server';
+import { Departures } from '../migration/departures';
+import { MigrateHandler } from '../migration/migrate-handler';
 import { toProtoHostFacts } from '../observed/host-facts';
 import { ObservedState } from '../observed/observed-state';
 import { DOMAIN_PREFIX, DomainReconciler, domainNameOf } from '../reconcilers/domain-reconciler';
@@ -59,6 +61,8 @@ export class Agent implements AgentApi {
   driver!: HypervisorDriver;
   runner!: ReconcilerRunner<string>;
   reconciler!: DomainReconciler;
+  migrations!: MigrateHandler;
+  readonly departures: Departures;
   link: ControllerLink | undefined;
   /** This host's cluster identity (mTLS, renewal); undefined in standalone mode (no controller). */
   identity: ClusterIdentity | undefined;
@@ -78,6 +82,7 @@ export class Agent implements AgentApi {
     this.log = pino({ level: config.logLevel, base: { component: 'node-agent', node: config.nodeName }, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (l) => ({ level: l }) } },
       deps.logDestination ?? pino.destination({ dest: 1, sync: true }));
     this.store = new AssignmentStore(config.stateDir, config.nodeName);
+    this.departures = new Departures(config.stateDir);
     this.volumes = new VolumeSet(config.pools, config.imagesDir, (op, ms, ok) => this.metrics.onLibvirtCall(op, ms, ok));
   }
 
@@ -85,6 +90,7 @@ export class Agent implements AgentApi {
     // First: joining (or finding the identity) decides whether this agent may start at all.
     this.identity = await ClusterIdentity.establish(this.config, this.log);
     await this.store.load();
+    await this.departures.load();
     await this.volumes.prepare();
     this.choice = this.deps.choice ?? (await chooseHypervisor(this.config, this.deps.probes));
     this.log.info({ mode: this.choice.mode, uri: this.choice.uri, domainType: this.choice.domainType }, `hypervisor mode ${this.choice.mode} on ${this.choice.uri}: ${this.choice.reason}`);
@@ -100,6 +106,11 @@ export class Agent implements AgentApi {
     this.reconciler = new DomainReconciler({
       driver: this.fencing ? gateStarts(this.driver, (d) => this.startRefusal(d)) : this.driver, store: this.store, observed: this.observed, volumes: this.volumes, clock: this.clock,
       nodeName: this.config.nodeName, domainType: this.choice.domainType, shutdownTimeoutMs: this.config.shutdownTimeoutMs, diskPolicy: this.config.diskPolicy,
+      held: (uid) => this.departures.held(uid), released: (uid) => this.departures.forget(uid),
+    });
+    this.migrations = new MigrateHandler({
+      driver: this.driver, store: this.store, volumes: this.volumes, observed: this.observed, departures: this.departures, clock: this.clock,
+      nodeName: this.config.nodeName, idle: (uid) => this.reconciler.idle(uid), requeue: (uid) => this.runner.enqueue(uid), log: this.log,
     });
     this.runner = new ReconcilerRunner<string>((uid) => this.reconciler.reconcileDomain(uid), {
       name: 'domain', workers: this.config.workers, clock: this.clock, backoff: { baseMs: 500, factor: 2, maxMs: 60_000 },
@@ -187,6 +198,10 @@ export class Agent implements AgentApi {
 
   watch(): AsyncIterable<agentv1.AgentEvent> {
     return this.observed.watch(() => ({ host: this.facts, observedGeneration: this.store.generation, fencingToken: this.store.fencingToken }));
+  }
+
+  migrate(req: agentv1.MigrateRequest): AsyncIterable<agentv1.MigrateProgress> {
+    return this.migrations.migrate(req);
   }
 
   heartbeat(): agentv1.HeartbeatResponse {

@@ -10,12 +10,22 @@ export interface AgentServerTls {
   caPem: () => string;
   nodeName: string;
 }
+import { guardAgentHandlers } from './caller-guard';
+
+export interface AgentServerTls {
+  credentials: ServerCredentials;
+  /** The cluster CA, read per call (it follows TlsMaterial updates). */
+  caPem: () => string;
+  nodeName: string;
+}
 
 /** What the gRPC layer delegates to (the agent). Every method throws only HvsError. */
 export interface AgentApi {
   assign(req: agentv1.AssignRequest): Promise<agentv1.AssignResponse>;
   watch(req: agentv1.WatchRequest): AsyncIterable<agentv1.AgentEvent>;
   heartbeat(): agentv1.HeartbeatResponse;
+  /** Checks and throws HvsError before the stream starts; the stream itself never throws. */
+  migrate?(req: agentv1.MigrateRequest): AsyncIterable<agentv1.MigrateProgress>;
   consoleInfo(req: agentv1.ConsoleInfoRequest): Promise<v1.ConsoleEndpoint>;
   diagnose(): Promise<agentv1.DiagnoseResponse>;
   peerCheck(req: agentv1.PeerCheckRequest): agentv1.PeerCheckResponse;
@@ -78,7 +88,23 @@ export function agentHandlers(api: AgentApi, log: Log): agentv1.AgentServer {
       });
     },
     heartbeat: unary(log, 'Heartbeat', () => api.heartbeat()),
-    migrate: (call: ServerWritableStream<agentv1.MigrateRequest, agentv1.MigrateProgress>) => call.destroy(unimplemented('Migrate')),
+    migrate: (call: ServerWritableStream<agentv1.MigrateRequest, agentv1.MigrateProgress>) => {
+      // emit('error') ends a server stream with that status (destroy() would not send it).
+      if (!api.migrate) return void call.emit('error', unimplemented('Migrate'));
+      let items: AsyncIterable<agentv1.MigrateProgress>;
+      try {
+        items = api.migrate(call.request);
+      } catch (e) {
+        return void call.emit('error', toServiceError(e));
+      }
+      void (async () => {
+        for await (const p of items) {
+          if (call.cancelled) return;
+          if (!call.write(p)) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
+        }
+        call.end();
+      })().catch((e: unknown) => call.emit('error', toServiceError(e)));
+    },
     backup: (call: ServerWritableStream<agentv1.BackupRequest, agentv1.BackupProgress>) => call.destroy(unimplemented('Backup')),
     snapshot: (_call: ServerUnaryCall<agentv1.SnapshotRequest, agentv1.SnapshotResponse>, cb: sendUnaryData<agentv1.SnapshotResponse>) => cb(unimplemented('Snapshot')),
     consoleInfo: unary(log, 'ConsoleInfo', (r: agentv1.ConsoleInfoRequest) => api.consoleInfo(r)),

@@ -25,6 +25,14 @@ export interface DomainReconcilerOptions {
   shutdownTimeoutMs: number;
   diskPolicy: 'delete' | 'keep';
   consoleListen?: string;
+  /**
+   * VMs moving away (apps/node-agent/src/migration): 'migrating' is left untouched; 'departed'
+   * (runs on the target now) is no longer reported and, once unassigned, forgotten without
+   * touching the domain or its disks (the target may share them).
+   */
+  held?(uid: string): 'migrating' | 'departed' | undefined;
+  /** A departed VM left the assignment: its hold can go. */
+  released?(uid: string): Promise<void>;
 }
 
 /** What the reconciler remembers per VM between steps (lost on restart, re-derived then). */
@@ -54,11 +62,32 @@ const RUNNING: ReadonlySet<DomainState> = new Set(['running', 'blocked']);
  */
 export class DomainReconciler {
   private readonly memory = new Map<string, Memory>();
+  /** The reconcile of each uid now running (the runner runs at most one per key). */
+  private readonly busy = new Map<string, Promise<unknown>>();
 
   constructor(private readonly o: DomainReconcilerOptions) {}
 
-  readonly reconcileDomain = async (uid: string): Promise<ReconcileResult> => {
+  /**
+   * Resolves when no reconcile of `uid` runs. With `held(uid)` already set, none starts after
+   * this: a migration then owns the domain alone.
+   */
+  async idle(uid: string): Promise<void> {
+    await this.busy.get(uid)?.catch(() => undefined);
+  }
+
+  readonly reconcileDomain = (uid: string): Promise<ReconcileResult> => {
+    const run = this.reconcileOnce(uid);
+    this.busy.set(uid, run);
+    return run.finally(() => {
+      if (this.busy.get(uid) === run) this.busy.delete(uid);
+    });
+  };
+
+  private async reconcileOnce(uid: string): Promise<ReconcileResult> {
     const vm = this.o.store.desired(uid);
+    const hold = this.o.held?.(uid);
+    if (hold === 'migrating') return done();
+    if (hold === 'departed') return this.departed(uid, vm);
     const mem = this.mem(uid);
     try {
       if (vm === undefined) return await this.remove(uid, mem);
@@ -75,7 +104,7 @@ export class DomainReconciler {
       this.o.observed.event({ name: vm?.metadata.name ?? name, uid, type: agentv1.VmEventType.RECONCILE_ERROR, reason: 'ReconcileError', message: text }, this.o.clock.now());
       throw e;
     }
-  };
+  }
 
   /** The renderer's view of this host: domain type, pools, networks of the assignment, local images. */
   renderFacts(images: RenderFacts['images']): RenderFacts {
@@ -122,6 +151,16 @@ export class DomainReconciler {
       mem.booted = undefined;
       mem.pendingRestart = [];
       this.event(uid, vm, agentv1.VmEventType.STOPPED, 'Stopped', 'domain shut down');
+    }
+    return done();
+  }
+
+  private async departed(uid: string, vm: VirtualMachine | undefined): Promise<ReconcileResult> {
+    this.memory.delete(uid);
+    this.o.observed.remove(uid, domainNameOf(uid));
+    if (vm === undefined) {
+      if (this.o.store.isRemoving(uid)) await this.o.store.finishRemoval(uid);
+      await this.o.released?.(uid);
     }
     return done();
   }

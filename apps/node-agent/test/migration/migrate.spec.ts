@@ -1,0 +1,165 @@
+import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { hvsErrorFromServiceError, agentv1, v1 } from '@hvs/proto';
+import { createAgent, type Agent } from '../../src/agent/agent';
+import { loadAgentConfig } from '../../src/config/config';
+import { FakeHypervisorDriver, writeTestNode } from '../../src/hypervisor';
+import { agentClient, WatchView } from '../support/agent-client';
+import { assignRequest, tempDir, testVm, until } from '../support/fixtures';
+
+const uid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const BINDING = join(__dirname, '../../../../node_modules/@unraid/libvirt/build/Release/libvirt.node');
+
+/** Runs Agent.Migrate over real gRPC and collects the whole stream (or the call's error). */
+function migrate(address: string, req: Partial<agentv1.MigrateRequest>): Promise<{ items: agentv1.MigrateProgress[]; error?: ServiceError }> {
+  const c = new agentv1.AgentClient(address, credentials.createInsecure());
+  const full: agentv1.MigrateRequest = {
+    vmUid: '', vmName: '', targetUri: '', targetAddress: '', mode: v1.MigrationMode.LIVE, maxDowntimeMs: 0, copyStorage: false,
+    fencingToken: 0, migration: 'm', autoConverge: true, bandwidthBytesPerSecond: 0, ...req,
+  };
+  return new Promise((resolve) => {
+    const items: agentv1.MigrateProgress[] = [];
+    const s = c.migrate(full, new Metadata(), { deadline: new Date(Date.now() + 20_000) });
+    s.on('data', (p: agentv1.MigrateProgress) => items.push(p));
+    s.on('error', (error: ServiceError) => {
+      c.close();
+      resolve({ items, error });
+    });
+    s.on('end', () => {
+      c.close();
+      resolve({ items });
+    });
+  });
+}
+
+interface Host {
+  agent: Agent;
+  driver: FakeHypervisorDriver;
+  client: ReturnType<typeof agentClient>;
+  watch: WatchView;
+}
+
+jest.setTimeout(30_000);
+
+describe('Agent.Migrate (source side) on fake hypervisors over real gRPC', () => {
+  const peers = new Map<string, FakeHypervisorDriver>();
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let a: Host;
+  let b: Host;
+
+  async function host(name: string): Promise<Host> {
+    const driver = new FakeHypervisorDriver({ uri: `fake://${name}`, peers });
+    const pool = join(dir, name, 'pool');
+    const agent = createAgent(loadAgentConfig({
+      HVS_NODE_NAME: name, HVS_AGENT_STATE_DIR: join(dir, name, 'state'), HVS_AGENT_POOLS: `default=${pool}`, HVS_AGENT_LISTEN: '127.0.0.1:0',
+      HVS_AGENT_METRICS_LISTEN: 'off', HVS_LOG_LEVEL: 'silent',
+    }), { driver, choice: { uri: driver.uri, mode: 'qemu', domainType: 'qemu', reason: 'test' } });
+    await agent.start();
+    const client = agentClient(agent.address);
+    return { agent, driver, client, watch: new WatchView(client.raw) };
+  }
+
+  beforeAll(async () => {
+    ({ dir, cleanup } = await tempDir('hvs-migrate-'));
+    a = await host('node-a');
+    b = await host('node-b');
+  });
+  afterAll(async () => {
+    for (const h of [a, b]) {
+      h?.watch.cancel();
+      h?.client.close();
+      await h?.agent.stop();
+      await h?.driver.close();
+    }
+    await cleanup?.();
+  });
+
+  it('moves a running VM: progress then Completed with downtime; the source neither restarts it nor reports it; copied disks are deleted here', async () => {
+    const vm = testVm('web-1', uid(1), { disks: [{ name: 'root', size: '16MiB' }] });
+    await a.client.assign(assignRequest([vm], 1, 10, 'node-a'));
+    await until('web-1 Running on node-a', () => a.watch.phases()['web-1'] === 'Running');
+    const r = await migrate(a.agent.address, { vmUid: uid(1), vmName: 'web-1', targetUri: 'fake://node-b', fencingToken: 10, copyStorage: true });
+    expect(r.error).toBeUndefined();
+    expect(r.items[0]!.phase).toBe('Preparing');
+    expect(r.items.some((p) => p.phase === 'Copying' && p.dataTotal > 0)).toBe(true);
+    expect(r.items.at(-1)).toMatchObject({ phase: 'Completed', downtimeMs: 30, dataRemaining: 0 });
+    expect(await b.driver.get(`hvs-${uid(1)}`)).toMatchObject({ state: 'running' });
+    // Still in node-a's assignment (the controller has not flipped yet): a resync must not bring it back.
+    await a.agent.resync();
+    await until('web-1 no longer reported by node-a', () => !a.watch.vms.has(uid(1)));
+    expect(await a.driver.get(`hvs-${uid(1)}`)).toBeUndefined();
+    expect(await a.agent.volumes.deleteOwned(uid(1))).toEqual([]);
+    expect(a.agent.departures.held(uid(1))).toBe('departed');
+    // A repeated call (a controller that lost the stream) answers Completed at once.
+    expect((await migrate(a.agent.address, { vmUid: uid(1), targetUri: 'fake://node-b', fencingToken: 10 })).items.at(-1)!.phase).toBe('Completed');
+    // The assignment drops it: the hold goes, the domain on the target is untouched.
+    await a.client.assign(assignRequest([], 2, 11, 'node-a'));
+    await until('departure forgotten', () => a.agent.departures.held(uid(1)) === undefined);
+    expect(await b.driver.get(`hvs-${uid(1)}`)).toMatchObject({ state: 'running' });
+  });
+
+  it('a failed migration leaves the VM running on the source and ends with Failed: libvirt text, why and fix', async () => {
+    const vm = testVm('web-2', uid(2));
+    await a.client.assign(assignRequest([vm], 3, 12, 'node-a'));
+    await until('web-2 Running on node-a', () => a.watch.phases()['web-2'] === 'Running');
+    a.driver.failNext('migrate', Object.assign(new Error('x'), { code: 'HVS-LIBVIRT-MIGRATE-NO-POOL' }));
+    const { HvsError } = await import('@hvs/domain');
+    a.driver.failNext('migrate', new HvsError({ code: 'HVS-LIBVIRT-MIGRATE-UNREACHABLE', category: 'Unavailable', message: 'unable to connect to server at node-b:16509', why: 'Connection refused', fix: 'open port 16509' }));
+    // The first injected fault is a plain Error: it still ends as a Failed message, not a broken stream.
+    const first = await migrate(a.agent.address, { vmUid: uid(2), vmName: 'web-2', targetUri: 'fake://node-b', fencingToken: 12 });
+    expect(first.error).toBeUndefined();
+    expect(first.items.at(-1)).toMatchObject({ phase: 'Failed', error: { code: 'HVS-LIBVIRT-MIGRATE-FAILED' } });
+    const r = await migrate(a.agent.address, { vmUid: uid(2), vmName: 'web-2', targetUri: 'fake://node-b', fencingToken: 12 });
+    expect(r.items.at(-1)).toMatchObject({ phase: 'Failed', error: { code: 'HVS-LIBVIRT-MIGRATE-UNREACHABLE', message: 'unable to connect to server at node-b:16509', why: 'Connection refused', fix: 'open port 16509' } });
+    expect(await a.driver.get(`hvs-${uid(2)}`)).toMatchObject({ state: 'running' });
+    expect(await b.driver.get(`hvs-${uid(2)}`)).toBeUndefined();
+    expect(a.agent.departures.held(uid(2))).toBeUndefined();
+    expect(a.watch.phases()['web-2']).toBe('Running');
+  });
+
+  it('refuses before starting: stale fencing token, VM not here, offline mode, no target', async () => {
+    const cases: [Partial<agentv1.MigrateRequest>, string, status][] = [
+      [{ vmUid: uid(2), targetUri: 'fake://node-b', fencingToken: 11 }, 'HVS-AGENT-FENCING-TOKEN-STALE', status.FAILED_PRECONDITION],
+      [{ vmUid: uid(9), targetUri: 'fake://node-b', fencingToken: 12 }, 'HVS-AGENT-VM-NOT-FOUND', status.NOT_FOUND],
+      [{ vmUid: uid(2), targetUri: 'fake://node-b', fencingToken: 12, mode: v1.MigrationMode.OFFLINE }, 'HVS-AGENT-MIGRATE-OFFLINE', status.INVALID_ARGUMENT],
+      [{ vmUid: uid(2), targetUri: '', fencingToken: 12 }, 'HVS-AGENT-MIGRATE-TARGET', status.INVALID_ARGUMENT],
+    ];
+    for (const [req, code, grpcStatus] of cases) {
+      const r = await migrate(a.agent.address, req);
+      expect(r.items).toEqual([]);
+      expect(r.error).toMatchObject({ code: grpcStatus });
+      expect(hvsErrorFromServiceError(r.error)).toMatchObject({ code });
+    }
+    expect(await a.driver.get(`hvs-${uid(2)}`)).toMatchObject({ state: 'running' });
+  });
+});
+
+const itIfBinding = existsSync(BINDING) ? it : (name: string) => it(name, () => console.warn(`skipped: ${name}: the libvirt binding is not built (${BINDING})`));
+
+describe('Agent.Migrate on libvirt\'s test driver', () => {
+  itIfBinding('answers FAILED_PRECONDITION HVS-AGENT-MIGRATE-UNSUPPORTED with the offline fix', async () => {
+    const { dir, cleanup } = await tempDir('hvs-migrate-test-');
+    const pool = join(dir, 'pool');
+    const uri = await writeTestNode(join(dir, 'node.xml'), { poolDir: pool, cpus: 2, memoryBytes: 4 * 1024 ** 3 });
+    const agent = createAgent(loadAgentConfig({
+      HVS_NODE_NAME: 'node-t', HVS_LIBVIRT_URI: uri, HVS_AGENT_STATE_DIR: join(dir, 'state'), HVS_AGENT_POOLS: `default=${pool}`,
+      HVS_AGENT_LISTEN: '127.0.0.1:0', HVS_AGENT_METRICS_LISTEN: 'off', HVS_LOG_LEVEL: 'silent',
+    }));
+    try {
+      await agent.start();
+      const client = agentClient(agent.address);
+      await client.assign(assignRequest([testVm('t-1', uid(7))], 1, 5, 'node-t'));
+      const r = await migrate(agent.address, { vmUid: uid(7), targetUri: 'qemu+tcp://elsewhere/system', fencingToken: 5 });
+      client.close();
+      expect(r.error).toMatchObject({ code: status.FAILED_PRECONDITION });
+      const e = hvsErrorFromServiceError(r.error);
+      expect(e).toMatchObject({ code: 'HVS-AGENT-MIGRATE-UNSUPPORTED' });
+      expect(e.fix).toMatch(/--mode offline/);
+    } finally {
+      await agent.stop();
+      await cleanup();
+    }
+  });
+});
