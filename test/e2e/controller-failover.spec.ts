@@ -2,9 +2,11 @@
  * Controller failover as it happens in production (issue #3, "Done when": leader failover
  * between two controller processes): two real controller processes (the built
  * apps/controller/dist/main.js, as `npm test` builds it first) on one real etcd with a 3 s
- * lease TTL. Exactly one leads; the leader is killed with SIGKILL; a Node (registered through
- * the survivor's gRPC API, its heartbeat lease kept alive by the test) and a VM (applied
- * through the survivor's REST API) appear, and the new leader binds the VM. Both replicas
+ * lease TTL, sharing one cluster CA (copied into the second replica's data dir, as an operator
+ * does). Exactly one leads; the leader is killed with SIGKILL; a Node (joined with a join
+ * token and registered through the survivor's gRPC API with its own certificate, its heartbeat
+ * lease kept alive by the test) and a VM (applied through the survivor's REST API) appear, and
+ * the new leader binds the VM. Both replicas
  * serve reads before; after, the survivor does, and the killed replica started again serves
  * reads as a follower. `hvctl events` (the built CLI) shows the binding's event. Every
  * process is stopped by PID and every temp dir removed in afterAll, also after a failure.
@@ -13,7 +15,8 @@ import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { credentials, Metadata, type ChannelCredentials } from '@grpc/grpc-js';
+import { clientCredentials, CONTROLLER_SERVER_NAME, exportPrivateKeyPem, generateKeyPair, KEY_ALGORITHM, x509 } from '@hvs/pki';
 import { v1 } from '@hvs/proto';
 import { freePort, spawnTracked, startEtcd, stopProcess, waitFor, type EtcdInstance } from '../harness';
 import { HVCTL_MAIN, REPO, run } from './cli';
@@ -25,6 +28,7 @@ jest.setTimeout(120_000);
 
 interface Replica {
   name: string;
+  dataDir: string;
   http: string;
   grpc: string;
   env: NodeJS.ProcessEnv;
@@ -51,7 +55,7 @@ beforeAll(async () => {
     const grpc = `127.0.0.1:${await freePort()}`;
     const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HVS_')));
     replicas.push({
-      name, http, grpc, output: '',
+      name, dataDir, http, grpc, output: '',
       env: {
         ...base, HVS_ETCD_ENDPOINTS: etcd.endpoint, HVS_HTTP_LISTEN: http, HVS_GRPC_LISTEN: grpc, HVS_DATA_DIR: dataDir,
         HVS_REPLICA_ID: name, HVS_LEASE_TTL: `${LEASE_TTL_S}s`, HVS_HEARTBEAT_INTERVAL: '1s', HVS_LOG_LEVEL: 'info',
@@ -101,6 +105,13 @@ async function getJson(r: Replica, route: string): Promise<{ status: number; bod
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
+/** A CSR for `node` and its key (what an agent makes before it joins). */
+async function nodeCsr(node: string): Promise<{ csrPem: string; keyPem: string }> {
+  const keys = await generateKeyPair();
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: `CN=node:${node}`, keys, signingAlgorithm: KEY_ALGORITHM });
+  return { csrPem: csr.toString('pem'), keyPem: await exportPrivateKeyPem(keys.privateKey) };
+}
+
 function unary<Req, Res>(client: object, method: (req: Req, md: Metadata, o: { deadline: Date }, cb: (e: Error | null, r: Res) => void) => unknown, req: Req): Promise<Res> {
   return new Promise((resolve, reject) => method.call(client, req, new Metadata(), { deadline: new Date(Date.now() + 5_000) }, (e, r) => (e ? reject(e) : resolve(r))));
 }
@@ -121,7 +132,14 @@ spec:
 
 describe('two controller processes, one etcd: leader failover', () => {
   it('one leads; after SIGKILL of the leader the other takes over and binds a VM applied through it', async () => {
-    await Promise.all(replicas.map(start));
+    // The first replica creates the cluster CA; the second gets a copy (one CA per cluster).
+    const [a, b] = replicas as [Replica, Replica];
+    await start(a);
+    fs.cpSync(path.join(a.dataDir, 'pki'), path.join(b.dataDir, 'pki'), { recursive: true });
+    await start(b);
+    const caFile = path.join(a.dataDir, 'pki/ca.crt');
+    const caPem = fs.readFileSync(caFile, 'utf8');
+    const operator: ChannelCredentials = credentials.createSsl(Buffer.from(caPem));
 
     // Exactly one leader: the key names one replica's gRPC address, and only that one runs the loops.
     const first = await waitFor(async () => {
@@ -139,11 +157,18 @@ describe('two controller processes, one etcd: leader failover', () => {
     await waitFor(async () => (await leaderKey())?.address === survivor.grpc && leads(survivor), { what: 'the survivor to lead', timeoutMs: 30_000 });
     console.log(`leader failover after SIGKILL: ${Date.now() - killedAt} ms (lease TTL ${LEASE_TTL_S} s)`);
 
-    // A Node through the survivor's gRPC API, kept Ready by heartbeats (a fake agent's lease loop).
-    const nodes = new v1.NodeServiceClient(survivor.grpc, credentials.createInsecure());
+    // A Node through the survivor's gRPC API as an agent joins: a join token (operator), a
+    // certificate for its name (Join), then RegisterNode and heartbeats with that certificate.
+    const admin = new v1.NodeServiceClient(survivor.grpc, operator);
+    clients.push(admin);
+    const address = `127.0.0.1:${await freePort()}`;
+    const { token } = await unary(admin, admin.createJoinToken, { ttlSeconds: 0, nodeName: 'e2e-node' });
+    const { csrPem, keyPem } = await nodeCsr('e2e-node');
+    const joined = await unary(admin, admin.join, { token, nodeName: 'e2e-node', csrPem, address });
+    const nodes = new v1.NodeServiceClient(survivor.grpc, clientCredentials(caPem, joined.certificatePem, keyPem, { expectedServerName: CONTROLLER_SERVER_NAME }));
     clients.push(nodes);
     const facts = v1.HostFacts.fromPartial({ hostname: 'e2e-node', cpus: 4, memoryBytes: 8 * 1024 ** 3, hypervisorMode: 'test', agentVersion: 'e2e' });
-    await unary(nodes, nodes.registerNode, { name: 'e2e-node', address: `127.0.0.1:${await freePort()}`, facts, labels: {} });
+    await unary(nodes, nodes.registerNode, { name: 'e2e-node', address, facts, labels: {} });
     heartbeat = setInterval(() => {
       void unary(nodes, nodes.heartbeat, { node: 'e2e-node', observedGeneration: 0, sentAtUnixMs: Date.now() }).catch(() => undefined);
     }, 1_000);
@@ -161,8 +186,10 @@ describe('two controller processes, one etcd: leader failover', () => {
     // The built hvctl reads the binding's event from the new leader.
     const home = path.join(tmp!, 'home');
     fs.mkdirSync(home, { recursive: true });
-    const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HVS_'))), HOME: home, HVS_CONFIG: path.join(home, 'hvctl.yaml'), NO_COLOR: '1' };
-    const ev = await run(process.execPath, [HVCTL_MAIN, '--server', survivor.grpc, 'events', 'vm/after-failover'], { env, timeoutMs: 30_000 });
+    const config = path.join(home, 'hvctl.yaml');
+    fs.writeFileSync(config, `current-context: e2e\ncontexts:\n  - name: e2e\n    controller: ${survivor.grpc}\n    credentials: {type: tls, caFile: ${caFile}}\n`, { mode: 0o600 });
+    const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HVS_'))), HOME: home, HVS_CONFIG: config, NO_COLOR: '1' };
+    const ev = await run(process.execPath, [HVCTL_MAIN, 'events', 'vm/after-failover'], { env, timeoutMs: 30_000 });
     expect(`${ev.code} ${ev.stdout}${ev.stderr}`).toMatch(/^0 AGE +TYPE +REASON +OBJECT +SOURCE +MESSAGE\n.*Normal +Bound +virtualmachine\/after-failover +controller\/scheduler +bound to node e2e-node\n/s);
 
     // The killed replica comes back as a follower and serves reads.
