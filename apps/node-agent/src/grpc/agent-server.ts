@@ -10,14 +10,6 @@ export interface AgentServerTls {
   caPem: () => string;
   nodeName: string;
 }
-import { guardAgentHandlers } from './caller-guard';
-
-export interface AgentServerTls {
-  credentials: ServerCredentials;
-  /** The cluster CA, read per call (it follows TlsMaterial updates). */
-  caPem: () => string;
-  nodeName: string;
-}
 
 /** What the gRPC layer delegates to (the agent). Every method throws only HvsError. */
 export interface AgentApi {
