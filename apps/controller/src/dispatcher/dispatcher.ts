@@ -52,6 +52,8 @@ export interface DispatcherOptions {
   onReconcile?: (reconciler: string, outcome: ReconcileOutcome, durationMs: number) => void;
   /** Where the agents' VmEvents are recorded (none: dropped). */
   events?: EventSink;
+  /** Sent in every Assign: agents self-fence after this long without the controller (docs/ha.md). */
+  fenceAfterMs?: number;
 }
 
 /** Ready=True, has an address, not being deleted. */
@@ -233,6 +235,7 @@ export class Dispatcher {
       networks: inf.networks, images: inf.images, storagePools: inf.storagePools,
       firewallPolicies: inf.firewallPolicies.list(),
       peers,
+      fenceAfterMs: this.options.fenceAfterMs,
     });
   }
 

@@ -12,6 +12,7 @@ import type { FirewallPolicy, Image, Network, Node, StoragePool, VirtualMachine 
 import { SystemClock, type Clock, type ReconcileOutcome, type RunnerHooks, type TimerHandle } from '@hvs/reconcile';
 import { Dispatcher, type AgentDialer } from '../dispatcher';
 import type { EventSink } from '../events/event-recorder';
+import { capacityReport, DEFAULT_HA_TIMING, HaRescheduler, type HaTiming } from '../ha';
 import type { NodeLeases } from '../leases/node-leases';
 import type { ObjectStore, StoredObject } from '../store/types';
 import { Informer } from './informer';
@@ -41,12 +42,17 @@ export interface ControlLoopsOptions {
   onReconcile?: (reconciler: string, outcome: ReconcileOutcome, durationMs: number) => void;
   /** Where the loops record events (scheduling, node readiness, the agents' VM events). */
   events?: EventSink;
+  /** fenceAfter (sent to agents) and the reschedule margin; defaults 15 s + 5 s (docs/ha.md). */
+  ha?: HaTiming;
 }
 
 interface Running {
   informers: Informer<StoredObject>[];
   scheduler: VmScheduleReconciler;
   lifecycle: NodeLifecycleReconciler;
+  ha: HaRescheduler;
+  nodes: Informer<Node>;
+  vms: Informer<VirtualMachine>;
   dispatcher?: Dispatcher;
 }
 
@@ -91,6 +97,11 @@ export class ControlLoops {
     return this.running?.dispatcher;
   }
 
+  /** The N+1 HA capacity report (leader only; undefined otherwise). */
+  capacityReport() {
+    return this.running ? capacityReport(this.running.nodes.list(), this.running.vms.list()) : undefined;
+  }
+
   /** Resolves once every leadership transition asked for so far has finished. */
   settled(): Promise<void> {
     return this.chain;
@@ -125,12 +136,17 @@ export class ControlLoops {
       const lifecycle = new NodeLifecycleReconciler({ store, nodes: informers.nodes, leases: this.options.leases, clock, onError, hooks: this.hooks('node-lifecycle'), events: this.options.events });
       const dispatcher = this.options.dispatch === false ? undefined : new Dispatcher({
         store, informers, controllerId: this.options.controllerId, dialer: this.options.dialer, clock, log: this.options.log,
-        onReconcile: this.options.onReconcile, events: this.options.events,
+        fenceAfterMs: (this.options.ha ?? DEFAULT_HA_TIMING).fenceAfterMs, onReconcile: this.options.onReconcile, events: this.options.events,
+      });
+      const ha = new HaRescheduler({
+        store, nodes: informers.nodes, vms: informers.vms, leaseTtlSeconds: this.options.leases.ttlSeconds, timing: this.options.ha, clock,
+        hooks: this.hooks('ha-reschedule'), events: this.options.events, log: this.options.log,
       });
       await lifecycle.start();
       scheduler.start();
+      ha.start();
       dispatcher?.start();
-      this.running = { informers: all, scheduler, lifecycle, dispatcher };
+      this.running = { informers: all, scheduler, lifecycle, ha, nodes: informers.nodes, vms: informers.vms, dispatcher };
       this.options.log?.info({ controllerId: this.options.controllerId }, 'leading: control loops started');
     } catch (e) {
       await Promise.all(started.map((i) => i.stop()));
@@ -151,7 +167,7 @@ export class ControlLoops {
     const r = this.running;
     if (!r) return;
     this.running = undefined;
-    await Promise.all([r.scheduler.stop(), r.lifecycle.stop(), r.dispatcher?.stop()]);
+    await Promise.all([r.scheduler.stop(), r.lifecycle.stop(), r.ha.stop(), r.dispatcher?.stop()]);
     await Promise.all(r.informers.map((i) => i.stop()));
     this.options.log?.info({ controllerId: this.options.controllerId }, 'not leading: control loops stopped');
   }

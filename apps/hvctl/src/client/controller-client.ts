@@ -5,6 +5,7 @@
  * or HVS-CLI-CONTROLLER-UNREACHABLE / HVS-CLI-CONTROLLER-TIMEOUT for transport failures.
  */
 import * as fs from 'node:fs';
+import { checkServerIdentity } from 'node:tls';
 import { credentials as grpcCredentials, Metadata, status, type CallOptions, type ChannelCredentials, type ClientReadableStream, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import type { HvsError } from '@hvs/domain';
 import { ERROR_TRAILER, hvsErrorFromServiceError, v1 } from '@hvs/proto';
@@ -81,6 +82,28 @@ export class ControllerClient {
   cordon(name: string, on: boolean): Promise<v1.ApiObject> {
     const fn = (on ? this.nodes.cordon : this.nodes.uncordon).bind(this.nodes) as Unary<v1.NodeNameRequest, v1.ApiObject>;
     return this.unary(fn, { name });
+  }
+
+  /** The token in the answer is a secret: print it once, never log it. */
+  createJoinToken(req: v1.CreateJoinTokenRequest): Promise<v1.CreateJoinTokenResponse> {
+    return this.unary(this.nodes.createJoinToken.bind(this.nodes) as Unary<v1.CreateJoinTokenRequest, v1.CreateJoinTokenResponse>, req);
+  }
+
+  listJoinTokens(): Promise<v1.ListJoinTokensResponse> {
+    return this.unary(this.nodes.listJoinTokens.bind(this.nodes) as Unary<v1.ListJoinTokensRequest, v1.ListJoinTokensResponse>, {});
+  }
+
+  revokeJoinToken(id: string): Promise<v1.RevokeJoinTokenResponse> {
+    return this.unary(this.nodes.revokeJoinToken.bind(this.nodes) as Unary<v1.RevokeJoinTokenRequest, v1.RevokeJoinTokenResponse>, { id });
+  }
+
+  listCertificates(): Promise<v1.ListCertificatesResponse> {
+    return this.unary(this.nodes.listCertificates.bind(this.nodes) as Unary<v1.ListCertificatesRequest, v1.ListCertificatesResponse>, {});
+  }
+
+  /** The controller asks the node's agent (operators cannot call agents directly); up to 10 s more. */
+  diagnoseNode(name: string): Promise<v1.NodeDiagnosis> {
+    return this.unary(this.nodes.diagnoseNode.bind(this.nodes) as Unary<v1.NodeNameRequest, v1.NodeDiagnosis>, { name }, 10_000);
   }
 
   audit(req: v1.AuditListRequest): Promise<v1.AuditListResponse> {
@@ -167,12 +190,21 @@ function causeOf(se: Partial<ServiceError>): string {
   return (m ? m[1]! : text).trim().replace(/[.;,]+$/, '');
 }
 
+/** Must equal `CONTROLLER_SERVER_NAME` in libs/pki/src/names.ts: the name every controller certificate carries. */
+export const CONTROLLER_SERVER_NAME = 'controller.hvs';
+
+/**
+ * TLS trusts only the context's CA file (the cluster CA) and checks the server's certificate
+ * for `serverName` (default controller.hvs, which only the controller's certificate carries),
+ * so the dialled address (an IP, a tunnel) does not need to be in the certificate.
+ */
 function channelCredentials(ctx: Context): ChannelCredentials {
   const c = ctx.credentials;
   if (c.type !== 'tls') return grpcCredentials.createInsecure();
   try {
     const read = (f?: string) => (f ? fs.readFileSync(f) : null);
-    return grpcCredentials.createSsl(read(c.caFile), read(c.keyFile), read(c.certFile));
+    const serverName = c.serverName ?? CONTROLLER_SERVER_NAME;
+    return grpcCredentials.createSsl(read(c.caFile), read(c.keyFile), read(c.certFile), { checkServerIdentity: (_host, cert) => checkServerIdentity(serverName, cert) });
   } catch (e) {
     throw cliError('HVS-CLI-TLS-FILES-UNREADABLE', `cannot read the TLS files of context "${ctx.name}"`,
       'check caFile, certFile and keyFile in the context (hvctl config get-contexts) point at readable PEM files', (e as Error).message);

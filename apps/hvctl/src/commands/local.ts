@@ -3,12 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import { ControllerClient } from '../client/controller-client';
-import { readConfig, upsertContext, writeConfig } from '../config/contexts';
+import { readConfig, upsertContext, writeConfig, type Context } from '../config/contexts';
 import { CliExit, EXIT, formatError, usageError } from '../errors';
 import { colourStatus } from '../printers/colour';
 import { renderTable } from '../printers/table';
 import { simulatedBanner, type HypervisorMode, type HypervisorPlan, type HypervisorWish } from '../local/hypervisor';
-import { localNodeName } from '../local/components';
+import { controllerCaFile, localNodeName } from '../local/components';
 import { COMPONENTS, type ComponentName, type LocalState, type Ports } from '../local/state';
 import { downLocal, statusLocal, upLocal, type LocalOptions } from '../local/supervisor';
 import { parseDurationFlag, type Runtime } from './runtime';
@@ -32,8 +32,23 @@ interface UpFlags {
   hypervisor: string; components?: string;
 }
 
+/** The local controller over TLS, trusting the CA it created in its data dir. */
+function localContext(state: LocalState): Context {
+  return { name: 'local', controller: `127.0.0.1:${state.ports.controllerGrpc}`, credentials: { type: 'tls', caFile: controllerCaFile(state.dataDir) } };
+}
+
 function localClient(state: LocalState, timeoutMs: number): ControllerClient {
-  return new ControllerClient({ name: 'local', controller: `127.0.0.1:${state.ports.controllerGrpc}`, credentials: { type: 'insecure' } }, timeoutMs);
+  return new ControllerClient(localContext(state), timeoutMs);
+}
+
+/** A token bound to the local node, valid 10 minutes: only the agent `up` is starting uses it. */
+async function localJoinToken(state: LocalState): Promise<string> {
+  const client = localClient(state, 10_000);
+  try {
+    return (await client.createJoinToken({ ttlSeconds: 600, nodeName: localNodeName() })).token;
+  } finally {
+    client.close();
+  }
 }
 
 async function nodeRegistered(state: LocalState): Promise<true | string> {
@@ -50,7 +65,7 @@ async function nodeRegistered(state: LocalState): Promise<true | string> {
 
 export function registerLocal(program: Command, rt: Runtime): void {
   const dataDirOpt = (c: Command) => c.option('--data-dir <dir>', 'where state, data and logs live (default: /var/lib/hvs as root, else ~/.local/share/hvs)');
-  const options = (dataDir: string | undefined): LocalOptions => ({ dataDir: path.resolve(dataDir ?? defaultDataDir(rt.io.env)), io: rt.io, nodeRegistered });
+  const options = (dataDir: string | undefined): LocalOptions => ({ dataDir: path.resolve(dataDir ?? defaultDataDir(rt.io.env)), io: rt.io, nodeRegistered, joinToken: localJoinToken });
 
   dataDirOpt(program.command('up'))
     .description('run etcd, Redis, the controller and an agent on this host, and point the context "local" at them')
@@ -94,7 +109,7 @@ export function registerLocal(program: Command, rt: Runtime): void {
       }
       if (components.includes('controller')) {
         const cfg = readConfig(rt.io.env);
-        const file = writeConfig(rt.io.env, upsertContext(cfg, { name: 'local', controller: `127.0.0.1:${res.state.ports.controllerGrpc}`, credentials: { type: 'insecure' } }, true));
+        const file = writeConfig(rt.io.env, upsertContext(cfg, localContext(res.state), true));
         rt.io.err(`Context "local" (controller 127.0.0.1:${res.state.ports.controllerGrpc}) is current in ${file}.\n`);
       }
       await printStatus(rt, opts);

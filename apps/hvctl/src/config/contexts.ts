@@ -15,7 +15,7 @@ export type Credentials =
   /** Bearer token read from a file at call time. */
   | { type: 'token'; tokenFile: string }
   /** mTLS: PEM files. */
-  | { type: 'tls'; caFile: string; certFile?: string; keyFile?: string };
+  | { type: 'tls'; caFile: string; certFile?: string; keyFile?: string; serverName?: string };
 
 export interface Context {
   name: string;
@@ -52,7 +52,10 @@ function parseCredentials(file: string, name: string, raw: unknown): Credentials
   if (c.type === 'insecure') return { type: 'insecure' };
   if (c.type === 'token' && typeof c.tokenFile === 'string') return { type: 'token', tokenFile: c.tokenFile };
   if (c.type === 'tls' && typeof c.caFile === 'string') {
-    return { type: 'tls', caFile: c.caFile, ...(typeof c.certFile === 'string' ? { certFile: c.certFile } : {}), ...(typeof c.keyFile === 'string' ? { keyFile: c.keyFile } : {}) };
+    return {
+      type: 'tls', caFile: c.caFile, ...(typeof c.certFile === 'string' ? { certFile: c.certFile } : {}), ...(typeof c.keyFile === 'string' ? { keyFile: c.keyFile } : {}),
+      ...(typeof c.serverName === 'string' ? { serverName: c.serverName } : {}),
+    };
   }
   return invalid(file, `context "${name}": credentials must be {type: insecure}, {type: token, tokenFile} or {type: tls, caFile[, certFile, keyFile]}`);
 }

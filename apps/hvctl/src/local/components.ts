@@ -18,8 +18,8 @@ export interface ComponentSpec {
   command: string;
   args: string[];
   env: NodeJS.ProcessEnv;
-  /** Creates directories and config files it needs. */
-  prepare(): void;
+  /** Creates directories and config files it needs (the agent's: its join token, on first start). */
+  prepare(): void | Promise<void>;
   /** true when healthy; a string says why not yet. */
   probe(): Promise<true | string>;
   startTimeoutMs: number;
@@ -34,6 +34,8 @@ export interface SpecInput {
   repoRoot: string;
   /** Asks the controller whether the agent's Node exists (agent health). */
   nodeRegistered(): Promise<true | string>;
+  /** A one-time join token bound to `nodeName`, from the running controller (secret: written to a 0600 file only). */
+  joinToken(): Promise<string>;
   /** The environment children inherit (hvctl's own HVS_* variables removed). */
   baseEnv: NodeJS.ProcessEnv;
 }
@@ -64,6 +66,16 @@ export function localNodeName(): string {
 
 const ok = (b: boolean, why: string): true | string => (b ? true : why);
 
+/** Where `hvctl up` leaves the local agent's join token (0600; removed once the agent is healthy). */
+export function agentTokenFile(dataDir: string): string {
+  return path.join(dataDir, 'agent', 'join-token');
+}
+
+/** The cluster CA the controller created in its data dir: the local context trusts it. */
+export function controllerCaFile(dataDir: string): string {
+  return path.join(dataDir, 'controller', 'pki', 'ca.crt');
+}
+
 export function componentSpecs(i: SpecInput): Record<ComponentName, ComponentSpec> {
   const d = (...p: string[]) => path.join(i.dataDir, ...p);
   const p = i.ports;
@@ -79,7 +91,7 @@ export function componentSpecs(i: SpecInput): Record<ComponentName, ComponentSpe
         '--listen-client-urls', etcdClient, '--advertise-client-urls', etcdClient,
         '--listen-peer-urls', etcdPeer, '--initial-advertise-peer-urls', etcdPeer,
         '--initial-cluster', `hvs-local=${etcdPeer}`, '--initial-cluster-token', 'hvs-local'],
-      prepare: () => fs.mkdirSync(d('etcd'), { recursive: true, mode: 0o700 }),
+      prepare: () => void fs.mkdirSync(d('etcd'), { recursive: true, mode: 0o700 }),
       probe: async () => ok(await etcdHealthy(p.etcdClient), `GET ${etcdClient}/health is not {"health":"true"}`),
     },
     redis: {
@@ -101,7 +113,7 @@ export function componentSpecs(i: SpecInput): Record<ComponentName, ComponentSpe
       ports: [{ port: p.controllerGrpc, what: 'controller gRPC', flag: '--grpc-port' }, { port: p.controllerHttp, what: 'controller HTTP', flag: '--http-port' }],
       env: { ...i.baseEnv, HVS_ETCD_ENDPOINTS: etcdClient, HVS_REDIS_URL: `redis://127.0.0.1:${p.redis}`, HVS_GRPC_LISTEN: `127.0.0.1:${p.controllerGrpc}`,
         HVS_HTTP_LISTEN: `127.0.0.1:${p.controllerHttp}`, HVS_DATA_DIR: d('controller') },
-      prepare: () => fs.mkdirSync(d('controller'), { recursive: true, mode: 0o700 }),
+      prepare: () => void fs.mkdirSync(d('controller'), { recursive: true, mode: 0o700 }),
       probe: async () => {
         if (!(await httpOk(`http://127.0.0.1:${p.controllerHttp}/healthz`))) return `GET http://127.0.0.1:${p.controllerHttp}/healthz does not answer 200`;
         return ok(await tcpOpen(p.controllerGrpc), `the gRPC port 127.0.0.1:${p.controllerGrpc} does not accept connections`);
@@ -111,9 +123,16 @@ export function componentSpecs(i: SpecInput): Record<ComponentName, ComponentSpe
       name: 'agent', address: `127.0.0.1:${p.agent}`, command: node, startTimeoutMs: 60_000,
       args: [path.join(i.repoRoot, 'apps/node-agent/dist/main.js')],
       ports: [{ port: p.agent, what: 'agent gRPC', flag: '--agent-port' }, { port: p.agentMetrics, what: 'agent metrics', flag: '--agent-port (metrics = port+2000)' }],
-      env: { ...i.baseEnv, HVS_AGENT_LISTEN: `127.0.0.1:${p.agent}`, HVS_CONTROLLER: `127.0.0.1:${p.controllerGrpc}`, HVS_LIBVIRT_URI: i.agentUri,
-        HVS_AGENT_STATE_DIR: d('agent'), HVS_NODE_NAME: i.nodeName, HVS_AGENT_METRICS_LISTEN: `127.0.0.1:${p.agentMetrics}` },
-      prepare: () => fs.mkdirSync(d('agent'), { recursive: true, mode: 0o700 }),
+      env: { ...i.baseEnv, HVS_AGENT_LISTEN: `127.0.0.1:${p.agent}`, HVS_JOIN: `127.0.0.1:${p.controllerGrpc}`, HVS_JOIN_TOKEN_FILE: agentTokenFile(i.dataDir),
+        HVS_LIBVIRT_URI: i.agentUri, HVS_AGENT_STATE_DIR: d('agent'), HVS_NODE_NAME: i.nodeName, HVS_AGENT_METRICS_LISTEN: `127.0.0.1:${p.agentMetrics}` },
+      // First start: a token bound to this node, handed over in a 0600 file (never argv); a
+      // joined agent (node.crt present) ignores it, so none is made.
+      prepare: async () => {
+        fs.mkdirSync(d('agent'), { recursive: true, mode: 0o700 });
+        fs.rmSync(agentTokenFile(i.dataDir), { force: true });
+        if (fs.existsSync(d('agent', 'pki', 'node.crt'))) return;
+        fs.writeFileSync(agentTokenFile(i.dataDir), `${await i.joinToken()}\n`, { mode: 0o600, flag: 'wx' });
+      },
       probe: async () => {
         if (!(await tcpOpen(p.agent))) return `the agent port 127.0.0.1:${p.agent} does not accept connections`;
         return i.nodeRegistered();

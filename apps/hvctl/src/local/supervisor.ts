@@ -11,7 +11,7 @@ import { HvsError, type Problem } from '@hvs/domain';
 import { cliError } from '../errors';
 import type { CliIo } from '../io';
 import { formatDuration } from '../printers/table';
-import { checkBuilt, childEnv, componentSpecs, findRepoRoot, localNodeName, type ComponentSpec } from './components';
+import { agentTokenFile, checkBuilt, childEnv, componentSpecs, findRepoRoot, localNodeName, type ComponentSpec } from './components';
 import { chooseHypervisor, type HypervisorPlan, type HypervisorProbes, type HypervisorWish } from './hypervisor';
 import { freePort, isOurs, portFree, spawnDetached, stopProcess, whoListens } from './procs';
 import { COMPONENTS, DEFAULT_PORTS, readState, removeState, writeState, type ComponentName, type LocalState, type Ports } from './state';
@@ -28,6 +28,8 @@ export interface LocalOptions {
   hypervisorProbes?: HypervisorProbes;
   repoRoot?: string;
   nodeRegistered?: (state: LocalState) => Promise<true | string>;
+  /** A join token for the local agent from the running controller (first start of the agent). */
+  joinToken?: (state: LocalState) => Promise<string>;
   /** SIGTERM grace before SIGKILL, default 15 s. */
   stopGraceMs?: number;
 }
@@ -104,6 +106,7 @@ function specsFor(opts: LocalOptions, state: LocalState, agentUri: string): Reco
   return componentSpecs({
     dataDir: opts.dataDir, ports: state.ports, agentUri, nodeName: localNodeName(), repoRoot: opts.repoRoot ?? findRepoRoot() ?? '',
     baseEnv: childEnv(opts.io.env), nodeRegistered: () => (opts.nodeRegistered ? opts.nodeRegistered(state) : Promise.resolve(true)),
+    joinToken: () => (opts.joinToken ? opts.joinToken(state) : Promise.reject(new Error('no way to get a join token (joinToken option unset)'))),
   });
 }
 
@@ -200,7 +203,7 @@ export async function upLocal(opts: LocalOptions): Promise<UpResult> {
       for (const c of toStart) {
         const spec = specs[c];
         try {
-          spec.prepare();
+          await spec.prepare();
         } catch (e) {
           throw cliError(`HVS-UP-${c.toUpperCase()}-PREPARE-FAILED`, `cannot prepare ${c}'s files in ${opts.dataDir}`,
             `check that ${opts.dataDir} is yours and writable, or use another --data-dir`, (e as Error).message);
@@ -212,6 +215,7 @@ export async function upLocal(opts: LocalOptions): Promise<UpResult> {
         startedNow.push(c);
         const ms = await awaitHealthy(spec, p, log);
         opts.io.err(`${c.padEnd(10)} started  pid ${String(p.pid).padEnd(7)} ${spec.address.padEnd(24)} healthy in ${formatDuration(ms)}\n`);
+        if (c === 'agent') fs.rmSync(agentTokenFile(opts.dataDir), { force: true }); // used up; nothing secret stays behind
       }
     } catch (e) {
       for (const c of [...startedNow].reverse()) {

@@ -1,0 +1,3 @@
+export * from './capacity-gauge';
+export * from './ha-config';
+export * from './ha-rescheduler';
