@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { lstat, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { HvsError } from '@hvs/domain';
@@ -46,8 +47,11 @@ export async function poolRoot(poolDir: string): Promise<string> {
   }
 }
 
-/** Absolute path of `name` inside the pool; `exists` says whether a regular file is there now. */
-export async function resolveInPool(root: string, name: string): Promise<{ path: string; exists: boolean }> {
+/**
+ * Absolute path of `name` inside the pool; `exists` says whether a regular file is there now,
+ * and `stat` is that file's lstat (its identity, for callers that remember what they checked).
+ */
+export async function resolveInPool(root: string, name: string): Promise<{ path: string; exists: boolean; stat?: Stats }> {
   if (name.includes('/') || name.includes('\\') || name.includes('\0')) throw invalidName(name, 'it contains a path separator');
   if (name === '.' || name === '..' || name.includes('..')) throw invalidName(name, 'it contains `..`');
   if (!NAME.test(name)) throw invalidName(name, 'it has characters outside [a-z0-9._-] or is too long');
@@ -63,7 +67,7 @@ export async function resolveInPool(root: string, name: string): Promise<{ path:
   const real = await realpath(path);
   if (!real.startsWith(root + sep)) throw escape(path, root, `it resolves to ${real}, outside the pool ${root}`);
   if (!st.isFile()) throw escape(path, root, 'it is not a regular file');
-  return { path, exists: true };
+  return { path, exists: true, stat: st };
 }
 
 /** A base image path must resolve (symlinks followed) inside one of the allowed directories. */

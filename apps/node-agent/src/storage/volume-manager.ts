@@ -1,4 +1,5 @@
-import { readdir, rename, rm, statfs } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { lstat, readdir, rename, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HvsError } from '@hvs/domain';
 import { invalidName, poolRoot, resolveBase, resolveInPool } from './pool-path';
@@ -28,15 +29,28 @@ export interface BaseImage {
 const PARTIAL = '.partial';
 const LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+/** qemu-img rounds a new image's virtual size up to whole 512-byte sectors. */
+const sectors = (bytes: number): number => Math.ceil(bytes / 512) * 512;
+
+/** A file's identity: any write, truncate, replace or rename changes it. */
+const identity = (st: Stats): string => `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+
 /**
  * VM disks on a libvirt dir pool through qemu-img: plain qcow2 disks and copy-on-write overlays of
  * a verified base image. Guarantees: formats are always explicit; a base that has its own backing
  * file is refused; every path resolves inside the pool (no separators, `..` or symlinks); a disk
  * is created under a `.partial` name and renamed, so a crash never leaves a half-made disk under
  * its real name. Operations are idempotent per name, so a reconciler may repeat them.
+ *
+ * Cost: creating a disk is one `qemu-img create` (what it wrote is known, so it is not read back);
+ * repeating a create for a file this process already made or read is one lstat: what was learnt
+ * is reused only while the file's identity (inode, size, mtime, ctime) is unchanged, so a file
+ * replaced or written behind the agent's back is read again with `qemu-img info`.
  */
 export class VolumeManager {
   private readonly run: QemuImgRunner;
+  /** path -> what this process knows of the file, and the identity it was known for. */
+  private readonly known = new Map<string, { id: string; volume: Volume }>();
 
   constructor(private readonly opts: VolumeManagerOptions) {
     this.run = qemuImgRunner(opts.qemuImg, opts.timeoutMs, opts.onCall);
@@ -58,14 +72,14 @@ export class VolumeManager {
         fix: 'Give the disk size as e.g. 10Gi in the VM spec.',
       });
     }
-    const { path, exists } = await this.resolve(name);
+    const { path, exists, stat } = await this.resolve(name);
     if (exists) {
-      const v = await this.describe(name, path);
+      const v = await this.describe(name, path, stat);
       if (v.virtualSizeBytes === sizeBytes && !v.backingFile) return v;
       throw this.exists(name, `it exists with ${v.virtualSizeBytes} bytes${v.backingFile ? ` on base ${v.backingFile}` : ''}`);
     }
     await this.atomically(path, (tmp) => this.run(['create', '-q', '-f', 'qcow2', tmp, String(sizeBytes)], 'create'));
-    return this.describe(name, path);
+    return this.made(name, path, { format: 'qcow2', virtualSizeBytes: sectors(sizeBytes) });
   }
 
   /**
@@ -93,21 +107,24 @@ export class VolumeManager {
         fix: `Flatten it first: qemu-img convert -f ${base.format} -O qcow2 ${base.path} <flat.qcow2>`,
       });
     }
-    const { path, exists } = await this.resolve(name);
+    const { path, exists, stat } = await this.resolve(name);
     if (exists) {
-      const v = await this.describe(name, path);
+      const v = await this.describe(name, path, stat);
       if (v.backingFile === basePath) return v;
       throw this.exists(name, `it exists with another base (${v.backingFile ?? 'none'})`);
     }
     const size = sizeBytes !== undefined && sizeBytes > baseInfo.virtualSizeBytes ? [String(sizeBytes)] : [];
     await this.atomically(path, (tmp) => this.run(['create', '-q', '-f', 'qcow2', '-F', base.format, '-b', basePath, tmp, ...size], 'create overlay'));
-    return this.describe(name, path);
+    return this.made(name, path, {
+      format: 'qcow2', virtualSizeBytes: sectors(size.length > 0 ? sizeBytes! : baseInfo.virtualSizeBytes), backingFile: basePath, backingFormat: base.format,
+    });
   }
 
   /** Deletes a volume; true when it existed. Never follows or deletes a symlink. */
   async delete(name: string): Promise<boolean> {
     const { path, exists } = await this.resolve(name);
     await rm(path + PARTIAL, { force: true });
+    this.known.delete(path);
     if (!exists) return false;
     await rm(path, { force: true });
     return true;
@@ -122,7 +139,7 @@ export class VolumeManager {
     for (const entry of (await readdir(root)).sort()) {
       if (!entry.startsWith(prefix) || entry.endsWith(PARTIAL)) continue;
       const r = await resolveInPool(root, entry).catch(() => undefined); // stray links are not volumes
-      if (r?.exists) out.push(await this.describe(entry, r.path));
+      if (r?.exists) out.push(await this.describe(entry, r.path, r.stat));
     }
     return out;
   }
@@ -144,8 +161,22 @@ export class VolumeManager {
     return resolveInPool(await poolRoot(this.opts.poolDir), name);
   }
 
-  private async describe(name: string, path: string): Promise<Volume> {
-    return { name, path, ...(await imageInfo(this.run, path, 'qcow2')) };
+  /** The volume as `qemu-img info` reads it, unless this process knows the file unchanged since. */
+  private async describe(name: string, path: string, stat: Stats | undefined): Promise<Volume> {
+    const k = this.known.get(path);
+    if (stat !== undefined && k !== undefined && k.id === identity(stat)) return k.volume;
+    const volume: Volume = { name, path, ...(await imageInfo(this.run, path, 'qcow2')) };
+    if (stat !== undefined) this.known.set(path, { id: identity(stat), volume });
+    else this.known.delete(path);
+    return volume;
+  }
+
+  /** A volume qemu-img has just written with the given explicit facts; only its allocation is read (lstat). */
+  private async made(name: string, path: string, facts: Omit<ImageInfo, 'actualSizeBytes'>): Promise<Volume> {
+    const st = await lstat(path);
+    const volume: Volume = { name, path, ...facts, actualSizeBytes: st.blocks * 512 };
+    this.known.set(path, { id: identity(st), volume });
+    return volume;
   }
 
   private async atomically(path: string, make: (tmp: string) => Promise<unknown>): Promise<void> {

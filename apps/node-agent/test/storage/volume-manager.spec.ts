@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { VolumeManager } from '../../src/storage';
+import { imageInfo, qemuImgRunner, VolumeManager } from '../../src/storage';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -37,6 +37,33 @@ describe('VolumeManager on a dir pool with real qemu-img', () => {
     await expect(vm.create('hvs-u1-root.qcow2', 64 * MiB)).resolves.toMatchObject({ virtualSizeBytes: 64 * MiB });
     await expect(vm.create('hvs-u1-root.qcow2', 128 * MiB)).rejects.toMatchObject({ code: 'HVS-VOLUME-EXISTS', fix: expect.any(String) });
     expect(await readdir(pool)).toEqual(['hvs-u1-root.qcow2']);
+  });
+
+  it('reports what qemu-img info reads without running it after a create; repeats cost no qemu-img while the file is unchanged', async () => {
+    const calls: string[] = [];
+    const counted = new VolumeManager({ poolDir: pool, imageDirs: [images], onCall: (op) => calls.push(op) });
+    const info = (path: string) => imageInfo(qemuImgRunner(), path, 'qcow2');
+    const a = await counted.create('hvs-u13-root.qcow2', 64 * MiB + 100);
+    expect(calls).toEqual(['qemu-img create']);
+    expect(a).toEqual({ name: 'hvs-u13-root.qcow2', path: join(pool, 'hvs-u13-root.qcow2'), ...(await info(a.path)) });
+    await expect(counted.create('hvs-u13-root.qcow2', 64 * MiB + 512)).resolves.toEqual(a);
+    expect(calls).toEqual(['qemu-img create']);
+
+    const base = join(images, 'base.raw');
+    await writeFile(base, Buffer.alloc(MiB + 1));
+    const o = await counted.createOverlay('hvs-u13-data.qcow2', { path: base, format: 'raw' });
+    expect(o).toEqual({ name: 'hvs-u13-data.qcow2', path: join(pool, 'hvs-u13-data.qcow2'), ...(await info(o.path)) });
+    expect(calls).toEqual(['qemu-img create', 'qemu-img info', 'qemu-img create overlay']); // the base is always read: its backing file is refused
+
+    // Replaced behind the agent's back (another size): read again, and refused as before.
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', join(pool, 'other.qcow2'), String(32 * MiB)]);
+    await run('mv', [join(pool, 'other.qcow2'), a.path]);
+    await expect(counted.create('hvs-u13-root.qcow2', 64 * MiB + 512)).rejects.toMatchObject({ code: 'HVS-VOLUME-EXISTS' });
+    expect(calls.at(-1)).toBe('qemu-img info');
+    // Swapped for a symlink: still refused before anything remembered is used.
+    await rm(a.path);
+    await symlink(join(outside, 'x.qcow2'), a.path);
+    await expect(counted.create('hvs-u13-root.qcow2', 32 * MiB)).rejects.toMatchObject({ code: 'HVS-VOLUME-PATH-ESCAPE' });
   });
 
   it('refuses a size that is not a positive whole number', async () => {
