@@ -8,6 +8,7 @@ import { EventService, EventsModule } from '../../events';
 import { ClusterPki } from '../../pki';
 import { PkiModule } from '../../pki/pki.module';
 import { NodeService, ResourceService, ServicesModule, VmService } from '../../services';
+import { EtcdBackend } from '../../services/etcd-backend';
 import { JoinService } from '../../services/join.service';
 import { OBJECT_STORE } from '../../services/tokens';
 import type { ObjectStore } from '../../store';
@@ -23,13 +24,13 @@ import { vmHandlers } from './vm.grpc';
   providers: [
     {
       provide: GrpcApiServer,
-      inject: [ControllerConfig, ResourceService, VmService, NodeService, AuditService, EventService, Metrics, LOGGER, ClusterPki, OBJECT_STORE],
+      inject: [ControllerConfig, ResourceService, VmService, NodeService, AuditService, EventService, Metrics, LOGGER, ClusterPki, OBJECT_STORE, EtcdBackend],
       useFactory: (config: ControllerConfig, resource: ResourceService, vm: VmService, node: NodeService, audit: AuditService, events: EventService, metrics: Metrics, logger: Logger,
-        pki: ClusterPki, store: ObjectStore) => {
+        pki: ClusterPki, store: ObjectStore, backend: EtcdBackend) => {
         const edge = { metrics, log: logger.child({ component: 'grpc' }) };
         const join = new JoinService(store, audit, pki, () => [formatListen(config.grpcListen)]);
         return new GrpcApiServer(config.grpcListen, {
-          resource: resourceHandlers(resource, edge), vm: vmHandlers(vm, edge), node: nodeHandlers(node, edge, { pki, join, store }), audit: auditHandlers(audit, edge),
+          resource: resourceHandlers(resource, edge), vm: vmHandlers(vm, edge), node: nodeHandlers(node, edge, { pki, join, store, etcd: backend.connection }), audit: auditHandlers(audit, edge),
           events: eventHandlers(events, edge),
         }, edge, pki.serverCredentials());
       },

@@ -8,9 +8,10 @@ import { nodeStatusFromFacts, v1 } from '@hvs/proto';
 import type { ClusterPki } from '../../pki';
 import type { JoinService, IssuedForNode } from '../../services/join.service';
 import type { NodeService } from '../../services/node.service';
+import { clusterStatus } from '../../services/cluster-status';
 import { diagnoseNode } from '../../services/node-diagnosis';
 import { notImplemented } from '../../services/errors';
-import type { ObjectStore } from '../../store';
+import type { EtcdConnection, ObjectStore } from '../../store';
 import { unary, unimplemented, type GrpcEdge } from './grpc-call';
 import { refuseNodeCaller, requireNodeFor } from './node-identity';
 import { protoObject } from './resource.grpc';
@@ -22,6 +23,7 @@ export interface NodeSecurity {
   pki: ClusterPki;
   join: JoinService;
   store: ObjectStore;
+  etcd: EtcdConnection;
 }
 
 function joinResponse(i: IssuedForNode): v1.JoinResponse {
@@ -68,5 +70,6 @@ export function nodeHandlers(service: NodeService, edge: GrpcEdge, sec: NodeSecu
       refuseNodeCaller(pki, call, 'NodeService/DiagnoseNode');
       return diagnoseNode(sec.store, pki.dialAgent, r.name);
     }),
+    clusterStatus: unary(edge, 'NodeService/ClusterStatus', async () => clusterStatus(sec.etcd)),
   };
 }

@@ -264,6 +264,19 @@ export interface NodeDiagnosis {
   checks: NodeDiagnosisCheck[];
 }
 
+export interface ClusterStatusRequest {
+}
+
+export interface ClusterStatusResponse {
+  /** Empty when no replica leads (no scheduling, no dispatch until one does). */
+  leaderId: string;
+  leaderAddress: string;
+  etcdOk: boolean;
+  /** Why etcd did not answer (no secrets). */
+  etcdError: string;
+  etcdLatencyMs: number;
+}
+
 function createBaseRegisterNodeRequest(): RegisterNodeRequest {
   return { name: "", address: "", facts: undefined, labels: {} };
 }
@@ -3112,6 +3125,211 @@ export const NodeDiagnosis: MessageFns<NodeDiagnosis> = {
   },
 };
 
+function createBaseClusterStatusRequest(): ClusterStatusRequest {
+  return {};
+}
+
+export const ClusterStatusRequest: MessageFns<ClusterStatusRequest> = {
+  encode(_: ClusterStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClusterStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClusterStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ClusterStatusRequest {
+    return {};
+  },
+
+  toJSON(_: ClusterStatusRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ClusterStatusRequest>, I>>(base?: I): ClusterStatusRequest {
+    return ClusterStatusRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ClusterStatusRequest>, I>>(_: I): ClusterStatusRequest {
+    const message = createBaseClusterStatusRequest();
+    return message;
+  },
+};
+
+function createBaseClusterStatusResponse(): ClusterStatusResponse {
+  return { leaderId: "", leaderAddress: "", etcdOk: false, etcdError: "", etcdLatencyMs: 0 };
+}
+
+export const ClusterStatusResponse: MessageFns<ClusterStatusResponse> = {
+  encode(message: ClusterStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.leaderId !== "") {
+      writer.uint32(10).string(message.leaderId);
+    }
+    if (message.leaderAddress !== "") {
+      writer.uint32(18).string(message.leaderAddress);
+    }
+    if (message.etcdOk !== false) {
+      writer.uint32(24).bool(message.etcdOk);
+    }
+    if (message.etcdError !== "") {
+      writer.uint32(34).string(message.etcdError);
+    }
+    if (message.etcdLatencyMs !== 0) {
+      writer.uint32(40).int32(message.etcdLatencyMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClusterStatusResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClusterStatusResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.leaderId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.leaderAddress = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.etcdOk = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.etcdError = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.etcdLatencyMs = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClusterStatusResponse {
+    return {
+      leaderId: isSet(object.leaderId)
+        ? globalThis.String(object.leaderId)
+        : isSet(object.leader_id)
+        ? globalThis.String(object.leader_id)
+        : "",
+      leaderAddress: isSet(object.leaderAddress)
+        ? globalThis.String(object.leaderAddress)
+        : isSet(object.leader_address)
+        ? globalThis.String(object.leader_address)
+        : "",
+      etcdOk: isSet(object.etcdOk)
+        ? globalThis.Boolean(object.etcdOk)
+        : isSet(object.etcd_ok)
+        ? globalThis.Boolean(object.etcd_ok)
+        : false,
+      etcdError: isSet(object.etcdError)
+        ? globalThis.String(object.etcdError)
+        : isSet(object.etcd_error)
+        ? globalThis.String(object.etcd_error)
+        : "",
+      etcdLatencyMs: isSet(object.etcdLatencyMs)
+        ? globalThis.Number(object.etcdLatencyMs)
+        : isSet(object.etcd_latency_ms)
+        ? globalThis.Number(object.etcd_latency_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: ClusterStatusResponse): unknown {
+    const obj: any = {};
+    if (message.leaderId !== "") {
+      obj.leaderId = message.leaderId;
+    }
+    if (message.leaderAddress !== "") {
+      obj.leaderAddress = message.leaderAddress;
+    }
+    if (message.etcdOk !== false) {
+      obj.etcdOk = message.etcdOk;
+    }
+    if (message.etcdError !== "") {
+      obj.etcdError = message.etcdError;
+    }
+    if (message.etcdLatencyMs !== 0) {
+      obj.etcdLatencyMs = Math.round(message.etcdLatencyMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ClusterStatusResponse>, I>>(base?: I): ClusterStatusResponse {
+    return ClusterStatusResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ClusterStatusResponse>, I>>(object: I): ClusterStatusResponse {
+    const message = createBaseClusterStatusResponse();
+    message.leaderId = object.leaderId ?? "";
+    message.leaderAddress = object.leaderAddress ?? "";
+    message.etcdOk = object.etcdOk ?? false;
+    message.etcdError = object.etcdError ?? "";
+    message.etcdLatencyMs = object.etcdLatencyMs ?? 0;
+    return message;
+  },
+};
+
 /**
  * Nodes: registration and heartbeats (called by agents), cordon/drain (by
  * operators), joining (token, then CSR -> certificate).
@@ -3256,6 +3474,20 @@ export const NodeServiceService = {
     responseSerialize: (value: NodeDiagnosis): Buffer => Buffer.from(NodeDiagnosis.encode(value).finish()),
     responseDeserialize: (value: Buffer): NodeDiagnosis => NodeDiagnosis.decode(value),
   },
+  /**
+   * Operator (hvctl diagnose): the elected leader and whether etcd answers, as
+   * seen by the replica that serves the call.
+   */
+  clusterStatus: {
+    path: "/hvs.v1.NodeService/ClusterStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ClusterStatusRequest): Buffer => Buffer.from(ClusterStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ClusterStatusRequest => ClusterStatusRequest.decode(value),
+    responseSerialize: (value: ClusterStatusResponse): Buffer =>
+      Buffer.from(ClusterStatusResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ClusterStatusResponse => ClusterStatusResponse.decode(value),
+  },
 } as const;
 
 export interface NodeServiceServer extends UntypedServiceImplementation {
@@ -3290,6 +3522,11 @@ export interface NodeServiceServer extends UntypedServiceImplementation {
   listCertificates: handleUnaryCall<ListCertificatesRequest, ListCertificatesResponse>;
   /** Operator (hvctl diagnose): the controller asks the node's agent over mTLS. */
   diagnoseNode: handleUnaryCall<NodeNameRequest, NodeDiagnosis>;
+  /**
+   * Operator (hvctl diagnose): the elected leader and whether etcd answers, as
+   * seen by the replica that serves the call.
+   */
+  clusterStatus: handleUnaryCall<ClusterStatusRequest, ClusterStatusResponse>;
 }
 
 export interface NodeServiceClient extends Client {
@@ -3475,6 +3712,25 @@ export interface NodeServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: NodeDiagnosis) => void,
+  ): ClientUnaryCall;
+  /**
+   * Operator (hvctl diagnose): the elected leader and whether etcd answers, as
+   * seen by the replica that serves the call.
+   */
+  clusterStatus(
+    request: ClusterStatusRequest,
+    callback: (error: ServiceError | null, response: ClusterStatusResponse) => void,
+  ): ClientUnaryCall;
+  clusterStatus(
+    request: ClusterStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ClusterStatusResponse) => void,
+  ): ClientUnaryCall;
+  clusterStatus(
+    request: ClusterStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ClusterStatusResponse) => void,
   ): ClientUnaryCall;
 }
 
