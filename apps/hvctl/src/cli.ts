@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerApply } from './commands/apply';
+import { registerCapacity } from './commands/capacity';
 import { registerCompletion } from './commands/completion';
 import { registerConfig } from './commands/config';
 import { registerEvents } from './commands/events';
@@ -44,6 +45,7 @@ export function buildProgram(io: CliIo): { program: Command; rt: Runtime } {
   registerGet(program, rt);
   registerMutations(program, rt);
   registerEvents(program, rt);
+  registerCapacity(program, rt);
   registerConfig(program, rt);
   registerLocal(program, rt);
   registerCompletion(program, rt);
