@@ -283,7 +283,8 @@ describe('completion', () => {
     expect(r.code).toBe(0);
     expect(r.io.stdout()).toMatch(/^# bash completion for hvctl/);
     expect(r.io.stdout()).toContain('complete -o default -F _hvctl hvctl');
-    expect(r.io.stdout()).toMatch(/compgen -W "apply plan diff get nodes describe delete start stop restart cordon uncordon events audit config up down status completion version/);
+    expect(r.io.stdout()).toMatch(/compgen -W "apply plan diff get nodes describe delete start stop restart cordon uncordon events audit (\S+ )*config up down status completion version/);
+    expect(r.io.stdout()).toMatch(/compgen -W "[^"]* node diagnose /);
     expect(r.io.stdout()).toMatch(/ {4}get\) words="[^"]*--selector[^"]*virtualmachines[^"]*vms/);
     r = await hvctl(['completion', 'zsh']);
     expect(r.io.stdout()).toMatch(/^#compdef hvctl/);

@@ -106,6 +106,10 @@ export class ControllerClient {
     return this.unary(this.nodes.diagnoseNode.bind(this.nodes) as Unary<v1.NodeNameRequest, v1.NodeDiagnosis>, { name }, 10_000);
   }
 
+  clusterStatus(): Promise<v1.ClusterStatusResponse> {
+    return this.unary(this.nodes.clusterStatus.bind(this.nodes) as Unary<v1.ClusterStatusRequest, v1.ClusterStatusResponse>, {});
+  }
+
   audit(req: v1.AuditListRequest): Promise<v1.AuditListResponse> {
     return this.unary(this.audits.list.bind(this.audits) as Unary<v1.AuditListRequest, v1.AuditListResponse>, req);
   }
