@@ -236,7 +236,7 @@ export class Agent implements AgentApi {
     const fencing = new SelfFencing({
       nodeName: this.config.nodeName, stateDir: this.config.stateDir, clock: this.clock, log: this.log,
       msSinceContact: () => this.link?.lastContactMs() ?? -1,
-      peerChecker: this.deps.peerChecker ?? grpcPeerChecker(),
+      peerChecker: this.deps.peerChecker ?? grpcPeerChecker(this.identity ? (peer) => this.identity!.peerCredentials(peer) : undefined),
       haVms: () => this.store.desiredVms().filter((v) => v.spec.ha?.restartPolicy === 'Always')
         .map((v) => ({ name: v.metadata.name, uid: v.metadata.uid as string, domain: domainNameOf(v.metadata.uid as string) })),
       destroy: async (domain) => {

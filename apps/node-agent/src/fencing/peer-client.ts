@@ -8,24 +8,25 @@ export interface PeerChecker {
 }
 
 /**
- * PeerCheck over grpc-js, one cached client per address. `credentials` is the mTLS seam:
- * insecure until the agent's identity is wired in (then the peers' certificates are checked
- * against the cluster CA like the controller's).
+ * PeerCheck over grpc-js, one cached client per peer and address. `credentials(peer)` is the
+ * mTLS seam: the agent passes its cluster identity's peer credentials (its node certificate,
+ * the peer verified as `<peer>.node.hvs` against the cluster CA); insecure only without one.
  */
-export function grpcPeerChecker(credentials: () => ChannelCredentials = () => grpcCredentials.createInsecure()): PeerChecker {
+export function grpcPeerChecker(credentials: (peer: string) => ChannelCredentials = () => grpcCredentials.createInsecure()): PeerChecker {
   const clients = new Map<string, agentv1.AgentClient>();
-  const clientFor = (address: string) => {
-    let c = clients.get(address);
+  const clientFor = (peer: agentv1.Peer) => {
+    const key = `${peer.node}@${peer.address}`;
+    let c = clients.get(key);
     if (!c) {
-      c = new agentv1.AgentClient(address, credentials(), { 'grpc.max_reconnect_backoff_ms': 1_000, 'grpc.initial_reconnect_backoff_ms': 200 });
-      clients.set(address, c);
+      c = new agentv1.AgentClient(peer.address, credentials(peer.node), { 'grpc.max_reconnect_backoff_ms': 1_000, 'grpc.initial_reconnect_backoff_ms': 200 });
+      clients.set(key, c);
     }
     return c;
   };
   return {
     check(peer, fromNode, deadlineMs) {
       return new Promise((resolve, reject) => {
-        clientFor(peer.address).peerCheck({ fromNode }, new Metadata(), { deadline: new Date(Date.now() + deadlineMs) }, (e: ServiceError | null, r) => (e ? reject(e) : resolve(r)));
+        clientFor(peer).peerCheck({ fromNode }, new Metadata(), { deadline: new Date(Date.now() + deadlineMs) }, (e: ServiceError | null, r) => (e ? reject(e) : resolve(r)));
       });
     },
     close() {
