@@ -16,6 +16,8 @@ import type { PeerChecker } from '../../src/fencing';
 import { loadFenceState } from '../../src/fencing';
 import type { NodeServiceCalls } from '../../src/heartbeat/controller-link';
 import { FakeHypervisorDriver } from '../../src/hypervisor/fake-driver';
+import { AgentIdentity } from '../../src/pki';
+import { TestCa } from '../pki/fixtures';
 import { assignRequest, tempDir, testVm, until } from '../support/fixtures';
 
 const uid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -67,7 +69,16 @@ describe('agent self-fencing (fake hypervisor, fake clock)', () => {
   let peers: FakePeers;
   let agent: Agent | undefined;
 
+  /** A host that joined already: its node certificate from a test CA in the state dir. */
+  async function joined(): Promise<void> {
+    const id = await AgentIdentity.loadOrCreate(join(dir, 'state'), 'a');
+    if (id.isJoined()) return;
+    const ca = await TestCa.create();
+    id.saveIssued(await ca.signCsr(await id.createCsr(), 'a'), ca.pem);
+  }
+
   async function startAgent(): Promise<Agent> {
+    await joined();
     const a = createAgent(loadAgentConfig({
       HVS_NODE_NAME: 'a', HVS_AGENT_STATE_DIR: join(dir, 'state'), HVS_AGENT_POOLS: `default=${join(dir, 'pool')}`, HVS_CONTROLLER: '127.0.0.1:1',
       HVS_AGENT_LISTEN: '127.0.0.1:0', HVS_AGENT_METRICS_LISTEN: 'off', HVS_LOG_LEVEL: 'silent', HVS_AGENT_HEARTBEAT_MS: '2000',
