@@ -22,6 +22,7 @@ import { deepEqual } from '../store/objects';
 import type { ObjectStore, StoredObject } from '../store/types';
 import type { EventSink } from '../events/event-recorder';
 import { AgentConnection, insecureDialer, type AgentDialer } from './agent-connection';
+import { assignedView } from '../migration/assignment-view';
 import { buildAssignment } from './assignment';
 import { statusFromObservation, type Observation } from './observed-status';
 
@@ -231,7 +232,8 @@ export class Dispatcher {
     for (const n of inf.nodes.list()) if (n.metadata.name !== name && isDispatchable(n)) peers.push({ node: n.metadata.name, address: n.spec.address });
     return buildAssignment({
       node: name,
-      vms: inf.vms.list().filter((vm) => vm.status?.node === name),
+      // An offline move stops the VM on its source first (migration/assignment-view.ts).
+      vms: inf.vms.list().filter((vm) => vm.status?.node === name).map(assignedView),
       networks: inf.networks, images: inf.images, storagePools: inf.storagePools,
       firewallPolicies: inf.firewallPolicies.list(),
       peers,

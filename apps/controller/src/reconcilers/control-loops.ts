@@ -14,6 +14,7 @@ import { Dispatcher, type AgentDialer } from '../dispatcher';
 import type { EventSink } from '../events/event-recorder';
 import { capacityReport, DEFAULT_HA_TIMING, HaRescheduler, type HaTiming } from '../ha';
 import type { NodeLeases } from '../leases/node-leases';
+import { MigrationReconciler, type MigrationLimits } from '../migration/migration.reconciler';
 import type { ObjectStore, StoredObject } from '../store/types';
 import { Informer } from './informer';
 import { NodeLifecycleReconciler } from './node-lifecycle.reconciler';
@@ -42,6 +43,8 @@ export interface ControlLoopsOptions {
   onReconcile?: (reconciler: string, outcome: ReconcileOutcome, durationMs: number) => void;
   /** Where the loops record events (scheduling, node readiness, the agents' VM events). */
   events?: EventSink;
+  /** Outbound migrations per host and per cluster at once (defaults 1 and 2). */
+  migrationLimits?: Partial<MigrationLimits>;
   /** fenceAfter (sent to agents) and the reschedule margin; defaults 15 s + 5 s (docs/ha.md). */
   ha?: HaTiming;
 }
@@ -50,6 +53,7 @@ interface Running {
   informers: Informer<StoredObject>[];
   scheduler: VmScheduleReconciler;
   lifecycle: NodeLifecycleReconciler;
+  migration: MigrationReconciler;
   ha: HaRescheduler;
   nodes: Informer<Node>;
   vms: Informer<VirtualMachine>;
@@ -142,11 +146,16 @@ export class ControlLoops {
         store, nodes: informers.nodes, vms: informers.vms, leaseTtlSeconds: this.options.leases.ttlSeconds, timing: this.options.ha, clock,
         hooks: this.hooks('ha-reschedule'), events: this.options.events, log: this.options.log,
       });
+      const migration = new MigrationReconciler({
+        store, vms: informers.vms, nodes: informers.nodes, storagePools: informers.storagePools, dialer: this.options.dialer, clock,
+        hooks: this.hooks('migration'), events: this.options.events, log: this.options.log, limits: this.options.migrationLimits,
+      });
       await lifecycle.start();
+      await migration.start();
       scheduler.start();
       ha.start();
       dispatcher?.start();
-      this.running = { informers: all, scheduler, lifecycle, ha, nodes: informers.nodes, vms: informers.vms, dispatcher };
+      this.running = { informers: all, scheduler, lifecycle, migration, ha, nodes: informers.nodes, vms: informers.vms, dispatcher };
       this.options.log?.info({ controllerId: this.options.controllerId }, 'leading: control loops started');
     } catch (e) {
       await Promise.all(started.map((i) => i.stop()));
@@ -167,7 +176,7 @@ export class ControlLoops {
     const r = this.running;
     if (!r) return;
     this.running = undefined;
-    await Promise.all([r.scheduler.stop(), r.lifecycle.stop(), r.ha.stop(), r.dispatcher?.stop()]);
+    await Promise.all([r.scheduler.stop(), r.lifecycle.stop(), r.migration.stop(), r.ha.stop(), r.dispatcher?.stop()]);
     await Promise.all(r.informers.map((i) => i.stop()));
     this.options.log?.info({ controllerId: this.options.controllerId }, 'not leading: control loops stopped');
   }

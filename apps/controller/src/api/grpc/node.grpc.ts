@@ -12,6 +12,8 @@ import { clusterStatus } from '../../services/cluster-status';
 import { diagnoseNode } from '../../services/node-diagnosis';
 import { notImplemented } from '../../services/errors';
 import type { EtcdConnection, ObjectStore } from '../../store';
+import type { DrainService } from '../../migration/drain.service';
+import { drainHandler } from '../../migration/migration.grpc';
 import { unary, unimplemented, type GrpcEdge } from './grpc-call';
 import { refuseNodeCaller, requireNodeFor } from './node-identity';
 import { protoObject } from './resource.grpc';
@@ -30,7 +32,7 @@ function joinResponse(i: IssuedForNode): v1.JoinResponse {
   return { certificatePem: i.certificatePem, caCertificatePem: i.caCertificatePem, expiresAt: i.expiresAt.toISOString(), controllerAddresses: i.controllerAddresses };
 }
 
-export function nodeHandlers(service: NodeService, edge: GrpcEdge, sec: NodeSecurity): v1.NodeServiceServer {
+export function nodeHandlers(service: NodeService, edge: GrpcEdge, sec: NodeSecurity, drain?: DrainService): v1.NodeServiceServer {
   const { pki, join } = sec;
   return {
     registerNode: unary(edge, 'NodeService/RegisterNode', async (r: v1.RegisterNodeRequest, ctx, call) => {
@@ -44,7 +46,7 @@ export function nodeHandlers(service: NodeService, edge: GrpcEdge, sec: NodeSecu
     }),
     cordon: unary(edge, 'NodeService/Cordon', async (r: v1.NodeNameRequest, ctx) => protoObject(await service.cordon(r.name, ctx))),
     uncordon: unary(edge, 'NodeService/Uncordon', async (r: v1.NodeNameRequest, ctx) => protoObject(await service.uncordon(r.name, ctx))),
-    drain: (call) => call.emit('error', unimplemented(notImplemented('NodeService/Drain'))),
+    drain: drain ? drainHandler(drain, edge, (call) => refuseNodeCaller(pki, call, 'NodeService/Drain')) : (call) => call.emit('error', unimplemented(notImplemented('NodeService/Drain'))),
     createJoinToken: unary(edge, 'NodeService/CreateJoinToken', async (r: v1.CreateJoinTokenRequest, ctx, call) => {
       refuseNodeCaller(pki, call, 'NodeService/CreateJoinToken');
       const t = await join.createToken({ ttlMs: r.ttlSeconds > 0 ? r.ttlSeconds * 1000 : undefined, nodeName: r.nodeName || undefined }, ctx);

@@ -2,6 +2,8 @@
 import { problemToDetail, v1 } from '@hvs/proto';
 import type { VmActionResult, VmService, VmTargets } from '../../services/vm.service';
 import { notImplemented } from '../../services/errors';
+import { migrateVmHandler } from '../../migration/migration.grpc';
+import type { MigrationService } from '../../migration/migration.service';
 import { unary, unimplemented, type GrpcEdge } from './grpc-call';
 
 function targets(r: v1.VmActionRequest): VmTargets {
@@ -12,12 +14,12 @@ function response(results: VmActionResult[]): v1.VmActionResponse {
   return { results: results.map((r) => ({ name: r.name, ok: r.ok, changed: r.changed, phase: r.phase, error: r.error ? problemToDetail(r.error) : undefined })) };
 }
 
-export function vmHandlers(service: VmService, edge: GrpcEdge): v1.VmServiceServer {
+export function vmHandlers(service: VmService, edge: GrpcEdge, migrations?: MigrationService): v1.VmServiceServer {
   return {
     start: unary(edge, 'VmService/Start', async (r: v1.VmActionRequest, ctx) => response(await service.start(targets(r), ctx))),
     stop: unary(edge, 'VmService/Stop', async (r: v1.VmActionRequest, ctx) => response(await service.stop(targets(r), ctx))),
     restart: unary(edge, 'VmService/Restart', async (r: v1.VmActionRequest, ctx) => response(await service.restart(targets(r), ctx))),
-    migrate: (_call, callback) => callback(unimplemented(notImplemented('VmService/Migrate'))),
+    migrate: migrations ? migrateVmHandler(migrations, edge) : (_call, callback) => callback(unimplemented(notImplemented('VmService/Migrate'))),
     consoleInfo: (_call, callback) => callback(unimplemented(notImplemented('VmService/ConsoleInfo'))),
   };
 }

@@ -1,0 +1,112 @@
+/**
+ * One live (or post-copy) migration, driven from the controller: the source agent's Migrate
+ * stream is followed to its end and mirrored into the Migration's status, at most one progress
+ * write per `progressEveryMs` (plus the final one). Completed flips the VM to the target in the
+ * same transaction that marks the Migration Succeeded; Failed (or a broken stream) marks it
+ * Failed with the agent's error (libvirt's text, why, fix) and the VM stays on the source.
+ * A stream that breaks while libvirt's job may still run is retried by the next leader or
+ * reconcile: the agent answers a repeated Migrate by following the same job (or Completed).
+ */
+import type { Metadata as GrpcMetadata } from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
+import { formatProblem, tryParseDuration, type Migration, type MigrationStatus, type Node, type VirtualMachine } from '@hvs/domain';
+import { agentv1, detailToProblem, hvsErrorFromServiceError, v1 } from '@hvs/proto';
+import type { Clock } from '@hvs/reconcile';
+import type { AgentDialer } from '../dispatcher/agent-connection';
+import type { EventSink } from '../events/event-recorder';
+import type { ObjectStore } from '../store/types';
+import { migrationUri } from './assignment-view';
+import { commit, without } from './migration-writes';
+
+export interface LiveRunContext {
+  store: ObjectStore;
+  dialer: AgentDialer;
+  clock: Clock;
+  progressEveryMs: number;
+  events?: EventSink;
+  log?: { warn(o: object, m: string): void };
+}
+
+const MODES: Record<string, v1.MigrationMode> = { live: v1.MigrationMode.LIVE, postcopy: v1.MigrationMode.POSTCOPY, offline: v1.MigrationMode.OFFLINE };
+
+function progressOf(p: agentv1.MigrateProgress): NonNullable<MigrationStatus['progress']> {
+  return { bytesTotal: p.dataTotal, bytesDone: p.dataProcessed, bytesRemaining: p.dataRemaining, dirtyRate: p.dirtyRate, iteration: p.iteration };
+}
+
+export async function finishSucceeded(ctx: Pick<LiveRunContext, 'store' | 'clock' | 'events'>, name: string, target: string, extra: Partial<MigrationStatus>): Promise<void> {
+  const now = ctx.clock.now();
+  const written = await commit(ctx.store, name, (m) => m.status?.phase !== 'Running' ? undefined : {
+    migration: (s) => ({
+      ...s, ...extra, phase: 'Succeeded', reason: 'Completed', completionTime: new Date(now).toISOString(),
+      durationMs: s.startTime ? Math.max(0, now - Date.parse(s.startTime)) : 0,
+      message: `moved to ${target}${extra.downtimeMs !== undefined ? ` with ${extra.downtimeMs} ms downtime` : ''}`,
+    }),
+    vm: (s) => ({ ...without(s, 'migration'), node: target }),
+  });
+  if (written) {
+    void ctx.events?.record({
+      kind: 'VirtualMachine', name: written.spec.vm, type: 'Normal', reason: 'Migrated', message: `${written.status?.message} (Migration ${name})`, source: 'controller/migration', node: target,
+    });
+  }
+}
+
+export async function finishFailed(ctx: Pick<LiveRunContext, 'store' | 'clock' | 'events'>, name: string, reason: string, message: string): Promise<void> {
+  const now = ctx.clock.now();
+  const written = await commit(ctx.store, name, (m) => m.status?.phase === 'Succeeded' || m.status?.phase === 'Failed' ? undefined : {
+    migration: (s) => ({
+      ...s, phase: 'Failed', reason, message: message.slice(0, 4000), completionTime: new Date(now).toISOString(),
+      ...(s.startTime ? { durationMs: Math.max(0, now - Date.parse(s.startTime)) } : {}),
+    }),
+    vm: (s) => (s.migration === name ? without(s, 'migration') : s),
+  });
+  if (written) {
+    void ctx.events?.record({ kind: 'VirtualMachine', name: written.spec.vm, type: 'Warning', reason: 'MigrationFailed', message: `Migration ${name}: ${message}`.slice(0, 1000), source: 'controller/migration' });
+  }
+}
+
+/** Runs to the migration's end; never throws (failures are written to the Migration). */
+export async function runLive(ctx: LiveRunContext, m: Migration, vm: VirtualMachine, source: Node, target: Node, signal: AbortSignal): Promise<void> {
+  const name = m.metadata.name;
+  const client = ctx.dialer(source.metadata.name, source.spec.address ?? '');
+  let lastWrite = 0;
+  try {
+    // A fresh store revision: at least the fencing token of any assignment the agent has seen.
+    const token = Number((await ctx.store.list('Node')).revision);
+    const call = client.migrate({
+      vmUid: vm.metadata.uid ?? '', vmName: vm.metadata.name, targetUri: migrationUri(target), targetAddress: '',
+      mode: MODES[m.status?.mode ?? m.spec.mode] ?? v1.MigrationMode.LIVE, maxDowntimeMs: m.spec.maxDowntime ? Math.round(tryParseDuration(m.spec.maxDowntime) ?? 0) : 0,
+      copyStorage: m.status?.copyStorage ?? false, fencingToken: token, migration: name, autoConverge: true, bandwidthBytesPerSecond: 0,
+    }, new Metadata() as GrpcMetadata);
+    const onAbort = () => call.cancel();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const p of call as AsyncIterable<agentv1.MigrateProgress>) {
+        if (p.phase === 'Completed') {
+          await finishSucceeded(ctx, name, target.metadata.name, { progress: progressOf(p), ...(p.downtimeMs > 0 ? { downtimeMs: p.downtimeMs } : {}) });
+          return;
+        }
+        if (p.phase === 'Failed') {
+          const text = p.error ? formatProblem(detailToProblem(p.error)) : 'the source agent reported the migration failed without a reason';
+          await finishFailed(ctx, name, 'MigrationFailed', `${text} (the VM keeps running on ${source.metadata.name})`);
+          return;
+        }
+        const now = ctx.clock.now();
+        if (now - lastWrite >= ctx.progressEveryMs) {
+          lastWrite = now;
+          await commit(ctx.store, name, (cur) => cur.status?.phase !== 'Running' ? undefined : { migration: (s) => ({ ...s, progress: progressOf(p), reason: p.phase }) });
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    if (signal.aborted) return;
+    await finishFailed(ctx, name, 'StreamEnded', `the source agent on ${source.metadata.name} ended the Migrate stream without an outcome; the VM stays there`);
+  } catch (e) {
+    if (signal.aborted) return; // leadership lost: the next leader follows the same job
+    const err = hvsErrorFromServiceError(e);
+    await finishFailed(ctx, name, 'AgentError', `${err.toString()} (the VM stays on ${source.metadata.name})`).catch((w: unknown) => ctx.log?.warn({ err: w, migration: name }, 'recording a failed migration failed'));
+  } finally {
+    client.close();
+  }
+}
+

@@ -1,0 +1,104 @@
+/**
+ * VmService.MigrateVm: checks that the VM can move and where to (the same pure decisions the
+ * reconciler makes), estimates duration and downtime, and creates the Migration object (the
+ * leader's MigrationReconciler carries it out). `dryRun` stops after the estimate and writes
+ * nothing. Errors say what, why and the fix; nothing is written when any check fails.
+ */
+import {
+  chooseTarget, decideMove, diskBytes, estimateMigration, formatUnschedulable, HvsError, placementsOf, vmResources,
+  type Migration, type MigrationEstimate, type MigrationMode, type Node, type StoragePool, type VirtualMachine,
+} from '@hvs/domain';
+import type { AuditService } from '../audit';
+import type { CallContext } from '../services/call-context';
+import { auditedBatch, auditFailure } from '../services/writes';
+import type { ObjectStore, StoredObject } from '../store/types';
+
+export interface MigrateVmInput {
+  vm: string;
+  targetNode?: string;
+  /** undefined: live when the source can, else offline. */
+  mode?: MigrationMode;
+  maxDowntimeMs?: number;
+  /** false: never copy local disks (then a VM with local disks cannot move live). */
+  copyStorage?: boolean;
+  dryRun?: boolean;
+}
+
+export interface MigrateVmResult {
+  migration?: Migration;
+  sourceNode: string;
+  targetNode: string;
+  mode: MigrationMode;
+  estimate: MigrationEstimate;
+}
+
+const TERMINAL = new Set(['Succeeded', 'Failed']);
+
+/** `<vm>-<time in base 36>`: unique per VM and millisecond, a DNS label. */
+export function migrationName(vm: string, nowMs: number): string {
+  const suffix = nowMs.toString(36);
+  return `${vm.slice(0, 62 - suffix.length).replace(/-+$/, '')}-${suffix}`;
+}
+
+export class MigrationService {
+  constructor(private readonly store: ObjectStore, private readonly audit: AuditService, private readonly clock: () => Date = () => new Date()) {}
+
+  async migrateVm(input: MigrateVmInput, ctx: CallContext): Promise<MigrateVmResult> {
+    const vm = await this.store.get<VirtualMachine & StoredObject>('VirtualMachine', input.vm);
+    const source = vm.status?.node;
+    if (!source) {
+      throw new HvsError({
+        code: 'HVS-MIGRATION-VM-NOT-PLACED', category: 'FailedPrecondition', message: `VM ${input.vm} is not on any node yet`,
+        why: 'only a VM bound to a node can move', fix: 'wait until it is scheduled (`hvctl get vm -o wide`), or change spec.placement to steer where it starts',
+      });
+    }
+    if (vm.status?.migration) {
+      const current = await this.store.get<Migration & StoredObject>('Migration', vm.status.migration).catch(() => undefined);
+      if (current && !TERMINAL.has(current.status?.phase ?? 'Pending')) {
+        throw new HvsError({
+          code: 'HVS-MIGRATION-IN-PROGRESS', category: 'Conflict', message: `VM ${input.vm} is already moving (Migration ${current.metadata.name})`,
+          why: 'a VM moves one migration at a time', fix: `wait for it: hvctl get migration ${current.metadata.name}`,
+        });
+      }
+    }
+    const [nodes, pools, vms] = await Promise.all([
+      this.store.list<Node & StoredObject>('Node'), this.store.list<StoragePool & StoredObject>('StoragePool'), this.store.list<VirtualMachine & StoredObject>('VirtualMachine'),
+    ]);
+    const poolMap = new Map(pools.items.map((p) => [p.metadata.name, p]));
+    const move = decideMove(vm, { source: nodes.items.find((n) => n.metadata.name === source), pools: poolMap, mode: input.mode, copyStorage: input.copyStorage });
+    if (!move.ok) {
+      throw new HvsError({ code: move.code, category: 'FailedPrecondition', message: `VM ${input.vm} cannot be migrated`, why: move.reason, fix: move.fix });
+    }
+    const target = chooseTarget(vm, source, nodes.items, placementsOf(vms.items), input.targetNode);
+    if (!target.ok) {
+      throw new HvsError({
+        code: 'HVS-MIGRATION-NO-TARGET', category: 'FailedPrecondition', message: `no node can take VM ${input.vm}${input.targetNode ? ` (asked for ${input.targetNode})` : ''}`,
+        why: formatUnschedulable(target), fix: 'pick another node with --to, free capacity there, or uncordon a node; `hvctl get nodes` shows capacity',
+        problems: target.reasons.map((r) => ({ code: 'HVS-MIGRATION-NO-TARGET', path: `node/${r.node}`, message: r.reason, fix: 'pick another node or free capacity' })),
+      });
+    }
+    const estimate = estimateMigration({
+      mode: move.mode, memoryBytes: vmResources(vm).memoryBytes, running: move.running, maxDowntimeMs: input.maxDowntimeMs,
+      copiedDiskBytes: move.copyStorage ? diskBytes(vm, move.localDisks) : 0,
+    });
+    estimate.notes.unshift(...move.notes);
+    const result: MigrateVmResult = { sourceNode: source, targetNode: target.node, mode: move.mode, estimate };
+    if (input.dryRun) return result;
+
+    const now = this.clock();
+    const name = migrationName(input.vm, now.getTime());
+    const maxDowntime = input.maxDowntimeMs && input.maxDowntimeMs > 0 ? `${Math.round(input.maxDowntimeMs)}ms` : undefined;
+    const object: Migration = {
+      apiVersion: 'hvs/v1', kind: 'Migration', metadata: { name, labels: { 'hvs.dev/vm': input.vm } },
+      spec: { vm: input.vm, targetNode: target.node, mode: move.mode, copyStorage: move.copyStorage, ...(maxDowntime ? { maxDowntime } : {}) },
+      status: { phase: 'Pending' },
+    };
+    try {
+      const batch = await auditedBatch(this.store, this.audit, [{ op: 'create', object }], [{ operation: 'migrate', kind: 'Migration', name, actor: ctx.actor, generationBefore: 0, generationAfter: 1 }]);
+      return { ...result, migration: batch.results[0]!.object as Migration };
+    } catch (e) {
+      await auditFailure(this.audit, e, { operation: 'migrate', kind: 'Migration', name, actor: ctx.actor });
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,180 @@
+import type { Migration, Node, StoragePool, VirtualMachine } from '@hvs/domain';
+import { startEtcd, waitFor, type EtcdInstance } from '../../../../test/harness';
+import { AuditService } from '../../src/audit';
+import { assignedView, MigrationReconciler, MigrationService, OFFLINE_STOP_ANNOTATION } from '../../src/migration';
+import { Informer } from '../../src/reconcilers';
+import { EtcdStore } from '../../src/store';
+import { awaitObject, nodeDoc, startInformer, vmDoc } from '../reconcilers/fixtures';
+import { FakeMigrateAgent } from './fake-migrate-agent';
+
+// Real etcd and real gRPC on loopback; every wait has its own deadline.
+jest.setTimeout(30_000);
+
+let etcd: EtcdInstance;
+let store: EtcdStore;
+let agent: FakeMigrateAgent;
+let stops: (() => Promise<void>)[] = [];
+const ctx = { actor: 'test' };
+
+function testDriverNode(name: string, address?: string): Node {
+  const n = nodeDoc(name, address ? { address } : {});
+  return { ...n, status: { ...n.status, hypervisor: { mode: 'test', uri: 'test:///default' } } };
+}
+
+async function startReconciler(opts: { perHost?: number; perCluster?: number } = {}): Promise<MigrationReconciler> {
+  const vms = await startInformer<VirtualMachine>(store, 'VirtualMachine');
+  const nodes = await startInformer<Node>(store, 'Node');
+  const pools = await startInformer<StoragePool>(store, 'StoragePool');
+  const r = new MigrationReconciler({ store, vms: vms as Informer<VirtualMachine>, nodes, storagePools: pools, limits: opts, progressEveryMs: 0, offlineStepTimeoutMs: 60_000 });
+  await r.start();
+  stops.push(() => vms.stop(), () => nodes.stop(), () => pools.stop(), () => r.stop());
+  return r;
+}
+
+const phase = (p: string) => (m: Migration) => m.status?.phase === p && m;
+
+/** What the dispatcher's status sync does with an agent's report: a CAS write, re-read on conflict. */
+async function reportPhase(name: string, p: 'Stopped' | 'Running'): Promise<void> {
+  await waitFor(async () => {
+    const vm = await store.get<VirtualMachine>('VirtualMachine', name);
+    return store.updateStatus({ ...vm, status: { ...vm.status, phase: p } }).then(() => true, () => false);
+  }, { what: `${name} reported ${p}` });
+}
+
+beforeEach(async () => {
+  etcd = await startEtcd();
+  store = new EtcdStore({ endpoints: [etcd.endpoint], callTimeoutMs: 3_000 });
+  agent = new FakeMigrateAgent();
+  await agent.listen();
+  stops = [];
+});
+afterEach(async () => {
+  for (const s of stops.reverse()) await s();
+  await agent?.stop();
+  await store?.close();
+  await etcd?.stop();
+});
+
+describe('MigrateVm + MigrationReconciler, live (real etcd, fake agent over gRPC)', () => {
+  beforeEach(async () => {
+    await store.create(nodeDoc('node-a', { address: agent.address }));
+    await store.create(nodeDoc('node-b', { address: '10.0.0.2:7002' }));
+    await store.create(nodeDoc('node-c', { address: '10.0.0.3:7003', cordoned: true }));
+    await store.create(vmDoc('web', { node: 'node-a', memory: '2GiB' }));
+  });
+
+  it('dry run: the estimate with its assumptions and the chosen target, nothing written', async () => {
+    const svc = new MigrationService(store, new AuditService(store));
+    const r = await svc.migrateVm({ vm: 'web', dryRun: true }, ctx);
+    expect(r).toMatchObject({ sourceNode: 'node-a', targetNode: 'node-b', mode: 'live' });
+    expect(r.migration).toBeUndefined();
+    expect(r.estimate.memoryBytes).toBe(2 * 1024 ** 3);
+    expect(r.estimate.downtimeMs).toBeGreaterThan(0);
+    expect(r.estimate.notes.join('\n')).toMatch(/bandwidth assumed.*\n.*dirty-rate/s);
+    expect((await store.list('Migration')).items).toEqual([]);
+    await expect(svc.migrateVm({ vm: 'web', targetNode: 'node-c', dryRun: true }, ctx)).rejects.toMatchObject({ code: 'HVS-MIGRATION-NO-TARGET', why: expect.stringMatching(/node-c: cordoned/) });
+    await expect(svc.migrateVm({ vm: 'web', targetNode: 'node-a', dryRun: true }, ctx)).rejects.toMatchObject({ code: 'HVS-MIGRATION-NO-TARGET' });
+  });
+
+  it('Succeeded: the VM flips to the target in the same transaction, downtime recorded, progress seen, the agent got the fencing token', async () => {
+    await startReconciler();
+    const { migration } = await new MigrationService(store, new AuditService(store)).migrateVm({ vm: 'web', maxDowntimeMs: 100 }, ctx);
+    const done = await awaitObject(store, 'Migration', migration!.metadata.name, 'Succeeded', phase('Succeeded'));
+    expect(done.status).toMatchObject({ sourceNode: 'node-a', targetNode: 'node-b', mode: 'live', downtimeMs: 42, progress: { bytesTotal: 1000, bytesDone: 1000, bytesRemaining: 0 } });
+    expect(done.status?.durationMs).toBeGreaterThanOrEqual(0);
+    const vm = await store.get<VirtualMachine>('VirtualMachine', 'web');
+    expect(vm.status?.node).toBe('node-b');
+    expect(vm.status?.migration).toBeUndefined();
+    expect(vm.metadata.resourceVersion).toBe(done.metadata.resourceVersion);
+    const req = agent.requests[0]!;
+    expect(req).toMatchObject({ vmName: 'web', targetUri: 'qemu+tcp://10.0.0.2/system', maxDowntimeMs: 100, autoConverge: true, copyStorage: false });
+    expect(req.fencingToken).toBeGreaterThan(0);
+  });
+
+  it('Failed: reason with the agent\'s text, why and fix; the VM stays on the source and can migrate again', async () => {
+    agent.outcome = { phase: 'Failed', code: 'HVS-LIBVIRT-MIGRATE-UNREACHABLE', message: 'unable to connect to server at node-b:16509', why: 'Connection refused', fix: 'open 16509' };
+    await startReconciler();
+    const svc = new MigrationService(store, new AuditService(store));
+    const { migration } = await svc.migrateVm({ vm: 'web' }, ctx);
+    const failed = await awaitObject(store, 'Migration', migration!.metadata.name, 'Failed', phase('Failed'));
+    expect(failed.status?.reason).toBe('MigrationFailed');
+    expect(failed.status?.message).toMatch(/HVS-LIBVIRT-MIGRATE-UNREACHABLE: unable to connect.*Connection refused; fix: open 16509 \(the VM keeps running on node-a\)/);
+    const vm = await store.get<VirtualMachine>('VirtualMachine', 'web');
+    expect(vm.status).toMatchObject({ node: 'node-a' });
+    expect(vm.status?.migration).toBeUndefined();
+    await expect(svc.migrateVm({ vm: 'web', dryRun: true }, ctx)).resolves.toMatchObject({ targetNode: 'node-b' });
+  });
+
+  it('a second migration of the same VM is refused while one runs', async () => {
+    agent.hold = true;
+    await startReconciler();
+    const svc = new MigrationService(store, new AuditService(store));
+    const { migration } = await svc.migrateVm({ vm: 'web' }, ctx);
+    await waitFor(() => agent.open === 1, { what: 'the Migrate call open' });
+    await expect(svc.migrateVm({ vm: 'web' }, ctx)).rejects.toMatchObject({ code: 'HVS-MIGRATION-IN-PROGRESS', category: 'Conflict' });
+    const running = await awaitObject(store, 'Migration', migration!.metadata.name, 'Running with progress', (m: Migration) => m.status?.progress?.bytesDone === 500 && m);
+    expect(running.status?.progress).toEqual({ bytesTotal: 1000, bytesDone: 500, bytesRemaining: 500, dirtyRate: 10, iteration: 1 });
+    agent.release();
+    await awaitObject(store, 'Migration', migration!.metadata.name, 'Succeeded', phase('Succeeded'));
+  });
+
+  it('limits: one outbound migration per host; the next starts when the first ends', async () => {
+    await store.create(vmDoc('db', { node: 'node-a' }));
+    agent.hold = true;
+    await startReconciler({ perHost: 1, perCluster: 2 });
+    const svc = new MigrationService(store, new AuditService(store), (() => { let t = Date.now(); return () => new Date(t++); })());
+    const m1 = (await svc.migrateVm({ vm: 'web' }, ctx)).migration!.metadata.name;
+    const m2 = (await svc.migrateVm({ vm: 'db' }, ctx)).migration!.metadata.name;
+    await waitFor(() => agent.open === 1, { what: 'one Migrate call open' });
+    const second = await store.get<Migration>('Migration', m2);
+    const first = await store.get<Migration>('Migration', m1);
+    expect([first.status?.phase, second.status?.phase].sort()).toEqual(['Pending', 'Running']);
+    expect(agent.requests).toHaveLength(1);
+    agent.release();
+    await awaitObject(store, 'Migration', m1, 'Succeeded', phase('Succeeded'));
+    await awaitObject(store, 'Migration', m2, 'Succeeded', phase('Succeeded'));
+    expect(agent.requests).toHaveLength(2);
+  });
+});
+
+describe('offline moves (test-driver nodes)', () => {
+  it('stop on the source (its assignment says Stopped), flip to the target, Running there: Succeeded with downtime; the hold is removed', async () => {
+    await store.create(testDriverNode('node-a'));
+    await store.create(testDriverNode('node-b'));
+    await store.create(vmDoc('app', { node: 'node-a' }));
+    await startReconciler();
+    const svc = new MigrationService(store, new AuditService(store));
+    await expect(svc.migrateVm({ vm: 'app', mode: 'live', dryRun: true }, ctx)).rejects.toMatchObject({ code: 'HVS-MIGRATION-MODE-UNSUPPORTED', fix: expect.stringMatching(/--mode offline/) });
+    const res = await svc.migrateVm({ vm: 'app' }, ctx);
+    expect(res.mode).toBe('offline');
+    const name = res.migration!.metadata.name;
+    // The agent side, played by the test: node-a is told Stopped and reports it.
+    const held = await awaitObject(store, 'VirtualMachine', 'app', 'hold annotation', (v: VirtualMachine) => (v.metadata.annotations?.[OFFLINE_STOP_ANNOTATION] ? v : undefined));
+    expect(assignedView(held).spec.runState).toBe('Stopped');
+    expect((await store.get<Migration>('Migration', name)).status).toMatchObject({ phase: 'Running', step: 'Stopping' });
+    await reportPhase('app', 'Stopped');
+    const moved = await awaitObject(store, 'VirtualMachine', 'app', 'bound to node-b', (v: VirtualMachine) => v.status?.node === 'node-b' && v);
+    // On node-b the VM is assigned as the user wants it (Running), never before node-a reported Stopped.
+    expect(assignedView(moved).spec.runState).toBe('Running');
+    expect((await store.get<Migration>('Migration', name)).status?.step).toBe('Starting');
+    await reportPhase('app', 'Running');
+    const done = await awaitObject(store, 'Migration', name, 'Succeeded', phase('Succeeded')).catch(async (e: Error) => { throw new Error(`${e.message}: ${JSON.stringify((await store.get('Migration', name)).status)} vm ${JSON.stringify(await store.get('VirtualMachine', 'app'))}`); });
+    expect(done.status?.downtimeMs).toBeGreaterThanOrEqual(0);
+    const vm = await store.get<VirtualMachine>('VirtualMachine', 'app');
+    expect(vm.metadata.annotations?.[OFFLINE_STOP_ANNOTATION]).toBeUndefined();
+    expect(vm.status?.migration).toBeUndefined();
+    expect(vm.spec.runState).toBe('Running');
+  });
+
+  it('a VM with a PCI passthrough device is refused with the reason; nothing written', async () => {
+    await store.create(testDriverNode('node-a'));
+    await store.create(testDriverNode('node-b'));
+    const gpu = vmDoc('gpu', { node: 'node-a' });
+    gpu.spec.devices = { hostdevs: [{ name: 'gpu0', pciAddress: '0000:01:00.0' }] };
+    await store.create(gpu);
+    await expect(new MigrationService(store, new AuditService(store)).migrateVm({ vm: 'gpu' }, ctx)).rejects.toMatchObject({
+      code: 'HVS-MIGRATION-PASSTHROUGH', message: 'VM gpu cannot be migrated', why: expect.stringMatching(/gpu0 \(0000:01:00.0\)/),
+    });
+    expect((await store.list('Migration')).items).toEqual([]);
+  });
+});
