@@ -192,7 +192,10 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Ag
     pools: (given.pools as Record<string, string> | undefined) ?? { default: join(stateDir, 'pools', 'default') },
     imagesDir: (given.imagesDir as string | undefined) ?? join(stateDir, 'images'),
     shutdownTimeoutMs: (given.shutdownTimeoutMs as number | undefined) ?? 30_000,
-    workers: (given.workers as number | undefined) ?? 3,
+    // A reconcile mostly waits (qemu-img is a child process, libvirt calls run on libuv's pool), so
+    // a burst of Assigns needs more than a few workers to use the host; 8 also leaves room for
+    // the resync of every VM without starving new ones.
+    workers: (given.workers as number | undefined) ?? 8,
     diskPolicy: (given.diskPolicy as AgentConfig['diskPolicy'] | undefined) ?? 'delete',
     resyncMs: (given.resyncMs as number | undefined) ?? 60_000,
     logLevel: (given.logLevel as AgentConfig['logLevel'] | undefined) ?? 'info',
