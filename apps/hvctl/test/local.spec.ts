@@ -12,10 +12,10 @@ import * as path from 'node:path';
 import { HvsError } from '@hvs/domain';
 import { runCli } from '../src/cli';
 import { defaultDataDir } from '../src/commands/local';
-import { chooseHypervisor, simulatedBanner } from '../src/local/hypervisor';
+import { chooseHypervisor, hypervisorForAgent, simulatedBanner } from '../src/local/hypervisor';
 import { etcdHealthy, redisPing } from '../src/local/health';
 import { isOurs, procStartTime, stopProcess } from '../src/local/procs';
-import { readState } from '../src/local/state';
+import { readState, writeState } from '../src/local/state';
 import { downLocal, statusLocal, upLocal, type LocalOptions } from '../src/local/supervisor';
 import { fakeIo } from './fake-io';
 
@@ -179,6 +179,46 @@ describe('hypervisor choice and data dir defaults', () => {
     expect(simulatedBanner(await chooseHypervisor('auto', probes(false, true)))).toBeUndefined();
     expect(await chooseHypervisor('test', probes(true, true))).toMatchObject({ mode: 'test', agentUri: 'test:///default' });
     expect(await chooseHypervisor('kvm', probes(false, true))).toMatchObject({ mode: 'qemu', agentUri: 'qemu:///system' });
+  });
+
+  it('repairing a running system without --hypervisor keeps the recorded choice (pinned), probing nothing', async () => {
+    const probed: string[] = [];
+    const counting = { kvmUsable: () => (probed.push('kvm'), true), libvirtdReachable: () => (probed.push('libvirtd'), Promise.resolve(true)) };
+    const node = path.join(dataDir, 'test-node.xml');
+    const simulated = { mode: 'test', uri: 'auto', reason: 'no libvirtd answers on qemu:///system' };
+    expect(await hypervisorForAgent('auto', simulated, true, node, counting)).toMatchObject({ mode: 'test', agentUri: 'auto' });
+    fs.writeFileSync(node, '<node/>');
+    const kept = await hypervisorForAgent('auto', simulated, true, node, counting);
+    expect(kept).toMatchObject({ mode: 'test', agentUri: `test://${node}`, reason: expect.stringContaining('no libvirtd answers') });
+    expect((await hypervisorForAgent('auto', { ...simulated, reason: kept.reason }, true, node, counting)).reason).toBe(kept.reason);
+    expect(await hypervisorForAgent('auto', { mode: 'qemu', uri: 'auto', reason: 'r' }, true, node, counting)).toMatchObject({ mode: 'qemu', agentUri: 'qemu:///system' });
+    expect(await hypervisorForAgent('auto', { mode: 'test', uri: 'test:///default', reason: '--hypervisor test' }, true, node, counting)).toMatchObject({ agentUri: 'test:///default' });
+    expect(probed).toEqual([]);
+    // Nothing alive, or an explicit wish: chosen afresh.
+    expect(await hypervisorForAgent('auto', simulated, false, node, counting)).toMatchObject({ mode: 'kvm' });
+    expect(await hypervisorForAgent('qemu', simulated, true, node, counting)).toMatchObject({ mode: 'qemu', agentUri: 'qemu:///system' });
+    expect(probed.length).toBe(4);
+  });
+
+  it('up restarting a dead agent next to a live etcd records the kept hypervisor, not a new probe', async () => {
+    const first = await upLocal(opts({ components: ['etcd'] }));
+    remember();
+    const simulated = { mode: 'test', uri: 'auto', reason: 'no libvirtd answers on qemu:///system' };
+    writeState({ ...first.state, hypervisor: simulated });
+    fs.mkdirSync(path.join(dataDir, 'agent'), { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 'agent', 'test-node.xml'), '<node/>');
+    const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'hvctl-repo-'));
+    try {
+      fs.mkdirSync(path.join(repo, 'apps/node-agent/dist'), { recursive: true });
+      fs.writeFileSync(path.join(repo, 'apps/node-agent/dist/main.js'), 'process.exit(3)\n'); // an agent that dies at once
+      const probes = { kvmUsable: () => { throw new Error('probed'); }, libvirtdReachable: () => Promise.reject(new Error('probed')) };
+      const err = await upLocal(opts({ components: ['etcd', 'agent'], repoRoot: repo, hypervisorProbes: probes, joinToken: () => Promise.resolve('t') })).catch((e: unknown) => e);
+      expect((err as HvsError).code).toBe('HVS-UP-AGENT-EXITED');
+      expect(readState(dataDir)!.hypervisor).toMatchObject({ mode: 'test', uri: `test://${path.join(dataDir, 'agent', 'test-node.xml')}` });
+      expect(readState(dataDir)!.components.etcd!.pid).toBe(first.state.components.etcd!.pid);
+    } finally {
+      fs.rmSync(repo, { recursive: true, force: true });
+    }
   });
 
   it('data dir: /var/lib/hvs for root, else $XDG_DATA_HOME/hvs or ~/.local/share/hvs', () => {

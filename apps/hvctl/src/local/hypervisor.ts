@@ -52,6 +52,33 @@ export async function chooseHypervisor(wish: HypervisorWish, probes: HypervisorP
   return { mode: 'test', agentUri: 'auto', reason: 'no libvirtd answers on qemu:///system' };
 }
 
+const KEPT = ' (kept from the running system; `hvctl down && hvctl up` chooses again)';
+
+export interface RecordedHypervisor {
+  mode: string;
+  uri: string;
+  reason: string;
+}
+
+/**
+ * The hypervisor for an agent this `up` starts. Repairing a running system (other components
+ * alive) without `--hypervisor` keeps the recorded choice without probing again: the VMs were
+ * placed on it, and a fresh probe could switch a simulated system to real VMs (or back) under
+ * them. The URI is pinned so the agent cannot choose differently either: qemu:///system for
+ * kvm/qemu (what the agent's own `auto` picked), the agent's generated test node when it
+ * exists. A fresh system, or an explicit wish, is chosen as usual.
+ */
+export async function hypervisorForAgent(
+  wish: HypervisorWish, recorded: RecordedHypervisor | undefined, systemAlive: boolean, testNodeFile: string, probes?: HypervisorProbes,
+): Promise<HypervisorPlan> {
+  if (wish !== 'auto' || !systemAlive || recorded === undefined || !['kvm', 'qemu', 'test'].includes(recorded.mode)) return chooseHypervisor(wish, probes);
+  const mode = recorded.mode as HypervisorMode;
+  let agentUri = recorded.uri;
+  if (agentUri === 'auto' && mode !== 'test') agentUri = 'qemu:///system';
+  if (agentUri === 'auto' && mode === 'test' && fs.existsSync(testNodeFile)) agentUri = `test://${testNodeFile}`;
+  return { mode, agentUri, reason: recorded.reason.endsWith(KEPT) ? recorded.reason : `${recorded.reason}${KEPT}` };
+}
+
 /** The banner shown when VMs are only simulated. */
 export function simulatedBanner(plan: HypervisorPlan): string | undefined {
   if (plan.mode !== 'test') return undefined;

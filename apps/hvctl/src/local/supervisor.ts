@@ -12,7 +12,7 @@ import { cliError } from '../errors';
 import type { CliIo } from '../io';
 import { formatDuration } from '../printers/table';
 import { agentTokenFile, checkBuilt, childEnv, componentSpecs, findRepoRoot, localNodeName, type ComponentSpec } from './components';
-import { chooseHypervisor, type HypervisorPlan, type HypervisorProbes, type HypervisorWish } from './hypervisor';
+import { hypervisorForAgent, type HypervisorPlan, type HypervisorProbes, type HypervisorWish } from './hypervisor';
 import { freePort, isOurs, portFree, spawnDetached, stopProcess, whoListens } from './procs';
 import { COMPONENTS, DEFAULT_PORTS, readState, removeState, writeState, type ComponentName, type LocalState, type Ports } from './state';
 
@@ -190,7 +190,7 @@ export async function upLocal(opts: LocalOptions): Promise<UpResult> {
     checkBuilt(opts.repoRoot ?? findRepoRoot(), toStart);
     let hv: HypervisorPlan | undefined;
     if (toStart.includes('agent')) {
-      hv = await chooseHypervisor(opts.hypervisor ?? 'auto', opts.hypervisorProbes);
+      hv = await hypervisorForAgent(opts.hypervisor ?? 'auto', state.hypervisor, anyAlive, path.join(opts.dataDir, 'agent', 'test-node.xml'), opts.hypervisorProbes);
       state.hypervisor = { mode: hv.mode, uri: hv.agentUri, reason: hv.reason };
     }
     const specs = specsFor(opts, state, hv?.agentUri ?? state.hypervisor?.uri ?? 'auto');
