@@ -157,7 +157,7 @@ export class VolumeManager {
   }
 
   /** The checked absolute path of a volume (see pool-path.ts). */
-  async resolve(name: string): Promise<{ path: string; exists: boolean }> {
+  async resolve(name: string): Promise<{ path: string; exists: boolean; stat?: Stats }> {
     return resolveInPool(await poolRoot(this.opts.poolDir), name);
   }
 
