@@ -3,6 +3,7 @@
  * object, so commands run in tests with captured output and a chosen environment.
  */
 import * as fs from 'node:fs';
+import * as readline from 'node:readline';
 
 export interface CliIo {
   out(text: string): void;
@@ -16,6 +17,8 @@ export interface CliIo {
   now(): number;
   /** Resolves after `ms`, or at once when `signal` aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Asks a yes/no question on the terminal; absent when stdin is not a terminal (nobody to ask). */
+  confirm?(question: string): Promise<boolean>;
 }
 
 export function processIo(): CliIo {
@@ -27,6 +30,7 @@ export function processIo(): CliIo {
     stderrTty: process.stderr.isTTY === true,
     readStdin: () => Promise.resolve(fs.readFileSync(0, 'utf8')),
     now: () => Date.now(),
+    ...(process.stdin.isTTY === true ? { confirm: askOnTerminal } : {}),
     sleep: (ms, signal) =>
       new Promise((resolve) => {
         const t = setTimeout(resolve, ms);
@@ -44,4 +48,15 @@ export function colourEnabled(io: Pick<CliIo, 'env'>, tty: boolean, flagNoColor 
   const nc = io.env.NO_COLOR;
   if (nc !== undefined && nc !== '') return false;
   return tty;
+}
+
+/** `question [y/N] `on stderr; true only for y or yes. */
+function askOnTerminal(question: string): Promise<boolean> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  return new Promise((resolve) => {
+    rl.question(`${question} [y/N] `, (answer) => {
+      rl.close();
+      resolve(/^(y|yes)$/i.test(answer.trim()));
+    });
+  });
 }

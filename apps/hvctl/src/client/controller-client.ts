@@ -79,6 +79,16 @@ export class ControllerClient {
     return this.unary(fn, req, req.wait ? req.waitTimeoutMs : 0);
   }
 
+  /** Creates the Migration (or only estimates, with dryRun). */
+  migrateVm(req: v1.MigrateVmRequest): Promise<v1.MigrateVmResponse> {
+    return this.unary(this.vms.migrate.bind(this.vms) as Unary<v1.MigrateVmRequest, v1.MigrateVmResponse>, req);
+  }
+
+  /** The drain plan, then (execute) per-VM progress and a summary; no deadline (it runs as long as the moves). */
+  drain(req: v1.DrainRequest, signal?: AbortSignal): AsyncIterable<v1.DrainEvent> {
+    return this.stream(() => this.nodes.drain(req, this.metadata()), signal);
+  }
+
   cordon(name: string, on: boolean): Promise<v1.ApiObject> {
     const fn = (on ? this.nodes.cordon : this.nodes.uncordon).bind(this.nodes) as Unary<v1.NodeNameRequest, v1.ApiObject>;
     return this.unary(fn, { name });
