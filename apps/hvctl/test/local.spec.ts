@@ -15,7 +15,8 @@ import { defaultDataDir } from '../src/commands/local';
 import { chooseHypervisor, hypervisorForAgent, simulatedBanner } from '../src/local/hypervisor';
 import { etcdHealthy, redisPing } from '../src/local/health';
 import { isOurs, procStartTime, stopProcess } from '../src/local/procs';
-import { readState, writeState } from '../src/local/state';
+import { childEnv, componentSpecs } from '../src/local/components';
+import { DEFAULT_PORTS, readState, writeState } from '../src/local/state';
 import { downLocal, statusLocal, upLocal, type LocalOptions } from '../src/local/supervisor';
 import { fakeIo } from './fake-io';
 
@@ -225,6 +226,16 @@ describe('hypervisor choice and data dir defaults', () => {
     expect(defaultDataDir({ HOME: '/root' }, 0)).toBe('/var/lib/hvs');
     expect(defaultDataDir({ HOME: '/home/a' }, 1000)).toBe('/home/a/.local/share/hvs');
     expect(defaultDataDir({ HOME: '/home/a', XDG_DATA_HOME: '/d' }, 1000)).toBe('/d/hvs');
+  });
+});
+
+describe('component environments', () => {
+  it('children get no hvctl settings, but the agent gets HVS_AGENT_WORKERS and a libuv pool larger than its 8 workers', () => {
+    const base = childEnv({ PATH: '/bin', HVS_CONFIG: '/x/hvctl.yaml', HVS_CONTEXT: 'c', HVS_AGENT_WORKERS: '12' });
+    expect(base).toEqual({ PATH: '/bin', HVS_AGENT_WORKERS: '12' });
+    const input = { dataDir, ports: DEFAULT_PORTS, agentUri: 'auto', nodeName: 'n1', repoRoot: '/repo', nodeRegistered: () => Promise.resolve(true as const), joinToken: () => Promise.resolve('t') };
+    expect(componentSpecs({ ...input, baseEnv: base }).agent.env).toMatchObject({ HVS_AGENT_WORKERS: '12', UV_THREADPOOL_SIZE: '12' });
+    expect(componentSpecs({ ...input, baseEnv: { ...base, UV_THREADPOOL_SIZE: '64' } }).agent.env.UV_THREADPOOL_SIZE).toBe('64');
   });
 });
 

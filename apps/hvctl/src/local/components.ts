@@ -40,10 +40,19 @@ export interface SpecInput {
   baseEnv: NodeJS.ProcessEnv;
 }
 
+/** Agent tuning a person may set for `hvctl up`: hvctl neither reads nor sets these itself. */
+const PASSED_THROUGH: ReadonlySet<string> = new Set(['HVS_AGENT_WORKERS']);
+
 /** The environment without hvctl's own settings (HVS_CONFIG would name hvctl's file to the controller). */
 export function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('HVS_')));
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('HVS_') || PASSED_THROUGH.has(k)));
 }
+
+/**
+ * libuv's pool runs the agent's libvirt calls and file operations; its default of 4 threads
+ * is fewer than the agent's 8 reconcile workers, so a burst would queue there.
+ */
+const AGENT_UV_THREADPOOL_SIZE = '12';
 
 /** The repository root (holds apps/controller and apps/node-agent), from hvctl's own location. */
 export function findRepoRoot(start = __dirname): string | undefined {
@@ -124,7 +133,8 @@ export function componentSpecs(i: SpecInput): Record<ComponentName, ComponentSpe
       args: [path.join(i.repoRoot, 'apps/node-agent/dist/main.js')],
       ports: [{ port: p.agent, what: 'agent gRPC', flag: '--agent-port' }, { port: p.agentMetrics, what: 'agent metrics', flag: '--agent-port (metrics = port+2000)' }],
       env: { ...i.baseEnv, HVS_AGENT_LISTEN: `127.0.0.1:${p.agent}`, HVS_JOIN: `127.0.0.1:${p.controllerGrpc}`, HVS_JOIN_TOKEN_FILE: agentTokenFile(i.dataDir),
-        HVS_LIBVIRT_URI: i.agentUri, HVS_AGENT_STATE_DIR: d('agent'), HVS_NODE_NAME: i.nodeName, HVS_AGENT_METRICS_LISTEN: `127.0.0.1:${p.agentMetrics}` },
+        HVS_LIBVIRT_URI: i.agentUri, HVS_AGENT_STATE_DIR: d('agent'), HVS_NODE_NAME: i.nodeName, HVS_AGENT_METRICS_LISTEN: `127.0.0.1:${p.agentMetrics}`,
+        UV_THREADPOOL_SIZE: i.baseEnv.UV_THREADPOOL_SIZE ?? AGENT_UV_THREADPOOL_SIZE },
       // First start: a token bound to this node, handed over in a 0600 file (never argv); a
       // joined agent (node.crt present) ignores it, so none is made.
       prepare: async () => {
