@@ -150,7 +150,7 @@ export class Agent implements AgentApi {
     if (this.stopped) return;
     this.stopped = true;
     if (this.resyncTimer !== undefined) this.clock.clearTimeout(this.resyncTimer);
-    this.identity?.stopRenewal(this.clock);
+    this.identity?.stopRenewal();
     await this.link?.stop();
     await this.fencing?.stop();
     if (this.server) await stopServer(this.server);

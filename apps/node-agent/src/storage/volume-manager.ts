@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import { lstat, readdir, rename, rm, statfs } from 'node:fs/promises';
+import { lstat, readdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HvsError } from '@hvs/domain';
 import { invalidName, poolRoot, resolveBase, resolveInPool } from './pool-path';
@@ -32,6 +32,9 @@ const LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** qemu-img rounds a new image's virtual size up to whole 512-byte sectors. */
 const sectors = (bytes: number): number => Math.ceil(bytes / 512) * 512;
 
+/** Blank disks remembered by size (a few hundred KiB each). */
+const MAX_BLANKS = 8;
+
 /** A file's identity: any write, truncate, replace or rename changes it. */
 const identity = (st: Stats): string => `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 
@@ -42,15 +45,20 @@ const identity = (st: Stats): string => `${st.dev}:${st.ino}:${st.size}:${st.mti
  * is created under a `.partial` name and renamed, so a crash never leaves a half-made disk under
  * its real name. Operations are idempotent per name, so a reconciler may repeat them.
  *
- * Cost: creating a disk is one `qemu-img create` (what it wrote is known, so it is not read back);
- * repeating a create for a file this process already made or read is one lstat: what was learnt
- * is reused only while the file's identity (inode, size, mtime, ctime) is unchanged, so a file
+ * Cost: an empty qcow2 disk is exactly what `qemu-img create -f qcow2 <size>` writes, and those
+ * bytes depend on the size alone (no name, time or id in them); so the first disk of a size is
+ * made by qemu-img and its bytes kept, and later disks of that size are written from them with no
+ * fork (a burst of VMs is mostly same-sized disks). Nothing is read back after a create (its facts
+ * are known), and repeating a create for a file this process already made or read is one lstat:
+ * what was learnt is reused only while the file's identity (inode, size, mtime, ctime) is unchanged, so a file
  * replaced or written behind the agent's back is read again with `qemu-img info`.
  */
 export class VolumeManager {
   private readonly run: QemuImgRunner;
   /** path -> what this process knows of the file, and the identity it was known for. */
   private readonly known = new Map<string, { id: string; volume: Volume }>();
+  /** virtual size -> the bytes qemu-img wrote for an empty qcow2 disk of that size. */
+  private readonly blanks = new Map<number, Promise<Buffer>>();
 
   constructor(private readonly opts: VolumeManagerOptions) {
     this.run = qemuImgRunner(opts.qemuImg, opts.timeoutMs, opts.onCall);
@@ -78,7 +86,7 @@ export class VolumeManager {
       if (v.virtualSizeBytes === sizeBytes && !v.backingFile) return v;
       throw this.exists(name, `it exists with ${v.virtualSizeBytes} bytes${v.backingFile ? ` on base ${v.backingFile}` : ''}`);
     }
-    await this.atomically(path, (tmp) => this.run(['create', '-q', '-f', 'qcow2', tmp, String(sizeBytes)], 'create'));
+    await this.atomically(path, (tmp) => this.writeBlank(tmp, sizeBytes));
     return this.made(name, path, { format: 'qcow2', virtualSizeBytes: sectors(sizeBytes) });
   }
 
@@ -177,6 +185,22 @@ export class VolumeManager {
     const volume: Volume = { name, path, ...facts, actualSizeBytes: st.blocks * 512 };
     this.known.set(path, { id: identity(st), volume });
     return volume;
+  }
+
+  /** Writes an empty qcow2 disk to `tmp`: by qemu-img the first time per size, else from its remembered bytes. */
+  private async writeBlank(tmp: string, sizeBytes: number): Promise<void> {
+    const known = this.blanks.get(sizeBytes);
+    if (known !== undefined) {
+      await writeFile(tmp, await known, { flag: 'wx' });
+      return;
+    }
+    const made = this.run(['create', '-q', '-f', 'qcow2', tmp, String(sizeBytes)], 'create').then(() => readFile(tmp));
+    if (this.blanks.size >= MAX_BLANKS) this.blanks.delete(this.blanks.keys().next().value!);
+    this.blanks.set(sizeBytes, made);
+    made.catch(() => {
+      if (this.blanks.get(sizeBytes) === made) this.blanks.delete(sizeBytes);
+    });
+    await made;
   }
 
   private async atomically(path: string, make: (tmp: string) => Promise<unknown>): Promise<void> {

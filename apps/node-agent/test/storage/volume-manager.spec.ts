@@ -66,6 +66,23 @@ describe('VolumeManager on a dir pool with real qemu-img', () => {
     await expect(counted.create('hvs-u13-root.qcow2', 32 * MiB)).rejects.toMatchObject({ code: 'HVS-VOLUME-PATH-ESCAPE' });
   });
 
+  it('makes the first disk of a size with qemu-img and later ones from its bytes, identical to what qemu-img writes', async () => {
+    const calls: string[] = [];
+    const counted = new VolumeManager({ poolDir: pool, onCall: (op) => calls.push(op) });
+    const made = await Promise.all(['a', 'b', 'c'].map((d) => counted.create(`hvs-u14-${d}.qcow2`, 10 * 1024 * MiB)));
+    await counted.create('hvs-u14-d.qcow2', 2 * MiB);
+    expect(calls).toEqual(['qemu-img create', 'qemu-img create']);
+    const fresh = join(outside, 'fresh.qcow2');
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', fresh, String(10 * 1024 * MiB)]);
+    const expected = await readFile(fresh);
+    for (const v of made) {
+      expect((await readFile(v.path)).equals(expected)).toBe(true);
+      expect(v).toEqual({ name: v.name, path: v.path, ...(await imageInfo(qemuImgRunner(), v.path, 'qcow2')) });
+      await run('qemu-img', ['check', '-q', '-f', 'qcow2', v.path]);
+    }
+    expect((await readdir(pool)).sort()).toEqual(['hvs-u14-a.qcow2', 'hvs-u14-b.qcow2', 'hvs-u14-c.qcow2', 'hvs-u14-d.qcow2']);
+  });
+
   it('refuses a size that is not a positive whole number', async () => {
     await expect(vm.create('hvs-u1-a.qcow2', 0)).rejects.toMatchObject({ code: 'HVS-VOLUME-SIZE-INVALID' });
     await expect(vm.create('hvs-u1-a.qcow2', 1.5)).rejects.toMatchObject({ code: 'HVS-VOLUME-SIZE-INVALID' });
