@@ -15,10 +15,14 @@ import type { ChannelCredentials, ServerCredentials } from '@grpc/grpc-js';
 import { HvsError } from '@hvs/domain';
 import type { Clock, TimerHandle } from '@hvs/reconcile';
 import type { AgentConfig } from '../config/config';
-import {
-  AgentIdentity, CONTROLLER_SERVER_NAME, clientCredentialsFrom, fingerprintOf, join, needsRenewal, nodeServerName, renewCertificate, serverCredentialsFrom,
-  type TlsMaterial,
-} from '../pki';
+import type { AgentIdentity, TlsMaterial } from '../pki';
+
+/**
+ * The PKI code (@hvs/pki loads @peculiar/x509 and its ASN.1 schemas: ~3 MiB of heap, ~10 MiB RSS)
+ * is loaded only once a controller is configured, so a standalone agent never pays for it
+ * (docs/node-agent.md, "Resource use").
+ */
+type Pki = typeof import('../pki');
 
 type Log = { info(o: object, m: string): void; warn(o: object, m: string): void };
 
@@ -28,10 +32,9 @@ export const RENEW_CHECK_MS = 3_600_000;
 export const RENEW_RETRY_MS = 60_000;
 
 export class ClusterIdentity {
-  private timer: TimerHandle | undefined;
-  private stopped = false;
+  private readonly renewals = new Set<() => void>();
 
-  private constructor(readonly identity: AgentIdentity, private readonly controller: string, readonly material: TlsMaterial) {}
+  private constructor(readonly identity: AgentIdentity, private readonly controller: string, readonly material: TlsMaterial, private readonly pki: Pki) {}
 
   /**
    * undefined: standalone agent (no controller configured): it serves without TLS, for
@@ -43,33 +46,34 @@ export class ClusterIdentity {
       log.warn({}, 'no controller configured: serving the agent API WITHOUT TLS (standalone mode, development only)');
       return undefined;
     }
-    const identity = await AgentIdentity.loadOrCreate(config.stateDir, config.nodeName);
+    const pki: Pki = await import('../pki/index.js');
+    const identity = await pki.AgentIdentity.loadOrCreate(config.stateDir, config.nodeName);
     if (identity.isJoined()) {
       if (config.joinTokenFile) log.info({ stateDir: config.stateDir }, 'this host already joined the cluster: the join token is not used (delete <stateDir>/pki to join again)');
     } else {
       if (!config.joinTokenFile) throw notJoined(config);
       const token = readToken(config.joinTokenFile);
       log.info({ controller, node: config.nodeName }, `joining the cluster at ${controller} as node ${config.nodeName}`);
-      const joined = await join({ controllerAddress: controller, token, identity, agentAddress: config.advertise, ...(config.caHash ? { caHash: config.caHash } : {}) });
+      const joined = await pki.join({ controllerAddress: controller, token, identity, agentAddress: config.advertise, ...(config.caHash ? { caHash: config.caHash } : {}) });
       log.info({ node: config.nodeName, expiresAt: joined.expiresAt.toISOString(), caFingerprint: joined.caFingerprint },
         `joined: certificate for node ${config.nodeName} valid until ${joined.expiresAt.toISOString()}, cluster CA sha256 ${joined.caFingerprint.slice(0, 16)}...`);
     }
-    return new ClusterIdentity(identity, controller, identity.tlsMaterial());
+    return new ClusterIdentity(identity, controller, identity.tlsMaterial(), pki);
   }
 
   /** The agent's server: every client must present a certificate of the cluster CA. */
   serverCredentials(): ServerCredentials {
-    return serverCredentialsFrom(this.material, { requireClientCert: true });
+    return this.pki.serverCredentialsFrom(this.material, { requireClientCert: true });
   }
 
   /** Dialling the controller with this node's certificate. */
   controllerCredentials(): ChannelCredentials {
-    return clientCredentialsFrom(this.material, { expectedServerName: CONTROLLER_SERVER_NAME });
+    return this.pki.clientCredentialsFrom(this.material, { expectedServerName: this.pki.CONTROLLER_SERVER_NAME });
   }
 
   /** Dialling a peer agent (PeerCheck): only that node's key can answer. */
   peerCredentials(peer: string): ChannelCredentials {
-    return clientCredentialsFrom(this.material, { expectedServerName: nodeServerName(peer) });
+    return this.pki.clientCredentialsFrom(this.material, { expectedServerName: this.pki.nodeServerName(peer) });
   }
 
   /** The CA callers are checked against (callerIdentity). */
@@ -77,27 +81,38 @@ export class ClusterIdentity {
     return this.material.current.caPem;
   }
 
-  /** Checks now and then every RENEW_CHECK_MS; renews once the certificate needs it. */
-  startRenewal(clock: Clock, log: Log, renew: () => Promise<{ expiresAt: Date }> = () => renewCertificate(this.controller, this.identity)): void {
+  /**
+   * Checks now and then every RENEW_CHECK_MS; renews once the certificate needs it. Returns a
+   * stop function; stopRenewal() stops every loop started here.
+   */
+  startRenewal(clock: Clock, log: Log, renew: () => Promise<{ expiresAt: Date }> = () => this.pki.renewCertificate(this.controller, this.identity)): () => void {
+    let timer: TimerHandle | undefined;
+    let stopped = false;
     const tick = async (): Promise<void> => {
       let next = RENEW_CHECK_MS;
       try {
-        if (needsRenewal(this.identity.certificatePem!, clock.now())) {
+        if (this.pki.needsRenewal(this.identity.certificatePem!, clock.now())) {
           const r = await renew();
-          log.info({ expiresAt: r.expiresAt.toISOString(), fingerprint: fingerprintOf(this.identity.certificatePem!).slice(0, 16) }, 'node certificate renewed');
+          log.info({ expiresAt: r.expiresAt.toISOString(), fingerprint: this.pki.fingerprintOf(this.identity.certificatePem!).slice(0, 16) }, 'node certificate renewed');
         }
       } catch (e) {
         next = RENEW_RETRY_MS;
         log.warn({ code: (e as HvsError).code, retryInMs: next }, `renewing the node certificate failed (the current one stays in use): ${(e as Error).message}`);
       }
-      if (!this.stopped) this.timer = clock.setTimeout(() => void tick(), next);
+      if (!stopped) timer = clock.setTimeout(() => void tick(), next);
     };
+    const stop = () => {
+      stopped = true;
+      if (timer !== undefined) clock.clearTimeout(timer);
+      this.renewals.delete(stop);
+    };
+    this.renewals.add(stop);
     void tick();
+    return stop;
   }
 
-  stopRenewal(clock: Clock): void {
-    this.stopped = true;
-    if (this.timer !== undefined) clock.clearTimeout(this.timer);
+  stopRenewal(): void {
+    for (const stop of [...this.renewals]) stop();
   }
 }
 
