@@ -19,6 +19,7 @@ import { childEnv, componentSpecs } from '../src/local/components';
 import { DEFAULT_PORTS, readState, writeState } from '../src/local/state';
 import { downLocal, statusLocal, upLocal, type LocalOptions } from '../src/local/supervisor';
 import { fakeIo } from './fake-io';
+import { TestCa } from '../../../libs/pki/test/support';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 let dataDir: string;
@@ -279,6 +280,9 @@ describe('hvctl down --stop-vms', () => {
       });
     });
     fs.writeFileSync(path.join(dataDir, 'state.json'), JSON.stringify({ dataDir, ports: { controllerGrpc: closed }, components: { controller: dead, agent: dead } }));
+    // The local context trusts the CA the controller wrote into its data dir.
+    fs.mkdirSync(path.join(dataDir, 'controller', 'pki'), { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 'controller', 'pki', 'ca.crt'), (await TestCa.create()).pem);
     const io = fakeIo({ env: { ...process.env, HOME: dataDir } });
     expect(await runCli(['down', '--data-dir', dataDir, '--stop-vms'], io)).toBe(1);
     expect(io.stderr()).toContain(`could not stop the VMs (they keep running): error: HVS-CLI-CONTROLLER-UNREACHABLE: cannot reach controller at 127.0.0.1:${closed}`);

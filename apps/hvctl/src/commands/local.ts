@@ -161,8 +161,9 @@ async function printStatus(rt: Runtime, opts: LocalOptions): Promise<boolean> {
  */
 async function stopAllVms(rt: Runtime, state: LocalState): Promise<boolean> {
   if (!state.components.controller || !state.components.agent) return true;
-  const client = localClient(state, 10_000);
+  let client: ControllerClient | undefined;
   try {
+    client = localClient(state, 10_000); // throws when the controller never made its CA
     const vms = (await client.list('VirtualMachine')).items.map((o) => o.metadata?.name ?? '').filter(Boolean);
     if (vms.length === 0) return true;
     rt.io.err(`stopping ${vms.length} VM(s)...\n`);
@@ -174,6 +175,6 @@ async function stopAllVms(rt: Runtime, state: LocalState): Promise<boolean> {
     rt.io.err(`could not stop the VMs (they keep running): ${formatError(e, rt.debug)}`);
     return false;
   } finally {
-    client.close();
+    client?.close();
   }
 }
