@@ -2,7 +2,6 @@ import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, ty
 import { HvsError } from '@hvs/domain';
 import { agentv1, toServiceError, type v1 } from '@hvs/proto';
 import { formatListen, type ListenAddress } from '../config/config';
-import { guardAgentHandlers } from './caller-guard';
 
 export interface AgentServerTls {
   credentials: ServerCredentials;
@@ -113,7 +112,8 @@ export function agentHandlers(api: AgentApi, log: Log): agentv1.AgentServer {
 export async function startAgentServer(api: AgentApi, at: ListenAddress, log: Log, mtls?: AgentServerTls): Promise<{ server: Server; address: string }> {
   const server = new Server({ 'grpc.keepalive_permit_without_calls': 1 });
   const handlers = agentHandlers(api, log);
-  server.addService(agentv1.AgentService, mtls ? guardAgentHandlers(handlers, mtls.caPem, mtls.nodeName) : handlers);
+  // caller-guard loads the PKI code (@peculiar/x509): only a joined agent needs it.
+  server.addService(agentv1.AgentService, mtls ? (await import('./caller-guard.js')).guardAgentHandlers(handlers, mtls.caPem, mtls.nodeName) : handlers);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(formatListen(at), mtls?.credentials ?? ServerCredentials.createInsecure(), (err, p) => (err ? reject(listenError(at, err)) : resolve(p)));
   });
