@@ -74,7 +74,7 @@ describe('controller + real node agent process (libvirt test driver, real etcd)'
     const node = await waitFor(async () => {
       const n = await s.get<Node>('Node', 'node-e2e').catch(() => undefined);
       return n && condition(n, 'Ready')?.status === 'True' && n.spec.address ? n : undefined;
-    }, { what: `node-e2e registered and Ready (agent output: ${output()})`, timeoutMs: 40_000 });
+    }, { what: `node-e2e registered and Ready (agent output: ${output()})`, timeoutMs: 60_000 });
     expect(node.spec.address).toBe(`127.0.0.1:${port}`);
     expect(node.status?.capacity?.cpus).toBe(4);
 
