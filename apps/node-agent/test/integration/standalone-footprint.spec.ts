@@ -21,9 +21,9 @@ describe('standalone agent footprint', () => {
     const { dir, cleanup } = await tempDir('hvs-agent-footprint-');
     try {
       await jest.isolateModulesAsync(async () => {
-        const { createAgent } = await import('../../src/agent/agent');
-        const { loadAgentConfig } = await import('../../src/config/config');
-        const { writeTestNode } = await import('../../src/hypervisor');
+        const { createAgent } = await import('../../src/agent/agent.js');
+        const { loadAgentConfig } = await import('../../src/config/config.js');
+        const { writeTestNode } = await import('../../src/hypervisor/index.js');
         const poolDir = join(dir, 'pools', 'default');
         const uri = await writeTestNode(join(dir, 'node.xml'), { poolDir, cpus: 2, memoryBytes: 4 * 1024 ** 3 });
         const agent = createAgent(loadAgentConfig({
@@ -37,7 +37,7 @@ describe('standalone agent footprint', () => {
           await agent.stop();
         }
         expect(loads).toBe(0);
-        await import('../../src/pki');
+        await import('../../src/pki/index.js');
         expect(loads).toBe(1);
       });
     } finally {
