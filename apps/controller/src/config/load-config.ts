@@ -20,6 +20,10 @@ export class ControllerConfig {
   readonly replicaId!: string;
   readonly leaseTtlMs!: number;
   readonly heartbeatIntervalMs!: number;
+  /** HA: agents self-fence after this long without the controller; sent in every Assign (docs/ha.md). */
+  readonly haFenceAfterMs!: number;
+  /** HA: extra wait on top of fenceAfter before a lost node's HA VMs restart elsewhere. */
+  readonly haRescheduleMarginMs!: number;
   readonly auditRetentionDays!: number;
   /** How long an event record lives after its last write (etcd lease TTL). */
   readonly eventTtlMs!: number;
@@ -58,7 +62,9 @@ const DEFAULTS: Record<string, unknown> = {
   httpListen: '127.0.0.1:7480',
   dataDir: '/var/lib/hvs/controller',
   leaseTtlMs: '8s',
-  heartbeatIntervalMs: '2s',
+  heartbeatIntervalMs: '1s',
+  haFenceAfterMs: '15s',
+  haRescheduleMarginMs: '5s',
   auditRetentionDays: 90,
   eventTtlMs: '1h',
   logLevel: 'info',
@@ -176,6 +182,11 @@ export function loadConfig(env: Env, argv: readonly string[] = [], file?: string
   if (ttl !== undefined && hb !== undefined && hb * 2 > ttl) {
     const f = FIELDS.find((x) => x.key === 'heartbeatIntervalMs')!;
     problems.push(fieldProblem(f, f.env, `${hb}ms`, `the heartbeat (${hb} ms) must be at most half the lease TTL (${ttl} ms), or one late heartbeat loses the lease`));
+  }
+  const fence = values.haFenceAfterMs as number | undefined;
+  if (ttl !== undefined && fence !== undefined && fence <= ttl) {
+    const f = FIELDS.find((x) => x.key === 'haFenceAfterMs')!;
+    problems.push(fieldProblem(f, f.env, `${fence}ms`, `fenceAfter (${fence} ms) must be longer than the lease TTL (${ttl} ms): an agent must not fence before the controller can even see its node lost`));
   }
   if (problems.length > 0) throw configError(problems[0].code, problems);
   checkDataDir(values.dataDir as string);

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { ControllerConfig, formatListen } from '../config';
 import { EventRecorder } from '../events/event-recorder';
 import { EventsModule } from '../events/events.module';
-import { haTimingFromEnv, registerCapacityGauge } from '../ha';
+import { registerCapacityGauge } from '../ha';
 import { LeaderElector } from '../leader';
 import { LOGGER, Metrics } from '../observability';
 import { EtcdBackend } from '../services/etcd-backend';
@@ -46,7 +46,7 @@ export class ControlLoopsLifecycle implements OnApplicationBootstrap, BeforeAppl
     this.loops = new ControlLoops({
       store: backend.store, leases: backend.leases, elector: this.elector, controllerId: id, log,
       onReconcile: (name, outcome, ms) => metrics.observeReconcile(name, results[outcome], ms / 1000),
-      events, dialer: pki.dialAgent, ha: haTimingFromEnv(process.env),
+      events, dialer: pki.dialAgent, ha: { fenceAfterMs: config.haFenceAfterMs, marginMs: config.haRescheduleMarginMs },
     });
     registerCapacityGauge(metrics.registry, { report: () => this.loops.capacityReport() });
   }

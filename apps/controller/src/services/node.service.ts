@@ -6,7 +6,7 @@
  * rewrite the Node object on every beat (DESIGN.md §1, the node-lease lesson).
  * cordon/uncordon set spec.cordoned (audited).
  */
-import type { Condition, NodeStatus } from '@hvs/domain';
+import { DEFAULT_FENCE_AFTER_MS, type Condition, type NodeStatus } from '@hvs/domain';
 import type { AuditService } from '../audit';
 import type { ObjectStore, StoredObject } from '../store';
 import type { CallContext } from './call-context';
@@ -23,7 +23,10 @@ export interface NodeHeartbeats {
 
 export interface NodeServiceOptions {
   clock?: () => Date;
+  /** What agents are told to heartbeat at (default 1 s: with the 8 s lease, a lost node is Unknown within ~9.5 s). */
   heartbeatIntervalMs?: number;
+  /** What agents are told in RegisterNode (they self-fence after this long without the controller). */
+  fenceAfterMs?: number;
   statusHeartbeatEveryMs?: number;
 }
 
@@ -42,6 +45,7 @@ export interface Registration {
   node: StoredObject;
   heartbeatIntervalMs: number;
   leaseTtlMs: number;
+  fenceAfterMs: number;
 }
 
 export interface HeartbeatAnswer {
@@ -65,7 +69,10 @@ export class NodeService {
     const node = await retryOnConflict(false, () => this.registerOnce(input, ctx));
     await this.leases.heartbeat(input.name);
     this.lastStatusWrite.set(input.name, this.clock().getTime());
-    return { node, heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 2_000, leaseTtlMs: this.leases.ttlSeconds * 1000 };
+    return {
+      node, heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 1_000, leaseTtlMs: this.leases.ttlSeconds * 1000,
+      fenceAfterMs: this.options.fenceAfterMs ?? DEFAULT_FENCE_AFTER_MS,
+    };
   }
 
   /** Renews the lease; NotFound when the node never registered. */

@@ -43,7 +43,7 @@ export class ServicesLifecycle implements OnApplicationBootstrap, OnApplicationS
     { provide: VmService, useFactory: (s: ObjectStore, a: AuditService) => new VmService(s, a), inject: [OBJECT_STORE, AuditService] },
     {
       provide: NodeService, inject: [OBJECT_STORE, AuditService, NODE_HEARTBEATS, ControllerConfig],
-      useFactory: (s: ObjectStore, a: AuditService, h: NodeHeartbeats, c: ControllerConfig) => new NodeService(s, a, h, { heartbeatIntervalMs: c.heartbeatIntervalMs }),
+      useFactory: (s: ObjectStore, a: AuditService, h: NodeHeartbeats, c: ControllerConfig) => new NodeService(s, a, h, { heartbeatIntervalMs: c.heartbeatIntervalMs, fenceAfterMs: c.haFenceAfterMs }),
     },
     ServicesLifecycle,
   ],

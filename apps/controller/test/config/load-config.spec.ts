@@ -30,7 +30,9 @@ describe('loadConfig', () => {
       httpListen: { host: '127.0.0.1', port: 7480 },
       dataDir: dir,
       leaseTtlMs: 8000,
-      heartbeatIntervalMs: 2000,
+      heartbeatIntervalMs: 1000,
+      haFenceAfterMs: 15_000,
+      haRescheduleMarginMs: 5_000,
       auditRetentionDays: 90,
       logLevel: 'info',
     });
@@ -48,6 +50,8 @@ describe('loadConfig', () => {
       HVS_REPLICA_ID: 'ctl-a',
       HVS_LEASE_TTL: '10',
       HVS_HEARTBEAT_INTERVAL: '500ms',
+      HVS_HA_FENCE_AFTER: '30s',
+      HVS_HA_RESCHEDULE_MARGIN: '10s',
       HVS_AUDIT_RETENTION_DAYS: '30',
       HVS_LOG_LEVEL: 'debug',
     });
@@ -58,6 +62,8 @@ describe('loadConfig', () => {
       replicaId: 'ctl-a',
       leaseTtlMs: 10_000,
       heartbeatIntervalMs: 500,
+      haFenceAfterMs: 30_000,
+      haRescheduleMarginMs: 10_000,
       auditRetentionDays: 30,
       logLevel: 'debug',
     });
@@ -85,6 +91,9 @@ describe('loadConfig', () => {
     ['HVS_LEASE_TTL', '1500ms', 'HVS-CONFIG-LEASE-TTL-INVALID'],
     ['HVS_LEASE_TTL', 'soon', 'HVS-CONFIG-LEASE-TTL-INVALID'],
     ['HVS_HEARTBEAT_INTERVAL', '5s', 'HVS-CONFIG-HEARTBEAT-INTERVAL-INVALID'],
+    ['HVS_HA_FENCE_AFTER', 'soon', 'HVS-CONFIG-HA-FENCE-AFTER-INVALID'],
+    ['HVS_HA_FENCE_AFTER', '8s', 'HVS-CONFIG-HA-FENCE-AFTER-INVALID'],
+    ['HVS_HA_RESCHEDULE_MARGIN', '1s', 'HVS-CONFIG-HA-RESCHEDULE-MARGIN-INVALID'],
     ['HVS_AUDIT_RETENTION_DAYS', '0', 'HVS-CONFIG-AUDIT-RETENTION-DAYS-INVALID'],
     ['HVS_LOG_LEVEL', 'loud', 'HVS-CONFIG-LOG-LEVEL-INVALID'],
   ])('%s=%s is refused with %s, naming the variable in the fix', (name, value, code) => {

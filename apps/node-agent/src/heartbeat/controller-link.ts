@@ -36,15 +36,34 @@ export interface ControllerLinkOptions {
 }
 
 /**
+ * Retries after a failed call back off 1 s, 2 s, then every 4 s: half the default 8 s lease TTL.
+ * A longer cap (it was 30 s) let a healthy agent come back up to 30 s after a controller outage
+ * ended, long enough for its peers to answer "we reach the controller" and for it to fence
+ * needlessly (docs/ha.md).
+ */
+export const RETRY_MAX_MS = 4_000;
+
+/**
+ * A peer counts as reaching the controller when it heard from it within this window (or three
+ * heartbeat intervals when they are longer): 6 s, under the 8 s lease, so "reachable" implies
+ * the controller still holds this node Ready, and wide enough that one slow reply on a loaded
+ * host does not flip it.
+ */
+export const REACHABLE_WINDOW_MS = 6_000;
+
+/**
  * Push heartbeats (agent -> controller): RegisterNode once, then a tiny Heartbeat every
- * `intervalMs` (2 s) carrying the accepted generation. Failures back off exponentially (1 s to
- * 30 s) and never touch the VMs: an agent that cannot reach the controller keeps running what it
- * was assigned. A NOT_FOUND heartbeat (the controller forgot the node) registers again.
- * `lastContact` feeds PeerCheck (and self-fencing later).
+ * interval carrying the accepted generation. The interval is the agent's own setting until the
+ * controller answers RegisterNode; from then on the controller's `heartbeatIntervalMs` (1 s by
+ * default) wins, because the controller owns the lease TTL those heartbeats keep alive.
+ * Failures back off (1 s to RETRY_MAX_MS) and never touch the VMs: an agent that cannot reach
+ * the controller keeps running what it was assigned. A NOT_FOUND heartbeat (the controller
+ * forgot the node) registers again. `lastContact` feeds PeerCheck and self-fencing.
  */
 export class ControllerLink {
   private readonly abort = new AbortController();
-  private readonly backoff = new ExponentialBackoff<'controller'>({ baseMs: 1000, factor: 2, maxMs: 30_000 });
+  private readonly backoff = new ExponentialBackoff<'controller'>({ baseMs: 1000, factor: 2, maxMs: RETRY_MAX_MS });
+  private intervalMs: number;
   private loop: Promise<void> | undefined;
   private registered = false;
   private lastContactAt: number | undefined;
@@ -52,7 +71,14 @@ export class ControllerLink {
   /** The latest generation the controller says it assigned (from heartbeat replies). */
   assignedGeneration = 0;
 
-  constructor(private readonly o: ControllerLinkOptions) {}
+  constructor(private readonly o: ControllerLinkOptions) {
+    this.intervalMs = o.intervalMs;
+  }
+
+  /** The interval in use (the controller's once registered). */
+  get heartbeatIntervalMs(): number {
+    return this.intervalMs;
+  }
 
   start(): void {
     this.loop ??= this.run();
@@ -69,10 +95,10 @@ export class ControllerLink {
     return this.lastContactAt === undefined ? -1 : Math.max(0, this.o.clock.now() - this.lastContactAt);
   }
 
-  /** Heard from the controller within three heartbeat intervals. */
+  /** Heard from the controller within REACHABLE_WINDOW_MS (or three intervals, when longer). */
   reachable(): boolean {
     const ms = this.lastContactMs();
-    return ms >= 0 && ms <= 3 * this.o.intervalMs;
+    return ms >= 0 && ms <= Math.max(REACHABLE_WINDOW_MS, 3 * this.intervalMs);
   }
 
   get error(): string | undefined {
@@ -82,10 +108,11 @@ export class ControllerLink {
   private async run(): Promise<void> {
     const signal = this.abort.signal;
     while (!signal.aborted) {
-      let waitMs = this.o.intervalMs;
+      let waitMs: number;
       try {
         if (!this.registered) await this.register();
         else await this.beat();
+        waitMs = this.intervalMs; // after register: the controller's interval from the first beat on
         this.backoff.forget('controller');
         this.lastError = undefined;
       } catch (e) {
@@ -107,13 +134,15 @@ export class ControllerLink {
     const res = await this.o.calls.registerNode({ name: this.o.nodeName, address: this.o.advertise, facts: await this.o.facts(), labels: {} }, 5000);
     this.registered = true;
     this.lastContactAt = this.o.clock.now();
-    this.o.log?.info({ heartbeatIntervalMs: res.heartbeatIntervalMs }, 'registered with the controller');
+    // Same bounds as the agent's own --heartbeat-ms; anything else (0: an old controller) is ignored.
+    if (Number.isInteger(res.heartbeatIntervalMs) && res.heartbeatIntervalMs >= 100 && res.heartbeatIntervalMs <= 60_000) this.intervalMs = res.heartbeatIntervalMs;
+    this.o.log?.info({ heartbeatIntervalMs: this.intervalMs }, 'registered with the controller');
   }
 
   private async beat(): Promise<void> {
     const res = await this.o.calls.heartbeat(
       { node: this.o.nodeName, observedGeneration: this.o.observedGeneration(), sentAtUnixMs: Date.now() },
-      Math.max(1000, this.o.intervalMs),
+      Math.max(1000, this.intervalMs),
     );
     this.lastContactAt = this.o.clock.now();
     this.assignedGeneration = res.assignedGeneration;

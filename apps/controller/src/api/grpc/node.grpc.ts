@@ -18,8 +18,6 @@ import { unary, unimplemented, type GrpcEdge } from './grpc-call';
 import { refuseNodeCaller, requireNodeFor } from './node-identity';
 import { protoObject } from './resource.grpc';
 
-const FENCE_AFTER_MS = 15_000;
-
 /** What joining and node identity need; the API is always served with it (TLS is required). */
 export interface NodeSecurity {
   pki: ClusterPki;
@@ -38,7 +36,7 @@ export function nodeHandlers(service: NodeService, edge: GrpcEdge, sec: NodeSecu
     registerNode: unary(edge, 'NodeService/RegisterNode', async (r: v1.RegisterNodeRequest, ctx, call) => {
       requireNodeFor(pki, call, 'NodeService/RegisterNode', r.name);
       const reg = await service.registerNode({ name: r.name, address: r.address, facts: r.facts ? nodeStatusFromFacts(r.facts) : {}, labels: r.labels }, { ...ctx, actor: `node:${r.name}` });
-      return { node: protoObject(reg.node), heartbeatIntervalMs: reg.heartbeatIntervalMs, leaseTtlMs: reg.leaseTtlMs, fenceAfterMs: FENCE_AFTER_MS };
+      return { node: protoObject(reg.node), heartbeatIntervalMs: reg.heartbeatIntervalMs, leaseTtlMs: reg.leaseTtlMs, fenceAfterMs: reg.fenceAfterMs };
     }),
     heartbeat: unary(edge, 'NodeService/Heartbeat', async (r: v1.NodeHeartbeatRequest, _ctx, call) => {
       requireNodeFor(pki, call, 'NodeService/Heartbeat', r.node);

@@ -1,16 +1,7 @@
 import { Registry } from 'prom-client';
 import type { Node, VirtualMachine } from '@hvs/domain';
-import { capacityReport, haTimingFromEnv, registerCapacityGauge } from '../../src/ha';
+import { capacityReport, registerCapacityGauge } from '../../src/ha';
 import { nodeDoc, vmDoc } from '../reconcilers/fixtures';
-
-describe('haTimingFromEnv', () => {
-  it('defaults to 15 s + 5 s; reads durations; refuses a margin below the fencing budget with a fix', () => {
-    expect(haTimingFromEnv({})).toEqual({ fenceAfterMs: 15_000, marginMs: 5_000 });
-    expect(haTimingFromEnv({ HVS_HA_FENCE_AFTER: '30s', HVS_HA_RESCHEDULE_MARGIN: '10s' })).toEqual({ fenceAfterMs: 30_000, marginMs: 10_000 });
-    expect(() => haTimingFromEnv({ HVS_HA_RESCHEDULE_MARGIN: '1s' })).toThrow(expect.objectContaining({ code: 'HVS-CONFIG-HA-TIMING-INVALID', fix: expect.stringContaining('docs/ha.md') }));
-    expect(() => haTimingFromEnv({ HVS_HA_FENCE_AFTER: 'soon' })).toThrow(expect.objectContaining({ code: 'HVS-CONFIG-HA-TIMING-INVALID' }));
-  });
-});
 
 describe('hvs_ha_capacity_n1_ok', () => {
   const ha = (name: string, node: string, memory: string): VirtualMachine => {
