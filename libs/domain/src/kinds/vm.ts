@@ -11,6 +11,7 @@ import {
   SizeSchema,
   VendorDeviceSchema,
 } from './common';
+import { relativePathFault } from '../validation/formats';
 import { CommonStatusFields, ConditionSchema, resourceSchema } from './meta';
 
 export const MAX_VCPUS = 512;
@@ -44,6 +45,32 @@ const DiskSchema = z.strictObject({
   boot: CountSchema(1, 64, 'HVS-VM-BOOT-ORDER-INVALID').optional(),
 });
 
+/**
+ * Direct kernel boot (libvirt `<os><kernel/><initrd/><cmdline/>`): QEMU loads the kernel and
+ * initrd itself, no bootloader on a disk. Both files live in a storage pool like disks do, so a
+ * VM can only boot what an operator put into a pool, never an arbitrary host file (an initrd
+ * is readable by the guest). See docs/architecture/direct-kernel-boot.md.
+ */
+const BootPathSchema = z
+  .string()
+  .refine((v) => relativePathFault(v) === undefined, { error: 'HVS-VM-BOOT-PATH-INVALID' });
+
+export const MAX_CMDLINE = 2048;
+
+const BootSchema = z.strictObject({
+  /** Relative to the pool root, e.g. `kernels/vmlinuz-6.1`. */
+  kernel: BootPathSchema,
+  initrd: BootPathSchema.optional(),
+  /** StoragePool holding kernel and initrd; default 'default'. */
+  pool: NameSchema.optional(),
+  /** The kernel command line; at most 2048 bytes (x86 COMMAND_LINE_SIZE), no control characters. */
+  cmdline: z
+    .string()
+    // eslint-disable-next-line no-control-regex
+    .refine((v) => new TextEncoder().encode(v).length <= MAX_CMDLINE && !/[\u0000-\u001f\u007f]/.test(v), { error: 'HVS-VM-BOOT-CMDLINE-INVALID' })
+    .optional(),
+});
+
 const NicSchema = z.strictObject({
   name: NameSchema,
   /** Network name. */
@@ -60,6 +87,7 @@ export const VirtualMachineSpecSchema = z.strictObject({
     hugepages: z.strictObject({ pageSize: z.enum(['2MiB', '1GiB']) }).optional(),
   }),
   firmware: z.strictObject({ type: z.enum(['bios', 'uefi']), secureBoot: z.boolean().optional(), tpm: z.boolean().optional() }).optional(),
+  boot: BootSchema.optional(),
   disks: z.array(DiskSchema).max(64),
   cdrom: z
     .strictObject({ image: NameSchema.optional(), path: PoolPathSchema.optional(), pool: NameSchema.optional(), bus: z.enum(['sata', 'scsi']).optional() })

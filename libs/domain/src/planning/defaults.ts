@@ -31,6 +31,7 @@ function vmSpecDefaults(spec: Obj): Obj {
   s.firmware = withDefaults(s.firmware, { type: 'bios', secureBoot: false, tpm: false });
   s.disks = mapList(s.disks, (d) => withDefaults(d, { pool: 'default', format: 'qcow2', bus: 'virtio' }));
   if (isPlainObject(s.cdrom)) s.cdrom = withDefaults(s.cdrom, { pool: 'default', bus: 'sata' });
+  if (isPlainObject(s.boot)) s.boot = withDefaults(s.boot, { pool: 'default' });
   s.networks = mapList(s.networks, (n) => withDefaults(n, { model: 'virtio' }));
   const placement = withDefaults(s.placement, { strategy: 'spread' });
   placement.antiAffinity = mapList(placement.antiAffinity, (a) => withDefaults(a, { required: true }));

@@ -27,6 +27,7 @@ export function vmEffect(c: RawChange): EffectVerdict {
   if (under(s, 'metadata')) return { effect: 'none' };
   if (s === 'spec.runState') return { effect: 'none', note: c.new === 'Stopped' ? 'stop' : 'start' };
   if (under(s, 'spec.cpu') || under(s, 'spec.memory') || under(s, 'spec.firmware')) return { effect: 'restart' };
+  if (under(s, 'spec.boot')) return { effect: 'restart', note: 'QEMU loads the kernel and initrd at start' };
 
   if (s === 'spec.disks[]' && (c.op === 'add' || c.op === 'remove')) {
     const bus = diskBus(c.op === 'add' ? c.new : c.old);

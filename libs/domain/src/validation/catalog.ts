@@ -114,6 +114,12 @@ export const CODES: Record<string, CodeInfo> = {
   'HVS-VM-CDROM-SOURCE-MISSING': { what: 'has no image or path', why: 'a cdrom shows an ISO from an Image or a pool path', fix: 'add image or path, or remove cdrom' },
   'HVS-VM-SECUREBOOT-REQUIRES-UEFI': { what: 'asks for secure boot without UEFI', why: 'secure boot is a UEFI feature', fix: 'set firmware.type: uefi, or remove secureBoot' },
   'HVS-VM-DEPENDS-ON-SELF': { what: 'names the VM itself', why: 'a VM cannot wait for itself to start', fix: 'remove the VM from its own dependsOn' },
+  'HVS-VM-BOOT-PATH-INVALID': {
+    what: 'is not a valid kernel or initrd path',
+    why: "kernel and initrd are files inside a storage pool, given relative to its root (no leading '/', no '..', '.' or empty segment, no control characters), so a VM only boots what an operator put into a pool and never reads an arbitrary host file",
+    fix: 'copy the file into a pool (default: "default") and give its path relative to the pool root, e.g. "kernels/vmlinuz-6.1"',
+  },
+  'HVS-VM-BOOT-CMDLINE-INVALID': { what: 'is not a valid kernel command line', why: 'the command line is at most 2048 bytes (the x86 kernel limit) without control characters', fix: 'shorten it to one line of at most 2048 bytes, e.g. "console=ttyS0 root=/dev/vda1"' },
   // Node
   'HVS-NODE-ADDRESS-INVALID': { what: 'is not a valid node address', why: 'addresses are host:port or [ipv6]:port', fix: 'write e.g. "10.0.0.5:7443"' },
   'HVS-NODE-OVERCOMMIT-INVALID': { what: 'is not a valid overcommit ratio', why: 'cpu ratio is 0.1-64, memory ratio 0.1-4', fix: 'use e.g. cpu: 4, memory: 1.0' },

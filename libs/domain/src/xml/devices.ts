@@ -4,7 +4,7 @@
 import type { VirtualMachine } from '../kinds/vm';
 import { el, type XmlElement } from './builder';
 import { type HostFacts, xmlError } from './host-facts';
-import { defaultMac, tapName } from './naming';
+import { defaultMac, domainName, tapName } from './naming';
 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 const PCI = /^([0-9a-f]{4}):([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i;
@@ -55,10 +55,25 @@ export function renderGraphics(vm: VirtualMachine, host: HostFacts): XmlElement[
   return [graphics, video];
 }
 
-/** Serial port 0 on a pty and the console bound to it (`virsh console`). */
-export function renderSerialConsole(): XmlElement[] {
+/** Where the host keeps a VM's serial console output (libvirt's own per-domain log dir). */
+export const SERIAL_LOG_DIR = '/var/log/libvirt/qemu';
+
+/** The serial console log of the domain `domain` (`hvs-<uid>`) on the host running it. */
+export function serialLogPath(domain: string): string {
+  return `${SERIAL_LOG_DIR}/${domain}-serial.log`;
+}
+
+/**
+ * Serial port 0 on a pty and the console bound to it (`virsh console`). Everything the guest
+ * writes there is also appended to serialLogPath on the host running it (virtlogd writes it
+ * and rotates it; after a migration the target appends to its own copy): the console log an
+ * operator reads after the fact (docs/architecture/direct-kernel-boot.md#serial-console-log).
+ */
+export function renderSerialConsole(vm: VirtualMachine): XmlElement[] {
   return [
-    el('serial', { type: 'pty' }, el('target', { type: 'isa-serial', port: 0 }, el('model', { name: 'isa-serial' }))),
+    el('serial', { type: 'pty' },
+      el('log', { file: serialLogPath(domainName(vm)), append: 'on' }),
+      el('target', { type: 'isa-serial', port: 0 }, el('model', { name: 'isa-serial' }))),
     el('console', { type: 'pty' }, el('target', { type: 'serial', port: 0 })),
   ];
 }

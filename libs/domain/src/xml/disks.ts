@@ -104,7 +104,7 @@ function cdromFile(cdrom: NonNullable<VirtualMachine['spec']['cdrom']>, host: Ho
   return undefined; // an empty drive: media can be inserted later
 }
 
-function lookupPool(host: HostFacts, name: string, field: string): { path: string } {
+export function lookupPool(host: HostFacts, name: string, field: string): { path: string } {
   const pool = Object.hasOwn(host.pools, name) ? host.pools[name] : undefined;
   if (pool === undefined) {
     throw xmlError('HVS-XML-POOL-UNKNOWN', 'FailedPrecondition', field,

@@ -10,8 +10,8 @@ import { renderCpuMemory } from './cpu-memory';
 import {
   renderBalloonAndRng, renderChannels, renderGraphics, renderHostdevs, renderNics, renderSerialConsole, renderTpm,
 } from './devices';
-import { renderDisks, renderScsiController } from './disks';
-import { type HostFacts, xmlError } from './host-facts';
+import { lookupPool, renderDisks, renderScsiController } from './disks';
+import { type HostFacts, resolveInPool, xmlError } from './host-facts';
 import { domainName, domainUuid } from './naming';
 
 /** Namespace of our `<metadata>` element; stable, part of the on-host format. */
@@ -50,7 +50,7 @@ export function buildDomain(vm: VirtualMachine, host: HostFacts): XmlElement {
       renderDisks(vm, host),
       renderScsiController(vm),
       renderNics(vm, host),
-      renderSerialConsole(),
+      renderSerialConsole(vm),
       renderChannels(vm),
       renderGraphics(vm, host),
       renderHostdevs(vm, host),
@@ -75,20 +75,37 @@ function renderMetadata(vm: VirtualMachine): XmlElement {
 /**
  * BIOS: plain `<os>`. UEFI with host.ovmf: explicit pflash loader + NVRAM template (libvirt
  * names the per-VM NVRAM file). UEFI without: libvirt's firmware auto-selection, asking for a
- * Secure Boot build with enrolled keys when secureBoot is set.
+ * Secure Boot build with enrolled keys when secureBoot is set. spec.boot adds direct kernel
+ * boot (kernel, initrd, cmdline) with both files resolved inside their pool.
  */
 function renderOs(vm: VirtualMachine, host: HostFacts): XmlElement {
   const fw = vm.spec.firmware;
   const type = el('type', { arch: host.arch ?? 'x86_64', machine: host.machine ?? 'q35' }, 'hvm');
-  if (fw?.type !== 'uefi') return el('os', {}, type);
+  const kernel = renderKernelBoot(vm, host);
+  if (fw?.type !== 'uefi') return el('os', {}, type, kernel);
   const secure = fw.secureBoot === true;
   if (host.ovmf !== undefined) {
     return el('os', {}, type,
       el('loader', { readonly: true, secure, type: 'pflash' }, host.ovmf.code),
-      el('nvram', { template: host.ovmf.vars }));
+      el('nvram', { template: host.ovmf.vars }),
+      kernel);
   }
   return el('os', { firmware: 'efi' }, type,
     el('firmware', {},
       el('feature', { enabled: secure, name: 'enrolled-keys' }),
-      el('feature', { enabled: secure, name: 'secure-boot' })));
+      el('feature', { enabled: secure, name: 'secure-boot' })),
+    kernel);
+}
+
+/** `<kernel>`, `<initrd>`, `<cmdline>` of spec.boot; the paths never leave the pool (HVS-XML-PATH-ESCAPES). */
+function renderKernelBoot(vm: VirtualMachine, host: HostFacts): XmlElement[] {
+  const boot = vm.spec.boot;
+  if (boot === undefined) return [];
+  const poolName = boot.pool ?? 'default';
+  const pool = lookupPool(host, poolName, 'spec.boot.pool');
+  return [
+    el('kernel', {}, resolveInPool(poolName, pool.path, boot.kernel, 'spec.boot.kernel')),
+    boot.initrd !== undefined && el('initrd', {}, resolveInPool(poolName, pool.path, boot.initrd, 'spec.boot.initrd')),
+    boot.cmdline !== undefined && el('cmdline', {}, boot.cmdline),
+  ].filter((x): x is XmlElement => x !== false);
 }

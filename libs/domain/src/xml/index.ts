@@ -3,5 +3,6 @@ export { el as xmlElement, text as xmlText, serializeXml, escapeAttr as escapeXm
 export type { XmlAttrValue, XmlChild, XmlElement, XmlNode, XmlText } from './builder';
 export { buildDomain, HVS_XMLNS, renderDomainXml } from './domain-xml';
 export { cloudInitSeedPath } from './disks';
+export { SERIAL_LOG_DIR, serialLogPath } from './devices';
 export type { HostFacts } from './host-facts';
 export { defaultMac, diskFileName, domainName, domainUuid, tapName } from './naming';

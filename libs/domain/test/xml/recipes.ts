@@ -1,5 +1,5 @@
 /**
- * The five seed recipes as VirtualMachine objects (as the controller stores them: with uid and
+ * The seed recipes (and a direct-kernel-boot VM) as VirtualMachine objects (as the controller stores them: with uid and
  * generation), and the host facts they render against. Golden files: ../golden/<name>.xml.
  */
 import type { HostFacts, VirtualMachine } from '@hvs/domain';
@@ -118,6 +118,20 @@ export const HPC_PINNED: VirtualMachine = {
   },
 };
 
+/** Direct kernel boot with no disk at all (a kernel + initrd from the pool), as the system test's tiny guest. */
+export const KERNEL_BOOT: VirtualMachine = {
+  ...base,
+  metadata: { name: 'tiny', uid: '3f2504e0-4f89-41d3-9a0c-0305e82c3301', generation: 1 },
+  spec: {
+    cpu: { cores: 1 },
+    memory: { size: '128MiB' },
+    boot: { kernel: 'kernels/vmlinuz-6.1', initrd: 'kernels/tiny-initrd.img', cmdline: "console=ttyS0 quiet panic=-1 hvs.note='<a&b>'" },
+    disks: [],
+    networks: [],
+    runState: 'Running',
+  },
+};
+
 export const RECIPES: Record<string, { vm: VirtualMachine; host: HostFacts }> = {
   'windows11-gpu': { vm: WINDOWS11_GPU, host: HOST },
   'windows11-gpu-ovmf': { vm: WINDOWS11_GPU, host: HOST_WITH_OVMF },
@@ -125,4 +139,5 @@ export const RECIPES: Record<string, { vm: VirtualMachine; host: HostFacts }> = 
   'isolated-test': { vm: ISOLATED_TEST, host: { ...HOST, domainType: 'qemu' } },
   'dev-lab-member': { vm: DEV_LAB_MEMBER, host: HOST },
   'hpc-pinned-numa': { vm: HPC_PINNED, host: HOST },
+  'kernel-boot': { vm: KERNEL_BOOT, host: { ...HOST, domainType: 'qemu' } },
 };
