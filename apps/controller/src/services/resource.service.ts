@@ -20,7 +20,7 @@ import { desiredOf, writeFor, type ObjectWrite } from './apply-writes';
 import { loadBatch, type SourceDocument } from './batch-input';
 import type { CallContext } from './call-context';
 import { kindOf, revisionOf } from './errors';
-import { auditedBatch, auditFailure, readOptional, retryOnConflict } from './writes';
+import { auditedBatch, auditFailure, retryOnConflict } from './writes';
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged' | 'pruned';
 export type WirePlanAction = ObjectPlan['action'] | 'delete';
@@ -167,7 +167,8 @@ export class ResourceService {
 
   /** Reads what the batch touches and decides plan and writes; no writes. */
   private async decide(resources: AnyResource[], prune: LabelSelector | undefined): Promise<Decision> {
-    const currents = await Promise.all(resources.map((r) => readOptional(this.store, r.kind, r.metadata.name)));
+    // One read for every document (one etcd transaction), not one round trip each.
+    const currents = await this.store.getMany(resources.map((r) => ({ kind: r.kind, name: r.metadata.name })));
     const plans: PlannedObject[] = [];
     const writes: Decision['writes'] = [];
     resources.forEach((r, i) => {

@@ -14,7 +14,7 @@ import { watchPrefix } from './etcd-watch';
 import { checkDistinctKeys, decodeObject, encodeObject, kindPrefix, objectKey, planWrite, type PlannedWrite } from './objects';
 import { batchOutcome, deleteOutcome } from './results';
 import type {
-  BatchResult, DeleteOptions, DeleteResult, ListOptions, ListResult, ObjectStore, StoredObject, WatchEvent, WatchStream, WriteOp,
+  BatchResult, DeleteOptions, DeleteResult, ListOptions, ListResult, ObjectRef, ObjectStore, StoredObject, WatchEvent, WatchStream, WriteOp,
 } from './types';
 
 export interface EtcdStoreOptions extends EtcdConnectionOptions {
@@ -51,6 +51,16 @@ export class EtcdStore implements ObjectStore {
     return decodeKv<T>(kv);
   }
 
+  async getMany<T extends StoredObject = StoredObject>(refs: readonly ObjectRef[]): Promise<(T | undefined)[]> {
+    const keys = refs.map((r) => objectKey(r.kind, r.name));
+    const max = this.options.maxTxnOps ?? 128;
+    const chunks: string[][] = [];
+    for (let i = 0; i < keys.length; i += max) chunks.push(keys.slice(i, i + max));
+    const reads = await Promise.all(chunks.map((chunk) =>
+      this.connection.call((o) => this.kv.txn({ success: chunk.map((k) => ({ request_range: { key: Buffer.from(k) } })) }, o))));
+    return reads.flatMap((read) => read.responses.map((r) => (r.response_range.kvs[0] ? decodeKv<T>(r.response_range.kvs[0]) : undefined)));
+  }
+
   async list<T extends StoredObject = StoredObject>(kind: string, options: ListOptions = {}): Promise<ListResult<T>> {
     const selector = toLabelSelector(options.labelSelector);
     const prefix = Buffer.from(kindPrefix(kind));
@@ -84,14 +94,23 @@ export class EtcdStore implements ObjectStore {
     }
     const keys = checkDistinctKeys(ops);
     const attempts = this.options.maxAttempts ?? 5;
+    // Only creates (audit records, new objects): their compare (key absent) needs nothing read, so
+    // the first attempt skips the read; if a key exists after all, the next attempt reads and
+    // planWrite gives AlreadyExists as usual.
+    const blind = ops.length > 0 && ops.every((op) => op.op === 'create');
     for (let attempt = 1; ; attempt++) {
-      // One read transaction: every current object comes from the same revision.
-      const read = await this.connection.call((o) => this.kv.txn({ success: keys.map((k) => ({ request_range: { key: Buffer.from(k) } })) }, o));
-      const current = read.responses.map((r) => (r.response_range.kvs[0] ? decodeKv(r.response_range.kvs[0]) : undefined));
+      let current: (StoredObject | undefined)[] = ops.map(() => undefined);
+      let readRevision = '';
+      if (!blind || attempt > 1) {
+        // One read transaction: every current object comes from the same revision.
+        const read = await this.connection.call((o) => this.kv.txn({ success: keys.map((k) => ({ request_range: { key: Buffer.from(k) } })) }, o));
+        current = read.responses.map((r) => (r.response_range.kvs[0] ? decodeKv(r.response_range.kvs[0]) : undefined));
+        readRevision = read.header.revision;
+      }
       const ctx = { now: (this.options.clock ?? (() => new Date()))().toISOString(), newUid: randomUUID };
       const plans = ops.map((op, i) => planWrite(op, current[i], ctx));
       const writes = plans.filter((p) => p.write !== null);
-      if (writes.length === 0) return batchOutcome(plans, read.header.revision);
+      if (writes.length === 0) return batchOutcome(plans, readRevision);
       const res = await this.connection.call((o) => this.kv.txn({ compare: plans.map(compareOf), success: writes.map(requestOf) }, o));
       if (res.succeeded) return batchOutcome(plans, res.header.revision);
       if (attempt >= attempts) {

@@ -11,7 +11,7 @@ import { EventQueue } from './event-queue';
 import { checkDistinctKeys, decodeObject, encodeObject, kindPrefix, objectKey, planWrite } from './objects';
 import { batchOutcome, deleteOutcome } from './results';
 import type {
-  BatchResult, DeleteOptions, DeleteResult, ListOptions, ListResult, ObjectStore, StoredObject, WatchEvent, WatchStream, WriteOp,
+  BatchResult, DeleteOptions, DeleteResult, ListOptions, ListResult, ObjectRef, ObjectStore, StoredObject, WatchEvent, WatchStream, WriteOp,
 } from './types';
 
 interface Entry {
@@ -49,6 +49,11 @@ export class MemoryStore implements ObjectStore {
     const object = this.read(objectKey(kind, name));
     if (!object) throw notFound(kind, name);
     return object as T;
+  }
+
+  async getMany<T extends StoredObject = StoredObject>(refs: readonly ObjectRef[]): Promise<(T | undefined)[]> {
+    this.check();
+    return refs.map((r) => this.read(objectKey(r.kind, r.name)) as T | undefined);
   }
 
   async list<T extends StoredObject = StoredObject>(kind: string, options: ListOptions = {}): Promise<ListResult<T>> {

@@ -2,6 +2,7 @@ import { HvsError } from '@hvs/domain';
 import { AuditService } from '../../src/audit';
 import { ResourceService } from '../../src/services';
 import { MemoryStore } from '../../src/store';
+import { CountingStore } from '../store/counting-store';
 import { BAD_SECOND_DOCUMENT, batch, NETWORK_YAML, vmYaml } from './manifests';
 
 const ctx = { actor: 'alice' };
@@ -71,6 +72,23 @@ describe('ResourceService (MemoryStore)', () => {
     const r = await service.apply([{ content: vmYaml('a') }], { prune: 'app=web' }, ctx);
     expect(r.results.map((x) => [x.name, x.action])).toEqual([['a', 'unchanged'], ['b', 'pruned']]);
     expect((await store.list('VirtualMachine')).items.map((o) => o.metadata.name).sort()).toEqual(['a', 'keep']);
+  });
+
+  it('reads all documents of an apply in one store read and writes them with their audit records in one batch (two past 128 ops)', async () => {
+    const store = new CountingStore(new MemoryStore());
+    const service = new ResourceService(store, new AuditService(store));
+    const names = (n: number, p: string) => Array.from({ length: n }, (_, i) => `${p}-${i}`);
+    const small = await service.apply([{ content: batch(NETWORK_YAML, ...names(39, 'a').map((n) => vmYaml(n))) }], {}, ctx);
+    expect(small.results.map((r) => r.action)).toEqual(Array(40).fill('created'));
+    expect(store.counts).toEqual({ get: 0, getMany: 1, list: 0, writes: 1 });
+    expect(store.batchSizes).toEqual([80]);
+
+    // 100 creates + 100 audit records exceed one transaction: the records follow in a second one.
+    const big = await service.apply([{ content: batch(...names(100, 'b').map((n) => vmYaml(n))) }], {}, ctx);
+    expect(big.results.filter((r) => r.action === 'created')).toHaveLength(100);
+    expect(store.counts).toEqual({ get: 0, getMany: 2, list: 0, writes: 3 });
+    expect(store.batchSizes.slice(1)).toEqual([100, 100]);
+    expect((await store.list('Audit')).items).toHaveLength(140);
   });
 
   it('gives Conflict for a document carrying a stale resourceVersion and writes nothing', async () => {

@@ -108,6 +108,26 @@ export function describeObjectStoreContract(name: string, factory: () => Promise
       expect(dup.category).toBe('InvalidArgument');
     });
 
+    it('getMany reads several objects of several kinds in order, undefined where none is stored', async () => {
+      const a = await store.create(vm('a'));
+      const c = await store.updateStatus({ ...(await store.create(vm('c'))), status: { phase: 'Running' } });
+      const net = await store.create({ apiVersion: 'hvs/v1', kind: 'Network', metadata: { name: 'a' }, spec: {} });
+      const got = await store.getMany([
+        { kind: 'VirtualMachine', name: 'c' }, { kind: 'VirtualMachine', name: 'b' }, { kind: 'Network', name: 'a' }, { kind: 'VirtualMachine', name: 'a' },
+      ]);
+      expect(got).toEqual([c, undefined, net, a]);
+      expect(await store.getMany([])).toEqual([]);
+      expect((await rejection(store.getMany([{ kind: 'VirtualMachine', name: 'Bad_Name' }]))).category).toBe('InvalidArgument');
+    });
+
+    it('a batch of creates naming an existing object fails with AlreadyExists and writes none of them', async () => {
+      const existing = await store.create(vm('b'));
+      const err = await rejection(store.applyBatch([{ op: 'create', object: vm('a') }, { op: 'create', object: vm('b') }]));
+      expect([err.code, err.category]).toEqual(['HVS-STORE-ALREADY-EXISTS', 'AlreadyExists']);
+      expect(err.message).toContain('"b"');
+      expect((await store.list('VirtualMachine')).items).toEqual([existing]);
+    });
+
     it('lists by label selector with the revision it read at', async () => {
       await store.create(vm('web-1', { app: 'web', tier: 'front' }));
       await store.create(vm('web-2', { app: 'web', tier: 'back' }));

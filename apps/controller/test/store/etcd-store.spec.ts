@@ -103,6 +103,14 @@ describe('EtcdStore against real etcd', () => {
     expect((await store.list('VirtualMachine')).items).toEqual([]);
   });
 
+  it('getMany reads more refs than one transaction may hold in several, still in order', async () => {
+    const store = newStore({ maxTxnOps: 2 });
+    const made = [];
+    for (const i of [1, 2, 4]) made.push(await store.create(vm(`v${i}`)));
+    const got = await store.getMany([1, 2, 3, 4, 5].map((i) => ({ kind: 'VirtualMachine', name: `v${i}` })));
+    expect(got).toEqual([made[0], made[1], undefined, made[2], undefined]);
+  });
+
   it('retries unpinned writes that lose a race; pinned ones get Conflict', async () => {
     const store = newStore();
     const base = await store.create(vm('a'));
