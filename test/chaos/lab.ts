@@ -16,20 +16,11 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { INestApplication } from '@nestjs/common';
-import type { Node } from '@hvs/domain';
-import pino from 'pino';
-import { GrpcApiServer } from '../../apps/controller/src/api/grpc/grpc-server';
-import { createApp } from '../../apps/controller/src/app';
-import { loadConfig } from '../../apps/controller/src/config';
-import { ClusterPki } from '../../apps/controller/src/pki';
-import { EtcdStore } from '../../apps/controller/src/store';
-import {
-  addNetns, captureOutput, mustRun, processStartTime, runCommand, spawnTracked, startEtcd, sweepRecord, sweepStaleRuns, waitFor, writeRecord,
-  type EtcdInstance, type RunRecord,
-} from '../harness';
+import type { EtcdStore } from '../../apps/controller/src/store';
+import { addNetns, mustRun, processStartTime, runCommand, sweepRecord, sweepStaleRuns, writeRecord, type RunRecord } from '../harness';
+import { startControlPlane, type ControlPlane } from '../harness/control-plane';
+import { addSwitch, freeSubnet, plugIntoSwitch } from '../harness/switch';
 
-const AGENT_CHILD = path.join(__dirname, 'agent-child.js');
 const METRICS_PORT = 9109;
 const AGENT_PORT = 7450;
 
@@ -81,83 +72,39 @@ export async function startChaosLab(opts: { agents?: number; logLevel?: string }
   const onExit = () => sweepRecord(record);
   process.on('exit', onExit);
 
-  let etcd: EtcdInstance | undefined;
-  let store: EtcdStore | undefined;
-  let app: INestApplication | undefined;
+  let plane: ControlPlane | undefined;
   const agents: LabAgent[] = [];
   const stop = async () => {
-    for (const a of agents) if (a.process.pid && a.process.exitCode === null) a.process.kill('SIGKILL');
-    await app?.close().catch(() => undefined);
-    await store?.close().catch(() => undefined);
-    await etcd?.stop().catch(() => undefined);
+    await plane?.stop();
     sweepRecord(record);
     process.off('exit', onExit);
   };
 
   try {
-    // A /24 in 10.79.0.0/16 not routed here yet (two-hosts uses 10.77.x).
-    const routes = (await mustRun('ip', ['-4', 'route'])).split('\n');
-    let subnet = 0;
-    for (let tries = 0; tries < 50 && subnet === 0; tries++) {
-      const c = 1 + (randomBytes(1)[0]! % 250);
-      if (!routes.some((r) => r.startsWith(`10.79.${c}.`))) subnet = c;
-    }
-    if (subnet === 0) throw new Error('no free 10.79.x.0/24 subnet for the chaos lab');
-    const ip = (host: number) => `10.79.${subnet}.${host}`;
-
-    await addNetns(sw);
-    await mustRun('ip', ['-n', sw, 'link', 'add', 'br0', 'type', 'bridge']);
-    await mustRun('ip', ['-n', sw, 'link', 'set', 'br0', 'up']);
-    // Controller side: root end `hc<run>` (the controller's address), switch end on the bridge.
-    const rootDev = `hc${runId}`;
-    await mustRun('ip', ['link', 'add', rootDev, 'type', 'veth', 'peer', 'name', 'ctl', 'netns', sw]);
-    await mustRun('ip', ['addr', 'add', `${ip(1)}/24`, 'dev', rootDev]);
-    await mustRun('ip', ['link', 'set', rootDev, 'up']);
-    await mustRun('ip', ['-n', sw, 'link', 'set', 'ctl', 'master', 'br0', 'up']);
+    // A /24 in 10.79.0.0/16 not routed here yet (two-hosts uses 10.77.x, its uplink 10.78.x).
+    const ip = await freeSubnet('10.79');
+    await addSwitch(sw, `hc${runId}`, `${ip(1)}/24`);
     for (let i = 0; i < n; i++) {
       await addNetns(agentNs[i]!);
-      await mustRun('ip', ['-n', sw, 'link', 'add', `p${i + 1}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', agentNs[i]!]);
-      await mustRun('ip', ['-n', sw, 'link', 'set', `p${i + 1}`, 'master', 'br0', 'up']);
-      await mustRun('ip', ['-n', agentNs[i]!, 'addr', 'add', `${ip(10 + i)}/24`, 'dev', 'eth0']);
-      await mustRun('ip', ['-n', agentNs[i]!, 'link', 'set', 'eth0', 'up']);
+      await plugIntoSwitch(sw, `p${i + 1}`, agentNs[i]!, 'eth0', `${ip(10 + i)}/24`);
     }
 
-    etcd = await startEtcd();
-    store = new EtcdStore({ endpoints: [etcd.endpoint], callTimeoutMs: 3_000 });
-    fs.mkdirSync(path.join(labDir, 'controller'), { recursive: true, mode: 0o700 });
-    const config = loadConfig({
-      HVS_ETCD_ENDPOINTS: etcd.endpoint, HVS_GRPC_LISTEN: `${ip(1)}:0`, HVS_HTTP_LISTEN: '127.0.0.1:0', HVS_DATA_DIR: path.join(labDir, 'controller'), HVS_LOG_LEVEL: 'warn',
-    });
-    const logFile = path.join(labDir, 'controller.log');
-    app = await createApp(config, { logger: pino({ level: opts.logLevel ?? 'info' }, pino.destination({ dest: logFile, sync: true })), controlLoops: true });
-    const controller = app.get(GrpcApiServer).address;
-
+    plane = await startControlPlane({ grpcHost: ip(1), dir: labDir, logLevel: opts.logLevel });
+    const { store, controller } = plane;
     for (let i = 0; i < n; i++) {
       const node = `node-${i + 1}`;
       const dir = path.join(labDir, node);
       const pool = path.join(dir, 'pool');
       fs.mkdirSync(pool, { recursive: true });
       fs.writeFileSync(path.join(dir, 'node.xml'), testNodeXml(pool));
-      const token = await app.get(ClusterPki).tokens.create({ nodeName: node });
-      fs.writeFileSync(path.join(dir, 'join-token'), `${token.token}\n`, { mode: 0o600 });
       const address = `${ip(10 + i)}:${AGENT_PORT}`;
-      const child = spawnTracked('ip', ['netns', 'exec', agentNs[i]!, process.execPath, AGENT_CHILD], {
-        env: {
-          ...process.env, HVS_NODE_NAME: node, HVS_AGENT_LISTEN: address, HVS_AGENT_ADVERTISE: address,
-          HVS_JOIN: controller, HVS_JOIN_TOKEN_FILE: path.join(dir, 'join-token'), HVS_LIBVIRT_URI: `test://${path.join(dir, 'node.xml')}`,
-          HVS_AGENT_STATE_DIR: path.join(dir, 'state'), HVS_AGENT_POOLS: `default=${pool}`, HVS_AGENT_METRICS_LISTEN: `127.0.0.1:${METRICS_PORT}`,
-          HVS_LOG_LEVEL: opts.logLevel ?? 'info',
-        },
+      const a = await plane.joinAgent({
+        node, address, dir, libvirtUri: `test://${path.join(dir, 'node.xml')}`, pools: `default=${pool}`,
+        wrap: ['ip', 'netns', 'exec', agentNs[i]!], metricsListen: `127.0.0.1:${METRICS_PORT}`, logLevel: opts.logLevel,
       });
-      agents.push({ node, netns: agentNs[i]!, address, process: child, output: captureOutput(child, 65_536) });
+      agents.push({ ...a, netns: agentNs[i]! });
     }
-    const s = store;
-    await waitFor(async () => {
-      const nodes = (await s.list<Node>('Node')).items;
-      return nodes.length === n && nodes.every((x) => x.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-    }, { what: `${n} nodes Ready`, timeoutMs: 60_000 }).catch((e: Error) => {
-      throw new Error(`${e.message}; agent output: ${agents.map((a) => `${a.node}: ${a.output().slice(-2000)}`).join('\n')}`);
-    });
+    await plane.untilReady(n);
 
     return {
       runId, store, agents, controller,

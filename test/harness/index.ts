@@ -5,3 +5,4 @@ export * from './processes';
 export * from './redis';
 export * from './netns';
 export * from './two-hosts';
+export * from './switch';

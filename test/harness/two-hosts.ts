@@ -7,6 +7,11 @@
  * QEMU's migration address. Each host has a dir pool `default` at /var/lib/libvirt/images (its
  * own copy: disks there are not shared, so migrations need copy-storage).
  *
+ * With `uplink: true` a switch namespace (./switch.ts) also joins the test process (root
+ * namespace, at `uplink.host`) and both hosts (`uplinkAddress` on their `up0`): a controller in
+ * the test process and agents running inside the hosts (`wrap()`) reach each other there, while
+ * migrations still go over the A<->B veth (`tcpUri`).
+ *
  * Guarantees: names are unique per run (`hvs-<run id>-a/b`); the run is recorded (netns.ts)
  * before anything exists, so `stop()`, the process 'exit' hook, or the next run's stale sweep
  * removes guests, libvirtd and QEMU processes (by PID), namespaces, veths and the lab dir.
@@ -22,6 +27,7 @@ import {
   type CommandResult, type RunRecord,
 } from './netns';
 import { captureOutput, spawnTracked, stopProcess, untilHealthyOrExit } from './processes';
+import { addSwitch, freeSubnet, plugIntoSwitch } from './switch';
 
 export interface LabHost {
   /** Its hostname inside the UTS namespace, e.g. `hvs-1a2b3c4d-a`; also the netns name. */
@@ -44,6 +50,10 @@ export interface LabHost {
   pathOnHost(inner: string): string;
   /** Runs a command inside the host's network, mount and UTS namespaces. Never throws on exit codes. */
   run(cmd: string, args: string[], timeoutMs?: number): Promise<CommandResult>;
+  /** The argv prefix that runs a (long-lived) command inside those namespaces, e.g. an agent. */
+  wrap(): string[];
+  /** Its address on the uplink switch (only with `uplink: true`). */
+  uplinkAddress?: string;
 }
 
 export interface TwoHosts {
@@ -52,6 +62,8 @@ export interface TwoHosts {
   lab: string;
   a: LabHost;
   b: LabHost;
+  /** With `uplink: true`: the test process's address on the switch (listen there for the hosts). */
+  uplink?: { host: string };
   /** Cuts the host off the link (`ip link set <veth> down` inside its namespace). */
   partition(host: LabHost): Promise<void>;
   heal(host: LabHost): Promise<void>;
@@ -63,6 +75,8 @@ export interface TwoHostsOptions {
   /** Parent of the run's lab dir; must be outside /var, /etc and /run. Default /tmp/hvs-lab. */
   lab?: string;
   startTimeoutMs?: number;
+  /** Also join both hosts and the test process on a switch (see above). */
+  uplink?: boolean;
 }
 
 /** Host tree dir -> where it is bound inside the host's mount namespace. */
@@ -103,7 +117,7 @@ export async function startTwoHosts(options: TwoHostsOptions = {}): Promise<TwoH
   const ownerStart = processStartTime(process.pid) ?? '';
   const record: RunRecord = {
     runId, ownerPid: process.pid, ownerStart, createdAt: new Date().toISOString(),
-    namespaces: [`hvs-${runId}-a`, `hvs-${runId}-b`], labDir: lab,
+    namespaces: [`hvs-${runId}-a`, `hvs-${runId}-b`, ...(options.uplink ? [`hvs-${runId}-sw`] : [])], labDir: lab,
   };
   writeRecord(record);
   const onExit = () => sweepRecord(record);
@@ -121,6 +135,7 @@ export async function startTwoHosts(options: TwoHostsOptions = {}): Promise<TwoH
   };
 
   const hosts: LabHost[] = [];
+  let uplink: ((host: number) => string) | undefined;
   try {
     fs.mkdirSync(lab, { recursive: true });
     const ends = (['a', 'b'] as const).map((s, i) => ({
@@ -131,6 +146,12 @@ export async function startTwoHosts(options: TwoHostsOptions = {}): Promise<TwoH
       { netns: ends[0].netns, device: ends[0].device, address: `${ends[0].address}/24` },
       { netns: ends[1].netns, device: ends[1].device, address: `${ends[1].address}/24` },
     );
+    if (options.uplink) {
+      uplink = await freeSubnet('10.78');
+      const sw = `hvs-${runId}-sw`;
+      await addSwitch(sw, `hu${runId}`, `${uplink(1)}/24`);
+      for (const [i, e] of ends.entries()) await plugIntoSwitch(sw, `p-${e.suffix}`, e.netns, 'up0', `${uplink(10 + i)}/24`);
+    }
     const needUsers = !(await hasQemuUserAndGroup());
     for (const e of ends) {
       const dir = path.join(lab, e.suffix);
@@ -143,6 +164,7 @@ export async function startTwoHosts(options: TwoHostsOptions = {}): Promise<TwoH
       const uri = `qemu+unix:///system?socket=${path.join(dir, 'run/libvirt/libvirt-sock')}`;
       // `ip netns exec`, unshare and bash all exec: child.pid is libvirtd's PID.
       const host = labHost(e.netns, e.device, e.address, uri, dir, hostUuid, () => child.pid ?? -1);
+      if (uplink) host.uplinkAddress = uplink(10 + hosts.length);
       hosts.push(host);
       try {
         await untilHealthyOrExit(child, async () => (await runCommand('virsh', ['-q', '-c', uri, 'uri'], 5_000)).code === 0,
@@ -160,6 +182,7 @@ export async function startTwoHosts(options: TwoHostsOptions = {}): Promise<TwoH
 
   return {
     runId, lab, a: hosts[0], b: hosts[1], stop,
+    ...(uplink ? { uplink: { host: uplink(1) } } : {}),
     partition: (h) => setLink(h.netns, h.device, 'down'),
     heal: (h) => setLink(h.netns, h.device, 'up'),
   };
@@ -176,6 +199,7 @@ function labHost(netns: string, device: string, address: string, uri: string, di
       }
       return abs; // not bound: the host sees the real path
     },
+    wrap: () => ['nsenter', '-t', String(pid()), '-n', '-m', '-u', '--'],
     run(cmd, args, timeoutMs) {
       if (!isAlive(pid())) return Promise.resolve({ code: -1, stdout: '', stderr: `libvirtd of ${netns} is not running` });
       return runCommand('nsenter', ['-t', String(pid()), '-n', '-m', '-u', '--', cmd, ...args], timeoutMs);

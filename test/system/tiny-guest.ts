@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { serialLogPath } from '@hvs/domain';
 import type { LabHost } from '../harness/two-hosts';
 
 const run = promisify(execFile);
@@ -28,7 +29,8 @@ export async function buildTinyGuest(repoRoot = REPO_ROOT): Promise<TinyGuestFil
   return { kernel, initrd };
 }
 
-export const serialLogPath = (name: string): string => `/var/log/libvirt/qemu/${name}-serial.log`;
+/** The product's console log path (libs/domain renders it into every VM), so both kinds of test read the same file. */
+export { serialLogPath };
 export const diskPath = (name: string): string => `/var/lib/libvirt/images/${name}.qcow2`;
 
 /** Creates the guest's disk in the host's pool dir (16 MiB virtual, nearly empty). */
