@@ -127,6 +127,13 @@ export interface MigrateOptions {
   timeoutSeconds?: number;
   /** Maximum downtime in ms (`virsh migrate-setmaxdowntime`; QEMU's default is 300). */
   maxDowntimeMs?: number;
+  /**
+   * Cap on the memory transfer in MiB/s (`virsh migrate --bandwidth`); default unlimited. QEMU
+   * enforces it per 100 ms window, so it paces bursts, it does not smooth the stream.
+   */
+  bandwidthMiBs?: number;
+  /** Memory over this many TCP connections (QEMU multifd, `--parallel --parallel-connections N`); default one. */
+  parallelConnections?: number;
   /** How often progress is sampled. */
   pollMs?: number;
   /**

@@ -28,6 +28,10 @@ export function migrateArgs(name: string, destUri: string, opts: MigrateOptions)
   if (opts.autoConverge) args.push('--auto-converge');
   if (opts.postCopy) args.push('--postcopy', '--postcopy-after-precopy');
   if (opts.timeoutSeconds !== undefined) args.push('--timeout', String(opts.timeoutSeconds));
+  if (opts.bandwidthMiBs !== undefined) args.push('--bandwidth', String(opts.bandwidthMiBs));
+  if (opts.parallelConnections !== undefined && opts.parallelConnections > 1) {
+    args.push('--parallel', '--parallel-connections', String(opts.parallelConnections));
+  }
   args.push(name, destUri);
   return args;
 }

@@ -23,6 +23,15 @@ describe('migration parsing and mapping', () => {
     expect(args.slice(-2)).toEqual(['vm', 'qemu+tcp://b/system']);
   });
 
+  it('passes a bandwidth cap and multifd connections only when asked; one connection adds nothing', () => {
+    expect(migrateArgs('vm', 'qemu+tcp://b/system', {})).not.toEqual(expect.arrayContaining(['--bandwidth']));
+    expect(migrateArgs('vm', 'qemu+tcp://b/system', { parallelConnections: 1 })).not.toEqual(expect.arrayContaining(['--parallel']));
+    const args = migrateArgs('vm', 'qemu+tcp://b/system', { bandwidthMiBs: 64, parallelConnections: 2 });
+    expect(args.slice(args.indexOf('--bandwidth'), args.indexOf('--bandwidth') + 2)).toEqual(['--bandwidth', '64']);
+    expect(args.slice(args.indexOf('--parallel'), args.indexOf('--parallel') + 3)).toEqual(['--parallel', '--parallel-connections', '2']);
+    expect(args.slice(-2)).toEqual(['vm', 'qemu+tcp://b/system']);
+  });
+
   it('reads memory, disk, dirty rate and iteration from a running domjobinfo', () => {
     const text = [
       'Job type:         Unbounded', 'Operation:        Outgoing migration', 'Time elapsed:     4719         ms',
