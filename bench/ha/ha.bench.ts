@@ -86,7 +86,7 @@ it('HA: failure detection and restart times', async () => {
   }
   const f = (v: number) => `${(v / 1000).toFixed(1)} s`;
   console.log([
-    `bench/ha: ${RUNS} runs, 3 agents, heartbeat 2 s, lease 8 s, fenceAfter 15 s, margin 5 s`,
+    `bench/ha: ${RUNS} runs, 3 agents, heartbeat 1 s, lease 8 s, fenceAfter 15 s, margin 5 s`,
     `  detect  (partition -> Ready=Unknown):       p50 ${f(pct(detect, 50))}  p95 ${f(pct(detect, 95))}  max ${f(Math.max(...detect))}`,
     `  restart (partition -> Running elsewhere):   p50 ${f(pct(restart, 50))}  p95 ${f(pct(restart, 95))}  max ${f(Math.max(...restart))}`,
     `  one outside sample of all agents took p50 ${pct(sampleMs, 50)} ms, p95 ${pct(sampleMs, 95)} ms; samples with the VM on two hosts: ${doubles}`,

@@ -6,19 +6,26 @@ import { ExponentialBackoff, type Clock } from '@hvs/reconcile';
 export interface NodeServiceCalls {
   registerNode(req: v1.RegisterNodeRequest, deadlineMs: number): Promise<v1.RegisterNodeResponse>;
   heartbeat(req: v1.NodeHeartbeatRequest, deadlineMs: number): Promise<v1.NodeHeartbeatResponse>;
+  /** Drops the connection; the next call dials a new one. */
+  reconnect?(): void;
   close(): void;
 }
 
 /** `creds`: the node's mTLS credentials (ClusterIdentity.controllerCredentials); plain text only for a standalone test set-up. */
 export function grpcNodeService(address: string, creds: ChannelCredentials = credentials.createInsecure()): NodeServiceCalls {
-  const client = new v1.NodeServiceClient(address, creds);
-  const unary = <Req, Res>(fn: (req: Req, md: never, opts: { deadline: Date }, cb: (e: ServiceError | null, r: Res) => void) => unknown) =>
+  let client = new v1.NodeServiceClient(address, creds);
+  const unary = <Req, Res>(pick: (c: v1.NodeServiceClient) => unknown) =>
     (req: Req, deadlineMs: number) => new Promise<Res>((resolve, reject) => {
-      fn.call(client, req, new Metadata() as never, { deadline: new Date(Date.now() + deadlineMs) }, (e, r) => (e ? reject(e) : resolve(r)));
+      const fn = pick(client) as (req: Req, md: Metadata, opts: { deadline: Date }, cb: (e: ServiceError | null, r: Res) => void) => unknown;
+      fn.call(client, req, new Metadata(), { deadline: new Date(Date.now() + deadlineMs) }, (e, r) => (e ? reject(e) : resolve(r)));
     });
   return {
-    registerNode: unary(client.registerNode as never),
-    heartbeat: unary(client.heartbeat as never),
+    registerNode: unary((c) => c.registerNode),
+    heartbeat: unary((c) => c.heartbeat),
+    reconnect: () => {
+      client.close();
+      client = new v1.NodeServiceClient(address, creds);
+    },
     close: () => client.close(),
   };
 }
@@ -117,7 +124,11 @@ export class ControllerLink {
         this.lastError = undefined;
       } catch (e) {
         const err = hvsErrorFromServiceError(e);
-        if ((e as ServiceError)?.code === status.NOT_FOUND) this.registered = false;
+        const code = (e as ServiceError)?.code;
+        if (code === status.NOT_FOUND) this.registered = false;
+        // A connection that went silent (the host was cut off, then healed) can look open for
+        // minutes while TCP retransmits with growing timeouts; calls on it time out. Dial anew.
+        if (code === status.DEADLINE_EXCEEDED || code === status.UNAVAILABLE) this.o.calls.reconnect?.();
         waitMs = this.backoff.next('controller');
         if (this.lastError !== err.message) this.o.log?.warn({ code: err.code, retryInMs: waitMs }, `controller unreachable, VMs keep running as assigned: ${err.message}`);
         this.lastError = err.message;

@@ -9,7 +9,11 @@ class FakeController implements NodeServiceCalls {
   /** What RegisterNode answers as the heartbeat interval. */
   intervalMs = 2000;
   readonly at: number[] = [];
+  reconnects = 0;
   constructor(private readonly clock?: FakeClock) {}
+  reconnect(): void {
+    this.reconnects++;
+  }
   forgetNode = false;
   readonly calls: string[] = [];
   async registerNode(req: v1.RegisterNodeRequest): Promise<v1.RegisterNodeResponse> {
@@ -63,6 +67,7 @@ describe('ControllerLink (push heartbeats, fake clock)', () => {
     expect(link.reachable()).toBe(false);
     expect(link.lastContactMs()).toBe(60_001);
     expect(link.error).toContain('ECONNREFUSED');
+    expect(ctl.reconnects).toBe(ctl.at.length); // a fresh connection after every UNAVAILABLE
     ctl.up = true;
     const back = clock.now();
     await clock.advance(RETRY_MAX_MS);
