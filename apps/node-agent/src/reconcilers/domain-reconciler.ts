@@ -91,10 +91,10 @@ export class DomainReconciler {
     const mem = this.mem(uid);
     try {
       if (vm === undefined) return await this.remove(uid, mem);
-      const result = await this.converge(uid, vm, mem);
+      const state = await this.converge(uid, vm, mem);
       mem.error = undefined;
-      await this.publish(uid, vm, mem);
-      return result;
+      await this.publish(uid, vm, mem, state);
+      return done();
     } catch (e) {
       mem.activity = undefined;
       mem.error = isTerminalError(e) && e.cause !== undefined ? e.cause : e;
@@ -117,7 +117,13 @@ export class DomainReconciler {
     };
   }
 
-  private async converge(uid: string, vm: VirtualMachine, mem: Memory): Promise<ReconcileResult> {
+  /**
+   * One step toward desired; returns the domain state it leaves behind: what libvirt reported
+   * (get, define) or what the finished call guarantees (start from off: running, shutdown:
+   * off), so the publish after it needs no second read (a change after that is a domain
+   * event, which queues the VM again); undefined when only a read can tell.
+   */
+  private async converge(uid: string, vm: VirtualMachine, mem: Memory): Promise<DomainState | undefined> {
     const name = domainNameOf(uid);
     const images = await this.o.volumes.images();
     let xml: string;
@@ -146,13 +152,17 @@ export class DomainReconciler {
       mem.booted = vm;
       mem.pendingRestart = [];
       this.event(uid, vm, agentv1.VmEventType.STARTED, 'Started', 'domain started');
-    } else if (runState === 'Stopped' && ACTIVE.has(dom.state)) {
+      // From off, a finished start means running; from paused & co. start may be a no-op: read.
+      return ACTIVE.has(dom.state) ? undefined : 'running';
+    }
+    if (runState === 'Stopped' && ACTIVE.has(dom.state)) {
       await this.step(uid, vm, mem, 'stopping', () => this.o.driver.shutdown(name, { timeoutMs: this.o.shutdownTimeoutMs }));
       mem.booted = undefined;
       mem.pendingRestart = [];
       this.event(uid, vm, agentv1.VmEventType.STOPPED, 'Stopped', 'domain shut down');
+      return 'shutoff';
     }
-    return done();
+    return dom.state;
   }
 
   private async departed(uid: string, vm: VirtualMachine | undefined): Promise<ReconcileResult> {
@@ -193,7 +203,7 @@ export class DomainReconciler {
 
   private async step(uid: string, vm: VirtualMachine, mem: Memory, activity: Activity, fn: () => Promise<void>): Promise<void> {
     mem.activity = activity;
-    await this.publish(uid, vm, mem, true);
+    await this.publish(uid, vm, mem, 'activity');
     try {
       await fn();
     } finally {
@@ -208,12 +218,15 @@ export class DomainReconciler {
     return paths.length > 0 ? paths : [];
   }
 
-  /** Publishes the VM's observed state (re-reads the domain's state unless `skipRead`). */
-  private async publish(uid: string, vm: VirtualMachine, mem: Memory, skipRead = false): Promise<void> {
+  /**
+   * Publishes the VM's observed state. `known`: the state the caller just saw or caused (no
+   * read); 'activity': a step runs and the phase comes from it (no read); otherwise re-read.
+   */
+  private async publish(uid: string, vm: VirtualMachine, mem: Memory, known?: DomainState | 'activity'): Promise<void> {
     const name = domainNameOf(uid);
     let state: DomainState | undefined;
-    // While a step runs, the phase comes from the activity; the domain state is not needed.
-    if (!skipRead) state = (await this.o.driver.get(name).catch(() => undefined))?.state;
+    if (known === undefined) state = (await this.o.driver.get(name).catch(() => undefined))?.state;
+    else if (known !== 'activity') state = known;
     const view = computePhase({ runState: vm.spec.runState ?? 'Running', state, activity: mem.activity, error: mem.error });
     this.o.observed.set({
       name: vm.metadata.name, uid, phase: view.phase, reason: view.reason, message: view.message, ips: [],

@@ -26,6 +26,21 @@ describe('reconcileDomain (fake hypervisor, fake clock)', () => {
     expect(world.driverEvents.slice(before)).toEqual([]);
   });
 
+  it('reads the domain once per pass: it publishes the state it saw or caused, no second read', async () => {
+    const a = await world.boot();
+    await world.assign(a, [testVm('web-1', UID_A), testVm('web-2', UID_B, { runState: 'Stopped' })]);
+    const gets = jest.spyOn(world.driver, 'get'); // passes through to the fake
+    await a.reconciler.reconcileDomain(UID_A); // define + start
+    await a.reconciler.reconcileDomain(UID_B); // define only
+    expect(a.observed.get(UID_A)).toMatchObject({ phase: 'Running' });
+    expect(a.observed.get(UID_B)).toMatchObject({ phase: 'Stopped' });
+    expect(gets).toHaveBeenCalledTimes(2);
+    await a.reconciler.reconcileDomain(UID_A); // nothing to do
+    expect(gets).toHaveBeenCalledTimes(3);
+    expect(a.observed.get(UID_A)).toMatchObject({ phase: 'Running' });
+    gets.mockRestore();
+  });
+
   it('creates each disk once as a qcow2 volume in the pool and deletes it when the VM is removed', async () => {
     const a = await world.boot();
     await world.assign(a, [testVm('db-1', UID_A, { disks: [{ name: 'root', size: '64MiB' }, { name: 'data', size: '32MiB' }] })]);
