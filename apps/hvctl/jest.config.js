@@ -1,1 +1,11 @@
-module.exports = { ...require('../../jest.preset.js'), rootDir: __dirname, displayName: 'hvctl' };
+const path = require('node:path');
+const preset = require('../../jest.preset.js');
+
+// hvctl imports some of @hvs/domain by deep path (`@hvs/domain/dist/errors`) to start fast;
+// in tests those resolve to the same source files `@hvs/domain` does (one HvsError class).
+module.exports = {
+  ...preset,
+  rootDir: __dirname,
+  displayName: 'hvctl',
+  moduleNameMapper: { '^@hvs/domain/dist/(.*)$': path.join(__dirname, '../../libs/domain/src/$1'), ...preset.moduleNameMapper },
+};

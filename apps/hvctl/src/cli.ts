@@ -1,22 +1,25 @@
 /**
  * The hvctl program: global flags, every command, and the one place errors become stderr
  * text and exit codes (no stack trace unless --debug).
+ *
+ * Start-up cost is paid per command, not for all of them: this module and src/program/*
+ * declare the whole command tree (names, flags, help: what --help and completion show) and
+ * load nothing heavy; each action imports the module that does its work, and only commands
+ * that call the controller load @grpc/grpc-js, the generated proto code and @hvs/domain's
+ * schemas. test/startup.spec.ts holds that line.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { registerApply } from './commands/apply';
-import { registerCapacity } from './commands/capacity';
 import { registerCompletion } from './commands/completion';
-import { registerConfig } from './commands/config';
-import { registerDrain } from './commands/drain';
-import { registerDiagnose } from './commands/diagnose';
-import { registerEvents } from './commands/events';
-import { registerGet } from './commands/get';
-import { registerLocal } from './commands/local';
-import { registerMigrate } from './commands/migrate';
-import { registerMutations } from './commands/mutate';
 import { registerNodeToken } from './commands/node-token';
+import { registerApply } from './program/apply';
+import { registerConfig } from './program/config';
+import { registerEvents } from './program/events';
+import { registerGet } from './program/get';
+import { registerLocal } from './program/local';
+import { registerMutations } from './program/mutate';
+import { registerCapacity, registerDiagnose, registerDrain, registerMigrate } from './program/operations';
 import { Runtime, type GlobalFlags } from './commands/runtime';
 import { CliExit, EXIT, EXIT_CODES_HELP, formatError } from './errors';
 import type { CliIo } from './io';

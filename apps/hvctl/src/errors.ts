@@ -2,7 +2,8 @@
  * How hvctl fails: every error is an HvsError (code, what, why, fix) printed on stderr without
  * a stack trace (the stack only with --debug), and the process exits with one of EXIT.
  */
-import { formatProblem, HvsError, type ErrorCategory, type Problem } from '@hvs/domain';
+// The deep path loads errors.ts alone: `@hvs/domain` would load every zod schema (start-up, docs/hvctl.md).
+import { formatProblem, HvsError, type ErrorCategory, type Problem } from '@hvs/domain/dist/errors';
 
 export const EXIT = {
   ok: 0,

@@ -1,5 +1,4 @@
 /** `hvctl apply` and `hvctl plan` (alias `diff`): send manifests to the controller. */
-import type { Command } from 'commander';
 import { formatSummary, formatValue, type FieldChange, type ObjectPlan } from '@hvs/domain';
 import { fromProtoPlan, v1, type WirePlanAction } from '@hvs/proto';
 import { CliExit, EXIT, usageError } from '../errors';
@@ -9,63 +8,40 @@ import { resourceName } from '../printers/resources';
 import { parseDurationFlag, type Runtime } from './runtime';
 import { waitForVms } from './wait-vms';
 
-const collect = (v: string, prev: string[]) => [...prev, v];
-
 const ACTION_WORD: Record<number, string> = {
   [v1.ApplyAction.CREATED]: 'created', [v1.ApplyAction.CONFIGURED]: 'configured',
   [v1.ApplyAction.UNCHANGED]: 'unchanged', [v1.ApplyAction.PRUNED]: 'pruned',
 };
 
-export function registerApply(program: Command, rt: Runtime): void {
-  program
-    .command('apply')
-    .description('create or update objects from manifests, all or nothing')
-    .option('-f, --filename <path>', 'manifest file, directory, or - for stdin (repeatable)', collect, [])
-    .option('-R, --recursive', 'descend into subdirectories of -f directories')
-    .option('--prune', 'delete objects matching -l that the manifests no longer name')
-    .option('-l, --selector <selector>', 'label selector for --prune (e.g. app=web)')
-    .option('--dry-run', 'validate and show what would happen; write nothing')
-    .option('--wait', 'wait until every VM applied reaches its spec.runState')
-    .option('--timeout <duration>', 'how long --wait waits', '5m')
-    .addHelpText('after', '\nExamples:\n  hvctl apply -f examples/quickstart.yaml --wait\n  hvctl apply -f manifests/ -R --prune -l app=lab\n  cat vm.yaml | hvctl apply -f -')
-    .action(async (opts: { filename: string[]; recursive?: boolean; prune?: boolean; selector?: string; dryRun?: boolean; wait?: boolean; timeout: string }) => {
-      if (opts.prune && !opts.selector) throw usageError('--prune needs a label selector', 'add -l KEY=VALUE naming the objects these manifests own');
-      const timeoutMs = parseDurationFlag('--timeout', opts.timeout);
-      const loaded = loadLocal(await readManifestFiles(opts.filename, opts.recursive === true, rt.io));
-      const res = await rt.api().apply({ documents: loaded.wire, dryRun: opts.dryRun === true, fieldManager: 'hvctl', pruneSelector: opts.prune ? opts.selector! : '' });
-      const p = rt.palette();
-      for (const r of res.results) {
-        const word = ACTION_WORD[r.action] ?? 'applied';
-        const coloured = word === 'unchanged' ? p.dim(word) : word === 'pruned' ? p.red(word) : p.green(word);
-        rt.io.out(`${resourceName(r.kind, r.name)} ${coloured}${opts.dryRun ? ' (dry run)' : ''}\n`);
-      }
-      if (opts.wait && !opts.dryRun) {
-        const vms = res.results.filter((r) => r.kind === 'VirtualMachine' && r.action !== v1.ApplyAction.PRUNED).map((r) => r.name);
-        await waitForVms(rt, vms, timeoutMs);
-      }
-    });
+export interface ApplyOpts { filename: string[]; recursive?: boolean; prune?: boolean; selector?: string; dryRun?: boolean; wait?: boolean; timeout: string }
+export interface PlanOpts { filename: string[]; recursive?: boolean; prune?: boolean; selector?: string; showUnchanged?: boolean; output?: string }
 
-  program
-    .command('plan')
-    .alias('diff')
-    .description('show what apply would change, per object and field, and what restarts or migrates (exit 0: no changes, 2: changes)')
-    .option('-f, --filename <path>', 'manifest file, directory, or - for stdin (repeatable)', collect, [])
-    .option('-R, --recursive', 'descend into subdirectories of -f directories')
-    .option('--prune', 'also show objects matching -l that would be deleted')
-    .option('-l, --selector <selector>', 'label selector for --prune')
-    .option('--show-unchanged', 'list unchanged objects too')
-    .option('-o, --output <format>', 'json: the plan as JSON')
-    .addHelpText('after', '\nExamples:\n  hvctl plan -f examples/quickstart.yaml\n  hvctl diff -f vm.yaml && echo "nothing to do"')
-    .action(async (opts: { filename: string[]; recursive?: boolean; prune?: boolean; selector?: string; showUnchanged?: boolean; output?: string }) => {
-      if (opts.prune && !opts.selector) throw usageError('--prune needs a label selector', 'add -l KEY=VALUE');
-      if (opts.output !== undefined && opts.output !== 'json') throw usageError(`-o ${opts.output} is not supported by plan`, 'use -o json, or leave -o out for text');
-      const loaded = loadLocal(await readManifestFiles(opts.filename, opts.recursive === true, rt.io));
-      const res = await rt.api().plan({ documents: loaded.wire, fieldManager: 'hvctl', pruneSelector: opts.prune ? opts.selector! : '' });
-      const plans = res.objects.map(fromProtoPlan);
-      if (opts.output === 'json') rt.io.out(`${JSON.stringify({ objects: plans, resourceVersion: res.resourceVersion }, null, 2)}\n`);
-      else rt.io.out(renderPlan(plans, rt.palette(), opts.showUnchanged === true));
-      if (plans.some((pl) => pl.action !== 'unchanged')) throw new CliExit(EXIT.changes);
-    });
+export async function runApply(rt: Runtime, opts: ApplyOpts): Promise<void> {
+  if (opts.prune && !opts.selector) throw usageError('--prune needs a label selector', 'add -l KEY=VALUE naming the objects these manifests own');
+  const timeoutMs = parseDurationFlag('--timeout', opts.timeout);
+  const loaded = loadLocal(await readManifestFiles(opts.filename, opts.recursive === true, rt.io));
+  const res = await (await rt.api()).apply({ documents: loaded.wire, dryRun: opts.dryRun === true, fieldManager: 'hvctl', pruneSelector: opts.prune ? opts.selector! : '' });
+  const p = rt.palette();
+  for (const r of res.results) {
+    const word = ACTION_WORD[r.action] ?? 'applied';
+    const coloured = word === 'unchanged' ? p.dim(word) : word === 'pruned' ? p.red(word) : p.green(word);
+    rt.io.out(`${resourceName(r.kind, r.name)} ${coloured}${opts.dryRun ? ' (dry run)' : ''}\n`);
+  }
+  if (opts.wait && !opts.dryRun) {
+    const vms = res.results.filter((r) => r.kind === 'VirtualMachine' && r.action !== v1.ApplyAction.PRUNED).map((r) => r.name);
+    await waitForVms(rt, vms, timeoutMs);
+  }
+}
+
+export async function runPlan(rt: Runtime, opts: PlanOpts): Promise<void> {
+  if (opts.prune && !opts.selector) throw usageError('--prune needs a label selector', 'add -l KEY=VALUE');
+  if (opts.output !== undefined && opts.output !== 'json') throw usageError(`-o ${opts.output} is not supported by plan`, 'use -o json, or leave -o out for text');
+  const loaded = loadLocal(await readManifestFiles(opts.filename, opts.recursive === true, rt.io));
+  const res = await (await rt.api()).plan({ documents: loaded.wire, fieldManager: 'hvctl', pruneSelector: opts.prune ? opts.selector! : '' });
+  const plans = res.objects.map(fromProtoPlan);
+  if (opts.output === 'json') rt.io.out(`${JSON.stringify({ objects: plans, resourceVersion: res.resourceVersion }, null, 2)}\n`);
+  else rt.io.out(renderPlan(plans, rt.palette(), opts.showUnchanged === true));
+  if (plans.some((pl) => pl.action !== 'unchanged')) throw new CliExit(EXIT.changes);
 }
 
 type WirePlan = Omit<ObjectPlan, 'action'> & { action: WirePlanAction };

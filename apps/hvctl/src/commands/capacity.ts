@@ -4,27 +4,22 @@
  * (libs/domain capacityN1) over the Nodes and VMs the API lists; the controller exports the
  * same answer as the metric hvs_ha_capacity_n1_ok.
  */
-import type { Command } from 'commander';
 import { capacityN1, formatCapacityN1, placementOf, type Node, type VirtualMachine } from '@hvs/domain';
 import { fromProtoObject } from '@hvs/proto';
 import { CliExit, EXIT, usageError } from '../errors';
 import type { Runtime } from './runtime';
 
-export function registerCapacity(program: Command, rt: Runtime): void {
-  program.command('capacity').description('N+1 check: would every HA VM restart somewhere if any one node failed')
-    .option('-o, --output <format>', 'json: the report as JSON')
-    .option('--exit-code', 'exit 2 when the cluster is not N+1 (for scripts and CI)')
-    .addHelpText('after', '\nExamples:\n  hvctl capacity\n  hvctl capacity -o json --exit-code')
-    .action(async (opts: { output?: string; exitCode?: boolean }) => {
-      if (opts.output !== undefined && opts.output !== 'json') throw usageError(`-o ${opts.output} is not supported by capacity`, 'use -o json');
-      const api = rt.api();
-      const [nodes, vms] = await Promise.all([api.list('Node'), api.list('VirtualMachine')]);
-      const nodeObjs = nodes.items.map((o) => fromProtoObject(o) as unknown as Node);
-      const vmObjs = vms.items.map((o) => fromProtoObject(o) as unknown as VirtualMachine);
-      const placements = vmObjs.filter((v) => v.status?.node && !v.metadata.deletionTimestamp).map((v) => placementOf(v, v.status!.node!));
-      const report = capacityN1(nodeObjs, placements, vmObjs);
-      if (opts.output === 'json') rt.io.out(`${JSON.stringify(report, null, 2)}\n`);
-      else rt.io.out(`${formatCapacityN1(report)}\n`);
-      if (opts.exitCode && !report.ok) throw new CliExit(EXIT.changes);
-    });
+export interface CapacityOpts { output?: string; exitCode?: boolean }
+
+export async function runCapacity(rt: Runtime, opts: CapacityOpts): Promise<void> {
+  if (opts.output !== undefined && opts.output !== 'json') throw usageError(`-o ${opts.output} is not supported by capacity`, 'use -o json');
+  const api = await rt.api();
+  const [nodes, vms] = await Promise.all([api.list('Node'), api.list('VirtualMachine')]);
+  const nodeObjs = nodes.items.map((o) => fromProtoObject(o) as unknown as Node);
+  const vmObjs = vms.items.map((o) => fromProtoObject(o) as unknown as VirtualMachine);
+  const placements = vmObjs.filter((v) => v.status?.node && !v.metadata.deletionTimestamp).map((v) => placementOf(v, v.status!.node!));
+  const report = capacityN1(nodeObjs, placements, vmObjs);
+  if (opts.output === 'json') rt.io.out(`${JSON.stringify(report, null, 2)}\n`);
+  else rt.io.out(`${formatCapacityN1(report)}\n`);
+  if (opts.exitCode && !report.ok) throw new CliExit(EXIT.changes);
 }

@@ -3,7 +3,7 @@
  * command and flag hvctl has is completed, and kinds after get/describe/delete.
  */
 import type { Command } from 'commander';
-import { KINDS } from '@hvs/domain';
+import { KIND_WORDS } from './kinds';
 import { usageError } from '../errors';
 import type { Runtime } from './runtime';
 
@@ -14,7 +14,7 @@ function flagsOf(cmd: Command): string[] {
 export function completionScript(program: Command, shell: string): string {
   const commands = program.commands.filter((c) => !(c as unknown as { _hidden?: boolean })._hidden);
   const names = commands.flatMap((c) => [c.name(), ...c.aliases()]);
-  const kinds = [...new Set(Object.values(KINDS).flatMap((k) => [k.plural, ...k.shortNames]))].sort();
+  const kinds = [...new Set(Object.values(KIND_WORDS).flatMap((k) => [k.plural, ...k.shortNames]))].sort();
   const global = flagsOf(program);
   const cases = commands.map((c) => {
     const subs = c.commands.map((s) => s.name());

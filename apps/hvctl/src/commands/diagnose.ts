@@ -5,7 +5,6 @@
  * and each agent's own checks (asked through the controller, which alone may call agents).
  * Exit 1 when anything FAILs; warnings alone exit 0.
  */
-import type { Command } from 'commander';
 import type { v1 } from '@hvs/proto';
 import type { ControllerClient } from '../client/controller-client';
 import { CliExit, EXIT, toHvsError } from '../errors';
@@ -82,17 +81,12 @@ export function renderFindings(findings: readonly Finding[], p: Palette): string
   return findings.map((f) => `${tag[f.level]}  ${f.check.padEnd(12)} ${f.message}${f.fix && f.level !== 'ok' ? `\n      fix: ${f.fix}` : ''}`).join('\n') + '\n';
 }
 
-export function registerDiagnose(program: Command, rt: Runtime): void {
-  program.command('diagnose')
-    .description('check the controller, leader, etcd, nodes, certificate expiry (30 days) and every agent; exit 1 on a failure')
-    .option('-o, --output <format>', 'json')
-    .action(async (f: { output?: string }) => {
-      const findings = await gather(rt.api(), Date.now());
-      if (f.output === 'json') rt.io.out(`${JSON.stringify({ findings }, null, 2)}\n`);
-      else rt.io.out(renderFindings(findings, rt.palette()));
-      const fails = findings.filter((x) => x.level === 'fail').length;
-      const warns = findings.filter((x) => x.level === 'warn').length;
-      if (f.output !== 'json') rt.io.err(`${fails} failure(s), ${warns} warning(s)\n`);
-      if (fails > 0) throw new CliExit(EXIT.error);
-    });
+export async function runDiagnose(rt: Runtime, f: { output?: string }): Promise<void> {
+  const findings = await gather(await rt.api(), Date.now());
+  if (f.output === 'json') rt.io.out(`${JSON.stringify({ findings }, null, 2)}\n`);
+  else rt.io.out(renderFindings(findings, rt.palette()));
+  const fails = findings.filter((x) => x.level === 'fail').length;
+  const warns = findings.filter((x) => x.level === 'warn').length;
+  if (f.output !== 'json') rt.io.err(`${fails} failure(s), ${warns} warning(s)\n`);
+  if (fails > 0) throw new CliExit(EXIT.error);
 }

@@ -1,5 +1,4 @@
 /** `hvctl events` and `hvctl audit`: what happened, and who did what. */
-import type { Command } from 'commander';
 import type { v1 } from '@hvs/proto';
 import { usageError } from '../errors';
 import { renderTable } from '../printers/table';
@@ -13,57 +12,46 @@ function positiveInt(flag: string, raw: string): number {
   return n;
 }
 
-export function registerEvents(program: Command, rt: Runtime): void {
-  program.command('events').argument('[object]', 'NAME or KIND/NAME (vm/web-1)')
-    .description('list recent events, optionally of one object')
-    .option('--kind <kind>', 'only objects of this kind')
-    .option('--limit <n>', 'at most this many', '50')
-    .option('-w, --watch', 'after listing, print new events as they happen')
-    .option('-o, --output <format>', 'json: one event object per line')
-    .addHelpText('after', '\nExamples:\n  hvctl events\n  hvctl events vm/web-1 --watch')
-    .action(async (object: string | undefined, opts: { kind?: string; limit: string; watch?: boolean; output?: string }) => {
-      const target = object ? splitKindName(object) : { name: '' };
-      const kind = target.kind ?? (opts.kind ? splitKindName(`${opts.kind}/x`).kind : undefined) ?? '';
-      const limit = positiveInt('--limit', opts.limit);
-      if (opts.output !== undefined && opts.output !== 'json') throw usageError(`-o ${opts.output} is not supported by events`, 'use -o json');
-      const api = rt.api();
-      const res = await api.events({ kind, name: target.name, since: '', limit });
-      const print = (events: v1.Event[], headers: boolean) => {
-        if (opts.output === 'json') rt.io.out(events.map((e) => `${JSON.stringify(e)}\n`).join(''));
-        else {
-          const t = renderEventTable(events, rt, true);
-          rt.io.out(headers ? t : t.slice(t.indexOf('\n') + 1));
-        }
-      };
-      if (res.events.length === 0 && opts.output !== 'json') rt.io.err('No events found.\n');
-      else print(res.events, true);
-      if (!opts.watch) return;
-      for await (const e of api.watchEvents({ kind, name: target.name, resourceVersion: res.resourceVersion })) print([e], false);
-    });
+export interface EventsOpts { kind?: string; limit: string; watch?: boolean; output?: string }
+export interface AuditOpts { limit: string; kind?: string; name?: string; actor?: string; since?: string; output?: string }
 
-  program.command('audit').description('list the audit log: who changed what, when, with which result')
-    .option('--limit <n>', 'at most this many records', '50')
-    .option('--kind <kind>', 'only this kind')
-    .option('--name <name>', 'only objects of this name')
-    .option('--actor <actor>', 'only calls by this identity')
-    .option('--since <time>', 'RFC 3339 time, e.g. 2026-01-31T00:00:00Z')
-    .option('-o, --output <format>', 'json: the records as a JSON array')
-    .action(async (opts: { limit: string; kind?: string; name?: string; actor?: string; since?: string; output?: string }) => {
-      const limit = positiveInt('--limit', opts.limit);
-      const kind = opts.kind ? splitKindName(`${opts.kind}/x`).kind ?? '' : '';
-      const res = await rt.api().audit({ kind, name: opts.name ?? '', actor: opts.actor ?? '', since: opts.since ?? '', limit, continueToken: '' });
-      if (opts.output === 'json') {
-        rt.io.out(`${JSON.stringify(res.records, null, 2)}\n`);
-        return;
-      }
-      if (res.records.length === 0) {
-        rt.io.err('No audit records found.\n');
-        return;
-      }
-      rt.io.out(renderTable(['TIME', 'ACTOR', 'OPERATION', 'OBJECT', 'GENERATION', 'RESULT'], res.records.map((r) => [
-        r.time, r.actor, r.operation, r.kind ? `${r.kind.toLowerCase()}/${r.name}` : r.name,
-        r.generationBefore === r.generationAfter ? String(r.generationAfter) : `${r.generationBefore}->${r.generationAfter}`,
-        r.result === 'ok' ? rt.palette().green('ok') : rt.palette().red(r.result),
-      ])));
-    });
+/** `hvctl events [OBJECT]`, then with --watch every new one. */
+export async function runEvents(rt: Runtime, object: string | undefined, opts: EventsOpts): Promise<void> {
+  const target = object ? splitKindName(object) : { name: '' };
+  const kind = target.kind ?? (opts.kind ? splitKindName(`${opts.kind}/x`).kind : undefined) ?? '';
+  const limit = positiveInt('--limit', opts.limit);
+  if (opts.output !== undefined && opts.output !== 'json') throw usageError(`-o ${opts.output} is not supported by events`, 'use -o json');
+  const api = await rt.api();
+  const res = await api.events({ kind, name: target.name, since: '', limit });
+  const print = (events: v1.Event[], headers: boolean) => {
+    if (opts.output === 'json') rt.io.out(events.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    else {
+      const t = renderEventTable(events, rt, true);
+      rt.io.out(headers ? t : t.slice(t.indexOf('\n') + 1));
+    }
+  };
+  if (res.events.length === 0 && opts.output !== 'json') rt.io.err('No events found.\n');
+  else print(res.events, true);
+  if (!opts.watch) return;
+  for await (const e of api.watchEvents({ kind, name: target.name, resourceVersion: res.resourceVersion })) print([e], false);
+}
+
+/** `hvctl audit`: who changed what, when, with which result. */
+export async function runAudit(rt: Runtime, opts: AuditOpts): Promise<void> {
+  const limit = positiveInt('--limit', opts.limit);
+  const kind = opts.kind ? splitKindName(`${opts.kind}/x`).kind ?? '' : '';
+  const res = await (await rt.api()).audit({ kind, name: opts.name ?? '', actor: opts.actor ?? '', since: opts.since ?? '', limit, continueToken: '' });
+  if (opts.output === 'json') {
+    rt.io.out(`${JSON.stringify(res.records, null, 2)}\n`);
+    return;
+  }
+  if (res.records.length === 0) {
+    rt.io.err('No audit records found.\n');
+    return;
+  }
+  rt.io.out(renderTable(['TIME', 'ACTOR', 'OPERATION', 'OBJECT', 'GENERATION', 'RESULT'], res.records.map((r) => [
+    r.time, r.actor, r.operation, r.kind ? `${r.kind.toLowerCase()}/${r.name}` : r.name,
+    r.generationBefore === r.generationAfter ? String(r.generationAfter) : `${r.generationBefore}->${r.generationAfter}`,
+    r.result === 'ok' ? rt.palette().green('ok') : rt.palette().red(r.result),
+  ])));
 }

@@ -1,5 +1,4 @@
 /** `hvctl get`, `hvctl nodes` and `hvctl describe`. */
-import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { fromProtoObject, v1 } from '@hvs/proto';
 import { usageError } from '../errors';
@@ -9,7 +8,7 @@ import { formatAge, renderTable } from '../printers/table';
 import { kindArg } from './kinds';
 import type { Runtime } from './runtime';
 
-interface GetOpts { selector?: string; output?: string; watch?: boolean; noHeaders?: boolean }
+export interface GetOpts { selector?: string; output?: string; watch?: boolean; noHeaders?: boolean }
 
 function outputFormat(raw: string | undefined): OutputFormat {
   if (raw === undefined) return 'table';
@@ -23,7 +22,7 @@ export async function runGet(rt: Runtime, kindInput: string, name: string | unde
   const kind = kindArg(kindInput);
   const format = outputFormat(opts.output);
   if (name !== undefined && opts.selector) throw usageError('a NAME and -l cannot be used together', 'give either the name or the selector');
-  const api = rt.api();
+  const api = await rt.api();
   const print = (items: ShownResource[], single: boolean, noHeaders = false) => {
     if (format === 'table' || format === 'wide') {
       rt.io.out(renderResourceTable(kind, items, { wide: format === 'wide', palette: rt.palette(), now: rt.io.now(), noHeaders: noHeaders || opts.noHeaders === true }));
@@ -48,35 +47,19 @@ export async function runGet(rt: Runtime, kindInput: string, name: string | unde
   }
 }
 
-export function registerGet(program: Command, rt: Runtime): void {
-  const common = (c: Command) =>
-    c.option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=db')
-      .option('-o, --output <format>', 'wide, json, yaml or name')
-      .option('-w, --watch', 'after listing, print every change')
-      .option('--no-headers', 'tables without the header line');
-  common(program.command('get').argument('<kind>', 'vms, nodes, networks, ... (hvctl get --help lists them)').argument('[name]')
-    .description('list objects of a kind, or show one')
-    .addHelpText('after', '\nKinds: virtualmachines (vm), nodes, networks (net), firewallpolicies (fwp), images (img), storagepools (pool),\n       backuppolicies (bp), backups, snapshots (snap), migrations (mig)\n\nExamples:\n  hvctl get vms\n  hvctl get vm web-1 -o yaml\n  hvctl get vms -l group=lab -o wide --watch'))
-    .action((kind: string, name: string | undefined, opts: GetOpts & { headers?: boolean }) => runGet(rt, kind, name, { ...opts, noHeaders: opts.headers === false }));
-  common(program.command('nodes').description('list nodes (same as get nodes)'))
-    .action((opts: GetOpts & { headers?: boolean }) => runGet(rt, 'nodes', undefined, { ...opts, noHeaders: opts.headers === false }));
-
-  program.command('describe').argument('<kind>').argument('<name>')
-    .description('show one object: spec, status, conditions and recent events')
-    .addHelpText('after', '\nExample:\n  hvctl describe vm web-1')
-    .action(async (kindInput: string, name: string) => {
-      const kind = kindArg(kindInput);
-      const api = rt.api();
-      const obj = shown(await api.get(kind, name));
-      let events: v1.Event[] | string;
-      try {
-        events = (await api.events({ kind, name, since: '', limit: 20 })).events;
-      } catch (e) {
-        const code = (e as { code?: string }).code;
-        events = code === 'HVS-GRPC-UNIMPLEMENTED' ? 'not available: this controller does not serve events' : `not available (${(e as Error).message})`;
-      }
-      rt.io.out(renderDescribe(obj, events, rt));
-    });
+/** `hvctl describe KIND NAME`. */
+export async function runDescribe(rt: Runtime, kindInput: string, name: string): Promise<void> {
+  const kind = kindArg(kindInput);
+  const api = await rt.api();
+  const obj = shown(await api.get(kind, name));
+  let events: v1.Event[] | string;
+  try {
+    events = (await api.events({ kind, name, since: '', limit: 20 })).events;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    events = code === 'HVS-GRPC-UNIMPLEMENTED' ? 'not available: this controller does not serve events' : `not available (${(e as Error).message})`;
+  }
+  rt.io.out(renderDescribe(obj, events, rt));
 }
 
 function indent(text: string, by = '  '): string {

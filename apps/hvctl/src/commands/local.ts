@@ -1,7 +1,6 @@
 /** `hvctl up`, `hvctl down`, `hvctl status`: the single-host system (etcd, Redis, controller, agent). */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Option, type Command } from 'commander';
 import { ControllerClient } from '../client/controller-client';
 import { readConfig, upsertContext, writeConfig, type Context } from '../config/contexts';
 import { CliExit, EXIT, formatError, usageError } from '../errors';
@@ -27,7 +26,9 @@ function port(flag: string, raw: string | undefined): number | undefined {
   return n;
 }
 
-interface UpFlags {
+export interface DownFlags { dataDir?: string; stopVms?: boolean; timeout: string }
+
+export interface UpFlags {
   dataDir?: string; ports?: string; etcdPort?: string; redisPort?: string; grpcPort?: string; httpPort?: string; agentPort?: string;
   hypervisor: string; components?: string;
 }
@@ -63,83 +64,68 @@ async function nodeRegistered(state: LocalState): Promise<true | string> {
   }
 }
 
-export function registerLocal(program: Command, rt: Runtime): void {
-  const dataDirOpt = (c: Command) => c.option('--data-dir <dir>', 'where state, data and logs live (default: /var/lib/hvs as root, else ~/.local/share/hvs)');
-  const options = (dataDir: string | undefined): LocalOptions => ({ dataDir: path.resolve(dataDir ?? defaultDataDir(rt.io.env)), io: rt.io, nodeRegistered, joinToken: localJoinToken });
+function localOptions(rt: Runtime, dataDir: string | undefined): LocalOptions {
+  return { dataDir: path.resolve(dataDir ?? defaultDataDir(rt.io.env)), io: rt.io, nodeRegistered, joinToken: localJoinToken };
+}
 
-  dataDirOpt(program.command('up'))
-    .description('run etcd, Redis, the controller and an agent on this host, and point the context "local" at them')
-    .option('--ports <auto>', 'auto: pick free loopback ports instead of the defaults')
-    .option('--etcd-port <port>', 'etcd client port (peer: port+1), default 12379')
-    .option('--redis-port <port>', 'Redis port, default 16379')
-    .option('--grpc-port <port>', 'controller gRPC port, default 7443')
-    .option('--http-port <port>', 'controller HTTP port (health, metrics, REST), default 7480')
-    .option('--agent-port <port>', 'agent gRPC port (metrics: port+2000), default 7450')
-    .option('--hypervisor <mode>', 'auto, kvm, qemu or test', 'auto')
-    .addOption(new Option('--components <list>', 'comma-separated subset of etcd,redis,controller,agent (debugging)').hideHelp())
-    .addHelpText('after', '\nExamples:\n  hvctl up\n  hvctl up --data-dir /tmp/hvs --ports auto\n  hvctl up --hypervisor test')
-    .action(async (f: UpFlags) => {
-      if (f.ports !== undefined && f.ports !== 'auto') throw usageError(`--ports ${f.ports} is not supported`, 'use --ports auto, or set single ports with --etcd-port/--redis-port/--grpc-port/--http-port/--agent-port');
-      if (!['auto', 'kvm', 'qemu', 'test'].includes(f.hypervisor)) throw usageError(`--hypervisor ${f.hypervisor} is not a mode`, 'use auto, kvm, qemu or test');
-      const ports: Partial<Ports> = {};
-      const etcd = port('--etcd-port', f.etcdPort);
-      if (etcd) Object.assign(ports, { etcdClient: etcd, etcdPeer: etcd + 1 });
-      const redis = port('--redis-port', f.redisPort);
-      if (redis) ports.redis = redis;
-      const grpc = port('--grpc-port', f.grpcPort);
-      if (grpc) ports.controllerGrpc = grpc;
-      const http = port('--http-port', f.httpPort);
-      if (http) ports.controllerHttp = http;
-      const agent = port('--agent-port', f.agentPort);
-      if (agent) Object.assign(ports, { agent, agentMetrics: agent + 2000 });
-      const components = f.components ? f.components.split(',').map((s) => s.trim()) : [...COMPONENTS];
-      const bad = components.filter((c) => !(COMPONENTS as readonly string[]).includes(c));
-      if (bad.length > 0) throw usageError(`unknown component(s) ${bad.join(', ')}`, `use some of ${COMPONENTS.join(', ')}`);
-      const opts: LocalOptions = {
-        ...options(f.dataDir), components: components as ComponentName[], autoPorts: f.ports === 'auto',
-        ...(Object.keys(ports).length > 0 ? { ports } : {}), hypervisor: f.hypervisor as HypervisorWish,
-      };
-      const res = await upLocal(opts);
-      if (res.alreadyRunning) rt.io.err(`Already running in ${opts.dataDir}: nothing to do.\n`);
-      const hv: HypervisorPlan | undefined = res.hypervisor ?? (res.state.hypervisor ? { mode: res.state.hypervisor.mode as HypervisorMode, agentUri: res.state.hypervisor.uri, reason: res.state.hypervisor.reason } : undefined);
-      if (hv && components.includes('agent')) {
-        rt.io.err(`Hypervisor: ${hv.mode} (${hv.reason})\n`);
-        const banner = simulatedBanner(hv);
-        if (banner) rt.io.err(`${rt.palette('err').yellow(banner)}\n`);
-      }
-      if (components.includes('controller')) {
-        const cfg = readConfig(rt.io.env);
-        const file = writeConfig(rt.io.env, upsertContext(cfg, localContext(res.state), true));
-        rt.io.err(`Context "local" (controller 127.0.0.1:${res.state.ports.controllerGrpc}) is current in ${file}.\n`);
-      }
-      await printStatus(rt, opts);
-      if (!res.alreadyRunning && components.includes('agent')) rt.io.err('Next: hvctl get nodes; hvctl apply -f examples/quickstart.yaml --wait\n');
-    });
+/** `hvctl up`: starts what is missing, writes the context "local", prints the status. */
+export async function runUp(rt: Runtime, f: UpFlags): Promise<void> {
+  if (f.ports !== undefined && f.ports !== 'auto') throw usageError(`--ports ${f.ports} is not supported`, 'use --ports auto, or set single ports with --etcd-port/--redis-port/--grpc-port/--http-port/--agent-port');
+  if (!['auto', 'kvm', 'qemu', 'test'].includes(f.hypervisor)) throw usageError(`--hypervisor ${f.hypervisor} is not a mode`, 'use auto, kvm, qemu or test');
+  const ports: Partial<Ports> = {};
+  const etcd = port('--etcd-port', f.etcdPort);
+  if (etcd) Object.assign(ports, { etcdClient: etcd, etcdPeer: etcd + 1 });
+  const redis = port('--redis-port', f.redisPort);
+  if (redis) ports.redis = redis;
+  const grpc = port('--grpc-port', f.grpcPort);
+  if (grpc) ports.controllerGrpc = grpc;
+  const http = port('--http-port', f.httpPort);
+  if (http) ports.controllerHttp = http;
+  const agent = port('--agent-port', f.agentPort);
+  if (agent) Object.assign(ports, { agent, agentMetrics: agent + 2000 });
+  const components = f.components ? f.components.split(',').map((s) => s.trim()) : [...COMPONENTS];
+  const bad = components.filter((c) => !(COMPONENTS as readonly string[]).includes(c));
+  if (bad.length > 0) throw usageError(`unknown component(s) ${bad.join(', ')}`, `use some of ${COMPONENTS.join(', ')}`);
+  const opts: LocalOptions = {
+    ...localOptions(rt, f.dataDir), components: components as ComponentName[], autoPorts: f.ports === 'auto',
+    ...(Object.keys(ports).length > 0 ? { ports } : {}), hypervisor: f.hypervisor as HypervisorWish,
+  };
+  const res = await upLocal(opts);
+  if (res.alreadyRunning) rt.io.err(`Already running in ${opts.dataDir}: nothing to do.\n`);
+  const hv: HypervisorPlan | undefined = res.hypervisor ?? (res.state.hypervisor ? { mode: res.state.hypervisor.mode as HypervisorMode, agentUri: res.state.hypervisor.uri, reason: res.state.hypervisor.reason } : undefined);
+  if (hv && components.includes('agent')) {
+    rt.io.err(`Hypervisor: ${hv.mode} (${hv.reason})\n`);
+    const banner = simulatedBanner(hv);
+    if (banner) rt.io.err(`${rt.palette('err').yellow(banner)}\n`);
+  }
+  if (components.includes('controller')) {
+    const cfg = readConfig(rt.io.env);
+    const file = writeConfig(rt.io.env, upsertContext(cfg, localContext(res.state), true));
+    rt.io.err(`Context "local" (controller 127.0.0.1:${res.state.ports.controllerGrpc}) is current in ${file}.\n`);
+  }
+  await printStatus(rt, opts);
+  if (!res.alreadyRunning && components.includes('agent')) rt.io.err('Next: hvctl get nodes; hvctl apply -f examples/quickstart.yaml --wait\n');
+}
 
-  dataDirOpt(program.command('down'))
-    .description('stop what `hvctl up` started, in reverse order (VMs keep running unless --stop-vms)')
-    .option('--stop-vms', 'stop every VM first (ACPI shutdown, then power off)')
-    .option('--timeout <duration>', 'grace period per process before SIGKILL', '15s')
-    .action(async (f: { dataDir?: string; stopVms?: boolean; timeout: string }) => {
-      const opts = { ...options(f.dataDir), stopGraceMs: parseDurationFlag('--timeout', f.timeout) };
-      let vmsOk = true;
-      const stopped = await downLocal(opts, f.stopVms ? async (state) => {
-        vmsOk = await stopAllVms(rt, state);
-      } : undefined);
-      if (stopped.length === 0) {
-        rt.io.err(`Nothing is running from ${opts.dataDir}.\n`);
-        return;
-      }
-      for (const s of stopped) rt.io.out(`${s.name.padEnd(10)} pid ${String(s.pid).padEnd(7)} ${s.result === 'exited' ? 'stopped' : s.result === 'killed' ? 'killed after the grace period' : 'was not running'}\n`);
-      if (!vmsOk) throw new CliExit(EXIT.error);
-    });
+/** `hvctl down`: stops the components in reverse order (the VMs first with --stop-vms). */
+export async function runDown(rt: Runtime, f: DownFlags): Promise<void> {
+  const opts = { ...localOptions(rt, f.dataDir), stopGraceMs: parseDurationFlag('--timeout', f.timeout) };
+  let vmsOk = true;
+  const stopped = await downLocal(opts, f.stopVms ? async (state) => {
+    vmsOk = await stopAllVms(rt, state);
+  } : undefined);
+  if (stopped.length === 0) {
+    rt.io.err(`Nothing is running from ${opts.dataDir}.\n`);
+    return;
+  }
+  for (const s of stopped) rt.io.out(`${s.name.padEnd(10)} pid ${String(s.pid).padEnd(7)} ${s.result === 'exited' ? 'stopped' : s.result === 'killed' ? 'killed after the grace period' : 'was not running'}\n`);
+  if (!vmsOk) throw new CliExit(EXIT.error);
+}
 
-  dataDirOpt(program.command('status'))
-    .description('health of each single-host component (exit 1 unless all are healthy)')
-    .action(async (f: { dataDir?: string }) => {
-      const opts = options(f.dataDir);
-      if (!(await printStatus(rt, opts))) throw new CliExit(EXIT.error);
-    });
+/** `hvctl status`: exit 1 unless every component is healthy. */
+export async function runStatus(rt: Runtime, f: { dataDir?: string }): Promise<void> {
+  const opts = localOptions(rt, f.dataDir);
+  if (!(await printStatus(rt, opts))) throw new CliExit(EXIT.error);
 }
 
 async function printStatus(rt: Runtime, opts: LocalOptions): Promise<boolean> {

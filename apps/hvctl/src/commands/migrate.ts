@@ -3,7 +3,6 @@
  * creates the Migration, then follows it: a progress bar on a terminal, a line per change
  * elsewhere; ends with the downtime and the total time, or the reason it failed (exit 1).
  */
-import type { Command } from 'commander';
 import { fromProtoObject, v1 } from '@hvs/proto';
 import type { Migration } from '@hvs/domain';
 import { CliExit, cliError, EXIT, usageError } from '../errors';
@@ -13,7 +12,7 @@ import { parseDurationFlag, type Runtime } from './runtime';
 const MODES: Record<string, v1.MigrationMode> = { live: v1.MigrationMode.LIVE, postcopy: v1.MigrationMode.POSTCOPY, offline: v1.MigrationMode.OFFLINE };
 const POLL_MS = 500;
 
-interface MigrateOpts { to?: string; mode?: string; maxDowntime?: string; dryRun?: boolean; timeout: string }
+export interface MigrateOpts { to?: string; mode?: string; maxDowntime?: string; dryRun?: boolean; timeout: string }
 
 export function estimateLines(r: v1.MigrateVmResponse, vm: string): string {
   const e = r.estimate;
@@ -36,51 +35,43 @@ export function progressLine(m: Migration): string {
   return `[${bar}] ${String(Math.round(frac * 100)).padStart(3)}% ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)} dirty ${formatBytes(p.dirtyRate ?? 0)}/s pass ${p.iteration ?? 0}`;
 }
 
-export function registerMigrate(program: Command, rt: Runtime): void {
-  program.command('migrate').argument('<vm>').description('move a VM to another node (live by default; offline where the node cannot live-migrate)')
-    .option('--to <node>', 'target node (default: the scheduler picks, never the current node)')
-    .option('--mode <mode>', 'live, postcopy or offline (default: live when the node can)')
-    .option('--max-downtime <duration>', 'longest pause QEMU may take to finish, e.g. 100ms (default 300ms)')
-    .option('--dry-run', 'print the estimate only; create nothing')
-    .option('--timeout <duration>', 'how long to follow the migration', '30m')
-    .addHelpText('after', '\nExamples:\n  hvctl migrate web-1 --dry-run\n  hvctl migrate web-1 --to node-b --max-downtime 100ms\n  hvctl migrate db-1 --mode postcopy')
-    .action(async (vm: string, opts: MigrateOpts) => {
-      if (opts.mode !== undefined && !(opts.mode in MODES)) throw usageError(`--mode "${opts.mode}" is not a migration mode`, 'use live, postcopy or offline');
-      const maxDowntimeMs = opts.maxDowntime !== undefined ? parseDurationFlag('--max-downtime', opts.maxDowntime) : 0;
-      const timeoutMs = parseDurationFlag('--timeout', opts.timeout);
-      const api = rt.api();
-      const req: v1.MigrateVmRequest = {
-        vm, targetNode: opts.to ?? '', mode: opts.mode ? MODES[opts.mode]! : v1.MigrationMode.UNSPECIFIED, maxDowntimeMs, copyStorage: false, dryRun: opts.dryRun === true,
-      };
-      const res = await api.migrateVm(req);
-      rt.io.out(estimateLines(res, vm));
-      if (opts.dryRun) return;
-      const name = res.migration?.metadata?.name;
-      if (!name) throw cliError('HVS-CLI-MIGRATION-MISSING', 'the controller created no Migration', 'retry; `hvctl get migrations` lists what exists');
-      rt.io.out(`migration/${name} created\n`);
-      const started = rt.io.now();
-      let last = '';
-      for (;;) {
-        const m = fromProtoObject(await api.get('Migration', name)) as Migration;
-        const line = progressLine(m);
-        const phase = m.status?.phase;
-        if (phase === 'Succeeded' || phase === 'Failed') {
-          if (rt.io.stderrTty) rt.io.err('\r\u001b[K');
-          const total = m.status?.durationMs ?? rt.io.now() - started;
-          if (phase === 'Succeeded') {
-            rt.io.out(`virtualmachine/${vm} migrated to ${m.status?.targetNode}: downtime ${m.status?.downtimeMs ?? 0} ms, total ${formatDuration(total)}\n`);
-            return;
-          }
-          rt.io.err(`error: migration/${name} failed after ${formatDuration(total)}: ${m.status?.reason ?? 'Failed'}: ${m.status?.message ?? 'no reason recorded'}\n`);
-          throw new CliExit(EXIT.error);
-        }
-        if (rt.io.stderrTty) rt.io.err(`\r\u001b[K${line}`);
-        else if (line !== last) rt.io.err(`${line}\n`);
-        last = line;
-        if (rt.io.now() - started > timeoutMs) {
-          throw cliError('HVS-CLI-WAIT-TIMEOUT', `migration/${name} did not finish within ${opts.timeout}`, `it goes on in the controller: follow it with hvctl get migration ${name} -o yaml`);
-        }
-        await rt.io.sleep(POLL_MS);
+/** `hvctl migrate VM`: estimate, create, then follow the Migration to its end. */
+export async function runMigrate(rt: Runtime, vm: string, opts: MigrateOpts): Promise<void> {
+  if (opts.mode !== undefined && !(opts.mode in MODES)) throw usageError(`--mode "${opts.mode}" is not a migration mode`, 'use live, postcopy or offline');
+  const maxDowntimeMs = opts.maxDowntime !== undefined ? parseDurationFlag('--max-downtime', opts.maxDowntime) : 0;
+  const timeoutMs = parseDurationFlag('--timeout', opts.timeout);
+  const api = await rt.api();
+  const req: v1.MigrateVmRequest = {
+    vm, targetNode: opts.to ?? '', mode: opts.mode ? MODES[opts.mode]! : v1.MigrationMode.UNSPECIFIED, maxDowntimeMs, copyStorage: false, dryRun: opts.dryRun === true,
+  };
+  const res = await api.migrateVm(req);
+  rt.io.out(estimateLines(res, vm));
+  if (opts.dryRun) return;
+  const name = res.migration?.metadata?.name;
+  if (!name) throw cliError('HVS-CLI-MIGRATION-MISSING', 'the controller created no Migration', 'retry; `hvctl get migrations` lists what exists');
+  rt.io.out(`migration/${name} created\n`);
+  const started = rt.io.now();
+  let last = '';
+  for (;;) {
+    const m = fromProtoObject(await api.get('Migration', name)) as Migration;
+    const line = progressLine(m);
+    const phase = m.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      if (rt.io.stderrTty) rt.io.err('\r\u001b[K');
+      const total = m.status?.durationMs ?? rt.io.now() - started;
+      if (phase === 'Succeeded') {
+        rt.io.out(`virtualmachine/${vm} migrated to ${m.status?.targetNode}: downtime ${m.status?.downtimeMs ?? 0} ms, total ${formatDuration(total)}\n`);
+        return;
       }
-    });
+      rt.io.err(`error: migration/${name} failed after ${formatDuration(total)}: ${m.status?.reason ?? 'Failed'}: ${m.status?.message ?? 'no reason recorded'}\n`);
+      throw new CliExit(EXIT.error);
+    }
+    if (rt.io.stderrTty) rt.io.err(`\r\u001b[K${line}`);
+    else if (line !== last) rt.io.err(`${line}\n`);
+    last = line;
+    if (rt.io.now() - started > timeoutMs) {
+      throw cliError('HVS-CLI-WAIT-TIMEOUT', `migration/${name} did not finish within ${opts.timeout}`, `it goes on in the controller: follow it with hvctl get migration ${name} -o yaml`);
+    }
+    await rt.io.sleep(POLL_MS);
+  }
 }

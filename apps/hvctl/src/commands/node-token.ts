@@ -47,7 +47,7 @@ export function registerNodeToken(program: Command, rt: Runtime): void {
       if (f.node !== undefined && !NAME.test(f.node)) throw usageError(`--node "${f.node}" is not a node name`, 'node names are DNS labels: lower-case letters, digits and -, at most 63');
       if (f.output !== undefined && f.output !== 'json') throw usageError(`-o ${f.output} is not supported here`, 'use -o json');
       const ttlMs = parseDurationFlag('--ttl', f.ttl);
-      const api = rt.api();
+      const api = await rt.api();
       const res = await api.createJoinToken({ ttlSeconds: Math.round(ttlMs / 1000), nodeName: f.node ?? '' });
       if (f.quiet) {
         rt.io.out(`${res.token}\n`);
@@ -74,7 +74,7 @@ export function registerNodeToken(program: Command, rt: Runtime): void {
     .description('list unused join tokens (never their secrets)')
     .option('-o, --output <format>', 'json')
     .action(async (f: { output?: string }) => {
-      const { tokens } = await rt.api().listJoinTokens();
+      const { tokens } = await (await rt.api()).listJoinTokens();
       if (f.output === 'json') {
         rt.io.out(`${JSON.stringify({ tokens }, null, 2)}\n`);
         return;
@@ -92,7 +92,7 @@ export function registerNodeToken(program: Command, rt: Runtime): void {
       const wanted = id.trim();
       // Never echo what was given: a pasted whole token would be a secret.
       if (!/^[0-9a-f]{16}$/.test(wanted)) throw usageError('the argument is not a token id (16 hex digits)', 'give the id shown by `hvctl node token list`, not the token itself');
-      const { revoked } = await rt.api().revokeJoinToken(wanted);
+      const { revoked } = await (await rt.api()).revokeJoinToken(wanted);
       if (!revoked) {
         rt.io.err(`No unused join token ${wanted} (already used, revoked or expired and cleaned up).\n`);
         throw new CliExit(EXIT.error);

@@ -1,10 +1,12 @@
 /**
- * What every command gets: the IO, the global flags, and lazily the controller client of
- * the chosen context (closed by the CLI when the command ends).
+ * What every command gets: the IO, the global flags, and lazily the context and the controller
+ * client (closed by the CLI when the command ends). Loading this module stays cheap: the
+ * client (@grpc/grpc-js, the generated proto code, @hvs/domain's schemas) and the contexts
+ * file reader (yaml) are imported only when a command asks for them (docs/hvctl.md, Start-up).
  */
-import { tryParseDuration } from '@hvs/domain';
-import { ControllerClient, DEFAULT_REQUEST_TIMEOUT_MS } from '../client/controller-client';
-import { readConfig, resolveContext, type Context } from '../config/contexts';
+import { tryParseDuration } from '@hvs/domain/dist/units';
+import type { ControllerClient } from '../client/controller-client';
+import type { Context } from '../config/contexts';
 import { usageError } from '../errors';
 import { colourEnabled, type CliIo } from '../io';
 import { palette, type Palette } from '../printers/colour';
@@ -18,7 +20,8 @@ export interface GlobalFlags {
 }
 
 export class Runtime {
-  private client?: ControllerClient;
+  private client?: Promise<ControllerClient>;
+  private opened?: ControllerClient;
   constructor(readonly io: CliIo, readonly flags: () => GlobalFlags) {}
 
   get debug(): boolean {
@@ -31,24 +34,35 @@ export class Runtime {
     return palette(colourEnabled(this.io, tty, this.flags().color === false));
   }
 
-  context(): Context {
+  /** The context in use (--context, HVS_CONTEXT, current-context), --server applied. Throws HVS-CLI-CONTEXT-*, -CONFIG-*. */
+  async context(): Promise<Context> {
+    const { readConfig, resolveContext } = await import('../config/contexts.js');
     const f = this.flags();
     const ctx = resolveContext(readConfig(this.io.env), this.io.env, f.context);
     return f.server ? { ...ctx, controller: f.server } : ctx;
   }
 
-  requestTimeoutMs(): number {
+  /** --request-timeout in ms; undefined leaves the client's default. */
+  requestTimeoutMs(): number | undefined {
     const raw = this.flags().requestTimeout;
-    return raw === undefined ? DEFAULT_REQUEST_TIMEOUT_MS : parseDurationFlag('--request-timeout', raw);
+    return raw === undefined ? undefined : parseDurationFlag('--request-timeout', raw);
   }
 
-  api(): ControllerClient {
-    this.client ??= new ControllerClient(this.context(), this.requestTimeoutMs());
+  /** One client per run, made on first use. */
+  api(): Promise<ControllerClient> {
+    this.client ??= (async () => {
+      const context = await this.context();
+      const timeoutMs = this.requestTimeoutMs();
+      const { ControllerClient } = await import('../client/controller-client.js');
+      this.opened = new ControllerClient(context, timeoutMs);
+      return this.opened;
+    })();
     return this.client;
   }
 
   close(): void {
-    this.client?.close();
+    this.opened?.close();
+    this.opened = undefined;
     this.client = undefined;
   }
 }

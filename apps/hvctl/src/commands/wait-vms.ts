@@ -44,7 +44,7 @@ export function isDone(s: VmState): boolean {
 /** Resolves when every VM named is in its runState; throws HVS-CLI-WAIT-FAILED / -TIMEOUT naming each one left. */
 export async function waitForVms(rt: Runtime, names: readonly string[], timeoutMs: number): Promise<void> {
   if (names.length === 0) return;
-  const api = rt.api();
+  const api = await rt.api();
   const progress = new Progress(rt.io);
   const deadline = rt.io.now() + timeoutMs;
   let states = new Map<string, VmState>();
