@@ -38,10 +38,12 @@ export class DrainService {
 
   async plan(node: string): Promise<DrainPlan> {
     await this.store.get('Node', node); // NotFound with the store's own message and fix
-    const [nodes, vms, pools] = await Promise.all([
+    const [nodes, vms, pools, migrations] = await Promise.all([
       this.store.list<Node & StoredObject>('Node'), this.store.list<VirtualMachine & StoredObject>('VirtualMachine'), this.store.list<StoragePool & StoredObject>('StoragePool'),
+      this.store.list<Migration & StoredObject>('Migration'),
     ]);
-    return planDrain({ node, nodes: nodes.items, vms: vms.items, pools: new Map(pools.items.map((p) => [p.metadata.name, p])) });
+    // Migrations in flight (another drain, a single move) hold capacity on their targets.
+    return planDrain({ node, nodes: nodes.items, vms: vms.items, pools: new Map(pools.items.map((p) => [p.metadata.name, p])), migrations: migrations.items });
   }
 
   async *drain(input: DrainInput, ctx: CallContext): AsyncGenerator<DrainUpdate> {

@@ -13,7 +13,7 @@
  * Failures end in Failed with a reason; the VM then stays where it was.
  */
 import {
-  chooseTarget, decideMove, formatUnschedulable, placementsOf, type Migration, type Node, type StoragePool, type VirtualMachine,
+  chooseTarget, decideMove, formatUnschedulable, occupiedPlacements, type Migration, type Node, type StoragePool, type VirtualMachine,
 } from '@hvs/domain';
 import { done, ReconcilerRunner, requeueAfter, SystemClock, type Clock, type ReconcileResult, type RunnerHooks } from '@hvs/reconcile';
 import { insecureDialer, type AgentDialer } from '../dispatcher/agent-connection';
@@ -37,6 +37,8 @@ export interface MigrationReconcilerOptions {
   store: ObjectStore;
   vms: Informer<VirtualMachine>;
   nodes: Informer<Node>;
+  /** A Migration informer shared with the scheduler (started and stopped by its owner); default: its own. */
+  migrations?: Informer<Migration & StoredObject>;
   storagePools?: { get(name: string): StoragePool | undefined };
   dialer?: AgentDialer;
   clock?: Clock;
@@ -67,12 +69,12 @@ export class MigrationReconciler {
   constructor(private readonly o: MigrationReconcilerOptions) {
     this.clock = o.clock ?? new SystemClock();
     this.limits = { ...DEFAULT_MIGRATION_LIMITS, ...o.limits };
-    this.migrations = new Informer<Migration & StoredObject>(o.store, 'Migration', { clock: this.clock, onError: (e) => o.log?.warn({ err: e }, 'Migration watch failed; re-listing') });
+    this.migrations = o.migrations ?? new Informer<Migration & StoredObject>(o.store, 'Migration', { clock: this.clock, onError: (e) => o.log?.warn({ err: e }, 'Migration watch failed; re-listing') });
     this.runner = new ReconcilerRunner((name) => this.reconcile(name), { name: 'migration', workers: 4, clock: this.clock, hooks: o.hooks });
   }
 
   async start(): Promise<void> {
-    await this.migrations.start();
+    if (!this.o.migrations) await this.migrations.start();
     this.unsubscribe.push(this.migrations.subscribe((e) => {
       if (e.type !== 'DELETED') this.runner.enqueue(e.object.metadata.name);
       if (e.type === 'DELETED' || TERMINAL.has(e.object.status?.phase ?? '')) this.enqueuePending();
@@ -91,7 +93,7 @@ export class MigrationReconciler {
     await this.runner.stop({ graceMs: 5_000 });
     for (const j of this.jobs.values()) j.abort.abort();
     await Promise.allSettled([...this.jobs.values()].map((j) => j.promise));
-    await this.migrations.stop();
+    if (!this.o.migrations) await this.migrations.stop();
   }
 
   async reconcile(name: string): Promise<ReconcileResult> {
@@ -131,7 +133,8 @@ export class MigrationReconciler {
     const nodes = this.o.nodes.list();
     const move = decideMove(vm, { source: this.o.nodes.get(source), pools: this.o.storagePools ?? { get: () => undefined }, mode: m.spec.mode, copyStorage: m.spec.copyStorage });
     if (!move.ok) return this.fail(name, 'NotMovable', `${move.reason}; fix: ${move.fix}`);
-    const target = chooseTarget(vm, source, nodes, placementsOf(this.o.vms.list()), m.spec.targetNode);
+    // Other migrations in flight hold their targets; this one's own reservation is not counted against it.
+    const target = chooseTarget(vm, source, nodes, occupiedPlacements(this.o.vms.list(), this.migrations.list(), name), m.spec.targetNode);
     if (!target.ok) return this.fail(name, 'NoTarget', `no node can take VM ${m.spec.vm}: ${formatUnschedulable(target)}`);
     if (!this.slotFree(name, source)) return requeueAfter(5_000); // also re-queued when a migration ends
     this.starting.set(name, source);

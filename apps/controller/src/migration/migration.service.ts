@@ -5,7 +5,7 @@
  * nothing. Errors say what, why and the fix; nothing is written when any check fails.
  */
 import {
-  chooseTarget, decideMove, diskBytes, estimateMigration, formatUnschedulable, HvsError, placementsOf, vmResources,
+  chooseTarget, decideMove, diskBytes, estimateMigration, formatUnschedulable, HvsError, occupiedPlacements, vmResources,
   type Migration, type MigrationEstimate, type MigrationMode, type Node, type StoragePool, type VirtualMachine,
 } from '@hvs/domain';
 import type { AuditService } from '../audit';
@@ -61,15 +61,17 @@ export class MigrationService {
         });
       }
     }
-    const [nodes, pools, vms] = await Promise.all([
+    const [nodes, pools, vms, migrations] = await Promise.all([
       this.store.list<Node & StoredObject>('Node'), this.store.list<StoragePool & StoredObject>('StoragePool'), this.store.list<VirtualMachine & StoredObject>('VirtualMachine'),
+      this.store.list<Migration & StoredObject>('Migration'),
     ]);
     const poolMap = new Map(pools.items.map((p) => [p.metadata.name, p]));
     const move = decideMove(vm, { source: nodes.items.find((n) => n.metadata.name === source), pools: poolMap, mode: input.mode, copyStorage: input.copyStorage });
     if (!move.ok) {
       throw new HvsError({ code: move.code, category: 'FailedPrecondition', message: `VM ${input.vm} cannot be migrated`, why: move.reason, fix: move.fix });
     }
-    const target = chooseTarget(vm, source, nodes.items, placementsOf(vms.items), input.targetNode);
+    // Migrations in flight hold their targets: a second move to the same node sees the first.
+    const target = chooseTarget(vm, source, nodes.items, occupiedPlacements(vms.items, migrations.items), input.targetNode);
     if (!target.ok) {
       throw new HvsError({
         code: 'HVS-MIGRATION-NO-TARGET', category: 'FailedPrecondition', message: `no node can take VM ${input.vm}${input.targetNode ? ` (asked for ${input.targetNode})` : ''}`,

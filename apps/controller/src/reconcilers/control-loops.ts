@@ -8,7 +8,7 @@
  * Transitions are serialised: a start finishes before the stop that follows it runs. A start
  * that fails (etcd unreachable) is torn down and retried while this replica still leads.
  */
-import type { FirewallPolicy, Image, Network, Node, StoragePool, VirtualMachine } from '@hvs/domain';
+import type { FirewallPolicy, Image, Migration, Network, Node, StoragePool, VirtualMachine } from '@hvs/domain';
 import { SystemClock, type Clock, type ReconcileOutcome, type RunnerHooks, type TimerHandle } from '@hvs/reconcile';
 import { Dispatcher, type AgentDialer } from '../dispatcher';
 import type { EventSink } from '../events/event-recorder';
@@ -126,6 +126,8 @@ export class ControlLoops {
     const informers = {
       vms: inf<VirtualMachine>('VirtualMachine'), nodes: inf<Node>('Node'), networks: inf<Network>('Network'),
       images: inf<Image>('Image'), storagePools: inf<StoragePool>('StoragePool'), firewallPolicies: inf<FirewallPolicy>('FirewallPolicy'),
+      // Shared by the scheduler (target reservations of migrations in flight) and the migration reconciler.
+      migrations: inf<Migration & StoredObject>('Migration'),
     };
     const all = Object.values(informers) as Informer<StoredObject>[];
     const started: Informer<StoredObject>[] = [];
@@ -135,7 +137,7 @@ export class ControlLoops {
         started.push(i);
       }
       const scheduler = new VmScheduleReconciler({
-        store, vms: informers.vms, nodes: informers.nodes, clock, workers: this.options.scheduleWorkers, hooks: this.hooks('vm-schedule'), events: this.options.events,
+        store, vms: informers.vms, nodes: informers.nodes, migrations: informers.migrations, clock, workers: this.options.scheduleWorkers, hooks: this.hooks('vm-schedule'), events: this.options.events,
       });
       const lifecycle = new NodeLifecycleReconciler({ store, nodes: informers.nodes, leases: this.options.leases, clock, onError, hooks: this.hooks('node-lifecycle'), events: this.options.events });
       const dispatcher = this.options.dispatch === false ? undefined : new Dispatcher({
@@ -147,7 +149,7 @@ export class ControlLoops {
         hooks: this.hooks('ha-reschedule'), events: this.options.events, log: this.options.log,
       });
       const migration = new MigrationReconciler({
-        store, vms: informers.vms, nodes: informers.nodes, storagePools: informers.storagePools, dialer: this.options.dialer, clock,
+        store, vms: informers.vms, nodes: informers.nodes, migrations: informers.migrations, storagePools: informers.storagePools, dialer: this.options.dialer, clock,
         hooks: this.hooks('migration'), events: this.options.events, log: this.options.log, limits: this.options.migrationLimits,
       });
       await lifecycle.start();

@@ -13,7 +13,7 @@
  * `FailedScheduling` with the per-node reasons after every decision that found no node
  * (identical repeats are folded by the recorder).
  */
-import { formatUnschedulable, isHvsError, placementOf, type Node, type VirtualMachine } from '@hvs/domain';
+import { formatUnschedulable, isHvsError, placementOf, type Migration, type Node, type VirtualMachine } from '@hvs/domain';
 import { done, ReconcilerRunner, SystemClock, type Clock, type ReconcileResult, type RunnerHooks } from '@hvs/reconcile';
 import { deepEqual } from '../store/objects';
 import type { ObjectStore } from '../store/types';
@@ -29,6 +29,8 @@ export interface VmScheduleReconcilerOptions {
   store: ObjectStore;
   vms: Informer<VirtualMachine>;
   nodes: Informer<Node>;
+  /** Migrations: those in flight hold capacity on their targets (placement-index.ts). */
+  migrations?: Informer<Migration>;
   clock?: Clock;
   /**
    * Concurrent reconciles. Decisions stay serial (they are synchronous); workers mostly wait on
@@ -65,7 +67,7 @@ export class VmScheduleReconciler {
   constructor(private readonly options: VmScheduleReconcilerOptions) {
     this.store = options.store;
     this.clock = options.clock ?? new SystemClock();
-    this.index = new PlacementIndex(options.nodes, options.vms);
+    this.index = new PlacementIndex(options.nodes, options.vms, options.migrations);
     this.batcher = options.batchWrites === false ? undefined : new StatusBatcher(this.store);
     this.writer = this.batcher ?? { write: (vm) => this.store.updateStatus(vm) };
     this.runner = new ReconcilerRunner<string>((key) => this.reconcile(key), {
@@ -77,6 +79,8 @@ export class VmScheduleReconciler {
   start(): void {
     this.unsubscribe.push(this.options.vms.subscribe((e) => this.onVm(e)));
     this.unsubscribe.push(this.options.nodes.subscribe(() => this.retryWaiting()));
+    // A migration that ended released its target reservation (or its source, on success).
+    if (this.options.migrations) this.unsubscribe.push(this.options.migrations.subscribe((e) => (e.type === 'DELETED' || e.old?.status?.phase !== e.object.status?.phase) && this.retryWaiting()));
     for (const vm of this.options.vms.list()) if (needsBinding(vm)) this.runner.enqueue(vm.metadata.name);
     this.runner.start();
   }
@@ -174,8 +178,8 @@ export class VmScheduleReconciler {
     if (mine !== undefined && (e.type === 'DELETED' || Number(e.object.metadata.resourceVersion) >= mine)) this.written.delete(name);
     if (e.type === 'DELETED') this.unschedulableWrites.delete(name);
     if (e.type !== 'DELETED' && needsBinding(e.object)) this.runner.enqueue(name);
-    // A bound VM that went away or was unbound freed capacity.
-    const freed = e.old?.status?.node && (e.type === 'DELETED' || !e.object.status?.node);
+    // A bound VM that went away, was unbound or moved (a migration landed) freed capacity.
+    const freed = e.old?.status?.node && (e.type === 'DELETED' || e.object.status?.node !== e.old.status.node);
     if (freed) this.retryWaiting();
   }
 

@@ -5,6 +5,7 @@
  * earlier ones took. Bigger VMs are placed first (they are the hardest to fit), then by name:
  * same input, same plan.
  */
+import type { Migration } from '../kinds/migration';
 import type { Node } from '../kinds/node';
 import type { VirtualMachine } from '../kinds/vm';
 import { formatUnschedulable } from '../scheduler/schedule';
@@ -14,6 +15,7 @@ import type { Placement, ScheduleResult } from '../scheduler/types';
 import { parseSize } from '../units';
 import { estimateMigration, type MigrationEstimate } from './estimate';
 import { decideMove, type MigrationMode, type MoveContext } from './movability';
+import { reservationsOf } from './reservation';
 
 export type DrainAction = 'migrate' | 'reassign' | 'blocked';
 
@@ -44,6 +46,8 @@ export interface DrainInput {
   /** Every VM in the cluster (placements of the others count against the targets). */
   vms: readonly VirtualMachine[];
   pools: MoveContext['pools'];
+  /** Migrations in the cluster: those in flight hold capacity on their targets (reservation.ts). */
+  migrations?: readonly Migration[];
   /** false: never copy disks (VMs with local disks are then blocked). */
   copyStorage?: boolean;
   bandwidthBps?: number;
@@ -52,6 +56,14 @@ export interface DrainInput {
 /** Bound, not being deleted: what occupies a node. */
 export function placementsOf(vms: readonly VirtualMachine[]): Placement[] {
   return vms.filter((v) => v.status?.node && !v.metadata.deletionTimestamp).map((v) => placementOf(v, v.status!.node!));
+}
+
+/**
+ * What occupies the nodes for a placement decision: bound VMs plus the target reservations of
+ * migrations in flight (leaving out the Migration named `except`, the one being decided).
+ */
+export function occupiedPlacements(vms: readonly VirtualMachine[], migrations: readonly Migration[] = [], except?: string): Placement[] {
+  return [...placementsOf(vms), ...reservationsOf(migrations, vms, except)];
 }
 
 /**
@@ -73,7 +85,7 @@ export function diskBytes(vm: VirtualMachine, names: readonly string[]): number 
 
 export function planDrain(input: DrainInput): DrainPlan {
   const source = input.nodes.find((n) => n.metadata.name === input.node);
-  const snapshot = new ClusterSnapshot(input.nodes.filter((n) => n.metadata.name !== input.node), placementsOf(input.vms));
+  const snapshot = new ClusterSnapshot(input.nodes.filter((n) => n.metadata.name !== input.node), occupiedPlacements(input.vms, input.migrations));
   const here = input.vms
     .filter((v) => v.status?.node === input.node && !v.metadata.deletionTimestamp)
     .sort((a, b) => vmResources(b).memoryBytes - vmResources(a).memoryBytes || (a.metadata.name < b.metadata.name ? -1 : 1));

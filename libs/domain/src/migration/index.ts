@@ -1,3 +1,4 @@
 export * from './drain-plan';
 export * from './estimate';
 export * from './movability';
+export * from './reservation';
