@@ -65,11 +65,35 @@ const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 interface Seen { Scheduled?: number; Starting?: number; Running?: number }
 
+/** Sums of the Prometheus samples at `url` whose line starts with one of `prefixes` (no buckets). */
+async function scrape(url: string, prefixes: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const text = await (await fetch(url)).text().catch(() => '');
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line.includes('_bucket{') || !prefixes.some((p) => line.startsWith(p))) continue;
+    const i = line.lastIndexOf(' ');
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}
+
+/** What the controller, the agent and etcd did during the burst (counter differences). */
+const COUNTERS: [string, string[]][] = [
+  ['etcd', ['etcd_server_proposals_committed_total', 'etcd_mvcc_put_total', 'etcd_mvcc_range_total', 'etcd_mvcc_txn_total']],
+  ['controller', ['process_cpu_seconds_total', 'hvs_reconcile_total', 'hvs_reconcile_duration_seconds_sum', 'hvs_api_request_duration_seconds_sum{transport="grpc",method="ResourceService/Apply"}']],
+  ['agent', ['hvs_agent_process_process_cpu_seconds_total', 'hvs_agent_reconcile_total', 'hvs_agent_reconcile_duration_seconds_sum', 'hvs_libvirt_call_duration_seconds_count']],
+];
+
 async function main(): Promise<void> {
   fs.mkdirSync(dataDir, { recursive: true });
   const upStart = performance.now();
   hvctl(['up', '--data-dir', dataDir, '--ports', 'auto', '--hypervisor', 'test'], 180_000);
-  const state = JSON.parse(fs.readFileSync(path.join(dataDir, 'state.json'), 'utf8')) as { ports: { controllerHttp: number } };
+  const state = JSON.parse(fs.readFileSync(path.join(dataDir, 'state.json'), 'utf8')) as { ports: { controllerHttp: number; etcdClient: number; agentMetrics: number } };
+  const metricsUrl: Record<string, string> = {
+    etcd: `http://127.0.0.1:${state.ports.etcdClient}/metrics`, controller: `http://127.0.0.1:${state.ports.controllerHttp}/metrics`,
+    agent: `http://127.0.0.1:${state.ports.agentMetrics}/metrics`,
+  };
+  const sample = async () => new Map(await Promise.all(COUNTERS.map(async ([who, p]) => [who, await scrape(metricsUrl[who]!, p)] as const)));
   const api = `http://127.0.0.1:${state.ports.controllerHttp}/api/v1`;
   console.log(`hvctl up: ${s(performance.now() - upStart)} (data dir ${dataDir})`);
 
@@ -118,6 +142,7 @@ async function main(): Promise<void> {
 
   const file = path.join(root, 'burst.yaml');
   fs.writeFileSync(file, manifest());
+  const before = await sample();
   const t0 = performance.now();
   hvctl(['apply', '-f', file], 120_000);
   const applied = performance.now() - t0;
@@ -129,6 +154,7 @@ async function main(): Promise<void> {
   await done;
   clearTimeout(deadline);
   const total = performance.now() - t0;
+  const after = await sample();
   abort.abort();
   await watching;
 
@@ -144,6 +170,14 @@ async function main(): Promise<void> {
   for (const [what, v] of rows) {
     if (v.length === 0) continue;
     console.log(`${what.padEnd(26)} n=${String(v.length).padEnd(4)} p50 ${s(pct(v, 50))}  p90 ${s(pct(v, 90))}  p99 ${s(pct(v, 99))}  max ${s(v[v.length - 1]!)}`);
+  }
+  console.log(`during the burst (apply start -> all Running; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}):`);
+  for (const [who] of COUNTERS) {
+    const a = after.get(who)!;
+    const b = before.get(who)!;
+    const lines = [...a].map(([k, v]) => [k, v - (b.get(k) ?? 0)] as const).filter(([, d]) => d !== 0)
+      .map(([k, d]) => `${k.replace(/^hvs_(agent_process_)?|_total|_seconds_sum|_seconds_count|,?ok="true"/g, '')} ${Number.isInteger(d) ? d : d.toFixed(2)}`);
+    console.log(`  ${who}: ${lines.join(', ') || 'no counters read'}`);
   }
 }
 
