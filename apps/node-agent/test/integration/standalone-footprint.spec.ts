@@ -7,6 +7,9 @@ import { tempDir } from '../support/fixtures';
  * started on the libvirt test driver and stopped, must never load it; the same probe sees it
  * loaded once the agent's PKI module is imported, so the check can fail.
  */
+// Starts a whole agent and compiles the PKI module through swc: seconds under load, not jest's 5 s default.
+jest.setTimeout(60_000);
+
 describe('standalone agent footprint', () => {
   let loads = 0;
   beforeAll(() => {
