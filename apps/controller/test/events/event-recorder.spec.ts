@@ -9,6 +9,7 @@ import { FakeClock } from '@hvs/reconcile';
 import { freePort, startEtcd, waitFor, type EtcdInstance } from '../../../../test/harness';
 import { EVENTS_PREFIX, EventRecorder, EventService, type EventInput, type StoredEvent } from '../../src/events';
 import { revokeLease } from '../../src/leases/etcd-lease';
+import { MAX_PUTS_PER_TXN } from '../../src/events/event-recorder';
 import { EtcdConnection, EtcdStore, prefixEnd } from '../../src/store';
 
 jest.setTimeout(30_000);
@@ -179,6 +180,17 @@ describe('EventRecorder (real etcd)', () => {
     expect(await rawEvents()).toHaveLength(1);
     await waitFor(async () => (await rawEvents()).length === 0, { what: 'the event to expire', timeoutMs: 15_000 });
     expect((await service.list()).events).toEqual([]);
+  });
+
+  it('a burst of events shares etcd transactions (at most MAX_PUTS_PER_TXN puts each), and every record lands', async () => {
+    const r = recorder();
+    const n = MAX_PUTS_PER_TXN + 50;
+    await Promise.all(Array.from({ length: n }, (_, i) => r.record(crashed(`burst-${i}`))));
+    expect(r.stats).toMatchObject({ created: n, writes: n, failed: 0 });
+    expect(r.stats.transactions).toBe(2);
+    const { events } = await service.list({ kind: 'VirtualMachine' }, 1000);
+    const names = new Set(events.map((e) => e.name));
+    for (let i = 0; i < n; i++) expect(names.has(`burst-${i}`)).toBe(true);
   });
 
   it('a revoked shared lease is replaced on the next write', async () => {
