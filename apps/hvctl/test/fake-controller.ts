@@ -23,7 +23,8 @@ export interface FakeController {
 const key = (kind: string, name: string) => `${kind}/${name}`;
 const notFound = (kind: string, name: string) => new HvsError({ code: 'HVS-OBJECT-NOT-FOUND', category: 'NotFound', message: `${kind} "${name}" does not exist`, fix: `list them: hvctl get ${kind}` });
 
-export async function startFakeController(): Promise<FakeController> {
+/** `tls`: serve over TLS with this key and certificate (PEM) instead of plaintext. */
+export async function startFakeController(tls?: { keyPem: Buffer; certPem: Buffer }): Promise<FakeController> {
   const server = new Server();
   const fake: FakeController = { address: '', objects: new Map(), events: [], audit: [], calls: [], stop: async () => undefined };
 
@@ -128,7 +129,7 @@ export async function startFakeController(): Promise<FakeController> {
   server.addService(v1.NodeServiceService, nodes as v1.NodeServiceServer);
   server.addService(v1.EventServiceService, events as v1.EventServiceServer);
   server.addService(v1.AuditServiceService, audit as v1.AuditServiceServer);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', tls ? ServerCredentials.createSsl(null, [{ private_key: tls.keyPem, cert_chain: tls.certPem }], false) : ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
   fake.address = `127.0.0.1:${port}`;
   fake.stop = () => new Promise((resolve) => server.tryShutdown(() => resolve()));
   return fake;

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { checkServerIdentity } from 'node:tls';
-import { credentials as grpcCredentials, Metadata, status, type CallOptions, type ChannelCredentials, type ClientReadableStream, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import { credentials as grpcCredentials, Metadata, status, type CallOptions, type ChannelCredentials, type ChannelOptions, type ClientReadableStream, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import type { HvsError } from '@hvs/domain';
 import { ERROR_TRAILER, hvsErrorFromServiceError, v1 } from '@hvs/proto';
 import { cliError } from '../errors';
@@ -28,11 +28,14 @@ export class ControllerClient {
   constructor(readonly context: Context, readonly requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS) {
     const creds = channelCredentials(context);
     const address = context.controller;
-    this.resources = new v1.ResourceServiceClient(address, creds);
-    this.vms = new v1.VmServiceClient(address, creds);
-    this.nodes = new v1.NodeServiceClient(address, creds);
-    this.audits = new v1.AuditServiceClient(address, creds);
-    this.eventsClient = new v1.EventServiceClient(address, creds);
+    // TLS names the server by its certificate name (SNI and the identity check), never the dialled
+    // address: an IP as SNI is against RFC 6066 and made Node print DEP0123 on every call.
+    const options: ChannelOptions = context.credentials.type === 'tls' ? { 'grpc.ssl_target_name_override': context.credentials.serverName ?? CONTROLLER_SERVER_NAME } : {};
+    this.resources = new v1.ResourceServiceClient(address, creds, options);
+    this.vms = new v1.VmServiceClient(address, creds, options);
+    this.nodes = new v1.NodeServiceClient(address, creds, options);
+    this.audits = new v1.AuditServiceClient(address, creds, options);
+    this.eventsClient = new v1.EventServiceClient(address, creds, options);
   }
 
   get address(): string {
