@@ -2,16 +2,19 @@
  * VmService.MigrateVm: checks that the VM can move and where to (the same pure decisions the
  * reconciler makes), estimates duration and downtime, and creates the Migration object (the
  * leader's MigrationReconciler carries it out). `dryRun` stops after the estimate and writes
- * nothing. Errors say what, why and the fix; nothing is written when any check fails.
+ * nothing. The estimate's inputs: the VM's memory, its dirty rate measured on the source
+ * (DirtyRateProbe, a 2 s deadline) and the link bandwidth from the nodes' annotations; whatever
+ * could not be had is assumed, with the reason in the notes. Errors say what, why and the fix; nothing is written when any check fails.
  */
 import {
-  chooseTarget, decideMove, diskBytes, estimateMigration, formatUnschedulable, HvsError, occupiedPlacements, vmResources,
+  chooseTarget, decideMove, diskBytes, estimateMigration, formatUnschedulable, HvsError, isHvsError, linkBandwidth, MIGRATION_BANDWIDTH_ANNOTATION, occupiedPlacements, vmResources,
   type Migration, type MigrationEstimate, type MigrationMode, type Node, type StoragePool, type VirtualMachine,
 } from '@hvs/domain';
 import type { AuditService } from '../audit';
 import type { CallContext } from '../services/call-context';
 import { auditedBatch, auditFailure } from '../services/writes';
 import type { ObjectStore, StoredObject } from '../store/types';
+import type { DirtyRateProbe } from './dirty-rate-probe';
 
 export interface MigrateVmInput {
   vm: string;
@@ -41,7 +44,11 @@ export function migrationName(vm: string, nowMs: number): string {
 }
 
 export class MigrationService {
-  constructor(private readonly store: ObjectStore, private readonly audit: AuditService, private readonly clock: () => Date = () => new Date()) {}
+  constructor(
+    private readonly store: ObjectStore, private readonly audit: AuditService, private readonly clock: () => Date = () => new Date(),
+    /** Undefined: no agent connection from here; the dirty rate is then assumed. */
+    private readonly dirtyRate?: DirtyRateProbe,
+  ) {}
 
   async migrateVm(input: MigrateVmInput, ctx: CallContext): Promise<MigrateVmResult> {
     const vm = await this.store.get<VirtualMachine & StoredObject>('VirtualMachine', input.vm);
@@ -79,11 +86,16 @@ export class MigrationService {
         problems: target.reasons.map((r) => ({ code: 'HVS-MIGRATION-NO-TARGET', path: `node/${r.node}`, message: r.reason, fix: 'pick another node or free capacity' })),
       });
     }
+    const sourceNode = nodes.items.find((n) => n.metadata.name === source);
+    const link = linkBandwidth(sourceNode, nodes.items.find((n) => n.metadata.name === target.node));
+    const measured = move.running && move.mode !== 'offline' ? await this.sampleDirtyRate(sourceNode, vm) : undefined;
     const estimate = estimateMigration({
       mode: move.mode, memoryBytes: vmResources(vm).memoryBytes, running: move.running, maxDowntimeMs: input.maxDowntimeMs,
       copiedDiskBytes: move.copyStorage ? diskBytes(vm, move.localDisks) : 0,
+      bandwidthBps: link.bytesPerSecond, bandwidthAssumedWhy: `no ${MIGRATION_BANDWIDTH_ANNOTATION} annotation on ${source} or ${target.node}`,
+      dirtyRateBps: measured?.bps, dirtyRateAssumedWhy: measured?.why,
     });
-    estimate.notes.unshift(...move.notes);
+    estimate.notes.unshift(...move.notes, ...(measured?.note ? [measured.note] : []), ...link.notes);
     const result: MigrateVmResult = { sourceNode: source, targetNode: target.node, mode: move.mode, estimate };
     if (input.dryRun) return result;
 
@@ -101,6 +113,19 @@ export class MigrationService {
     } catch (e) {
       await auditFailure(this.audit, e, { operation: 'migrate', kind: 'Migration', name, actor: ctx.actor });
       throw e;
+    }
+  }
+
+  /** The measured rate, or why there is none (the estimate then assumes one). Never throws. */
+  private async sampleDirtyRate(node: Node | undefined, vm: VirtualMachine): Promise<{ bps?: number; why?: string; note?: string }> {
+    const where = node?.metadata.name ?? vm.status?.node ?? 'the source';
+    if (!this.dirtyRate || !node) return { why: `no agent connection to ${where} from this API` };
+    try {
+      const r = await this.dirtyRate.sample(node, vm);
+      return { bps: r.bytesPerSecond, note: `dirty rate measured on ${where}: ${(r.bytesPerSecond / 1024 / 1024).toFixed(1)} MiB/s over ${r.periodSeconds} s (${r.mode})` };
+    } catch (e) {
+      const why = isHvsError(e) ? `${e.code}: ${e.message}${e.why ? ` (${e.why})` : ''}` : String(e);
+      return { why: `sampling on ${where} failed: ${why}`.slice(0, 400) };
     }
   }
 }

@@ -4,8 +4,9 @@
  * the test scripts: progress samples, then Completed or Failed; `hold` keeps a call open until
  * `release()` (to see concurrency limits).
  */
-import { Server, ServerCredentials, status, type ServerWritableStream } from '@grpc/grpc-js';
-import { agentv1 } from '@hvs/proto';
+import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
+import { HvsError } from '@hvs/domain';
+import { agentv1, toServiceError } from '@hvs/proto';
 
 export type Outcome = { phase: 'Completed'; downtimeMs: number } | { phase: 'Failed'; code: string; message: string; why: string; fix: string };
 
@@ -13,6 +14,11 @@ export class FakeMigrateAgent {
   readonly requests: agentv1.MigrateRequest[] = [];
   outcome: Outcome = { phase: 'Completed', downtimeMs: 42 };
   hold = false;
+  /** SampleDirtyRate answers this rate, fails with this error, or never answers ('hang'). */
+  dirtyRate: number | HvsError | 'hang' = new HvsError({
+    code: 'HVS-LIBVIRT-UNSUPPORTED', category: 'FailedPrecondition', message: 'dirty-rate sampling is unsupported in test mode (test:///default)', why: 'test driver', fix: 'real libvirt',
+  });
+  readonly dirtyRateRequests: agentv1.SampleDirtyRateRequest[] = [];
   private waiting: (() => void)[] = [];
   private readonly server = new Server();
   address = '';
@@ -32,6 +38,13 @@ export class FakeMigrateAgent {
     const impl: agentv1.AgentServer = {
       migrate: (call) => void this.migrate(call),
       assign: unary, watch: stream, heartbeat: unary, backup: stream, snapshot: unary, consoleInfo: unary, diagnose: unary, peerCheck: unary,
+      sampleDirtyRate: (call: ServerUnaryCall<agentv1.SampleDirtyRateRequest, agentv1.SampleDirtyRateResponse>, cb: sendUnaryData<agentv1.SampleDirtyRateResponse>) => {
+        this.dirtyRateRequests.push(call.request);
+        const r = this.dirtyRate;
+        if (r === 'hang') return; // the caller's deadline ends it
+        if (r instanceof HvsError) return cb(toServiceError(r));
+        cb(null, { bytesPerSecond: r, periodSeconds: call.request.seconds, mode: 'page-sampling' });
+      },
     };
     this.server.addService(agentv1.AgentService, impl);
     const port = await new Promise<number>((resolve, reject) => this.server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));

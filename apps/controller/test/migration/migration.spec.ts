@@ -1,7 +1,9 @@
 import type { Migration, Node, StoragePool, VirtualMachine } from '@hvs/domain';
 import { startEtcd, waitFor, type EtcdInstance } from '../../../../test/harness';
 import { AuditService } from '../../src/audit';
-import { assignedView, MigrationReconciler, MigrationService, OFFLINE_STOP_ANNOTATION } from '../../src/migration';
+import { HvsError } from '@hvs/domain';
+import { insecureDialer } from '../../src/dispatcher/agent-connection';
+import { agentDirtyRateProbe, assignedView, MigrationReconciler, MigrationService, OFFLINE_STOP_ANNOTATION } from '../../src/migration';
 import { Informer } from '../../src/reconcilers';
 import { EtcdStore } from '../../src/store';
 import { awaitObject, nodeDoc, startInformer, vmDoc } from '../reconcilers/fixtures';
@@ -70,10 +72,45 @@ describe('MigrateVm + MigrationReconciler, live (real etcd, fake agent over gRPC
     expect(r.migration).toBeUndefined();
     expect(r.estimate.memoryBytes).toBe(2 * 1024 ** 3);
     expect(r.estimate.downtimeMs).toBeGreaterThan(0);
-    expect(r.estimate.notes.join('\n')).toMatch(/bandwidth assumed.*\n.*dirty-rate/s);
+    expect(r.estimate.notes.join('\n')).toMatch(/bandwidth assumed.*: no hvs.dev\/migration-bandwidth annotation on node-a or node-b;.*\n.*dirty rate assumed: no agent connection/s);
     expect((await store.list('Migration')).items).toEqual([]);
     await expect(svc.migrateVm({ vm: 'web', targetNode: 'node-c', dryRun: true }, ctx)).rejects.toMatchObject({ code: 'HVS-MIGRATION-NO-TARGET', why: expect.stringMatching(/node-c: cordoned/) });
     await expect(svc.migrateVm({ vm: 'web', targetNode: 'node-a', dryRun: true }, ctx)).rejects.toMatchObject({ code: 'HVS-MIGRATION-NO-TARGET' });
+  });
+
+  describe('estimate inputs: the dirty rate measured on the source agent, the link from the nodes\' annotations', () => {
+    const svc = (deadlineMs = 2_000) => new MigrationService(store, new AuditService(store), undefined, agentDirtyRateProbe(insecureDialer, { deadlineMs }));
+
+    it('a measured rate and the smaller annotated bandwidth are used and said; nothing assumed', async () => {
+      agent.dirtyRate = 64 * 1024 * 1024;
+      const a = await store.get<Node>('Node', 'node-a');
+      await store.update({ ...a, metadata: { ...a.metadata, annotations: { 'hvs.dev/migration-bandwidth': '10Gbit' } } });
+      const b = await store.get<Node>('Node', 'node-b');
+      await store.update({ ...b, metadata: { ...b.metadata, annotations: { 'hvs.dev/migration-bandwidth': '1250MB' } } });
+      const r = await svc().migrateVm({ vm: 'web', dryRun: true }, ctx);
+      expect(agent.dirtyRateRequests).toEqual([expect.objectContaining({ vmName: 'web', seconds: 1 })]);
+      expect(r.estimate).toMatchObject({ dirtyRateBps: 64 * 1024 * 1024, bandwidthBps: 1.25e9 });
+      expect(r.estimate.notes.join('\n')).toMatch(/dirty rate measured on node-a: 64.0 MiB\/s over 1 s \(page-sampling\)/);
+      expect(r.estimate.notes.join('\n')).not.toMatch(/assumed/);
+      // A busier guest on the same link takes longer than an idle one.
+      agent.dirtyRate = 0;
+      expect((await svc().migrateVm({ vm: 'web', dryRun: true }, ctx)).estimate.durationMs).toBeLessThan(r.estimate.durationMs);
+    });
+
+    it('unsupported on the source (test driver), a hung agent, or a malformed annotation: assumed, with the reason', async () => {
+      const r = await svc().migrateVm({ vm: 'web', dryRun: true }, ctx);
+      expect(r.estimate.notes.join('\n')).toMatch(/dirty rate assumed: sampling on node-a failed: HVS-LIBVIRT-UNSUPPORTED: dirty-rate sampling is unsupported/);
+      agent.dirtyRate = 'hang';
+      const hung = await svc(300).migrateVm({ vm: 'web', dryRun: true }, ctx);
+      expect(hung.estimate.notes.join('\n')).toMatch(/dirty rate assumed: sampling on node-a failed: HVS-[A-Z-]+/);
+      agent.dirtyRate = new HvsError({ code: 'HVS-AGENT-VM-NOT-FOUND', category: 'NotFound', message: 'VM web is not assigned to node node-a', fix: 'x' });
+      const a = await store.get<Node>('Node', 'node-a');
+      await store.update({ ...a, metadata: { ...a.metadata, annotations: { 'hvs.dev/migration-bandwidth': 'fast' } } });
+      const bad = await svc().migrateVm({ vm: 'web', dryRun: true }, ctx);
+      expect(bad.estimate.notes.join('\n')).toMatch(/node node-a: "fast" is not a bandwidth/);
+      expect(bad.estimate.notes.join('\n')).toMatch(/link bandwidth assumed/);
+      expect(bad.estimate.notes.join('\n')).toMatch(/HVS-AGENT-VM-NOT-FOUND/);
+    });
   });
 
   it('Succeeded: the VM flips to the target in the same transaction, downtime recorded, progress seen, the agent got the fencing token', async () => {

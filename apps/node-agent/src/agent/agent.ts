@@ -13,6 +13,7 @@ import { LibvirtDriver, type DomainEvent, type HypervisorDriver } from '../hyper
 import { AgentMetrics } from '../metrics/agent-metrics';
 import { MetricsServer } from '../metrics/metrics-server';
 import { Departures } from '../migration/departures';
+import { sampleDirtyRate } from '../migration/dirty-rate-handler';
 import { MigrateHandler } from '../migration/migrate-handler';
 import { toProtoHostFacts } from '../observed/host-facts';
 import { ObservedState } from '../observed/observed-state';
@@ -202,6 +203,10 @@ export class Agent implements AgentApi {
 
   migrate(req: agentv1.MigrateRequest): AsyncIterable<agentv1.MigrateProgress> {
     return this.migrations.migrate(req);
+  }
+
+  sampleDirtyRate(req: agentv1.SampleDirtyRateRequest): Promise<agentv1.SampleDirtyRateResponse> {
+    return sampleDirtyRate(this.driver, this.store, this.config.nodeName, req);
   }
 
   heartbeat(): agentv1.HeartbeatResponse {

@@ -17,6 +17,7 @@ export interface AgentApi {
   heartbeat(): agentv1.HeartbeatResponse;
   /** Checks and throws HvsError before the stream starts; the stream itself never throws. */
   migrate?(req: agentv1.MigrateRequest): AsyncIterable<agentv1.MigrateProgress>;
+  sampleDirtyRate?(req: agentv1.SampleDirtyRateRequest): Promise<agentv1.SampleDirtyRateResponse>;
   consoleInfo(req: agentv1.ConsoleInfoRequest): Promise<v1.ConsoleEndpoint>;
   diagnose(): Promise<agentv1.DiagnoseResponse>;
   peerCheck(req: agentv1.PeerCheckRequest): agentv1.PeerCheckResponse;
@@ -95,6 +96,10 @@ export function agentHandlers(api: AgentApi, log: Log): agentv1.AgentServer {
         }
         call.end();
       })().catch((e: unknown) => call.emit('error', toServiceError(e)));
+    },
+    sampleDirtyRate: (call: ServerUnaryCall<agentv1.SampleDirtyRateRequest, agentv1.SampleDirtyRateResponse>, cb: sendUnaryData<agentv1.SampleDirtyRateResponse>) => {
+      if (!api.sampleDirtyRate) return void cb(unimplemented('SampleDirtyRate'));
+      unary(log, 'SampleDirtyRate', (r: agentv1.SampleDirtyRateRequest) => api.sampleDirtyRate!(r))(call, cb);
     },
     backup: (call: ServerWritableStream<agentv1.BackupRequest, agentv1.BackupProgress>) => call.destroy(unimplemented('Backup')),
     snapshot: (_call: ServerUnaryCall<agentv1.SnapshotRequest, agentv1.SnapshotResponse>, cb: sendUnaryData<agentv1.SnapshotResponse>) => cb(unimplemented('Snapshot')),

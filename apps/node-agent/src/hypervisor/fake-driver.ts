@@ -5,11 +5,12 @@ import type {
   Ability, DefineResult, DomainEvent, DomainEventType, DomainInfo, DomainState, DomainStats, HostFacts, HypervisorDriver,
   MigrateOptions, Migratable, MigrationProgress, ShutdownOptions, SnapshotInfo, Snapshotting,
 } from './driver';
+import type { DirtyRateSample, DirtyRateSampling } from './dirty-rate';
 import { notFound } from './errors';
 import { EventHub } from './event-hub';
 
 /** Operations failNext() can target. */
-export type FakeOp = 'hostFacts' | 'list' | 'get' | 'define' | 'start' | 'shutdown' | 'destroy' | 'undefine' | 'stats' | 'migrate' | 'snapshot';
+export type FakeOp = 'hostFacts' | 'list' | 'get' | 'define' | 'start' | 'shutdown' | 'destroy' | 'undefine' | 'stats' | 'migrate' | 'snapshot' | 'dirtyRate';
 
 export interface FakeDriverOptions {
   clock?: Clock;
@@ -36,8 +37,10 @@ interface FakeDomain {
  * domains and their states, emits the same events and errors as LibvirtDriver, and is steered by
  * knobs, not scripted calls. Time comes from the injected Clock, so tests need no sleeps.
  */
-export class FakeHypervisorDriver implements HypervisorDriver, Migratable, Snapshotting {
-  readonly abilities: ReadonlySet<Ability> = new Set<Ability>(['migrate', 'snapshot']);
+export class FakeHypervisorDriver implements HypervisorDriver, Migratable, Snapshotting, DirtyRateSampling {
+  readonly abilities: ReadonlySet<Ability> = new Set<Ability>(['migrate', 'snapshot', 'dirty-rate']);
+  /** What sampleDirtyRate() measures on a running domain, bytes/s. */
+  dirtyRateBps = 4 * 1024 * 1024;
   readonly uri: string;
   /** start() takes this long (clock time) before the domain runs. */
   bootDelayMs = 0;
@@ -182,6 +185,17 @@ export class FakeHypervisorDriver implements HypervisorDriver, Migratable, Snaps
 
   events(): AsyncIterable<DomainEvent> {
     return this.hub.subscribe();
+  }
+
+  /** Takes `seconds` of clock time, like QEMU's calculation; a domain that is not running is refused. */
+  async sampleDirtyRate(name: string, seconds: number): Promise<DirtyRateSample> {
+    this.gate('dirtyRate');
+    const d = this.must(name);
+    if (d.state !== 'running') {
+      throw new HvsError({ code: 'HVS-LIBVIRT-INVALID-STATE', category: 'FailedPrecondition', message: `cannot measure the dirty rate of '${name}'`, why: 'domain is not running', fix: 'Start it first.' });
+    }
+    await this.clock.sleep(Math.max(1, seconds) * 1000);
+    return { bytesPerSecond: this.dirtyRateBps, periodSeconds: Math.max(1, seconds), mode: 'page-sampling' };
   }
 
   async *migrate(name: string, destUri: string, opts: MigrateOptions = {}): AsyncGenerator<MigrationProgress> {

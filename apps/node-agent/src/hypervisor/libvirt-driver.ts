@@ -11,6 +11,7 @@ import { EventHub } from './event-hub';
 import { readHostHardware } from './host-hardware';
 import { loadLibvirt, type LibvirtDomain, type LibvirtHypervisor } from './libvirt-binding';
 import { StateDiffEventSource, VirshEventSource, type EventSource } from './libvirt-events';
+import { sampleDirtyRateWithVirsh, type DirtyRateSample, type DirtyRateSampling } from './dirty-rate';
 import { migrateWithVirsh, snapshotsWithVirsh } from './libvirt-virsh-abilities';
 import { parseDomstats, parseVersion, runVirsh, stateFromNumber } from './virsh';
 
@@ -39,7 +40,7 @@ const XML_INACTIVE = 2;
  * child has its own test-driver state; virsh-only features then throw HVS-LIBVIRT-UNSUPPORTED.
  * A connection error (libvirtd restarted) reopens the connection and retries the call once.
  */
-export class LibvirtDriver implements HypervisorDriver, Migratable, Snapshotting {
+export class LibvirtDriver implements HypervisorDriver, Migratable, Snapshotting, DirtyRateSampling {
   readonly abilities: ReadonlySet<Ability>;
   readonly testMode: boolean;
   private conn: Promise<LibvirtHypervisor> | undefined;
@@ -52,7 +53,7 @@ export class LibvirtDriver implements HypervisorDriver, Migratable, Snapshotting
   constructor(private readonly opts: LibvirtDriverOptions) {
     this.testMode = opts.uri.startsWith('test:');
     this.clock = opts.clock ?? new SystemClock();
-    this.abilities = new Set<Ability>(this.testMode ? [] : ['migrate', 'snapshot']);
+    this.abilities = new Set<Ability>(this.testMode ? [] : ['migrate', 'snapshot', 'dirty-rate']);
     this.hub = new EventHub<DomainEvent>({ onFirst: () => this.source.start(), onLast: () => this.source.stop() });
     if (this.testMode) {
       this.diff = new StateDiffEventSource(() => this.list(), this.hub, opts.eventPollMs ?? 1000, () => this.clock.now());
@@ -204,6 +205,12 @@ export class LibvirtDriver implements HypervisorDriver, Migratable, Snapshotting
     if (this.testMode) throw unsupportedInTestMode('migrate', this.opts.uri);
     const virsh = (args: string[], op: string, timeoutMs?: number) => this.virsh(args, op, name, timeoutMs);
     return migrateWithVirsh({ virsh, clock: this.clock, sourceUri: this.opts.uri }, name, destUri, opts);
+  }
+
+  /** dirty-rate.ts: virsh domdirtyrate-calc, then domstats --dirtyrate. */
+  sampleDirtyRate(name: string, seconds: number): Promise<DirtyRateSample> {
+    if (this.testMode) return Promise.reject(unsupportedInTestMode('dirty-rate sampling', this.opts.uri));
+    return sampleDirtyRateWithVirsh((args, op, timeoutMs) => this.virsh(args, op, name, timeoutMs), this.clock, name, seconds);
   }
 
   private snapshots() {

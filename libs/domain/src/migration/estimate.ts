@@ -32,6 +32,10 @@ export interface EstimateInput {
   dirtyRateBps?: number;
   /** Link bandwidth, bytes/s; undefined: assumed. */
   bandwidthBps?: number;
+  /** Why the dirty rate is assumed (the sample failed: unsupported, timed out ...), for the note. */
+  dirtyRateAssumedWhy?: string;
+  /** Why the bandwidth is assumed, for the note. */
+  bandwidthAssumedWhy?: string;
   maxDowntimeMs?: number;
   /** The VM is running (a stopped VM moves with no downtime at all). */
   running: boolean;
@@ -60,10 +64,12 @@ function mbps(bps: number): string {
 export function estimateMigration(input: EstimateInput): MigrationEstimate {
   const notes: string[] = [];
   const bandwidth = input.bandwidthBps && input.bandwidthBps > 0 ? input.bandwidthBps : ASSUMED_BANDWIDTH_BPS;
-  if (!(input.bandwidthBps && input.bandwidthBps > 0)) notes.push(`link bandwidth assumed ${mbps(bandwidth)} (1 Gbit/s); a faster link shortens the copy`);
+  if (!(input.bandwidthBps && input.bandwidthBps > 0)) {
+    notes.push(`link bandwidth assumed ${mbps(bandwidth)} (1 Gbit/s): ${input.bandwidthAssumedWhy ?? 'not known'}; a faster link shortens the copy`);
+  }
   const dirty = input.dirtyRateBps !== undefined && input.dirtyRateBps >= 0 ? input.dirtyRateBps : ASSUMED_DIRTY_RATE_BPS;
   if (input.running && input.mode !== 'offline' && !(input.dirtyRateBps !== undefined && input.dirtyRateBps >= 0)) {
-    notes.push(`no dirty-rate sample for this VM: assumed ${mbps(dirty)} (an idle guest); a busy guest takes longer`);
+    notes.push(`dirty rate assumed: ${input.dirtyRateAssumedWhy ?? 'not measured'}; ${mbps(dirty)} used (an idle guest), a busy guest takes longer`);
   }
   const maxDowntime = input.maxDowntimeMs && input.maxDowntimeMs > 0 ? input.maxDowntimeMs : DEFAULT_MAX_DOWNTIME_MS;
   const disks = Math.max(0, input.copiedDiskBytes ?? 0);

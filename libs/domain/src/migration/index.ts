@@ -2,3 +2,4 @@ export * from './drain-plan';
 export * from './estimate';
 export * from './movability';
 export * from './reservation';
+export * from './bandwidth';

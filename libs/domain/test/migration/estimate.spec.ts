@@ -15,7 +15,7 @@ describe('estimateMigration', () => {
     // 4 GiB at 125 MB/s is ~34 s for the first pass alone.
     expect(e.durationMs).toBeGreaterThan(34_000);
     expect(e.notes.join('\n')).toMatch(/bandwidth assumed/);
-    expect(e.notes.join('\n')).toMatch(/no dirty-rate sample/);
+    expect(e.notes.join('\n')).toMatch(/dirty rate assumed: not measured/);
   });
 
   it('known figures are not called assumptions', () => {

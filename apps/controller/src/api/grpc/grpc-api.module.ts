@@ -12,7 +12,7 @@ import { EtcdBackend } from '../../services/etcd-backend';
 import { JoinService } from '../../services/join.service';
 import { OBJECT_STORE } from '../../services/tokens';
 import type { ObjectStore } from '../../store';
-import { DrainService, MigrationService } from '../../migration';
+import { agentDirtyRateProbe, DrainService, MigrationService } from '../../migration';
 import { auditHandlers } from './audit.grpc';
 import { eventHandlers } from './events.grpc';
 import { GrpcApiServer } from './grpc-server';
@@ -31,7 +31,7 @@ import { vmHandlers } from './vm.grpc';
         const edge = { metrics, log: logger.child({ component: 'grpc' }) };
         const join = new JoinService(store, audit, pki, () => [formatListen(config.grpcListen)]);
         return new GrpcApiServer(config.grpcListen, {
-          resource: resourceHandlers(resource, edge), vm: vmHandlers(vm, edge, new MigrationService(store, audit)),
+          resource: resourceHandlers(resource, edge), vm: vmHandlers(vm, edge, new MigrationService(store, audit, undefined, agentDirtyRateProbe(pki.dialAgent))),
           node: nodeHandlers(node, edge, { pki, join, store, etcd: backend.connection }, new DrainService(store, audit, node)), audit: auditHandlers(audit, edge),
           events: eventHandlers(events, edge),
         }, edge, pki.serverCredentials());

@@ -255,6 +255,21 @@ export interface MigrateRequest {
   bandwidthBytesPerSecond: number;
 }
 
+export interface SampleDirtyRateRequest {
+  vmUid: string;
+  vmName: string;
+  /** Measuring period, 1..60 (0: 1). */
+  seconds: number;
+}
+
+export interface SampleDirtyRateResponse {
+  /** Bytes/s of guest memory dirtied over the period. */
+  bytesPerSecond: number;
+  periodSeconds: number;
+  /** QEMU's calculation mode: page-sampling, dirty-bitmap or dirty-ring. */
+  mode: string;
+}
+
 export interface MigrateProgress {
   /** Preparing, Copying, PostCopy, Completed, Failed, Cancelled. */
   phase: string;
@@ -2447,6 +2462,224 @@ export const MigrateRequest: MessageFns<MigrateRequest> = {
   },
 };
 
+function createBaseSampleDirtyRateRequest(): SampleDirtyRateRequest {
+  return { vmUid: "", vmName: "", seconds: 0 };
+}
+
+export const SampleDirtyRateRequest: MessageFns<SampleDirtyRateRequest> = {
+  encode(message: SampleDirtyRateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.vmUid !== "") {
+      writer.uint32(10).string(message.vmUid);
+    }
+    if (message.vmName !== "") {
+      writer.uint32(18).string(message.vmName);
+    }
+    if (message.seconds !== 0) {
+      writer.uint32(24).int32(message.seconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SampleDirtyRateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSampleDirtyRateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.vmUid = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.vmName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.seconds = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SampleDirtyRateRequest {
+    return {
+      vmUid: isSet(object.vmUid)
+        ? globalThis.String(object.vmUid)
+        : isSet(object.vm_uid)
+        ? globalThis.String(object.vm_uid)
+        : "",
+      vmName: isSet(object.vmName)
+        ? globalThis.String(object.vmName)
+        : isSet(object.vm_name)
+        ? globalThis.String(object.vm_name)
+        : "",
+      seconds: isSet(object.seconds) ? globalThis.Number(object.seconds) : 0,
+    };
+  },
+
+  toJSON(message: SampleDirtyRateRequest): unknown {
+    const obj: any = {};
+    if (message.vmUid !== "") {
+      obj.vmUid = message.vmUid;
+    }
+    if (message.vmName !== "") {
+      obj.vmName = message.vmName;
+    }
+    if (message.seconds !== 0) {
+      obj.seconds = Math.round(message.seconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SampleDirtyRateRequest>, I>>(base?: I): SampleDirtyRateRequest {
+    return SampleDirtyRateRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SampleDirtyRateRequest>, I>>(object: I): SampleDirtyRateRequest {
+    const message = createBaseSampleDirtyRateRequest();
+    message.vmUid = object.vmUid ?? "";
+    message.vmName = object.vmName ?? "";
+    message.seconds = object.seconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseSampleDirtyRateResponse(): SampleDirtyRateResponse {
+  return { bytesPerSecond: 0, periodSeconds: 0, mode: "" };
+}
+
+export const SampleDirtyRateResponse: MessageFns<SampleDirtyRateResponse> = {
+  encode(message: SampleDirtyRateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.bytesPerSecond !== 0) {
+      writer.uint32(8).int64(message.bytesPerSecond);
+    }
+    if (message.periodSeconds !== 0) {
+      writer.uint32(16).int32(message.periodSeconds);
+    }
+    if (message.mode !== "") {
+      writer.uint32(26).string(message.mode);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SampleDirtyRateResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSampleDirtyRateResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.bytesPerSecond = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.periodSeconds = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.mode = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SampleDirtyRateResponse {
+    return {
+      bytesPerSecond: isSet(object.bytesPerSecond)
+        ? globalThis.Number(object.bytesPerSecond)
+        : isSet(object.bytes_per_second)
+        ? globalThis.Number(object.bytes_per_second)
+        : 0,
+      periodSeconds: isSet(object.periodSeconds)
+        ? globalThis.Number(object.periodSeconds)
+        : isSet(object.period_seconds)
+        ? globalThis.Number(object.period_seconds)
+        : 0,
+      mode: isSet(object.mode) ? globalThis.String(object.mode) : "",
+    };
+  },
+
+  toJSON(message: SampleDirtyRateResponse): unknown {
+    const obj: any = {};
+    if (message.bytesPerSecond !== 0) {
+      obj.bytesPerSecond = Math.round(message.bytesPerSecond);
+    }
+    if (message.periodSeconds !== 0) {
+      obj.periodSeconds = Math.round(message.periodSeconds);
+    }
+    if (message.mode !== "") {
+      obj.mode = message.mode;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SampleDirtyRateResponse>, I>>(base?: I): SampleDirtyRateResponse {
+    return SampleDirtyRateResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SampleDirtyRateResponse>, I>>(object: I): SampleDirtyRateResponse {
+    const message = createBaseSampleDirtyRateResponse();
+    message.bytesPerSecond = object.bytesPerSecond ?? 0;
+    message.periodSeconds = object.periodSeconds ?? 0;
+    message.mode = object.mode ?? "";
+    return message;
+  },
+};
+
 function createBaseMigrateProgress(): MigrateProgress {
   return {
     phase: "",
@@ -4186,6 +4419,23 @@ export const AgentService = {
     responseSerialize: (value: MigrateProgress): Buffer => Buffer.from(MigrateProgress.encode(value).finish()),
     responseDeserialize: (value: Buffer): MigrateProgress => MigrateProgress.decode(value),
   },
+  /**
+   * Source agent, before a migration: QEMU measures how fast the running guest
+   * dirties memory (libvirt domdirtyrate-calc). Takes about `seconds`.
+   * FAILED_PRECONDITION with HVS-LIBVIRT-UNSUPPORTED where the hypervisor
+   * cannot (libvirt's test driver), NOT_FOUND for an unknown VM.
+   */
+  sampleDirtyRate: {
+    path: "/hvs.agent.v1.Agent/SampleDirtyRate" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SampleDirtyRateRequest): Buffer =>
+      Buffer.from(SampleDirtyRateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SampleDirtyRateRequest => SampleDirtyRateRequest.decode(value),
+    responseSerialize: (value: SampleDirtyRateResponse): Buffer =>
+      Buffer.from(SampleDirtyRateResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SampleDirtyRateResponse => SampleDirtyRateResponse.decode(value),
+  },
   backup: {
     path: "/hvs.agent.v1.Agent/Backup" as const,
     requestStream: false as const,
@@ -4247,6 +4497,13 @@ export interface AgentServer extends UntypedServiceImplementation {
   heartbeat: handleUnaryCall<HeartbeatRequest, HeartbeatResponse>;
   /** Source agent: peer-to-peer live migration to the target's libvirt. */
   migrate: handleServerStreamingCall<MigrateRequest, MigrateProgress>;
+  /**
+   * Source agent, before a migration: QEMU measures how fast the running guest
+   * dirties memory (libvirt domdirtyrate-calc). Takes about `seconds`.
+   * FAILED_PRECONDITION with HVS-LIBVIRT-UNSUPPORTED where the hypervisor
+   * cannot (libvirt's test driver), NOT_FOUND for an unknown VM.
+   */
+  sampleDirtyRate: handleUnaryCall<SampleDirtyRateRequest, SampleDirtyRateResponse>;
   backup: handleServerStreamingCall<BackupRequest, BackupProgress>;
   snapshot: handleUnaryCall<SnapshotRequest, SnapshotResponse>;
   consoleInfo: handleUnaryCall<ConsoleInfoRequest, ConsoleEndpoint>;
@@ -4302,6 +4559,27 @@ export interface AgentClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<MigrateProgress>;
+  /**
+   * Source agent, before a migration: QEMU measures how fast the running guest
+   * dirties memory (libvirt domdirtyrate-calc). Takes about `seconds`.
+   * FAILED_PRECONDITION with HVS-LIBVIRT-UNSUPPORTED where the hypervisor
+   * cannot (libvirt's test driver), NOT_FOUND for an unknown VM.
+   */
+  sampleDirtyRate(
+    request: SampleDirtyRateRequest,
+    callback: (error: ServiceError | null, response: SampleDirtyRateResponse) => void,
+  ): ClientUnaryCall;
+  sampleDirtyRate(
+    request: SampleDirtyRateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SampleDirtyRateResponse) => void,
+  ): ClientUnaryCall;
+  sampleDirtyRate(
+    request: SampleDirtyRateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SampleDirtyRateResponse) => void,
+  ): ClientUnaryCall;
   backup(request: BackupRequest, options?: Partial<CallOptions>): ClientReadableStream<BackupProgress>;
   backup(
     request: BackupRequest,
