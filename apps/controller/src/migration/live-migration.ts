@@ -16,6 +16,7 @@ import type { AgentDialer } from '../dispatcher/agent-connection';
 import type { EventSink } from '../events/event-recorder';
 import type { ObjectStore } from '../store/types';
 import { migrationUri } from './assignment-view';
+import type { MigrationObserver } from './migration-metrics';
 import { commit, without } from './migration-writes';
 
 export interface LiveRunContext {
@@ -25,6 +26,8 @@ export interface LiveRunContext {
   progressEveryMs: number;
   events?: EventSink;
   log?: { warn(o: object, m: string): void };
+  /** Told once per migration, by the writer that ended it. */
+  observer?: MigrationObserver;
 }
 
 const MODES: Record<string, v1.MigrationMode> = { live: v1.MigrationMode.LIVE, postcopy: v1.MigrationMode.POSTCOPY, offline: v1.MigrationMode.OFFLINE };
@@ -33,7 +36,7 @@ function progressOf(p: agentv1.MigrateProgress): NonNullable<MigrationStatus['pr
   return { bytesTotal: p.dataTotal, bytesDone: p.dataProcessed, bytesRemaining: p.dataRemaining, dirtyRate: p.dirtyRate, iteration: p.iteration };
 }
 
-export async function finishSucceeded(ctx: Pick<LiveRunContext, 'store' | 'clock' | 'events'>, name: string, target: string, extra: Partial<MigrationStatus>): Promise<void> {
+export async function finishSucceeded(ctx: Pick<LiveRunContext, 'store' | 'clock' | 'events' | 'observer'>, name: string, target: string, extra: Partial<MigrationStatus>): Promise<void> {
   const now = ctx.clock.now();
   const written = await commit(ctx.store, name, (m) => m.status?.phase !== 'Running' ? undefined : {
     migration: (s) => ({
@@ -44,13 +47,14 @@ export async function finishSucceeded(ctx: Pick<LiveRunContext, 'store' | 'clock
     vm: (s) => ({ ...without(s, 'migration'), node: target }),
   });
   if (written) {
+    ctx.observer?.observeEnded(written);
     void ctx.events?.record({
       kind: 'VirtualMachine', name: written.spec.vm, type: 'Normal', reason: 'Migrated', message: `${written.status?.message} (Migration ${name})`, source: 'controller/migration', node: target,
     });
   }
 }
 
-export async function finishFailed(ctx: Pick<LiveRunContext, 'store' | 'clock' | 'events'>, name: string, reason: string, message: string): Promise<void> {
+export async function finishFailed(ctx: Pick<LiveRunContext, 'store' | 'clock' | 'events' | 'observer'>, name: string, reason: string, message: string): Promise<void> {
   const now = ctx.clock.now();
   const written = await commit(ctx.store, name, (m) => m.status?.phase === 'Succeeded' || m.status?.phase === 'Failed' ? undefined : {
     migration: (s) => ({
@@ -60,6 +64,7 @@ export async function finishFailed(ctx: Pick<LiveRunContext, 'store' | 'clock' |
     vm: (s) => (s.migration === name ? without(s, 'migration') : s),
   });
   if (written) {
+    ctx.observer?.observeEnded(written);
     void ctx.events?.record({ kind: 'VirtualMachine', name: written.spec.vm, type: 'Warning', reason: 'MigrationFailed', message: `Migration ${name}: ${message}`.slice(0, 1000), source: 'controller/migration' });
   }
 }

@@ -22,6 +22,7 @@ import { Informer } from '../reconcilers/informer';
 import type { ObjectStore, StoredObject } from '../store/types';
 import { OFFLINE_STOP_ANNOTATION, offlineStopValue } from './assignment-view';
 import { finishFailed, finishSucceeded, runLive, type LiveRunContext } from './live-migration';
+import type { MigrationObserver } from './migration-metrics';
 import { commit, without } from './migration-writes';
 
 export interface MigrationLimits {
@@ -46,6 +47,8 @@ export interface MigrationReconcilerOptions {
   events?: EventSink;
   log?: { warn(o: object, m: string): void };
   limits?: Partial<MigrationLimits>;
+  /** Told when a migration ends (hvs_migration* metrics). */
+  observer?: MigrationObserver;
   /** At most one progress write per this long (default 1000). */
   progressEveryMs?: number;
   /** An offline step (stop on the source, start on the target) fails after this long (default 10 min). */
@@ -243,6 +246,6 @@ export class MigrationReconciler {
   }
 
   private ctx(): LiveRunContext {
-    return { store: this.o.store, dialer: this.o.dialer ?? insecureDialer, clock: this.clock, progressEveryMs: this.o.progressEveryMs ?? 1_000, events: this.o.events, log: this.o.log };
+    return { store: this.o.store, dialer: this.o.dialer ?? insecureDialer, clock: this.clock, progressEveryMs: this.o.progressEveryMs ?? 1_000, events: this.o.events, log: this.o.log, observer: this.o.observer };
   }
 }

@@ -12,6 +12,7 @@ import { EventRecorder } from '../events/event-recorder';
 import { EventsModule } from '../events/events.module';
 import { registerCapacityGauge } from '../ha';
 import { LeaderElector } from '../leader';
+import { MigrationMetrics } from '../migration/migration-metrics';
 import { LOGGER, Metrics } from '../observability';
 import { EtcdBackend } from '../services/etcd-backend';
 import { ServicesModule } from '../services/services.module';
@@ -43,10 +44,11 @@ export class ControlLoopsLifecycle implements OnApplicationBootstrap, BeforeAppl
       onError: (err) => log.warn({ err }, 'leader election step failed; retrying'),
     });
     const results = { done: 'done', requeueAfter: 'requeue', error: 'error', terminal: 'error' } as const;
+    const migrationMetrics = new MigrationMetrics(metrics.registry, () => this.loops.migrationsInFlight());
     this.loops = new ControlLoops({
       store: backend.store, leases: backend.leases, elector: this.elector, controllerId: id, log,
       onReconcile: (name, outcome, ms) => metrics.observeReconcile(name, results[outcome], ms / 1000),
-      events, dialer: pki.dialAgent, ha: { fenceAfterMs: config.haFenceAfterMs, marginMs: config.haRescheduleMarginMs },
+      events, dialer: pki.dialAgent, migrationObserver: migrationMetrics, ha: { fenceAfterMs: config.haFenceAfterMs, marginMs: config.haRescheduleMarginMs },
     });
     registerCapacityGauge(metrics.registry, { report: () => this.loops.capacityReport() });
   }

@@ -14,6 +14,7 @@ import { Dispatcher, type AgentDialer } from '../dispatcher';
 import type { EventSink } from '../events/event-recorder';
 import { capacityReport, DEFAULT_HA_TIMING, HaRescheduler, type HaTiming } from '../ha';
 import type { NodeLeases } from '../leases/node-leases';
+import { countInFlight, type MigrationObserver } from '../migration/migration-metrics';
 import { MigrationReconciler, type MigrationLimits } from '../migration/migration.reconciler';
 import type { ObjectStore, StoredObject } from '../store/types';
 import { Informer } from './informer';
@@ -45,6 +46,8 @@ export interface ControlLoopsOptions {
   events?: EventSink;
   /** Outbound migrations per host and per cluster at once (defaults 1 and 2). */
   migrationLimits?: Partial<MigrationLimits>;
+  /** Told once per migration that ends (hvs_migration* metrics). */
+  migrationObserver?: MigrationObserver;
   /** fenceAfter (sent to agents) and the reschedule margin; defaults 15 s + 5 s (docs/ha.md). */
   ha?: HaTiming;
 }
@@ -102,6 +105,11 @@ export class ControlLoops {
   }
 
   /** The N+1 HA capacity report (leader only; undefined otherwise). */
+  /** Migrations Pending and Running now (leader only; undefined otherwise), for hvs_migrations_in_flight. */
+  migrationsInFlight(): { Pending: number; Running: number } | undefined {
+    return this.running ? countInFlight(this.running.migration.migrations.list()) : undefined;
+  }
+
   capacityReport() {
     return this.running ? capacityReport(this.running.nodes.list(), this.running.vms.list()) : undefined;
   }
@@ -150,7 +158,7 @@ export class ControlLoops {
       });
       const migration = new MigrationReconciler({
         store, vms: informers.vms, nodes: informers.nodes, migrations: informers.migrations, storagePools: informers.storagePools, dialer: this.options.dialer, clock,
-        hooks: this.hooks('migration'), events: this.options.events, log: this.options.log, limits: this.options.migrationLimits,
+        hooks: this.hooks('migration'), events: this.options.events, log: this.options.log, limits: this.options.migrationLimits, observer: this.options.migrationObserver,
       });
       await lifecycle.start();
       await migration.start();
