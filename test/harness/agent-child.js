@@ -1,5 +1,6 @@
-// Runs the node agent's real TypeScript sources as a process inside a lab namespace (like
-// apps/node-agent/test/integration/agent-child.js), compiled on load with @swc/core. A dynamic
+// Runs the node agent's real TypeScript sources as a process (inside a lab namespace, or for the
+// agent's own process tests through apps/node-agent/test/integration/agent-child.js), compiled
+// on load with @swc/core. Usage: node agent-child.js [agent flags]; settings from HVS_* env. A dynamic
 // import() of a relative path (a lazily loaded agent module, `import('../pki/index.js')`) becomes
 // require() so it resolves to the .ts source; other dynamic imports stay native (@unraid/libvirt
 // is ESM-only).
