@@ -73,6 +73,28 @@ export const OPENAPI_DOCUMENT = {
     '/api/v1/vms/{name}/start': vmAction('start'),
     '/api/v1/vms/{name}/stop': vmAction('stop'),
     '/api/v1/vms/{name}/restart': vmAction('restart'),
+    '/api/v1/vms/{name}/migrate': {
+      post: {
+        operationId: 'migrateVm', summary: 'estimate a move of one VM and (unless dryRun) create its Migration (docs/migration.md)',
+        parameters: [name, actor],
+        requestBody: { required: false, content: json(ref('MigrateRequest')) },
+        responses: {
+          200: { description: 'dry run: the estimate, nothing written', content: json(ref('MigrateResponse')) },
+          201: { description: 'the Migration created, with the estimate', content: json(ref('MigrateResponse')) },
+          ...errors,
+        },
+      },
+    },
+    '/api/v1/migrations': {
+      get: {
+        operationId: 'listMigrations', summary: 'Migrations (status.progress: bytes, remaining, dirty rate, iteration; downtimeMs)',
+        parameters: [q('vm', 'only the Migrations of this VM'), q('labelSelector', 'e.g. hvs.dev/drain=node-a')],
+        responses: { 200: { description: 'the Migrations', content: json(ref('List')) }, ...errors },
+      },
+    },
+    '/api/v1/migrations/{name}': {
+      get: { operationId: 'getMigration', summary: 'one Migration', parameters: [name], responses: { 200: { description: 'the Migration', content: json(ref('Object')) }, ...errors } },
+    },
     '/api/v1/{kind}': {
       get: {
         operationId: 'list', summary: 'list objects of a kind, or watch them (watch=1: newline-delimited JSON events)',
@@ -114,6 +136,26 @@ export const OPENAPI_DOCUMENT = {
       },
       PlanResponse: { type: 'object', properties: { objects: { type: 'array', items: { type: 'object', properties: { kind: { type: 'string' }, name: { type: 'string' }, action: { enum: ['create', 'update', 'unchanged', 'delete'] }, changes: { type: 'array', items: ref('FieldChange') }, effect: { enum: ['none', 'hotplug', 'migration', 'restart'] } } } } } },
       VmActionResponse: { type: 'object', properties: { results: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, ok: { type: 'boolean' }, changed: { type: 'boolean' }, phase: { type: 'string' }, error: ref('Problem') } } } } },
+      MigrateRequest: {
+        type: 'object', additionalProperties: false,
+        properties: {
+          to: { type: 'string', description: 'target node; absent: the scheduler picks' }, mode: { enum: ['live', 'postcopy', 'offline'] },
+          maxDowntime: { type: ['string', 'number'], description: 'e.g. "100ms" (a number is milliseconds); default 300ms' }, copyStorage: { type: 'boolean' }, dryRun: { type: 'boolean' },
+        },
+      },
+      MigrateResponse: {
+        type: 'object',
+        properties: {
+          migration: ref('Object'), sourceNode: { type: 'string' }, targetNode: { type: 'string' }, mode: { enum: ['live', 'postcopy', 'offline'] },
+          estimate: {
+            type: 'object',
+            properties: {
+              memoryBytes: { type: 'integer' }, dirtyRateBps: { type: 'number' }, bandwidthBps: { type: 'number' }, durationMs: { type: 'integer' }, downtimeMs: { type: 'integer' },
+              passes: { type: 'integer' }, converges: { type: 'boolean' }, notes: { type: 'array', items: { type: 'string' }, description: 'what was measured, what was assumed and why' },
+            },
+          },
+        },
+      },
       AuditPage: {
         type: 'object',
         properties: {

@@ -3,15 +3,29 @@
  * order is route order: fixed paths (openapi.json, audit, events, vms/...) before `/:kind`.
  */
 import { Module } from '@nestjs/common';
+import { AuditService } from '../../audit';
 import { EventsModule } from '../../events/events.module';
+import { agentDirtyRateProbe, MigrationService } from '../../migration';
+import { ClusterPki } from '../../pki/cluster-pki';
+import { PkiModule } from '../../pki/pki.module';
 import { ServicesModule } from '../../services/services.module';
+import { OBJECT_STORE } from '../../services/tokens';
+import type { ObjectStore } from '../../store';
 import { AuditController } from './audit.controller';
 import { EventsController } from './events.controller';
+import { MigrationController } from './migration.controller';
 import { OpenApiController } from './openapi.controller';
 import { ResourceController } from './resource.controller';
 import { VmController } from './vm.controller';
 
-export const REST_CONTROLLERS = [OpenApiController, AuditController, EventsController, VmController, ResourceController];
+export const REST_CONTROLLERS = [OpenApiController, AuditController, EventsController, VmController, MigrationController, ResourceController];
 
-@Module({ imports: [ServicesModule, EventsModule], controllers: REST_CONTROLLERS })
+@Module({
+  imports: [ServicesModule, EventsModule, PkiModule],
+  controllers: REST_CONTROLLERS,
+  providers: [{
+    provide: MigrationService, inject: [OBJECT_STORE, AuditService, ClusterPki],
+    useFactory: (store: ObjectStore, audit: AuditService, pki: ClusterPki) => new MigrationService(store, audit, undefined, agentDirtyRateProbe(pki.dialAgent)),
+  }],
+})
 export class RestApiModule {}

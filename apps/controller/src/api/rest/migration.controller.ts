@@ -1,0 +1,67 @@
+/**
+ * Live migration over REST (the same MigrationService as gRPC's VmService.Migrate):
+ * - POST /api/v1/vms/{name}/migrate {to?, mode?, maxDowntime?, copyStorage?, dryRun?}: the
+ *   estimate (inputs measured or assumed, with notes) and, unless dryRun, the Migration created
+ *   (201; a dry run answers 200 and writes nothing);
+ * - GET /api/v1/migrations[?vm=&labelSelector=] and /api/v1/migrations/{name}: the objects,
+ *   with status.progress (bytes, remaining, dirty rate, iteration) and downtimeMs.
+ * Errors are HvsErrors; the app's filter maps them through the one table (400 bad body, 404 no
+ * such VM, 409 already moving, 400 cannot move / no target with the code saying which, 503 etcd down).
+ */
+import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { HvsError, tryParseDuration, type MigrationMode } from '@hvs/domain';
+import { MigrationService, type MigrateVmInput } from '../../migration/migration.service';
+import { ResourceService } from '../../services/resource.service';
+import { contextOf, str, type RequestLike } from './request-body';
+
+const MODES: readonly MigrationMode[] = ['live', 'postcopy', 'offline'];
+
+function bad(path: string, message: string, fix: string): HvsError {
+  return new HvsError({ code: 'HVS-API-BODY-INVALID', category: 'InvalidArgument', path, message, why: 'POST /api/v1/vms/{name}/migrate takes {"to"?: node, "mode"?: "live"|"postcopy"|"offline", "maxDowntime"?: "100ms", "copyStorage"?: boolean, "dryRun"?: boolean}', fix });
+}
+
+/** The request body as MigrateVmInput; every problem is a 400 with its field. */
+export function migrateBody(vm: string, body: unknown): MigrateVmInput {
+  const b = (body ?? {}) as Record<string, unknown>;
+  if (typeof b !== 'object' || Array.isArray(b)) throw bad('', 'the request body is not a JSON object', 'send a JSON object (or nothing for the defaults)');
+  const known = new Set(['to', 'mode', 'maxDowntime', 'copyStorage', 'dryRun']);
+  const extra = Object.keys(b).filter((k) => !known.has(k));
+  if (extra.length > 0) throw bad(extra[0]!, `unknown field ${JSON.stringify(extra[0])}`, `leave it out; the fields are ${[...known].join(', ')}`);
+  if (b.to !== undefined && typeof b.to !== 'string') throw bad('to', '"to" is not a node name', 'name a node, e.g. "to": "node-b", or leave it out to let the scheduler pick');
+  if (b.mode !== undefined && !MODES.includes(b.mode as MigrationMode)) throw bad('mode', `"mode" ${JSON.stringify(b.mode)} is not one of ${MODES.join(', ')}`, 'use "live", "postcopy" or "offline"');
+  let maxDowntimeMs: number | undefined;
+  if (b.maxDowntime !== undefined) {
+    maxDowntimeMs = typeof b.maxDowntime === 'number' ? b.maxDowntime : tryParseDuration(b.maxDowntime);
+    if (maxDowntimeMs === undefined || !(maxDowntimeMs > 0) || maxDowntimeMs > 60_000) throw bad('maxDowntime', `"maxDowntime" ${JSON.stringify(b.maxDowntime)} is not a duration between 1ms and 60s`, 'write e.g. "100ms" or "1s"');
+  }
+  for (const f of ['copyStorage', 'dryRun'] as const) if (b[f] !== undefined && typeof b[f] !== 'boolean') throw bad(f, `"${f}" is not true or false`, `send "${f}": true or false`);
+  return {
+    vm, ...(b.to ? { targetNode: b.to as string } : {}), ...(b.mode ? { mode: b.mode as MigrationMode } : {}), ...(maxDowntimeMs !== undefined ? { maxDowntimeMs } : {}),
+    ...(b.copyStorage !== undefined ? { copyStorage: b.copyStorage as boolean } : {}), dryRun: b.dryRun === true,
+  };
+}
+
+@Controller()
+export class MigrationController {
+  constructor(@Inject(MigrationService) private readonly migrations: MigrationService, @Inject(ResourceService) private readonly resources: ResourceService) {}
+
+  @Post('vms/:name/migrate')
+  async migrate(@Param('name') name: string, @Body() body: unknown, @Req() req: RequestLike, @Res({ passthrough: true }) res: { status(code: number): unknown }) {
+    const r = await this.migrations.migrateVm(migrateBody(name, body), contextOf(req));
+    res.status(r.migration ? 201 : 200);
+    return r;
+  }
+
+  @Get('migrations')
+  async list(@Query() q: Record<string, unknown>) {
+    const vm = str(q.vm);
+    const selector = [str(q.labelSelector), vm ? `hvs.dev/vm=${vm}` : undefined].filter((s) => s !== undefined).join(',');
+    const l = await this.resources.list('Migration', selector || undefined);
+    return { items: l.items, resourceVersion: l.revision };
+  }
+
+  @Get('migrations/:name')
+  get(@Param('name') name: string) {
+    return this.resources.get('Migration', name);
+  }
+}

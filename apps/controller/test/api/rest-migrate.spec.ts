@@ -1,0 +1,85 @@
+/** REST face of migration against a whole controller and real etcd: POST /vms/{name}/migrate, GET /migrations[/{name}], errors. */
+import type { Node, VirtualMachine } from '@hvs/domain';
+import { startEtcd, type EtcdInstance } from '../../../../test/harness';
+import { OBJECT_STORE } from '../../src/services/tokens';
+import type { ObjectStore } from '../../src/store';
+import { nodeDoc, vmDoc } from '../reconcilers/fixtures';
+import { startController, type ControllerUnderTest } from './controller-under-test';
+
+jest.setTimeout(60_000);
+
+let etcd: EtcdInstance;
+let ctl: ControllerUnderTest;
+let store: ObjectStore;
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+async function req(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> {
+  const res = await fetch(`${ctl.http}${path}`, {
+    method, headers: { 'x-hvs-actor': 'erin', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(20_000),
+  });
+  return { status: res.status, body: (await res.json()) as Json };
+}
+
+function testDriverNode(name: string, address: string): Node {
+  const n = nodeDoc(name, { address });
+  return { ...n, status: { ...n.status, hypervisor: { mode: 'test', uri: 'test:///default' } } };
+}
+
+beforeAll(async () => {
+  etcd = await startEtcd();
+  ctl = await startController(etcd.endpoint);
+  store = ctl.app.get<ObjectStore>(OBJECT_STORE);
+  // Live-capable nodes whose agents are not reachable (nothing listens on port 1).
+  await store.create(nodeDoc('node-a', { address: '127.0.0.1:1' }));
+  await store.create(nodeDoc('node-b', { address: '127.0.0.1:1', memoryBytes: 4 * 1024 ** 3 }));
+  await store.create(testDriverNode('node-t1', '127.0.0.1:1'));
+  await store.create(testDriverNode('node-t2', '127.0.0.1:1'));
+  await store.create(vmDoc('web', { node: 'node-a', memory: '2GiB' }));
+  await store.create(vmDoc('app', { node: 'node-t1' }));
+});
+afterAll(async () => {
+  await ctl?.close();
+  await etcd?.stop();
+});
+
+describe('REST migration', () => {
+  it('dry run: 200 with the estimate; the unreachable source agent makes the dirty rate an assumption with the reason; nothing written', async () => {
+    const r = await req('POST', '/vms/web/migrate', { to: 'node-b', maxDowntime: '100ms', dryRun: true });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ sourceNode: 'node-a', targetNode: 'node-b', mode: 'live', estimate: { memoryBytes: 2 * 1024 ** 3 } });
+    expect(r.body.migration).toBeUndefined();
+    expect(r.body.estimate.notes.join('\n')).toMatch(/dirty rate assumed: sampling on node-a failed: HVS-/);
+    expect((await req('GET', '/migrations')).body.items).toEqual([]);
+  });
+
+  it('creates the Migration (201), which GET /migrations, ?vm= and /migrations/{name} return', async () => {
+    const r = await req('POST', '/vms/app/migrate', { mode: 'offline' });
+    expect(r.status).toBe(201);
+    const name = r.body.migration.metadata.name as string;
+    expect(r.body.migration).toMatchObject({ kind: 'Migration', spec: { vm: 'app', targetNode: 'node-t2', mode: 'offline' } });
+    expect((await req('GET', '/migrations')).body.items.map((m: Json) => m.metadata.name)).toEqual([name]);
+    expect((await req('GET', '/migrations?vm=app')).body.items).toHaveLength(1);
+    expect((await req('GET', '/migrations?vm=web')).body.items).toHaveLength(0);
+    const got = await req('GET', `/migrations/${name}`);
+    expect(got.status).toBe(200);
+    expect(got.body).toMatchObject({ metadata: { name, labels: { 'hvs.dev/vm': 'app' } }, spec: { vm: 'app' } });
+  });
+
+  it('errors carry code, why and fix with the shared status table', async () => {
+    const missing = await req('POST', '/vms/ghost/migrate', {});
+    expect(missing).toMatchObject({ status: 404, body: { code: 'HVS-STORE-NOT-FOUND' } });
+    const badMode = await req('POST', '/vms/web/migrate', { mode: 'teleport' });
+    expect(badMode).toMatchObject({ status: 400, body: { code: 'HVS-API-BODY-INVALID', path: 'mode', fix: expect.stringMatching(/live/) } });
+    expect((await req('POST', '/vms/web/migrate', { maxDowntime: 'soon' })).body).toMatchObject({ code: 'HVS-API-BODY-INVALID', path: 'maxDowntime' });
+    expect((await req('POST', '/vms/web/migrate', { target: 'node-b' })).body).toMatchObject({ code: 'HVS-API-BODY-INVALID', path: 'target' });
+    const noRoom = await req('POST', '/vms/web/migrate', { to: 'node-a' });
+    expect(noRoom).toMatchObject({ status: 400, body: { code: 'HVS-MIGRATION-NO-TARGET', why: expect.stringMatching(/node-a: is the node the VM runs on/) } });
+    const unsupported = await req('POST', '/vms/app/migrate', { mode: 'live', dryRun: true });
+    expect(unsupported.body.code).toMatch(/HVS-MIGRATION-(MODE-UNSUPPORTED|IN-PROGRESS)/);
+    expect((await req('GET', '/migrations/nope')).status).toBe(404);
+    const vm = await store.get<VirtualMachine>('VirtualMachine', 'web');
+    expect(vm.status?.migration).toBeUndefined();
+  });
+});
