@@ -1,4 +1,4 @@
-/** REST face of migration against a whole controller and real etcd: POST /vms/{name}/migrate, GET /migrations[/{name}], errors. */
+/** REST face of migration against a whole controller and real etcd: POST /vms/{name}/migrate, GET /migrations[/{name}] (the generic kind routes), errors. */
 import type { Node, VirtualMachine } from '@hvs/domain';
 import { startEtcd, type EtcdInstance } from '../../../../test/harness';
 import { OBJECT_STORE } from '../../src/services/tokens';
@@ -54,14 +54,24 @@ describe('REST migration', () => {
     expect((await req('GET', '/migrations')).body.items).toEqual([]);
   });
 
-  it('creates the Migration (201), which GET /migrations, ?vm= and /migrations/{name} return', async () => {
+  it('the bandwidth annotation set by applying the Node (as docs/migration.md says) feeds the estimate', async () => {
+    const node = await store.get<Node>('Node', 'node-b');
+    const doc = { apiVersion: 'hvs/v1', kind: 'Node', metadata: { name: 'node-b', annotations: { 'hvs.dev/migration-bandwidth': '10Gbit' } }, spec: node.spec };
+    const applied = await req('POST', '/apply', { documents: [{ content: JSON.stringify(doc) }] });
+    expect(applied.status).toBe(200);
+    const r = await req('POST', '/vms/web/migrate', { to: 'node-b', dryRun: true });
+    expect(r.body.estimate.bandwidthBps).toBe(1.25e9);
+    expect(r.body.estimate.notes.join('\n')).toMatch(/link bandwidth 1250 MB\/s from node node-b's hvs.dev\/migration-bandwidth annotation/);
+  });
+
+  it('creates the Migration (201), which GET /migrations (by label hvs.dev/vm too) and /migrations/{name} return', async () => {
     const r = await req('POST', '/vms/app/migrate', { mode: 'offline' });
     expect(r.status).toBe(201);
     const name = r.body.migration.metadata.name as string;
     expect(r.body.migration).toMatchObject({ kind: 'Migration', spec: { vm: 'app', targetNode: 'node-t2', mode: 'offline' } });
     expect((await req('GET', '/migrations')).body.items.map((m: Json) => m.metadata.name)).toEqual([name]);
-    expect((await req('GET', '/migrations?vm=app')).body.items).toHaveLength(1);
-    expect((await req('GET', '/migrations?vm=web')).body.items).toHaveLength(0);
+    expect((await req('GET', `/migrations?labelSelector=${encodeURIComponent('hvs.dev/vm=app')}`)).body.items).toHaveLength(1);
+    expect((await req('GET', `/migrations?labelSelector=${encodeURIComponent('hvs.dev/vm=web')}`)).body.items).toHaveLength(0);
     const got = await req('GET', `/migrations/${name}`);
     expect(got.status).toBe(200);
     expect(got.body).toMatchObject({ metadata: { name, labels: { 'hvs.dev/vm': 'app' } }, spec: { vm: 'app' } });

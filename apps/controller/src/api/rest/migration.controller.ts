@@ -3,16 +3,16 @@
  * - POST /api/v1/vms/{name}/migrate {to?, mode?, maxDowntime?, copyStorage?, dryRun?}: the
  *   estimate (inputs measured or assumed, with notes) and, unless dryRun, the Migration created
  *   (201; a dry run answers 200 and writes nothing);
- * - GET /api/v1/migrations[?vm=&labelSelector=] and /api/v1/migrations/{name}: the objects,
- *   with status.progress (bytes, remaining, dirty rate, iteration) and downtimeMs.
+ * - GET /api/v1/migrations[?labelSelector=hvs.dev/vm=web&watch=1] and /api/v1/migrations/{name}
+ *   are the generic resource routes (resource.controller.ts), watch included: the objects carry
+ *   status.progress (bytes, remaining, dirty rate, iteration) and downtimeMs.
  * Errors are HvsErrors; the app's filter maps them through the one table (400 bad body, 404 no
  * such VM, 409 already moving, 400 cannot move / no target with the code saying which, 503 etcd down).
  */
-import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { HvsError, tryParseDuration, type MigrationMode } from '@hvs/domain';
 import { MigrationService, type MigrateVmInput } from '../../migration/migration.service';
-import { ResourceService } from '../../services/resource.service';
-import { contextOf, str, type RequestLike } from './request-body';
+import { contextOf, type RequestLike } from './request-body';
 
 const MODES: readonly MigrationMode[] = ['live', 'postcopy', 'offline'];
 
@@ -43,25 +43,12 @@ export function migrateBody(vm: string, body: unknown): MigrateVmInput {
 
 @Controller()
 export class MigrationController {
-  constructor(@Inject(MigrationService) private readonly migrations: MigrationService, @Inject(ResourceService) private readonly resources: ResourceService) {}
+  constructor(@Inject(MigrationService) private readonly migrations: MigrationService) {}
 
   @Post('vms/:name/migrate')
   async migrate(@Param('name') name: string, @Body() body: unknown, @Req() req: RequestLike, @Res({ passthrough: true }) res: { status(code: number): unknown }) {
     const r = await this.migrations.migrateVm(migrateBody(name, body), contextOf(req));
     res.status(r.migration ? 201 : 200);
     return r;
-  }
-
-  @Get('migrations')
-  async list(@Query() q: Record<string, unknown>) {
-    const vm = str(q.vm);
-    const selector = [str(q.labelSelector), vm ? `hvs.dev/vm=${vm}` : undefined].filter((s) => s !== undefined).join(',');
-    const l = await this.resources.list('Migration', selector || undefined);
-    return { items: l.items, resourceVersion: l.revision };
-  }
-
-  @Get('migrations/:name')
-  get(@Param('name') name: string) {
-    return this.resources.get('Migration', name);
   }
 }

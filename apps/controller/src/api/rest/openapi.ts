@@ -85,16 +85,6 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
-    '/api/v1/migrations': {
-      get: {
-        operationId: 'listMigrations', summary: 'Migrations (status.progress: bytes, remaining, dirty rate, iteration; downtimeMs)',
-        parameters: [q('vm', 'only the Migrations of this VM'), q('labelSelector', 'e.g. hvs.dev/drain=node-a')],
-        responses: { 200: { description: 'the Migrations', content: json(ref('List')) }, ...errors },
-      },
-    },
-    '/api/v1/migrations/{name}': {
-      get: { operationId: 'getMigration', summary: 'one Migration', parameters: [name], responses: { 200: { description: 'the Migration', content: json(ref('Object')) }, ...errors } },
-    },
     '/api/v1/{kind}': {
       get: {
         operationId: 'list', summary: 'list objects of a kind, or watch them (watch=1: newline-delimited JSON events)',
