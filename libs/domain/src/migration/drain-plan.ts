@@ -13,6 +13,7 @@ import { ClusterSnapshot } from '../scheduler/snapshot';
 import { placementOf, vmResources } from '../scheduler/request';
 import type { Placement, ScheduleResult } from '../scheduler/types';
 import { parseSize } from '../units';
+import { linkBandwidth, MIGRATION_BANDWIDTH_ANNOTATION } from './bandwidth';
 import { estimateMigration, type MigrationEstimate } from './estimate';
 import { decideMove, type MigrationMode, type MoveContext } from './movability';
 import { reservationsOf } from './reservation';
@@ -50,6 +51,7 @@ export interface DrainInput {
   migrations?: readonly Migration[];
   /** false: never copy disks (VMs with local disks are then blocked). */
   copyStorage?: boolean;
+  /** Overrides the link bandwidth; default: the nodes' hvs.dev/migration-bandwidth annotations (else assumed). */
   bandwidthBps?: number;
 }
 
@@ -106,9 +108,11 @@ export function planDrain(input: DrainInput): DrainPlan {
       continue;
     }
     snapshot.add(placementOf(vm, placed.node, placed.hostdevs));
+    const link = input.bandwidthBps === undefined ? linkBandwidth(source, input.nodes.find((n) => n.metadata.name === placed.node)) : { bytesPerSecond: input.bandwidthBps };
     const estimate = estimateMigration({
-      mode: move.mode, memoryBytes: vmResources(vm).memoryBytes, running: move.running, bandwidthBps: input.bandwidthBps,
-      copiedDiskBytes: move.copyStorage ? diskBytes(vm, move.localDisks) : 0,
+      mode: move.mode, memoryBytes: vmResources(vm).memoryBytes, running: move.running, bandwidthBps: link.bytesPerSecond,
+      bandwidthAssumedWhy: `no ${MIGRATION_BANDWIDTH_ANNOTATION} annotation on ${input.node} or ${placed.node}`,
+      dirtyRateAssumedWhy: 'a drain plan does not sample each VM', copiedDiskBytes: move.copyStorage ? diskBytes(vm, move.localDisks) : 0,
     });
     items.push({ vm: name, action: move.running ? 'migrate' : 'reassign', target: placed.node, mode: move.mode, copyStorage: move.copyStorage, notes: move.notes, estimate });
   }

@@ -1,5 +1,5 @@
 import type { Node } from '../../src';
-import { estimateMigration, linkBandwidth, MIGRATION_BANDWIDTH_ANNOTATION, parseBandwidth, tryParseBandwidth } from '../../src/migration';
+import { estimateMigration, linkBandwidth, planDrain, MIGRATION_BANDWIDTH_ANNOTATION, parseBandwidth, tryParseBandwidth } from '../../src/migration';
 import { node } from '../scheduler/fixtures';
 
 function annotated(name: string, bw?: string): Node {
@@ -25,6 +25,14 @@ describe('bandwidth', () => {
     expect(bad.bytesPerSecond).toBe(1.25e9);
     expect(bad.problems).toEqual([expect.objectContaining({ code: 'HVS-MIGRATION-BANDWIDTH-INVALID', path: expect.stringMatching(/^node\/a: /) })]);
     expect(linkBandwidth(annotated('a'), undefined)).toEqual({ notes: [], problems: [] });
+  });
+
+  it('a drain plan estimates each move on the link to its target', () => {
+    const vm = { apiVersion: 'hvs/v1' as const, kind: 'VirtualMachine' as const, metadata: { name: 'v' }, spec: { cpu: { cores: 1 }, memory: { size: '1GiB' }, disks: [], networks: [], runState: 'Running' as const }, status: { node: 'a', phase: 'Running' as const } };
+    const plan = planDrain({ node: 'a', nodes: [annotated('a', '10Gbit'), annotated('b', '1Gbit')], vms: [vm], pools: { get: () => undefined } });
+    expect(plan.items[0]).toMatchObject({ target: 'b', estimate: { bandwidthBps: 125e6 } });
+    const none = planDrain({ node: 'a', nodes: [annotated('a'), annotated('b')], vms: [vm], pools: { get: () => undefined } });
+    expect(none.items[0]!.estimate!.notes.join('\n')).toMatch(/no hvs.dev\/migration-bandwidth annotation on a or b.*\n.*dirty rate assumed: a drain plan does not sample each VM/s);
   });
 
   it('the estimate says why an input was assumed, and a measured rate and link change the figures', () => {
