@@ -94,3 +94,15 @@ describe('what a command loads', () => {
     expect(r.loaded).toEqual(expect.arrayContaining(['@grpc/grpc-js', '@hvs/proto', 'zod']));
   });
 });
+
+describe('one copy of yaml', () => {
+  // hvctl parses manifests through @hvs/domain and prints YAML itself: when npm nests a copy
+  // under each workspace (the root once held yaml 1.x for nx's tooling), `apply` loads its ~70
+  // modules twice. The root package.json pins yaml 2 so npm hoists one copy for both.
+  it('hvctl and @hvs/domain resolve yaml to the same file', () => {
+    const root = path.resolve(__dirname, '../../..');
+    const fromHvctl = require.resolve('yaml', { paths: [path.join(root, 'apps/hvctl')] });
+    const fromDomain = require.resolve('yaml', { paths: [path.join(root, 'libs/domain')] });
+    expect(fromHvctl).toBe(fromDomain);
+  });
+});
