@@ -62,4 +62,20 @@ describe('hvctl capacity (N+1)', () => {
     expect(json.code).toBe(0);
     expect(JSON.parse(json.io.stdout())).toMatchObject({ ok: false, hosts: [{ node: 'a', unplaced: [{ vm: 'db' }] }, { node: 'b', unplaced: [{ vm: 'web' }] }] });
   });
+
+  it('a migration in flight holds its target: N+1 turns NOT OK while it runs', async () => {
+    putNode('a', 8);
+    putNode('b', 8);
+    putNode('c', 8);
+    putVm('web', 'a', '4GiB', true);
+    putVm('batch', 'c', '6GiB', false);
+    expect((await hvctl(['capacity', '--exit-code'])).code).toBe(0);
+    fake.objects.set('Migration/batch-1', {
+      apiVersion: 'hvs/v1', kind: 'Migration', metadata: { name: 'batch-1' },
+      spec: { vm: 'batch', targetNode: 'b', mode: 'live' }, status: { phase: 'Running', targetNode: 'b' },
+    } as never);
+    const { code, io } = await hvctl(['capacity', '--exit-code']);
+    expect(code).toBe(2);
+    expect(io.stdout()).toContain('web would NOT restart');
+  });
 });

@@ -1,10 +1,13 @@
-import { capacityN1, placementOf, type CapacityN1Report, type Node, type VirtualMachine } from '@hvs/domain';
+import { capacityN1, occupiedPlacements, type CapacityN1Report, type Migration, type Node, type VirtualMachine } from '@hvs/domain';
 import { Gauge, type Registry } from 'prom-client';
 
-/** The N+1 report over what the informers hold now: bound VMs as placements. */
-export function capacityReport(nodes: readonly Node[], vms: readonly VirtualMachine[]): CapacityN1Report {
-  const placements = vms.filter((v) => v.status?.node && !v.metadata.deletionTimestamp).map((v) => placementOf(v, v.status!.node!));
-  return capacityN1(nodes, placements, vms);
+/**
+ * The N+1 report over what the informers hold now: bound VMs, plus the target capacity held by
+ * migrations in flight (a reservation is not a VM: it is never "lost" with its node, but it
+ * does take room a restart could have used).
+ */
+export function capacityReport(nodes: readonly Node[], vms: readonly VirtualMachine[], migrations: readonly Migration[] = []): CapacityN1Report {
+  return capacityN1(nodes, occupiedPlacements(vms, migrations), vms);
 }
 
 export interface CapacitySource {

@@ -111,7 +111,7 @@ export class ControlLoops {
   }
 
   capacityReport() {
-    return this.running ? capacityReport(this.running.nodes.list(), this.running.vms.list()) : undefined;
+    return this.running ? capacityReport(this.running.nodes.list(), this.running.vms.list(), this.running.migration.migrations.list()) : undefined;
   }
 
   /** Resolves once every leadership transition asked for so far has finished. */
