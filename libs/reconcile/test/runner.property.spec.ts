@@ -20,6 +20,9 @@ const op: fc.Arbitrary<Op> = fc.oneof(
  * in random outcomes. Safety: a key is never in two calls at once. Liveness: every add is
  * followed by a call of that key that started after it.
  */
+// 100 random runs take ~2 s alone and over 5 s (jest's default) on a loaded 2-core CI machine.
+jest.setTimeout(60_000);
+
 describe('ReconcilerRunner properties', () => {
   it('never processes one key concurrently and never loses an add', async () => {
     await fc.assert(

@@ -60,7 +60,9 @@ describe('ControlLoops leader gating (real etcd, two replicas)', () => {
     await one.store.create(nodeDoc('node-a'));
     await one.store.create(vmDoc('first'));
     expect(await awaitObject<VirtualMachine, string>(one.store, 'VirtualMachine', 'first', 'bound', (vm) => vm.status?.node)).toBe('node-a');
-    expect(leader.loops.scheduler?.bound).toBe(1);
+    // The binding's watch event can reach this test before the scheduler's write call returns
+    // (the StatusBatcher resolves after etcd's txn reply): wait for the count, do not race it.
+    await waitFor(() => leader.loops.scheduler?.bound === 1, { what: 'the leader counted its binding', timeoutMs: 10_000 });
     expect(follower.loops.active).toBe(false);
     expect(follower.loops.scheduler).toBeUndefined();
 
@@ -71,7 +73,7 @@ describe('ControlLoops leader gating (real etcd, two replicas)', () => {
 
     await one.store.create(vmDoc('second'));
     expect(await awaitObject<VirtualMachine, string>(one.store, 'VirtualMachine', 'second', 'bound', (vm) => vm.status?.node)).toBe('node-a');
-    expect(follower.loops.scheduler?.bound).toBe(1);
+    await waitFor(() => follower.loops.scheduler?.bound === 1, { what: 'the new leader counted its binding', timeoutMs: 10_000 });
     expect(leader.loops.scheduler).toBeUndefined();
   });
 });
