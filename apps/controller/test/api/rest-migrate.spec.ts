@@ -22,11 +22,6 @@ async function req(method: string, path: string, body?: unknown): Promise<{ stat
   return { status: res.status, body: (await res.json()) as Json };
 }
 
-function testDriverNode(name: string, address: string): Node {
-  const n = nodeDoc(name, { address });
-  return { ...n, status: { ...n.status, hypervisor: { mode: 'test', uri: 'test:///default' } } };
-}
-
 beforeAll(async () => {
   etcd = await startEtcd();
   ctl = await startController(etcd.endpoint);
@@ -34,8 +29,8 @@ beforeAll(async () => {
   // Live-capable nodes whose agents are not reachable (nothing listens on port 1).
   await store.create(nodeDoc('node-a', { address: '127.0.0.1:1' }));
   await store.create(nodeDoc('node-b', { address: '127.0.0.1:1', memoryBytes: 4 * 1024 ** 3 }));
-  await store.create(testDriverNode('node-t1', '127.0.0.1:1'));
-  await store.create(testDriverNode('node-t2', '127.0.0.1:1'));
+  await store.create(nodeDoc('node-t1', { address: '127.0.0.1:1', testDriver: true }));
+  await store.create(nodeDoc('node-t2', { address: '127.0.0.1:1', testDriver: true }));
   await store.create(vmDoc('web', { node: 'node-a', memory: '2GiB' }));
   await store.create(vmDoc('app', { node: 'node-t1' }));
 });

@@ -1,22 +1,17 @@
 import type { Node, VirtualMachine } from '@hvs/domain';
-import { startEtcd, type EtcdInstance } from '../../../../test/harness';
 import { AuditService } from '../../src/audit';
 import { assignedView, DrainService, MigrationReconciler, type DrainUpdate } from '../../src/migration';
 import { Informer } from '../../src/reconcilers';
 import { NodeService } from '../../src/services/node.service';
-import { EtcdStore } from '../../src/store';
+import type { EtcdStore } from '../../src/store';
 import { nodeDoc, startInformer, vmDoc } from '../reconcilers/fixtures';
+import { startMigrationEnv, stopMigrationEnv, type MigrationEnv } from './migration-env';
 
 jest.setTimeout(60_000);
 
-let etcd: EtcdInstance;
+let env: MigrationEnv;
 let store: EtcdStore;
-const stops: (() => Promise<void>)[] = [];
-
-function testDriverNode(name: string): Node {
-  const n = nodeDoc(name, { memoryBytes: 4 * 1024 ** 3 });
-  return { ...n, status: { ...n.status, hypervisor: { mode: 'test', uri: 'test:///default' } } };
-}
+let stops: (() => Promise<void>)[];
 
 /**
  * The agents and the dispatcher's status sync, played from a VM informer: whatever a node is
@@ -34,18 +29,14 @@ function simulateAgents(vms: Informer<VirtualMachine>): () => void {
 }
 
 beforeAll(async () => {
-  etcd = await startEtcd();
-  store = new EtcdStore({ endpoints: [etcd.endpoint], callTimeoutMs: 3_000 });
+  env = await startMigrationEnv();
+  ({ store, stops } = env);
 });
-afterAll(async () => {
-  for (const s of stops.reverse()) await s();
-  await store?.close();
-  await etcd?.stop();
-});
+afterAll(() => stopMigrationEnv(env));
 
 describe('DrainService (real etcd, MigrationReconciler, simulated agents)', () => {
   it('streams the plan, cordons, moves every movable VM offline one at a time, lists the passthrough VM as blocked, ends with a summary', async () => {
-    for (const n of ['node-a', 'node-b', 'node-c']) await store.create(testDriverNode(n));
+    for (const n of ['node-a', 'node-b', 'node-c']) await store.create(nodeDoc(n, { memoryBytes: 4 * 1024 ** 3, testDriver: true }));
     const gpu = vmDoc('gpu', { node: 'node-b' });
     gpu.spec.devices = { hostdevs: [{ name: 'gpu0', pciAddress: '0000:01:00.0' }] };
     const stopped = vmDoc('cold', { node: 'node-b' });

@@ -5,34 +5,28 @@
  */
 import type { Migration, Node, StoragePool, VirtualMachine } from '@hvs/domain';
 import { Registry } from 'prom-client';
-import { startEtcd, waitFor, type EtcdInstance } from '../../../../test/harness';
+import { waitFor } from '../../../../test/harness';
 import { AuditService } from '../../src/audit';
 import { countInFlight, MigrationMetrics, MigrationReconciler, MigrationService } from '../../src/migration';
 import { Informer } from '../../src/reconcilers';
-import { EtcdStore } from '../../src/store';
+import type { EtcdStore } from '../../src/store';
 import { awaitObject, nodeDoc, startInformer, vmDoc } from '../reconcilers/fixtures';
-import { FakeMigrateAgent } from './fake-migrate-agent';
+import type { FakeMigrateAgent } from './fake-migrate-agent';
+import { startMigrationEnv, stopMigrationEnv, type MigrationEnv } from './migration-env';
 
 jest.setTimeout(60_000);
 
-let etcd: EtcdInstance;
+let env: MigrationEnv;
 let store: EtcdStore;
 let agent: FakeMigrateAgent;
-const stops: (() => Promise<void>)[] = [];
+let stops: (() => Promise<void>)[];
 const ctx = { actor: 'test' };
 
 beforeAll(async () => {
-  etcd = await startEtcd();
-  store = new EtcdStore({ endpoints: [etcd.endpoint], callTimeoutMs: 3_000 });
-  agent = new FakeMigrateAgent();
-  await agent.listen();
+  env = await startMigrationEnv();
+  ({ store, agent, stops } = env);
 });
-afterAll(async () => {
-  for (const s of stops.reverse()) await s();
-  await agent?.stop();
-  await store?.close();
-  await etcd?.stop();
-});
+afterAll(() => stopMigrationEnv(env));
 
 async function value(registry: Registry, name: string, labels: Record<string, string>, suffix = ''): Promise<number | undefined> {
   const m = await registry.getSingleMetric(name)!.get();

@@ -1,27 +1,23 @@
 import type { Migration, Node, StoragePool, VirtualMachine } from '@hvs/domain';
-import { startEtcd, waitFor, type EtcdInstance } from '../../../../test/harness';
+import { waitFor } from '../../../../test/harness';
 import { AuditService } from '../../src/audit';
 import { HvsError } from '@hvs/domain';
 import { insecureDialer } from '../../src/dispatcher/agent-connection';
 import { agentDirtyRateProbe, assignedView, MigrationReconciler, MigrationService, OFFLINE_STOP_ANNOTATION } from '../../src/migration';
 import { Informer } from '../../src/reconcilers';
-import { EtcdStore } from '../../src/store';
+import type { EtcdStore } from '../../src/store';
 import { awaitObject, nodeDoc, startInformer, vmDoc } from '../reconcilers/fixtures';
-import { FakeMigrateAgent } from './fake-migrate-agent';
+import type { FakeMigrateAgent } from './fake-migrate-agent';
+import { startMigrationEnv, stopMigrationEnv, type MigrationEnv } from './migration-env';
 
 // Real etcd and real gRPC on loopback; every wait has its own deadline.
 jest.setTimeout(30_000);
 
-let etcd: EtcdInstance;
+let env: MigrationEnv;
 let store: EtcdStore;
 let agent: FakeMigrateAgent;
-let stops: (() => Promise<void>)[] = [];
+let stops: (() => Promise<void>)[];
 const ctx = { actor: 'test' };
-
-function testDriverNode(name: string, address?: string): Node {
-  const n = nodeDoc(name, address ? { address } : {});
-  return { ...n, status: { ...n.status, hypervisor: { mode: 'test', uri: 'test:///default' } } };
-}
 
 async function startReconciler(opts: { perHost?: number; perCluster?: number } = {}): Promise<MigrationReconciler> {
   const vms = await startInformer<VirtualMachine>(store, 'VirtualMachine');
@@ -44,18 +40,10 @@ async function reportPhase(name: string, p: 'Stopped' | 'Running'): Promise<void
 }
 
 beforeEach(async () => {
-  etcd = await startEtcd();
-  store = new EtcdStore({ endpoints: [etcd.endpoint], callTimeoutMs: 3_000 });
-  agent = new FakeMigrateAgent();
-  await agent.listen();
-  stops = [];
+  env = await startMigrationEnv();
+  ({ store, agent, stops } = env);
 });
-afterEach(async () => {
-  for (const s of stops.reverse()) await s();
-  await agent?.stop();
-  await store?.close();
-  await etcd?.stop();
-});
+afterEach(() => stopMigrationEnv(env));
 
 describe('MigrateVm + MigrationReconciler, live (real etcd, fake agent over gRPC)', () => {
   beforeEach(async () => {
@@ -176,8 +164,8 @@ describe('MigrateVm + MigrationReconciler, live (real etcd, fake agent over gRPC
 
 describe('offline moves (test-driver nodes)', () => {
   it('stop on the source (its assignment says Stopped), flip to the target, Running there: Succeeded with downtime; the hold is removed', async () => {
-    await store.create(testDriverNode('node-a'));
-    await store.create(testDriverNode('node-b'));
+    await store.create(nodeDoc('node-a', { testDriver: true }));
+    await store.create(nodeDoc('node-b', { testDriver: true }));
     await store.create(vmDoc('app', { node: 'node-a' }));
     await startReconciler();
     const svc = new MigrationService(store, new AuditService(store));
@@ -204,8 +192,8 @@ describe('offline moves (test-driver nodes)', () => {
   });
 
   it('a VM with a PCI passthrough device is refused with the reason; nothing written', async () => {
-    await store.create(testDriverNode('node-a'));
-    await store.create(testDriverNode('node-b'));
+    await store.create(nodeDoc('node-a', { testDriver: true }));
+    await store.create(nodeDoc('node-b', { testDriver: true }));
     const gpu = vmDoc('gpu', { node: 'node-a' });
     gpu.spec.devices = { hostdevs: [{ name: 'gpu0', pciAddress: '0000:01:00.0' }] };
     await store.create(gpu);

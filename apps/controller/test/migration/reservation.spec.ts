@@ -5,35 +5,28 @@
  * migration or a drain plan sees the first one's reservation; it ends when the migration does.
  */
 import type { Migration, Node, StoragePool, VirtualMachine } from '@hvs/domain';
-import { startEtcd, waitFor, type EtcdInstance } from '../../../../test/harness';
+import { waitFor } from '../../../../test/harness';
 import { AuditService } from '../../src/audit';
 import { DrainService, MigrationReconciler, MigrationService } from '../../src/migration';
 import { Informer, VmScheduleReconciler } from '../../src/reconcilers';
-import { EtcdStore, type StoredObject } from '../../src/store';
+import type { EtcdStore, StoredObject } from '../../src/store';
 import { awaitObject, condition, GiB, nodeDoc, startInformer, vmDoc } from '../reconcilers/fixtures';
-import { FakeMigrateAgent } from './fake-migrate-agent';
+import type { FakeMigrateAgent } from './fake-migrate-agent';
+import { startMigrationEnv, stopMigrationEnv, type MigrationEnv } from './migration-env';
 
 jest.setTimeout(60_000);
 
-let etcd: EtcdInstance;
+let env: MigrationEnv;
 let store: EtcdStore;
 let agent: FakeMigrateAgent;
-let stops: (() => Promise<void>)[] = [];
+let stops: (() => Promise<void>)[];
 const ctx = { actor: 'test' };
 
 beforeEach(async () => {
-  etcd = await startEtcd();
-  store = new EtcdStore({ endpoints: [etcd.endpoint], callTimeoutMs: 3_000 });
-  agent = new FakeMigrateAgent();
-  await agent.listen();
-  stops = [];
+  env = await startMigrationEnv();
+  ({ store, agent, stops } = env);
 });
-afterEach(async () => {
-  for (const s of stops.reverse()) await s();
-  await agent?.stop();
-  await store?.close();
-  await etcd?.stop();
-});
+afterEach(() => stopMigrationEnv(env));
 
 /** The leader's loops as control-loops.ts wires them: one Migration informer shared by the scheduler and the migration reconciler. */
 async function startLoops(): Promise<{ scheduler: VmScheduleReconciler }> {

@@ -22,14 +22,18 @@ export function vmDoc(name: string, opts: { cores?: number; memory?: string; lab
   };
 }
 
-export function nodeDoc(name: string, opts: { cpus?: number; memoryBytes?: number; ready?: boolean; address?: string; cordoned?: boolean } = {}): Node {
+/** A Node as the agent registers it; `testDriver` marks it as running the libvirt test driver (offline moves only). */
+export function nodeDoc(name: string, opts: { cpus?: number; memoryBytes?: number; ready?: boolean; address?: string; cordoned?: boolean; testDriver?: boolean } = {}): Node {
   const ready: Condition = { type: 'Ready', status: opts.ready === false ? 'Unknown' : 'True', reason: 'Test', lastTransitionTime: '2026-01-01T00:00:00.000Z' };
   return {
     apiVersion: 'hvs/v1',
     kind: 'Node',
     metadata: { name },
     spec: { ...(opts.address ? { address: opts.address } : {}), ...(opts.cordoned ? { cordoned: true } : {}), overcommit: { cpu: 1, memory: 1 } },
-    status: { capacity: { cpus: opts.cpus ?? 8, memoryBytes: opts.memoryBytes ?? 16 * GiB }, conditions: [ready] },
+    status: {
+      capacity: { cpus: opts.cpus ?? 8, memoryBytes: opts.memoryBytes ?? 16 * GiB }, conditions: [ready],
+      ...(opts.testDriver ? { hypervisor: { mode: 'test' as const, uri: 'test:///default' } } : {}),
+    },
   };
 }
 

@@ -1,11 +1,9 @@
 import { status } from '@grpc/grpc-js';
-import { join } from 'node:path';
 import { hvsErrorFromServiceError } from '@hvs/proto';
-import { createAgent, type Agent } from '../../src/agent/agent';
-import { loadAgentConfig } from '../../src/config/config';
-import { writeTestNode } from '../../src/hypervisor';
+import type { Agent } from '../../src/agent/agent';
 import { agentClient, WatchView } from '../support/agent-client';
-import { assignRequest, tempDir, testVm, until } from '../support/fixtures';
+import { assignRequest, testVm, until } from '../support/fixtures';
+import { startTestDriverAgent } from '../support/test-driver-agent';
 
 const uid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
@@ -14,29 +12,18 @@ const uid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0'
  * real qemu-img volumes in a temp pool.
  */
 describe('node agent over gRPC on the libvirt test driver', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
+  let stop: () => Promise<void>;
   let agent: Agent;
   let client: ReturnType<typeof agentClient>;
   let watch: WatchView;
 
   beforeAll(async () => {
-    ({ dir, cleanup } = await tempDir('hvs-agent-it-'));
-    const poolDir = join(dir, 'pools', 'default');
-    const uri = await writeTestNode(join(dir, 'node.xml'), { poolDir, cpus: 4, memoryBytes: 8 * 1024 ** 3 });
-    agent = createAgent(loadAgentConfig({
-      HVS_NODE_NAME: 'node-1', HVS_LIBVIRT_URI: uri, HVS_AGENT_STATE_DIR: join(dir, 'state'), HVS_AGENT_POOLS: `default=${poolDir}`,
-      HVS_AGENT_LISTEN: '127.0.0.1:0', HVS_AGENT_METRICS_LISTEN: '127.0.0.1:0', HVS_LOG_LEVEL: 'silent',
-    }));
-    await agent.start();
-    client = agentClient(agent.address);
+    ({ agent, client, stop } = await startTestDriverAgent('hvs-agent-it-'));
     watch = new WatchView(client.raw);
   });
   afterAll(async () => {
     watch?.cancel();
-    client?.close();
-    await agent?.stop();
-    await cleanup?.();
+    await stop?.();
   });
 
   it('sends a snapshot first, with host facts in test mode', async () => {

@@ -1,11 +1,9 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { join } from 'node:path';
 import { agentv1, hvsErrorFromServiceError } from '@hvs/proto';
-import { createAgent, type Agent } from '../../src/agent/agent';
-import { loadAgentConfig } from '../../src/config/config';
-import { writeTestNode } from '../../src/hypervisor';
+import type { Agent } from '../../src/agent/agent';
 import { agentClient } from '../support/agent-client';
-import { assignRequest, tempDir, testVm, until } from '../support/fixtures';
+import { assignRequest, testVm, until } from '../support/fixtures';
+import { startTestDriverAgent } from '../support/test-driver-agent';
 
 /**
  * Agent.SampleDirtyRate over real gRPC on the libvirt test driver: it cannot measure (no QEMU),
@@ -13,7 +11,7 @@ import { assignRequest, tempDir, testVm, until } from '../support/fixtures';
  * NOT_FOUND. The measurement itself on real QEMU: test/hypervisor/dirty-rate-qemu.spec.ts.
  */
 describe('Agent.SampleDirtyRate on the libvirt test driver', () => {
-  let cleanup: () => Promise<void>;
+  let stop: () => Promise<void>;
   let agent: Agent;
   let client: ReturnType<typeof agentClient>;
   const uid = '00000000-0000-4000-8000-000000000042';
@@ -22,21 +20,10 @@ describe('Agent.SampleDirtyRate on the libvirt test driver', () => {
     agentv1.SampleDirtyRateRequest.fromPartial(req), new Metadata(), { deadline: new Date(Date.now() + 15_000) }, (e: ServiceError | null, r?: agentv1.SampleDirtyRateResponse) => (e ? reject(e) : resolve(r!))));
 
   beforeAll(async () => {
-    let dir: string;
-    ({ dir, cleanup } = await tempDir('hvs-agent-dirtyrate-'));
-    const poolDir = join(dir, 'pools', 'default');
-    const uri = await writeTestNode(join(dir, 'node.xml'), { poolDir, cpus: 4, memoryBytes: 8 * 1024 ** 3 });
-    agent = createAgent(loadAgentConfig({
-      HVS_NODE_NAME: 'node-1', HVS_LIBVIRT_URI: uri, HVS_AGENT_STATE_DIR: join(dir, 'state'), HVS_AGENT_POOLS: `default=${poolDir}`,
-      HVS_AGENT_LISTEN: '127.0.0.1:0', HVS_AGENT_METRICS_LISTEN: '127.0.0.1:0', HVS_LOG_LEVEL: 'silent',
-    }));
-    await agent.start();
-    client = agentClient(agent.address);
+    ({ agent, client, stop } = await startTestDriverAgent('hvs-agent-dirtyrate-'));
   });
   afterAll(async () => {
-    client?.close();
-    await agent?.stop();
-    await cleanup?.();
+    await stop?.();
   });
 
   it('an assigned VM: FAILED_PRECONDITION with HVS-LIBVIRT-UNSUPPORTED; an unknown VM: NOT_FOUND with HVS-AGENT-VM-NOT-FOUND', async () => {
