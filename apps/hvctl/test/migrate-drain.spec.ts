@@ -104,6 +104,12 @@ describe('hvctl migrate', () => {
     expect(io.stderr()).toBe('error: migration/web-1-abc failed after 0.9s: MigrationFailed: HVS-LIBVIRT-MIGRATE-UNREACHABLE: unable to connect (the VM keeps running on node-a)\n');
   });
 
+  it('--copy-storage / --no-copy-storage reach the controller as true / false; without either it is unset (the controller decides)', async () => {
+    for (const flag of ['--copy-storage', '--no-copy-storage']) expect((await hvctl(['migrate', 'web-1', '--dry-run', flag])).code).toBe(0);
+    expect((await hvctl(['migrate', 'web-1', '--dry-run'])).code).toBe(0);
+    expect(script.migrate.map((r) => r.copyStorage)).toEqual([true, false, undefined]);
+  });
+
   it('a refused migration shows the controller\'s error; a bad --mode is a usage error', async () => {
     script.migrateError = new HvsError({ code: 'HVS-MIGRATION-PASSTHROUGH', category: 'FailedPrecondition', message: 'VM gpu cannot be migrated', why: 'PCI passthrough device gpu0', fix: 'stop the VM' });
     const r = await hvctl(['migrate', 'gpu']);

@@ -1,10 +1,11 @@
 /** REST face of migration against a whole controller and real etcd: POST /vms/{name}/migrate, GET /migrations[/{name}] (the generic kind routes), errors. */
 import type { Node, VirtualMachine } from '@hvs/domain';
+import { v1 } from '@hvs/proto';
 import { startEtcd, type EtcdInstance } from '../../../../test/harness';
 import { OBJECT_STORE } from '../../src/services/tokens';
 import type { ObjectStore } from '../../src/store';
 import { nodeDoc, vmDoc } from '../reconcilers/fixtures';
-import { startController, type ControllerUnderTest } from './controller-under-test';
+import { call, rejection, startController, type ControllerUnderTest } from './controller-under-test';
 
 jest.setTimeout(60_000);
 
@@ -33,6 +34,8 @@ beforeAll(async () => {
   await store.create(nodeDoc('node-t2', { address: '127.0.0.1:1', testDriver: true }));
   await store.create(vmDoc('web', { node: 'node-a', memory: '2GiB' }));
   await store.create(vmDoc('app', { node: 'node-t1' }));
+  const db = vmDoc('db', { node: 'node-a', memory: '1GiB' });
+  await store.create({ ...db, spec: { ...db.spec, disks: [{ name: 'root', size: '4GiB' }] } }); // pool default: not shared
 });
 afterAll(async () => {
   await ctl?.close();
@@ -86,5 +89,25 @@ describe('REST migration', () => {
     expect((await req('GET', '/migrations/nope')).status).toBe(404);
     const vm = await store.get<VirtualMachine>('VirtualMachine', 'web');
     expect(vm.status?.migration).toBeUndefined();
+  });
+});
+
+describe('gRPC VmService/Migrate: copy storage', () => {
+  const dryRun = (copyStorage?: boolean) => call(ctl.vms, ctl.vms.migrate, v1.MigrateVmRequest.fromPartial({ vm: 'db', targetNode: 'node-b', dryRun: true, copyStorage }));
+
+  it('unset (hvctl without a flag): a live move copies the local-only disk and the estimate counts it', async () => {
+    const r = await dryRun(undefined);
+    expect(r.estimate?.notes.join('\n')).toMatch(/copies local disk root to the target \(copy-storage\)/);
+    const copied = await dryRun(true);
+    expect(copied.estimate?.durationMs).toBe(r.estimate?.durationMs);
+  });
+
+  it('false (hvctl --no-copy-storage): refused with the disk named and the fix; REST says the same', async () => {
+    const e = await rejection(dryRun(false));
+    expect(e.details).toMatch(/HVS-MIGRATION-LOCAL-DISK/);
+    expect(e.details).toMatch(/local-only disk root \(pool not shared\) and copy-storage is off/);
+    const rest = await req('POST', '/vms/db/migrate', { to: 'node-b', copyStorage: false, dryRun: true });
+    expect(rest).toMatchObject({ status: 400, body: { code: 'HVS-MIGRATION-LOCAL-DISK', fix: expect.stringMatching(/shared StoragePool/) } });
+    expect((await req('GET', '/migrations?labelSelector=' + encodeURIComponent('hvs.dev/vm=db'))).body.items).toEqual([]);
   });
 });

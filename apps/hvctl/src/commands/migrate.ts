@@ -12,7 +12,7 @@ import { parseDurationFlag, type Runtime } from './runtime';
 const MODES: Record<string, v1.MigrationMode> = { live: v1.MigrationMode.LIVE, postcopy: v1.MigrationMode.POSTCOPY, offline: v1.MigrationMode.OFFLINE };
 const POLL_MS = 500;
 
-export interface MigrateOpts { to?: string; mode?: string; maxDowntime?: string; dryRun?: boolean; timeout: string }
+export interface MigrateOpts { to?: string; mode?: string; maxDowntime?: string; copyStorage?: boolean; dryRun?: boolean; timeout: string }
 
 export function estimateLines(r: v1.MigrateVmResponse, vm: string): string {
   const e = r.estimate;
@@ -42,7 +42,7 @@ export async function runMigrate(rt: Runtime, vm: string, opts: MigrateOpts): Pr
   const timeoutMs = parseDurationFlag('--timeout', opts.timeout);
   const api = await rt.api();
   const req: v1.MigrateVmRequest = {
-    vm, targetNode: opts.to ?? '', mode: opts.mode ? MODES[opts.mode]! : v1.MigrationMode.UNSPECIFIED, maxDowntimeMs, copyStorage: false, dryRun: opts.dryRun === true,
+    vm, targetNode: opts.to ?? '', mode: opts.mode ? MODES[opts.mode]! : v1.MigrationMode.UNSPECIFIED, maxDowntimeMs, copyStorage: opts.copyStorage, dryRun: opts.dryRun === true,
   };
   const res = await api.migrateVm(req);
   rt.io.out(estimateLines(res, vm));

@@ -13,6 +13,8 @@ export function registerMigrate(program: Command, rt: Runtime): void {
     .option('--to <node>', 'target node (default: the scheduler picks, never the current node)')
     .option('--mode <mode>', 'live, postcopy or offline (default: live when the node can)')
     .option('--max-downtime <duration>', 'longest pause QEMU may take to finish, e.g. 100ms (default 300ms)')
+    .option('--copy-storage', 'copy local-only disks to the target (the default for live and post-copy moves)')
+    .option('--no-copy-storage', 'never copy disks: refuse when the VM has a disk on a pool that is not shared')
     .option('--dry-run', 'print the estimate only; create nothing')
     .option('--timeout <duration>', 'how long to follow the migration', '30m')
     .addHelpText('after', '\nExamples:\n  hvctl migrate web-1 --dry-run\n  hvctl migrate web-1 --to node-b --max-downtime 100ms\n  hvctl migrate db-1 --mode postcopy')

@@ -55,8 +55,13 @@ export interface MigrateVmRequest {
   mode: MigrationMode;
   /** 0: default (300). */
   maxDowntimeMs: number;
-  /** Copy local disks to the target (needed without a shared pool). */
-  copyStorage: boolean;
+  /**
+   * Copy local disks to the target (needed without a shared pool). Unset: copy them when
+   * moving live; false: never copy (a VM with local-only disks is then refused).
+   */
+  copyStorage?:
+    | boolean
+    | undefined;
   /** Check and estimate only; create nothing. */
   dryRun: boolean;
 }
@@ -433,7 +438,7 @@ export const VmActionResponse: MessageFns<VmActionResponse> = {
 };
 
 function createBaseMigrateVmRequest(): MigrateVmRequest {
-  return { vm: "", targetNode: "", mode: 0, maxDowntimeMs: 0, copyStorage: false, dryRun: false };
+  return { vm: "", targetNode: "", mode: 0, maxDowntimeMs: 0, copyStorage: undefined, dryRun: false };
 }
 
 export const MigrateVmRequest: MessageFns<MigrateVmRequest> = {
@@ -450,7 +455,7 @@ export const MigrateVmRequest: MessageFns<MigrateVmRequest> = {
     if (message.maxDowntimeMs !== 0) {
       writer.uint32(32).int32(message.maxDowntimeMs);
     }
-    if (message.copyStorage !== false) {
+    if (message.copyStorage !== undefined) {
       writer.uint32(40).bool(message.copyStorage);
     }
     if (message.dryRun !== false) {
@@ -550,7 +555,7 @@ export const MigrateVmRequest: MessageFns<MigrateVmRequest> = {
         ? globalThis.Boolean(object.copyStorage)
         : isSet(object.copy_storage)
         ? globalThis.Boolean(object.copy_storage)
-        : false,
+        : undefined,
       dryRun: isSet(object.dryRun)
         ? globalThis.Boolean(object.dryRun)
         : isSet(object.dry_run)
@@ -573,7 +578,7 @@ export const MigrateVmRequest: MessageFns<MigrateVmRequest> = {
     if (message.maxDowntimeMs !== 0) {
       obj.maxDowntimeMs = Math.round(message.maxDowntimeMs);
     }
-    if (message.copyStorage !== false) {
+    if (message.copyStorage !== undefined) {
       obj.copyStorage = message.copyStorage;
     }
     if (message.dryRun !== false) {
@@ -591,7 +596,7 @@ export const MigrateVmRequest: MessageFns<MigrateVmRequest> = {
     message.targetNode = object.targetNode ?? "";
     message.mode = object.mode ?? 0;
     message.maxDowntimeMs = object.maxDowntimeMs ?? 0;
-    message.copyStorage = object.copyStorage ?? false;
+    message.copyStorage = object.copyStorage ?? undefined;
     message.dryRun = object.dryRun ?? false;
     return message;
   },
