@@ -16,6 +16,8 @@ export interface EtcdOptions {
   dataDir?: string;
   /** Deadline for the health check per start, default 15 s. */
   startTimeoutMs?: number;
+  /** More etcd flags, e.g. ['--max-txn-ops', '1024'] (kept across restart()). */
+  args?: string[];
 }
 
 export interface EtcdInstance {
@@ -44,8 +46,8 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdInstance
     const peerPort = await freePort();
     if (clientPort === peerPort) continue;
     try {
-      const child = await launch(bin, dataDir, clientPort, peerPort, timeoutMs);
-      return instance(bin, dataDir, ownDir, clientPort, peerPort, timeoutMs, child);
+      const child = await launch(bin, dataDir, clientPort, peerPort, timeoutMs, options.args ?? []);
+      return instance(bin, dataDir, ownDir, clientPort, peerPort, timeoutMs, child, options.args ?? []);
     } catch (e) {
       lastFailure = e as Error;
       if (!/address already in use/.test(lastFailure.message)) break;
@@ -56,7 +58,7 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdInstance
 }
 
 function instance(bin: string, dataDir: string, ownDir: boolean, clientPort: number, peerPort: number,
-  timeoutMs: number, first: ChildProcess): EtcdInstance {
+  timeoutMs: number, first: ChildProcess, args: string[]): EtcdInstance {
   let child = first;
   let removed = false;
   return {
@@ -77,19 +79,19 @@ function instance(bin: string, dataDir: string, ownDir: boolean, clientPort: num
     },
     async restart() {
       await stopProcess(child, 'SIGTERM');
-      child = await launch(bin, dataDir, clientPort, peerPort, timeoutMs);
+      child = await launch(bin, dataDir, clientPort, peerPort, timeoutMs, args);
     },
   };
 }
 
-async function launch(bin: string, dataDir: string, clientPort: number, peerPort: number, timeoutMs: number): Promise<ChildProcess> {
+async function launch(bin: string, dataDir: string, clientPort: number, peerPort: number, timeoutMs: number, args: string[]): Promise<ChildProcess> {
   const client = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const child = spawnTracked(bin, [
     '--logger=zap', '--log-level=error', '--name', 'n1', '--data-dir', dataDir,
     '--listen-client-urls', client, '--advertise-client-urls', client,
     '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-    '--initial-cluster', `n1=${peer}`, '--initial-cluster-token', `hvs-test-${peerPort}`,
+    '--initial-cluster', `n1=${peer}`, '--initial-cluster-token', `hvs-test-${peerPort}`, ...args,
   ]);
   const output = captureOutput(child);
   try {

@@ -15,7 +15,7 @@ import { defaultDataDir } from '../src/commands/local';
 import { chooseHypervisor, hypervisorForAgent, simulatedBanner } from '../src/local/hypervisor';
 import { etcdHealthy, redisPing } from '../src/local/health';
 import { isOurs, procStartTime, stopProcess } from '../src/local/procs';
-import { childEnv, componentSpecs } from '../src/local/components';
+import { childEnv, componentSpecs, LOCAL_ETCD_MAX_TXN_OPS } from '../src/local/components';
 import { DEFAULT_PORTS, readState, writeState } from '../src/local/state';
 import { downLocal, statusLocal, upLocal, type LocalOptions } from '../src/local/supervisor';
 import { fakeIo } from './fake-io';
@@ -237,6 +237,17 @@ describe('component environments', () => {
     const input = { dataDir, ports: DEFAULT_PORTS, agentUri: 'auto', nodeName: 'n1', repoRoot: '/repo', nodeRegistered: () => Promise.resolve(true as const), joinToken: () => Promise.resolve('t') };
     expect(componentSpecs({ ...input, baseEnv: base }).agent.env).toMatchObject({ HVS_AGENT_WORKERS: '12', UV_THREADPOOL_SIZE: '12' });
     expect(componentSpecs({ ...input, baseEnv: { ...base, UV_THREADPOOL_SIZE: '64' } }).agent.env.UV_THREADPOOL_SIZE).toBe('64');
+  });
+});
+
+describe('single-host etcd limits', () => {
+  it('etcd gets --max-txn-ops and 8 MiB requests, and the controller is told the same op limit (one apply = one transaction)', () => {
+    const specs = componentSpecs({ dataDir, ports: DEFAULT_PORTS, agentUri: 'auto', nodeName: 'n1', repoRoot: '/repo', nodeRegistered: () => Promise.resolve(true as const), joinToken: () => Promise.resolve('t'), baseEnv: {} });
+    const flag = (name: string) => specs.etcd.args[specs.etcd.args.indexOf(name) + 1];
+    expect(flag('--max-txn-ops')).toBe(String(LOCAL_ETCD_MAX_TXN_OPS));
+    expect(flag('--max-request-bytes')).toBe(String(8 * 1024 * 1024));
+    expect(specs.controller.env.HVS_ETCD_MAX_TXN_OPS).toBe(flag('--max-txn-ops'));
+    expect(LOCAL_ETCD_MAX_TXN_OPS).toBeGreaterThan(128);
   });
 });
 

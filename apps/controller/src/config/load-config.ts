@@ -13,6 +13,8 @@ import { FIELDS, formatListen, type FieldInfo, type ListenAddress, type LogLevel
 /** The validated controller settings. The class is also the Nest injection token. */
 export class ControllerConfig {
   readonly etcdEndpoints!: readonly string[];
+  /** etcd's --max-txn-ops: the largest all-or-nothing batch (an apply's objects) the store writes. */
+  readonly etcdMaxTxnOps!: number;
   readonly redisUrl!: string;
   readonly grpcListen!: ListenAddress;
   readonly httpListen!: ListenAddress;
@@ -57,6 +59,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const DEFAULTS: Record<string, unknown> = {
   etcdEndpoints: 'http://127.0.0.1:2379',
+  etcdMaxTxnOps: 128,
   redisUrl: 'redis://127.0.0.1:6379',
   grpcListen: '127.0.0.1:7443',
   httpListen: '127.0.0.1:7480',

@@ -11,6 +11,8 @@ export interface EtcdBackendOptions {
   /** Deadline of every store call including retries (HVS-STORE-UNAVAILABLE after it), default 5 s. */
   callTimeoutMs?: number;
   leaseTtlSeconds?: number;
+  /** etcd's --max-txn-ops, default 128. */
+  maxTxnOps?: number;
 }
 
 export class EtcdBackend implements OnApplicationShutdown {
@@ -20,7 +22,7 @@ export class EtcdBackend implements OnApplicationShutdown {
 
   constructor(options: EtcdBackendOptions) {
     this.connection = new EtcdConnection({ endpoints: [...options.endpoints], callTimeoutMs: options.callTimeoutMs ?? 5_000 });
-    this.store = new EtcdStore({ endpoints: [...options.endpoints], connection: this.connection });
+    this.store = new EtcdStore({ endpoints: [...options.endpoints], connection: this.connection, maxTxnOps: options.maxTxnOps });
     this.leases = new NodeLeases({ connection: this.connection, ttlSeconds: options.leaseTtlSeconds });
   }
 

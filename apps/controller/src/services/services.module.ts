@@ -31,7 +31,7 @@ export class ServicesLifecycle implements OnApplicationBootstrap, OnApplicationS
 
 @Module({
   providers: [
-    { provide: EtcdBackend, useFactory: (c: ControllerConfig) => new EtcdBackend({ endpoints: c.etcdEndpoints, leaseTtlSeconds: Math.round(c.leaseTtlMs / 1000) }), inject: [ControllerConfig] },
+    { provide: EtcdBackend, useFactory: (c: ControllerConfig) => new EtcdBackend({ endpoints: c.etcdEndpoints, leaseTtlSeconds: Math.round(c.leaseTtlMs / 1000), maxTxnOps: c.etcdMaxTxnOps }), inject: [ControllerConfig] },
     { provide: OBJECT_STORE, useFactory: (b: EtcdBackend) => b.store, inject: [EtcdBackend] },
     { provide: NODE_HEARTBEATS, useFactory: (b: EtcdBackend) => b.leases, inject: [EtcdBackend] },
     {

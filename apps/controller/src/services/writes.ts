@@ -7,8 +7,9 @@ import type { AuditEntry, AuditService } from '../audit';
 import type { BatchResult, ObjectStore, StoredObject, WriteOp } from '../store';
 
 /**
- * Ops per transaction this layer plans for: etcd's default --max-txn-ops. A batch whose
- * changes and audit records together exceed it writes the records right after instead.
+ * Ops per transaction this layer plans for when the store names no limit: etcd's default
+ * --max-txn-ops. A batch whose changes and audit records together exceed the store's limit
+ * writes the records right after instead.
  */
 export const MAX_TXN_OPS = 128;
 
@@ -18,7 +19,7 @@ export const CONFLICT_ATTEMPTS = 3;
 /** Writes `ops` and the audit records of `entries` in one batch; results are those of `ops` only. */
 export async function auditedBatch(store: ObjectStore, audit: AuditService, ops: WriteOp[], entries: Omit<AuditEntry, 'result'>[]): Promise<BatchResult> {
   const records = entries.map((e) => ({ ...e, result: 'ok' as const }));
-  if (ops.length + records.length <= MAX_TXN_OPS) {
+  if (ops.length + records.length <= (store.maxBatchOps ?? MAX_TXN_OPS)) {
     const batch = await store.applyBatch([...ops, ...records.map((r) => audit.op(r))]);
     return { revision: batch.revision, results: batch.results.slice(0, ops.length) };
   }

@@ -50,3 +50,26 @@ export function watchGone(kind: string, afterRevision: string, compactRevision: 
 export function invalidWrite(message: string, why: string, fix: string, path?: string): HvsError {
   return new HvsError({ code: 'HVS-STORE-INVALID-WRITE', category: 'InvalidArgument', message, why, fix, path });
 }
+
+/** What raises etcd's size limits, named the same way in every error that hits them. */
+export const RAISE_ETCD_LIMITS = "or raise etcd's --max-txn-ops / --max-request-bytes and the controller's HVS_ETCD_MAX_TXN_OPS to match (hvctl up does: 1024 ops, 8 MiB)";
+
+/**
+ * etcd refused a transaction for its size (`request is too large`: over --max-request-bytes,
+ * 1.5 MiB by default; `too many operations in txn request`: over --max-txn-ops). Nothing was
+ * written: the transaction is all or nothing.
+ */
+export function batchTooLarge(ops: number, bytes: number, cause: Error): HvsError {
+  return new HvsError({
+    code: 'HVS-STORE-BATCH-TOO-LARGE', category: 'InvalidArgument',
+    message: `etcd refused a batch of ${ops} operation${ops === 1 ? '' : 's'} (${(bytes / 1024 / 1024).toFixed(2)} MiB): ${cause.message.replace(/^\d+ [A-Z_]+: /, '')}; nothing was written`,
+    why: 'a batch is written in one etcd transaction (all or nothing), and etcd limits a request to --max-request-bytes (1.5 MiB by default) and --max-txn-ops operations (128 by default)',
+    fix: `split the apply into smaller files (fewer or smaller objects: large cloud-init user data counts), ${RAISE_ETCD_LIMITS}`,
+    cause,
+  });
+}
+
+/** Whether `e` is etcd refusing a request for its size (see batchTooLarge). */
+export function isEtcdSizeLimit(e: unknown): e is Error {
+  return e instanceof Error && /etcdserver: (request is too large|too many operations in txn request)/.test(e.message);
+}

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ICompare, type IKeyValue, type IRequestOp } from 'etcd3';
 import { matchesLabelSelector, toLabelSelector } from '@hvs/domain';
-import { conflict, invalidWrite, notFound } from './errors';
+import { batchTooLarge, conflict, invalidWrite, isEtcdSizeLimit, notFound, RAISE_ETCD_LIMITS } from './errors';
 import { EtcdConnection, prefixEnd, type EtcdConnectionOptions } from './etcd-connection';
 import { watchPrefix } from './etcd-watch';
 import { checkDistinctKeys, decodeObject, encodeObject, kindPrefix, objectKey, planWrite, type PlannedWrite } from './objects';
@@ -34,6 +34,11 @@ export class EtcdStore implements ObjectStore {
   private readonly ownsConnection: boolean;
   private readonly watches = new Set<WatchStream>();
 
+  /** Most operations one applyBatch may hold: etcd's --max-txn-ops as configured. */
+  get maxBatchOps(): number {
+    return this.options.maxTxnOps ?? 128;
+  }
+
   constructor(private readonly options: EtcdStoreOptions) {
     this.ownsConnection = !options.connection;
     this.connection = options.connection ?? new EtcdConnection(options);
@@ -53,7 +58,7 @@ export class EtcdStore implements ObjectStore {
 
   async getMany<T extends StoredObject = StoredObject>(refs: readonly ObjectRef[]): Promise<(T | undefined)[]> {
     const keys = refs.map((r) => objectKey(r.kind, r.name));
-    const max = this.options.maxTxnOps ?? 128;
+    const max = this.maxBatchOps;
     const chunks: string[][] = [];
     for (let i = 0; i < keys.length; i += max) chunks.push(keys.slice(i, i + max));
     const reads = await Promise.all(chunks.map((chunk) =>
@@ -86,11 +91,11 @@ export class EtcdStore implements ObjectStore {
   }
 
   async applyBatch(ops: WriteOp[]): Promise<BatchResult> {
-    const max = this.options.maxTxnOps ?? 128;
+    const max = this.maxBatchOps;
     if (ops.length > max) {
       throw invalidWrite(`the batch has ${ops.length} operations, more than the ${max} one etcd transaction may hold`,
         'a batch is written in one etcd transaction (all or nothing), and etcd limits its size (--max-txn-ops)',
-        `split the apply into batches of at most ${max} objects, or raise etcd's --max-txn-ops and the controller's maxTxnOps`);
+        `split the apply into batches of at most ${max} objects, ${RAISE_ETCD_LIMITS}`);
     }
     const keys = checkDistinctKeys(ops);
     const attempts = this.options.maxAttempts ?? 5;
@@ -111,7 +116,11 @@ export class EtcdStore implements ObjectStore {
       const plans = ops.map((op, i) => planWrite(op, current[i], ctx));
       const writes = plans.filter((p) => p.write !== null);
       if (writes.length === 0) return batchOutcome(plans, readRevision);
-      const res = await this.connection.call((o) => this.kv.txn({ compare: plans.map(compareOf), success: writes.map(requestOf) }, o));
+      const success = writes.map(requestOf);
+      const res = await this.connection.call((o) => this.kv.txn({ compare: plans.map(compareOf), success }, o)).catch((e: unknown) => {
+        if (!isEtcdSizeLimit(e)) throw e;
+        throw batchTooLarge(ops.length, success.reduce((n, r) => n + (r.request_put?.value?.length ?? 0), 0), e);
+      });
       if (res.succeeded) return batchOutcome(plans, res.header.revision);
       if (attempt >= attempts) {
         const p = plans[0]!;

@@ -103,6 +103,8 @@ export interface BatchResult {
  * - every call ends within its deadline: Unavailable (HVS-STORE-UNAVAILABLE), never a hang.
  */
 export interface ObjectStore {
+  /** Most operations one applyBatch may hold (etcd: its --max-txn-ops); undefined: no limit of the store's own. */
+  readonly maxBatchOps?: number;
   get<T extends StoredObject = StoredObject>(kind: string, name: string): Promise<T>;
   /**
    * The objects at `refs`, in their order, undefined where nothing is stored: one read for the

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
     const c = loadConfig({ HVS_DATA_DIR: dir });
     expect(c).toMatchObject({
       etcdEndpoints: ['http://127.0.0.1:2379'],
+      etcdMaxTxnOps: 128,
       redisUrl: 'redis://127.0.0.1:6379',
       grpcListen: { host: '127.0.0.1', port: 7443 },
       httpListen: { host: '127.0.0.1', port: 7480 },
@@ -44,6 +45,7 @@ describe('loadConfig', () => {
     const c = loadConfig({
       HVS_DATA_DIR: dir,
       HVS_ETCD_ENDPOINTS: 'http://10.0.0.1:2379, 10.0.0.2:2379',
+      HVS_ETCD_MAX_TXN_OPS: '1024',
       HVS_REDIS_URL: 'redis://:pw@10.0.0.3:6380/1',
       HVS_GRPC_LISTEN: '[::1]:0',
       HVS_HTTP_LISTEN: '0.0.0.0:8080',
@@ -57,6 +59,7 @@ describe('loadConfig', () => {
     });
     expect(c).toMatchObject({
       etcdEndpoints: ['http://10.0.0.1:2379', 'http://10.0.0.2:2379'],
+      etcdMaxTxnOps: 1024,
       grpcListen: { host: '::1', port: 0 },
       httpListen: { host: '0.0.0.0', port: 8080 },
       replicaId: 'ctl-a',
@@ -83,6 +86,8 @@ describe('loadConfig', () => {
   it.each([
     ['HVS_ETCD_ENDPOINTS', 'ftp://x:1', 'HVS-CONFIG-ETCD-ENDPOINTS-INVALID'],
     ['HVS_ETCD_ENDPOINTS', 'http://user:pw@e1:2379', 'HVS-CONFIG-ETCD-ENDPOINTS-INVALID'],
+    ['HVS_ETCD_MAX_TXN_OPS', '8', 'HVS-CONFIG-ETCD-MAX-TXN-OPS-INVALID'],
+    ['HVS_ETCD_MAX_TXN_OPS', 'lots', 'HVS-CONFIG-ETCD-MAX-TXN-OPS-INVALID'],
     ['HVS_REDIS_URL', 'http://localhost', 'HVS-CONFIG-REDIS-URL-INVALID'],
     ['HVS_GRPC_LISTEN', '127.0.0.1', 'HVS-CONFIG-GRPC-LISTEN-INVALID'],
     ['HVS_HTTP_LISTEN', '127.0.0.1:70000', 'HVS-CONFIG-HTTP-LISTEN-INVALID'],

@@ -103,6 +103,32 @@ describe('EtcdStore against real etcd', () => {
     expect((await store.list('VirtualMachine')).items).toEqual([]);
   });
 
+  it("etcd's own size limits (too many ops, request too large) become HVS-STORE-BATCH-TOO-LARGE naming the fix; nothing is written", async () => {
+    const store = newStore({ maxTxnOps: 1000 }); // more than this etcd (default --max-txn-ops 128) takes
+    const many = await store.applyBatch(Array.from({ length: 200 }, (_, i) => ({ op: 'create' as const, object: vm(`many-${i}`) }))).catch((e: unknown) => e as HvsError);
+    expect(many).toMatchObject({ code: 'HVS-STORE-BATCH-TOO-LARGE', category: 'InvalidArgument' });
+    expect((many as HvsError).message).toMatch(/^etcd refused a batch of 200 operations \(0\.\d\d MiB\): etcdserver: too many operations in txn request; nothing was written$/);
+    expect((many as HvsError).fix).toContain('HVS_ETCD_MAX_TXN_OPS');
+    const big = await store.applyBatch(Array.from({ length: 100 }, (_, i) => ({ op: 'create' as const, object: { ...vm(`big-${i}`), spec: { userData: 'x'.repeat(20_000) } } })))
+      .catch((e: unknown) => e as HvsError);
+    expect(big).toMatchObject({ code: 'HVS-STORE-BATCH-TOO-LARGE', message: expect.stringMatching(/batch of 100 operations \(1\.9\d MiB\): etcdserver: request is too large/) });
+    expect((big as HvsError).why).toMatch(/--max-request-bytes \(1\.5 MiB by default\)/);
+    expect((await store.list('VirtualMachine')).items).toEqual([]);
+  });
+
+  it('against etcd started as `hvctl up` starts it (--max-txn-ops 1024, 8 MiB requests), 300 objects of 8 KB are one all-or-nothing transaction', async () => {
+    const local = await startEtcd({ args: ['--max-txn-ops', '1024', '--max-request-bytes', String(8 * 1024 * 1024)] });
+    try {
+      const store = newStore({ endpoints: [local.endpoint], maxTxnOps: 1024 });
+      const ops = Array.from({ length: 300 }, (_, i) => ({ op: 'create' as const, object: { ...vm(`v${i}`), spec: { userData: 'x'.repeat(8_000) } } }));
+      const r = await store.applyBatch(ops);
+      expect(new Set(r.results.map((x) => x.object?.metadata.resourceVersion))).toEqual(new Set([r.revision]));
+      expect((await store.list('VirtualMachine')).items).toHaveLength(300);
+    } finally {
+      await local.stop();
+    }
+  });
+
   it('getMany reads more refs than one transaction may hold in several, still in order', async () => {
     const store = newStore({ maxTxnOps: 2 });
     const made = [];

@@ -92,6 +92,9 @@ export function controllerCaFile(dataDir: string): string {
   return path.join(dataDir, 'controller', 'pki', 'ca.crt');
 }
 
+/** etcd's --max-txn-ops in single-host mode, told to the controller too (HVS_ETCD_MAX_TXN_OPS). */
+export const LOCAL_ETCD_MAX_TXN_OPS = 1024;
+
 export function componentSpecs(i: SpecInput): Record<ComponentName, ComponentSpec> {
   const d = (...p: string[]) => path.join(i.dataDir, ...p);
   const p = i.ports;
@@ -106,7 +109,9 @@ export function componentSpecs(i: SpecInput): Record<ComponentName, ComponentSpe
       args: ['--logger=zap', '--log-level=warn', '--name', 'hvs-local', '--data-dir', d('etcd'),
         '--listen-client-urls', etcdClient, '--advertise-client-urls', etcdClient,
         '--listen-peer-urls', etcdPeer, '--initial-advertise-peer-urls', etcdPeer,
-        '--initial-cluster', `hvs-local=${etcdPeer}`, '--initial-cluster-token', 'hvs-local'],
+        '--initial-cluster', `hvs-local=${etcdPeer}`, '--initial-cluster-token', 'hvs-local',
+        // One apply is one transaction: room for a few hundred objects with their audit records.
+        '--max-txn-ops', String(LOCAL_ETCD_MAX_TXN_OPS), '--max-request-bytes', String(8 * 1024 * 1024)],
       prepare: () => void fs.mkdirSync(d('etcd'), { recursive: true, mode: 0o700 }),
       probe: async () => ok(await etcdHealthy(p.etcdClient), `GET ${etcdClient}/health is not {"health":"true"}`),
     },
@@ -128,7 +133,8 @@ export function componentSpecs(i: SpecInput): Record<ComponentName, ComponentSpe
       args: [path.join(i.repoRoot, 'apps/controller/dist/main.js')],
       ports: [{ port: p.controllerGrpc, what: 'controller gRPC', flag: '--grpc-port' }, { port: p.controllerHttp, what: 'controller HTTP', flag: '--http-port' }],
       env: { ...i.baseEnv, HVS_ETCD_ENDPOINTS: etcdClient, HVS_REDIS_URL: `redis://127.0.0.1:${p.redis}`, HVS_GRPC_LISTEN: `127.0.0.1:${p.controllerGrpc}`,
-        HVS_HTTP_LISTEN: `127.0.0.1:${p.controllerHttp}`, HVS_DATA_DIR: d('controller') },
+        HVS_HTTP_LISTEN: `127.0.0.1:${p.controllerHttp}`, HVS_DATA_DIR: d('controller'),
+        HVS_ETCD_MAX_TXN_OPS: String(LOCAL_ETCD_MAX_TXN_OPS) },
       prepare: () => void fs.mkdirSync(d('controller'), { recursive: true, mode: 0o700 }),
       probe: async () => {
         if (!(await httpOk(`http://127.0.0.1:${p.controllerHttp}/healthz`))) return `GET http://127.0.0.1:${p.controllerHttp}/healthz does not answer 200`;
