@@ -92,7 +92,9 @@ export function hvsErrorFromServiceError(err: unknown): HvsError {
     why: transportWhy(code),
     fix: code === status.UNAVAILABLE || code === status.DEADLINE_EXCEEDED
       ? 'check the server is running and reachable (address, TLS certificates); run `hvctl diagnose`'
-      : 'check the server log for this call; client and server versions may differ',
+      : code === status.RESOURCE_EXHAUSTED
+        ? 'send less in one call: split the manifest into several files and apply them one by one (each apply stays all or nothing)'
+        : 'check the server log for this call; client and server versions may differ',
   });
 }
 
@@ -100,6 +102,7 @@ function transportWhy(code: status): string {
   if (code === status.UNAVAILABLE) return 'the server could not be reached or closed the connection';
   if (code === status.DEADLINE_EXCEEDED) return 'no answer arrived before the deadline';
   if (code === status.UNIMPLEMENTED) return 'the server does not offer this method (an older version?)';
+  if (code === status.RESOURCE_EXHAUSTED) return 'the message is larger than the receiver accepts (the controller takes requests of up to 4 MiB)';
   return 'the server sent no Hypervisor Suite error details';
 }
 

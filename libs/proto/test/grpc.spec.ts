@@ -124,6 +124,24 @@ describe('ResourceService over real grpc-js', () => {
     expect(hvsErrorFromServiceError(await failure(list)).code).toBe('HVS-GRPC-UNIMPLEMENTED');
   });
 
+  it('a request over the server\'s message limit reads as HVS-GRPC-RESOURCE-EXHAUSTED with the limit and a fix', async () => {
+    const small = new Server({ 'grpc.max_receive_message_length': 1024 });
+    small.addService(v1.ResourceServiceService, impl as v1.ResourceServiceServer);
+    const port = await new Promise<number>((resolve, reject) =>
+      small.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    const c = new v1.ResourceServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
+    try {
+      const e = hvsErrorFromServiceError(await failure(get(c, { kind: 'Node', name: 'n'.repeat(4096) })));
+      expect([e.code, e.category]).toEqual(['HVS-GRPC-RESOURCE-EXHAUSTED', 'ResourceExhausted']);
+      expect(e.message).toMatch(/larger than max/);
+      expect(e.why).toMatch(/larger than the receiver accepts/);
+      expect(e.fix).toMatch(/split the manifest/);
+    } finally {
+      c.close();
+      small.forceShutdown();
+    }
+  });
+
   it('no server listening: UNAVAILABLE with a fix, not a hang', async () => {
     const gone = new Server();
     const port = await new Promise<number>((resolve, reject) =>
