@@ -1,7 +1,8 @@
 /**
  * The controller's PKI at run time: the cluster CA from `<dataDir>/pki` (created on first
- * start), a server certificate issued in memory at every start, join tokens in etcd, and the
- * records of the certificates it issued to nodes. It hands out:
+ * start), a server certificate issued in memory at every start and renewed in place once 2/3
+ * of its life passed (checked hourly; new handshakes present the new one, no restart), join
+ * tokens in etcd, and the records of the certificates it issued to nodes. It hands out:
  *  - the gRPC API's server credentials (TLS; client certificates requested, not required:
  *    operators and joining agents have none, node-scoped methods check `nodeOf` themselves);
  *  - the dispatcher's dialer: mTLS with the controller's certificate (EKU clientAuth too),
@@ -11,7 +12,7 @@ import * as os from 'node:os';
 import { isIP } from 'node:net';
 import type { ChannelCredentials, ServerCredentials } from '@grpc/grpc-js';
 import { agentv1 } from '@hvs/proto';
-import { clientCredentials, nodeServerName, peerCertificateOf, serverCredentials } from '@hvs/pki';
+import { clientCredentialsFrom, needsRenewal, nodeServerName, peerCertificateOf, serverCredentialsFrom, TlsMaterial } from '@hvs/pki';
 import { ClusterCa, type ClusterCaOptions, type IssuedServerCertificate, type VerifiedNode } from './cluster-ca';
 import { JoinTokens } from './join-tokens';
 import type { TokenRepository } from './token-repository';
@@ -30,23 +31,81 @@ export interface ClusterPkiOptions {
 /** What a gRPC call carries: grpc-js's auth context. */
 export type AuthenticatedCall = Parameters<typeof peerCertificateOf>[0];
 
+/** How often the controller checks whether its own certificate needs renewing. */
+export const SERVER_RENEW_CHECK_MS = 3_600_000;
+
+type RenewLog = { info(o: object, m: string): void; warn(o: object, m: string): void };
+
 export class ClusterPki {
+  /** What the API port presents (chain: leaf + CA). */
+  private readonly serving: TlsMaterial;
+  /** What the controller presents when it dials agents (the leaf). */
+  private readonly dialling: TlsMaterial;
+  private renewTimer: NodeJS.Timeout | undefined;
+
   private constructor(
     readonly ca: ClusterCa,
-    readonly server: IssuedServerCertificate,
+    private current: IssuedServerCertificate,
+    private readonly names: { dns: string[]; ips: string[] },
     readonly tokens: JoinTokens,
     readonly certificates: CertificateRecords,
-  ) {}
+    private readonly now: () => number,
+  ) {
+    this.serving = new TlsMaterial({ caPem: ca.certificatePem, certPem: current.chainPem, keyPem: current.privateKeyPem });
+    this.dialling = new TlsMaterial({ caPem: ca.certificatePem, certPem: current.certificatePem, keyPem: current.privateKeyPem });
+  }
 
   static async create(o: ClusterPkiOptions): Promise<ClusterPki> {
     const ca = await ClusterCa.loadOrCreate(o.dataDir, o.ca);
-    const server = await ca.issueServerCert(serverNames(o.listenHost));
-    return new ClusterPki(ca, server, new JoinTokens(o.tokens, { caFingerprint: ca.fingerprint, now: o.ca?.now }), o.certificates);
+    const names = serverNames(o.listenHost);
+    const server = await ca.issueServerCert(names);
+    return new ClusterPki(ca, server, names, new JoinTokens(o.tokens, { caFingerprint: ca.fingerprint, now: o.ca?.now }), o.certificates, o.ca?.now ?? Date.now);
   }
 
-  /** TLS for the API port; the chain carries the CA so joining agents can pin it. */
+  /** The controller's certificate in use now. */
+  get server(): IssuedServerCertificate {
+    return this.current;
+  }
+
+  /** TLS for the API port; the chain carries the CA so joining agents can pin it. Follows renewals. */
   serverCredentials(): ServerCredentials {
-    return serverCredentials(this.ca.certificatePem, this.server.chainPem, this.server.privateKeyPem, { requireClientCert: false });
+    return serverCredentialsFrom(this.serving, { requireClientCert: false });
+  }
+
+  /**
+   * Issues the controller a new certificate (same names, fresh key) once 2/3 of the current
+   * one's life passed; new TLS handshakes, served and dialled, use it at once. Established
+   * connections keep theirs. Returns whether it renewed.
+   */
+  async renewServerCertificateIfDue(): Promise<boolean> {
+    if (!needsRenewal(this.current.certificatePem, this.now())) return false;
+    const next = await this.ca.issueServerCert(this.names);
+    this.current = next;
+    this.serving.update({ certPem: next.chainPem, keyPem: next.privateKeyPem });
+    this.dialling.update({ certPem: next.certificatePem, keyPem: next.privateKeyPem });
+    return true;
+  }
+
+  /** Checks every SERVER_RENEW_CHECK_MS (and once now); a failure is logged and retried at the next check. */
+  startRenewal(log: RenewLog, everyMs = SERVER_RENEW_CHECK_MS): void {
+    const check = async () => {
+      try {
+        if (await this.renewServerCertificateIfDue()) {
+          log.info({ component: 'pki', expiresAt: this.current.expiresAt.toISOString() }, 'controller certificate renewed');
+        }
+      } catch (err) {
+        log.warn({ component: 'pki', err }, 'renewing the controller certificate failed; the current one stays in use, retrying at the next check');
+      }
+    };
+    this.stopRenewal();
+    this.renewTimer = setInterval(() => void check(), everyMs);
+    this.renewTimer.unref();
+    void check();
+  }
+
+  stopRenewal(): void {
+    if (this.renewTimer !== undefined) clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
   }
 
   /** The dispatcher's AgentDialer: mTLS, the agent must prove it is `node`. */
@@ -59,7 +118,7 @@ export class ClusterPki {
 
   /** Channel credentials for dialling the agent of `node` as the controller. */
   agentCredentials(node: string): ChannelCredentials {
-    return clientCredentials(this.ca.certificatePem, this.server.certificatePem, this.server.privateKeyPem, { expectedServerName: nodeServerName(node) });
+    return clientCredentialsFrom(this.dialling, { expectedServerName: nodeServerName(node) });
   }
 
   /**

@@ -1,11 +1,30 @@
-/** The cluster PKI as a Nest provider: built once at start (CA from the data dir, tokens and certificate records in etcd). */
-import { Module } from '@nestjs/common';
+/**
+ * The cluster PKI as a Nest provider: built once at start (CA from the data dir, tokens and
+ * certificate records in etcd); the controller's own certificate is renewed while it runs.
+ */
+import { Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { ControllerConfig } from '../config';
+import { LOGGER } from '../observability';
 import { EtcdBackend } from '../services/etcd-backend';
 import { ServicesModule } from '../services/services.module';
 import { EtcdCertificateRecords } from './certificate-records';
 import { ClusterPki } from './cluster-pki';
 import { EtcdTokenRepository } from './token-repository';
+
+/** Starts the controller certificate's renewal check with the app, stops it at shutdown. */
+@Injectable()
+export class PkiLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(@Inject(ClusterPki) private readonly pki: ClusterPki, @Inject(LOGGER) private readonly log: Logger) {}
+
+  onApplicationBootstrap(): void {
+    this.pki.startRenewal(this.log);
+  }
+
+  onApplicationShutdown(): void {
+    this.pki.stopRenewal();
+  }
+}
 
 @Module({
   imports: [ServicesModule],
@@ -16,6 +35,7 @@ import { EtcdTokenRepository } from './token-repository';
         dataDir: c.dataDir, listenHost: c.grpcListen.host, tokens: new EtcdTokenRepository(b.connection), certificates: new EtcdCertificateRecords(b.connection),
       }),
     },
+    PkiLifecycle,
   ],
   exports: [ClusterPki],
 })

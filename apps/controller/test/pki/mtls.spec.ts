@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { Metadata, Server, credentials, status, type ChannelCredentials, type ServerCredentials } from '@grpc/grpc-js';
 import { v1 } from '@hvs/proto';
 import {
-  ClusterCa, TlsMaterial, clientCredentials, clientCredentialsFrom, nodeServerName, peerCertificateOf, serverCredentials, serverCredentialsFrom,
+  ClusterCa, ClusterPki, MemoryCertificateRecords, MemoryTokenRepository, TlsMaterial, clientCredentials, clientCredentialsFrom, nodeServerName, peerCertificateOf, serverCredentials, serverCredentialsFrom,
   CONTROLLER_SERVER_NAME, type IssuedServerCertificate,
 } from '../../src/pki';
 import { callFailure as failure, nodeIdentity, tempDirs } from './fixtures';
@@ -32,12 +32,13 @@ afterEach(async () => {
 });
 
 /** Heartbeat succeeds (lease_ttl_ms 8000) only for the node its caller's verified certificate names. */
-async function startServer(creds: ServerCredentials, trust: ClusterCa = ca): Promise<number> {
+async function startServer(creds: ServerCredentials, trust: ClusterCa = ca, onPeer?: (raw: Buffer) => void): Promise<number> {
   const server = new Server();
   const impl: Partial<v1.NodeServiceServer> = {
     heartbeat: (call, callback) => {
       const cert = peerCertificateOf(call);
       if (cert === undefined) return callback({ code: status.UNAUTHENTICATED, details: 'no client certificate' });
+      onPeer?.(cert);
       try {
         const { node } = trust.verifyPeer(cert);
         if (node !== call.request.node) return callback({ code: status.PERMISSION_DENIED, details: `certificate is for ${node}` });
@@ -130,6 +131,46 @@ describe('mTLS between controller and agents (real grpc-js over TLS)', () => {
     const n1 = await nodeIdentity(ca, 'host-1');
     const clientMaterial = new TlsMaterial({ caPem: ca.certificatePem, ...n1 });
     await expect(heartbeat(port, clientCredentialsFrom(clientMaterial, { expectedServerName: CONTROLLER_SERVER_NAME }), 'host-1')).resolves.toBe(8000);
+  });
+});
+
+describe("the controller's own certificate renews in place (ClusterPki, real TLS)", () => {
+  it('before 2/3 of its life nothing changes; after, the API port and the agent dialer present a new certificate without a restart', async () => {
+    const DAY = 86_400_000;
+    // Issued 21 days ago, so what is issued at the end is valid on the real clock the TLS stack uses.
+    const start = Date.now() - 21 * DAY;
+    let now = start;
+    const pki = await ClusterPki.create({
+      dataDir: tempDir(), listenHost: '127.0.0.1', tokens: new MemoryTokenRepository(), certificates: new MemoryCertificateRecords(),
+      ca: { now: () => now, serverCertValidityMs: 30 * DAY },
+    });
+    const port = await startServer(pki.serverCredentials(), pki.ca);
+    const first = pki.server;
+    expect((await presented(port)).leaf).toBe(new X509Certificate(first.certificatePem).serialNumber);
+
+    now = start + 19 * DAY; // under 2/3 of 30 days
+    expect(await pki.renewServerCertificateIfDue()).toBe(false);
+    expect(pki.server).toBe(first);
+
+    now = Date.now(); // 21 of 30 days: past 2/3
+    expect(await pki.renewServerCertificateIfDue()).toBe(true);
+    const second = pki.server;
+    expect(second.certificatePem).not.toBe(first.certificatePem);
+    expect(second.expiresAt.getTime()).toBeGreaterThan(first.expiresAt.getTime());
+    expect(new X509Certificate(second.certificatePem).subjectAltName).toBe(new X509Certificate(first.certificatePem).subjectAltName);
+    const served = await presented(port);
+    expect(served.leaf).toBe(new X509Certificate(second.certificatePem).serialNumber);
+    expect(served.issuer).toBe(pki.ca.fingerprint);
+
+    // The dispatcher's dialer presents the renewed certificate to an agent that requires one of the CA.
+    const agent = await nodeIdentity(pki.ca, 'host-1');
+    const seen: string[] = [];
+    const agentPort = await startServer(serverCredentials(pki.ca.certificatePem, agent.certPem, agent.keyPem, { requireClientCert: true }), pki.ca, (raw) => seen.push(new X509Certificate(raw).serialNumber));
+    const dialled = new v1.NodeServiceClient(`127.0.0.1:${agentPort}`, pki.agentCredentials('host-1'));
+    clients.push(dialled);
+    await expect(new Promise((resolve, reject) => dialled.heartbeat({ node: 'controller.hvs', observedGeneration: 0, sentAtUnixMs: 0 }, new Metadata(), { deadline: Date.now() + 5000 }, (e, r) => (e ? reject(e) : resolve(r)))))
+      .rejects.toMatchObject({ code: status.UNAUTHENTICATED }); // the controller's certificate names no node; the handler still saw it
+    expect(seen).toEqual([new X509Certificate(second.certificatePem).serialNumber]);
   });
 });
 

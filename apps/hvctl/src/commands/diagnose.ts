@@ -30,7 +30,7 @@ export function certificateFindings(certs: readonly v1.CertificateInfo[], now: n
       return { level: 'fail', check: 'certificate', message: `${what}: expired at ${c.notAfter}`, fix: c.kind === 'node' ? `re-join the host: \`hvctl node token create --node ${c.name}\`, remove its <stateDir>/pki and start it with --join` : 'see docs/security.md, rotation' };
     }
     if (left < CERT_WARN_MS) {
-      return { level: 'warn', check: 'certificate', message: `${what}: expires in ${days} day(s) (${c.notAfter})`, fix: c.kind === 'node' ? 'the agent renews from 2/3 of its life: check that it runs and reaches the controller (its log says why renewal failed)' : c.kind === 'controller' ? 'restart the controller (it issues itself a new certificate at start)' : 'see docs/security.md, rotation' };
+      return { level: 'warn', check: 'certificate', message: `${what}: expires in ${days} day(s) (${c.notAfter})`, fix: c.kind === 'node' ? 'the agent renews from 2/3 of its life: check that it runs and reaches the controller (its log says why renewal failed)' : c.kind === 'controller' ? 'the controller renews its certificate from 2/3 of its life (hourly check): its log says why "renewing the controller certificate failed"; a restart also issues a new one' : 'see docs/security.md, rotation' };
     }
     return { level: 'ok', check: 'certificate', message: `${what}: valid for ${days} more days` };
   });
