@@ -30,6 +30,9 @@ export interface LiveRunContext {
   observer?: MigrationObserver;
 }
 
+/** What the source agent reports when libvirt's job was aborted (AbortMigration). */
+const CANCELLED = 'HVS-LIBVIRT-MIGRATE-CANCELLED';
+
 const MODES: Record<string, v1.MigrationMode> = { live: v1.MigrationMode.LIVE, postcopy: v1.MigrationMode.POSTCOPY, offline: v1.MigrationMode.OFFLINE };
 
 function progressOf(p: agentv1.MigrateProgress): NonNullable<MigrationStatus['progress']> {
@@ -91,6 +94,10 @@ export async function runLive(ctx: LiveRunContext, m: Migration, vm: VirtualMach
           return;
         }
         if (p.phase === 'Failed') {
+          if (p.error?.code === CANCELLED) {
+            await finishFailed(ctx, name, 'Cancelled', `cancelled on request: libvirt aborted the job; the VM keeps running on ${source.metadata.name}`);
+            return;
+          }
           const text = p.error ? formatProblem(detailToProblem(p.error)) : 'the source agent reported the migration failed without a reason';
           await finishFailed(ctx, name, 'MigrationFailed', `${text} (the VM keeps running on ${source.metadata.name})`);
           return;

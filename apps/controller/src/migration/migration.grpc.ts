@@ -33,6 +33,12 @@ export function migrateVmHandler(service: MigrationService, edge: GrpcEdge) {
   }, ctx)));
 }
 
+export function cancelMigrationHandler(service: MigrationService, edge: GrpcEdge) {
+  return unary(edge, 'VmService/CancelMigration', async (r: v1.CancelMigrationRequest, ctx): Promise<v1.CancelMigrationResponse> => ({
+    migration: protoObject(await service.cancel({ migration: r.migration || undefined, vm: r.vm || undefined }, ctx) as StoredObject),
+  }));
+}
+
 export function drainEvent(u: DrainUpdate): v1.DrainEvent {
   if (u.type === 'plan') {
     return {

@@ -11,10 +11,16 @@
  *   Moving (status.node flips to the target once the source reported Stopped) -> Starting
  *   (the target starts it; the source undefines it) -> Succeeded with the downtime measured.
  * Failures end in Failed with a reason; the VM then stays where it was.
+ * - spec.cancel (MigrationService.cancel): Pending -> Failed/Cancelled at once; offline while
+ *   Stopping -> the hold is lifted and the VM runs on the source again; live/post-copy -> the
+ *   source agent's AbortMigration (retried until the agent answers), after which the job's
+ *   stream ends Failed with HVS-LIBVIRT-MIGRATE-CANCELLED -> Failed/Cancelled.
  */
 import {
   chooseTarget, decideMove, formatUnschedulable, occupiedPlacements, type Migration, type Node, type StoragePool, type VirtualMachine,
 } from '@hvs/domain';
+import { Metadata } from '@grpc/grpc-js';
+import { hvsErrorFromServiceError, type agentv1 } from '@hvs/proto';
 import { done, ReconcilerRunner, requeueAfter, SystemClock, type Clock, type ReconcileResult, type RunnerHooks } from '@hvs/reconcile';
 import { insecureDialer, type AgentDialer } from '../dispatcher/agent-connection';
 import type { EventSink } from '../events/event-recorder';
@@ -68,6 +74,8 @@ export class MigrationReconciler {
   /** Started here but not yet seen Running by the informer (counts against the limits). */
   private readonly starting = new Map<string, string>();
   private readonly unsubscribe: (() => void)[] = [];
+  /** Live migrations whose source agent accepted AbortMigration (asked once per migration). */
+  private readonly abortsSent = new Set<string>();
 
   constructor(private readonly o: MigrationReconcilerOptions) {
     this.clock = o.clock ?? new SystemClock();
@@ -104,6 +112,7 @@ export class MigrationReconciler {
     if (!m || TERMINAL.has(m.status?.phase ?? '')) {
       this.starting.delete(name);
       this.ended.delete(name);
+      this.abortsSent.delete(name);
       return done();
     }
     if (m.status?.phase === 'Running') {
@@ -113,8 +122,10 @@ export class MigrationReconciler {
         const fresh = await this.o.store.get<Migration>('Migration', name).catch(() => undefined);
         if (!fresh || TERMINAL.has(fresh.status?.phase ?? '')) return done();
       }
-      return this.ensureLiveJob(m);
+      const job = this.ensureLiveJob(m);
+      return m.spec.cancel ? this.abortLive(m) : job;
     }
+    if (m.spec.cancel) return this.fail(name, 'Cancelled', `cancelled before it started; VM ${m.spec.vm} stays where it is`);
     return this.admit(m);
   }
 
@@ -188,6 +199,33 @@ export class MigrationReconciler {
     return done();
   }
 
+  /** Asks the source agent to abort libvirt's job; the live job's stream then reports the end. */
+  private async abortLive(m: Migration): Promise<ReconcileResult> {
+    const name = m.metadata.name;
+    if (this.abortsSent.has(name)) return done();
+    const source = this.o.nodes.get(m.status?.sourceNode ?? '');
+    const vm = this.o.vms.get(m.spec.vm);
+    if (!source || !vm) return done(); // the job fails it as Vanished
+    const client = (this.o.dialer ?? insecureDialer)(source.metadata.name, source.spec.address ?? '');
+    try {
+      const token = Number((await this.o.store.list('Node')).revision);
+      await new Promise<agentv1.AbortMigrationResponse>((resolve, reject) => client.abortMigration(
+        { vmUid: vm.metadata.uid ?? '', migration: name, fencingToken: token }, new Metadata(), { deadline: new Date(Date.now() + 10_000) },
+        (e, r) => (e ? reject(e) : resolve(r!)),
+      ));
+      this.abortsSent.add(name);
+      return done();
+    } catch (e) {
+      const err = hvsErrorFromServiceError(e);
+      // Not running there: it just ended; its stream reports how.
+      if (err.code === 'HVS-AGENT-MIGRATION-NOT-RUNNING') return done();
+      this.o.log?.warn({ migration: name, code: err.code }, `aborting migration ${name} on ${source.metadata.name} failed; retrying: ${err.toString()}`);
+      return requeueAfter(2_000);
+    } finally {
+      client.close();
+    }
+  }
+
   private async offlineStep(m: Migration): Promise<ReconcileResult> {
     const name = m.metadata.name;
     // Fresh, not the informer's copy: the steps wait on the VM's node and phase, and the two
@@ -201,6 +239,7 @@ export class MigrationReconciler {
     const hold = offlineStopValue(name, source);
     const wantsRunning = (vm.spec.runState ?? 'Running') === 'Running';
     if (m.status?.step === 'Stopping') {
+      if (m.spec.cancel) return this.clearHoldAndFail(vm, name, 'Cancelled', `cancelled while stopping on ${source}; VM ${vm.metadata.name} stays there (and starts again if it should run)`);
       if (vm.metadata.annotations?.[OFFLINE_STOP_ANNOTATION] !== hold) {
         await this.o.store.update({ ...vm, metadata: { ...vm.metadata, annotations: { ...vm.metadata.annotations, [OFFLINE_STOP_ANNOTATION]: hold } } });
         return done();

@@ -37,6 +37,10 @@ export interface MigrateVmResult {
 
 const TERMINAL = new Set(['Succeeded', 'Failed']);
 
+function cancelRefused(code: string, category: HvsError['category'], message: string, why: string, fix: string): HvsError {
+  return new HvsError({ code, category, message, why, fix });
+}
+
 /** `<vm>-<time in base 36>`: unique per VM and millisecond, a DNS label. */
 export function migrationName(vm: string, nowMs: number): string {
   const suffix = nowMs.toString(36);
@@ -114,6 +118,46 @@ export class MigrationService {
       await auditFailure(this.audit, e, { operation: 'migrate', kind: 'Migration', name, actor: ctx.actor });
       throw e;
     }
+  }
+
+  /**
+   * Asks the Migration named `migration` (or the one VM `vm` is in) to stop: sets spec.cancel,
+   * audited; the leader's MigrationReconciler does the rest and the Migration ends Failed with
+   * reason Cancelled (unless it completes first). Refused, writing nothing, when it already
+   * ended or is an offline move past its Stopping step.
+   */
+  async cancel(input: { migration?: string; vm?: string }, ctx: CallContext): Promise<Migration> {
+    const name = input.migration || (input.vm ? await this.inFlightOf(input.vm) : undefined);
+    if (!name) throw cancelRefused('HVS-MIGRATION-CANCEL-INVALID', 'InvalidArgument', 'no Migration and no VM named', 'cancel needs one of them', 'name the VM (hvctl migrate VM --cancel) or the Migration');
+    const m = await this.store.get<Migration & StoredObject>('Migration', name);
+    const phase = m.status?.phase ?? 'Pending';
+    if (TERMINAL.has(phase)) {
+      throw cancelRefused('HVS-MIGRATION-ENDED', 'FailedPrecondition', `Migration ${name} already ended (${phase}${m.status?.reason ? `: ${m.status.reason}` : ''})`,
+        'only a Pending or Running migration can be cancelled', phase === 'Succeeded' ? `the VM is on ${m.status?.targetNode}: migrate it back if needed` : 'nothing to cancel');
+    }
+    if (m.status?.mode === 'offline' && phase === 'Running' && m.status.step !== 'Stopping') {
+      throw cancelRefused('HVS-MIGRATION-NOT-CANCELLABLE', 'FailedPrecondition', `Migration ${name} is past the point of no return (${m.status.step})`,
+        `the VM is already bound to ${m.status.targetNode}: stopping now would leave it on neither host`, `let it finish (hvctl get migration ${name}), then migrate the VM back`);
+    }
+    if (m.spec.cancel) return m;
+    const updated: Migration & StoredObject = { ...m, spec: { ...m.spec, cancel: true } };
+    try {
+      const generation = m.metadata.generation ?? 1;
+      const batch = await auditedBatch(this.store, this.audit, [{ op: 'update', object: updated }], [{ operation: 'cancel', kind: 'Migration', name, actor: ctx.actor, generationBefore: generation, generationAfter: generation + 1 }]);
+      return batch.results[0]!.object as Migration;
+    } catch (e) {
+      await auditFailure(this.audit, e, { operation: 'cancel', kind: 'Migration', name, actor: ctx.actor });
+      throw e;
+    }
+  }
+
+  /** The Migration a VM is in now (status.migration), or an error saying there is none. */
+  private async inFlightOf(vm: string): Promise<string> {
+    const v = await this.store.get<VirtualMachine>('VirtualMachine', vm);
+    if (v.status?.migration) return v.status.migration;
+    const pending = (await this.store.list<Migration>('Migration', { labelSelector: `hvs.dev/vm=${vm}` })).items.filter((m) => !TERMINAL.has(m.status?.phase ?? 'Pending'));
+    if (pending.length > 0) return pending[0]!.metadata.name;
+    throw cancelRefused('HVS-MIGRATION-NONE', 'NotFound', `VM ${vm} is not migrating`, 'it has no Pending or Running Migration', 'see its past migrations with `hvctl get migrations -l hvs.dev/vm=' + vm + '`');
   }
 
   /** The measured rate, or why there is none (the estimate then assumes one). Never throws. */

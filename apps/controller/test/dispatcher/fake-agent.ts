@@ -38,6 +38,7 @@ export class FakeAgent {
         call.write(this.event({ $case: 'snapshot', value: agentv1.Snapshot.fromPartial({ vms: this.reported }) }));
       },
       heartbeat: unary, migrate: stream, backup: stream, snapshot: unary, consoleInfo: unary, diagnose: unary, peerCheck: unary, sampleDirtyRate: unary,
+      abortMigration: unary,
     };
     this.server.addService(agentv1.AgentService, impl);
     const port = await new Promise<number>((resolve, reject) =>

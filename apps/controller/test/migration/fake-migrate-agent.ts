@@ -19,6 +19,9 @@ export class FakeMigrateAgent {
     code: 'HVS-LIBVIRT-UNSUPPORTED', category: 'FailedPrecondition', message: 'dirty-rate sampling is unsupported in test mode (test:///default)', why: 'test driver', fix: 'real libvirt',
   });
   readonly dirtyRateRequests: agentv1.SampleDirtyRateRequest[] = [];
+  readonly abortRequests: agentv1.AbortMigrationRequest[] = [];
+  /** AbortMigration fails with this (e.g. the agent unreachable or libvirt refusing in post-copy). */
+  abortError: HvsError | undefined;
   private waiting: (() => void)[] = [];
   private readonly server = new Server();
   address = '';
@@ -37,6 +40,14 @@ export class FakeMigrateAgent {
     const stream = (call: ServerWritableStream<unknown, unknown>) => call.emit('error', { code: status.UNIMPLEMENTED, details: 'not in the fake' });
     const impl: agentv1.AgentServer = {
       migrate: (call) => void this.migrate(call),
+      abortMigration: (call: ServerUnaryCall<agentv1.AbortMigrationRequest, agentv1.AbortMigrationResponse>, cb: sendUnaryData<agentv1.AbortMigrationResponse>) => {
+        this.abortRequests.push(call.request);
+        if (this.abortError) return cb(toServiceError(this.abortError));
+        // As libvirt does: the held migration ends Failed with the cancellation.
+        this.outcome = { phase: 'Failed', code: 'HVS-LIBVIRT-MIGRATE-CANCELLED', message: 'migration of domain failed', why: 'operation aborted: migration out job: canceled by client', fix: 'Nothing to repair.' };
+        this.release();
+        cb(null, { jobAborted: true });
+      },
       assign: unary, watch: stream, heartbeat: unary, backup: stream, snapshot: unary, consoleInfo: unary, diagnose: unary, peerCheck: unary,
       sampleDirtyRate: (call: ServerUnaryCall<agentv1.SampleDirtyRateRequest, agentv1.SampleDirtyRateResponse>, cb: sendUnaryData<agentv1.SampleDirtyRateResponse>) => {
         this.dirtyRateRequests.push(call.request);

@@ -78,4 +78,13 @@ it('a succeeded and a failed live migration each count once, with duration and d
   expect(await value(registry, 'hvs_migration_duration_seconds', { mode: 'live' }, '_count')).toBe(2);
   await waitFor(async () => (await value(registry, 'hvs_migrations_in_flight', { phase: 'Running' })) === 0, { what: 'nothing in flight' });
   expect(await value(registry, 'hvs_migrations_in_flight', { phase: 'Pending' })).toBe(0);
+
+  // A cancelled one counts as cancelled, not failed.
+  agent.hold = true;
+  const m3 = (await svc.migrateVm({ vm: 'db' }, ctx)).migration!.metadata.name;
+  await waitFor(() => agent.open === 1, { what: 'the third Migrate call open' });
+  await svc.cancel({ migration: m3 }, ctx);
+  await awaitObject(store, 'Migration', m3, 'ended', ended);
+  await waitFor(async () => (await value(registry, 'hvs_migrations_total', { mode: 'live', result: 'cancelled' })) === 1, { what: 'cancelled counted' });
+  expect(await value(registry, 'hvs_migrations_total', { mode: 'live', result: 'failed' })).toBe(1);
 });

@@ -162,6 +162,70 @@ describe('MigrateVm + MigrationReconciler, live (real etcd, fake agent over gRPC
   });
 });
 
+describe('cancel (hvctl migrate --cancel): real etcd, the source agent faked over gRPC', () => {
+  beforeEach(async () => {
+    await store.create(nodeDoc('node-a', { address: agent.address }));
+    await store.create(nodeDoc('node-b', { address: '10.0.0.2:7002' }));
+    await store.create(vmDoc('web', { node: 'node-a', memory: '2GiB' }));
+  });
+
+  it('live, mid-copy: the source agent is told AbortMigration with a fencing token; Failed/Cancelled, the VM stays on the source, the target reservation ends; audited', async () => {
+    agent.hold = true;
+    await startReconciler();
+    const audit = new AuditService(store);
+    const svc = new MigrationService(store, audit);
+    const name = (await svc.migrateVm({ vm: 'web' }, ctx)).migration!.metadata.name;
+    await awaitObject(store, 'Migration', name, 'Running with progress', (m: Migration) => m.status?.progress?.bytesDone === 500 && m);
+    const asked = await svc.cancel({ vm: 'web' }, ctx);
+    expect(asked.spec.cancel).toBe(true);
+    const ended = await awaitObject(store, 'Migration', name, 'Failed', phase('Failed'));
+    expect(ended.status).toMatchObject({ reason: 'Cancelled', message: expect.stringMatching(/cancelled on request: libvirt aborted the job; the VM keeps running on node-a/) });
+    expect(agent.abortRequests).toEqual([expect.objectContaining({ migration: name, vmUid: expect.any(String) })]);
+    expect(agent.abortRequests[0]!.fencingToken).toBeGreaterThan(0);
+    const vm = await store.get<VirtualMachine>('VirtualMachine', 'web');
+    expect(vm.status?.node).toBe('node-a');
+    expect(vm.status?.migration).toBeUndefined();
+    expect((await audit.list({ operation: 'cancel' })).records).toEqual([expect.objectContaining({ kind: 'Migration', name, actor: 'test', result: 'ok' })]);
+    // Ended: a second cancel is refused and changes nothing; the VM can move again.
+    await expect(svc.cancel({ migration: name }, ctx)).rejects.toMatchObject({ code: 'HVS-MIGRATION-ENDED', category: 'FailedPrecondition' });
+    await expect(svc.cancel({ vm: 'web' }, ctx)).rejects.toMatchObject({ code: 'HVS-MIGRATION-NONE', fix: expect.stringMatching(/hvs.dev\/vm=web/) });
+    await expect(svc.migrateVm({ vm: 'web', dryRun: true }, ctx)).resolves.toMatchObject({ targetNode: 'node-b' });
+  });
+
+  it('an agent that cannot abort yet (unreachable, libvirt refusing) is asked again until it answers', async () => {
+    agent.hold = true;
+    agent.abortError = new HvsError({ code: 'HVS-LIBVIRT-FAILED', category: 'Unavailable', message: 'libvirt busy', why: 'test', fix: 'retry' });
+    await startReconciler();
+    const svc = new MigrationService(store, new AuditService(store));
+    const name = (await svc.migrateVm({ vm: 'web' }, ctx)).migration!.metadata.name;
+    await waitFor(() => agent.open === 1, { what: 'the Migrate call open' });
+    await svc.cancel({ migration: name }, ctx);
+    await waitFor(() => agent.abortRequests.length >= 1, { what: 'a first AbortMigration' });
+    expect((await store.get<Migration>('Migration', name)).status?.phase).toBe('Running');
+    agent.abortError = undefined;
+    await awaitObject(store, 'Migration', name, 'Failed/Cancelled', (m: Migration) => m.status?.reason === 'Cancelled' && m);
+    expect(agent.abortRequests.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('Pending (waiting for a slot): never starts; nothing is sent to the agent', async () => {
+    await store.create(vmDoc('db', { node: 'node-a' }));
+    agent.hold = true;
+    await startReconciler({ perHost: 1, perCluster: 2 });
+    const svc = new MigrationService(store, new AuditService(store), (() => { let t = Date.now(); return () => new Date(t++); })());
+    const first = (await svc.migrateVm({ vm: 'web' }, ctx)).migration!.metadata.name;
+    const waiting = (await svc.migrateVm({ vm: 'db' }, ctx)).migration!.metadata.name;
+    await waitFor(() => agent.open === 1, { what: 'the first Migrate call open' });
+    expect((await store.get<Migration>('Migration', waiting)).status?.phase).toBe('Pending');
+    await svc.cancel({ vm: 'db' }, ctx);
+    const ended = await awaitObject(store, 'Migration', waiting, 'Failed', phase('Failed'));
+    expect(ended.status).toMatchObject({ reason: 'Cancelled', message: expect.stringMatching(/before it started/) });
+    agent.release();
+    await awaitObject(store, 'Migration', first, 'Succeeded', phase('Succeeded'));
+    expect(agent.requests.map((r) => r.vmName)).toEqual(['web']);
+    expect(agent.abortRequests).toEqual([]);
+  });
+});
+
 describe('offline moves (test-driver nodes)', () => {
   it('stop on the source (its assignment says Stopped), flip to the target, Running there: Succeeded with downtime; the hold is removed', async () => {
     await store.create(nodeDoc('node-a', { testDriver: true }));
@@ -189,6 +253,31 @@ describe('offline moves (test-driver nodes)', () => {
     expect(vm.metadata.annotations?.[OFFLINE_STOP_ANNOTATION]).toBeUndefined();
     expect(vm.status?.migration).toBeUndefined();
     expect(vm.spec.runState).toBe('Running');
+  });
+
+  it('cancel while Stopping lifts the hold (the VM runs on the source again); once bound to the target it is refused', async () => {
+    await store.create(nodeDoc('node-a', { testDriver: true }));
+    await store.create(nodeDoc('node-b', { testDriver: true }));
+    await store.create(vmDoc('app', { node: 'node-a' }));
+    await store.create(vmDoc('app2', { node: 'node-a' }));
+    await startReconciler({ perHost: 2 });
+    const svc = new MigrationService(store, new AuditService(store), (() => { let t = Date.now(); return () => new Date(t++); })());
+    const stopping = (await svc.migrateVm({ vm: 'app' }, ctx)).migration!.metadata.name;
+    await awaitObject(store, 'VirtualMachine', 'app', 'hold annotation', (v: VirtualMachine) => (v.metadata.annotations?.[OFFLINE_STOP_ANNOTATION] ? v : undefined));
+    await svc.cancel({ vm: 'app' }, ctx);
+    const ended = await awaitObject(store, 'Migration', stopping, 'Failed', phase('Failed'));
+    expect(ended.status).toMatchObject({ reason: 'Cancelled', message: expect.stringMatching(/cancelled while stopping on node-a/) });
+    const app = await store.get<VirtualMachine>('VirtualMachine', 'app');
+    expect(app.metadata.annotations?.[OFFLINE_STOP_ANNOTATION]).toBeUndefined();
+    expect(assignedView(app).spec.runState).toBe('Running');
+    expect(app.status?.node).toBe('node-a');
+
+    const moving = (await svc.migrateVm({ vm: 'app2' }, ctx)).migration!.metadata.name;
+    await awaitObject(store, 'VirtualMachine', 'app2', 'hold annotation', (v: VirtualMachine) => (v.metadata.annotations?.[OFFLINE_STOP_ANNOTATION] ? v : undefined));
+    await reportPhase('app2', 'Stopped');
+    await awaitObject(store, 'VirtualMachine', 'app2', 'bound to node-b', (v: VirtualMachine) => v.status?.node === 'node-b' && v);
+    await expect(svc.cancel({ migration: moving }, ctx)).rejects.toMatchObject({ code: 'HVS-MIGRATION-NOT-CANCELLABLE', fix: expect.stringMatching(/migrate the VM back/) });
+    expect((await store.get<Migration>('Migration', moving)).spec.cancel).toBeUndefined();
   });
 
   it('a VM with a PCI passthrough device is refused with the reason; nothing written', async () => {

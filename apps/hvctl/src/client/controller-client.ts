@@ -87,6 +87,11 @@ export class ControllerClient {
     return this.unary(this.vms.migrate.bind(this.vms) as Unary<v1.MigrateVmRequest, v1.MigrateVmResponse>, req);
   }
 
+  /** Sets spec.cancel on the VM's (or the named) Migration; it then ends Failed/Cancelled unless it completes first. */
+  cancelMigration(req: v1.CancelMigrationRequest): Promise<v1.CancelMigrationResponse> {
+    return this.unary(this.vms.cancelMigration.bind(this.vms) as Unary<v1.CancelMigrationRequest, v1.CancelMigrationResponse>, req);
+  }
+
   /** The drain plan, then (execute) per-VM progress and a summary; no deadline (it runs as long as the moves). */
   drain(req: v1.DrainRequest, signal?: AbortSignal): AsyncIterable<v1.DrainEvent> {
     return this.stream(() => this.nodes.drain(req, this.metadata()), signal);

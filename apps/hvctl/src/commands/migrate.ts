@@ -12,7 +12,7 @@ import { parseDurationFlag, type Runtime } from './runtime';
 const MODES: Record<string, v1.MigrationMode> = { live: v1.MigrationMode.LIVE, postcopy: v1.MigrationMode.POSTCOPY, offline: v1.MigrationMode.OFFLINE };
 const POLL_MS = 500;
 
-export interface MigrateOpts { to?: string; mode?: string; maxDowntime?: string; copyStorage?: boolean; dryRun?: boolean; timeout: string }
+export interface MigrateOpts { to?: string; mode?: string; maxDowntime?: string; copyStorage?: boolean; dryRun?: boolean; cancel?: boolean; timeout: string }
 
 export function estimateLines(r: v1.MigrateVmResponse, vm: string): string {
   const e = r.estimate;
@@ -37,9 +37,10 @@ export function progressLine(m: Migration): string {
 
 /** `hvctl migrate VM`: estimate, create, then follow the Migration to its end. */
 export async function runMigrate(rt: Runtime, vm: string, opts: MigrateOpts): Promise<void> {
+  if (opts.cancel) return runCancel(rt, vm, opts);
   if (opts.mode !== undefined && !(opts.mode in MODES)) throw usageError(`--mode "${opts.mode}" is not a migration mode`, 'use live, postcopy or offline');
   const maxDowntimeMs = opts.maxDowntime !== undefined ? parseDurationFlag('--max-downtime', opts.maxDowntime) : 0;
-  const timeoutMs = parseDurationFlag('--timeout', opts.timeout);
+  parseDurationFlag('--timeout', opts.timeout); // a bad --timeout fails before anything is created
   const api = await rt.api();
   const req: v1.MigrateVmRequest = {
     vm, targetNode: opts.to ?? '', mode: opts.mode ? MODES[opts.mode]! : v1.MigrationMode.UNSPECIFIED, maxDowntimeMs, copyStorage: opts.copyStorage, dryRun: opts.dryRun === true,
@@ -50,22 +51,50 @@ export async function runMigrate(rt: Runtime, vm: string, opts: MigrateOpts): Pr
   const name = res.migration?.metadata?.name;
   if (!name) throw cliError('HVS-CLI-MIGRATION-MISSING', 'the controller created no Migration', 'retry; `hvctl get migrations` lists what exists');
   rt.io.out(`migration/${name} created\n`);
+  const m = await follow(rt, api, name, opts);
+  if (m.status?.phase === 'Succeeded') {
+    rt.io.out(`virtualmachine/${vm} migrated to ${m.status?.targetNode}: downtime ${m.status?.downtimeMs ?? 0} ms, total ${formatDuration(m.status?.durationMs ?? 0)}\n`);
+    return;
+  }
+  rt.io.err(`error: migration/${name} failed after ${formatDuration(m.status?.durationMs ?? 0)}: ${m.status?.reason ?? 'Failed'}: ${m.status?.message ?? 'no reason recorded'}\n`);
+  throw new CliExit(EXIT.error);
+}
+
+/** `hvctl migrate VM --cancel`: stops the VM's migration in flight and waits for its end. */
+async function runCancel(rt: Runtime, vm: string, opts: MigrateOpts): Promise<void> {
+  const conflicting = (['to', 'mode', 'maxDowntime', 'copyStorage', 'dryRun'] as const).filter((k) => opts[k] !== undefined);
+  if (conflicting.length > 0) throw usageError(`--cancel takes no other migration flag (got ${conflicting.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')})`, `run \`hvctl migrate ${vm} --cancel\` alone`);
+  const api = await rt.api();
+  const res = await api.cancelMigration({ vm, migration: '' });
+  const name = res.migration?.metadata?.name ?? '';
+  rt.io.out(`migration/${name} cancel requested\n`);
+  const m = await follow(rt, api, name, opts);
+  const took = formatDuration(m.status?.durationMs ?? 0);
+  if (m.status?.phase === 'Failed' && m.status.reason === 'Cancelled') {
+    rt.io.out(`migration/${name} cancelled after ${took}: virtualmachine/${vm} stays on ${m.status.sourceNode ?? 'its node'}\n`);
+    return;
+  }
+  if (m.status?.phase === 'Succeeded') {
+    rt.io.err(`error: migration/${name} completed before the cancel took effect: virtualmachine/${vm} is on ${m.status.targetNode}; migrate it back with hvctl migrate ${vm} --to ${m.status.sourceNode}\n`);
+  } else {
+    rt.io.err(`error: migration/${name} ended otherwise after ${took}: ${m.status?.reason ?? 'Failed'}: ${m.status?.message ?? 'no reason recorded'}\n`);
+  }
+  throw new CliExit(EXIT.error);
+}
+
+/** Polls the Migration until it ends, drawing progress on stderr; returns it ended (or throws at --timeout). */
+async function follow(rt: Runtime, api: Awaited<ReturnType<Runtime['api']>>, name: string, opts: MigrateOpts): Promise<Migration> {
+  const timeoutMs = parseDurationFlag('--timeout', opts.timeout);
   const started = rt.io.now();
   let last = '';
   for (;;) {
     const m = fromProtoObject(await api.get('Migration', name)) as Migration;
-    const line = progressLine(m);
     const phase = m.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') {
       if (rt.io.stderrTty) rt.io.err('\r\u001b[K');
-      const total = m.status?.durationMs ?? rt.io.now() - started;
-      if (phase === 'Succeeded') {
-        rt.io.out(`virtualmachine/${vm} migrated to ${m.status?.targetNode}: downtime ${m.status?.downtimeMs ?? 0} ms, total ${formatDuration(total)}\n`);
-        return;
-      }
-      rt.io.err(`error: migration/${name} failed after ${formatDuration(total)}: ${m.status?.reason ?? 'Failed'}: ${m.status?.message ?? 'no reason recorded'}\n`);
-      throw new CliExit(EXIT.error);
+      return { ...m, status: { ...m.status, durationMs: m.status?.durationMs ?? rt.io.now() - started } };
     }
+    const line = progressLine(m);
     if (rt.io.stderrTty) rt.io.err(`\r\u001b[K${line}`);
     else if (line !== last) rt.io.err(`${line}\n`);
     last = line;

@@ -16,8 +16,9 @@ export function registerMigrate(program: Command, rt: Runtime): void {
     .option('--copy-storage', 'copy local-only disks to the target (the default for live and post-copy moves)')
     .option('--no-copy-storage', 'never copy disks: refuse when the VM has a disk on a pool that is not shared')
     .option('--dry-run', 'print the estimate only; create nothing')
+    .option('--cancel', 'stop the VM\'s migration in flight: it stays on its source (too late once post-copy switched over)')
     .option('--timeout <duration>', 'how long to follow the migration', '30m')
-    .addHelpText('after', '\nExamples:\n  hvctl migrate web-1 --dry-run\n  hvctl migrate web-1 --to node-b --max-downtime 100ms\n  hvctl migrate db-1 --mode postcopy')
+    .addHelpText('after', '\nExamples:\n  hvctl migrate web-1 --dry-run\n  hvctl migrate web-1 --to node-b --max-downtime 100ms\n  hvctl migrate db-1 --mode postcopy\n  hvctl migrate web-1 --cancel')
     .action(async (vm: string, opts: MigrateOpts) => (await import('../commands/migrate.js')).runMigrate(rt, vm, opts));
 }
 

@@ -205,6 +205,10 @@ export class Agent implements AgentApi {
     return this.migrations.migrate(req);
   }
 
+  abortMigration(req: agentv1.AbortMigrationRequest): Promise<agentv1.AbortMigrationResponse> {
+    return this.migrations.abort(req);
+  }
+
   sampleDirtyRate(req: agentv1.SampleDirtyRateRequest): Promise<agentv1.SampleDirtyRateResponse> {
     return sampleDirtyRate(this.driver, this.store, this.config.nodeName, req);
   }

@@ -17,6 +17,7 @@ export interface AgentApi {
   heartbeat(): agentv1.HeartbeatResponse;
   /** Checks and throws HvsError before the stream starts; the stream itself never throws. */
   migrate?(req: agentv1.MigrateRequest): AsyncIterable<agentv1.MigrateProgress>;
+  abortMigration?(req: agentv1.AbortMigrationRequest): Promise<agentv1.AbortMigrationResponse>;
   sampleDirtyRate?(req: agentv1.SampleDirtyRateRequest): Promise<agentv1.SampleDirtyRateResponse>;
   consoleInfo(req: agentv1.ConsoleInfoRequest): Promise<v1.ConsoleEndpoint>;
   diagnose(): Promise<agentv1.DiagnoseResponse>;
@@ -96,6 +97,10 @@ export function agentHandlers(api: AgentApi, log: Log): agentv1.AgentServer {
         }
         call.end();
       })().catch((e: unknown) => call.emit('error', toServiceError(e)));
+    },
+    abortMigration: (call: ServerUnaryCall<agentv1.AbortMigrationRequest, agentv1.AbortMigrationResponse>, cb: sendUnaryData<agentv1.AbortMigrationResponse>) => {
+      if (!api.abortMigration) return void cb(unimplemented('AbortMigration'));
+      unary(log, 'AbortMigration', (r: agentv1.AbortMigrationRequest) => api.abortMigration!(r))(call, cb);
     },
     sampleDirtyRate: (call: ServerUnaryCall<agentv1.SampleDirtyRateRequest, agentv1.SampleDirtyRateResponse>, cb: sendUnaryData<agentv1.SampleDirtyRateResponse>) => {
       if (!api.sampleDirtyRate) return void cb(unimplemented('SampleDirtyRate'));

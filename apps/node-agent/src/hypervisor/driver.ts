@@ -174,6 +174,12 @@ export interface Migratable {
    * Throws HVS-LIBVIRT-MIGRATE-* when it fails; libvirt then leaves the guest on the source.
    */
   migrate(name: string, destUri: string, opts?: MigrateOptions): AsyncIterable<MigrationProgress>;
+  /**
+   * Aborts the domain's running migration job (`virsh domjobabort`): libvirt keeps the guest
+   * running on the source and the migrate() stream throws HVS-LIBVIRT-MIGRATE-CANCELLED. libvirt
+   * refuses once a post-copy migration has switched over (the guest already runs on the target).
+   */
+  abortMigration(name: string): Promise<void>;
 }
 
 export interface SnapshotInfo {

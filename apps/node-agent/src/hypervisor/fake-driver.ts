@@ -49,7 +49,12 @@ export class FakeHypervisorDriver implements HypervisorDriver, Migratable, Snaps
   /** The guest ignores ACPI: shutdown() destroys it after its timeout. */
   shutdownIgnored = false;
 
+  /** Each of a migration's two passes takes this long (clock time); default the caller's pollMs or 10 ms. */
+  migrationPassMs: number | undefined;
+
   private readonly domains = new Map<string, FakeDomain>();
+  /** Migrations in flight: abortMigration() calls the abort. */
+  private readonly migrating = new Map<string, () => void>();
   private readonly failures = new Map<FakeOp, Error[]>();
   private readonly hub = new EventHub<DomainEvent>();
   private readonly clock: Clock;
@@ -210,15 +215,40 @@ export class FakeHypervisorDriver implements HypervisorDriver, Migratable, Snaps
     }
     const total = 100 * 1024 * 1024;
     const t0 = this.clock.now();
-    for (const done of [0.5, 1]) {
-      yield { phase: 'running', dataTotalBytes: total, dataProcessedBytes: total * done, dataRemainingBytes: total * (1 - done), elapsedMs: this.clock.now() - t0 };
-      await this.clock.sleep(opts.pollMs ?? 10);
+    let aborted = false;
+    let wake = () => undefined as void;
+    this.migrating.set(name, () => {
+      aborted = true;
+      wake();
+    });
+    try {
+      for (const done of [0.5, 1]) {
+        yield { phase: 'running', dataTotalBytes: total, dataProcessedBytes: total * done, dataRemainingBytes: total * (1 - done), elapsedMs: this.clock.now() - t0 };
+        if (!aborted) await Promise.race([this.clock.sleep(this.migrationPassMs ?? opts.pollMs ?? 10), new Promise<void>((r) => (wake = r))]);
+        if (aborted) {
+          throw new HvsError({
+            code: 'HVS-LIBVIRT-MIGRATE-CANCELLED', category: 'FailedPrecondition', message: `migration of domain '${name}' from ${this.uri} to ${destUri} failed`,
+            why: 'operation aborted: migration out job: canceled by client (a failed pre-copy migration leaves the guest running on the source)', fix: 'Nothing to repair.',
+          });
+        }
+      }
+    } finally {
+      this.migrating.delete(name);
     }
     await dest.receive(d);
     this.domains.delete(name);
     this.emit('stopped', name, 'Migrated');
     this.emit('undefined', name, 'Removed');
     yield { phase: 'completed', dataTotalBytes: total, dataProcessedBytes: total, dataRemainingBytes: 0, downtimeMs: 30, elapsedMs: this.clock.now() - t0 };
+  }
+
+  async abortMigration(name: string): Promise<void> {
+    this.gate('migrate');
+    const abort = this.migrating.get(name);
+    if (!abort) {
+      throw new HvsError({ code: 'HVS-LIBVIRT-INVALID-STATE', category: 'FailedPrecondition', message: `cannot abort a job of '${name}'`, why: 'Requested operation is not valid: no job is active on the domain', fix: 'Nothing to abort.' });
+    }
+    abort();
   }
 
   async createSnapshot(domain: string, snapshot: string): Promise<void> {

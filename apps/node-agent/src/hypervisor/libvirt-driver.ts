@@ -207,6 +207,11 @@ export class LibvirtDriver implements HypervisorDriver, Migratable, Snapshotting
     return migrateWithVirsh({ virsh, clock: this.clock, sourceUri: this.opts.uri }, name, destUri, opts);
   }
 
+  async abortMigration(name: string): Promise<void> {
+    if (this.testMode) throw unsupportedInTestMode('migrate', this.opts.uri);
+    await this.virsh(['domjobabort', name], 'domjobabort', name);
+  }
+
   /** dirty-rate.ts: virsh domdirtyrate-calc, then domstats --dirtyrate. */
   sampleDirtyRate(name: string, seconds: number): Promise<DirtyRateSample> {
     if (this.testMode) return Promise.reject(unsupportedInTestMode('dirty-rate sampling', this.opts.uri));

@@ -147,6 +147,12 @@ interface MigrateRule {
 
 const MIGRATE_RULES: MigrateRule[] = [
   {
+    test: /operation aborted|canceled by client|cancelled by client/i,
+    code: 'HVS-LIBVIRT-MIGRATE-CANCELLED',
+    category: 'FailedPrecondition',
+    fix: 'Nothing to repair: the migration was aborted on request and the guest runs on the source. Migrate again when ready (a smaller --max-downtime or post-copy helps a busy guest converge).',
+  },
+  {
     test: /unable to connect to server|No route to host|Network is unreachable|Connection refused|Connection timed out|Failed to connect/i,
     code: 'HVS-LIBVIRT-MIGRATE-TARGET-UNREACHABLE',
     category: 'Unavailable',

@@ -10,7 +10,9 @@
  *   longer reported; a repeated call for a departed VM answers `Completed` at once
  *   (idempotent, for a controller that lost the stream);
  * - on failure libvirt keeps the guest running here; the stream ends with one `Failed`
- *   message carrying libvirt's text, why and the fix, and the reconciler takes the VM back.
+ *   message carrying libvirt's text, why and the fix, and the reconciler takes the VM back;
+ * - AbortMigration aborts libvirt's job (or, before it started, stops it from starting): the
+ *   stream ends `Failed` with HVS-LIBVIRT-MIGRATE-CANCELLED, the guest keeps running here.
  */
 import { HvsError, isHvsError } from '@hvs/domain';
 import { agentv1, problemToDetail, v1 } from '@hvs/proto';
@@ -61,6 +63,10 @@ export function toProgress(p: MigrationProgress, phase: string): agentv1.Migrate
  * breaks does not stop libvirt's job, and its retry follows the same job (latest sample first).
  */
 class MigrationJob {
+  /** AbortMigration arrived: a job not yet handed to libvirt must not start. */
+  cancelRequested = false;
+  /** The driver's migrate() was called: aborting now means aborting libvirt's job. */
+  started = false;
   private latest: agentv1.MigrateProgress | undefined;
   private seq = 0;
   private ended = false;
@@ -125,6 +131,26 @@ export class MigrateHandler {
     return job.follow();
   }
 
+  /** Agent.AbortMigration: see the guarantees above. Throws HvsError. */
+  async abort(req: agentv1.AbortMigrationRequest): Promise<agentv1.AbortMigrationResponse> {
+    const uid = req.vmUid;
+    const what = `VM ${this.o.store.desired(uid)?.metadata.name ?? (uid || '(no uid)')}`;
+    if (req.fencingToken < this.o.store.fencingToken) {
+      throw refused('HVS-AGENT-FENCING-TOKEN-STALE', 'FailedPrecondition', `AbortMigration of ${what} carries fencing token ${req.fencingToken}`,
+        `this agent has already seen token ${this.o.store.fencingToken}: the request comes from a deposed controller`, 'nothing to do: the current leader retries with its own token');
+    }
+    const job = this.jobs.get(uid);
+    if (!job) {
+      throw refused('HVS-AGENT-MIGRATION-NOT-RUNNING', 'NotFound', `no migration of ${what} runs on node ${this.o.nodeName}`,
+        'it already ended (succeeded or failed) or never started here', 'read its outcome with `hvctl get migrations`');
+    }
+    this.o.log.info({ uid, migration: req.migration, started: job.started }, 'migration abort requested');
+    job.cancelRequested = true;
+    if (!job.started) return { jobAborted: false };
+    await (this.o.driver as HypervisorDriver & Migratable).abortMigration(domainNameOf(uid));
+    return { jobAborted: true };
+  }
+
   private async *alreadyDone(): AsyncGenerator<agentv1.MigrateProgress> {
     yield toProgress({ phase: 'completed' }, 'Completed');
   }
@@ -137,6 +163,11 @@ export class MigrateHandler {
     job.push(toProgress({ phase: 'running', elapsedMs: 0 }, 'Preparing'));
     try {
       await this.o.idle(uid);
+      if (job.cancelRequested) {
+        throw refused('HVS-LIBVIRT-MIGRATE-CANCELLED', 'FailedPrecondition', `migration of ${vmName} was cancelled before it started`,
+          'AbortMigration arrived before libvirt\'s job began', 'nothing to repair: the VM runs here; migrate again when ready');
+      }
+      job.started = true;
       const stream = (this.o.driver as HypervisorDriver & Migratable).migrate(domainNameOf(uid), req.targetUri, {
         live: true, persistent: true, undefineSource: true, copyStorage: req.copyStorage, autoConverge: req.autoConverge, postCopy,
         ...(req.maxDowntimeMs > 0 ? { maxDowntimeMs: req.maxDowntimeMs } : {}),

@@ -134,6 +134,36 @@ describe('Agent.Migrate (source side) on fake hypervisors over real gRPC', () =>
     }
     expect(await a.driver.get(`hvs-${uid(2)}`)).toMatchObject({ state: 'running' });
   });
+
+  it('AbortMigration mid-copy: libvirt\'s job is aborted, the stream ends Failed/HVS-LIBVIRT-MIGRATE-CANCELLED, the VM keeps running here and is reported again', async () => {
+    const vm = testVm('web-3', uid(3));
+    await a.client.assign(assignRequest([vm], 4, 13, 'node-a'));
+    await until('web-3 Running on node-a', () => a.watch.phases()['web-3'] === 'Running');
+    a.driver.migrationPassMs = 60_000;
+    try {
+      const running = migrate(a.agent.address, { vmUid: uid(3), vmName: 'web-3', targetUri: 'fake://node-b', fencingToken: 13, migration: 'web-3-x' });
+      await until('the migration under way', () => a.agent.departures.held(uid(3)) !== undefined);
+      const abort = (req: Partial<agentv1.AbortMigrationRequest>) => new Promise<agentv1.AbortMigrationResponse>((resolve, reject) => a.client.raw.abortMigration(
+        agentv1.AbortMigrationRequest.fromPartial(req), new Metadata(), { deadline: new Date(Date.now() + 5_000) }, (e: ServiceError | null, r?: agentv1.AbortMigrationResponse) => (e ? reject(e) : resolve(r!))));
+      // A deposed controller's token is refused and aborts nothing.
+      await expect(abort({ vmUid: uid(3), migration: 'web-3-x', fencingToken: 12 })).rejects.toMatchObject({ code: status.FAILED_PRECONDITION });
+      const aborted = await until('libvirt job running', async () => abort({ vmUid: uid(3), migration: 'web-3-x', fencingToken: 13 }).then((r) => r.jobAborted && r, () => undefined));
+      expect(aborted.jobAborted).toBe(true);
+      const r = await running;
+      expect(r.error).toBeUndefined();
+      expect(r.items.at(-1)).toMatchObject({ phase: 'Failed', error: { code: 'HVS-LIBVIRT-MIGRATE-CANCELLED' } });
+      expect(await a.driver.get(`hvs-${uid(3)}`)).toMatchObject({ state: 'running' });
+      expect(await b.driver.get(`hvs-${uid(3)}`)).toBeUndefined();
+      expect(a.agent.departures.held(uid(3))).toBeUndefined();
+      expect(a.watch.phases()['web-3']).toBe('Running');
+      // Nothing runs any more: NOT_FOUND with the code the controller treats as "it already ended".
+      const gone = await abort({ vmUid: uid(3), migration: 'web-3-x', fencingToken: 13 }).catch((e: ServiceError) => e);
+      expect(gone).toMatchObject({ code: status.NOT_FOUND });
+      expect(hvsErrorFromServiceError(gone)).toMatchObject({ code: 'HVS-AGENT-MIGRATION-NOT-RUNNING' });
+    } finally {
+      a.driver.migrationPassMs = undefined;
+    }
+  });
 });
 
 const itIfBinding = existsSync(BINDING) ? it : (name: string) => it(name, () => console.warn(`skipped: ${name}: the libvirt binding is not built (${BINDING})`));

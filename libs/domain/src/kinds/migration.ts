@@ -10,6 +10,13 @@ export const MigrationSpecSchema = z.strictObject({
   /** e.g. '300ms' (QEMU's default). */
   maxDowntime: DurationSchema.optional(),
   copyStorage: z.boolean().optional(),
+  /**
+   * true: stop the move (hvctl migrate --cancel). Pending: it never starts. Live/post-copy: the
+   * source agent aborts libvirt's job and the VM keeps running on the source (too late once
+   * post-copy switched over, or when it completes first). Offline: only while Stopping.
+   * Ends Failed with reason Cancelled.
+   */
+  cancel: z.boolean().optional(),
 });
 export type MigrationSpec = z.infer<typeof MigrationSpecSchema>;
 

@@ -1,8 +1,8 @@
-/** hvs.v1.VmService over gRPC: Start/Stop/Restart delegate to VmService; Migrate and ConsoleInfo are not served yet. */
+/** hvs.v1.VmService over gRPC: Start/Stop/Restart delegate to VmService, Migrate and CancelMigration to MigrationService; ConsoleInfo is not served here. */
 import { problemToDetail, v1 } from '@hvs/proto';
 import type { VmActionResult, VmService, VmTargets } from '../../services/vm.service';
 import { notImplemented } from '../../services/errors';
-import { migrateVmHandler } from '../../migration/migration.grpc';
+import { cancelMigrationHandler, migrateVmHandler } from '../../migration/migration.grpc';
 import type { MigrationService } from '../../migration/migration.service';
 import { unary, unimplemented, type GrpcEdge } from './grpc-call';
 
@@ -20,6 +20,7 @@ export function vmHandlers(service: VmService, edge: GrpcEdge, migrations?: Migr
     stop: unary(edge, 'VmService/Stop', async (r: v1.VmActionRequest, ctx) => response(await service.stop(targets(r), ctx))),
     restart: unary(edge, 'VmService/Restart', async (r: v1.VmActionRequest, ctx) => response(await service.restart(targets(r), ctx))),
     migrate: migrations ? migrateVmHandler(migrations, edge) : (_call, callback) => callback(unimplemented(notImplemented('VmService/Migrate'))),
+    cancelMigration: migrations ? cancelMigrationHandler(migrations, edge) : (_call, callback) => callback(unimplemented(notImplemented('VmService/CancelMigration'))),
     consoleInfo: (_call, callback) => callback(unimplemented(notImplemented('VmService/ConsoleInfo'))),
   };
 }

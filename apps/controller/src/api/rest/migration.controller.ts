@@ -3,13 +3,15 @@
  * - POST /api/v1/vms/{name}/migrate {to?, mode?, maxDowntime?, copyStorage?, dryRun?}: the
  *   estimate (inputs measured or assumed, with notes) and, unless dryRun, the Migration created
  *   (201; a dry run answers 200 and writes nothing);
+ * - POST /api/v1/migrations/{name}/cancel: stops a Pending or Running Migration (200 with it,
+ *   spec.cancel set; 400 HVS-MIGRATION-ENDED / -NOT-CANCELLABLE when it cannot);
  * - GET /api/v1/migrations[?labelSelector=hvs.dev/vm=web&watch=1] and /api/v1/migrations/{name}
  *   are the generic resource routes (resource.controller.ts), watch included: the objects carry
  *   status.progress (bytes, remaining, dirty rate, iteration) and downtimeMs.
  * Errors are HvsErrors; the app's filter maps them through the one table (400 bad body, 404 no
  * such VM, 409 already moving, 400 cannot move / no target with the code saying which, 503 etcd down).
  */
-import { Body, Controller, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { HvsError, tryParseDuration, type MigrationMode } from '@hvs/domain';
 import { MigrationService, type MigrateVmInput } from '../../migration/migration.service';
 import { contextOf, type RequestLike } from './request-body';
@@ -50,5 +52,11 @@ export class MigrationController {
     const r = await this.migrations.migrateVm(migrateBody(name, body), contextOf(req));
     res.status(r.migration ? 201 : 200);
     return r;
+  }
+
+  @Post('migrations/:name/cancel')
+  @HttpCode(200)
+  cancel(@Param('name') name: string, @Req() req: RequestLike) {
+    return this.migrations.cancel({ migration: name }, contextOf(req));
   }
 }

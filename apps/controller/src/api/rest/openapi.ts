@@ -85,6 +85,13 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
+    '/api/v1/migrations/{name}/cancel': {
+      post: {
+        operationId: 'cancelMigration', summary: 'stop a Pending or Running Migration: it ends Failed with reason Cancelled, the VM stays on its source (docs/migration.md)',
+        parameters: [name, actor],
+        responses: { 200: { description: 'the Migration with spec.cancel set', content: json(ref('Object')) }, ...errors },
+      },
+    },
     '/api/v1/{kind}': {
       get: {
         operationId: 'list', summary: 'list objects of a kind, or watch them (watch=1: newline-delimited JSON events)',

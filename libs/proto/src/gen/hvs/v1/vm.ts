@@ -86,6 +86,17 @@ export interface MigrateVmResponse {
   estimate?: MigrationEstimate | undefined;
 }
 
+export interface CancelMigrationRequest {
+  /** The VM whose migration in flight to stop (when migration is empty). */
+  vm: string;
+  migration: string;
+}
+
+export interface CancelMigrationResponse {
+  /** The Migration with spec.cancel set. */
+  migration?: ApiObject | undefined;
+}
+
 export interface ConsoleInfoRequest {
   vm: string;
 }
@@ -902,6 +913,160 @@ export const MigrateVmResponse: MessageFns<MigrateVmResponse> = {
   },
 };
 
+function createBaseCancelMigrationRequest(): CancelMigrationRequest {
+  return { vm: "", migration: "" };
+}
+
+export const CancelMigrationRequest: MessageFns<CancelMigrationRequest> = {
+  encode(message: CancelMigrationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.vm !== "") {
+      writer.uint32(10).string(message.vm);
+    }
+    if (message.migration !== "") {
+      writer.uint32(18).string(message.migration);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelMigrationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelMigrationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.vm = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.migration = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelMigrationRequest {
+    return {
+      vm: isSet(object.vm) ? globalThis.String(object.vm) : "",
+      migration: isSet(object.migration) ? globalThis.String(object.migration) : "",
+    };
+  },
+
+  toJSON(message: CancelMigrationRequest): unknown {
+    const obj: any = {};
+    if (message.vm !== "") {
+      obj.vm = message.vm;
+    }
+    if (message.migration !== "") {
+      obj.migration = message.migration;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CancelMigrationRequest>, I>>(base?: I): CancelMigrationRequest {
+    return CancelMigrationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CancelMigrationRequest>, I>>(object: I): CancelMigrationRequest {
+    const message = createBaseCancelMigrationRequest();
+    message.vm = object.vm ?? "";
+    message.migration = object.migration ?? "";
+    return message;
+  },
+};
+
+function createBaseCancelMigrationResponse(): CancelMigrationResponse {
+  return { migration: undefined };
+}
+
+export const CancelMigrationResponse: MessageFns<CancelMigrationResponse> = {
+  encode(message: CancelMigrationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.migration !== undefined) {
+      ApiObject.encode(message.migration, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelMigrationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelMigrationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.migration = ApiObject.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelMigrationResponse {
+    return { migration: isSet(object.migration) ? ApiObject.fromJSON(object.migration) : undefined };
+  },
+
+  toJSON(message: CancelMigrationResponse): unknown {
+    const obj: any = {};
+    if (message.migration !== undefined) {
+      obj.migration = ApiObject.toJSON(message.migration);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CancelMigrationResponse>, I>>(base?: I): CancelMigrationResponse {
+    return CancelMigrationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CancelMigrationResponse>, I>>(object: I): CancelMigrationResponse {
+    const message = createBaseCancelMigrationResponse();
+    message.migration = (object.migration !== undefined && object.migration !== null)
+      ? ApiObject.fromPartial(object.migration)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseConsoleInfoRequest(): ConsoleInfoRequest {
   return { vm: "" };
 }
@@ -1013,6 +1178,21 @@ export const VmServiceService = {
     responseSerialize: (value: MigrateVmResponse): Buffer => Buffer.from(MigrateVmResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): MigrateVmResponse => MigrateVmResponse.decode(value),
   },
+  /**
+   * Stops a Pending or Running Migration (sets spec.cancel); it ends Failed with
+   * reason Cancelled unless it completes first. Name the VM or the Migration.
+   */
+  cancelMigration: {
+    path: "/hvs.v1.VmService/CancelMigration" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CancelMigrationRequest): Buffer =>
+      Buffer.from(CancelMigrationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CancelMigrationRequest => CancelMigrationRequest.decode(value),
+    responseSerialize: (value: CancelMigrationResponse): Buffer =>
+      Buffer.from(CancelMigrationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CancelMigrationResponse => CancelMigrationResponse.decode(value),
+  },
   consoleInfo: {
     path: "/hvs.v1.VmService/ConsoleInfo" as const,
     requestStream: false as const,
@@ -1030,6 +1210,11 @@ export interface VmServiceServer extends UntypedServiceImplementation {
   restart: handleUnaryCall<VmActionRequest, VmActionResponse>;
   /** Creates a Migration object; progress shows in its status (Watch kind Migration). */
   migrate: handleUnaryCall<MigrateVmRequest, MigrateVmResponse>;
+  /**
+   * Stops a Pending or Running Migration (sets spec.cancel); it ends Failed with
+   * reason Cancelled unless it completes first. Name the VM or the Migration.
+   */
+  cancelMigration: handleUnaryCall<CancelMigrationRequest, CancelMigrationResponse>;
   consoleInfo: handleUnaryCall<ConsoleInfoRequest, ConsoleEndpoint>;
 }
 
@@ -1094,6 +1279,25 @@ export interface VmServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: MigrateVmResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Stops a Pending or Running Migration (sets spec.cancel); it ends Failed with
+   * reason Cancelled unless it completes first. Name the VM or the Migration.
+   */
+  cancelMigration(
+    request: CancelMigrationRequest,
+    callback: (error: ServiceError | null, response: CancelMigrationResponse) => void,
+  ): ClientUnaryCall;
+  cancelMigration(
+    request: CancelMigrationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CancelMigrationResponse) => void,
+  ): ClientUnaryCall;
+  cancelMigration(
+    request: CancelMigrationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CancelMigrationResponse) => void,
   ): ClientUnaryCall;
   consoleInfo(
     request: ConsoleInfoRequest,

@@ -255,6 +255,19 @@ export interface MigrateRequest {
   bandwidthBytesPerSecond: number;
 }
 
+export interface AbortMigrationRequest {
+  vmUid: string;
+  /** The Migration being aborted (for the agent's log). */
+  migration: string;
+  /** Refused when older than the newest this agent has seen. */
+  fencingToken: number;
+}
+
+export interface AbortMigrationResponse {
+  /** False: the migration had not reached libvirt yet and will not start. */
+  jobAborted: boolean;
+}
+
 export interface SampleDirtyRateRequest {
   vmUid: string;
   vmName: string;
@@ -2462,6 +2475,188 @@ export const MigrateRequest: MessageFns<MigrateRequest> = {
   },
 };
 
+function createBaseAbortMigrationRequest(): AbortMigrationRequest {
+  return { vmUid: "", migration: "", fencingToken: 0 };
+}
+
+export const AbortMigrationRequest: MessageFns<AbortMigrationRequest> = {
+  encode(message: AbortMigrationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.vmUid !== "") {
+      writer.uint32(10).string(message.vmUid);
+    }
+    if (message.migration !== "") {
+      writer.uint32(18).string(message.migration);
+    }
+    if (message.fencingToken !== 0) {
+      writer.uint32(24).int64(message.fencingToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AbortMigrationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAbortMigrationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.vmUid = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.migration = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.fencingToken = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AbortMigrationRequest {
+    return {
+      vmUid: isSet(object.vmUid)
+        ? globalThis.String(object.vmUid)
+        : isSet(object.vm_uid)
+        ? globalThis.String(object.vm_uid)
+        : "",
+      migration: isSet(object.migration) ? globalThis.String(object.migration) : "",
+      fencingToken: isSet(object.fencingToken)
+        ? globalThis.Number(object.fencingToken)
+        : isSet(object.fencing_token)
+        ? globalThis.Number(object.fencing_token)
+        : 0,
+    };
+  },
+
+  toJSON(message: AbortMigrationRequest): unknown {
+    const obj: any = {};
+    if (message.vmUid !== "") {
+      obj.vmUid = message.vmUid;
+    }
+    if (message.migration !== "") {
+      obj.migration = message.migration;
+    }
+    if (message.fencingToken !== 0) {
+      obj.fencingToken = Math.round(message.fencingToken);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AbortMigrationRequest>, I>>(base?: I): AbortMigrationRequest {
+    return AbortMigrationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AbortMigrationRequest>, I>>(object: I): AbortMigrationRequest {
+    const message = createBaseAbortMigrationRequest();
+    message.vmUid = object.vmUid ?? "";
+    message.migration = object.migration ?? "";
+    message.fencingToken = object.fencingToken ?? 0;
+    return message;
+  },
+};
+
+function createBaseAbortMigrationResponse(): AbortMigrationResponse {
+  return { jobAborted: false };
+}
+
+export const AbortMigrationResponse: MessageFns<AbortMigrationResponse> = {
+  encode(message: AbortMigrationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.jobAborted !== false) {
+      writer.uint32(8).bool(message.jobAborted);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AbortMigrationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAbortMigrationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.jobAborted = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AbortMigrationResponse {
+    return {
+      jobAborted: isSet(object.jobAborted)
+        ? globalThis.Boolean(object.jobAborted)
+        : isSet(object.job_aborted)
+        ? globalThis.Boolean(object.job_aborted)
+        : false,
+    };
+  },
+
+  toJSON(message: AbortMigrationResponse): unknown {
+    const obj: any = {};
+    if (message.jobAborted !== false) {
+      obj.jobAborted = message.jobAborted;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AbortMigrationResponse>, I>>(base?: I): AbortMigrationResponse {
+    return AbortMigrationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AbortMigrationResponse>, I>>(object: I): AbortMigrationResponse {
+    const message = createBaseAbortMigrationResponse();
+    message.jobAborted = object.jobAborted ?? false;
+    return message;
+  },
+};
+
 function createBaseSampleDirtyRateRequest(): SampleDirtyRateRequest {
   return { vmUid: "", vmName: "", seconds: 0 };
 }
@@ -4420,6 +4615,23 @@ export const AgentService = {
     responseDeserialize: (value: Buffer): MigrateProgress => MigrateProgress.decode(value),
   },
   /**
+   * Source agent: aborts the VM's running migration (libvirt domjobabort). The
+   * Migrate stream then ends with Failed (HVS-LIBVIRT-MIGRATE-CANCELLED) and the
+   * VM keeps running here. NOT_FOUND (HVS-AGENT-MIGRATION-NOT-RUNNING) when no
+   * migration of the VM runs here; libvirt refuses once post-copy switched over.
+   */
+  abortMigration: {
+    path: "/hvs.agent.v1.Agent/AbortMigration" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AbortMigrationRequest): Buffer =>
+      Buffer.from(AbortMigrationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AbortMigrationRequest => AbortMigrationRequest.decode(value),
+    responseSerialize: (value: AbortMigrationResponse): Buffer =>
+      Buffer.from(AbortMigrationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AbortMigrationResponse => AbortMigrationResponse.decode(value),
+  },
+  /**
    * Source agent, before a migration: QEMU measures how fast the running guest
    * dirties memory (libvirt domdirtyrate-calc). Takes about `seconds`.
    * FAILED_PRECONDITION with HVS-LIBVIRT-UNSUPPORTED where the hypervisor
@@ -4498,6 +4710,13 @@ export interface AgentServer extends UntypedServiceImplementation {
   /** Source agent: peer-to-peer live migration to the target's libvirt. */
   migrate: handleServerStreamingCall<MigrateRequest, MigrateProgress>;
   /**
+   * Source agent: aborts the VM's running migration (libvirt domjobabort). The
+   * Migrate stream then ends with Failed (HVS-LIBVIRT-MIGRATE-CANCELLED) and the
+   * VM keeps running here. NOT_FOUND (HVS-AGENT-MIGRATION-NOT-RUNNING) when no
+   * migration of the VM runs here; libvirt refuses once post-copy switched over.
+   */
+  abortMigration: handleUnaryCall<AbortMigrationRequest, AbortMigrationResponse>;
+  /**
    * Source agent, before a migration: QEMU measures how fast the running guest
    * dirties memory (libvirt domdirtyrate-calc). Takes about `seconds`.
    * FAILED_PRECONDITION with HVS-LIBVIRT-UNSUPPORTED where the hypervisor
@@ -4559,6 +4778,27 @@ export interface AgentClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<MigrateProgress>;
+  /**
+   * Source agent: aborts the VM's running migration (libvirt domjobabort). The
+   * Migrate stream then ends with Failed (HVS-LIBVIRT-MIGRATE-CANCELLED) and the
+   * VM keeps running here. NOT_FOUND (HVS-AGENT-MIGRATION-NOT-RUNNING) when no
+   * migration of the VM runs here; libvirt refuses once post-copy switched over.
+   */
+  abortMigration(
+    request: AbortMigrationRequest,
+    callback: (error: ServiceError | null, response: AbortMigrationResponse) => void,
+  ): ClientUnaryCall;
+  abortMigration(
+    request: AbortMigrationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AbortMigrationResponse) => void,
+  ): ClientUnaryCall;
+  abortMigration(
+    request: AbortMigrationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AbortMigrationResponse) => void,
+  ): ClientUnaryCall;
   /**
    * Source agent, before a migration: QEMU measures how fast the running guest
    * dirties memory (libvirt domdirtyrate-calc). Takes about `seconds`.
