@@ -2,7 +2,8 @@
  * Live migration between two real libvirt daemons (two network + mount namespaces, QEMU/TCG)
  * through LibvirtDriver.migrate: the guest keeps running and its console tick counter carries on
  * at the target, the source forgets the domain, progress carries data figures, and the downtime
- * is recorded. Its disk lives in each host's own pool, so the migration copies it.
+ * is recorded; an aborted migration leaves it running on the source. Its disk lives in each
+ * host's own pool, so the migration copies it.
  * Opt-in: HVS_TEST_SYSTEM=1 as root (docs/system-tests.md).
  */
 import { existsSync } from 'node:fs';
@@ -66,6 +67,37 @@ describeSystem('live migration between two libvirt hosts (TCG guest)', () => {
     expect((err as HvsError).fix).toMatch(/listen/);
     expect(await onA.get(NAME)).toMatchObject({ state: 'running', persistent: true });
     expect(await onB.get(NAME)).toBeUndefined();
+  });
+
+  it('an aborted migration (domjobabort mid-copy, bandwidth capped so it is still running) fails with HVS-LIBVIRT-MIGRATE-CANCELLED; the guest keeps running on A only', async () => {
+    const h = hosts!;
+    const before = lastTick(await readSerial(h.a, NAME));
+    const t0 = Date.now();
+    let abortedAt = 0;
+    let aborted = false;
+    let err: unknown;
+    try {
+      for await (const p of onA.migrate(NAME, h.b.tcpUri, { copyStorage: true, bandwidthMiBs: 1, pollMs: 200 })) {
+        if (!aborted && p.phase === 'running' && (p.dataProcessedBytes ?? 0) > 0) {
+          aborted = true;
+          abortedAt = Date.now();
+          await onA.abortMigration(NAME);
+        }
+      }
+    } catch (e) {
+      err = e;
+    }
+    timings.startToAbortMs = abortedAt - t0;
+    timings.abortToFailedMs = Date.now() - abortedAt;
+    expect(aborted).toBe(true);
+    expect(err).toBeInstanceOf(HvsError);
+    expect(err).toMatchObject({ code: 'HVS-LIBVIRT-MIGRATE-CANCELLED', why: expect.stringMatching(/abort|cancel/i) });
+    expect(await onA.get(NAME)).toMatchObject({ state: 'running', persistent: true });
+    expect(await onB.get(NAME)).toBeUndefined();
+    // Nothing left to abort: libvirt says so, in our words.
+    await expect(onA.abortMigration(NAME)).rejects.toBeInstanceOf(HvsError);
+    const a = h.a;
+    await waitFor(async () => lastTick(await readSerial(a, NAME)) > before, { what: `${NAME} still ticking on A after the abort`, timeoutMs: 10_000, intervalMs: 200 });
   });
 
   it('moves the running guest to B: ticks continue there, A forgets it, progress and downtime are reported', async () => {

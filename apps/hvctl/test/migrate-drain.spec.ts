@@ -13,6 +13,8 @@ import { fakeIo, type FakeIo } from './fake-io';
 
 interface Script {
   migrate: v1.MigrateVmRequest[];
+  cancels: v1.CancelMigrationRequest[];
+  cancelError?: HvsError;
   migrateError?: HvsError;
   /** Migration statuses returned by successive Gets (the last one repeats). */
   statuses: object[];
@@ -35,7 +37,7 @@ const plan: v1.DrainPlan = {
 
 beforeEach(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hvctl-migrate-'));
-  script = { migrate: [], statuses: [{ phase: 'Running', progress: { bytesTotal: 100, bytesDone: 50, dirtyRate: 0, iteration: 1 } }, { phase: 'Succeeded', targetNode: 'node-b', downtimeMs: 42, durationMs: 1300 }], drains: [] };
+  script = { migrate: [], cancels: [], statuses: [{ phase: 'Running', progress: { bytesTotal: 100, bytesDone: 50, dirtyRate: 0, iteration: 1 } }, { phase: 'Succeeded', targetNode: 'node-b', downtimeMs: 42, durationMs: 1300 }], drains: [] };
   server = new Server();
   const vms: Partial<v1.VmServiceServer> = {
     migrate(call, cb) {
@@ -46,6 +48,11 @@ beforeEach(async () => {
         migration: call.request.dryRun ? undefined : toProtoObject({ apiVersion: 'hvs/v1', kind: 'Migration', metadata: { name: 'web-1-abc' }, spec: { vm: 'web-1', mode: 'live' } } as never),
       });
     },
+  };
+  vms.cancelMigration = (call, cb) => {
+    script.cancels.push(call.request);
+    if (script.cancelError) return cb(toServiceError(script.cancelError));
+    cb(null, { migration: toProtoObject({ apiVersion: 'hvs/v1', kind: 'Migration', metadata: { name: 'web-1-abc' }, spec: { vm: 'web-1', mode: 'live', cancel: true } } as never) });
   };
   const resources: Partial<v1.ResourceServiceServer> = {
     get(call, cb) {
@@ -118,6 +125,32 @@ describe('hvctl migrate', () => {
     const u = await hvctl(['migrate', 'gpu', '--mode', 'teleport']);
     expect(u.code).toBe(1);
     expect(u.io.stderr()).toMatch(/HVS-CLI-USAGE: --mode "teleport" is not a migration mode/);
+  });
+});
+
+describe('hvctl migrate --cancel', () => {
+  it('asks the controller to cancel the VM\'s migration, follows it and says where the VM stays', async () => {
+    script.statuses = [{ phase: 'Running', progress: { bytesTotal: 100, bytesDone: 30, dirtyRate: 0, iteration: 1 } }, { phase: 'Failed', reason: 'Cancelled', sourceNode: 'node-a', targetNode: 'node-b', durationMs: 2100 }];
+    const { code, io } = await hvctl(['migrate', 'web-1', '--cancel']);
+    expect(code).toBe(0);
+    expect(script.cancels).toEqual([{ vm: 'web-1', migration: '' }]);
+    expect(script.migrate).toEqual([]);
+    expect(io.stdout()).toBe('migration/web-1-abc cancel requested\nmigration/web-1-abc cancelled after 2.1s: virtualmachine/web-1 stays on node-a\n');
+  });
+
+  it('too late (it completed first) exits 1 and says how to move back; a refusal shows the controller\'s error; other flags are a usage error', async () => {
+    script.statuses = [{ phase: 'Succeeded', sourceNode: 'node-a', targetNode: 'node-b', durationMs: 900 }];
+    const late = await hvctl(['migrate', 'web-1', '--cancel']);
+    expect(late.code).toBe(1);
+    expect(late.io.stderr()).toBe('error: migration/web-1-abc completed before the cancel took effect: virtualmachine/web-1 is on node-b; migrate it back with hvctl migrate web-1 --to node-a\n');
+    script.cancelError = new HvsError({ code: 'HVS-MIGRATION-NONE', category: 'NotFound', message: 'VM web-1 is not migrating', why: 'it has no Pending or Running Migration', fix: 'see its past migrations' });
+    const none = await hvctl(['migrate', 'web-1', '--cancel']);
+    expect(none.code).toBe(1);
+    expect(none.io.stderr()).toBe('error: HVS-MIGRATION-NONE: VM web-1 is not migrating: it has no Pending or Running Migration; fix: see its past migrations\n');
+    const usage = await hvctl(['migrate', 'web-1', '--cancel', '--to', 'node-b']);
+    expect(usage.code).toBe(1);
+    expect(usage.io.stderr()).toMatch(/HVS-CLI-USAGE: --cancel takes no other migration flag \(got --to\)/);
+    expect(script.cancels).toHaveLength(2);
   });
 });
 

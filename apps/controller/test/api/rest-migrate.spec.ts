@@ -1,5 +1,5 @@
 /** REST face of migration against a whole controller and real etcd: POST /vms/{name}/migrate, GET /migrations[/{name}] (the generic kind routes), errors. */
-import type { Node, VirtualMachine } from '@hvs/domain';
+import type { Migration, Node, VirtualMachine } from '@hvs/domain';
 import { v1 } from '@hvs/proto';
 import { startEtcd, type EtcdInstance } from '../../../../test/harness';
 import { OBJECT_STORE } from '../../src/services/tokens';
@@ -73,6 +73,19 @@ describe('REST migration', () => {
     const got = await req('GET', `/migrations/${name}`);
     expect(got.status).toBe(200);
     expect(got.body).toMatchObject({ metadata: { name, labels: { 'hvs.dev/vm': 'app' } }, spec: { vm: 'app' } });
+  });
+
+  it('POST /migrations/{name}/cancel: 200 with spec.cancel (idempotent); once it ended: 400 HVS-MIGRATION-ENDED; unknown: 404', async () => {
+    // No control loops in this controller: the reconciler's part is in test/migration/migration.spec.ts.
+    const [m] = (await req('GET', `/migrations?labelSelector=${encodeURIComponent('hvs.dev/vm=app')}`)).body.items as Json[];
+    const name = m!.metadata.name as string;
+    const r = await req('POST', `/migrations/${name}/cancel`);
+    expect(r).toMatchObject({ status: 200, body: { kind: 'Migration', metadata: { name }, spec: { cancel: true } } });
+    expect(await req('POST', `/migrations/${name}/cancel`)).toMatchObject({ status: 200, body: { spec: { cancel: true } } });
+    const stored = await store.get<Migration>('Migration', name);
+    await store.updateStatus({ ...stored, status: { ...stored.status, phase: 'Failed', reason: 'Cancelled' } });
+    expect(await req('POST', `/migrations/${name}/cancel`)).toMatchObject({ status: 400, body: { code: 'HVS-MIGRATION-ENDED', message: expect.stringMatching(/already ended \(Failed: Cancelled\)/) } });
+    expect(await req('POST', '/migrations/nope/cancel')).toMatchObject({ status: 404, body: { code: 'HVS-STORE-NOT-FOUND' } });
   });
 
   it('errors carry code, why and fix with the shared status table', async () => {

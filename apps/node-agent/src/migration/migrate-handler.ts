@@ -110,10 +110,7 @@ export class MigrateHandler {
       throw refused('HVS-AGENT-VM-NOT-FOUND', 'NotFound', `${what} is not assigned to node ${this.o.nodeName}`, 'only the source host of a VM can migrate it',
         'check the VM\'s node with `hvctl get vm -o wide`; the controller sends Migrate to that node');
     }
-    if (req.fencingToken < this.o.store.fencingToken) {
-      throw refused('HVS-AGENT-FENCING-TOKEN-STALE', 'FailedPrecondition', `Migrate of ${what} carries fencing token ${req.fencingToken}`,
-        `this agent has already seen token ${this.o.store.fencingToken}: the request comes from a deposed controller`, 'nothing to do: the current leader retries with its own token');
-    }
+    this.checkToken('Migrate', what, req.fencingToken);
     if (req.mode === v1.MigrationMode.OFFLINE) {
       throw refused('HVS-AGENT-MIGRATE-OFFLINE', 'InvalidArgument', `offline Migrate of ${what} sent to the agent`, 'offline moves are done by the controller (stop, reassign, start)',
         'create a Migration with mode offline; the controller reassigns the VM');
@@ -131,14 +128,18 @@ export class MigrateHandler {
     return job.follow();
   }
 
+  /** A host action from a deposed controller (an older fencing token than one seen) is refused. */
+  private checkToken(method: string, what: string, token: number): void {
+    if (token >= this.o.store.fencingToken) return;
+    throw refused('HVS-AGENT-FENCING-TOKEN-STALE', 'FailedPrecondition', `${method} of ${what} carries fencing token ${token}`,
+      `this agent has already seen token ${this.o.store.fencingToken}: the request comes from a deposed controller`, 'nothing to do: the current leader retries with its own token');
+  }
+
   /** Agent.AbortMigration: see the guarantees above. Throws HvsError. */
   async abort(req: agentv1.AbortMigrationRequest): Promise<agentv1.AbortMigrationResponse> {
     const uid = req.vmUid;
     const what = `VM ${this.o.store.desired(uid)?.metadata.name ?? (uid || '(no uid)')}`;
-    if (req.fencingToken < this.o.store.fencingToken) {
-      throw refused('HVS-AGENT-FENCING-TOKEN-STALE', 'FailedPrecondition', `AbortMigration of ${what} carries fencing token ${req.fencingToken}`,
-        `this agent has already seen token ${this.o.store.fencingToken}: the request comes from a deposed controller`, 'nothing to do: the current leader retries with its own token');
-    }
+    this.checkToken('AbortMigration', what, req.fencingToken);
     const job = this.jobs.get(uid);
     if (!job) {
       throw refused('HVS-AGENT-MIGRATION-NOT-RUNNING', 'NotFound', `no migration of ${what} runs on node ${this.o.nodeName}`,
