@@ -9,6 +9,8 @@
  * there; the source's libvirt no longer has the domain and the target's runs it; the guest's
  * serial console log (always on: /var/log/libvirt/qemu/<domain>-serial.log, each host its own
  * file) goes on counting on the target past the last tick seen on the source, without a reboot.
+ * Then a move back capped with `--bandwidth 1MiB` is stopped with `hvctl migrate --cancel`:
+ * Failed/Cancelled, the guest keeps running (and ticking) where it was, the other host has nothing.
  * Opt-in: HVS_TEST_SYSTEM=1 as root (docs/system-tests.md).
  */
 import * as fs from 'node:fs';
@@ -152,5 +154,39 @@ describeSystem('hvctl migrate moves a running TCG guest between two libvirt host
     expect(onTarget.ticks[0]).toBeGreaterThan(lastOnSource);
     expect(onTarget.ticks).toEqual([...onTarget.ticks].sort((x, y) => x - y));
     expect(await virshList(to)).toContain(domain);
+  });
+
+  it('hvctl migrate --cancel stops a migration capped with --bandwidth midway: Failed/Cancelled, the guest runs on where it was, the other host has nothing', async () => {
+    const vm = await getVm();
+    const source = vm.status!.node!;
+    const [target] = [...byNode.keys()].filter((n) => n !== source);
+    const from = byNode.get(source)!;
+    const to = byNode.get(target!)!;
+    const domain = `hvs-${vm.metadata.uid}`;
+    const moving = hvctl(['migrate', VM, '--to', target!, '--bandwidth', '1MiB'], 120_000);
+    const m = await waitFor(async () => (await plane!.store.list<Migration>('Migration')).items
+      .find((x) => x.spec.vm === VM && x.status?.phase === 'Running' && (x.status.progress?.bytesDone ?? 0) > 0), { what: 'the capped migration copying', timeoutMs: 60_000, intervalMs: 200 });
+    expect(m.spec.bandwidthLimit).toBe(1024 * 1024);
+    const before = lastTick(await readSerial(from, domain));
+    const t0 = Date.now();
+    const c = await hvctl(['migrate', VM, '--cancel'], 60_000);
+    timings.hvctlCancelMs = Date.now() - t0;
+    succeeded(c, 'hvctl migrate --cancel');
+    expect(c.stdout).toContain(`migration/${m.metadata.name} cancel requested`);
+    expect(c.stdout).toContain(`virtualmachine/${VM} stays on ${source}`);
+    const first = await moving;
+    expect(first.code).toBe(1);
+    expect(first.stderr).toMatch(/failed after .*: Cancelled: cancelled on request/);
+    const ended = await plane!.store.get<Migration>('Migration', m.metadata.name);
+    expect(ended.status).toMatchObject({ phase: 'Failed', reason: 'Cancelled' });
+    timings.cancelledMigrationMs = ended.status?.durationMs ?? -1;
+    // Still the source's: bound, running under its libvirt, reported Running, nothing on the target.
+    expect((await from.run('virsh', ['-q', '-c', 'qemu:///system', 'domstate', domain])).stdout.trim()).toBe('running');
+    expect(await virshList(to)).not.toContain(domain);
+    await waitFor(async () => {
+      const st = (await getVm()).status;
+      return st?.node === source && st.phase === 'Running' && st.migration === undefined;
+    }, { what: `${VM} reported Running on ${source} with no migration`, timeoutMs: 30_000 });
+    await waitFor(async () => lastTick(await readSerial(from, domain)) > before, { what: `${domain} still ticking on ${source}`, timeoutMs: 15_000, intervalMs: 200 });
   });
 });

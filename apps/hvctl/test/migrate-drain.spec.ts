@@ -111,6 +111,15 @@ describe('hvctl migrate', () => {
     expect(io.stderr()).toBe('error: migration/web-1-abc failed after 0.9s: MigrationFailed: HVS-LIBVIRT-MIGRATE-UNREACHABLE: unable to connect (the VM keeps running on node-a)\n');
   });
 
+  it('--bandwidth reaches the controller in bytes/s; a bad one is a usage error and nothing is sent', async () => {
+    expect((await hvctl(['migrate', 'web-1', '--dry-run', '--bandwidth', '1Gbit'])).code).toBe(0);
+    expect(script.migrate.map((r) => r.bandwidthLimitBytesPerSecond)).toEqual([125_000_000]);
+    const bad = await hvctl(['migrate', 'web-1', '--bandwidth', 'fast']);
+    expect(bad.code).toBe(1);
+    expect(bad.io.stderr()).toMatch(/HVS-CLI-USAGE: --bandwidth "fast" is not a bandwidth/);
+    expect(script.migrate).toHaveLength(1);
+  });
+
   it('--copy-storage / --no-copy-storage reach the controller as true / false; without either it is unset (the controller decides)', async () => {
     for (const flag of ['--copy-storage', '--no-copy-storage']) expect((await hvctl(['migrate', 'web-1', '--dry-run', flag])).code).toBe(0);
     expect((await hvctl(['migrate', 'web-1', '--dry-run'])).code).toBe(0);

@@ -83,7 +83,7 @@ export async function runLive(ctx: LiveRunContext, m: Migration, vm: VirtualMach
     const call = client.migrate({
       vmUid: vm.metadata.uid ?? '', vmName: vm.metadata.name, targetUri: migrationUri(target), targetAddress: '',
       mode: MODES[m.status?.mode ?? m.spec.mode] ?? v1.MigrationMode.LIVE, maxDowntimeMs: m.spec.maxDowntime ? Math.round(tryParseDuration(m.spec.maxDowntime) ?? 0) : 0,
-      copyStorage: m.status?.copyStorage ?? false, fencingToken: token, migration: name, autoConverge: true, bandwidthBytesPerSecond: 0,
+      copyStorage: m.status?.copyStorage ?? false, fencingToken: token, migration: name, autoConverge: true, bandwidthBytesPerSecond: m.spec.bandwidthLimit ?? 0,
     }, new Metadata() as GrpcMetadata);
     const onAbort = () => call.cancel();
     signal.addEventListener('abort', onAbort, { once: true });

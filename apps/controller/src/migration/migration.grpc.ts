@@ -29,7 +29,7 @@ function migrateResponse(r: MigrateVmResult): v1.MigrateVmResponse {
 export function migrateVmHandler(service: MigrationService, edge: GrpcEdge) {
   return unary(edge, 'VmService/Migrate', async (r: v1.MigrateVmRequest, ctx) => migrateResponse(await service.migrateVm({
     vm: r.vm, targetNode: r.targetNode || undefined, mode: FROM_PROTO[r.mode], maxDowntimeMs: r.maxDowntimeMs > 0 ? r.maxDowntimeMs : undefined,
-    ...(r.copyStorage !== undefined ? { copyStorage: r.copyStorage } : {}), dryRun: r.dryRun,
+    ...(r.copyStorage !== undefined ? { copyStorage: r.copyStorage } : {}), ...(r.bandwidthLimitBytesPerSecond > 0 ? { bandwidthLimit: r.bandwidthLimitBytesPerSecond } : {}), dryRun: r.dryRun,
   }, ctx)));
 }
 

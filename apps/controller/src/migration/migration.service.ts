@@ -7,8 +7,8 @@
  * could not be had is assumed, with the reason in the notes. Errors say what, why and the fix; nothing is written when any check fails.
  */
 import {
-  chooseTarget, decideMove, diskBytes, estimateMigration, formatUnschedulable, HvsError, isHvsError, linkBandwidth, MIGRATION_BANDWIDTH_ANNOTATION, occupiedPlacements, vmResources,
-  type Migration, type MigrationEstimate, type MigrationMode, type Node, type StoragePool, type VirtualMachine,
+  ASSUMED_BANDWIDTH_BPS, chooseTarget, decideMove, diskBytes, estimateMigration, formatUnschedulable, HvsError, isHvsError, linkBandwidth, MIGRATION_BANDWIDTH_ANNOTATION, occupiedPlacements, vmResources,
+  type LinkBandwidth, type Migration, type MigrationEstimate, type MigrationMode, type Node, type StoragePool, type VirtualMachine,
 } from '@hvs/domain';
 import type { AuditService } from '../audit';
 import type { CallContext } from '../services/call-context';
@@ -24,6 +24,8 @@ export interface MigrateVmInput {
   maxDowntimeMs?: number;
   /** false: never copy local disks (then a VM with local disks cannot move live). */
   copyStorage?: boolean;
+  /** Bytes/s the migration may use at most; undefined: no limit. */
+  bandwidthLimit?: number;
   dryRun?: boolean;
 }
 
@@ -36,6 +38,18 @@ export interface MigrateVmResult {
 }
 
 const TERMINAL = new Set(['Succeeded', 'Failed']);
+
+/** The link as the migration will see it: no faster than its own limit. */
+function limitBandwidth(link: LinkBandwidth, limit: number | undefined): LinkBandwidth {
+  if (!limit || limit <= 0) return link;
+  const known = link.bytesPerSecond;
+  if (known !== undefined && known <= limit) return link;
+  const assumed = known === undefined && limit > ASSUMED_BANDWIDTH_BPS;
+  return {
+    ...link, bytesPerSecond: assumed ? undefined : limit,
+    notes: [...link.notes, assumed ? `bandwidth limit ${(limit / 1e6).toFixed(0)} MB/s is above the assumed link` : `bandwidth limited to ${(limit / 1e6).toFixed(1)} MB/s for this migration`],
+  };
+}
 
 function cancelRefused(code: string, category: HvsError['category'], message: string, why: string, fix: string): HvsError {
   return new HvsError({ code, category, message, why, fix });
@@ -91,7 +105,7 @@ export class MigrationService {
       });
     }
     const sourceNode = nodes.items.find((n) => n.metadata.name === source);
-    const link = linkBandwidth(sourceNode, nodes.items.find((n) => n.metadata.name === target.node));
+    const link = limitBandwidth(linkBandwidth(sourceNode, nodes.items.find((n) => n.metadata.name === target.node)), input.bandwidthLimit);
     const measured = move.running && move.mode !== 'offline' ? await this.sampleDirtyRate(sourceNode, vm) : undefined;
     const estimate = estimateMigration({
       mode: move.mode, memoryBytes: vmResources(vm).memoryBytes, running: move.running, maxDowntimeMs: input.maxDowntimeMs,
@@ -108,7 +122,10 @@ export class MigrationService {
     const maxDowntime = input.maxDowntimeMs && input.maxDowntimeMs > 0 ? `${Math.round(input.maxDowntimeMs)}ms` : undefined;
     const object: Migration = {
       apiVersion: 'hvs/v1', kind: 'Migration', metadata: { name, labels: { 'hvs.dev/vm': input.vm } },
-      spec: { vm: input.vm, targetNode: target.node, mode: move.mode, copyStorage: move.copyStorage, ...(maxDowntime ? { maxDowntime } : {}) },
+      spec: {
+        vm: input.vm, targetNode: target.node, mode: move.mode, copyStorage: move.copyStorage, ...(maxDowntime ? { maxDowntime } : {}),
+        ...(input.bandwidthLimit ? { bandwidthLimit: Math.round(input.bandwidthLimit) } : {}),
+      },
       status: { phase: 'Pending' },
     };
     try {

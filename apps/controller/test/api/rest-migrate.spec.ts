@@ -60,6 +60,9 @@ describe('REST migration', () => {
     const r = await req('POST', '/vms/web/migrate', { to: 'node-b', dryRun: true });
     expect(r.body.estimate.bandwidthBps).toBe(1.25e9);
     expect(r.body.estimate.notes.join('\n')).toMatch(/link bandwidth 1250 MB\/s from node node-b's hvs.dev\/migration-bandwidth annotation/);
+    const capped = await req('POST', '/vms/web/migrate', { to: 'node-b', bandwidth: '100MB', dryRun: true });
+    expect(capped.body.estimate.bandwidthBps).toBe(1e8);
+    expect(await req('POST', '/vms/web/migrate', { bandwidth: 'fast', dryRun: true })).toMatchObject({ status: 400, body: { code: 'HVS-API-BODY-INVALID', path: 'bandwidth' } });
   });
 
   it('creates the Migration (201), which GET /migrations (by label hvs.dev/vm too) and /migrations/{name} return', async () => {

@@ -63,6 +63,15 @@ describe('MigrateVm + MigrationReconciler, live (real etcd, fake agent over gRPC
     expect(r.estimate.notes.join('\n')).toMatch(/bandwidth assumed.*: no hvs.dev\/migration-bandwidth annotation on node-a or node-b;.*\n.*dirty rate assumed: no agent connection/s);
     expect((await store.list('Migration')).items).toEqual([]);
     await expect(svc.migrateVm({ vm: 'web', targetNode: 'node-c', dryRun: true }, ctx)).rejects.toMatchObject({ code: 'HVS-MIGRATION-NO-TARGET', why: expect.stringMatching(/node-c: cordoned/) });
+    // A bandwidth limit below the (assumed 1 Gbit/s) link is the rate the estimate uses, and says so; one above it changes nothing.
+    const capped = await svc.migrateVm({ vm: 'web', dryRun: true, bandwidthLimit: 25e6 }, ctx);
+    expect(capped.estimate.bandwidthBps).toBe(25e6);
+    expect(capped.estimate.durationMs).toBeGreaterThan(r.estimate.durationMs);
+    expect(capped.estimate.notes.join('\n')).toMatch(/bandwidth limited to 25.0 MB\/s for this migration/);
+    expect(capped.estimate.notes.join('\n')).not.toMatch(/bandwidth assumed/);
+    const above = await svc.migrateVm({ vm: 'web', dryRun: true, bandwidthLimit: 10e9 }, ctx);
+    expect(above.estimate.bandwidthBps).toBe(r.estimate.bandwidthBps);
+    expect(above.estimate.notes.join('\n')).toMatch(/bandwidth limit 10000 MB\/s is above the assumed link/);
     await expect(svc.migrateVm({ vm: 'web', targetNode: 'node-a', dryRun: true }, ctx)).rejects.toMatchObject({ code: 'HVS-MIGRATION-NO-TARGET' });
   });
 
@@ -103,7 +112,8 @@ describe('MigrateVm + MigrationReconciler, live (real etcd, fake agent over gRPC
 
   it('Succeeded: the VM flips to the target in the same transaction, downtime recorded, progress seen, the agent got the fencing token', async () => {
     await startReconciler();
-    const { migration } = await new MigrationService(store, new AuditService(store)).migrateVm({ vm: 'web', maxDowntimeMs: 100 }, ctx);
+    const { migration } = await new MigrationService(store, new AuditService(store)).migrateVm({ vm: 'web', maxDowntimeMs: 100, bandwidthLimit: 50e6 }, ctx);
+    expect(migration!.spec.bandwidthLimit).toBe(50e6);
     const done = await awaitObject(store, 'Migration', migration!.metadata.name, 'Succeeded', phase('Succeeded'));
     expect(done.status).toMatchObject({ sourceNode: 'node-a', targetNode: 'node-b', mode: 'live', downtimeMs: 42, progress: { bytesTotal: 1000, bytesDone: 1000, bytesRemaining: 0 } });
     expect(done.status?.durationMs).toBeGreaterThanOrEqual(0);
@@ -112,7 +122,7 @@ describe('MigrateVm + MigrationReconciler, live (real etcd, fake agent over gRPC
     expect(vm.status?.migration).toBeUndefined();
     expect(vm.metadata.resourceVersion).toBe(done.metadata.resourceVersion);
     const req = agent.requests[0]!;
-    expect(req).toMatchObject({ vmName: 'web', targetUri: 'qemu+tcp://10.0.0.2/system', maxDowntimeMs: 100, autoConverge: true, copyStorage: false });
+    expect(req).toMatchObject({ vmName: 'web', targetUri: 'qemu+tcp://10.0.0.2/system', maxDowntimeMs: 100, autoConverge: true, copyStorage: false, bandwidthBytesPerSecond: 50e6 });
     expect(req.fencingToken).toBeGreaterThan(0);
   });
 

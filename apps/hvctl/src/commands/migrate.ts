@@ -4,7 +4,7 @@
  * elsewhere; ends with the downtime and the total time, or the reason it failed (exit 1).
  */
 import { fromProtoObject, v1 } from '@hvs/proto';
-import type { Migration } from '@hvs/domain';
+import { tryParseBandwidth, type Migration } from '@hvs/domain';
 import { CliExit, cliError, EXIT, usageError } from '../errors';
 import { formatBytes, formatDuration } from '../printers/table';
 import { parseDurationFlag, type Runtime } from './runtime';
@@ -12,7 +12,7 @@ import { parseDurationFlag, type Runtime } from './runtime';
 const MODES: Record<string, v1.MigrationMode> = { live: v1.MigrationMode.LIVE, postcopy: v1.MigrationMode.POSTCOPY, offline: v1.MigrationMode.OFFLINE };
 const POLL_MS = 500;
 
-export interface MigrateOpts { to?: string; mode?: string; maxDowntime?: string; copyStorage?: boolean; dryRun?: boolean; cancel?: boolean; timeout: string }
+export interface MigrateOpts { to?: string; mode?: string; maxDowntime?: string; copyStorage?: boolean; bandwidth?: string; dryRun?: boolean; cancel?: boolean; timeout: string }
 
 export function estimateLines(r: v1.MigrateVmResponse, vm: string): string {
   const e = r.estimate;
@@ -41,9 +41,12 @@ export async function runMigrate(rt: Runtime, vm: string, opts: MigrateOpts): Pr
   if (opts.mode !== undefined && !(opts.mode in MODES)) throw usageError(`--mode "${opts.mode}" is not a migration mode`, 'use live, postcopy or offline');
   const maxDowntimeMs = opts.maxDowntime !== undefined ? parseDurationFlag('--max-downtime', opts.maxDowntime) : 0;
   parseDurationFlag('--timeout', opts.timeout); // a bad --timeout fails before anything is created
+  const bandwidthLimit = opts.bandwidth === undefined ? 0 : tryParseBandwidth(opts.bandwidth);
+  if (bandwidthLimit === undefined) throw usageError(`--bandwidth "${opts.bandwidth}" is not a bandwidth`, 'write bytes/s like 100MB or 800MiB, or bits like 1Gbit');
   const api = await rt.api();
   const req: v1.MigrateVmRequest = {
-    vm, targetNode: opts.to ?? '', mode: opts.mode ? MODES[opts.mode]! : v1.MigrationMode.UNSPECIFIED, maxDowntimeMs, copyStorage: opts.copyStorage, dryRun: opts.dryRun === true,
+    vm, targetNode: opts.to ?? '', mode: opts.mode ? MODES[opts.mode]! : v1.MigrationMode.UNSPECIFIED, maxDowntimeMs, copyStorage: opts.copyStorage,
+    bandwidthLimitBytesPerSecond: bandwidthLimit, dryRun: opts.dryRun === true,
   };
   const res = await api.migrateVm(req);
   rt.io.out(estimateLines(res, vm));
@@ -62,7 +65,7 @@ export async function runMigrate(rt: Runtime, vm: string, opts: MigrateOpts): Pr
 
 /** `hvctl migrate VM --cancel`: stops the VM's migration in flight and waits for its end. */
 async function runCancel(rt: Runtime, vm: string, opts: MigrateOpts): Promise<void> {
-  const conflicting = (['to', 'mode', 'maxDowntime', 'copyStorage', 'dryRun'] as const).filter((k) => opts[k] !== undefined);
+  const conflicting = (['to', 'mode', 'maxDowntime', 'copyStorage', 'bandwidth', 'dryRun'] as const).filter((k) => opts[k] !== undefined);
   if (conflicting.length > 0) throw usageError(`--cancel takes no other migration flag (got ${conflicting.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')})`, `run \`hvctl migrate ${vm} --cancel\` alone`);
   const api = await rt.api();
   const res = await api.cancelMigration({ vm, migration: '' });

@@ -15,6 +15,7 @@ export function registerMigrate(program: Command, rt: Runtime): void {
     .option('--max-downtime <duration>', 'longest pause QEMU may take to finish, e.g. 100ms (default 300ms)')
     .option('--copy-storage', 'copy local-only disks to the target (the default for live and post-copy moves)')
     .option('--no-copy-storage', 'never copy disks: refuse when the VM has a disk on a pool that is not shared')
+    .option('--bandwidth <rate>', 'cap the migration stream, e.g. 100MB (bytes/s) or 1Gbit (default: no cap)')
     .option('--dry-run', 'print the estimate only; create nothing')
     .option('--cancel', 'stop the VM\'s migration in flight: it stays on its source (too late once post-copy switched over)')
     .option('--timeout <duration>', 'how long to follow the migration', '30m')

@@ -49,6 +49,8 @@ export class FakeHypervisorDriver implements HypervisorDriver, Migratable, Snaps
   /** The guest ignores ACPI: shutdown() destroys it after its timeout. */
   shutdownIgnored = false;
 
+  /** Every migrate() call, in order: what a test checks the agent asked libvirt for. */
+  readonly migrateCalls: { name: string; destUri: string; opts: MigrateOptions }[] = [];
   /** Each of a migration's two passes takes this long (clock time); default the caller's pollMs or 10 ms. */
   migrationPassMs: number | undefined;
 
@@ -204,6 +206,7 @@ export class FakeHypervisorDriver implements HypervisorDriver, Migratable, Snaps
   }
 
   async *migrate(name: string, destUri: string, opts: MigrateOptions = {}): AsyncGenerator<MigrationProgress> {
+    this.migrateCalls.push({ name, destUri, opts: { ...opts } });
     this.gate('migrate');
     const d = this.must(name);
     const dest = this.opts.peers?.get(destUri);

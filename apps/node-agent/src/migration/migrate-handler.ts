@@ -172,6 +172,8 @@ export class MigrateHandler {
       const stream = (this.o.driver as HypervisorDriver & Migratable).migrate(domainNameOf(uid), req.targetUri, {
         live: true, persistent: true, undefineSource: true, copyStorage: req.copyStorage, autoConverge: req.autoConverge, postCopy,
         ...(req.maxDowntimeMs > 0 ? { maxDowntimeMs: req.maxDowntimeMs } : {}),
+        // libvirt takes whole MiB/s: round up, never to 0 (which means no limit).
+        ...(req.bandwidthBytesPerSecond > 0 ? { bandwidthMiBs: Math.max(1, Math.ceil(req.bandwidthBytesPerSecond / (1024 * 1024))) } : {}),
         ...(this.o.pollMs ? { pollMs: this.o.pollMs } : {}),
       });
       for await (const p of stream) {

@@ -80,8 +80,10 @@ describe('Agent.Migrate (source side) on fake hypervisors over real gRPC', () =>
     const vm = testVm('web-1', uid(1), { disks: [{ name: 'root', size: '16MiB' }] });
     await a.client.assign(assignRequest([vm], 1, 10, 'node-a'));
     await until('web-1 Running on node-a', () => a.watch.phases()['web-1'] === 'Running');
-    const r = await migrate(a.agent.address, { vmUid: uid(1), vmName: 'web-1', targetUri: 'fake://node-b', fencingToken: 10, copyStorage: true });
+    const r = await migrate(a.agent.address, { vmUid: uid(1), vmName: 'web-1', targetUri: 'fake://node-b', fencingToken: 10, copyStorage: true, bandwidthBytesPerSecond: 100 * 1024 * 1024 + 1 });
     expect(r.error).toBeUndefined();
+    // libvirt's --bandwidth is whole MiB/s: a limit is rounded up, never down to "no limit".
+    expect(a.driver.migrateCalls.at(-1)).toMatchObject({ name: `hvs-${uid(1)}`, destUri: 'fake://node-b', opts: { copyStorage: true, bandwidthMiBs: 101 } });
     expect(r.items[0]!.phase).toBe('Preparing');
     expect(r.items.some((p) => p.phase === 'Copying' && p.dataTotal > 0)).toBe(true);
     expect(r.items.at(-1)).toMatchObject({ phase: 'Completed', downtimeMs: 30, dataRemaining: 0 });
@@ -112,6 +114,7 @@ describe('Agent.Migrate (source side) on fake hypervisors over real gRPC', () =>
     expect(first.error).toBeUndefined();
     expect(first.items.at(-1)).toMatchObject({ phase: 'Failed', error: { code: 'HVS-LIBVIRT-MIGRATE-FAILED' } });
     const r = await migrate(a.agent.address, { vmUid: uid(2), vmName: 'web-2', targetUri: 'fake://node-b', fencingToken: 12 });
+    expect(a.driver.migrateCalls.at(-1)!.opts.bandwidthMiBs).toBeUndefined();
     expect(r.items.at(-1)).toMatchObject({ phase: 'Failed', error: { code: 'HVS-LIBVIRT-MIGRATE-UNREACHABLE', message: 'unable to connect to server at node-b:16509', why: 'Connection refused', fix: 'open port 16509' } });
     expect(await a.driver.get(`hvs-${uid(2)}`)).toMatchObject({ state: 'running' });
     expect(await b.driver.get(`hvs-${uid(2)}`)).toBeUndefined();

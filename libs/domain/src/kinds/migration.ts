@@ -10,6 +10,8 @@ export const MigrationSpecSchema = z.strictObject({
   /** e.g. '300ms' (QEMU's default). */
   maxDowntime: DurationSchema.optional(),
   copyStorage: z.boolean().optional(),
+  /** Bytes/s the migration may use at most (libvirt --bandwidth, rounded up to whole MiB/s); absent: no limit. */
+  bandwidthLimit: z.number().int().min(1).max(1e13).optional(),
   /**
    * true: stop the move (hvctl migrate --cancel). Pending: it never starts. Live/post-copy: the
    * source agent aborts libvirt's job and the VM keeps running on the source (too late once

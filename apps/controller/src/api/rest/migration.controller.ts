@@ -1,6 +1,6 @@
 /**
  * Live migration over REST (the same MigrationService as gRPC's VmService.Migrate):
- * - POST /api/v1/vms/{name}/migrate {to?, mode?, maxDowntime?, copyStorage?, dryRun?}: the
+ * - POST /api/v1/vms/{name}/migrate {to?, mode?, maxDowntime?, copyStorage?, bandwidth?, dryRun?}: the
  *   estimate (inputs measured or assumed, with notes) and, unless dryRun, the Migration created
  *   (201; a dry run answers 200 and writes nothing);
  * - POST /api/v1/migrations/{name}/cancel: stops a Pending or Running Migration (200 with it,
@@ -12,21 +12,21 @@
  * such VM, 409 already moving, 400 cannot move / no target with the code saying which, 503 etcd down).
  */
 import { Body, Controller, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
-import { HvsError, tryParseDuration, type MigrationMode } from '@hvs/domain';
+import { HvsError, tryParseBandwidth, tryParseDuration, type MigrationMode } from '@hvs/domain';
 import { MigrationService, type MigrateVmInput } from '../../migration/migration.service';
 import { contextOf, type RequestLike } from './request-body';
 
 const MODES: readonly MigrationMode[] = ['live', 'postcopy', 'offline'];
 
 function bad(path: string, message: string, fix: string): HvsError {
-  return new HvsError({ code: 'HVS-API-BODY-INVALID', category: 'InvalidArgument', path, message, why: 'POST /api/v1/vms/{name}/migrate takes {"to"?: node, "mode"?: "live"|"postcopy"|"offline", "maxDowntime"?: "100ms", "copyStorage"?: boolean, "dryRun"?: boolean}', fix });
+  return new HvsError({ code: 'HVS-API-BODY-INVALID', category: 'InvalidArgument', path, message, why: 'POST /api/v1/vms/{name}/migrate takes {"to"?: node, "mode"?: "live"|"postcopy"|"offline", "maxDowntime"?: "100ms", "copyStorage"?: boolean, "bandwidth"?: "100MB", "dryRun"?: boolean}', fix });
 }
 
 /** The request body as MigrateVmInput; every problem is a 400 with its field. */
 export function migrateBody(vm: string, body: unknown): MigrateVmInput {
   const b = (body ?? {}) as Record<string, unknown>;
   if (typeof b !== 'object' || Array.isArray(b)) throw bad('', 'the request body is not a JSON object', 'send a JSON object (or nothing for the defaults)');
-  const known = new Set(['to', 'mode', 'maxDowntime', 'copyStorage', 'dryRun']);
+  const known = new Set(['to', 'mode', 'maxDowntime', 'copyStorage', 'bandwidth', 'dryRun']);
   const extra = Object.keys(b).filter((k) => !known.has(k));
   if (extra.length > 0) throw bad(extra[0]!, `unknown field ${JSON.stringify(extra[0])}`, `leave it out; the fields are ${[...known].join(', ')}`);
   if (b.to !== undefined && typeof b.to !== 'string') throw bad('to', '"to" is not a node name', 'name a node, e.g. "to": "node-b", or leave it out to let the scheduler pick');
@@ -36,10 +36,12 @@ export function migrateBody(vm: string, body: unknown): MigrateVmInput {
     maxDowntimeMs = typeof b.maxDowntime === 'number' ? b.maxDowntime : tryParseDuration(b.maxDowntime);
     if (maxDowntimeMs === undefined || !(maxDowntimeMs > 0) || maxDowntimeMs > 60_000) throw bad('maxDowntime', `"maxDowntime" ${JSON.stringify(b.maxDowntime)} is not a duration between 1ms and 60s`, 'write e.g. "100ms" or "1s"');
   }
+  const bandwidthLimit = b.bandwidth === undefined ? undefined : tryParseBandwidth(b.bandwidth);
+  if (b.bandwidth !== undefined && bandwidthLimit === undefined) throw bad('bandwidth', `"bandwidth" ${JSON.stringify(b.bandwidth)} is not a bandwidth`, 'write e.g. "100MB" (bytes/s) or "1Gbit"');
   for (const f of ['copyStorage', 'dryRun'] as const) if (b[f] !== undefined && typeof b[f] !== 'boolean') throw bad(f, `"${f}" is not true or false`, `send "${f}": true or false`);
   return {
     vm, ...(b.to ? { targetNode: b.to as string } : {}), ...(b.mode ? { mode: b.mode as MigrationMode } : {}), ...(maxDowntimeMs !== undefined ? { maxDowntimeMs } : {}),
-    ...(b.copyStorage !== undefined ? { copyStorage: b.copyStorage as boolean } : {}), dryRun: b.dryRun === true,
+    ...(b.copyStorage !== undefined ? { copyStorage: b.copyStorage as boolean } : {}), ...(bandwidthLimit ? { bandwidthLimit } : {}), dryRun: b.dryRun === true,
   };
 }
 

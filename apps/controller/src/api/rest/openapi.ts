@@ -137,7 +137,7 @@ export const OPENAPI_DOCUMENT = {
         type: 'object', additionalProperties: false,
         properties: {
           to: { type: 'string', description: 'target node; absent: the scheduler picks' }, mode: { enum: ['live', 'postcopy', 'offline'] },
-          maxDowntime: { type: ['string', 'number'], description: 'e.g. "100ms" (a number is milliseconds); default 300ms' }, copyStorage: { type: 'boolean' }, dryRun: { type: 'boolean' },
+          maxDowntime: { type: ['string', 'number'], description: 'e.g. "100ms" (a number is milliseconds); default 300ms' }, copyStorage: { type: 'boolean' }, bandwidth: { type: 'string', description: 'at most this many bytes/s, e.g. "100MB" or "1Gbit"; default no limit' }, dryRun: { type: 'boolean' },
         },
       },
       MigrateResponse: {

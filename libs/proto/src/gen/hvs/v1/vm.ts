@@ -64,6 +64,8 @@ export interface MigrateVmRequest {
     | undefined;
   /** Check and estimate only; create nothing. */
   dryRun: boolean;
+  /** At most this many bytes/s for the migration stream (0: no limit). */
+  bandwidthLimitBytesPerSecond: number;
 }
 
 export interface MigrationEstimate {
@@ -449,7 +451,15 @@ export const VmActionResponse: MessageFns<VmActionResponse> = {
 };
 
 function createBaseMigrateVmRequest(): MigrateVmRequest {
-  return { vm: "", targetNode: "", mode: 0, maxDowntimeMs: 0, copyStorage: undefined, dryRun: false };
+  return {
+    vm: "",
+    targetNode: "",
+    mode: 0,
+    maxDowntimeMs: 0,
+    copyStorage: undefined,
+    dryRun: false,
+    bandwidthLimitBytesPerSecond: 0,
+  };
 }
 
 export const MigrateVmRequest: MessageFns<MigrateVmRequest> = {
@@ -471,6 +481,9 @@ export const MigrateVmRequest: MessageFns<MigrateVmRequest> = {
     }
     if (message.dryRun !== false) {
       writer.uint32(48).bool(message.dryRun);
+    }
+    if (message.bandwidthLimitBytesPerSecond !== 0) {
+      writer.uint32(56).int64(message.bandwidthLimitBytesPerSecond);
     }
     return writer;
   },
@@ -536,6 +549,14 @@ export const MigrateVmRequest: MessageFns<MigrateVmRequest> = {
             message.dryRun = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.bandwidthLimitBytesPerSecond = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -572,6 +593,11 @@ export const MigrateVmRequest: MessageFns<MigrateVmRequest> = {
         : isSet(object.dry_run)
         ? globalThis.Boolean(object.dry_run)
         : false,
+      bandwidthLimitBytesPerSecond: isSet(object.bandwidthLimitBytesPerSecond)
+        ? globalThis.Number(object.bandwidthLimitBytesPerSecond)
+        : isSet(object.bandwidth_limit_bytes_per_second)
+        ? globalThis.Number(object.bandwidth_limit_bytes_per_second)
+        : 0,
     };
   },
 
@@ -595,6 +621,9 @@ export const MigrateVmRequest: MessageFns<MigrateVmRequest> = {
     if (message.dryRun !== false) {
       obj.dryRun = message.dryRun;
     }
+    if (message.bandwidthLimitBytesPerSecond !== 0) {
+      obj.bandwidthLimitBytesPerSecond = Math.round(message.bandwidthLimitBytesPerSecond);
+    }
     return obj;
   },
 
@@ -609,6 +638,7 @@ export const MigrateVmRequest: MessageFns<MigrateVmRequest> = {
     message.maxDowntimeMs = object.maxDowntimeMs ?? 0;
     message.copyStorage = object.copyStorage ?? undefined;
     message.dryRun = object.dryRun ?? false;
+    message.bandwidthLimitBytesPerSecond = object.bandwidthLimitBytesPerSecond ?? 0;
     return message;
   },
 };
