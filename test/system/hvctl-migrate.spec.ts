@@ -43,6 +43,13 @@ describeSystem('hvctl migrate moves a running TCG guest between two libvirt host
     if (r.code !== 0) throw new Error(`${what} exited ${r.code}${r.timedOut ? ' (timed out)' : ''}:\n${r.stdout}\n${r.stderr}`);
   };
   const getVm = () => plane!.store.get<VirtualMachine>('VirtualMachine', VM);
+  /** The VM, the node it is on and the other one, their lab hosts, its libvirt domain name. */
+  const whereIsTheVm = async () => {
+    const vm = await getVm();
+    const source = vm.status!.node!;
+    const target = [...byNode.keys()].find((n) => n !== source)!;
+    return { vm, source, target, from: byNode.get(source)!, to: byNode.get(target)!, domain: `hvs-${vm.metadata.uid}` };
+  };
   const virshList = async (h: LabHost) => (await h.run('virsh', ['-q', '-c', 'qemu:///system', 'list', '--all', '--name'])).stdout.split('\n').map((s) => s.trim()).filter(Boolean);
 
   beforeAll(async () => {
@@ -104,12 +111,7 @@ describeSystem('hvctl migrate moves a running TCG guest between two libvirt host
   });
 
   it('moves the guest: Migration Succeeded with downtime, VM Running on the target, source forgets it, ticks carry on', async () => {
-    const vm = await getVm();
-    const source = vm.status!.node!;
-    const [target] = [...byNode.keys()].filter((n) => n !== source);
-    const from = byNode.get(source)!;
-    const to = byNode.get(target!)!;
-    const domain = `hvs-${vm.metadata.uid}`;
+    const { vm, source, target, from, to, domain } = await whereIsTheVm();
     expect(vm.status?.phase).toBe('Running');
     expect(await virshList(from)).toContain(domain);
     // A few ticks first, so "continued" cannot be confused with "just booted".
@@ -120,7 +122,7 @@ describeSystem('hvctl migrate moves a running TCG guest between two libvirt host
     const before = lastTick(await readSerial(from, domain));
 
     const t0 = Date.now();
-    const r = await hvctl(['migrate', VM, '--to', target!], 90_000);
+    const r = await hvctl(['migrate', VM, '--to', target], 90_000);
     timings.hvctlMigrateMs = Date.now() - t0;
     succeeded(r, 'hvctl migrate');
     expect(r.stdout).toContain(`virtualmachine/${VM} migrated to ${target}`);
@@ -157,13 +159,8 @@ describeSystem('hvctl migrate moves a running TCG guest between two libvirt host
   });
 
   it('hvctl migrate --cancel stops a migration capped with --bandwidth midway: Failed/Cancelled, the guest runs on where it was, the other host has nothing', async () => {
-    const vm = await getVm();
-    const source = vm.status!.node!;
-    const [target] = [...byNode.keys()].filter((n) => n !== source);
-    const from = byNode.get(source)!;
-    const to = byNode.get(target!)!;
-    const domain = `hvs-${vm.metadata.uid}`;
-    const moving = hvctl(['migrate', VM, '--to', target!, '--bandwidth', '1MiB'], 120_000);
+    const { source, target, from, to, domain } = await whereIsTheVm();
+    const moving = hvctl(['migrate', VM, '--to', target, '--bandwidth', '1MiB'], 120_000);
     const m = await waitFor(async () => (await plane!.store.list<Migration>('Migration')).items
       .find((x) => x.spec.vm === VM && x.status?.phase === 'Running' && (x.status.progress?.bytesDone ?? 0) > 0), { what: 'the capped migration copying', timeoutMs: 60_000, intervalMs: 200 });
     expect(m.spec.bandwidthLimit).toBe(1024 * 1024);
