@@ -12,7 +12,7 @@ import {
 } from '@hvs/domain';
 import type { AuditService } from '../audit';
 import type { CallContext } from '../services/call-context';
-import { auditedBatch, auditFailure } from '../services/writes';
+import { auditedBatch, auditFailure, retryOnConflict } from '../services/writes';
 import type { ObjectStore, StoredObject } from '../store/types';
 import type { DirtyRateProbe } from './dirty-rate-probe';
 
@@ -49,6 +49,20 @@ function limitBandwidth(link: LinkBandwidth, limit: number | undefined): LinkBan
     ...link, bytesPerSecond: assumed ? undefined : limit,
     notes: [...link.notes, assumed ? `bandwidth limit ${(limit / 1e6).toFixed(0)} MB/s is above the assumed link` : `bandwidth limited to ${(limit / 1e6).toFixed(1)} MB/s for this migration`],
   };
+}
+
+/** Throws unless `m` can still be cancelled (see MigrationService.cancel). */
+function checkCancellable(m: Migration): void {
+  const name = m.metadata.name;
+  const phase = m.status?.phase ?? 'Pending';
+  if (TERMINAL.has(phase)) {
+    throw cancelRefused('HVS-MIGRATION-ENDED', 'FailedPrecondition', `Migration ${name} already ended (${phase}${m.status?.reason ? `: ${m.status.reason}` : ''})`,
+      'only a Pending or Running migration can be cancelled', phase === 'Succeeded' ? `the VM is on ${m.status?.targetNode}: migrate it back if needed` : 'nothing to cancel');
+  }
+  if (m.status?.mode === 'offline' && phase === 'Running' && m.status.step !== 'Stopping') {
+    throw cancelRefused('HVS-MIGRATION-NOT-CANCELLABLE', 'FailedPrecondition', `Migration ${name} is past the point of no return (${m.status.step})`,
+      `the VM is already bound to ${m.status.targetNode}: stopping now would leave it on neither host`, `let it finish (hvctl get migration ${name}), then migrate the VM back`);
+  }
 }
 
 function cancelRefused(code: string, category: HvsError['category'], message: string, why: string, fix: string): HvsError {
@@ -146,24 +160,20 @@ export class MigrationService {
   async cancel(input: { migration?: string; vm?: string }, ctx: CallContext): Promise<Migration> {
     const name = input.migration || (input.vm ? await this.inFlightOf(input.vm) : undefined);
     if (!name) throw cancelRefused('HVS-MIGRATION-CANCEL-INVALID', 'InvalidArgument', 'no Migration and no VM named', 'cancel needs one of them', 'name the VM (hvctl migrate VM --cancel) or the Migration');
-    const m = await this.store.get<Migration & StoredObject>('Migration', name);
-    const phase = m.status?.phase ?? 'Pending';
-    if (TERMINAL.has(phase)) {
-      throw cancelRefused('HVS-MIGRATION-ENDED', 'FailedPrecondition', `Migration ${name} already ended (${phase}${m.status?.reason ? `: ${m.status.reason}` : ''})`,
-        'only a Pending or Running migration can be cancelled', phase === 'Succeeded' ? `the VM is on ${m.status?.targetNode}: migrate it back if needed` : 'nothing to cancel');
-    }
-    if (m.status?.mode === 'offline' && phase === 'Running' && m.status.step !== 'Stopping') {
-      throw cancelRefused('HVS-MIGRATION-NOT-CANCELLABLE', 'FailedPrecondition', `Migration ${name} is past the point of no return (${m.status.step})`,
-        `the VM is already bound to ${m.status.targetNode}: stopping now would leave it on neither host`, `let it finish (hvctl get migration ${name}), then migrate the VM back`);
-    }
-    if (m.spec.cancel) return m;
-    const updated: Migration & StoredObject = { ...m, spec: { ...m.spec, cancel: true } };
     try {
-      const generation = m.metadata.generation ?? 1;
-      const batch = await auditedBatch(this.store, this.audit, [{ op: 'update', object: updated }], [{ operation: 'cancel', kind: 'Migration', name, actor: ctx.actor, generationBefore: generation, generationAfter: generation + 1 }]);
-      return batch.results[0]!.object as Migration;
+      // The reconciler writes progress into the status about once a second: a lost race is re-read and re-checked.
+      return await retryOnConflict(false, async () => {
+        const m = await this.store.get<Migration & StoredObject>('Migration', name);
+        checkCancellable(m);
+        if (m.spec.cancel) return m;
+        const generation = m.metadata.generation ?? 1;
+        const batch = await auditedBatch(this.store, this.audit, [{ op: 'update', object: { ...m, spec: { ...m.spec, cancel: true } } }],
+          [{ operation: 'cancel', kind: 'Migration', name, actor: ctx.actor, generationBefore: generation, generationAfter: generation + 1 }]);
+        return batch.results[0]!.object as Migration;
+      });
     } catch (e) {
-      await auditFailure(this.audit, e, { operation: 'cancel', kind: 'Migration', name, actor: ctx.actor });
+      // Refusals (HVS-MIGRATION-*) wrote nothing and are not audited, as in migrateVm.
+      if (!isHvsError(e) || !e.code.startsWith('HVS-MIGRATION-')) await auditFailure(this.audit, e, { operation: 'cancel', kind: 'Migration', name, actor: ctx.actor });
       throw e;
     }
   }

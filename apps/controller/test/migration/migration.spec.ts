@@ -5,7 +5,7 @@ import { HvsError } from '@hvs/domain';
 import { insecureDialer } from '../../src/dispatcher/agent-connection';
 import { agentDirtyRateProbe, assignedView, MigrationReconciler, MigrationService, OFFLINE_STOP_ANNOTATION } from '../../src/migration';
 import { Informer } from '../../src/reconcilers';
-import type { EtcdStore } from '../../src/store';
+import type { EtcdStore, StoredObject } from '../../src/store';
 import { awaitObject, nodeDoc, startInformer, vmDoc } from '../reconcilers/fixtures';
 import type { FakeMigrateAgent } from './fake-migrate-agent';
 import { startMigrationEnv, stopMigrationEnv, type MigrationEnv } from './migration-env';
@@ -200,6 +200,39 @@ describe('cancel (hvctl migrate --cancel): real etcd, the source agent faked ove
     await expect(svc.cancel({ migration: name }, ctx)).rejects.toMatchObject({ code: 'HVS-MIGRATION-ENDED', category: 'FailedPrecondition' });
     await expect(svc.cancel({ vm: 'web' }, ctx)).rejects.toMatchObject({ code: 'HVS-MIGRATION-NONE', fix: expect.stringMatching(/hvs.dev\/vm=web/) });
     await expect(svc.migrateVm({ vm: 'web', dryRun: true }, ctx)).resolves.toMatchObject({ targetNode: 'node-b' });
+  });
+
+  it('a cancel that loses races to status writes (progress lands about once a second) re-reads and still lands; refusals are not audited', async () => {
+    agent.hold = true;
+    await startReconciler();
+    const audit = new AuditService(store);
+    const name = (await new MigrationService(store, audit).migrateVm({ vm: 'web' }, ctx)).migration!.metadata.name;
+    // The held agent's one progress sample is written: no other writer until the cancel.
+    await awaitObject(store, 'Migration', name, 'Running with progress', (m: Migration) => m.status?.progress?.bytesDone === 500 && m);
+    // The real store, except that right after the cancel reads the Migration, a status write lands (twice).
+    let races = 2;
+    const racing = new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'get') {
+          return async (kind: string, n: string) => {
+            const o = await target.get<Migration & StoredObject>(kind, n);
+            if (kind === 'Migration' && races > 0) {
+              races--;
+              await target.updateStatus({ ...o, status: { ...o.status, reason: `Copying-${races}` } });
+            }
+            return o;
+          };
+        }
+        const v = Reflect.get(target, prop) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const asked = await new MigrationService(racing, audit).cancel({ migration: name }, ctx);
+    expect(races).toBe(0);
+    expect(asked.spec.cancel).toBe(true);
+    await awaitObject(store, 'Migration', name, 'Failed/Cancelled', (m: Migration) => m.status?.reason === 'Cancelled' && m);
+    await expect(new MigrationService(store, audit).cancel({ migration: name }, ctx)).rejects.toMatchObject({ code: 'HVS-MIGRATION-ENDED' });
+    expect((await audit.list({ operation: 'cancel' })).records.map((r) => r.result)).toEqual(['ok']);
   });
 
   it('an agent that cannot abort yet (unreachable, libvirt refusing) is asked again until it answers', async () => {
