@@ -218,17 +218,14 @@ export class FakeHypervisorDriver implements HypervisorDriver, Migratable, Snaps
     }
     const total = 100 * 1024 * 1024;
     const t0 = this.clock.now();
-    let aborted = false;
-    let wake = () => undefined as void;
-    this.migrating.set(name, () => {
-      aborted = true;
-      wake();
-    });
+    // abortMigration() cuts the pass short (and clears its timer: a test's process must not wait for it).
+    const abort = new AbortController();
+    this.migrating.set(name, () => abort.abort());
     try {
       for (const done of [0.5, 1]) {
         yield { phase: 'running', dataTotalBytes: total, dataProcessedBytes: total * done, dataRemainingBytes: total * (1 - done), elapsedMs: this.clock.now() - t0 };
-        if (!aborted) await Promise.race([this.clock.sleep(this.migrationPassMs ?? opts.pollMs ?? 10), new Promise<void>((r) => (wake = r))]);
-        if (aborted) {
+        await this.clock.sleep(this.migrationPassMs ?? opts.pollMs ?? 10, abort.signal).catch(() => undefined);
+        if (abort.signal.aborted) {
           throw new HvsError({
             code: 'HVS-LIBVIRT-MIGRATE-CANCELLED', category: 'FailedPrecondition', message: `migration of domain '${name}' from ${this.uri} to ${destUri} failed`,
             why: 'operation aborted: migration out job: canceled by client (a failed pre-copy migration leaves the guest running on the source)', fix: 'Nothing to repair.',
