@@ -231,6 +231,7 @@ export class Agent implements AgentApi {
   async diagnose(): Promise<agentv1.DiagnoseResponse> {
     const checks = await diagnose({
       driver: this.driver, choice: this.choice, stateDir: this.config.stateDir, pools: this.config.pools,
+      unownedVolumes: () => this.volumes.unowned(this.store.uids()),
       ...(this.config.controller ? { controller: { address: this.config.controller, lastContactMs: this.link?.lastContactMs() ?? -1, ...(this.link?.error ? { error: this.link.error } : {}) } } : {}),
     });
     await this.refreshFacts().catch(() => undefined);

@@ -25,6 +25,8 @@ export interface DiagnoseInput {
   stateDir: string;
   pools: Record<string, string>;
   controller?: { address: string; lastContactMs: number; error?: string };
+  /** Agent-named volumes of no VM assigned here (VolumeSet.unowned). */
+  unownedVolumes?: () => Promise<{ pool: string; name: string; actualSizeBytes: number }[]>;
 }
 
 /** Every check with what it found and how to fix it; never throws (a failing probe is a failed check). */
@@ -46,6 +48,18 @@ export async function diagnose(i: DiagnoseInput): Promise<Check[]> {
   for (const [name, dir] of Object.entries(i.pools)) {
     const err = await writable(dir);
     add(`pool:${name}`, err === undefined, err === undefined ? `pool ${name} (${dir}) is writable` : `pool ${name} (${dir}) is not writable: ${err}`, `mkdir -p ${dir} and make it writable by the agent`);
+  }
+  if (i.unownedVolumes) {
+    try {
+      const vols = await i.unownedVolumes();
+      const mib = (vols.reduce((n, v) => n + v.actualSizeBytes, 0) / 1024 / 1024).toFixed(1);
+      const shown = vols.slice(0, 5).map((v) => `${v.pool}/${v.name}`).join(', ') + (vols.length > 5 ? `, and ${vols.length - 5} more` : '');
+      add('volumes', vols.length === 0, vols.length === 0 ? 'every hvs- volume in the pools belongs to a VM assigned here'
+        : `${vols.length} volume(s), ${mib} MiB on disk, belong to no VM assigned here: ${shown} (left by a failed or cancelled copy-storage migration into this host, or kept on purpose by the keep disk policy)`,
+      'if no VM needs them (the uid in the name is the VM\'s metadata.uid: `hvctl get vms -o yaml`), delete the files from the pool directory', true);
+    } catch (e) {
+      add('volumes', false, `listing the pools' volumes failed: ${(e as Error).message}`, 'check the pool directories and qemu-img', true);
+    }
   }
   const stateErr = await writable(i.stateDir);
   add('state-dir', stateErr === undefined, stateErr === undefined ? `state dir ${i.stateDir} is writable` : `state dir ${i.stateDir} is not writable: ${stateErr}`, `mkdir -p ${i.stateDir} and make it writable by the agent (HVS_AGENT_STATE_DIR)`);

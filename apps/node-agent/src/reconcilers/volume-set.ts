@@ -97,6 +97,21 @@ export class VolumeSet {
     return out;
   }
 
+  /**
+   * Volumes named like the agent's own (`hvs-<uid>-...`) whose VM is not in `owners`: left by a
+   * failed or cancelled copy-storage migration into this host, or on purpose by the keep disk
+   * policy. Listed for diagnose; never deleted here (only the operator knows they are garbage).
+   */
+  async unowned(owners: readonly string[]): Promise<{ pool: string; name: string; actualSizeBytes: number }[]> {
+    const out: { pool: string; name: string; actualSizeBytes: number }[] = [];
+    for (const [pool, m] of this.managers) {
+      for (const v of await m.list().catch(() => [])) {
+        if (!owners.some((uid) => v.name.startsWith(`hvs-${uid}-`))) out.push({ pool, name: v.name, actualSizeBytes: v.actualSizeBytes });
+      }
+    }
+    return out;
+  }
+
   async usage(): Promise<PoolUsage[]> {
     const out: PoolUsage[] = [];
     for (const [name, m] of this.managers) {

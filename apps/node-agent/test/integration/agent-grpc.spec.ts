@@ -92,8 +92,19 @@ describe('node agent over gRPC on the libvirt test driver', () => {
   it('serves Heartbeat, PeerCheck (standalone: controller not reachable), Diagnose with fixes, and UNIMPLEMENTED for Snapshot', async () => {
     await expect(client.heartbeat()).resolves.toMatchObject({ node: 'node-1', observedGeneration: 3, fencingToken: 12, lastContactMs: -1, vmsRunning: 2 });
     await expect(client.peerCheck()).resolves.toEqual({ controllerReachable: false, lastContactMs: -1, node: 'node-1' });
+    // A disk of no VM assigned here (a cancelled copy-storage migration leaves such copies behind).
+    const orphan = `hvs-${uid(9)}-root.qcow2`;
+    await agent.volumes.ensure(uid(9), testVm('gone', uid(9), { disks: [{ name: 'root', size: '16MiB' }] }), {});
+    // ...and one of a VM that is assigned here (web-1), which is not reported.
+    await agent.volumes.ensure(uid(1), testVm('web-1', uid(1), { disks: [{ name: 'data', size: '16MiB' }] }), {});
     const d = await client.diagnose();
     const byName = Object.fromEntries(d.checks.map((c) => [c.name, c]));
+    expect(byName['volumes']).toMatchObject({ ok: false, warning: true, message: expect.stringContaining(`1 volume(s)`), fix: expect.stringMatching(/delete the files/) });
+    expect(byName['volumes']!.message).toContain(`default/${orphan}`);
+    expect(byName['volumes']!.message).not.toContain(uid(1));
+    await agent.volumes.deleteOwned(uid(9));
+    await agent.volumes.deleteOwned(uid(1));
+    expect(Object.fromEntries((await client.diagnose()).checks.map((c) => [c.name, c]))['volumes']).toMatchObject({ ok: true });
     expect(byName['libvirt']).toMatchObject({ ok: true });
     expect(byName['mode']).toMatchObject({ ok: false, warning: true, message: expect.stringContaining('test') });
     expect(byName['state-dir']).toMatchObject({ ok: true });
