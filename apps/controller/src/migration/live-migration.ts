@@ -9,7 +9,7 @@
  */
 import type { Metadata as GrpcMetadata } from '@grpc/grpc-js';
 import { Metadata } from '@grpc/grpc-js';
-import { formatProblem, tryParseDuration, type Migration, type MigrationStatus, type Node, type VirtualMachine } from '@hvs/domain';
+import { formatProblem, isHvsError, tryParseDuration, type Migration, type MigrationStatus, type Node, type VirtualMachine } from '@hvs/domain';
 import { agentv1, detailToProblem, hvsErrorFromServiceError, v1 } from '@hvs/proto';
 import type { Clock } from '@hvs/reconcile';
 import type { AgentDialer } from '../dispatcher/agent-connection';
@@ -72,14 +72,40 @@ export async function finishFailed(ctx: Pick<LiveRunContext, 'store' | 'clock' |
   }
 }
 
+/** A fresh store revision: at least the fencing token of any assignment the agent has seen. */
+async function freshFencingToken(store: ObjectStore): Promise<number> {
+  return Number((await store.list('Node')).revision);
+}
+
+/**
+ * Asks the source agent to abort libvirt's job (Agent.AbortMigration); runLive's stream then
+ * reports the end. Resolves false when no migration of the VM runs there any more (it just
+ * ended: the stream says how); rejects with the agent's HvsError otherwise.
+ */
+export async function requestAbort(ctx: Pick<LiveRunContext, 'store' | 'dialer'>, m: Migration, vm: VirtualMachine, source: Node): Promise<boolean> {
+  const client = ctx.dialer(source.metadata.name, source.spec.address ?? '');
+  try {
+    const token = await freshFencingToken(ctx.store);
+    await new Promise<agentv1.AbortMigrationResponse>((resolve, reject) => client.abortMigration(
+      { vmUid: vm.metadata.uid ?? '', migration: m.metadata.name, fencingToken: token }, new Metadata() as GrpcMetadata, { deadline: new Date(Date.now() + 10_000) },
+      (e, r) => (e ? reject(hvsErrorFromServiceError(e)) : resolve(r!)),
+    ));
+    return true;
+  } catch (e) {
+    if (isHvsError(e) && e.code === 'HVS-AGENT-MIGRATION-NOT-RUNNING') return false;
+    throw e;
+  } finally {
+    client.close();
+  }
+}
+
 /** Runs to the migration's end; never throws (failures are written to the Migration). */
 export async function runLive(ctx: LiveRunContext, m: Migration, vm: VirtualMachine, source: Node, target: Node, signal: AbortSignal): Promise<void> {
   const name = m.metadata.name;
   const client = ctx.dialer(source.metadata.name, source.spec.address ?? '');
   let lastWrite = 0;
   try {
-    // A fresh store revision: at least the fencing token of any assignment the agent has seen.
-    const token = Number((await ctx.store.list('Node')).revision);
+    const token = await freshFencingToken(ctx.store);
     const call = client.migrate({
       vmUid: vm.metadata.uid ?? '', vmName: vm.metadata.name, targetUri: migrationUri(target), targetAddress: '',
       mode: MODES[m.status?.mode ?? m.spec.mode] ?? v1.MigrationMode.LIVE, maxDowntimeMs: m.spec.maxDowntime ? Math.round(tryParseDuration(m.spec.maxDowntime) ?? 0) : 0,

@@ -19,15 +19,14 @@
 import {
   chooseTarget, decideMove, formatUnschedulable, occupiedPlacements, type Migration, type Node, type StoragePool, type VirtualMachine,
 } from '@hvs/domain';
-import { Metadata } from '@grpc/grpc-js';
-import { hvsErrorFromServiceError, type agentv1 } from '@hvs/proto';
+import { hvsErrorFromServiceError } from '@hvs/proto';
 import { done, ReconcilerRunner, requeueAfter, SystemClock, type Clock, type ReconcileResult, type RunnerHooks } from '@hvs/reconcile';
 import { insecureDialer, type AgentDialer } from '../dispatcher/agent-connection';
 import type { EventSink } from '../events/event-recorder';
 import { Informer } from '../reconcilers/informer';
 import type { ObjectStore, StoredObject } from '../store/types';
 import { OFFLINE_STOP_ANNOTATION, offlineStopValue } from './assignment-view';
-import { finishFailed, finishSucceeded, runLive, type LiveRunContext } from './live-migration';
+import { finishFailed, finishSucceeded, requestAbort, runLive, type LiveRunContext } from './live-migration';
 import type { MigrationObserver } from './migration-metrics';
 import { commit, without } from './migration-writes';
 
@@ -206,23 +205,14 @@ export class MigrationReconciler {
     const source = this.o.nodes.get(m.status?.sourceNode ?? '');
     const vm = this.o.vms.get(m.spec.vm);
     if (!source || !vm) return done(); // the job fails it as Vanished
-    const client = (this.o.dialer ?? insecureDialer)(source.metadata.name, source.spec.address ?? '');
     try {
-      const token = Number((await this.o.store.list('Node')).revision);
-      await new Promise<agentv1.AbortMigrationResponse>((resolve, reject) => client.abortMigration(
-        { vmUid: vm.metadata.uid ?? '', migration: name, fencingToken: token }, new Metadata(), { deadline: new Date(Date.now() + 10_000) },
-        (e, r) => (e ? reject(e) : resolve(r!)),
-      ));
-      this.abortsSent.add(name);
+      // false: not running there any more; its stream reports how it ended.
+      if (await requestAbort(this.ctx(), m, vm, source)) this.abortsSent.add(name);
       return done();
     } catch (e) {
       const err = hvsErrorFromServiceError(e);
-      // Not running there: it just ended; its stream reports how.
-      if (err.code === 'HVS-AGENT-MIGRATION-NOT-RUNNING') return done();
       this.o.log?.warn({ migration: name, code: err.code }, `aborting migration ${name} on ${source.metadata.name} failed; retrying: ${err.toString()}`);
       return requeueAfter(2_000);
-    } finally {
-      client.close();
     }
   }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { agentv1 } from '@hvs/proto';
 import { kvmUsable, type HypervisorDriver } from '../hypervisor';
 import type { HypervisorChoice } from '../config/hypervisor-choice';
+import type { UnownedVolume } from '../reconcilers/volume-set';
 
 type Check = agentv1.DiagnoseCheck;
 
@@ -25,8 +26,7 @@ export interface DiagnoseInput {
   stateDir: string;
   pools: Record<string, string>;
   controller?: { address: string; lastContactMs: number; error?: string };
-  /** Agent-named volumes of no VM assigned here (VolumeSet.unowned). */
-  unownedVolumes?: () => Promise<{ pool: string; name: string; actualSizeBytes: number }[]>;
+  unownedVolumes?: () => Promise<UnownedVolume[]>;
 }
 
 /** Every check with what it found and how to fix it; never throws (a failing probe is a failed check). */

@@ -55,8 +55,8 @@ export class FakeHypervisorDriver implements HypervisorDriver, Migratable, Snaps
   migrationPassMs: number | undefined;
 
   private readonly domains = new Map<string, FakeDomain>();
-  /** Migrations in flight: abortMigration() calls the abort. */
-  private readonly migrating = new Map<string, () => void>();
+  /** Migrations in flight: abortMigration() aborts theirs. */
+  private readonly migrating = new Map<string, AbortController>();
   private readonly failures = new Map<FakeOp, Error[]>();
   private readonly hub = new EventHub<DomainEvent>();
   private readonly clock: Clock;
@@ -220,7 +220,7 @@ export class FakeHypervisorDriver implements HypervisorDriver, Migratable, Snaps
     const t0 = this.clock.now();
     // abortMigration() cuts the pass short (and clears its timer: a test's process must not wait for it).
     const abort = new AbortController();
-    this.migrating.set(name, () => abort.abort());
+    this.migrating.set(name, abort);
     try {
       for (const done of [0.5, 1]) {
         yield { phase: 'running', dataTotalBytes: total, dataProcessedBytes: total * done, dataRemainingBytes: total * (1 - done), elapsedMs: this.clock.now() - t0 };
@@ -244,11 +244,11 @@ export class FakeHypervisorDriver implements HypervisorDriver, Migratable, Snaps
 
   async abortMigration(name: string): Promise<void> {
     this.gate('migrate');
-    const abort = this.migrating.get(name);
-    if (!abort) {
+    const job = this.migrating.get(name);
+    if (!job) {
       throw new HvsError({ code: 'HVS-LIBVIRT-INVALID-STATE', category: 'FailedPrecondition', message: `cannot abort a job of '${name}'`, why: 'Requested operation is not valid: no job is active on the domain', fix: 'Nothing to abort.' });
     }
-    abort();
+    job.abort();
   }
 
   async createSnapshot(domain: string, snapshot: string): Promise<void> {

@@ -18,6 +18,13 @@ const IMAGE_FILE = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)\.(qcow2|raw|iso)$/;
  * are deterministic (`hvs-<uid>-<disk>.qcow2`, equal to the renderer's diskFileName), so
  * creating them again after a crash finds the existing file instead of making a second one.
  */
+/** A volume named like the agent's own whose VM is not assigned here (VolumeSet.unowned). */
+export interface UnownedVolume {
+  pool: string;
+  name: string;
+  actualSizeBytes: number;
+}
+
 export class VolumeSet {
   private readonly managers = new Map<string, VolumeManager>();
 
@@ -102,8 +109,8 @@ export class VolumeSet {
    * failed or cancelled copy-storage migration into this host, or on purpose by the keep disk
    * policy. Listed for diagnose; never deleted here (only the operator knows they are garbage).
    */
-  async unowned(owners: readonly string[]): Promise<{ pool: string; name: string; actualSizeBytes: number }[]> {
-    const out: { pool: string; name: string; actualSizeBytes: number }[] = [];
+  async unowned(owners: readonly string[]): Promise<UnownedVolume[]> {
+    const out: UnownedVolume[] = [];
     for (const [pool, m] of this.managers) {
       for (const v of await m.list().catch(() => [])) {
         if (!owners.some((uid) => v.name.startsWith(`hvs-${uid}-`))) out.push({ pool, name: v.name, actualSizeBytes: v.actualSizeBytes });
