@@ -2,6 +2,7 @@ export * from './errors';
 export * from './labels';
 export * from './kinds';
 export * from './units';
+export * from './naming';
 export * from './xml';
 export * from './planning';
 export * from './scheduler';
