@@ -10,3 +10,5 @@ export * from './validation';
 export * from './manifest';
 export * from './migration';
 export * from './ha';
+export * from './observed';
+export * from './hypervisor';

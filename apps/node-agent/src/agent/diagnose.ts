@@ -2,7 +2,8 @@ import { constants } from 'node:fs';
 import { access, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { agentv1 } from '@hvs/proto';
-import { kvmUsable, type HypervisorDriver } from '../hypervisor';
+import { kvmUsable } from '@hvs/host';
+import type { HypervisorDriver } from '../hypervisor';
 import type { HypervisorChoice } from '../config/hypervisor-choice';
 import type { UnownedVolume } from '../reconcilers/volume-set';
 
