@@ -1,7 +1,15 @@
 import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
-import { HvsError } from '@hvs/domain';
-import { agentv1, toServiceError, type v1 } from '@hvs/proto';
+import { HvsError, type ConsoleEndpoint } from '@hvs/domain';
+import { agentv1, toServiceError } from '@hvs/proto';
 import { formatListen, type ListenAddress } from '../config/config';
+import type { Check } from '../diagnose/diagnose';
+import type { HostRenderFacts } from '../domains/render-facts';
+import type { PeerStatus } from '../fencing';
+import type { HostReport } from '../observed/host-report';
+import type { SequencedChange } from '../observed/observed-state';
+import { assignmentFromRequest, type AssignInput } from './assign-request';
+import { toWireHostFacts } from './host-facts';
+import { toWireAgentEvent } from './observed-wire';
 
 export interface AgentServerTls {
   credentials: ServerCredentials;
@@ -10,18 +18,26 @@ export interface AgentServerTls {
   nodeName: string;
 }
 
-/** What the gRPC layer delegates to (the agent). Every method throws only HvsError. */
+/**
+ * What the gRPC layer delegates to (the agent), in domain terms: the handlers below convert
+ * wire <-> domain once, here (Assign checked by assign-request.ts, Watch by observed-wire.ts,
+ * host facts by host-facts.ts). Migration still speaks the agentv1 messages (its stream is the
+ * protocol). Every method throws only HvsError.
+ */
 export interface AgentApi {
-  assign(req: agentv1.AssignRequest): Promise<agentv1.AssignResponse>;
-  watch(req: agentv1.WatchRequest): AsyncIterable<agentv1.AgentEvent>;
+  readonly nodeName: string;
+  /** This host's render facts now; an Assign is checked (each VM rendered) with them. */
+  renderFacts(): Promise<HostRenderFacts>;
+  assign(input: AssignInput): Promise<{ observedGeneration: number }>;
+  watch(): AsyncIterable<SequencedChange>;
   heartbeat(): agentv1.HeartbeatResponse;
   /** Checks and throws HvsError before the stream starts; the stream itself never throws. */
   migrate?(req: agentv1.MigrateRequest): AsyncIterable<agentv1.MigrateProgress>;
   abortMigration?(req: agentv1.AbortMigrationRequest): Promise<agentv1.AbortMigrationResponse>;
   sampleDirtyRate?(req: agentv1.SampleDirtyRateRequest): Promise<agentv1.SampleDirtyRateResponse>;
-  consoleInfo(req: agentv1.ConsoleInfoRequest): Promise<v1.ConsoleEndpoint>;
-  diagnose(): Promise<agentv1.DiagnoseResponse>;
-  peerCheck(req: agentv1.PeerCheckRequest): agentv1.PeerCheckResponse;
+  consoleInfo(vm: { vmUid: string; vmName: string }): Promise<ConsoleEndpoint>;
+  diagnose(): Promise<{ checks: Check[]; host: HostReport | undefined }>;
+  peerCheck(): PeerStatus;
 }
 
 type Log = { warn(o: object, m: string): void };
@@ -53,12 +69,15 @@ function unimplemented(what: string) {
   return err;
 }
 
-/** The hvs.agent.v1.Agent handlers: one-line delegations to the AgentApi. */
+/** The hvs.agent.v1.Agent handlers: delegations to the AgentApi, converting wire <-> domain on the way. */
 export function agentHandlers(api: AgentApi, log: Log): agentv1.AgentServer {
   return {
-    assign: unary(log, 'Assign', (r: agentv1.AssignRequest) => api.assign(r)),
+    assign: unary(log, 'Assign', async (r: agentv1.AssignRequest): Promise<agentv1.AssignResponse> => {
+      const { observedGeneration } = await api.assign(assignmentFromRequest(r, { nodeName: api.nodeName, facts: await api.renderFacts() }));
+      return { accepted: true, observedGeneration, problems: [] };
+    }),
     watch: (call: ServerWritableStream<agentv1.WatchRequest, agentv1.AgentEvent>) => {
-      const it = api.watch(call.request)[Symbol.asyncIterator]();
+      const it = api.watch()[Symbol.asyncIterator]();
       let open = true;
       const close = () => {
         open = false;
@@ -72,7 +91,7 @@ export function agentHandlers(api: AgentApi, log: Log): agentv1.AgentServer {
           const { value, done } = await it.next();
           if (done || !open) break;
           // Respect back-pressure: wait for drain when the socket buffer is full.
-          if (!call.write(value)) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
+          if (!call.write(toWireAgentEvent(value, api.nodeName))) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
         }
         if (open) call.end();
       })().catch((e: unknown) => {
@@ -108,9 +127,15 @@ export function agentHandlers(api: AgentApi, log: Log): agentv1.AgentServer {
     },
     backup: (call: ServerWritableStream<agentv1.BackupRequest, agentv1.BackupProgress>) => call.destroy(unimplemented('Backup')),
     snapshot: (_call: ServerUnaryCall<agentv1.SnapshotRequest, agentv1.SnapshotResponse>, cb: sendUnaryData<agentv1.SnapshotResponse>) => cb(unimplemented('Snapshot')),
-    consoleInfo: unary(log, 'ConsoleInfo', (r: agentv1.ConsoleInfoRequest) => api.consoleInfo(r)),
-    diagnose: unary(log, 'Diagnose', () => api.diagnose()),
-    peerCheck: unary(log, 'PeerCheck', (r: agentv1.PeerCheckRequest) => api.peerCheck(r)),
+    consoleInfo: unary(log, 'ConsoleInfo', async (r: agentv1.ConsoleInfoRequest) => {
+      const c = await api.consoleInfo(r);
+      return { type: c.type, host: c.host, port: c.port, node: c.node, tlsPort: c.tlsPort ?? 0 };
+    }),
+    diagnose: unary(log, 'Diagnose', async (): Promise<agentv1.DiagnoseResponse> => {
+      const { checks, host } = await api.diagnose();
+      return { checks, facts: host && toWireHostFacts(host, api.nodeName) };
+    }),
+    peerCheck: unary(log, 'PeerCheck', () => api.peerCheck()),
   };
 }
 

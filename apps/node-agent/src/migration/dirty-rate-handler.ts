@@ -5,10 +5,9 @@
  * HVS-LIBVIRT-UNSUPPORTED (no such ability here, e.g. libvirt's test driver), and whatever the
  * driver throws (HVS-LIBVIRT-*). Read-only: nothing on the host changes.
  */
-import { HvsError } from '@hvs/domain';
+import { domainName, HvsError } from '@hvs/domain';
 import type { agentv1 } from '@hvs/proto';
 import { isDirtyRateSampling, type HypervisorDriver } from '../hypervisor';
-import { domainNameOf } from '../reconcilers/domain-reconciler';
 import type { AssignmentStore } from '../state/assignment-store';
 
 export async function sampleDirtyRate(
@@ -28,6 +27,6 @@ export async function sampleDirtyRate(
       why: 'its hypervisor has no dirty-rate ability (libvirt\'s test driver runs no QEMU)', fix: 'none needed: the migration estimate assumes a rate; run the agent on real libvirt/QEMU to measure it',
     });
   }
-  const s = await driver.sampleDirtyRate(domainNameOf(uid), req.seconds > 0 ? Math.min(60, req.seconds) : 1);
+  const s = await driver.sampleDirtyRate(domainName(uid), req.seconds > 0 ? Math.min(60, req.seconds) : 1);
   return { bytesPerSecond: Math.round(s.bytesPerSecond), periodSeconds: s.periodSeconds, mode: s.mode };
 }

@@ -14,12 +14,11 @@
  * - AbortMigration aborts libvirt's job (or, before it started, stops it from starting): the
  *   stream ends `Failed` with HVS-LIBVIRT-MIGRATE-CANCELLED, the guest keeps running here.
  */
-import { HvsError, isHvsError } from '@hvs/domain';
+import { domainName, HvsError, isHvsError } from '@hvs/domain';
 import { agentv1, problemToDetail, v1 } from '@hvs/proto';
 import type { Clock } from '@hvs/reconcile';
 import { isMigratable, type HypervisorDriver, type Migratable, type MigrationProgress } from '../hypervisor';
 import type { ObservedState } from '../observed/observed-state';
-import { domainNameOf } from '../reconcilers/domain-reconciler';
 import type { AssignmentStore } from '../state/assignment-store';
 import type { Departures } from './departures';
 
@@ -148,7 +147,7 @@ export class MigrateHandler {
     this.o.log.info({ uid, migration: req.migration, started: job.started }, 'migration abort requested');
     job.cancelRequested = true;
     if (!job.started) return { jobAborted: false };
-    await (this.o.driver as HypervisorDriver & Migratable).abortMigration(domainNameOf(uid));
+    await (this.o.driver as HypervisorDriver & Migratable).abortMigration(domainName(uid));
     return { jobAborted: true };
   }
 
@@ -169,7 +168,7 @@ export class MigrateHandler {
           'AbortMigration arrived before libvirt\'s job began', 'nothing to repair: the VM runs here; migrate again when ready');
       }
       job.started = true;
-      const stream = (this.o.driver as HypervisorDriver & Migratable).migrate(domainNameOf(uid), req.targetUri, {
+      const stream = (this.o.driver as HypervisorDriver & Migratable).migrate(domainName(uid), req.targetUri, {
         live: true, persistent: true, undefineSource: true, copyStorage: req.copyStorage, autoConverge: req.autoConverge, postCopy,
         ...(req.maxDowntimeMs > 0 ? { maxDowntimeMs: req.maxDowntimeMs } : {}),
         // libvirt takes whole MiB/s: round up, never to 0 (which means no limit).
@@ -197,8 +196,8 @@ export class MigrateHandler {
       this.o.log.warn({ uid, err: e }, 'migrated, but deleting the source copies of its disks failed; delete them by hand');
       return [] as string[];
     }) : [];
-    this.o.observed.event({ name: vmName, uid, type: agentv1.VmEventType.MIGRATED, reason: 'Migrated', message: `migrated to ${req.targetUri}${removed.length ? `; deleted ${removed.length} source disk copies` : ''}` }, this.o.clock.now());
-    this.o.observed.remove(uid, domainNameOf(uid));
+    this.o.observed.event({ name: vmName, uid, type: 'Migrated', reason: 'Migrated', message: `migrated to ${req.targetUri}${removed.length ? `; deleted ${removed.length} source disk copies` : ''}` }, this.o.clock.now());
+    this.o.observed.remove(uid, domainName(uid));
     this.o.log.info({ uid, vm: vmName, downtimeMs: last.downtimeMs, removed }, 'migration completed');
     job.push({ ...toProgress(last, 'Completed'), elapsedMs: last.elapsedMs ?? this.o.clock.now() - t0 }, true);
   }

@@ -4,8 +4,8 @@ import type { VirtualMachine } from '@hvs/domain';
 import { FakeClock } from '@hvs/reconcile';
 import { FakeHypervisorDriver, type DomainEvent } from '../../src/hypervisor';
 import { ObservedState } from '../../src/observed/observed-state';
-import { DomainReconciler } from '../../src/reconcilers/domain-reconciler';
-import { VolumeSet } from '../../src/reconcilers/volume-set';
+import { DomainReconciler } from '../../src/domains/domain-reconciler';
+import { VolumeSet } from '../../src/storage';
 import { AssignmentStore } from '../../src/state/assignment-store';
 import { tempDir } from '../support/fixtures';
 
