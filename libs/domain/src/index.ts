@@ -6,6 +6,7 @@ export * from './naming';
 export * from './xml';
 export * from './planning';
 export * from './scheduler';
+export * from './formats';
 export * from './validation';
 export * from './manifest';
 export * from './migration';
