@@ -2,16 +2,10 @@
  * The agent's observed state (domain values, observed/observed-state.ts) -> hvs.agent.v1
  * AgentEvent messages, once, for the Watch stream.
  */
-import type { VmEvent, VmEventType, VmObservation } from '@hvs/domain';
-import { agentv1, problemToDetail } from '@hvs/proto';
+import type { VmEvent, VmObservation } from '@hvs/domain';
+import { problemToDetail, vmEventTypeToProto, type agentv1 } from '@hvs/proto';
 import type { SequencedChange } from '../observed/observed-state';
 import { toWireHostFacts } from './host-facts';
-
-const EVENT_TYPES: Record<VmEventType, agentv1.VmEventType> = {
-  Started: agentv1.VmEventType.STARTED, Stopped: agentv1.VmEventType.STOPPED, Crashed: agentv1.VmEventType.CRASHED,
-  ReconcileError: agentv1.VmEventType.RECONCILE_ERROR, Migrated: agentv1.VmEventType.MIGRATED, Defined: agentv1.VmEventType.DEFINED,
-  Undefined: agentv1.VmEventType.UNDEFINED, Fenced: agentv1.VmEventType.FENCED,
-};
 
 export function toWireVm(o: VmObservation): agentv1.VmObserved {
   return {
@@ -23,7 +17,7 @@ export function toWireVm(o: VmObservation): agentv1.VmObserved {
 }
 
 export function toWireVmEvent(e: VmEvent): agentv1.VmEvent {
-  return { name: e.name, uid: e.uid, type: EVENT_TYPES[e.type], reason: e.reason, message: e.message, time: e.time };
+  return { name: e.name, uid: e.uid, type: vmEventTypeToProto(e.type), reason: e.reason, message: e.message, time: e.time };
 }
 
 export function toWireAgentEvent({ sequence, change: c }: SequencedChange, nodeName: string): agentv1.AgentEvent {
