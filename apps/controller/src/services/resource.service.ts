@@ -220,5 +220,8 @@ function filtered(inner: WatchStream, selector: LabelSelector): WatchStream {
       for await (const ev of inner) if (matchesLabelSelector(selector, ev.object.metadata.labels)) yield ev;
     },
     close: () => inner.close(),
+    get buffered() {
+      return inner.buffered;
+    },
   };
 }

@@ -49,9 +49,15 @@ export interface WatchEvent<T extends StoredObject = StoredObject> {
   revision: string;
 }
 
-/** An open watch. Iterate it once; `close()` ends the iteration and frees the server side. */
+/**
+ * An open watch. Iterate it once; `close()` ends the iteration and frees the server side (also
+ * while an iteration waits). It holds at most about WATCH_QUEUE_HIGH_WATER events for a slow
+ * consumer (etcd store; the MemoryStore, a test double, does not bound).
+ */
 export interface WatchStream<T extends StoredObject = StoredObject> extends AsyncIterable<WatchEvent<T>> {
   close(): Promise<void>;
+  /** Events received and not yet taken by the consumer. */
+  readonly buffered?: number;
 }
 
 export interface DeleteOptions {
