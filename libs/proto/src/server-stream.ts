@@ -88,13 +88,13 @@ export interface StreamTracking {
 
 /** Streams `source` into `sink` until the source ends, fails or the client goes away. Never throws. */
 export async function pumpStream<T>(source: StreamSource<T>, sink: StreamSink<T>, tracking?: StreamTracking): Promise<void> {
-  const it = source[Symbol.asyncIterator]();
+  let it: AsyncIterator<T> | undefined;
   let gone = false;
   let released: Promise<void> | undefined;
   const release = () => (released ??= Promise.resolve()
     .then(async () => {
       if (source.close) await source.close();
-      else await it.return?.();
+      else await it?.return?.();
     })
     .then(() => undefined, () => undefined));
   let wakeOnGone: (() => void) | undefined;
@@ -107,6 +107,7 @@ export async function pumpStream<T>(source: StreamSource<T>, sink: StreamSink<T>
   const sample = () => tracking?.streams.sample(tracking.method, source.buffered ?? 0, sink.buffered());
   tracking?.streams.track(1);
   try {
+    it = source[Symbol.asyncIterator]();
     for (;;) {
       const next = await it.next();
       if (next.done || gone) break;
