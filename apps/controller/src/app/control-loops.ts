@@ -136,7 +136,7 @@ export class ControlLoops {
       vms: inf<VirtualMachine>('VirtualMachine'), nodes: inf<Node>('Node'), networks: inf<Network>('Network'),
       images: inf<Image>('Image'), storagePools: inf<StoragePool>('StoragePool'), firewallPolicies: inf<FirewallPolicy>('FirewallPolicy'),
       // Shared by the scheduler (target reservations of migrations in flight) and the migration reconciler.
-      migrations: inf<Migration & StoredObject>('Migration'),
+      migrations: inf<Migration>('Migration'),
     };
     const all = Object.values(informers) as Informer<StoredObject>[];
     const started: Informer<StoredObject>[] = [];

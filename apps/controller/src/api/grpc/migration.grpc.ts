@@ -10,7 +10,6 @@ import type { MigrationMode } from '@hvs/domain';
 import { mapStream, problemToDetail, v1 } from '@hvs/proto';
 import { serverStream, unary, type GrpcEdge } from './grpc-call';
 import { protoObject } from './resource.grpc';
-import type { StoredObject } from '../../store/types';
 import type { DrainService, DrainUpdate } from '../../migration/drain.service';
 import type { MigrateVmResult, MigrationService } from '../../migration/migration.service';
 
@@ -23,7 +22,7 @@ const ACTIONS = { migrate: v1.DrainAction.MIGRATE, reassign: v1.DrainAction.REAS
 function migrateResponse(r: MigrateVmResult): v1.MigrateVmResponse {
   const e = r.estimate;
   return {
-    migration: r.migration ? protoObject(r.migration as StoredObject) : undefined, sourceNode: r.sourceNode, targetNode: r.targetNode,
+    migration: r.migration ? protoObject(r.migration) : undefined, sourceNode: r.sourceNode, targetNode: r.targetNode,
     estimate: { memoryBytes: e.memoryBytes, dirtyRateBps: e.dirtyRateBps, bandwidthBps: e.bandwidthBps, durationMs: e.durationMs, downtimeMs: e.downtimeMs, notes: [`mode ${r.mode}`, ...e.notes] },
   };
 }
@@ -37,7 +36,7 @@ export function migrateVmHandler(service: MigrationService, edge: GrpcEdge) {
 
 export function cancelMigrationHandler(service: MigrationService, edge: GrpcEdge) {
   return unary(edge, 'VmService/CancelMigration', async (r: v1.CancelMigrationRequest, ctx): Promise<v1.CancelMigrationResponse> => ({
-    migration: protoObject(await service.cancel({ migration: r.migration || undefined, vm: r.vm || undefined }, ctx) as StoredObject),
+    migration: protoObject(await service.cancel({ migration: r.migration || undefined, vm: r.vm || undefined }, ctx)),
   }));
 }
 

@@ -14,7 +14,7 @@ const ACTIONS = { created: v1.ApplyAction.CREATED, configured: v1.ApplyAction.CO
 const EVENT_TYPES = { ADDED: v1.WatchEventType.ADDED, MODIFIED: v1.WatchEventType.MODIFIED, DELETED: v1.WatchEventType.DELETED } as const;
 
 export function protoObject(o: StoredObject): v1.ApiObject {
-  return toProtoObject(o as Parameters<typeof toProtoObject>[0]);
+  return toProtoObject(o);
 }
 
 /** Proto documents carry a 0-based index; errors name documents 1-based, as files do. */
