@@ -9,8 +9,6 @@ import type { FirewallPolicy, Image, Network, StoragePool, VirtualMachine } from
 import { agentv1, toProtoObject } from '@hvs/proto';
 import type { StoredObject } from '../store/types';
 
-type ProtoInput = Parameters<typeof toProtoObject>[0];
-
 export interface AssignmentInputs {
   node: string;
   /** VMs whose status.node is `node` (deleting ones are left out here). */
@@ -70,9 +68,9 @@ export function buildAssignment(input: AssignmentInputs): Assignment {
     for (const nic of vm.spec.networks) for (const n of nic.firewall?.policies ?? []) if (policyByName.has(n)) names.add(n);
     for (const n of names) policies.set(n, desiredOnly(policyByName.get(n)!));
     // Secret references (cloudInit.secretRefs) are resolved when the Secret store lands (issue #6).
-    return { vm: toProtoObject(desiredOnly(vm) as ProtoInput), secrets: {}, firewallPolicies: [...names].sort() };
+    return { vm: toProtoObject(desiredOnly(vm)), secrets: {}, firewallPolicies: [...names].sort() };
   });
-  const sorted = (m: Map<string, StoredObject>) => [...m.values()].sort(byName).map((o) => toProtoObject(o as ProtoInput));
+  const sorted = (m: Map<string, StoredObject>) => [...m.values()].sort(byName).map((o) => toProtoObject(o));
   const request: Assignment['request'] = {
     node: input.node,
     vms: assignments,
@@ -83,6 +81,8 @@ export function buildAssignment(input: AssignmentInputs): Assignment {
     peers: [...input.peers].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0)),
     fenceAfterMs: input.fenceAfterMs ?? 0,
   };
-  const hash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+  // Over the protobuf bytes (deterministic: fields in order, lists sorted above), not a JSON
+  // text of the request: that would turn every spec, already JSON in specJson, into text again.
+  const hash = createHash('sha256').update(agentv1.AssignRequest.encode({ ...request, generation: 0, fencingToken: 0 }).finish()).digest('hex');
   return { request, hash, vmNames: vms.map((v) => v.metadata.name) };
 }
