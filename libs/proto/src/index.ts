@@ -8,4 +8,5 @@ export * from './convert/object.js';
 export * from './convert/observed.js';
 export * from './convert/plan.js';
 export * from './grpc-errors.js';
+export * from './server-stream.js';
 export * from './proto-files.js';

@@ -12,7 +12,7 @@
  */
 import {
   KIND_NAMES, matchesLabelSelector, parseLabelSelector, planObject,
-  type AnyResource, type FieldChange, type LabelSelector, type ObjectPlan, type PlanResource,
+  type AnyResource, type FieldChange, type LabelSelector, type ObjectPlan,
 } from '@hvs/domain';
 import type { AuditEntry, AuditService } from '../audit';
 import type { ListResult, ObjectStore, StoredObject, WatchEvent, WatchStream, WriteOp } from '../store';
@@ -173,7 +173,7 @@ export class ResourceService {
     const writes: Decision['writes'] = [];
     resources.forEach((r, i) => {
       const desired = desiredOf(r, currents[i]);
-      const plan = planObject(currents[i] as PlanResource | undefined, desired);
+      const plan = planObject(currents[i], desired);
       plans.push(plan);
       writes.push({ ...writeFor(desired, currents[i], plan.action), kind: r.kind, name: r.metadata.name, prune: false });
     });
@@ -220,5 +220,8 @@ function filtered(inner: WatchStream, selector: LabelSelector): WatchStream {
       for await (const ev of inner) if (matchesLabelSelector(selector, ev.object.metadata.labels)) yield ev;
     },
     close: () => inner.close(),
+    get buffered() {
+      return inner.buffered;
+    },
   };
 }

@@ -1,14 +1,15 @@
 /**
  * The gRPC faces of MigrateVm (unary) and Drain (server stream); vm.grpc.ts and node.grpc.ts
- * delegate here in one line. Errors before the first message end the call with the
- * HvsError's status and trailer; a Drain stream that fails later ends the same way.
+ * delegate here in one line. Drain is served like every stream (grpc-call's serverStream):
+ * errors before the first message or later end the call with the HvsError's status and
+ * trailer; a client that goes away stops the drain at its next step (Migrations already
+ * created carry on).
  */
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { MigrationMode } from '@hvs/domain';
-import { problemToDetail, v1 } from '@hvs/proto';
-import { contextOf, failure, unary, type GrpcEdge } from './grpc-call';
+import { mapStream, problemToDetail, v1 } from '@hvs/proto';
+import { serverStream, unary, type GrpcEdge } from './grpc-call';
 import { protoObject } from './resource.grpc';
-import type { StoredObject } from '../../store/types';
 import type { DrainService, DrainUpdate } from '../../migration/drain.service';
 import type { MigrateVmResult, MigrationService } from '../../migration/migration.service';
 
@@ -21,7 +22,7 @@ const ACTIONS = { migrate: v1.DrainAction.MIGRATE, reassign: v1.DrainAction.REAS
 function migrateResponse(r: MigrateVmResult): v1.MigrateVmResponse {
   const e = r.estimate;
   return {
-    migration: r.migration ? protoObject(r.migration as StoredObject) : undefined, sourceNode: r.sourceNode, targetNode: r.targetNode,
+    migration: r.migration ? protoObject(r.migration) : undefined, sourceNode: r.sourceNode, targetNode: r.targetNode,
     estimate: { memoryBytes: e.memoryBytes, dirtyRateBps: e.dirtyRateBps, bandwidthBps: e.bandwidthBps, durationMs: e.durationMs, downtimeMs: e.downtimeMs, notes: [`mode ${r.mode}`, ...e.notes] },
   };
 }
@@ -35,7 +36,7 @@ export function migrateVmHandler(service: MigrationService, edge: GrpcEdge) {
 
 export function cancelMigrationHandler(service: MigrationService, edge: GrpcEdge) {
   return unary(edge, 'VmService/CancelMigration', async (r: v1.CancelMigrationRequest, ctx): Promise<v1.CancelMigrationResponse> => ({
-    migration: protoObject(await service.cancel({ migration: r.migration || undefined, vm: r.vm || undefined }, ctx) as StoredObject),
+    migration: protoObject(await service.cancel({ migration: r.migration || undefined, vm: r.vm || undefined }, ctx)),
   }));
 }
 
@@ -69,22 +70,8 @@ export function drainEvent(u: DrainUpdate): v1.DrainEvent {
 }
 
 export function drainHandler(service: DrainService, edge: GrpcEdge, guard?: (call: ServerWritableStream<v1.DrainRequest, v1.DrainEvent>) => void) {
-  return (call: ServerWritableStream<v1.DrainRequest, v1.DrainEvent>) => {
-    let open = true;
-    call.on('cancelled', () => (open = false));
-    void (async () => {
-      guard?.(call);
-      const it = service.drain({ node: call.request.name, execute: call.request.execute, maxParallel: call.request.maxParallel || undefined }, contextOf(call.metadata));
-      for await (const u of it) {
-        if (!open) {
-          await it.return(undefined);
-          return;
-        }
-        if (!call.write(drainEvent(u))) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
-      }
-      call.end();
-    })().catch((e: unknown) => {
-      if (open) call.emit('error', failure(edge, 'NodeService/Drain', e));
-    });
-  };
+  return serverStream(edge, 'NodeService/Drain', (r: v1.DrainRequest, ctx, call: ServerWritableStream<v1.DrainRequest, v1.DrainEvent>) => {
+    guard?.(call);
+    return mapStream(service.drain({ node: r.name, execute: r.execute, maxParallel: r.maxParallel || undefined }, ctx), drainEvent);
+  });
 }
