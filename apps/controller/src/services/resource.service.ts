@@ -14,6 +14,7 @@ import {
   KIND_NAMES, matchesLabelSelector, parseLabelSelector, planObject,
   type AnyResource, type FieldChange, type LabelSelector, type ObjectPlan, type PlanResource,
 } from '@hvs/domain';
+import type { ApplyAction, WirePlanAction } from '@hvs/proto';
 import type { AuditEntry, AuditService } from '../audit';
 import type { ListResult, ObjectStore, StoredObject, WatchEvent, WatchStream, WriteOp } from '../store';
 import { desiredOf, writeFor, type ObjectWrite } from './apply-writes';
@@ -22,8 +23,7 @@ import type { CallContext } from './call-context';
 import { kindOf, revisionOf } from './errors';
 import { auditedBatch, auditFailure, retryOnConflict } from './writes';
 
-export type ApplyAction = 'created' | 'configured' | 'unchanged' | 'pruned';
-export type WirePlanAction = ObjectPlan['action'] | 'delete';
+export type { ApplyAction, WirePlanAction };
 
 export interface AppliedObject {
   kind: string;

@@ -4,15 +4,13 @@
  * is sent as one ERROR event (category Gone: list again), then the stream ends.
  */
 import { isHvsError } from '@hvs/domain';
-import { errorToDetails, toProtoFieldChange, toProtoObject, toProtoPlan, v1 } from '@hvs/proto';
+import { applyActions, errorToDetails, toProtoFieldChange, toProtoObject, toProtoPlan, v1, watchEventTypes } from '@hvs/proto';
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { StoredObject, WatchEvent } from '../../store';
 import type { ApplyOutcome, ResourceService } from '../../services/resource.service';
 import type { SourceDocument } from '../../services/batch-input';
 import { failure, unary, type GrpcEdge } from './grpc-call';
 
-const ACTIONS = { created: v1.ApplyAction.CREATED, configured: v1.ApplyAction.CONFIGURED, unchanged: v1.ApplyAction.UNCHANGED, pruned: v1.ApplyAction.PRUNED } as const;
-const EVENT_TYPES = { ADDED: v1.WatchEventType.ADDED, MODIFIED: v1.WatchEventType.MODIFIED, DELETED: v1.WatchEventType.DELETED } as const;
 
 export function protoObject(o: StoredObject): v1.ApiObject {
   return toProtoObject(o as Parameters<typeof toProtoObject>[0]);
@@ -25,13 +23,13 @@ function sources(docs: v1.Document[]): SourceDocument[] {
 
 function applyResponse(o: ApplyOutcome): v1.ApplyResponse {
   return {
-    results: o.results.map((r) => ({ kind: r.kind, name: r.name, action: ACTIONS[r.action], generation: r.generation, changes: r.changes.map(toProtoFieldChange) })),
+    results: o.results.map((r) => ({ kind: r.kind, name: r.name, action: applyActions.toProto(r.action), generation: r.generation, changes: r.changes.map(toProtoFieldChange) })),
     resourceVersion: o.resourceVersion,
   };
 }
 
 function watchEvent(e: WatchEvent): v1.WatchEvent {
-  return { type: EVENT_TYPES[e.type], object: protoObject(e.object), resourceVersion: e.revision };
+  return { type: watchEventTypes.toProto(e.type), object: protoObject(e.object), resourceVersion: e.revision };
 }
 
 export function resourceHandlers(service: ResourceService, edge: GrpcEdge): v1.ResourceServiceServer {
