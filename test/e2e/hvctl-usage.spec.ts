@@ -31,6 +31,11 @@ describe('hvctl usage as a process', () => {
     expect(r.stderr).toBe('error: HVS-CLI-UNKNOWN-FLAG: unknown flag "--nosuchflag" for "hvctl get": hvctl get takes no such flag; fix: run `hvctl get --help` for its flags\n');
   });
 
+  it('delete with both NAMEs and -l is a usage error before any controller is called', async () => {
+    const r = expectExit('hvctl delete vm a b -l app=web', await hvctl(sb, ['--server', '127.0.0.1:1', 'delete', 'vm', 'a', 'b', '-l', 'app=web']), 1);
+    expect(r.stderr).toMatch(/^error: HVS-CLI-USAGE: give either NAMEs or -l SELECTOR, not both; fix: /);
+  });
+
   it.each([[['--help']], [['get', '--help']], [['help', 'delete']]])('hvctl %j prints help and exits 0', async (argv) => {
     const r = expectExit(`hvctl ${argv.join(' ')}`, await hvctl(sb, argv), 0);
     expect(r.stdout).toMatch(/^Usage: hvctl/);

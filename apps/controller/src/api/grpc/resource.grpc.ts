@@ -7,7 +7,9 @@ import { isHvsError } from '@hvs/domain';
 import { applyActions, errorToDetails, toProtoFieldChange, toProtoObject, toProtoPlan, v1, watchEventTypes } from '@hvs/proto';
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { StoredObject, WatchEvent } from '../../store';
-import type { ApplyOutcome, ResourceService } from '../../services/resource.service';
+import type { ApplyOutcome, DeleteOutcome, ResourceService } from '../../services/resource.service';
+import type { CallContext } from '../../services/call-context';
+import { deleteTargetInvalid } from '../../services/errors';
 import type { SourceDocument } from '../../services/batch-input';
 import { failure, unary, type GrpcEdge } from './grpc-call';
 
@@ -28,6 +30,19 @@ function applyResponse(o: ApplyOutcome): v1.ApplyResponse {
   };
 }
 
+/** One name (with its optional resourceVersion precondition), or several by names or selector in one batch. */
+async function deleteOf(service: ResourceService, r: v1.DeleteRequest, ctx: CallContext): Promise<DeleteOutcome[]> {
+  const wait = { wait: r.wait, waitTimeoutMs: r.waitTimeoutMs || undefined };
+  if (r.names.length === 0 && r.labelSelector === '') return [await service.delete(r.kind, r.name, { ...wait, resourceVersion: r.resourceVersion }, ctx)];
+  if (r.name !== '' || r.resourceVersion !== '') throw deleteTargetInvalid('name and resourceVersion go with a delete of one object, not with names or a label selector', 'put every name in names (without resourceVersion), or delete one object by name');
+  return service.deleteMany(r.kind, { names: r.names, ...(r.labelSelector !== '' ? { labelSelector: r.labelSelector } : {}), ignoreNotFound: r.ignoreNotFound }, wait, ctx);
+}
+
+function deleteResponse(outcomes: DeleteOutcome[]): v1.DeleteResponse {
+  const results = outcomes.map((d) => ({ object: protoObject(d.object), gone: d.gone }));
+  return { object: results[0]?.object, gone: results[0]?.gone ?? false, results };
+}
+
 function watchEvent(e: WatchEvent): v1.WatchEvent {
   return { type: watchEventTypes.toProto(e.type), object: protoObject(e.object), resourceVersion: e.revision };
 }
@@ -44,10 +59,7 @@ export function resourceHandlers(service: ResourceService, edge: GrpcEdge): v1.R
       return { items: l.items.map(protoObject), resourceVersion: l.revision, continueToken: '' };
     }),
     watch: (call) => void streamWatch(service, edge, call),
-    delete: unary(edge, 'ResourceService/Delete', async (r: v1.DeleteRequest, ctx) => {
-      const d = await service.delete(r.kind, r.name, { wait: r.wait, resourceVersion: r.resourceVersion, waitTimeoutMs: r.waitTimeoutMs || undefined }, ctx);
-      return { object: protoObject(d.object), gone: d.gone };
-    }),
+    delete: unary(edge, 'ResourceService/Delete', async (r: v1.DeleteRequest, ctx) => deleteResponse(await deleteOf(service, r, ctx))),
   };
 }
 
