@@ -2,6 +2,7 @@
 // between its messages and @hvs/domain types.
 export * as v1 from './v1.js';
 export * as agentv1 from './agentv1.js';
+export * from './convert/enums.js';
 export * from './convert/errors.js';
 export * from './convert/meta.js';
 export * from './convert/object.js';

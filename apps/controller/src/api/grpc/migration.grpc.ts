@@ -6,18 +6,11 @@
  * created carry on).
  */
 import type { ServerWritableStream } from '@grpc/grpc-js';
-import type { MigrationMode } from '@hvs/domain';
-import { mapStream, problemToDetail, v1 } from '@hvs/proto';
+import { drainActions, mapStream, migrationModes, problemToDetail, v1 } from '@hvs/proto';
 import { serverStream, unary, type GrpcEdge } from './grpc-call';
 import { protoObject } from './resource.grpc';
 import type { DrainService, DrainUpdate } from '../../migration/drain.service';
 import type { MigrateVmResult, MigrationService } from '../../migration/migration.service';
-
-const FROM_PROTO: Partial<Record<v1.MigrationMode, MigrationMode>> = {
-  [v1.MigrationMode.LIVE]: 'live', [v1.MigrationMode.POSTCOPY]: 'postcopy', [v1.MigrationMode.OFFLINE]: 'offline',
-};
-export const MODE_TO_PROTO: Record<MigrationMode, v1.MigrationMode> = { live: v1.MigrationMode.LIVE, postcopy: v1.MigrationMode.POSTCOPY, offline: v1.MigrationMode.OFFLINE };
-const ACTIONS = { migrate: v1.DrainAction.MIGRATE, reassign: v1.DrainAction.REASSIGN, blocked: v1.DrainAction.BLOCKED } as const;
 
 function migrateResponse(r: MigrateVmResult): v1.MigrateVmResponse {
   const e = r.estimate;
@@ -29,7 +22,7 @@ function migrateResponse(r: MigrateVmResult): v1.MigrateVmResponse {
 
 export function migrateVmHandler(service: MigrationService, edge: GrpcEdge) {
   return unary(edge, 'VmService/Migrate', async (r: v1.MigrateVmRequest, ctx) => migrateResponse(await service.migrateVm({
-    vm: r.vm, targetNode: r.targetNode || undefined, mode: FROM_PROTO[r.mode], maxDowntimeMs: r.maxDowntimeMs > 0 ? r.maxDowntimeMs : undefined,
+    vm: r.vm, targetNode: r.targetNode || undefined, mode: migrationModes.fromProtoOptional(r.mode), maxDowntimeMs: r.maxDowntimeMs > 0 ? r.maxDowntimeMs : undefined,
     ...(r.copyStorage !== undefined ? { copyStorage: r.copyStorage } : {}), ...(r.bandwidthLimitBytesPerSecond > 0 ? { bandwidthLimit: r.bandwidthLimitBytesPerSecond } : {}), dryRun: r.dryRun,
   }, ctx)));
 }
@@ -48,7 +41,7 @@ export function drainEvent(u: DrainUpdate): v1.DrainEvent {
         value: {
           node: u.plan.node,
           items: u.plan.items.map((i) => ({
-            vm: i.vm, action: ACTIONS[i.action], targetNode: i.target ?? '', mode: i.mode ? MODE_TO_PROTO[i.mode] : v1.MigrationMode.UNSPECIFIED,
+            vm: i.vm, action: drainActions.toProto(i.action), targetNode: i.target ?? '', mode: i.mode ? migrationModes.toProto(i.mode) : v1.MigrationMode.UNSPECIFIED,
             reason: i.action === 'blocked' ? `${i.reason ?? ''}${i.fix ? `; fix: ${i.fix}` : ''}` : i.notes.join('; '),
           })),
         },

@@ -4,14 +4,14 @@
  * is sent as one ERROR event (category Gone: list again), then the stream ends.
  */
 import type { HvsError } from '@hvs/domain';
-import { errorToDetails, mapStream, toProtoFieldChange, toProtoObject, toProtoPlan, v1 } from '@hvs/proto';
+import { applyActions, errorToDetails, mapStream, toProtoFieldChange, toProtoObject, toProtoPlan, v1, watchEventTypes } from '@hvs/proto';
 import type { StoredObject, WatchEvent } from '../../store';
-import type { ApplyOutcome, ResourceService } from '../../services/resource.service';
+import type { ApplyOutcome, DeleteOutcome, ResourceService } from '../../services/resource.service';
+import type { CallContext } from '../../services/call-context';
+import { deleteTargetInvalid } from '../../services/errors';
 import type { SourceDocument } from '../../services/batch-input';
 import { serverStream, unary, type GrpcEdge } from './grpc-call';
 
-const ACTIONS = { created: v1.ApplyAction.CREATED, configured: v1.ApplyAction.CONFIGURED, unchanged: v1.ApplyAction.UNCHANGED, pruned: v1.ApplyAction.PRUNED } as const;
-const EVENT_TYPES = { ADDED: v1.WatchEventType.ADDED, MODIFIED: v1.WatchEventType.MODIFIED, DELETED: v1.WatchEventType.DELETED } as const;
 
 export function protoObject(o: StoredObject): v1.ApiObject {
   return toProtoObject(o);
@@ -24,13 +24,26 @@ function sources(docs: v1.Document[]): SourceDocument[] {
 
 function applyResponse(o: ApplyOutcome): v1.ApplyResponse {
   return {
-    results: o.results.map((r) => ({ kind: r.kind, name: r.name, action: ACTIONS[r.action], generation: r.generation, changes: r.changes.map(toProtoFieldChange) })),
+    results: o.results.map((r) => ({ kind: r.kind, name: r.name, action: applyActions.toProto(r.action), generation: r.generation, changes: r.changes.map(toProtoFieldChange) })),
     resourceVersion: o.resourceVersion,
   };
 }
 
+/** One name (with its optional resourceVersion precondition), or several by names or selector in one batch. */
+async function deleteOf(service: ResourceService, r: v1.DeleteRequest, ctx: CallContext): Promise<DeleteOutcome[]> {
+  const wait = { wait: r.wait, waitTimeoutMs: r.waitTimeoutMs || undefined };
+  if (r.names.length === 0 && r.labelSelector === '') return [await service.delete(r.kind, r.name, { ...wait, resourceVersion: r.resourceVersion }, ctx)];
+  if (r.name !== '' || r.resourceVersion !== '') throw deleteTargetInvalid('name and resourceVersion go with a delete of one object, not with names or a label selector', 'put every name in names (without resourceVersion), or delete one object by name');
+  return service.deleteMany(r.kind, { names: r.names, ...(r.labelSelector !== '' ? { labelSelector: r.labelSelector } : {}), ignoreNotFound: r.ignoreNotFound }, wait, ctx);
+}
+
+function deleteResponse(outcomes: DeleteOutcome[]): v1.DeleteResponse {
+  const results = outcomes.map((d) => ({ object: protoObject(d.object), gone: d.gone }));
+  return { object: results[0]?.object, gone: results[0]?.gone ?? false, results };
+}
+
 function watchEvent(e: WatchEvent): v1.WatchEvent {
-  return { type: EVENT_TYPES[e.type], object: protoObject(e.object), resourceVersion: e.revision };
+  return { type: watchEventTypes.toProto(e.type), object: protoObject(e.object), resourceVersion: e.revision };
 }
 
 /** A failure after the stream started: the last event, type ERROR (category Gone: list again). */
@@ -51,9 +64,6 @@ export function resourceHandlers(service: ResourceService, edge: GrpcEdge): v1.R
     }),
     watch: serverStream(edge, 'ResourceService/Watch', (r: v1.WatchRequest) =>
       mapStream(service.watch(r.kind, { labelSelector: r.labelSelector, resourceVersion: r.resourceVersion }), watchEvent), watchError),
-    delete: unary(edge, 'ResourceService/Delete', async (r: v1.DeleteRequest, ctx) => {
-      const d = await service.delete(r.kind, r.name, { wait: r.wait, resourceVersion: r.resourceVersion, waitTimeoutMs: r.waitTimeoutMs || undefined }, ctx);
-      return { object: protoObject(d.object), gone: d.gone };
-    }),
+    delete: unary(edge, 'ResourceService/Delete', async (r: v1.DeleteRequest, ctx) => deleteResponse(await deleteOf(service, r, ctx))),
   };
 }

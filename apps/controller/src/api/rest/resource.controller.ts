@@ -60,6 +60,14 @@ export class ResourceController {
     return this.resources.get(kind, name);
   }
 
+  /** Several objects in one transaction: `?name=a&name=b` or `?labelSelector=app=web` (all or nothing). */
+  @Delete(':kind')
+  async deleteMany(@Param('kind') kind: string, @Query() q: Record<string, unknown>, @Req() req: RequestLike) {
+    const names = ([] as unknown[]).concat(q.name ?? []).filter((n): n is string => typeof n === 'string' && n !== '');
+    const results = await this.resources.deleteMany(kind, { names, labelSelector: str(q.labelSelector), ignoreNotFound: flag(q.ignoreNotFound) }, { wait: flag(q.wait), waitTimeoutMs: Number(q.waitTimeoutMs) || undefined }, contextOf(req));
+    return { results };
+  }
+
   @Delete(':kind/:name')
   delete(@Param('kind') kind: string, @Param('name') name: string, @Query() q: Record<string, unknown>, @Req() req: RequestLike) {
     return this.resources.delete(kind, name, { wait: flag(q.wait), resourceVersion: str(q.resourceVersion), waitTimeoutMs: Number(q.waitTimeoutMs) || undefined }, contextOf(req));
