@@ -1,7 +1,5 @@
-import { MigrationStatusSchema, NodeStatusSchema, planObject, VirtualMachineStatusSchema, VM_EVENT_TYPES, type VirtualMachine } from '@hvs/domain';
-import {
-  agentv1, fromProtoObject, fromProtoPlan, migrationStatusFromProgress, nodeStatusFromFacts, toProtoObject, toProtoPlan, v1, vmEventTypeFromProto, vmEventTypeToProto, vmStatusFromObserved,
-} from '@hvs/proto';
+import { MigrationStatusSchema, NodeStatusSchema, planObject, VirtualMachineStatusSchema, type VirtualMachine } from '@hvs/domain';
+import { agentv1, fromProtoObject, fromProtoPlan, migrationStatusFromProgress, nodeStatusFromFacts, toProtoObject, toProtoPlan, v1, vmStatusFromObserved } from '@hvs/proto';
 import { SAMPLES } from './samples';
 
 const VM = SAMPLES[0] as VirtualMachine;
@@ -69,17 +67,6 @@ describe('observed state -> status', () => {
     const s = migrationStatusFromProgress({ phase: 'Completed', dataTotal: 100, dataProcessed: 100, dataRemaining: 0, dirtyRate: 5, iteration: 3, downtimeMs: 42, elapsedMs: 900 });
     expect(MigrationStatusSchema.safeParse(s).error?.issues).toBeUndefined();
     expect(s).toEqual({ progress: { bytesTotal: 100, bytesDone: 100, dirtyRate: 5 }, downtimeMs: 42 });
-  });
-});
-
-describe('VM event types (one table, agent and controller)', () => {
-  it('every domain word has its own wire value and reads back; UNSPECIFIED and unknown numbers read as undefined', () => {
-    const wire = VM_EVENT_TYPES.map(vmEventTypeToProto);
-    expect(new Set(wire).size).toBe(VM_EVENT_TYPES.length);
-    expect(wire).not.toContain(agentv1.VmEventType.UNSPECIFIED);
-    for (const t of VM_EVENT_TYPES) expect(vmEventTypeFromProto(vmEventTypeToProto(t))).toBe(t);
-    expect(vmEventTypeFromProto(agentv1.VmEventType.UNSPECIFIED)).toBeUndefined();
-    expect(vmEventTypeFromProto(99 as agentv1.VmEventType)).toBeUndefined();
   });
 });
 

@@ -1,6 +1,6 @@
 import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { HvsError, type ConsoleEndpoint } from '@hvs/domain';
-import { agentv1, toServiceError } from '@hvs/proto';
+import { agentv1, mapStream, serveGrpcStream, toServiceError, type StreamSource } from '@hvs/proto';
 import { formatListen, type ListenAddress } from '../config/config';
 import type { Check } from '../diagnose/diagnose';
 import type { HostRenderFacts } from '../domains/render-facts';
@@ -29,7 +29,8 @@ export interface AgentApi {
   /** This host's render facts now; an Assign is checked (each VM rendered) with them. */
   renderFacts(): Promise<HostRenderFacts>;
   assign(input: AssignInput): Promise<{ observedGeneration: number }>;
-  watch(): AsyncIterable<SequencedChange>;
+  /** Snapshot first, then every change; `close()` ends it at once (a cancelled Watch). */
+  watch(): StreamSource<SequencedChange>;
   heartbeat(): agentv1.HeartbeatResponse;
   /** Checks and throws HvsError before the stream starts; the stream itself never throws. */
   migrate?(req: agentv1.MigrateRequest): AsyncIterable<agentv1.MigrateProgress>;
@@ -76,29 +77,10 @@ export function agentHandlers(api: AgentApi, log: Log): agentv1.AgentServer {
       const { observedGeneration } = await api.assign(assignmentFromRequest(r, { nodeName: api.nodeName, facts: await api.renderFacts() }));
       return { accepted: true, observedGeneration, problems: [] };
     }),
-    watch: (call: ServerWritableStream<agentv1.WatchRequest, agentv1.AgentEvent>) => {
-      const it = api.watch()[Symbol.asyncIterator]();
-      let open = true;
-      const close = () => {
-        open = false;
-        void it.return?.();
-      };
-      call.on('cancelled', close);
-      call.on('close', close);
-      call.on('error', close);
-      void (async () => {
-        while (open) {
-          const { value, done } = await it.next();
-          if (done || !open) break;
-          // Respect back-pressure: wait for drain when the socket buffer is full.
-          if (!call.write(toWireAgentEvent(value, api.nodeName))) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
-        }
-        if (open) call.end();
-      })().catch((e: unknown) => {
-        log.warn({ err: e }, 'Watch stream failed');
-        call.destroy(toServiceError(e));
-      });
-    },
+    // libs/proto's serveGrpcStream, as every controller stream: back-pressure, cancel, error mapping.
+    watch: (call: ServerWritableStream<agentv1.WatchRequest, agentv1.AgentEvent>) => void serveGrpcStream(call, () => mapStream(api.watch(), (c) => toWireAgentEvent(c, api.nodeName)), {
+      onError: (e) => log.warn({ err: e }, 'Watch stream failed'),
+    }),
     heartbeat: unary(log, 'Heartbeat', () => api.heartbeat()),
     migrate: (call: ServerWritableStream<agentv1.MigrateRequest, agentv1.MigrateProgress>) => {
       // emit('error') ends a server stream with that status (destroy() would not send it).

@@ -3,7 +3,7 @@
  * AgentEvent messages, once, for the Watch stream.
  */
 import type { VmEvent, VmObservation } from '@hvs/domain';
-import { problemToDetail, vmEventTypeToProto, type agentv1 } from '@hvs/proto';
+import { problemToDetail, vmEventTypes, type agentv1 } from '@hvs/proto';
 import type { SequencedChange } from '../observed/observed-state';
 import { toWireHostFacts } from './host-facts';
 
@@ -17,7 +17,7 @@ export function toWireVm(o: VmObservation): agentv1.VmObserved {
 }
 
 export function toWireVmEvent(e: VmEvent): agentv1.VmEvent {
-  return { name: e.name, uid: e.uid, type: vmEventTypeToProto(e.type), reason: e.reason, message: e.message, time: e.time };
+  return { name: e.name, uid: e.uid, type: vmEventTypes.toProto(e.type), reason: e.reason, message: e.message, time: e.time };
 }
 
 export function toWireAgentEvent({ sequence, change: c }: SequencedChange, nodeName: string): agentv1.AgentEvent {

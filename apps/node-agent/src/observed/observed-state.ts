@@ -101,22 +101,27 @@ export class ObservedState {
   /**
    * A subscription whose first element is a snapshot, then every later change. `extras` is
    * read synchronously right after subscribing, so nothing published in between is lost.
+   * `close()` (or the iterator's return) ends it at once, a pending next() included.
    */
-  watch(extras: () => SnapshotExtras): AsyncIterable<SequencedChange> {
+  watch(extras: () => SnapshotExtras): AsyncIterable<SequencedChange> & { close(): Promise<void> } {
     const sub = this.hub.subscribe()[Symbol.asyncIterator]();
     const first = this.snapshot(extras());
     let sent = false;
+    const iterator: AsyncIterator<SequencedChange> = {
+      next: () => {
+        if (!sent) {
+          sent = true;
+          return Promise.resolve({ value: first, done: false });
+        }
+        return sub.next();
+      },
+      return: () => sub.return?.() ?? Promise.resolve({ value: undefined, done: true }),
+    };
     return {
-      [Symbol.asyncIterator]: () => ({
-        next: () => {
-          if (!sent) {
-            sent = true;
-            return Promise.resolve({ value: first, done: false });
-          }
-          return sub.next();
-        },
-        return: () => sub.return?.() ?? Promise.resolve({ value: undefined, done: true }),
-      }),
+      [Symbol.asyncIterator]: () => iterator,
+      close: async () => {
+        await iterator.return!();
+      },
     };
   }
 

@@ -14,7 +14,7 @@ const host: HostReport = {
 };
 
 describe('observed state -> hvs.agent.v1 (the Watch edge)', () => {
-  it('carries a VM event with its type from the one table (libs/proto vmEventTypeToProto)', () => {
+  it('carries a VM event with its type from the one table (libs/proto vmEventTypes)', () => {
     expect(toWireVmEvent({ name: 'n', uid: 'u', type: 'Started', reason: 'booted', message: 'm', time: 't' })).toEqual({ name: 'n', uid: 'u', type: agentv1.VmEventType.STARTED, reason: 'booted', message: 'm', time: 't' });
   });
 

@@ -1,22 +1,6 @@
-import { VM_PHASES, type MigrationStatus, type NodeStatus, type VirtualMachineStatus, type VmEventType } from '@hvs/domain';
+import { VM_PHASES, type MigrationStatus, type NodeStatus, type VirtualMachineStatus } from '@hvs/domain';
 import type { HostFacts } from '../gen/hvs/v1/host.js';
-import { VmEventType as PbVmEventType, type MigrateProgress, type VmObserved } from '../gen/hvs/agent/v1/agent.js';
-
-const VM_EVENT_TYPES: Record<VmEventType, PbVmEventType> = {
-  Started: PbVmEventType.STARTED, Stopped: PbVmEventType.STOPPED, Crashed: PbVmEventType.CRASHED,
-  ReconcileError: PbVmEventType.RECONCILE_ERROR, Migrated: PbVmEventType.MIGRATED, Defined: PbVmEventType.DEFINED,
-  Undefined: PbVmEventType.UNDEFINED, Fenced: PbVmEventType.FENCED,
-};
-
-/** An agent's VM event type (domain word) as hvs.agent.v1.VmEventType. */
-export function vmEventTypeToProto(t: VmEventType): PbVmEventType {
-  return VM_EVENT_TYPES[t];
-}
-
-/** hvs.agent.v1.VmEventType as the domain word; undefined for UNSPECIFIED or a number this version does not know. */
-export function vmEventTypeFromProto(n: PbVmEventType): VmEventType | undefined {
-  return (Object.keys(VM_EVENT_TYPES) as VmEventType[]).find((t) => VM_EVENT_TYPES[t] === n);
-}
+import type { MigrateProgress, VmObserved } from '../gen/hvs/agent/v1/agent.js';
 
 /**
  * The Node.status fields an agent's facts decide. The controller adds
