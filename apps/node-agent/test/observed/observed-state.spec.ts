@@ -34,4 +34,17 @@ describe('ObservedState (domain values, sequenced)', () => {
     expect(o.sequence).toBe(2);
     o.close();
   });
+
+  it('close() ends a subscription at once, a pending next() included (a cancelled Watch leaves no subscriber)', async () => {
+    const o = new ObservedState();
+    const w = o.watch(() => ({ host: undefined, observedGeneration: 0, fencingToken: 0 }));
+    const it = w[Symbol.asyncIterator]();
+    await it.next(); // the snapshot
+    const pending = it.next();
+    expect(o.subscribers()).toBe(1);
+    await w.close();
+    await expect(pending).resolves.toMatchObject({ done: true });
+    expect(o.subscribers()).toBe(0);
+    o.close();
+  });
 });
