@@ -20,7 +20,7 @@ import { AgentMetrics } from '../metrics/agent-metrics';
 import { MetricsServer } from '../metrics/metrics-server';
 import { Departures } from '../migration/departures';
 import { sampleDirtyRate } from '../migration/dirty-rate-handler';
-import { MigrateHandler } from '../migration/migrate-handler';
+import { MigrateHandler, type MigrateOrder, type MigrateReport } from '../migration/migrate-handler';
 import type { HostReport } from '../observed/host-report';
 import { ObservedState, type SequencedChange } from '../observed/observed-state';
 import { AssignmentStore } from '../state/assignment-store';
@@ -207,15 +207,15 @@ export class Agent implements AgentApi {
     return this.observed.watch(() => ({ host: this.host, observedGeneration: this.store.generation, fencingToken: this.store.fencingToken }));
   }
 
-  migrate(req: agentv1.MigrateRequest): AsyncIterable<agentv1.MigrateProgress> {
-    return this.migrations.migrate(req);
+  migrate(order: MigrateOrder): AsyncIterable<MigrateReport> {
+    return this.migrations.migrate(order);
   }
 
-  abortMigration(req: agentv1.AbortMigrationRequest): Promise<agentv1.AbortMigrationResponse> {
+  abortMigration(req: { vmUid: string; migration: string; fencingToken: number }): Promise<{ jobAborted: boolean }> {
     return this.migrations.abort(req);
   }
 
-  sampleDirtyRate(req: agentv1.SampleDirtyRateRequest): Promise<agentv1.SampleDirtyRateResponse> {
+  sampleDirtyRate(req: { vmUid: string; vmName: string; seconds: number }): Promise<{ bytesPerSecond: number; periodSeconds: number; mode: string }> {
     return sampleDirtyRate(this.driver, this.store, this.config.nodeName, req);
   }
 

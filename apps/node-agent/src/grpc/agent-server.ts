@@ -5,10 +5,12 @@ import { formatListen, type ListenAddress } from '../config/config';
 import type { Check } from '../diagnose/diagnose';
 import type { HostRenderFacts } from '../domains/render-facts';
 import type { PeerStatus } from '../fencing';
+import type { MigrateOrder, MigrateReport } from '../migration/migrate-handler';
 import type { HostReport } from '../observed/host-report';
 import type { SequencedChange } from '../observed/observed-state';
 import { assignmentFromRequest, type AssignInput } from './assign-request';
 import { toWireHostFacts } from './host-facts';
+import { migrateOrderFromWire, toWireProgress } from './migrate-wire';
 import { toWireAgentEvent } from './observed-wire';
 
 export interface AgentServerTls {
@@ -21,8 +23,7 @@ export interface AgentServerTls {
 /**
  * What the gRPC layer delegates to (the agent), in domain terms: the handlers below convert
  * wire <-> domain once, here (Assign checked by assign-request.ts, Watch by observed-wire.ts,
- * host facts by host-facts.ts). Migration still speaks the agentv1 messages (its stream is the
- * protocol). Every method throws only HvsError.
+ * Migrate by migrate-wire.ts, host facts by host-facts.ts). Every method throws only HvsError.
  */
 export interface AgentApi {
   readonly nodeName: string;
@@ -33,9 +34,9 @@ export interface AgentApi {
   watch(): StreamSource<SequencedChange>;
   heartbeat(): agentv1.HeartbeatResponse;
   /** Checks and throws HvsError before the stream starts; the stream itself never throws. */
-  migrate?(req: agentv1.MigrateRequest): AsyncIterable<agentv1.MigrateProgress>;
-  abortMigration?(req: agentv1.AbortMigrationRequest): Promise<agentv1.AbortMigrationResponse>;
-  sampleDirtyRate?(req: agentv1.SampleDirtyRateRequest): Promise<agentv1.SampleDirtyRateResponse>;
+  migrate?(order: MigrateOrder): AsyncIterable<MigrateReport>;
+  abortMigration?(req: { vmUid: string; migration: string; fencingToken: number }): Promise<{ jobAborted: boolean }>;
+  sampleDirtyRate?(req: { vmUid: string; vmName: string; seconds: number }): Promise<{ bytesPerSecond: number; periodSeconds: number; mode: string }>;
   consoleInfo(vm: { vmUid: string; vmName: string }): Promise<ConsoleEndpoint>;
   diagnose(): Promise<{ checks: Check[]; host: HostReport | undefined }>;
   peerCheck(): PeerStatus;
@@ -85,19 +86,12 @@ export function agentHandlers(api: AgentApi, log: Log): agentv1.AgentServer {
     migrate: (call: ServerWritableStream<agentv1.MigrateRequest, agentv1.MigrateProgress>) => {
       // emit('error') ends a server stream with that status (destroy() would not send it).
       if (!api.migrate) return void call.emit('error', unimplemented('Migrate'));
-      let items: AsyncIterable<agentv1.MigrateProgress>;
-      try {
-        items = api.migrate(call.request);
-      } catch (e) {
-        return void call.emit('error', toServiceError(e));
-      }
-      void (async () => {
-        for await (const p of items) {
-          if (call.cancelled) return;
-          if (!call.write(p)) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
-        }
-        call.end();
-      })().catch((e: unknown) => call.emit('error', toServiceError(e)));
+      // A refusal (checked before the stream starts) ends the call with its status, no message.
+      void serveGrpcStream(call, () => mapStream(api.migrate!(migrateOrderFromWire(call.request)), toWireProgress), {
+        onError: (e) => {
+          if (!(e instanceof HvsError)) log.warn({ err: e }, 'Migrate stream failed');
+        },
+      });
     },
     abortMigration: (call: ServerUnaryCall<agentv1.AbortMigrationRequest, agentv1.AbortMigrationResponse>, cb: sendUnaryData<agentv1.AbortMigrationResponse>) => {
       if (!api.abortMigration) return void cb(unimplemented('AbortMigration'));

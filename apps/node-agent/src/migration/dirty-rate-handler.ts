@@ -6,13 +6,12 @@
  * driver throws (HVS-LIBVIRT-*). Read-only: nothing on the host changes.
  */
 import { domainName, HvsError } from '@hvs/domain';
-import type { agentv1 } from '@hvs/proto';
 import { isDirtyRateSampling, type HypervisorDriver } from '../hypervisor';
 import type { AssignmentStore } from '../state/assignment-store';
 
 export async function sampleDirtyRate(
-  driver: HypervisorDriver, store: Pick<AssignmentStore, 'desiredVms'>, nodeName: string, req: agentv1.SampleDirtyRateRequest,
-): Promise<agentv1.SampleDirtyRateResponse> {
+  driver: HypervisorDriver, store: Pick<AssignmentStore, 'desiredVms'>, nodeName: string, req: { vmUid: string; vmName: string; seconds: number },
+): Promise<{ bytesPerSecond: number; periodSeconds: number; mode: string }> {
   const vm = store.desiredVms().find((v) => (req.vmUid ? v.metadata.uid === req.vmUid : v.metadata.name === req.vmName));
   const uid = vm?.metadata.uid;
   if (!uid) {
