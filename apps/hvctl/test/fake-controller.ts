@@ -96,7 +96,7 @@ export async function startFakeController(tls?: { keyPem: Buffer; certPem: Buffe
     delete(call, cb) {
       const k = key(call.request.kind, call.request.name);
       if (!fake.objects.delete(k)) return cb(toServiceError(notFound(call.request.kind, call.request.name)));
-      cb(null, { gone: true });
+      cb(null, { gone: true, warnings: [] });
     },
   };
   const vmAction = (wanted: string) => (call: { request: v1.VmActionRequest }, cb: (e: unknown, r?: v1.VmActionResponse) => void) => {

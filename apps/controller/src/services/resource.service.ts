@@ -15,6 +15,7 @@ import {
   type AnyResource, type FieldChange, type LabelSelector, type ObjectPlan, type PlanResource,
 } from '@hvs/domain';
 import type { AuditEntry, AuditService } from '../audit';
+import { concernOf, idleFinalizers } from '../runtime/finalizers';
 import type { ListResult, ObjectStore, StoredObject, WatchEvent, WatchStream, WriteOp } from '../store';
 import { desiredOf, writeFor, type ObjectWrite } from './apply-writes';
 import { loadBatch, type SourceDocument } from './batch-input';
@@ -58,12 +59,19 @@ export interface DeleteOptions {
   /** Precondition: delete only if the object is still at this version (else Conflict). */
   resourceVersion?: string;
   waitTimeoutMs?: number;
+  /**
+   * Drop every finalizer unconfirmed: the object goes now (e.g. a VM whose node is gone for
+   * good). Audited as `force-delete`; the outcome warns what may be left behind.
+   */
+  force?: boolean;
 }
 
 export interface DeleteOutcome {
   object: StoredObject;
   /** true when the object no longer exists; false while finalizers run. */
   gone: boolean;
+  /** What the caller should know (a forced delete: what may be left on a host). */
+  warnings: string[];
 }
 
 export interface WatchOptions {
@@ -123,23 +131,30 @@ export class ResourceService {
     return selector === undefined ? inner : filtered(inner, selector);
   }
 
+  /**
+   * Deletes, or starts the deletion of, one object. Finalizers whose concern has nothing to
+   * clean up (a VM never bound to a node) are dropped in the same write, so such an object goes
+   * at once; the others stay until their loop confirms the clean-up (apps/controller/src/deletion).
+   */
   async delete(kind: string, name: string, options: DeleteOptions, ctx: CallContext): Promise<DeleteOutcome> {
     const k = kindOf(kind);
     const pinned = revisionOf(options.resourceVersion);
+    const operation = options.force ? 'force-delete' : 'delete';
     try {
-      const { outcome, revision } = await retryOnConflict(pinned !== undefined, async () => {
+      const { outcome, revision, warnings } = await retryOnConflict(pinned !== undefined, async () => {
         const current = await this.store.get(k, name);
         const generation = current.metadata.generation ?? 1;
-        const op: WriteOp = { op: 'delete', kind: k, name, resourceVersion: pinned ?? current.metadata.resourceVersion };
-        const entry = { operation: 'delete', kind: k, name, uid: current.metadata.uid, generationBefore: generation, generationAfter: generation, actor: ctx.actor };
+        const drop = options.force ? [...(current.metadata.finalizers ?? [])] : idleFinalizers(current);
+        const op: WriteOp = { op: 'delete', kind: k, name, resourceVersion: pinned ?? current.metadata.resourceVersion, dropFinalizers: drop };
+        const entry = { operation, kind: k, name, uid: current.metadata.uid, generationBefore: generation, generationAfter: generation, actor: ctx.actor };
         const batch = await auditedBatch(this.store, this.audit, [op], [entry]);
-        return { outcome: batch.results[0]!, revision: batch.revision };
+        return { outcome: batch.results[0]!, revision: batch.revision, warnings: options.force ? forceWarnings(current, idleFinalizers(current)) : [] };
       });
       const gone = outcome.outcome === 'deleted';
-      if (gone || !options.wait) return { object: outcome.object, gone };
-      return await this.waitGone(k, name, outcome.object, revision, options.waitTimeoutMs ?? DEFAULT_DELETE_WAIT_MS);
+      if (gone || !options.wait) return { object: outcome.object, gone, warnings };
+      return { ...(await this.waitGone(k, name, outcome.object, revision, options.waitTimeoutMs ?? DEFAULT_DELETE_WAIT_MS)), warnings };
     } catch (e) {
-      await auditFailure(this.audit, e, { operation: 'delete', kind: k, name, actor: ctx.actor });
+      await auditFailure(this.audit, e, { operation, kind: k, name, actor: ctx.actor });
       throw e;
     }
   }
@@ -194,7 +209,7 @@ export class ResourceService {
     return { plans, writes };
   }
 
-  private async waitGone(kind: string, name: string, last: StoredObject, revision: string, timeoutMs: number): Promise<DeleteOutcome> {
+  private async waitGone(kind: string, name: string, last: StoredObject, revision: string, timeoutMs: number): Promise<Omit<DeleteOutcome, 'warnings'>> {
     const stream = this.store.watch(kind, revision);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
@@ -212,6 +227,14 @@ export class ResourceService {
       await stream.close();
     }
   }
+}
+
+/** One warning per finalizer a force dropped unconfirmed (idle ones had nothing to clean up). */
+function forceWarnings(current: StoredObject, idle: readonly string[]): string[] {
+  return (current.metadata.finalizers ?? []).filter((f) => !idle.includes(f)).map((f) => {
+    const concern = concernOf(f);
+    return `forced past finalizer ${f}: ${concern ? concern.leftovers(current) : 'its clean-up was not confirmed'}`;
+  });
 }
 
 function filtered(inner: WatchStream, selector: LabelSelector): WatchStream {

@@ -194,7 +194,7 @@ export class Agent implements AgentApi {
       }
     }
     for (const uid of this.store.uids()) this.runner.enqueue(uid);
-    return { accepted: true, observedGeneration: this.store.generation, problems: [] };
+    return { accepted: true, observedGeneration: this.store.generation, problems: [], removingUids: this.store.removingUids() };
   }
 
   watch(): AsyncIterable<agentv1.AgentEvent> {

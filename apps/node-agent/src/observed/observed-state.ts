@@ -51,7 +51,18 @@ export class ObservedState {
 
   remove(uid: string, name: string): void {
     if (!this.vms.delete(uid)) return;
-    this.publish({ $case: 'vmRemoved', value: { uid, name } });
+    this.publish({ $case: 'vmRemoved', value: { uid, name, cleanedUp: false, volumesKept: false } });
+  }
+
+  /**
+   * The clean-up of a VM that left the assignment is finished (domain undefined, volumes
+   * removed or kept): published even when the VM was not reported (e.g. after a restart), since
+   * the controller waits on this to let the VM go.
+   */
+  cleanedUp(uid: string, name: string, volumesKept: boolean): void {
+    const known = this.vms.get(uid)?.name;
+    this.vms.delete(uid);
+    this.publish({ $case: 'vmRemoved', value: { uid, name: known ?? name, cleanedUp: true, volumesKept } });
   }
 
   event(e: Omit<agentv1.VmEvent, 'time'>, at: number): void {

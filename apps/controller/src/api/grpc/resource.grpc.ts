@@ -47,8 +47,8 @@ export function resourceHandlers(service: ResourceService, edge: GrpcEdge): v1.R
     }),
     watch: (call) => void streamWatch(service, edge, call),
     delete: unary(edge, 'ResourceService/Delete', async (r: v1.DeleteRequest, ctx) => {
-      const d = await service.delete(r.kind, r.name, { wait: r.wait, resourceVersion: r.resourceVersion, waitTimeoutMs: r.waitTimeoutMs || undefined }, ctx);
-      return { object: protoObject(d.object), gone: d.gone };
+      const d = await service.delete(r.kind, r.name, { wait: r.wait, resourceVersion: r.resourceVersion, waitTimeoutMs: r.waitTimeoutMs || undefined, force: r.force === true }, ctx);
+      return { object: protoObject(d.object), gone: d.gone, warnings: d.warnings };
     }),
   };
 }

@@ -106,8 +106,12 @@ export const OPENAPI_DOCUMENT = {
       get: { operationId: 'get', summary: 'one object', parameters: [kind, name], responses: { 200: { description: 'the object', content: json(ref('Object')) }, ...errors } },
       delete: {
         operationId: 'delete', summary: 'delete (sets deletionTimestamp while finalizers remain)',
-        parameters: [kind, name, q('wait', 'return once the object is gone', 'boolean'), q('waitTimeoutMs', 'give up waiting after this long (default 30000)', 'integer'), q('resourceVersion', 'precondition: delete only at this version'), actor],
-        responses: { 200: { description: 'the object and whether it is gone', content: json({ type: 'object', properties: { object: ref('Object'), gone: { type: 'boolean' } } }) }, ...errors },
+        parameters: [kind, name, q('wait', 'return once the object is gone', 'boolean'), q('waitTimeoutMs', 'give up waiting after this long (default 30000)', 'integer'), q('resourceVersion', 'precondition: delete only at this version'),
+          q('force', 'drop the finalizers unconfirmed: the object goes now (audited as force-delete; warnings say what may be left on a host)', 'boolean'), actor],
+        responses: {
+          200: { description: 'the object, whether it is gone, and warnings', content: json({ type: 'object', properties: { object: ref('Object'), gone: { type: 'boolean' }, warnings: { type: 'array', items: { type: 'string' } } } }) },
+          ...errors,
+        },
       },
     },
   },

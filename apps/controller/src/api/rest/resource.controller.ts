@@ -59,7 +59,7 @@ export class ResourceController {
 
   @Delete(':kind/:name')
   delete(@Param('kind') kind: string, @Param('name') name: string, @Query() q: Record<string, unknown>, @Req() req: RequestLike) {
-    return this.resources.delete(kind, name, { wait: flag(q.wait), resourceVersion: str(q.resourceVersion), waitTimeoutMs: Number(q.waitTimeoutMs) || undefined }, contextOf(req));
+    return this.resources.delete(kind, name, { wait: flag(q.wait), resourceVersion: str(q.resourceVersion), waitTimeoutMs: Number(q.waitTimeoutMs) || undefined, force: flag(q.force) }, contextOf(req));
   }
 }
 

@@ -364,6 +364,12 @@ export interface DeleteRequest {
   resourceVersion: string;
   /** With wait: give up after this long (0: server default). The deletion goes on. */
   waitTimeoutMs: number;
+  /**
+   * Remove the object now, dropping its finalizers unconfirmed (e.g. a VM whose
+   * node is gone for good). Audited as force-delete; the response warns what may
+   * be left behind (a domain, volumes).
+   */
+  force?: boolean | undefined;
 }
 
 export interface DeleteResponse {
@@ -376,6 +382,8 @@ export interface DeleteResponse {
     | undefined;
   /** True when the object no longer exists. */
   gone: boolean;
+  /** What the caller should know, e.g. what a forced delete may leave on a host. */
+  warnings: string[];
 }
 
 function createBaseDocument(): Document {
@@ -1916,7 +1924,7 @@ export const WatchEvent: MessageFns<WatchEvent> = {
 };
 
 function createBaseDeleteRequest(): DeleteRequest {
-  return { kind: "", name: "", wait: false, resourceVersion: "", waitTimeoutMs: 0 };
+  return { kind: "", name: "", wait: false, resourceVersion: "", waitTimeoutMs: 0, force: undefined };
 }
 
 export const DeleteRequest: MessageFns<DeleteRequest> = {
@@ -1935,6 +1943,9 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
     }
     if (message.waitTimeoutMs !== 0) {
       writer.uint32(40).int32(message.waitTimeoutMs);
+    }
+    if (message.force !== undefined) {
+      writer.uint32(48).bool(message.force);
     }
     return writer;
   },
@@ -1992,6 +2003,14 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
             message.waitTimeoutMs = reader.int32();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.force = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2019,6 +2038,7 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
         : isSet(object.wait_timeout_ms)
         ? globalThis.Number(object.wait_timeout_ms)
         : 0,
+      force: isSet(object.force) ? globalThis.Boolean(object.force) : undefined,
     };
   },
 
@@ -2039,6 +2059,9 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
     if (message.waitTimeoutMs !== 0) {
       obj.waitTimeoutMs = Math.round(message.waitTimeoutMs);
     }
+    if (message.force !== undefined) {
+      obj.force = message.force;
+    }
     return obj;
   },
 
@@ -2052,12 +2075,13 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
     message.wait = object.wait ?? false;
     message.resourceVersion = object.resourceVersion ?? "";
     message.waitTimeoutMs = object.waitTimeoutMs ?? 0;
+    message.force = object.force ?? undefined;
     return message;
   },
 };
 
 function createBaseDeleteResponse(): DeleteResponse {
-  return { object: undefined, gone: false };
+  return { object: undefined, gone: false, warnings: [] };
 }
 
 export const DeleteResponse: MessageFns<DeleteResponse> = {
@@ -2067,6 +2091,9 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
     }
     if (message.gone !== false) {
       writer.uint32(16).bool(message.gone);
+    }
+    for (const v of message.warnings) {
+      writer.uint32(26).string(v!);
     }
     return writer;
   },
@@ -2100,6 +2127,14 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
             message.gone = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.warnings.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2116,6 +2151,7 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
     return {
       object: isSet(object.object) ? ApiObject.fromJSON(object.object) : undefined,
       gone: isSet(object.gone) ? globalThis.Boolean(object.gone) : false,
+      warnings: globalThis.Array.isArray(object?.warnings) ? object.warnings.map((e: any) => globalThis.String(e)) : [],
     };
   },
 
@@ -2126,6 +2162,9 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
     }
     if (message.gone !== false) {
       obj.gone = message.gone;
+    }
+    if (message.warnings?.length) {
+      obj.warnings = message.warnings;
     }
     return obj;
   },
@@ -2139,6 +2178,7 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
       ? ApiObject.fromPartial(object.object)
       : undefined;
     message.gone = object.gone ?? false;
+    message.warnings = object.warnings?.map((e) => e) || [];
     return message;
   },
 };
