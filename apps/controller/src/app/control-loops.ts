@@ -11,7 +11,7 @@
 import type { FirewallPolicy, Image, Migration, Network, Node, StoragePool, VirtualMachine } from '@hvs/domain';
 import { SystemClock, type Clock, type ReconcileOutcome, type RunnerHooks, type TimerHandle } from '@hvs/reconcile';
 import type { AgentDialer } from '../agents';
-import { DeletionReconciler, vmHostCleanup } from '../deletion';
+import { vmDeletionReconciler, type DeletionReconciler } from '../deletion';
 import { Dispatcher } from '../dispatch';
 import type { EventSink } from '../events/event-recorder';
 import { capacityReport, DEFAULT_HA_TIMING, HaRescheduler, type HaTiming } from '../ha';
@@ -64,7 +64,6 @@ interface Running {
   vms: Informer<VirtualMachine>;
   dispatcher?: Dispatcher;
   vmDeletion: DeletionReconciler<VirtualMachine>;
-  offNodes: () => void;
 }
 
 export class ControlLoops {
@@ -159,9 +158,9 @@ export class ControlLoops {
       const lifecycle = new NodeLifecycleReconciler({ store, nodes: informers.nodes, leases: this.options.leases, clock, onError, hooks: this.hooks('node-lifecycle'), events: this.options.events });
       // The deletion loop reads what the dispatcher's agents confirmed; the dispatcher tells it when.
       const late: { dispatcher?: Dispatcher } = {};
-      const vmDeletion = new DeletionReconciler<VirtualMachine>({
-        kind: 'VirtualMachine', store, informer: informers.vms, clock, hooks: this.hooks('deletion-vm'), events: this.options.events,
-        checks: [vmHostCleanup({ nodes: informers.nodes, confirmations: { isConfirmed: (node, uid) => late.dispatcher?.cleanup.isConfirmed(node, uid) ?? false } })],
+      const vmDeletion = vmDeletionReconciler({
+        store, vms: informers.vms, nodes: informers.nodes, clock, hooks: this.hooks('deletion-vm'), events: this.options.events,
+        confirmations: { isConfirmed: (node, uid) => late.dispatcher?.cleanup.isConfirmed(node, uid) ?? false },
       });
       const dispatcher = this.options.dispatch === false ? undefined : new Dispatcher({
         store, informers, controllerId: this.options.controllerId, dialer: this.options.dialer, clock, log: this.options.log,
@@ -169,8 +168,6 @@ export class ControlLoops {
         onCleanupConfirmed: (vm) => vmDeletion.enqueue(vm),
       });
       late.dispatcher = dispatcher;
-      // A node's readiness is part of what a pending VM deletion says (NodeNotReady, NodeGone).
-      const offNodes = informers.nodes.subscribe((e) => vmDeletion.enqueueTerminating((vm) => vm.status?.node === e.object.metadata.name));
       const ha = new HaRescheduler({
         store, nodes: informers.nodes, vms: informers.vms, leaseTtlSeconds: this.options.leases.ttlSeconds, timing: this.options.ha, clock,
         hooks: this.hooks('ha-reschedule'), events: this.options.events, log: this.options.log,
@@ -185,7 +182,7 @@ export class ControlLoops {
       ha.start();
       dispatcher?.start();
       vmDeletion.start();
-      this.running = { informers: all, scheduler, lifecycle, migration, ha, nodes: informers.nodes, vms: informers.vms, dispatcher, vmDeletion, offNodes };
+      this.running = { informers: all, scheduler, lifecycle, migration, ha, nodes: informers.nodes, vms: informers.vms, dispatcher, vmDeletion };
       this.options.log?.info({ controllerId: this.options.controllerId }, 'leading: control loops started');
     } catch (e) {
       await Promise.all(started.map((i) => i.stop()));
@@ -206,7 +203,6 @@ export class ControlLoops {
     const r = this.running;
     if (!r) return;
     this.running = undefined;
-    r.offNodes();
     await Promise.all([r.scheduler.stop(), r.lifecycle.stop(), r.migration.stop(), r.ha.stop(), r.dispatcher?.stop(), r.vmDeletion.stop()]);
     await Promise.all(r.informers.map((i) => i.stop()));
     this.options.log?.info({ controllerId: this.options.controllerId }, 'not leading: control loops stopped');

@@ -40,6 +40,11 @@ export interface DeletionReconcilerOptions<T extends StoredObject> {
   events?: EventSink;
   /** Re-check a pending deletion this often even without a trigger (default 30 s). */
   recheckMs?: number;
+  /**
+   * Other things the checks read (e.g. a node's readiness): each subscribes with the loop's
+   * `enqueueTerminating` and returns its unsubscribe; run from start() to stop().
+   */
+  triggers?: readonly ((enqueueTerminating: (filter: (object: T) => boolean) => void) => () => void)[];
 }
 
 type WithConditions = StoredObject & { status?: { conditions?: Condition[] } };
@@ -47,7 +52,7 @@ type WithConditions = StoredObject & { status?: { conditions?: Condition[] } };
 export class DeletionReconciler<T extends StoredObject> {
   readonly runner: ReconcilerRunner<string>;
   private readonly clock: Clock;
-  private unsubscribe: (() => void) | undefined;
+  private unsubscribe: (() => void)[] = [];
 
   constructor(private readonly o: DeletionReconcilerOptions<T>) {
     this.clock = o.clock ?? new SystemClock();
@@ -55,15 +60,16 @@ export class DeletionReconciler<T extends StoredObject> {
   }
 
   start(): void {
-    this.unsubscribe = this.o.informer.subscribe((e) => {
+    this.unsubscribe.push(this.o.informer.subscribe((e) => {
       if (e.type !== 'DELETED' && isTerminating(e.object)) this.runner.enqueue(e.object.metadata.name);
-    });
+    }));
+    for (const t of this.o.triggers ?? []) this.unsubscribe.push(t((filter) => this.enqueueTerminating(filter)));
     this.enqueueTerminating();
     this.runner.start();
   }
 
   async stop(): Promise<void> {
-    this.unsubscribe?.();
+    for (const off of this.unsubscribe.splice(0)) off();
     await this.runner.stop({ graceMs: 5_000 });
   }
 

@@ -6,8 +6,12 @@
  * has nothing on any host.
  */
 import { domainName, type Node, type VirtualMachine } from '@hvs/domain';
+import type { Clock, RunnerHooks } from '@hvs/reconcile';
+import type { EventSink } from '../events/event-recorder';
 import { VM_HOST_CLEANUP } from '../runtime/finalizers';
-import type { CleanupCheck } from './deletion.reconciler';
+import type { Informer } from '../runtime/informer';
+import type { ObjectStore } from '../store/types';
+import { DeletionReconciler, type CleanupCheck } from './deletion.reconciler';
 
 /** What the agents confirmed (the dispatcher's CleanupReports). */
 export interface CleanupConfirmations {
@@ -44,4 +48,23 @@ export function vmHostCleanup(deps: VmHostCleanupDeps): CleanupCheck<VirtualMach
       return { done: false, reason: 'AwaitingNodeCleanup', message: `waiting for the agent on node ${node} to confirm domain ${domain} is undefined and its volumes are removed (or kept, per its disk policy)` };
     },
   };
+}
+
+export interface VmDeletionOptions {
+  store: ObjectStore;
+  vms: Informer<VirtualMachine>;
+  nodes: Informer<Node>;
+  confirmations?: CleanupConfirmations;
+  clock?: Clock;
+  hooks?: RunnerHooks<string>;
+  events?: EventSink;
+}
+
+/** The VM deletion loop: the host clean-up check, re-run for a node's VMs whenever that Node changes. */
+export function vmDeletionReconciler(o: VmDeletionOptions): DeletionReconciler<VirtualMachine> {
+  return new DeletionReconciler<VirtualMachine>({
+    kind: 'VirtualMachine', store: o.store, informer: o.vms, clock: o.clock, hooks: o.hooks, events: o.events,
+    checks: [vmHostCleanup({ nodes: o.nodes, confirmations: o.confirmations })],
+    triggers: [(enqueue) => o.nodes.subscribe((e) => enqueue((vm) => vm.status?.node === e.object.metadata.name))],
+  });
 }

@@ -202,7 +202,7 @@ export class ResourceService {
         plans.push({ kind: o.kind, name: o.metadata.name, action: 'delete', changes: [] });
         writes.push({
           key, kind: o.kind, name: o.metadata.name, prune: true, generationBefore: generation, generationAfter: generation,
-          op: { op: 'delete', kind: o.kind, name: o.metadata.name, resourceVersion: o.metadata.resourceVersion },
+          op: { op: 'delete', kind: o.kind, name: o.metadata.name, resourceVersion: o.metadata.resourceVersion, dropFinalizers: idleFinalizers(o) },
         });
       }
     }

@@ -4,10 +4,11 @@ import { CliExit, EXIT, formatError, usageError } from '../errors';
 import { loadLocal, readManifestFiles } from '../manifest/read';
 import { resourceName } from '../printers/resources';
 import { kindArg } from './kinds';
+import { waitDeleted } from './wait-deleted';
 import { parseDurationFlag, type Runtime } from './runtime';
 import type { VmAction } from '../client/controller-client';
 
-export interface DeleteOpts { filename: string[]; recursive?: boolean; wait?: boolean; timeout: string; ignoreNotFound?: boolean }
+export interface DeleteOpts { filename: string[]; recursive?: boolean; wait?: boolean; timeout: string; ignoreNotFound?: boolean; force?: boolean }
 export interface VmActionOpts { selector?: string; wait?: boolean; timeout: string; force?: boolean }
 
 /** `hvctl delete KIND NAME` or `hvctl delete -f FILE`; a failure of one of several objects is reported and the rest go on. */
@@ -23,12 +24,14 @@ export async function runDelete(rt: Runtime, kindInput: string | undefined, name
   }
   const waitMs = opts.wait ? parseDurationFlag('--timeout', opts.timeout) : 0;
   let failed = 0;
+  const terminating: { kind: string; name: string }[] = [];
   for (const t of targets) {
     try {
-      const res = await (await rt.api()).delete({ kind: t.kind, name: t.name, wait: opts.wait === true, resourceVersion: '', waitTimeoutMs: waitMs });
-      const word = res.gone ? 'deleted' : opts.wait ? 'still deleting (finalizers not done before --timeout)' : 'deletion requested';
-      rt.io.out(`${resourceName(t.kind, t.name)} ${word}\n`);
-      if (opts.wait && !res.gone) failed++;
+      // --wait polls here (wait-deleted.ts) for progress and a precise timeout error, not in the server.
+      const res = await (await rt.api()).delete({ kind: t.kind, name: t.name, wait: false, resourceVersion: '', waitTimeoutMs: 0, force: opts.force === true });
+      for (const w of res.warnings) rt.io.err(`warning: ${resourceName(t.kind, t.name)}: ${w}\n`);
+      if (!res.gone) terminating.push(t);
+      if (res.gone || !opts.wait) rt.io.out(`${resourceName(t.kind, t.name)} ${res.gone ? 'deleted' : 'deletion requested'}\n`);
     } catch (e) {
       if ((e as HvsError).category === 'NotFound' && opts.ignoreNotFound) continue;
       if ((e as HvsError).category === 'Unavailable' || targets.length === 1) throw e;
@@ -36,6 +39,7 @@ export async function runDelete(rt: Runtime, kindInput: string | undefined, name
       rt.io.err(formatError(e, rt.debug));
     }
   }
+  if (opts.wait) await waitDeleted(rt, terminating, waitMs);
   if (failed > 0) throw new CliExit(EXIT.error);
 }
 
