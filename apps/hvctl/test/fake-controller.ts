@@ -16,6 +16,8 @@ export interface FakeController {
   events: v1.Event[];
   audit: v1.AuditRecord[];
   onList?: (kind: string) => void;
+  /** Called on every Get before it answers (e.g. to let a terminating object go). */
+  onGet?: (kind: string, name: string) => void;
   calls: string[];
   stop(): Promise<void>;
 }
@@ -76,6 +78,7 @@ export async function startFakeController(tls?: { keyPem: Buffer; certPem: Buffe
       }
     },
     get(call, cb) {
+      fake.onGet?.(call.request.kind, call.request.name);
       const o = fake.objects.get(key(call.request.kind, call.request.name));
       if (!o) return cb(toServiceError(notFound(call.request.kind, call.request.name)));
       cb(null, toProtoObject(o as never));
@@ -95,8 +98,17 @@ export async function startFakeController(tls?: { keyPem: Buffer; certPem: Buffe
     },
     delete(call, cb) {
       const k = key(call.request.kind, call.request.name);
-      if (!fake.objects.delete(k)) return cb(toServiceError(notFound(call.request.kind, call.request.name)));
-      cb(null, { gone: true, warnings: [] });
+      const o = fake.objects.get(k);
+      if (!o) return cb(toServiceError(notFound(call.request.kind, call.request.name)));
+      // Like the controller: finalizers keep the object terminating; force drops them with a warning.
+      const finalizers = (o.metadata as { finalizers?: string[] }).finalizers ?? [];
+      if (finalizers.length > 0 && !call.request.force) {
+        const terminating = { ...o, metadata: { ...o.metadata, deletionTimestamp: '2026-01-01T12:00:00Z' } };
+        fake.objects.set(k, terminating);
+        return cb(null, { object: toProtoObject(terminating as never), gone: false, warnings: [] });
+      }
+      fake.objects.delete(k);
+      cb(null, { gone: true, warnings: finalizers.map((f) => `forced past finalizer ${f}: node node-a may still hold domain hvs-1 and its volumes`) });
     },
   };
   const vmAction = (wanted: string) => (call: { request: v1.VmActionRequest }, cb: (e: unknown, r?: v1.VmActionResponse) => void) => {
