@@ -41,7 +41,8 @@ export const FINALIZER_CONCERNS: readonly FinalizerConcern[] = [
       return node === undefined
         ? `nothing: ${vm.metadata.name} was never bound to a node`
         : `node ${node} may still hold domain ${domain} and its volumes ${domain}-*; if the node comes back, its agent removes them on its own `
-          + `(they are no longer assigned); otherwise remove them on the host (virsh undefine ${domain}; the volumes are listed by \`hvctl diagnose ${node}\`)`;
+          + `(they are no longer assigned); otherwise remove them on the host: virsh undefine ${domain}, and the files ${domain}-* in its pools `
+          + '(`hvctl diagnose` lists volumes no VM owns on the agents it reaches)';
     },
   },
 ];
