@@ -30,7 +30,7 @@ export function vmHostCleanup(deps: VmHostCleanupDeps): CleanupCheck<VirtualMach
     check(vm) {
       const node = vm.status?.node;
       const uid = vm.metadata.uid ?? '';
-      if (!node) return { done: true, message: 'never bound to a node: nothing to clean up on any host' };
+      if (!node) return { done: true, message: 'bound to no node: nothing to clean up on any host' };
       if (deps.confirmations?.isConfirmed(node, uid)) {
         return { done: true, message: `node ${node} confirmed the clean-up (domain undefined, volumes removed or kept per its disk policy)` };
       }

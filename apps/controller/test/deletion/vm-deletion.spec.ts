@@ -3,7 +3,7 @@
  * ResourceService deletes, the dispatcher tells a (fake, real-gRPC) agent, the agent's reports
  * confirm, the deletion loop removes the finalizer and etcd drops the object. Real etcd.
  */
-import type { FirewallPolicy, Image, Network, Node, StoragePool, VirtualMachine } from '@hvs/domain';
+import type { VirtualMachine } from '@hvs/domain';
 import { startEtcd, waitFor, type EtcdInstance } from '../../../../test/harness';
 import { AuditService } from '../../src/audit';
 import { vmDeletionReconciler } from '../../src/deletion';
@@ -13,7 +13,7 @@ import { VM_HOST_CLEANUP } from '../../src/runtime';
 import { ResourceService } from '../../src/services';
 import { EtcdStore } from '../../src/store';
 import { FakeAgent } from '../dispatch/fake-agent';
-import { condition, nodeDoc, startInformer } from '../runtime/fixtures';
+import { condition, nodeDoc, startDispatcherInformers } from '../runtime/fixtures';
 import { NETWORK_YAML, vmYaml } from '../services/manifests';
 
 jest.setTimeout(30_000);
@@ -39,15 +39,9 @@ beforeEach(async () => {
   await store.create(nodeDoc('node-a', { address: agent.address }));
   await store.create(nodeDoc('node-down', { ready: false }));
   await service.apply([{ content: NETWORK_YAML }], {}, ctx);
-  const informers = {
-    vms: await startInformer<VirtualMachine>(store, 'VirtualMachine'),
-    nodes: await startInformer<Node>(store, 'Node'),
-    networks: await startInformer<Network>(store, 'Network'),
-    images: await startInformer<Image>(store, 'Image'),
-    storagePools: await startInformer<StoragePool>(store, 'StoragePool'),
-    firewallPolicies: await startInformer<FirewallPolicy>(store, 'FirewallPolicy'),
-  };
-  stops.push(...Object.values(informers).map((i) => () => i.stop()));
+  const started = await startDispatcherInformers(store);
+  const informers = started.informers;
+  stops.push(started.stop);
   const late: { dispatcher?: Dispatcher } = {};
   const sink = { record: (e: EventInput) => Promise.resolve(void events.push(e)) };
   const deletion = vmDeletionReconciler({
