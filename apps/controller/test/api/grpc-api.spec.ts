@@ -3,7 +3,7 @@ import { status, type ClientReadableStream } from '@grpc/grpc-js';
 import { hvsErrorFromServiceError, v1 } from '@hvs/proto';
 import { startEtcd, type EtcdInstance } from '../../../../test/harness';
 import { BAD_SECOND_DOCUMENT, batch, NETWORK_YAML, vmYaml } from '../services/manifests';
-import { call, documents, rejection, startController, type ControllerUnderTest } from './controller-under-test';
+import { bindVm, call, documents, rejection, startController, type ControllerUnderTest } from './controller-under-test';
 
 jest.setTimeout(30_000);
 
@@ -99,6 +99,17 @@ describe('hvs.v1 over gRPC against real etcd', () => {
     const e = await rejection(call(ctl.resources, ctl.resources.delete, { kind: 'vm', name: 'gone-1', wait: false, resourceVersion: '', waitTimeoutMs: 0 }));
     expect(e.code).toBe(status.NOT_FOUND);
     expect(hvsErrorFromServiceError(e)).toMatchObject({ code: 'HVS-STORE-NOT-FOUND', fix: expect.stringContaining('hvctl get') });
+  });
+
+  it('delete of a VM bound to a node leaves it terminating; force removes it with a warning (the REST mirror: rest-api.spec.ts)', async () => {
+    await apply(vmYaml('bound-1'));
+    await bindVm(ctl, 'bound-1', 'node-far');
+    const d = await call(ctl.resources, ctl.resources.delete, { kind: 'vm', name: 'bound-1', wait: false, resourceVersion: '', waitTimeoutMs: 0 });
+    expect(d).toMatchObject({ gone: false, warnings: [] });
+    expect(d.object?.metadata?.deletionTimestamp).toBeDefined();
+    const f = await call(ctl.resources, ctl.resources.delete, { kind: 'vm', name: 'bound-1', wait: false, resourceVersion: '', waitTimeoutMs: 0, force: true });
+    expect(f.gone).toBe(true);
+    expect(f.warnings).toEqual([expect.stringContaining('forced past finalizer hvs.dev/host-cleanup: node node-far may still hold domain hvs-')]);
   });
 
   it('a batch with one bad document writes nothing and returns every problem with its document index', async () => {
