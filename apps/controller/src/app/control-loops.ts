@@ -159,7 +159,7 @@ export class ControlLoops {
       // The deletion loop reads what the dispatcher's agents confirmed; the dispatcher tells it when.
       const late: { dispatcher?: Dispatcher } = {};
       const vmDeletion = vmDeletionReconciler({
-        store, vms: informers.vms, nodes: informers.nodes, clock, hooks: this.hooks('deletion-vm'), events: this.options.events,
+        store, vms: informers.vms, nodes: informers.nodes, clock, hooks: this.hooks('deletion-virtualmachine'), events: this.options.events,
         confirmations: { isConfirmed: (node, uid) => late.dispatcher?.cleanup.isConfirmed(node, uid) ?? false },
       });
       const dispatcher = this.options.dispatch === false ? undefined : new Dispatcher({
