@@ -31,6 +31,10 @@ export function vmHostCleanup(deps: VmHostCleanupDeps): CleanupCheck<VirtualMach
       const node = vm.status?.node;
       const uid = vm.metadata.uid ?? '';
       if (!node) return { done: true, message: 'bound to no node: nothing to clean up on any host' };
+      if (vm.status?.migration) {
+        // The migration loop aborts a deleted VM's move; until it ended, two hosts may hold the domain.
+        return { done: false, reason: 'MigrationInProgress', message: `migration ${vm.status.migration} of this VM is being aborted; the clean-up on node ${node} follows once it ended` };
+      }
       if (deps.confirmations?.isConfirmed(node, uid)) {
         return { done: true, message: `node ${node} confirmed the clean-up (domain undefined, volumes removed or kept per its disk policy)` };
       }
