@@ -20,7 +20,7 @@
  * What the agents confirm about the clean-up of deleted VMs is kept in `cleanup`
  * (cleanup-reports.ts), read by the deletion loop.
  */
-import type { FirewallPolicy, Image, Network, Node, StoragePool, VirtualMachine } from '@hvs/domain';
+import type { Network, Node, VirtualMachine } from '@hvs/domain';
 import { done, ReconcilerRunner, SystemClock, TerminalError, type Clock, type ReconcileOutcome, type ReconcileResult } from '@hvs/reconcile';
 import { agentv1 } from '@hvs/proto';
 import type { Informer } from '../runtime/informer';
@@ -32,16 +32,15 @@ import type { EventSink } from '../events/event-recorder';
 import { AgentConnection, insecureDialer, type AgentDialer } from '../agents/agent-connection';
 import { assignedView } from '../migration/assignment-view';
 import { buildAssignment } from './assignment';
+import { scopeOf } from './assignment-scope';
 import { CleanupReports, type RemovedVm } from './cleanup-reports';
 import { statusFromObservation, type Observation } from './observed-status';
 
+/** The kinds an Assign is built from (assignment-scope.ts): a change of any other kind never re-sends one. */
 export interface DispatcherInformers {
   vms: Informer<VirtualMachine>;
   nodes: Informer<Node>;
   networks: Informer<Network>;
-  images: Informer<Image>;
-  storagePools: Informer<StoragePool>;
-  firewallPolicies: Informer<FirewallPolicy>;
 }
 
 export interface DispatcherLog {
@@ -125,7 +124,7 @@ export class Dispatcher {
 
   /** Subscribes to the (synced) informers, queues every node, starts both loops. */
   start(): void {
-    const { vms, nodes, networks, images, storagePools, firewallPolicies } = this.options.informers;
+    const { vms, nodes, networks } = this.options.informers;
     this.unsubscribe.push(vms.subscribe((e) => {
       for (const n of new Set([e.old?.status?.node, e.object.status?.node])) if (n) this.assigner.enqueue(n);
       const name = e.object.metadata.name;
@@ -136,7 +135,7 @@ export class Dispatcher {
       const mine = this.written.get(name);
       if (mine && (e.type === 'DELETED' || Number(e.object.metadata.resourceVersion) >= Number(mine.metadata.resourceVersion))) this.written.delete(name);
     }));
-    for (const inf of [nodes, networks, images, storagePools, firewallPolicies] as Informer<StoredObject>[]) {
+    for (const inf of [nodes, networks] as Informer<StoredObject>[]) {
       this.unsubscribe.push(inf.subscribe(() => this.enqueueAllNodes()));
     }
     this.enqueueAllNodes();
@@ -285,18 +284,21 @@ export class Dispatcher {
     return buildAssignment({
       node: name,
       // An offline move stops the VM on its source first (migration/assignment-view.ts).
-      vms: inf.vms.list().filter((vm) => vm.status?.node === name).map(assignedView),
-      networks: inf.networks, images: inf.images, storagePools: inf.storagePools,
-      firewallPolicies: inf.firewallPolicies.list(),
+      scope: scopeOf(name, { vms: inf.vms.list().filter((vm) => vm.status?.node === name).map(assignedView), networks: inf.networks }),
       peers,
       fenceAfterMs: this.options.fenceAfterMs,
     });
   }
 
+  /** The newest store revision the dispatcher has seen (what its next fencing token is built from). */
+  revisionSeen(): number {
+    return this.revision();
+  }
+
   /** The newest store revision the informers reflect. */
   private revision(): number {
     const inf = this.options.informers;
-    return Math.max(...[inf.vms, inf.nodes, inf.networks, inf.images, inf.storagePools, inf.firewallPolicies].map((i) => Number(i.revision)));
+    return Math.max(...[inf.vms, inf.nodes, inf.networks].map((i) => Number(i.revision)));
   }
 
   private enqueueAllNodes(): void {

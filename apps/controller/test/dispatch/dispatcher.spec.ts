@@ -1,4 +1,4 @@
-import type { Network, Node, VirtualMachine } from '@hvs/domain';
+import type { FirewallPolicy, Image, Network, Node, StoragePool, VirtualMachine } from '@hvs/domain';
 import { fromProtoObject } from '@hvs/proto';
 import { startEtcd, waitFor, type EtcdInstance } from '../../../../test/harness';
 import { Dispatcher } from '../../src/dispatch';
@@ -126,5 +126,27 @@ describe('Dispatcher (real etcd, grpc-js fake agent)', () => {
     const node = await store.get<Node>('Node', 'node-a');
     await store.updateStatus({ ...node, status: { ...node.status, conditions: [{ type: 'Ready', status: 'Unknown', reason: 'NodeLeaseExpired' }] } });
     await waitFor(() => agent.openStreams === 0 && dispatcher.connectedNodes().length === 0, { what: 'connection closed' });
+  });
+
+  it('a FirewallPolicy (even one selecting a VM here), an Image, a StoragePool or a Network no VM here uses never re-sends the node\'s Assign', async () => {
+    const idle = () => dispatcher.assigner.queue.len() === 0 && dispatcher.assigner.queue.inFlight() === 0;
+    await waitFor(() => agent.assigns.length >= 1 && idle(), { what: 'first Assign sent and the assigner idle' });
+    const sent = agent.assigns.length;
+    await store.create({ apiVersion: 'hvs/v1', kind: 'FirewallPolicy', metadata: { name: 'web-in', labels: {} }, spec: { selector: {}, rules: [] } } as unknown as FirewallPolicy);
+    await store.create({ apiVersion: 'hvs/v1', kind: 'Image', metadata: { name: 'debian' }, spec: { source: 'https://example.invalid/d.qcow2', sha256: 'a'.repeat(64), format: 'qcow2' } } as unknown as Image);
+    await store.create({ apiVersion: 'hvs/v1', kind: 'StoragePool', metadata: { name: 'fast' }, spec: { type: 'dir', path: '/srv/fast' } } as unknown as StoragePool);
+    const unused = await store.create({ apiVersion: 'hvs/v1', kind: 'Network', metadata: { name: 'unused' }, spec: { mode: 'isolated' } } as unknown as Network);
+    // The Network event queues every node; wait until the dispatcher has seen it and is idle again.
+    await waitFor(() => dispatcher.revisionSeen() >= Number(unused.metadata.resourceVersion) && idle(), { what: 'the unused Network seen and the assigner idle' });
+    expect(agent.assigns.length).toBe(sent);
+
+    // Control: a Network that a VM here uses does re-send (so the loop above was live).
+    const lanNow = await store.get<Network>('Network', 'lan');
+    await store.update({ ...lanNow, spec: { mode: 'isolated' } } as unknown as Network);
+    await waitFor(() => agent.assigns.length === sent + 1, { what: 'Assign re-sent for the used Network' });
+    expect(agent.assigns[sent]!.networks.map((n) => (fromProtoObject(n) as Network).spec.mode)).toEqual(['isolated']);
+    expect(agent.assigns[sent]!.firewallPolicies).toEqual([]);
+    expect(agent.assigns[sent]!.images).toEqual([]);
+    expect(agent.assigns[sent]!.storagePools).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 /** Objects and wiring shared by the reconciler and dispatcher tests (all against real etcd). */
-import type { Condition, FirewallPolicy, Image, Network, Node, StoragePool, VirtualMachine } from '@hvs/domain';
+import type { Condition, Network, Node, VirtualMachine } from '@hvs/domain';
 import { waitFor } from '../../../../test/harness';
 import { Informer } from '../../src/runtime';
 import type { ObjectStore, StoredObject } from '../../src/store';
@@ -43,15 +43,12 @@ export async function startInformer<T extends StoredObject>(store: ObjectStore, 
   return inf;
 }
 
-/** The six informers the dispatcher reads, started; `stop` ends them all. */
+/** The informers the dispatcher reads (DispatcherInformers), started; `stop` ends them all. */
 export async function startDispatcherInformers(store: ObjectStore) {
   const informers = {
     vms: await startInformer<VirtualMachine>(store, 'VirtualMachine'),
     nodes: await startInformer<Node>(store, 'Node'),
     networks: await startInformer<Network>(store, 'Network'),
-    images: await startInformer<Image>(store, 'Image'),
-    storagePools: await startInformer<StoragePool>(store, 'StoragePool'),
-    firewallPolicies: await startInformer<FirewallPolicy>(store, 'FirewallPolicy'),
   };
   return { informers, stop: () => Promise.all(Object.values(informers).map((i) => i.stop())).then(() => undefined) };
 }
