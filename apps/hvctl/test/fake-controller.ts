@@ -19,6 +19,8 @@ export interface FakeController {
   /** Called on every Get before it answers (e.g. to let a terminating object go). */
   onGet?: (kind: string, name: string) => void;
   calls: string[];
+  /** Every Delete request, as received. */
+  deletes: v1.DeleteRequest[];
   stop(): Promise<void>;
 }
 
@@ -28,7 +30,7 @@ const notFound = (kind: string, name: string) => new HvsError({ code: 'HVS-OBJEC
 /** `tls`: serve over TLS with this key and certificate (PEM) instead of plaintext. */
 export async function startFakeController(tls?: { keyPem: Buffer; certPem: Buffer }): Promise<FakeController> {
   const server = new Server();
-  const fake: FakeController = { address: '', objects: new Map(), events: [], audit: [], calls: [], stop: async () => undefined };
+  const fake: FakeController = { address: '', objects: new Map(), events: [], audit: [], calls: [], deletes: [], stop: async () => undefined };
 
   const parseDocs = (docs: v1.Document[]) => {
     const out: Obj[] = [];
@@ -97,18 +99,36 @@ export async function startFakeController(tls?: { keyPem: Buffer; certPem: Buffe
       call.end();
     },
     delete(call, cb) {
-      const k = key(call.request.kind, call.request.name);
-      const o = fake.objects.get(k);
-      if (!o) return cb(toServiceError(notFound(call.request.kind, call.request.name)));
-      // Like the controller: finalizers keep the object terminating; force drops them with a warning.
-      const finalizers = (o.metadata as { finalizers?: string[] }).finalizers ?? [];
-      if (finalizers.length > 0 && !call.request.force) {
-        const terminating = { ...o, metadata: { ...o.metadata, deletionTimestamp: '2026-01-01T12:00:00Z' } };
-        fake.objects.set(k, terminating);
-        return cb(null, { object: toProtoObject(terminating as never), gone: false, warnings: [] });
+      const r = call.request;
+      fake.deletes.push(r);
+      if (r.names.length === 0 && r.labelSelector === '') {
+        const o = fake.objects.get(key(r.kind, r.name));
+        if (!o) return cb(toServiceError(notFound(r.kind, r.name)));
+        // Like the controller: finalizers keep the object terminating; force drops them with a warning.
+        const finalizers = (o.metadata as { finalizers?: string[] }).finalizers ?? [];
+        if (finalizers.length > 0) {
+          const last = r.force ? o : { ...o, metadata: { ...o.metadata, deletionTimestamp: '2026-01-01T12:00:00Z' } };
+          if (r.force) fake.objects.delete(key(r.kind, r.name));
+          else fake.objects.set(key(r.kind, r.name), last);
+          const one = { object: toProtoObject(last as never), gone: r.force === true, warnings: r.force ? finalizers.map((f) => `forced past finalizer ${f}: node node-a may still hold domain hvs-1 and its volumes`) : [] };
+          return cb(null, { object: one.object, gone: one.gone, results: [one] });
+        }
+        // Answers as a controller from before `results` did: gone only.
+        fake.objects.delete(key(r.kind, r.name));
+        return cb(null, { gone: true, results: [] });
       }
-      fake.objects.delete(k);
-      cb(null, { gone: true, warnings: finalizers.map((f) => `forced past finalizer ${f}: node node-a may still hold domain hvs-1 and its volumes`) });
+      // Several: all or nothing, as the real controller (apps/controller/test/api/delete-many.spec.ts).
+      const matched = r.labelSelector !== ''
+        ? [...fake.objects.values()].filter((o) => o.kind === r.kind && Object.entries(o.metadata.labels ?? {}).some(([k, v]) => `${k}=${v}` === r.labelSelector))
+        : r.names.map((n) => fake.objects.get(key(r.kind, n)));
+      const missing = r.names.filter((_, i) => matched[i] === undefined);
+      if (missing.length > 0 && !r.ignoreNotFound) {
+        return cb(toServiceError(new HvsError({ code: 'HVS-STORE-NOT-FOUND', category: 'NotFound', message: `${missing.length} of the ${r.names.length} names do not exist`, why: 'nothing was deleted', fix: 'check the names', problems: missing.map((n) => ({ code: 'HVS-STORE-NOT-FOUND', path: n, message: `${r.kind} "${n}" does not exist`, why: 'nothing was deleted', fix: 'check the name' })) })));
+      }
+      const found = matched.filter((o): o is Obj => o !== undefined);
+      for (const o of found) fake.objects.delete(key(o.kind, o.metadata.name));
+      const results = found.map((o) => ({ object: toProtoObject(o as never), gone: true, warnings: [] }));
+      cb(null, { object: results[0]?.object, gone: results[0]?.gone ?? false, results });
     },
   };
   const vmAction = (wanted: string) => (call: { request: v1.VmActionRequest }, cb: (e: unknown, r?: v1.VmActionResponse) => void) => {

@@ -12,19 +12,19 @@
  */
 import {
   KIND_NAMES, matchesLabelSelector, parseLabelSelector, planObject,
-  type AnyResource, type FieldChange, type LabelSelector, type ObjectPlan, type PlanResource,
+  type AnyResource, type FieldChange, type LabelSelector, type ObjectPlan,
 } from '@hvs/domain';
+import type { ApplyAction, WirePlanAction } from '@hvs/proto';
 import type { AuditEntry, AuditService } from '../audit';
 import { concernOf, idleFinalizers } from '../runtime/finalizers';
 import type { ListResult, ObjectStore, StoredObject, WatchEvent, WatchStream, WriteOp } from '../store';
 import { desiredOf, writeFor, type ObjectWrite } from './apply-writes';
 import { loadBatch, type SourceDocument } from './batch-input';
 import type { CallContext } from './call-context';
-import { kindOf, revisionOf } from './errors';
+import { deleteTargetInvalid, kindOf, namesNotFound, revisionOf } from './errors';
 import { auditedBatch, auditFailure, retryOnConflict } from './writes';
 
-export type ApplyAction = 'created' | 'configured' | 'unchanged' | 'pruned';
-export type WirePlanAction = ObjectPlan['action'] | 'delete';
+export type { ApplyAction, WirePlanAction };
 
 export interface AppliedObject {
   kind: string;
@@ -64,6 +64,14 @@ export interface DeleteOptions {
    * good). Audited as `force-delete`; the outcome warns what may be left behind.
    */
   force?: boolean;
+}
+
+/** Several objects of one kind: by names, or by label selector (exactly one of them). */
+export interface DeleteTarget {
+  names?: readonly string[];
+  labelSelector?: string;
+  /** With names: skip a name that does not exist instead of failing the call. */
+  ignoreNotFound?: boolean;
 }
 
 export interface DeleteOutcome {
@@ -132,6 +140,49 @@ export class ResourceService {
   }
 
   /**
+   * Deletes several objects of one kind in ONE store batch (one etcd transaction) with their
+   * audit records, or nothing: a missing name fails the call (NotFound, one problem per name)
+   * unless ignoreNotFound; a selector matching nothing deletes nothing. Each object is read and
+   * its delete pinned to that version, so a concurrent change re-reads (up to 3 times). With
+   * wait, returns when every object is gone or the timeout passed (the deletions go on).
+   * Finalizers are handled as in `delete` (idle ones dropped, all of them with `force`).
+   */
+  async deleteMany(kind: string, target: DeleteTarget, options: Omit<DeleteOptions, 'resourceVersion'>, ctx: CallContext): Promise<DeleteOutcome[]> {
+    const k = kindOf(kind);
+    const names = [...new Set(target.names ?? [])];
+    const what = target.labelSelector ? `-l ${target.labelSelector}` : names.join(',');
+    const force = options.force === true;
+    try {
+      if ((names.length > 0) === (target.labelSelector !== undefined && target.labelSelector.trim() !== '')) {
+        throw deleteTargetInvalid('give either names or a label selector to delete several objects', 'e.g. `hvctl delete vm a b c` or `hvctl delete vm -l app=web`');
+      }
+      const selector = names.length === 0 ? parseLabelSelector(target.labelSelector!) : undefined;
+      const { results, revision, warnings } = await retryOnConflict(false, async () => {
+        let currents: StoredObject[];
+        if (selector !== undefined) {
+          currents = (await this.store.list(k, { labelSelector: selector })).items;
+        } else {
+          const found = await this.store.getMany(names.map((name) => ({ kind: k, name })));
+          const missing = names.filter((_, i) => found[i] === undefined);
+          if (missing.length > 0 && !target.ignoreNotFound) throw namesNotFound(k, missing, names.length);
+          currents = found.filter((o): o is StoredObject => o !== undefined);
+        }
+        if (currents.length === 0) return { results: [], revision: '', warnings: [] };
+        const planned = currents.map((c) => deletionOf(k, c, c.metadata.resourceVersion, force, ctx));
+        const batch = await auditedBatch(this.store, this.audit, planned.map((d) => d.op), planned.map((d) => d.entry));
+        return { results: batch.results, revision: batch.revision, warnings: planned.map((d) => d.warnings) };
+      });
+      const outcomes = results.map((r, i) => ({ object: r.object, gone: r.outcome === 'deleted', warnings: warnings[i] ?? [] }));
+      if (!options.wait) return outcomes;
+      const timeoutMs = options.waitTimeoutMs ?? DEFAULT_DELETE_WAIT_MS;
+      return await Promise.all(outcomes.map(async (o) => (o.gone ? o : { ...(await this.waitGone(k, o.object.metadata.name, o.object, revision, timeoutMs)), warnings: o.warnings })));
+    } catch (e) {
+      await auditFailure(this.audit, e, { operation: force ? 'force-delete' : 'delete', kind: k, name: what.slice(0, 253), actor: ctx.actor });
+      throw e;
+    }
+  }
+
+  /**
    * Deletes, or starts the deletion of, one object. Finalizers whose concern has nothing to
    * clean up (a VM never bound to a node) are dropped in the same write, so such an object goes
    * at once; the others stay until their loop confirms the clean-up (apps/controller/src/deletion).
@@ -143,12 +194,9 @@ export class ResourceService {
     try {
       const { outcome, revision, warnings } = await retryOnConflict(pinned !== undefined, async () => {
         const current = await this.store.get(k, name);
-        const generation = current.metadata.generation ?? 1;
-        const drop = options.force ? [...(current.metadata.finalizers ?? [])] : idleFinalizers(current);
-        const op: WriteOp = { op: 'delete', kind: k, name, resourceVersion: pinned ?? current.metadata.resourceVersion, dropFinalizers: drop };
-        const entry = { operation, kind: k, name, uid: current.metadata.uid, generationBefore: generation, generationAfter: generation, actor: ctx.actor };
-        const batch = await auditedBatch(this.store, this.audit, [op], [entry]);
-        return { outcome: batch.results[0]!, revision: batch.revision, warnings: options.force ? forceWarnings(current, idleFinalizers(current)) : [] };
+        const d = deletionOf(k, current, pinned ?? current.metadata.resourceVersion, options.force === true, ctx);
+        const batch = await auditedBatch(this.store, this.audit, [d.op], [d.entry]);
+        return { outcome: batch.results[0]!, revision: batch.revision, warnings: d.warnings };
       });
       const gone = outcome.outcome === 'deleted';
       if (gone || !options.wait) return { object: outcome.object, gone, warnings };
@@ -188,7 +236,7 @@ export class ResourceService {
     const writes: Decision['writes'] = [];
     resources.forEach((r, i) => {
       const desired = desiredOf(r, currents[i]);
-      const plan = planObject(currents[i] as PlanResource | undefined, desired);
+      const plan = planObject(currents[i], desired);
       plans.push(plan);
       writes.push({ ...writeFor(desired, currents[i], plan.action), kind: r.kind, name: r.metadata.name, prune: false });
     });
@@ -229,6 +277,22 @@ export class ResourceService {
   }
 }
 
+/**
+ * One object's delete op, its audit entry and its warnings. Finalizers with nothing to clean up
+ * are dropped in the same write (the object goes at once when no other remains); `force` drops
+ * every one (audited as force-delete, a warning per finalizer dropped unconfirmed).
+ */
+function deletionOf(kind: string, current: StoredObject, resourceVersion: string | undefined, force: boolean, ctx: CallContext) {
+  const generation = current.metadata.generation ?? 1;
+  const idle = idleFinalizers(current);
+  const op: WriteOp = { op: 'delete', kind, name: current.metadata.name, resourceVersion, dropFinalizers: force ? [...(current.metadata.finalizers ?? [])] : idle };
+  const entry: Omit<AuditEntry, 'result'> = {
+    operation: force ? 'force-delete' : 'delete', kind, name: current.metadata.name, uid: current.metadata.uid,
+    generationBefore: generation, generationAfter: generation, actor: ctx.actor,
+  };
+  return { op, entry, warnings: force ? forceWarnings(current, idle) : [] };
+}
+
 /** One warning per finalizer a force dropped unconfirmed (idle ones had nothing to clean up). */
 function forceWarnings(current: StoredObject, idle: readonly string[]): string[] {
   return (current.metadata.finalizers ?? []).filter((f) => !idle.includes(f)).map((f) => {
@@ -243,5 +307,8 @@ function filtered(inner: WatchStream, selector: LabelSelector): WatchStream {
       for await (const ev of inner) if (matchesLabelSelector(selector, ev.object.metadata.labels)) yield ev;
     },
     close: () => inner.close(),
+    get buffered() {
+      return inner.buffered;
+    },
   };
 }

@@ -115,6 +115,11 @@ describe('REST /api/v1 against real etcd', () => {
     expect(f).toMatchObject({ status: 200, body: { gone: true, warnings: [expect.stringContaining('node node-far may still hold domain hvs-')] } });
     const page = await req('GET', '/audit?name=bound-1');
     expect(page.body.records.map((r: Json) => [r.operation, r.actor])).toEqual([['force-delete', 'dave'], ['delete', 'dave'], ['apply', 'dave']]);
+    // Several at once: DELETE /vm?name=..&force=1, one result each with its warning.
+    await apply(vmYaml('bound-2'));
+    await bindVm(ctl, 'bound-2', 'node-far');
+    const many = await req('DELETE', '/vm?name=bound-2&force=1');
+    expect(many).toMatchObject({ status: 200, body: { results: [{ gone: true, warnings: [expect.stringContaining('node node-far')] }] } });
   });
 
   it('a batch with one bad document is 400, writes nothing and lists every problem with its document index', async () => {
