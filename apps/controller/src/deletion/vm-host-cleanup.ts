@@ -38,7 +38,7 @@ export function vmHostCleanup(deps: VmHostCleanupDeps): CleanupCheck<VirtualMach
       if (deps.confirmations?.isConfirmed(node, uid)) {
         return { done: true, message: `node ${node} confirmed the clean-up (domain undefined, volumes removed or kept per its disk policy)` };
       }
-      const domain = domainName(vm);
+      const domain = domainName(uid);
       const force = `if the host is gone for good: hvctl delete vm ${vm.metadata.name} --force (docs/troubleshooting.md, "A deletion stays pending")`;
       const n = deps.nodes.get(node);
       if (!n) {

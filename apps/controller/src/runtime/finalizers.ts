@@ -7,7 +7,7 @@
  * add their own entry to FINALIZER_CONCERNS, and the rest (create, delete, force, the loop)
  * follows.
  */
-import { domainName, type VirtualMachine } from '@hvs/domain';
+import { domainName } from '@hvs/domain';
 import type { StoredObject } from '../store/types';
 
 /** The VM's domain and volumes on its node: undefined and removed (or kept per the node's disk policy). */
@@ -37,7 +37,7 @@ export const FINALIZER_CONCERNS: readonly FinalizerConcern[] = [
     mayHoldResources: (vm) => nodeOf(vm) !== undefined,
     leftovers: (vm) => {
       const node = nodeOf(vm);
-      const domain = domainName(vm as VirtualMachine);
+      const domain = domainName(vm.metadata.uid ?? '<uid>');
       return node === undefined
         ? `nothing: ${vm.metadata.name} was never bound to a node`
         : `node ${node} may still hold domain ${domain} and its volumes ${domain}-*; if the node comes back, its agent removes them on its own `

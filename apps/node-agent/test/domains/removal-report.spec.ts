@@ -4,15 +4,17 @@
  * by policy), also after a restart in the middle of the removal, and never when a step failed.
  */
 import { readdirSync } from 'node:fs';
-import type { agentv1 } from '@hvs/proto';
+import type { ObservedChange, SequencedChange } from '../../src/observed/observed-state';
 import { testVm } from '../support/fixtures';
 import { ReconcilerWorld, type AgentParts } from './harness';
 
 const UID = 'cccccccc-0000-4000-8000-000000000003';
 const DISKS = [{ name: 'root', size: '16MiB' }];
 
+type Removed = Extract<ObservedChange, { type: 'vmRemoved' }>;
+
 interface Seen {
-  report: agentv1.VmRemoved;
+  report: Omit<Removed, 'type'>;
   filesThen: string[];
   domainThen: boolean;
 }
@@ -28,14 +30,17 @@ function recordRemovals(world: ReconcilerWorld, parts: AgentParts): () => Promis
     publish(uid, name, kept);
   };
   const stream = parts.published[Symbol.asyncIterator]();
-  const reports: agentv1.VmRemoved[] = [];
+  const reports: Omit<Removed, 'type'>[] = [];
   return async () => {
     // Everything published so far: the snapshot carries the sequence it covers, events count up from it.
     let seq = -1;
     while (seq < parts.observed.sequence) {
-      const ev = (await stream.next()).value as agentv1.AgentEvent;
+      const ev = (await stream.next()).value as SequencedChange;
       seq = ev.sequence;
-      if (ev.event?.$case === 'vmRemoved' && ev.event.value.cleanedUp) reports.push(ev.event.value);
+      if (ev.change.type === 'vmRemoved' && ev.change.cleanedUp) {
+        const { type: _type, ...report } = ev.change;
+        reports.push(report);
+      }
     }
     const states = await Promise.all(at);
     return reports.map((report, i) => ({ report, ...states[i]! }));
