@@ -14,7 +14,7 @@ module.exports = {
         ['backend', 'leader'],
         ['audit', 'events', 'pki', 'agents'],
         ['services'],
-        ['scheduling', 'node-lifecycle', 'ha', 'migration', 'dispatch'],
+        ['scheduling', 'node-lifecycle', 'ha', 'migration', 'dispatch', 'deletion'],
         ['api'],
         ['app'],
       ],

@@ -111,10 +111,15 @@ describe('single host as a user runs it: hvctl up, apply, plan, delete, down', (
     expect(EXAMPLES).toHaveLength(6);
   }, 90_000);
 
-  it('delete -f --wait removes both VMs and the network', async () => {
+  it('delete -f --wait removes both VMs and the network, returning only after the agent removed their volumes', async () => {
     const s = sb!;
+    const pool = path.join(s.dataDir, 'agent', 'pools', 'default');
+    const volumes = () => fs.readdirSync(pool).filter((f) => f.startsWith('hvs-'));
+    expect(volumes()).toHaveLength(2);
     const del = expectExit('delete --wait', await hvctl(s, ['delete', '-f', QUICKSTART, '--wait', '--timeout', '1m'], 90_000), 0);
     expect(del.stdout).toContain('virtualmachine/demo-1 deleted');
+    // The VMs left etcd only once the agent confirmed their clean-up (docs/architecture/deletion.md).
+    expect(volumes()).toEqual([]);
     expect(parseList('vms', expectExit('get vms', await hvctl(s, ['get', 'vms', '-o', 'json']), 0).stdout)).toEqual([]);
     expect(parseList('nets', expectExit('get nets', await hvctl(s, ['get', 'networks', '-o', 'json']), 0).stdout)).toEqual([]);
   }, 100_000);

@@ -3,7 +3,7 @@
 // on load with @swc/core. Usage: node agent-child.js [agent flags]; settings from HVS_* env. A dynamic
 // import() of a relative path (a lazily loaded agent module, `import('../pki/index.js')`) becomes
 // require() so it resolves to the .ts source; other dynamic imports stay native (@unraid/libvirt
-// is ESM-only).
+// is ESM-only). HVS_TEST_FAKE_HYPERVISOR=1 runs it on the fake hypervisor instead (fake-hypervisor.ts).
 const Module = require('node:module');
 const path = require('node:path');
 const swc = require('@swc/core');
@@ -37,4 +37,7 @@ require.extensions['.ts'] = (module, filename) => {
   module._compile(code, filename);
 };
 
-require(path.join(root, 'apps/node-agent/src/main.ts')).runAgent(process.argv.slice(2), process.env);
+const { runAgent } = require(path.join(root, 'apps/node-agent/src/main.ts'));
+// HVS_TEST_FAKE_HYPERVISOR=1: the agent on the fake hypervisor with its knobs (fake-hypervisor.ts).
+if (process.env.HVS_TEST_FAKE_HYPERVISOR === '1') require(path.join(__dirname, 'fake-hypervisor.ts')).runOnFakeHypervisor(runAgent, process.argv.slice(2), process.env);
+else runAgent(process.argv.slice(2), process.env);

@@ -11,6 +11,8 @@
  * file) goes on counting on the target past the last tick seen on the source, without a reboot.
  * Then a move back capped with `--bandwidth 1MiB` is stopped with `hvctl migrate --cancel`:
  * Failed/Cancelled, the guest keeps running (and ticking) where it was, the other host has nothing.
+ * Issue 11's "Done when" for deletion: `hvctl delete vm X --wait` returns only after the host's
+ * `virsh list --all` no longer shows the domain and its volume file is gone from the pool.
  * Opt-in: HVS_TEST_SYSTEM=1 as root (docs/system-tests.md).
  */
 import * as fs from 'node:fs';
@@ -185,5 +187,30 @@ describeSystem('hvctl migrate moves a running TCG guest between two libvirt host
       return st?.node === source && st.phase === 'Running' && st.migration === undefined;
     }, { what: `${VM} reported Running on ${source} with no migration`, timeoutMs: 30_000 });
     await waitFor(async () => lastTick(await readSerial(from, domain)) > before, { what: `${domain} still ticking on ${source}`, timeoutMs: 15_000, intervalMs: 200 });
+  });
+  it('hvctl delete --wait returns only once the host no longer has the domain (virsh list --all) nor its volume file', async () => {
+    const dir = path.join(hosts!.lab, 'hvctl');
+    fs.writeFileSync(path.join(dir, 'doomed.yaml'), [
+      'apiVersion: hvs/v1', 'kind: VirtualMachine', 'metadata: {name: doomed}', 'spec:', '  cpu: {cores: 1}', '  memory: {size: 128MiB}',
+      '  boot: {kernel: tiny/vmlinuz, initrd: tiny/initrd.gz, cmdline: "console=ttyS0 quiet panic=-1"}',
+      '  disks: [{name: data, size: 16MiB}]', '  networks: []', '  runState: Running', '',
+    ].join('\n'));
+    succeeded(await hvctl(['apply', '-f', path.join(dir, 'doomed.yaml'), '--wait', '--timeout', '90s'], 120_000), 'hvctl apply doomed --wait');
+    const vm = await plane!.store.get<VirtualMachine>('VirtualMachine', 'doomed');
+    const host = byNode.get(vm.status!.node!)!;
+    const domain = `hvs-${vm.metadata.uid}`;
+    const volume = host.pathOnHost(`${POOL}/${domain}-data.qcow2`);
+    expect(await virshList(host)).toContain(domain);
+    expect(fs.existsSync(volume)).toBe(true);
+
+    const t0 = Date.now();
+    const r = await hvctl(['delete', 'vm', 'doomed', '--wait', '--timeout', '2m'], 150_000);
+    timings.hvctlDeleteWaitMs = Date.now() - t0;
+    succeeded(r, 'hvctl delete --wait');
+    // Checked the moment hvctl returns: the agent confirmed before the VM left etcd.
+    expect(await virshList(host)).not.toContain(domain);
+    expect(fs.existsSync(volume)).toBe(false);
+    expect(r.stdout).toContain('virtualmachine/doomed deleted');
+    expect((await hvctl(['get', 'vm', 'doomed'])).code).toBe(1);
   });
 });

@@ -16,6 +16,8 @@ export interface FakeController {
   events: v1.Event[];
   audit: v1.AuditRecord[];
   onList?: (kind: string) => void;
+  /** Called on every Get before it answers (e.g. to let a terminating object go). */
+  onGet?: (kind: string, name: string) => void;
   calls: string[];
   /** Every Delete request, as received. */
   deletes: v1.DeleteRequest[];
@@ -78,6 +80,7 @@ export async function startFakeController(tls?: { keyPem: Buffer; certPem: Buffe
       }
     },
     get(call, cb) {
+      fake.onGet?.(call.request.kind, call.request.name);
       const o = fake.objects.get(key(call.request.kind, call.request.name));
       if (!o) return cb(toServiceError(notFound(call.request.kind, call.request.name)));
       cb(null, toProtoObject(o as never));
@@ -99,8 +102,19 @@ export async function startFakeController(tls?: { keyPem: Buffer; certPem: Buffe
       const r = call.request;
       fake.deletes.push(r);
       if (r.names.length === 0 && r.labelSelector === '') {
+        const o = fake.objects.get(key(r.kind, r.name));
+        if (!o) return cb(toServiceError(notFound(r.kind, r.name)));
+        // Like the controller: finalizers keep the object terminating; force drops them with a warning.
+        const finalizers = (o.metadata as { finalizers?: string[] }).finalizers ?? [];
+        if (finalizers.length > 0) {
+          const last = r.force ? o : { ...o, metadata: { ...o.metadata, deletionTimestamp: '2026-01-01T12:00:00Z' } };
+          if (r.force) fake.objects.delete(key(r.kind, r.name));
+          else fake.objects.set(key(r.kind, r.name), last);
+          const one = { object: toProtoObject(last as never), gone: r.force === true, warnings: r.force ? finalizers.map((f) => `forced past finalizer ${f}: node node-a may still hold domain hvs-1 and its volumes`) : [] };
+          return cb(null, { object: one.object, gone: one.gone, results: [one] });
+        }
         // Answers as a controller from before `results` did: gone only.
-        if (!fake.objects.delete(key(r.kind, r.name))) return cb(toServiceError(notFound(r.kind, r.name)));
+        fake.objects.delete(key(r.kind, r.name));
         return cb(null, { gone: true, results: [] });
       }
       // Several: all or nothing, as the real controller (apps/controller/test/api/delete-many.spec.ts).
@@ -113,7 +127,7 @@ export async function startFakeController(tls?: { keyPem: Buffer; certPem: Buffe
       }
       const found = matched.filter((o): o is Obj => o !== undefined);
       for (const o of found) fake.objects.delete(key(o.kind, o.metadata.name));
-      const results = found.map((o) => ({ object: toProtoObject(o as never), gone: true }));
+      const results = found.map((o) => ({ object: toProtoObject(o as never), gone: true, warnings: [] }));
       cb(null, { object: results[0]?.object, gone: results[0]?.gone ?? false, results });
     },
   };

@@ -4,7 +4,7 @@
  * and exits 1; SIGTERM/SIGINT stop the agent cleanly (VMs keep running) and exit 0.
  */
 import { formatProblem, HvsError } from '@hvs/domain';
-import { createAgent, type Agent } from './agent/agent';
+import { createAgent, type Agent, type AgentDeps } from './agent/agent';
 import { loadAgentConfig } from './config/config';
 
 export interface AgentIo {
@@ -27,11 +27,14 @@ function startupLine(e: unknown): string {
   return `hvs-node-agent: HVS-AGENT-START-FAILED: the agent could not start: ${e instanceof Error ? e.message : String(e)}; fix: see the log lines above and docs/node-agent.md`;
 }
 
-/** Starts the agent; resolves with the running agent, or undefined after printing why it could not start. */
-export async function runAgent(argv: string[], env: NodeJS.ProcessEnv, io: AgentIo = processIo): Promise<Agent | undefined> {
+/**
+ * Starts the agent; resolves with the running agent, or undefined after printing why it could
+ * not start. `deps`: tests' process launchers (e.g. the fake hypervisor of test/harness).
+ */
+export async function runAgent(argv: string[], env: NodeJS.ProcessEnv, io: AgentIo = processIo, deps: AgentDeps = {}): Promise<Agent | undefined> {
   let agent: Agent | undefined;
   try {
-    agent = createAgent(loadAgentConfig(env, argv));
+    agent = createAgent(loadAgentConfig(env, argv), deps);
     await agent.start();
   } catch (e) {
     io.stderr(startupLine(e));

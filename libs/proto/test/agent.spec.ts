@@ -27,7 +27,7 @@ describe('agent messages', () => {
     { sequence: 2, event: { $case: 'vm', value: observed } },
     { sequence: 3, event: { $case: 'vmEvent', value: { name: 'web-1', uid: 'uid-web-1', type: agentv1.VmEventType.CRASHED, reason: 'Crashed', message: 'qemu exited', time: '2025-01-02T03:04:05Z' } } },
     { sequence: 4, event: { $case: 'hostFacts', value: facts } },
-    { sequence: 5, event: { $case: 'vmRemoved', value: { name: 'web-1', uid: 'uid-web-1' } } },
+    { sequence: 5, event: { $case: 'vmRemoved', value: { name: 'web-1', uid: 'uid-web-1', cleanedUp: true, volumesKept: false } } },
   ];
   it.each(events.map((e) => [e.event!.$case, e] as const))('AgentEvent %s survives the wire', (_c, ev) => {
     expect(wire(agentv1.AgentEvent, ev)).toStrictEqual(agentv1.AgentEvent.fromPartial(ev));

@@ -11,6 +11,7 @@
 import type { Migration, Network, Node, StoragePool, VirtualMachine } from '@hvs/domain';
 import { SystemClock, type Clock, type ReconcileOutcome, type RunnerHooks, type TimerHandle } from '@hvs/reconcile';
 import type { AgentDialer } from '../agents';
+import { vmDeletionReconciler, type DeletionReconciler } from '../deletion';
 import { Dispatcher } from '../dispatch';
 import type { EventSink } from '../events/event-recorder';
 import { capacityReport, DEFAULT_HA_TIMING, HaRescheduler, type HaTiming } from '../ha';
@@ -62,6 +63,7 @@ interface Running {
   nodes: Informer<Node>;
   vms: Informer<VirtualMachine>;
   dispatcher?: Dispatcher;
+  vmDeletion: DeletionReconciler<VirtualMachine>;
 }
 
 export class ControlLoops {
@@ -103,6 +105,11 @@ export class ControlLoops {
 
   get dispatcher(): Dispatcher | undefined {
     return this.running?.dispatcher;
+  }
+
+  /** The VM deletion loop (undefined when not leading), for tests. */
+  get vmDeletion(): DeletionReconciler<VirtualMachine> | undefined {
+    return this.running?.vmDeletion;
   }
 
   /** The N+1 HA capacity report (leader only; undefined otherwise). */
@@ -151,10 +158,18 @@ export class ControlLoops {
         store, vms: informers.vms, nodes: informers.nodes, migrations: informers.migrations, clock, workers: this.options.scheduleWorkers, hooks: this.hooks('vm-schedule'), events: this.options.events,
       });
       const lifecycle = new NodeLifecycleReconciler({ store, nodes: informers.nodes, leases: this.options.leases, clock, onError, hooks: this.hooks('node-lifecycle'), events: this.options.events });
+      // The deletion loop reads what the dispatcher's agents confirmed; the dispatcher tells it when.
+      const late: { dispatcher?: Dispatcher } = {};
+      const vmDeletion = vmDeletionReconciler({
+        store, vms: informers.vms, nodes: informers.nodes, clock, hooks: this.hooks('deletion-virtualmachine'), events: this.options.events,
+        confirmations: { isConfirmed: (node, uid) => late.dispatcher?.cleanup.isConfirmed(node, uid) ?? false },
+      });
       const dispatcher = this.options.dispatch === false ? undefined : new Dispatcher({
         store, informers, controllerId: this.options.controllerId, dialer: this.options.dialer, clock, log: this.options.log,
         fenceAfterMs: (this.options.ha ?? DEFAULT_HA_TIMING).fenceAfterMs, onReconcile: this.options.onReconcile, events: this.options.events,
+        onCleanupConfirmed: (vm) => vmDeletion.enqueue(vm),
       });
+      late.dispatcher = dispatcher;
       const ha = new HaRescheduler({
         store, nodes: informers.nodes, vms: informers.vms, leaseTtlSeconds: this.options.leases.ttlSeconds, timing: this.options.ha, clock,
         hooks: this.hooks('ha-reschedule'), events: this.options.events, log: this.options.log,
@@ -168,7 +183,8 @@ export class ControlLoops {
       scheduler.start();
       ha.start();
       dispatcher?.start();
-      this.running = { informers: all, scheduler, lifecycle, migration, ha, nodes: informers.nodes, vms: informers.vms, dispatcher };
+      vmDeletion.start();
+      this.running = { informers: all, scheduler, lifecycle, migration, ha, nodes: informers.nodes, vms: informers.vms, dispatcher, vmDeletion };
       this.options.log?.info({ controllerId: this.options.controllerId }, 'leading: control loops started');
     } catch (e) {
       await Promise.all(started.map((i) => i.stop()));
@@ -189,7 +205,7 @@ export class ControlLoops {
     const r = this.running;
     if (!r) return;
     this.running = undefined;
-    await Promise.all([r.scheduler.stop(), r.lifecycle.stop(), r.migration.stop(), r.ha.stop(), r.dispatcher?.stop()]);
+    await Promise.all([r.scheduler.stop(), r.lifecycle.stop(), r.migration.stop(), r.ha.stop(), r.dispatcher?.stop(), r.vmDeletion.stop()]);
     await Promise.all(r.informers.map((i) => i.stop()));
     this.options.log?.info({ controllerId: this.options.controllerId }, 'not leading: control loops stopped');
   }

@@ -17,6 +17,8 @@
  *   version (that would only conflict).
  * The agents' VmEvents (started, stopped, crashed, reconcile errors with libvirt's text...)
  * are recorded as events of the VM, source `agent/<node>`, when an EventSink is given.
+ * What the agents confirm about the clean-up of deleted VMs is kept in `cleanup`
+ * (cleanup-reports.ts), read by the deletion loop.
  */
 import type { Network, Node, VirtualMachine } from '@hvs/domain';
 import { done, ReconcilerRunner, SystemClock, TerminalError, type Clock, type ReconcileOutcome, type ReconcileResult } from '@hvs/reconcile';
@@ -31,6 +33,7 @@ import { AgentConnection, insecureDialer, type AgentDialer } from '../agents/age
 import { assignedView } from '../migration/assignment-view';
 import { buildAssignment } from './assignment';
 import { scopeOf } from './assignment-scope';
+import { CleanupReports, type RemovedVm } from './cleanup-reports';
 import { statusFromObservation, type Observation } from './observed-status';
 
 /** The kinds an Assign is built from (assignment-scope.ts): a change of any other kind never re-sends one. */
@@ -65,6 +68,8 @@ export interface DispatcherOptions {
    * more workers mean fuller transactions, not more etcd load.
    */
   statusWorkers?: number;
+  /** Told when an agent confirmed the clean-up of a deleted VM (the deletion loop re-checks it). */
+  onCleanupConfirmed?: (vmName: string) => void;
 }
 
 /** Ready=True, has an address, not being deleted. */
@@ -91,6 +96,8 @@ export class Dispatcher {
   private readonly connections = new Map<string, AgentConnection>();
   /** Commits the observed-status writes (public for its stats: the bench and tests read them). */
   readonly statusWriter: StatusBatcher;
+  /** What the agents confirmed about deleted VMs' clean-up (read by the deletion loop). */
+  readonly cleanup: CleanupReports;
   private readonly observations = new Map<string, Observation>();
   /** The VM as this loop last wrote it, until the informer has delivered that version. */
   private readonly written = new Map<string, VirtualMachine>();
@@ -109,6 +116,7 @@ export class Dispatcher {
       ...hooks('dispatch-assign'), onTerminal: (key, error) => options.log?.warn({ node: key, err: error }, 'agent refused the assignment'),
     } });
     this.statusWriter = new StatusBatcher(options.store);
+    this.cleanup = new CleanupReports((_node, vm) => options.onCleanupConfirmed?.(vm.name));
     this.statusSync = new ReconcilerRunner((vm) => this.reconcileVmStatus(vm), {
       name: 'dispatch-status', workers: options.statusWorkers ?? 64, clock: this.clock, hooks: hooks('dispatch-status'),
     });
@@ -120,7 +128,10 @@ export class Dispatcher {
     this.unsubscribe.push(vms.subscribe((e) => {
       for (const n of new Set([e.old?.status?.node, e.object.status?.node])) if (n) this.assigner.enqueue(n);
       const name = e.object.metadata.name;
-      if (e.type === 'DELETED') this.observations.delete(name);
+      if (e.type === 'DELETED') {
+        this.observations.delete(name);
+        if (e.object.metadata.uid) this.cleanup.forget(e.object.metadata.uid);
+      }
       const mine = this.written.get(name);
       if (mine && (e.type === 'DELETED' || Number(e.object.metadata.resourceVersion) >= Number(mine.metadata.resourceVersion))) this.written.delete(name);
     }));
@@ -175,7 +186,9 @@ export class Dispatcher {
     if (!conn.connected) return done();
 
     const assignment = this.assignmentFor(name);
-    if (conn.acked?.hash === assignment.hash) return done();
+    // Deleted VMs still bound here: left out of the assignment; the answer says what the agent still cleans up.
+    const excluded = this.terminatingOn(name);
+    if (conn.acked?.hash === assignment.hash && !this.cleanup.unknown(name, excluded)) return done();
     const revision = this.revision();
     const generation = conn.lastSent?.hash === assignment.hash ? conn.lastSent.generation : Math.max(revision, conn.lastGeneration + 1);
     conn.lastGeneration = Math.max(conn.lastGeneration, generation);
@@ -187,7 +200,14 @@ export class Dispatcher {
       throw new TerminalError(`the agent of node ${name} refused assignment generation ${generation}: ${problems || 'no reason given'}`, { reason: 'AssignmentRefused' });
     }
     conn.acked = { hash: assignment.hash, generation };
+    this.cleanup.assigned(name, excluded, res.removingUids);
     return done();
+  }
+
+  private terminatingOn(node: string): RemovedVm[] {
+    return this.options.informers.vms.list()
+      .filter((vm) => vm.status?.node === node && vm.metadata.deletionTimestamp && vm.metadata.uid)
+      .map((vm) => ({ uid: vm.metadata.uid!, name: vm.metadata.name }));
   }
 
   async reconcileVmStatus(name: string): Promise<ReconcileResult> {
@@ -199,6 +219,8 @@ export class Dispatcher {
       // A report from a node the VM is no longer bound to, or about an older VM of the same name, is stale.
       if (vm.status?.node !== o.node) return done();
       if (o.uid !== '' && vm.metadata.uid !== undefined && o.uid !== vm.metadata.uid) return done();
+      // Being deleted and no longer reported: the agent removed it; the deletion loop owns what status says now.
+      if (vm.metadata.deletionTimestamp && o.observed === undefined) return done();
       const status = statusFromObservation(vm, o, new Date(this.clock.now()).toISOString());
       if (deepEqual(status, vm.status)) return done();
       try {
@@ -218,7 +240,12 @@ export class Dispatcher {
     const ev = event.event;
     if (!ev) return;
     if (ev.$case === 'vm') this.observe(node, ev.value.name, ev.value.uid, ev.value);
-    else if (ev.$case === 'vmRemoved') this.observe(node, ev.value.name, ev.value.uid, undefined);
+    else if (ev.$case === 'vmRemoved') {
+      // The agent may only know the domain name (it forgets the VM object when it leaves the assignment).
+      const vm = ev.value.cleanedUp ? this.options.informers.vms.list().find((v) => v.metadata.uid === ev.value.uid) : undefined;
+      if (vm) this.cleanup.confirm(node, { uid: ev.value.uid, name: vm.metadata.name });
+      this.observe(node, ev.value.name, ev.value.uid, undefined);
+    }
     else if (ev.$case === 'vmEvent') this.recordVmEvent(node, ev.value);
     else if (ev.$case === 'snapshot') {
       const reported = new Set<string>();

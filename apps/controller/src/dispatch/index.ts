@@ -1,3 +1,4 @@
 export * from './assignment';
 export * from './dispatcher';
 export * from './observed-status';
+export * from './cleanup-reports';

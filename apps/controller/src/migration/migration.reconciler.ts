@@ -122,7 +122,10 @@ export class MigrationReconciler {
         if (!fresh || TERMINAL.has(fresh.status?.phase ?? '')) return done();
       }
       const job = this.ensureLiveJob(m);
-      return m.spec.cancel ? this.abortLive(m) : job;
+      // A VM deleted mid-move is aborted like a cancel: it stays on the source, whose agent then
+      // removes it; a move completing would leave the domain on a target that never gets it assigned.
+      const deleting = this.o.vms.get(m.spec.vm)?.metadata.deletionTimestamp !== undefined;
+      return m.spec.cancel || deleting ? this.abortLive(m) : job;
     }
     if (m.spec.cancel) return this.fail(name, 'Cancelled', `cancelled before it started; VM ${m.spec.vm} stays where it is`);
     return this.admit(m);

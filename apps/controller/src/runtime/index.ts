@@ -1,3 +1,4 @@
 export * from './conditions';
 export * from './informer';
 export * from './status-batcher';
+export * from './finalizers';

@@ -5,6 +5,7 @@
  * write the plan did not show).
  */
 import { planKey, type AnyResource } from '@hvs/domain';
+import { finalizersFor } from '../runtime/finalizers';
 import { conflict, deepEqual, type StoredObject, type WriteOp } from '../store';
 
 /**
@@ -47,9 +48,11 @@ export function writeFor(desired: AnyResource, current: StoredObject | undefined
       throw conflict(desired.kind, desired.metadata.name, `the document names resourceVersion ${pinned} but the object does not exist (deleted?)`);
     }
     const { labels, annotations, name } = desired.metadata;
+    // Server-owned from the start: every clean-up concern of the kind (runtime/finalizers.ts).
+    const finalizers = finalizersFor(desired.kind);
     const object: StoredObject = {
       apiVersion: desired.apiVersion, kind: desired.kind,
-      metadata: { name, ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) },
+      metadata: { name, ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}), ...(finalizers.length > 0 ? { finalizers } : {}) },
       spec: desired.spec,
     };
     return { key, op: { op: 'create', object }, generationBefore: 0, generationAfter: 1 };

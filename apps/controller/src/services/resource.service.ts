@@ -16,6 +16,7 @@ import {
 } from '@hvs/domain';
 import type { ApplyAction, WirePlanAction } from '@hvs/proto';
 import type { AuditEntry, AuditService } from '../audit';
+import { concernOf, idleFinalizers } from '../runtime/finalizers';
 import type { ListResult, ObjectStore, StoredObject, WatchEvent, WatchStream, WriteOp } from '../store';
 import { desiredOf, writeFor, type ObjectWrite } from './apply-writes';
 import { loadBatch, type SourceDocument } from './batch-input';
@@ -58,6 +59,11 @@ export interface DeleteOptions {
   /** Precondition: delete only if the object is still at this version (else Conflict). */
   resourceVersion?: string;
   waitTimeoutMs?: number;
+  /**
+   * Drop every finalizer unconfirmed: the object goes now (e.g. a VM whose node is gone for
+   * good). Audited as `force-delete`; the outcome warns what may be left behind.
+   */
+  force?: boolean;
 }
 
 /** Several objects of one kind: by names, or by label selector (exactly one of them). */
@@ -72,6 +78,8 @@ export interface DeleteOutcome {
   object: StoredObject;
   /** true when the object no longer exists; false while finalizers run. */
   gone: boolean;
+  /** What the caller should know (a forced delete: what may be left on a host). */
+  warnings: string[];
 }
 
 export interface WatchOptions {
@@ -137,17 +145,19 @@ export class ResourceService {
    * unless ignoreNotFound; a selector matching nothing deletes nothing. Each object is read and
    * its delete pinned to that version, so a concurrent change re-reads (up to 3 times). With
    * wait, returns when every object is gone or the timeout passed (the deletions go on).
+   * Finalizers are handled as in `delete` (idle ones dropped, all of them with `force`).
    */
   async deleteMany(kind: string, target: DeleteTarget, options: Omit<DeleteOptions, 'resourceVersion'>, ctx: CallContext): Promise<DeleteOutcome[]> {
     const k = kindOf(kind);
     const names = [...new Set(target.names ?? [])];
     const what = target.labelSelector ? `-l ${target.labelSelector}` : names.join(',');
+    const force = options.force === true;
     try {
       if ((names.length > 0) === (target.labelSelector !== undefined && target.labelSelector.trim() !== '')) {
         throw deleteTargetInvalid('give either names or a label selector to delete several objects', 'e.g. `hvctl delete vm a b c` or `hvctl delete vm -l app=web`');
       }
       const selector = names.length === 0 ? parseLabelSelector(target.labelSelector!) : undefined;
-      const { results, revision } = await retryOnConflict(false, async () => {
+      const { results, revision, warnings } = await retryOnConflict(false, async () => {
         let currents: StoredObject[];
         if (selector !== undefined) {
           currents = (await this.store.list(k, { labelSelector: selector })).items;
@@ -157,38 +167,42 @@ export class ResourceService {
           if (missing.length > 0 && !target.ignoreNotFound) throw namesNotFound(k, missing, names.length);
           currents = found.filter((o): o is StoredObject => o !== undefined);
         }
-        if (currents.length === 0) return { results: [], revision: '' };
-        const ops: WriteOp[] = currents.map((c) => ({ op: 'delete', kind: k, name: c.metadata.name, resourceVersion: c.metadata.resourceVersion }));
-        const batch = await auditedBatch(this.store, this.audit, ops, currents.map((c) => deleteEntry(k, c, ctx)));
-        return { results: batch.results, revision: batch.revision };
+        if (currents.length === 0) return { results: [], revision: '', warnings: [] };
+        const planned = currents.map((c) => deletionOf(k, c, c.metadata.resourceVersion, force, ctx));
+        const batch = await auditedBatch(this.store, this.audit, planned.map((d) => d.op), planned.map((d) => d.entry));
+        return { results: batch.results, revision: batch.revision, warnings: planned.map((d) => d.warnings) };
       });
-      const outcomes = results.map((r) => ({ object: r.object, gone: r.outcome === 'deleted' }));
+      const outcomes = results.map((r, i) => ({ object: r.object, gone: r.outcome === 'deleted', warnings: warnings[i] ?? [] }));
       if (!options.wait) return outcomes;
       const timeoutMs = options.waitTimeoutMs ?? DEFAULT_DELETE_WAIT_MS;
-      return await Promise.all(outcomes.map((o) => (o.gone ? o : this.waitGone(k, o.object.metadata.name, o.object, revision, timeoutMs))));
+      return await Promise.all(outcomes.map(async (o) => (o.gone ? o : { ...(await this.waitGone(k, o.object.metadata.name, o.object, revision, timeoutMs)), warnings: o.warnings })));
     } catch (e) {
-      await auditFailure(this.audit, e, { operation: 'delete', kind: k, name: what.slice(0, 253), actor: ctx.actor });
+      await auditFailure(this.audit, e, { operation: force ? 'force-delete' : 'delete', kind: k, name: what.slice(0, 253), actor: ctx.actor });
       throw e;
     }
   }
 
+  /**
+   * Deletes, or starts the deletion of, one object. Finalizers whose concern has nothing to
+   * clean up (a VM never bound to a node) are dropped in the same write, so such an object goes
+   * at once; the others stay until their loop confirms the clean-up (apps/controller/src/deletion).
+   */
   async delete(kind: string, name: string, options: DeleteOptions, ctx: CallContext): Promise<DeleteOutcome> {
     const k = kindOf(kind);
     const pinned = revisionOf(options.resourceVersion);
+    const operation = options.force ? 'force-delete' : 'delete';
     try {
-      const { outcome, revision } = await retryOnConflict(pinned !== undefined, async () => {
+      const { outcome, revision, warnings } = await retryOnConflict(pinned !== undefined, async () => {
         const current = await this.store.get(k, name);
-        const generation = current.metadata.generation ?? 1;
-        const op: WriteOp = { op: 'delete', kind: k, name, resourceVersion: pinned ?? current.metadata.resourceVersion };
-        const entry = { operation: 'delete', kind: k, name, uid: current.metadata.uid, generationBefore: generation, generationAfter: generation, actor: ctx.actor };
-        const batch = await auditedBatch(this.store, this.audit, [op], [entry]);
-        return { outcome: batch.results[0]!, revision: batch.revision };
+        const d = deletionOf(k, current, pinned ?? current.metadata.resourceVersion, options.force === true, ctx);
+        const batch = await auditedBatch(this.store, this.audit, [d.op], [d.entry]);
+        return { outcome: batch.results[0]!, revision: batch.revision, warnings: d.warnings };
       });
       const gone = outcome.outcome === 'deleted';
-      if (gone || !options.wait) return { object: outcome.object, gone };
-      return await this.waitGone(k, name, outcome.object, revision, options.waitTimeoutMs ?? DEFAULT_DELETE_WAIT_MS);
+      if (gone || !options.wait) return { object: outcome.object, gone, warnings };
+      return { ...(await this.waitGone(k, name, outcome.object, revision, options.waitTimeoutMs ?? DEFAULT_DELETE_WAIT_MS)), warnings };
     } catch (e) {
-      await auditFailure(this.audit, e, { operation: 'delete', kind: k, name, actor: ctx.actor });
+      await auditFailure(this.audit, e, { operation, kind: k, name, actor: ctx.actor });
       throw e;
     }
   }
@@ -236,14 +250,14 @@ export class ResourceService {
         plans.push({ kind: o.kind, name: o.metadata.name, action: 'delete', changes: [] });
         writes.push({
           key, kind: o.kind, name: o.metadata.name, prune: true, generationBefore: generation, generationAfter: generation,
-          op: { op: 'delete', kind: o.kind, name: o.metadata.name, resourceVersion: o.metadata.resourceVersion },
+          op: { op: 'delete', kind: o.kind, name: o.metadata.name, resourceVersion: o.metadata.resourceVersion, dropFinalizers: idleFinalizers(o) },
         });
       }
     }
     return { plans, writes };
   }
 
-  private async waitGone(kind: string, name: string, last: StoredObject, revision: string, timeoutMs: number): Promise<DeleteOutcome> {
+  private async waitGone(kind: string, name: string, last: StoredObject, revision: string, timeoutMs: number): Promise<Omit<DeleteOutcome, 'warnings'>> {
     const stream = this.store.watch(kind, revision);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
@@ -263,9 +277,28 @@ export class ResourceService {
   }
 }
 
-function deleteEntry(kind: string, current: StoredObject, ctx: CallContext): Omit<AuditEntry, 'result'> {
+/**
+ * One object's delete op, its audit entry and its warnings. Finalizers with nothing to clean up
+ * are dropped in the same write (the object goes at once when no other remains); `force` drops
+ * every one (audited as force-delete, a warning per finalizer dropped unconfirmed).
+ */
+function deletionOf(kind: string, current: StoredObject, resourceVersion: string | undefined, force: boolean, ctx: CallContext) {
   const generation = current.metadata.generation ?? 1;
-  return { operation: 'delete', kind, name: current.metadata.name, uid: current.metadata.uid, generationBefore: generation, generationAfter: generation, actor: ctx.actor };
+  const idle = idleFinalizers(current);
+  const op: WriteOp = { op: 'delete', kind, name: current.metadata.name, resourceVersion, dropFinalizers: force ? [...(current.metadata.finalizers ?? [])] : idle };
+  const entry: Omit<AuditEntry, 'result'> = {
+    operation: force ? 'force-delete' : 'delete', kind, name: current.metadata.name, uid: current.metadata.uid,
+    generationBefore: generation, generationAfter: generation, actor: ctx.actor,
+  };
+  return { op, entry, warnings: force ? forceWarnings(current, idle) : [] };
+}
+
+/** One warning per finalizer a force dropped unconfirmed (idle ones had nothing to clean up). */
+function forceWarnings(current: StoredObject, idle: readonly string[]): string[] {
+  return (current.metadata.finalizers ?? []).filter((f) => !idle.includes(f)).map((f) => {
+    const concern = concernOf(f);
+    return `forced past finalizer ${f}: ${concern ? concern.leftovers(current) : 'its clean-up was not confirmed'}`;
+  });
 }
 
 function filtered(inner: WatchStream, selector: LabelSelector): WatchStream {

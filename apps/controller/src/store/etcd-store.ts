@@ -87,7 +87,7 @@ export class EtcdStore implements ObjectStore {
   }
 
   async delete<T extends StoredObject = StoredObject>(kind: string, name: string, options: DeleteOptions = {}): Promise<DeleteResult<T>> {
-    return deleteOutcome(await this.applyBatch([{ op: 'delete', kind, name, resourceVersion: options.resourceVersion }])) as DeleteResult<T>;
+    return deleteOutcome(await this.applyBatch([{ op: 'delete', kind, name, resourceVersion: options.resourceVersion, dropFinalizers: options.dropFinalizers }])) as DeleteResult<T>;
   }
 
   async applyBatch(ops: WriteOp[]): Promise<BatchResult> {

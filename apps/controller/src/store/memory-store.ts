@@ -78,7 +78,7 @@ export class MemoryStore implements ObjectStore {
   }
 
   async delete<T extends StoredObject = StoredObject>(kind: string, name: string, options: DeleteOptions = {}): Promise<DeleteResult<T>> {
-    return deleteOutcome(await this.applyBatch([{ op: 'delete', kind, name, resourceVersion: options.resourceVersion }])) as DeleteResult<T>;
+    return deleteOutcome(await this.applyBatch([{ op: 'delete', kind, name, resourceVersion: options.resourceVersion, dropFinalizers: options.dropFinalizers }])) as DeleteResult<T>;
   }
 
   /** Atomic by construction: plans are all computed (and may throw) before anything changes. */

@@ -126,9 +126,11 @@ export function planWrite(op: WriteOp, current: StoredObject | undefined, ctx: P
   }
   const base = { key, kind, name, expect: rv, pinned: wanted !== undefined };
   if (op.op === 'delete') {
-    if ((current.metadata.finalizers ?? []).length === 0) return { ...base, write: 'remove', outcome: 'deleted', object: current };
-    if (current.metadata.deletionTimestamp) return { ...base, write: null, outcome: 'terminating', object: current };
-    const object = { ...clone(current), metadata: { ...clone(current.metadata), deletionTimestamp: ctx.now } };
+    const had = current.metadata.finalizers ?? [];
+    const left = had.filter((f) => !op.dropFinalizers?.includes(f));
+    if (left.length === 0) return { ...base, write: 'remove', outcome: 'deleted', object: current };
+    if (current.metadata.deletionTimestamp && left.length === had.length) return { ...base, write: null, outcome: 'terminating', object: current };
+    const object = { ...clone(current), metadata: { ...clone(current.metadata), deletionTimestamp: current.metadata.deletionTimestamp ?? ctx.now, finalizers: left } };
     return { ...base, write: object, outcome: 'terminating', object };
   }
   let next: StoredObject;

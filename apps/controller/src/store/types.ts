@@ -48,6 +48,11 @@ export interface WatchStream<T extends StoredObject = StoredObject> extends Asyn
 export interface DeleteOptions {
   /** Precondition: delete only if the object is still at this version (else Conflict). */
   resourceVersion?: string;
+  /**
+   * Finalizers removed in the same write (nothing left to clean up for them, or a forced
+   * delete); when none remain the object goes at once.
+   */
+  dropFinalizers?: readonly string[];
 }
 
 export interface DeleteResult<T extends StoredObject = StoredObject> {
@@ -65,7 +70,7 @@ export type WriteOp =
   | { op: 'create'; object: StoredObject }
   | { op: 'update'; object: StoredObject }
   | { op: 'updateStatus'; object: StoredObject }
-  | { op: 'delete'; kind: string; name: string; resourceVersion?: string };
+  | { op: 'delete'; kind: string; name: string; resourceVersion?: string; dropFinalizers?: readonly string[] };
 
 /** What a write did: `unchanged` wrote nothing; `terminating` set deletionTimestamp. */
 export type WriteOutcome = 'created' | 'updated' | 'unchanged' | 'deleted' | 'terminating';

@@ -10,6 +10,8 @@ import { v1 } from '@hvs/proto';
 import { GrpcApiServer } from '../../src/api/grpc';
 import { createApp, listeningAddress } from '../../src/app';
 import { ClusterPki, clientCredentials, CONTROLLER_SERVER_NAME, serverNameOptions } from '../../src/pki';
+import { OBJECT_STORE } from '../../src/services/tokens';
+import type { ObjectStore } from '../../src/store';
 import { nodeIdentity } from '../pki/fixtures';
 import { baseUrl, capturedLogger, testConfig } from '../app/fixtures';
 
@@ -29,6 +31,13 @@ export interface ControllerUnderTest {
   /** A NodeService client holding a certificate for `node` (as a joined agent does). */
   nodeClient(node: string): Promise<v1.NodeServiceClient>;
   close(): Promise<void>;
+}
+
+/** Binds an applied VM to `node` as the scheduler would (so its clean-up finalizer is not idle). */
+export async function bindVm(ctl: ControllerUnderTest, name: string, node: string): Promise<void> {
+  const store = ctl.app.get<ObjectStore>(OBJECT_STORE);
+  const vm = await store.get('VirtualMachine', name);
+  await store.updateStatus({ ...vm, status: { node, phase: 'Scheduled' } });
 }
 
 /** Operator TLS: trusts only the cluster CA and checks the controller's name, not the dialled address. */

@@ -3,7 +3,7 @@ import { status, type ClientReadableStream } from '@grpc/grpc-js';
 import { hvsErrorFromServiceError, v1 } from '@hvs/proto';
 import { startEtcd, type EtcdInstance } from '../../../../test/harness';
 import { BAD_SECOND_DOCUMENT, batch, NETWORK_YAML, vmYaml } from '../services/manifests';
-import { call, documents, rejection, startController, type ControllerUnderTest } from './controller-under-test';
+import { bindVm, call, documents, rejection, startController, type ControllerUnderTest } from './controller-under-test';
 
 jest.setTimeout(30_000);
 
@@ -99,6 +99,19 @@ describe('hvs.v1 over gRPC against real etcd', () => {
     const e = await rejection(call(ctl.resources, ctl.resources.delete, { kind: 'vm', name: 'gone-1', wait: false, resourceVersion: '', waitTimeoutMs: 0, names: [], labelSelector: '', ignoreNotFound: false }));
     expect(e.code).toBe(status.NOT_FOUND);
     expect(hvsErrorFromServiceError(e)).toMatchObject({ code: 'HVS-STORE-NOT-FOUND', fix: expect.stringContaining('hvctl get') });
+  });
+
+  it('delete of a VM bound to a node leaves it terminating; force (one name or several) removes it with a warning (the REST mirror: rest-api.spec.ts)', async () => {
+    await apply(batch(vmYaml('bound-1'), vmYaml('bound-2')));
+    for (const n of ['bound-1', 'bound-2']) await bindVm(ctl, n, 'node-far');
+    const one = { kind: 'vm', wait: false, resourceVersion: '', waitTimeoutMs: 0, names: [], labelSelector: '', ignoreNotFound: false };
+    const d = await call(ctl.resources, ctl.resources.delete, { ...one, name: 'bound-1' });
+    expect(d.gone).toBe(false);
+    expect(d.results).toEqual([expect.objectContaining({ gone: false, warnings: [] })]);
+    expect(d.object?.metadata?.deletionTimestamp).toBeDefined();
+    const f = await call(ctl.resources, ctl.resources.delete, { ...one, name: '', names: ['bound-1', 'bound-2'], force: true });
+    expect(f.results.map((r) => [r.object?.metadata?.name, r.gone])).toEqual([['bound-1', true], ['bound-2', true]]);
+    for (const r of f.results) expect(r.warnings).toEqual([expect.stringContaining('forced past finalizer hvs.dev/host-cleanup: node node-far may still hold domain hvs-')]);
   });
 
   it('a batch with one bad document writes nothing and returns every problem with its document index', async () => {

@@ -1,7 +1,7 @@
 /** The REST API end to end with fetch: /api/v1 -> services -> real etcd; same semantics and error bodies as gRPC. */
 import { startEtcd, type EtcdInstance } from '../../../../test/harness';
 import { BAD_SECOND_DOCUMENT, batch, NETWORK_YAML, vmYaml } from '../services/manifests';
-import { startController, type ControllerUnderTest } from './controller-under-test';
+import { bindVm, startController, type ControllerUnderTest } from './controller-under-test';
 
 jest.setTimeout(30_000);
 
@@ -104,6 +104,22 @@ describe('REST /api/v1 against real etcd', () => {
     expect(await req('DELETE', '/vm/gone-1')).toMatchObject({ status: 200, body: { gone: true } });
     const again = await req('DELETE', '/vm/gone-1');
     expect(again).toMatchObject({ status: 404, body: { code: 'HVS-STORE-NOT-FOUND', fix: expect.stringContaining('hvctl get') } });
+  });
+
+  it('DELETE of a VM bound to a node leaves it terminating; ?force=1 removes it with a warning, audited as force-delete', async () => {
+    await apply(vmYaml('bound-1'));
+    await bindVm(ctl, 'bound-1', 'node-far');
+    const d = await req('DELETE', '/vm/bound-1');
+    expect(d).toMatchObject({ status: 200, body: { gone: false, warnings: [], object: { metadata: { finalizers: ['hvs.dev/host-cleanup'] } } } });
+    const f = await req('DELETE', '/vm/bound-1?force=1');
+    expect(f).toMatchObject({ status: 200, body: { gone: true, warnings: [expect.stringContaining('node node-far may still hold domain hvs-')] } });
+    const page = await req('GET', '/audit?name=bound-1');
+    expect(page.body.records.map((r: Json) => [r.operation, r.actor])).toEqual([['force-delete', 'dave'], ['delete', 'dave'], ['apply', 'dave']]);
+    // Several at once: DELETE /vm?name=..&force=1, one result each with its warning.
+    await apply(vmYaml('bound-2'));
+    await bindVm(ctl, 'bound-2', 'node-far');
+    const many = await req('DELETE', '/vm?name=bound-2&force=1');
+    expect(many).toMatchObject({ status: 200, body: { results: [{ gone: true, warnings: [expect.stringContaining('node node-far')] }] } });
   });
 
   it('a batch with one bad document is 400, writes nothing and lists every problem with its document index', async () => {

@@ -3,7 +3,7 @@ import { fromProtoObject } from '@hvs/proto';
 import { startEtcd, waitFor, type EtcdInstance } from '../../../../test/harness';
 import { Dispatcher } from '../../src/dispatch';
 import { EtcdStore, type StoredObject } from '../../src/store';
-import { awaitObject, condition, nodeDoc, startInformer, vmDoc } from '../runtime/fixtures';
+import { awaitObject, condition, nodeDoc, startDispatcherInformers, vmDoc } from '../runtime/fixtures';
 import { FakeAgent } from './fake-agent';
 
 // Real etcd and real gRPC on loopback; every wait has its own deadline.
@@ -28,15 +28,9 @@ beforeEach(async () => {
   await store.create(vmDoc('web', { node: 'node-a', networks: ['lan'] }));
   await store.create(vmDoc('db', { node: 'node-a' }));
   await store.create(vmDoc('elsewhere', { node: 'node-b' }));
-  const informers = {
-    vms: await startInformer<VirtualMachine>(store, 'VirtualMachine'),
-    nodes: await startInformer<Node>(store, 'Node'),
-    networks: await startInformer<Network>(store, 'Network'),
-    images: await startInformer<Image>(store, 'Image'),
-    storagePools: await startInformer<StoragePool>(store, 'StoragePool'),
-    firewallPolicies: await startInformer<FirewallPolicy>(store, 'FirewallPolicy'),
-  };
-  stops.push(...Object.values(informers).map((i) => () => i.stop()));
+  const started = await startDispatcherInformers(store);
+  const informers = started.informers;
+  stops.push(started.stop);
   dispatcher = new Dispatcher({ store, informers, controllerId: 'ctl-test', reconnectBaseMs: 50, reconnectMaxMs: 200 });
   dispatcher.start();
   stops.push(() => dispatcher.stop());

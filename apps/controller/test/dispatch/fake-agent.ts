@@ -10,6 +10,8 @@ export class FakeAgent {
   readonly assigns: agentv1.AssignRequest[] = [];
   /** VMs the Snapshot of every new Watch stream reports. */
   reported: agentv1.VmObserved[] = [];
+  /** Uids every accepted Assign answers as still being cleaned up (removing_uids). */
+  removing: string[] = [];
   /** Refuse every Assign with this problem when set. */
   refuse: string | undefined;
   watchCalls = 0;
@@ -25,8 +27,8 @@ export class FakeAgent {
     const impl: agentv1.AgentServer = {
       assign: (call, cb) => {
         this.assigns.push(call.request);
-        if (this.refuse) cb(null, { accepted: false, observedGeneration: 0, problems: [{ code: 'HVS-TEST-REFUSED', path: 'vms', message: this.refuse, why: '', fix: '' }] });
-        else cb(null, { accepted: true, observedGeneration: call.request.generation, problems: [] });
+        if (this.refuse) cb(null, { accepted: false, observedGeneration: 0, problems: [{ code: 'HVS-TEST-REFUSED', path: 'vms', message: this.refuse, why: '', fix: '' }], removingUids: [] });
+        else cb(null, { accepted: true, observedGeneration: call.request.generation, problems: [], removingUids: [...this.removing] });
       },
       watch: (call) => {
         this.watchCalls++;
@@ -60,6 +62,12 @@ export class FakeAgent {
   /** Sends a VmEvent (started, crashed, reconcile error...) on every open Watch stream. */
   vmEvent(e: Partial<agentv1.VmEvent>): void {
     const ev = this.event({ $case: 'vmEvent', value: agentv1.VmEvent.fromPartial(e) });
+    for (const s of this.streams) s.write(ev);
+  }
+
+  /** Sends a VmRemoved (cleanedUp: the agent finished its clean-up) on every open Watch stream. */
+  removed(vm: Partial<agentv1.VmRemoved>): void {
+    const ev = this.event({ $case: 'vmRemoved', value: agentv1.VmRemoved.fromPartial(vm) });
     for (const s of this.streams) s.write(ev);
   }
 

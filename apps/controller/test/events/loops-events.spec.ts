@@ -4,7 +4,7 @@
  * the node-lifecycle's NodeNotReady / NodeReady on lease expiry and renewal, and the
  * dispatcher's copy of an agent's VmEvents (a grpc-js fake agent behind our own interface).
  */
-import type { FirewallPolicy, Image, Network, Node, StoragePool, VirtualMachine } from '@hvs/domain';
+import type { Node, VirtualMachine } from '@hvs/domain';
 import { agentv1 } from '@hvs/proto';
 import { startEtcd, waitFor, type EtcdInstance } from '../../../../test/harness';
 import { Dispatcher } from '../../src/dispatch';
@@ -15,7 +15,7 @@ import { NodeLifecycleReconciler } from '../../src/node-lifecycle';
 import { VmScheduleReconciler } from '../../src/scheduling';
 import { EtcdConnection, EtcdStore, prefixEnd } from '../../src/store';
 import { FakeAgent } from '../dispatch/fake-agent';
-import { awaitObject, nodeDoc, startInformer, vmDoc } from '../runtime/fixtures';
+import { awaitObject, nodeDoc, startDispatcherInformers, startInformer, vmDoc } from '../runtime/fixtures';
 
 jest.setTimeout(30_000);
 
@@ -114,15 +114,9 @@ describe('events recorded by the control loops (real etcd)', () => {
     await agent.listen();
     await store.create(nodeDoc('host-c', { address: agent.address }));
     await store.create(vmDoc('web', { node: 'host-c' }));
-    const informers = {
-      vms: await startInformer<VirtualMachine>(store, 'VirtualMachine'),
-      nodes: await startInformer<Node>(store, 'Node'),
-      networks: await startInformer<Network>(store, 'Network'),
-      images: await startInformer<Image>(store, 'Image'),
-      storagePools: await startInformer<StoragePool>(store, 'StoragePool'),
-      firewallPolicies: await startInformer<FirewallPolicy>(store, 'FirewallPolicy'),
-    };
-    stops.push(...Object.values(informers).map((i) => () => i.stop()));
+    const started = await startDispatcherInformers(store);
+    const informers = started.informers;
+    stops.push(started.stop);
     const dispatcher = new Dispatcher({ store, informers, controllerId: 'ctl-test', events: recorder });
     stops.push(() => dispatcher.stop());
     dispatcher.start();

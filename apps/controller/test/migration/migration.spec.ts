@@ -4,7 +4,7 @@ import { AuditService } from '../../src/audit';
 import { HvsError } from '@hvs/domain';
 import { insecureDialer } from '../../src/agents/agent-connection';
 import { agentDirtyRateProbe, assignedView, MigrationReconciler, MigrationService, OFFLINE_STOP_ANNOTATION } from '../../src/migration';
-import { Informer } from '../../src/runtime';
+import { Informer, VM_HOST_CLEANUP } from '../../src/runtime';
 import type { EtcdStore } from '../../src/store';
 import { awaitObject, nodeDoc, startInformer, vmDoc } from '../runtime/fixtures';
 import type { FakeMigrateAgent } from './fake-migrate-agent';
@@ -200,6 +200,21 @@ describe('cancel (hvctl migrate --cancel): real etcd, the source agent faked ove
     await expect(svc.cancel({ migration: name }, ctx)).rejects.toMatchObject({ code: 'HVS-MIGRATION-ENDED', category: 'FailedPrecondition' });
     await expect(svc.cancel({ vm: 'web' }, ctx)).rejects.toMatchObject({ code: 'HVS-MIGRATION-NONE', fix: expect.stringMatching(/hvs.dev\/vm=web/) });
     await expect(svc.migrateVm({ vm: 'web', dryRun: true }, ctx)).resolves.toMatchObject({ targetNode: 'node-b' });
+  });
+
+  it('a VM deleted mid-copy aborts its live migration like a cancel: Failed/Cancelled, still on the source', async () => {
+    const vm = await store.get<VirtualMachine>('VirtualMachine', 'web');
+    await store.update({ ...vm, metadata: { ...vm.metadata, finalizers: [VM_HOST_CLEANUP] } });
+    agent.hold = true;
+    await startReconciler();
+    const name = (await new MigrationService(store, new AuditService(store)).migrateVm({ vm: 'web' }, ctx)).migration!.metadata.name;
+    await awaitObject(store, 'Migration', name, 'Running with progress', (m: Migration) => m.status?.progress?.bytesDone === 500 && m);
+    expect(agent.abortRequests).toEqual([]);
+    expect((await store.delete('VirtualMachine', 'web')).deleted).toBe(false);
+    const ended = await awaitObject(store, 'Migration', name, 'Failed', phase('Failed'));
+    expect(ended.status).toMatchObject({ reason: 'Cancelled' });
+    expect(agent.abortRequests).toEqual([expect.objectContaining({ migration: name })]);
+    expect((await store.get<VirtualMachine>('VirtualMachine', 'web')).status?.node).toBe('node-a');
   });
 
   it('a cancel that loses races to status writes (progress lands about once a second) re-reads and still lands; refusals are not audited', async () => {

@@ -1,5 +1,5 @@
 /** Objects and wiring shared by the reconciler and dispatcher tests (all against real etcd). */
-import type { Condition, Node, VirtualMachine } from '@hvs/domain';
+import type { Condition, Network, Node, VirtualMachine } from '@hvs/domain';
 import { waitFor } from '../../../../test/harness';
 import { Informer } from '../../src/runtime';
 import type { ObjectStore, StoredObject } from '../../src/store';
@@ -41,6 +41,16 @@ export async function startInformer<T extends StoredObject>(store: ObjectStore, 
   const inf = new Informer<T>(store, kind);
   await inf.start();
   return inf;
+}
+
+/** The informers the dispatcher reads (DispatcherInformers), started; `stop` ends them all. */
+export async function startDispatcherInformers(store: ObjectStore) {
+  const informers = {
+    vms: await startInformer<VirtualMachine>(store, 'VirtualMachine'),
+    nodes: await startInformer<Node>(store, 'Node'),
+    networks: await startInformer<Network>(store, 'Network'),
+  };
+  return { informers, stop: () => Promise.all(Object.values(informers).map((i) => i.stop())).then(() => undefined) };
 }
 
 /** Polls the store until `check` returns a value for the object (deadline-bounded, no sleeps). */

@@ -196,6 +196,21 @@ export function describeObjectStoreContract(name: string, factory: () => Promise
       }
     });
 
+    it('drops the named finalizers in the delete write: the object goes at once when none remain', async () => {
+      await store.create(vm('a', undefined, { metadata: { name: 'a', finalizers: ['hvs.dev/one', 'hvs.dev/two'] } }));
+      const partly = await store.delete('VirtualMachine', 'a', { dropFinalizers: ['hvs.dev/one'] });
+      expect(partly.deleted).toBe(false);
+      expect(partly.object.metadata.finalizers).toEqual(['hvs.dev/two']);
+      const since = partly.object.metadata.deletionTimestamp;
+      expect(since).toBeDefined();
+      const gone = await store.delete('VirtualMachine', 'a', { dropFinalizers: ['hvs.dev/two', 'hvs.dev/unknown'] });
+      expect(gone.deleted).toBe(true);
+      expect(gone.object.metadata.deletionTimestamp).toBe(since);
+      expect((await rejection(store.get('VirtualMachine', 'a'))).code).toBe('HVS-STORE-NOT-FOUND');
+      await store.create(vm('b', undefined, { metadata: { name: 'b', finalizers: ['hvs.dev/one'] } }));
+      expect((await store.delete('VirtualMachine', 'b', { dropFinalizers: ['hvs.dev/other'] })).deleted).toBe(false);
+    });
+
     it('ends a watch from a compacted revision with Gone', async () => {
       const a = await store.create(vm('a'));
       const b = await store.update({ ...a, spec: { n: 2 } });

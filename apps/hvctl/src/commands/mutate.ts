@@ -4,11 +4,12 @@ import { CliExit, EXIT, formatError, usageError } from '../errors';
 import { loadLocal, readManifestFiles } from '../manifest/read';
 import { resourceName } from '../printers/resources';
 import { KIND_WORDS, kindArg } from './kinds';
+import { waitDeleted } from './wait-deleted';
 import { parseDurationFlag, type Runtime } from './runtime';
 import type { VmAction } from '../client/controller-client';
 import type { v1 } from '@hvs/proto';
 
-export interface DeleteOpts { filename: string[]; recursive?: boolean; selector?: string; wait?: boolean; timeout: string; ignoreNotFound?: boolean }
+export interface DeleteOpts { filename: string[]; recursive?: boolean; selector?: string; wait?: boolean; timeout: string; ignoreNotFound?: boolean; force?: boolean }
 export interface VmActionOpts { selector?: string; wait?: boolean; timeout: string; force?: boolean }
 
 /**
@@ -24,12 +25,12 @@ export async function runDelete(rt: Runtime, kindInput: string | undefined, name
   for (const r of loaded.resources) targets.push({ kind: r.kind, name: r.metadata.name });
   const waitMs = opts.wait ? parseDurationFlag('--timeout', opts.timeout) : 0;
   let failed = 0;
+  const terminating: { kind: string; name: string }[] = [];
   for (const t of targets) {
     try {
-      const res = await (await rt.api()).delete({ kind: t.kind, name: t.name, names: [], labelSelector: '', ignoreNotFound: false, wait: opts.wait === true, resourceVersion: '', waitTimeoutMs: waitMs });
-      const word = res.gone ? 'deleted' : opts.wait ? 'still deleting (finalizers not done before --timeout)' : 'deletion requested';
-      rt.io.out(`${resourceName(t.kind, t.name)} ${word}\n`);
-      if (opts.wait && !res.gone) failed++;
+      // --wait polls here (wait-deleted.ts) for progress and a precise timeout error, not in the server.
+      const res = await (await rt.api()).delete({ kind: t.kind, name: t.name, names: [], labelSelector: '', ignoreNotFound: false, wait: false, resourceVersion: '', waitTimeoutMs: 0, force: opts.force === true });
+      if (reportDeleted(rt, t.kind, { name: t.name, gone: res.gone, warnings: res.results[0]?.warnings ?? [] }, opts.wait === true)) terminating.push(t);
     } catch (e) {
       if ((e as HvsError).category === 'NotFound' && opts.ignoreNotFound) continue;
       if ((e as HvsError).category === 'Unavailable' || targets.length === 1) throw e;
@@ -37,6 +38,7 @@ export async function runDelete(rt: Runtime, kindInput: string | undefined, name
       rt.io.err(formatError(e, rt.debug));
     }
   }
+  if (opts.wait) await waitDeleted(rt, terminating, waitMs);
   if (failed > 0) throw new CliExit(EXIT.error);
 }
 
@@ -52,21 +54,25 @@ async function deleteOfKind(rt: Runtime, kindInput: string | undefined, names: s
   const target = opts.selector !== undefined ? { labelSelector: opts.selector } : names.length === 1 ? { name: names[0]! } : { names, ignoreNotFound: opts.ignoreNotFound === true };
   let res: v1.DeleteResponse;
   try {
-    res = await (await rt.api()).delete({ kind, name: '', names: [], labelSelector: '', ignoreNotFound: false, ...target, wait: opts.wait === true, resourceVersion: '', waitTimeoutMs: waitMs });
+    // --wait polls here (wait-deleted.ts) for progress and a precise timeout error, not in the server.
+    res = await (await rt.api()).delete({ kind, name: '', names: [], labelSelector: '', ignoreNotFound: false, ...target, wait: false, resourceVersion: '', waitTimeoutMs: 0, force: opts.force === true });
   } catch (e) {
     if ((e as HvsError).category === 'NotFound' && opts.ignoreNotFound && names.length === 1) return;
     throw e;
   }
   // A controller from before `results` answers a one-name delete with `gone` only.
-  const results = res.results.length > 0 ? res.results.map((r) => ({ name: r.object?.metadata?.name ?? '?', gone: r.gone }))
-    : opts.selector === undefined && names.length === 1 ? [{ name: names[0]!, gone: res.gone }] : [];
+  const results = res.results.length > 0 ? res.results.map((r) => ({ name: r.object?.metadata?.name ?? '?', gone: r.gone, warnings: r.warnings }))
+    : opts.selector === undefined && names.length === 1 ? [{ name: names[0]!, gone: res.gone, warnings: [] }] : [];
   if (results.length === 0) rt.io.err(opts.selector !== undefined ? `No ${KIND_WORDS[kind].plural} matched -l ${opts.selector}: nothing deleted.\n` : 'None of the names exist: nothing deleted.\n');
-  let pending = 0;
-  for (const r of results) {
-    rt.io.out(`${resourceName(kind, r.name)} ${r.gone ? 'deleted' : opts.wait ? 'still deleting (finalizers not done before --timeout)' : 'deletion requested'}\n`);
-    if (opts.wait && !r.gone) pending++;
-  }
-  if (pending > 0) throw new CliExit(EXIT.error);
+  const terminating = results.filter((r) => reportDeleted(rt, kind, r, opts.wait === true)).map((r) => ({ kind, name: r.name }));
+  if (opts.wait) await waitDeleted(rt, terminating, waitMs);
+}
+
+/** Prints one object's result (a forced delete's warnings on stderr); true while it is still terminating. */
+function reportDeleted(rt: Runtime, kind: string, r: { name: string; gone: boolean; warnings: readonly string[] }, wait: boolean): boolean {
+  for (const w of r.warnings) rt.io.err(`warning: ${resourceName(kind, r.name)}: ${w}\n`);
+  if (r.gone || !wait) rt.io.out(`${resourceName(kind, r.name)} ${r.gone ? 'deleted' : 'deletion requested'}\n`);
+  return !r.gone;
 }
 
 /** `hvctl start|stop|restart NAMES... | -l SELECTOR`; exit 1 when any VM failed. */

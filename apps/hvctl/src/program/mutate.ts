@@ -12,10 +12,11 @@ export function registerMutations(program: Command, rt: Runtime): void {
     .option('-l, --selector <selector>', 'delete every object of KIND matching this label selector')
     .option('-f, --filename <path>', 'delete what these manifests name (repeatable)', collect, [])
     .option('-R, --recursive', 'descend into subdirectories of -f directories')
-    .option('--wait', 'return only when the objects are gone (finalizers done)')
+    .option('--wait', 'return only when the objects are gone (a VM: its node confirmed the clean-up); shows what is pending')
     .option('--timeout <duration>', 'how long --wait waits', '5m')
     .option('--ignore-not-found', 'an object that does not exist is not an error (several names: the others are deleted)')
-    .addHelpText('after', '\nNAMEs and -l delete in one transaction: if one NAME does not exist, nothing is deleted.\n\nExamples:\n  hvctl delete vm web-1 --wait\n  hvctl delete vm web-1 web-2 web-3\n  hvctl delete vms -l group=lab\n  hvctl delete -f examples/quickstart.yaml')
+    .option('--force', 'remove now without waiting for the clean-up to be confirmed (audited; e.g. a VM whose node is gone for good)')
+    .addHelpText('after', '\nNAMEs and -l delete in one transaction: if one NAME does not exist, nothing is deleted.\n\nExamples:\n  hvctl delete vm web-1 --wait\n  hvctl delete vm web-1 web-2 web-3\n  hvctl delete vms -l group=lab\n  hvctl delete -f examples/quickstart.yaml\n  hvctl delete vm web-1 --force    # its node is gone for good')
     .action(async (kindInput: string | undefined, names: string[], opts: DeleteOpts) => (await import('../commands/mutate.js')).runDelete(rt, kindInput, names, opts));
 
   const vmAction = (action: VmAction, description: string, past: string) => {

@@ -187,7 +187,7 @@ export class Agent implements AgentApi {
     return this.reconciler.hostFacts(await this.volumes.images());
   }
 
-  async assign({ assignment, peers, fenceAfterMs }: AssignInput): Promise<{ observedGeneration: number }> {
+  async assign({ assignment, peers, fenceAfterMs }: AssignInput): Promise<{ observedGeneration: number; removingUids: string[] }> {
     const { removed, unchanged } = await this.store.replace(assignment);
     await this.fencing?.assigned({ fencingToken: assignment.fencingToken, peers, fenceAfterMs });
     if (!unchanged) {
@@ -200,7 +200,7 @@ export class Agent implements AgentApi {
       }
     }
     for (const uid of this.store.uids()) this.runner.enqueue(uid);
-    return { observedGeneration: this.store.generation };
+    return { observedGeneration: this.store.generation, removingUids: this.store.removingUids() };
   }
 
   watch(): AsyncIterable<SequencedChange> & { close(): Promise<void> } {

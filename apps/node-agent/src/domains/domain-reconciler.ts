@@ -207,7 +207,8 @@ export class DomainReconciler {
     if (this.o.diskPolicy === 'delete') await this.o.volumes.deleteOwned(uid);
     await this.o.store.finishRemoval(uid);
     this.memory.delete(uid);
-    this.o.observed.remove(uid, name);
+    // Only now (volumes gone, removal recorded): the controller lets the VM go on this report.
+    this.o.observed.cleanedUp(uid, name, this.o.diskPolicy === 'keep');
     return done();
   }
 

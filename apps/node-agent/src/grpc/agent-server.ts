@@ -29,7 +29,8 @@ export interface AgentApi {
   readonly nodeName: string;
   /** This host's render facts now; an Assign is checked (each VM rendered) with them. */
   renderFacts(): Promise<HostRenderFacts>;
-  assign(input: AssignInput): Promise<{ observedGeneration: number }>;
+  /** removingUids: VMs that left the desired set and are not cleaned up yet (the controller's deletions wait on them). */
+  assign(input: AssignInput): Promise<{ observedGeneration: number; removingUids: string[] }>;
   /** Snapshot first, then every change; `close()` ends it at once (a cancelled Watch). */
   watch(): StreamSource<SequencedChange>;
   heartbeat(): agentv1.HeartbeatResponse;
@@ -75,8 +76,8 @@ function unimplemented(what: string) {
 export function agentHandlers(api: AgentApi, log: Log): agentv1.AgentServer {
   return {
     assign: unary(log, 'Assign', async (r: agentv1.AssignRequest): Promise<agentv1.AssignResponse> => {
-      const { observedGeneration } = await api.assign(assignmentFromRequest(r, { nodeName: api.nodeName, facts: await api.renderFacts() }));
-      return { accepted: true, observedGeneration, problems: [] };
+      const { observedGeneration, removingUids } = await api.assign(assignmentFromRequest(r, { nodeName: api.nodeName, facts: await api.renderFacts() }));
+      return { accepted: true, observedGeneration, problems: [], removingUids };
     }),
     // libs/proto's serveGrpcStream, as every controller stream: back-pressure, cancel, error mapping.
     watch: (call: ServerWritableStream<agentv1.WatchRequest, agentv1.AgentEvent>) => void serveGrpcStream(call, () => mapStream(api.watch(), (c) => toWireAgentEvent(c, api.nodeName)), {

@@ -42,6 +42,6 @@ export function toWireAgentEvent({ sequence, change: c }: SequencedChange, nodeN
     case 'hostFacts':
       return { sequence, event: { $case: 'hostFacts', value: toWireHostFacts(c.host, nodeName) } };
     case 'vmRemoved':
-      return { sequence, event: { $case: 'vmRemoved', value: { uid: c.uid, name: c.name } } };
+      return { sequence, event: { $case: 'vmRemoved', value: { uid: c.uid, name: c.name, cleanedUp: c.cleanedUp, volumesKept: c.volumesKept } } };
   }
 }

@@ -19,7 +19,8 @@ export type ObservedChange =
   | { type: 'vm'; vm: VmObservation }
   | { type: 'vmEvent'; event: VmEvent }
   | { type: 'hostFacts'; host: HostReport }
-  | { type: 'vmRemoved'; uid: string; name: string };
+  /** cleanedUp: its clean-up after leaving the assignment finished (domain undefined, volumes removed or kept); else only no longer reported. */
+  | { type: 'vmRemoved'; uid: string; name: string; cleanedUp: boolean; volumesKept: boolean };
 
 export interface SequencedChange {
   /** Per agent process, one more per change; a snapshot carries the last one it includes. */
@@ -69,7 +70,18 @@ export class ObservedState {
 
   remove(uid: string, name: string): void {
     if (!this.vms.delete(uid)) return;
-    this.publish({ type: 'vmRemoved', uid, name });
+    this.publish({ type: 'vmRemoved', uid, name, cleanedUp: false, volumesKept: false });
+  }
+
+  /**
+   * The clean-up of a VM that left the assignment is finished (domain undefined, volumes
+   * removed or kept): published even when the VM was not reported (e.g. after a restart), since
+   * the controller waits on this to let the VM go.
+   */
+  cleanedUp(uid: string, name: string, volumesKept: boolean): void {
+    const known = this.vms.get(uid)?.name;
+    this.vms.delete(uid);
+    this.publish({ type: 'vmRemoved', uid, name: known ?? name, cleanedUp: true, volumesKept });
   }
 
   event(e: Omit<VmEvent, 'time'>, at: number): void {

@@ -108,6 +108,11 @@ export class AssignmentStore {
     return this.byUid.get(uid);
   }
 
+  /** Uids that left the desired set and are not cleaned up yet. */
+  removingUids(): string[] {
+    return [...this.state.removing];
+  }
+
   isRemoving(uid: string): boolean {
     return this.state.removing.includes(uid);
   }

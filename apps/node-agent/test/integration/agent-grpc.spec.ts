@@ -35,7 +35,7 @@ describe('node agent over gRPC on the libvirt test driver', () => {
 
   it('Assign of 3 VMs: Watch reports each Running, with increasing sequence numbers', async () => {
     const vms = [testVm('web-1', uid(1)), testVm('web-2', uid(2)), testVm('db-1', uid(3), { disks: [{ name: 'root', size: '64MiB' }] })];
-    await expect(client.assign(assignRequest(vms, 1, 10, 'node-1'))).resolves.toEqual({ accepted: true, observedGeneration: 1, problems: [] });
+    await expect(client.assign(assignRequest(vms, 1, 10, 'node-1'))).resolves.toEqual({ accepted: true, observedGeneration: 1, problems: [], removingUids: [] });
     await until('3 VMs Running', () => Object.values(watch.phases()).filter((p) => p === 'Running').length === 3);
     expect(watch.phases()).toEqual({ 'web-1': 'Running', 'web-2': 'Running', 'db-1': 'Running' });
     const seqs = watch.events.map((e) => e.sequence);
@@ -82,12 +82,16 @@ describe('node agent over gRPC on the libvirt test driver', () => {
     expect(await agent.driver.get('legacy-db')).toMatchObject({ state: 'shutoff' });
   });
 
-  it('removes a VM dropped from the assignment: domain undefined, volume deleted, VmRemoved sent', async () => {
-    await client.assign(assignRequest([testVm('web-1', uid(1)), testVm('web-2', uid(2))], 3, 12));
-    await until('db-1 removed from Watch', () => !watch.vms.has(uid(3)));
+  it('removes a VM dropped from the assignment: the answer lists it as removing, then VmRemoved cleaned_up once domain and volume are gone', async () => {
+    const res = await client.assign(assignRequest([testVm('web-1', uid(1)), testVm('web-2', uid(2))], 3, 12));
+    expect(res.removingUids).toEqual([uid(3)]);
+    const removed = await until('db-1 cleaned up', () => watch.events.find((e) => e.event?.$case === 'vmRemoved' && e.event.value.uid === uid(3)));
+    expect(removed.event).toEqual({ $case: 'vmRemoved', value: { uid: uid(3), name: 'db-1', cleanedUp: true, volumesKept: false } });
+    expect(watch.vms.has(uid(3))).toBe(false);
     expect(await agent.driver.get(domainName(uid(3)))).toBeUndefined();
     expect(await agent.volumes.deleteOwned(uid(3))).toEqual([]);
-    expect(watch.events.some((e) => e.event?.$case === 'vmRemoved' && e.event.value.uid === uid(3))).toBe(true);
+    // The same assignment again: nothing left to clean up.
+    expect((await client.assign(assignRequest([testVm('web-1', uid(1)), testVm('web-2', uid(2))], 3, 12))).removingUids).toEqual([]);
   });
 
   it('serves Heartbeat, PeerCheck (standalone: controller not reachable), Diagnose with fixes, and UNIMPLEMENTED for Snapshot', async () => {

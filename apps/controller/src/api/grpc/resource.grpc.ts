@@ -31,14 +31,14 @@ function applyResponse(o: ApplyOutcome): v1.ApplyResponse {
 
 /** One name (with its optional resourceVersion precondition), or several by names or selector in one batch. */
 async function deleteOf(service: ResourceService, r: v1.DeleteRequest, ctx: CallContext): Promise<DeleteOutcome[]> {
-  const wait = { wait: r.wait, waitTimeoutMs: r.waitTimeoutMs || undefined };
+  const wait = { wait: r.wait, waitTimeoutMs: r.waitTimeoutMs || undefined, force: r.force === true };
   if (r.names.length === 0 && r.labelSelector === '') return [await service.delete(r.kind, r.name, { ...wait, resourceVersion: r.resourceVersion }, ctx)];
   if (r.name !== '' || r.resourceVersion !== '') throw deleteTargetInvalid('name and resourceVersion go with a delete of one object, not with names or a label selector', 'put every name in names (without resourceVersion), or delete one object by name');
   return service.deleteMany(r.kind, { names: r.names, ...(r.labelSelector !== '' ? { labelSelector: r.labelSelector } : {}), ignoreNotFound: r.ignoreNotFound }, wait, ctx);
 }
 
 function deleteResponse(outcomes: DeleteOutcome[]): v1.DeleteResponse {
-  const results = outcomes.map((d) => ({ object: protoObject(d.object), gone: d.gone }));
+  const results = outcomes.map((d) => ({ object: protoObject(d.object), gone: d.gone, warnings: d.warnings }));
   return { object: results[0]?.object, gone: results[0]?.gone ?? false, results };
 }
 

@@ -103,16 +103,27 @@ export const OPENAPI_DOCUMENT = {
       },
       delete: {
         operationId: 'deleteMany', summary: 'delete several objects of a kind in one transaction, all or nothing (a missing name: 404 listing each, nothing deleted)',
-        parameters: [kind, q('name', 'an object to delete (repeat for several)'), q('labelSelector', 'every object matching it (instead of name)'), q('ignoreNotFound', 'skip names that do not exist', 'boolean'), q('wait', 'return once the objects are gone', 'boolean'), q('waitTimeoutMs', 'give up waiting after this long (default 30000)', 'integer'), actor],
-        responses: { 200: { description: 'one result per object deleted', content: json({ type: 'object', properties: { results: { type: 'array', items: { type: 'object', properties: { object: ref('Object'), gone: { type: 'boolean' } } } } } }) }, ...errors },
+        parameters: [kind, q('name', 'an object to delete (repeat for several)'), q('labelSelector', 'every object matching it (instead of name)'), q('ignoreNotFound', 'skip names that do not exist', 'boolean'), q('wait', 'return once the objects are gone', 'boolean'), q('waitTimeoutMs', 'give up waiting after this long (default 30000)', 'integer'),
+          q('force', 'drop the finalizers unconfirmed (audited as force-delete)', 'boolean'), actor],
+        responses: {
+          200: {
+            description: 'one result per object deleted',
+            content: json({ type: 'object', properties: { results: { type: 'array', items: { type: 'object', properties: { object: ref('Object'), gone: { type: 'boolean' }, warnings: { type: 'array', items: { type: 'string' } } } } } } }),
+          },
+          ...errors,
+        },
       },
     },
     '/api/v1/{kind}/{name}': {
       get: { operationId: 'get', summary: 'one object', parameters: [kind, name], responses: { 200: { description: 'the object', content: json(ref('Object')) }, ...errors } },
       delete: {
         operationId: 'delete', summary: 'delete (sets deletionTimestamp while finalizers remain)',
-        parameters: [kind, name, q('wait', 'return once the object is gone', 'boolean'), q('waitTimeoutMs', 'give up waiting after this long (default 30000)', 'integer'), q('resourceVersion', 'precondition: delete only at this version'), actor],
-        responses: { 200: { description: 'the object and whether it is gone', content: json({ type: 'object', properties: { object: ref('Object'), gone: { type: 'boolean' } } }) }, ...errors },
+        parameters: [kind, name, q('wait', 'return once the object is gone', 'boolean'), q('waitTimeoutMs', 'give up waiting after this long (default 30000)', 'integer'), q('resourceVersion', 'precondition: delete only at this version'),
+          q('force', 'drop the finalizers unconfirmed: the object goes now (audited as force-delete; warnings say what may be left on a host)', 'boolean'), actor],
+        responses: {
+          200: { description: 'the object, whether it is gone, and warnings', content: json({ type: 'object', properties: { object: ref('Object'), gone: { type: 'boolean' }, warnings: { type: 'array', items: { type: 'string' } } } }) },
+          ...errors,
+        },
       },
     },
   },

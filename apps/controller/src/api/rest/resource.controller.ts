@@ -64,12 +64,12 @@ export class ResourceController {
   @Delete(':kind')
   async deleteMany(@Param('kind') kind: string, @Query() q: Record<string, unknown>, @Req() req: RequestLike) {
     const names = ([] as unknown[]).concat(q.name ?? []).filter((n): n is string => typeof n === 'string' && n !== '');
-    const results = await this.resources.deleteMany(kind, { names, labelSelector: str(q.labelSelector), ignoreNotFound: flag(q.ignoreNotFound) }, { wait: flag(q.wait), waitTimeoutMs: Number(q.waitTimeoutMs) || undefined }, contextOf(req));
+    const results = await this.resources.deleteMany(kind, { names, labelSelector: str(q.labelSelector), ignoreNotFound: flag(q.ignoreNotFound) }, { wait: flag(q.wait), waitTimeoutMs: Number(q.waitTimeoutMs) || undefined, force: flag(q.force) }, contextOf(req));
     return { results };
   }
 
   @Delete(':kind/:name')
   delete(@Param('kind') kind: string, @Param('name') name: string, @Query() q: Record<string, unknown>, @Req() req: RequestLike) {
-    return this.resources.delete(kind, name, { wait: flag(q.wait), resourceVersion: str(q.resourceVersion), waitTimeoutMs: Number(q.waitTimeoutMs) || undefined }, contextOf(req));
+    return this.resources.delete(kind, name, { wait: flag(q.wait), resourceVersion: str(q.resourceVersion), waitTimeoutMs: Number(q.waitTimeoutMs) || undefined, force: flag(q.force) }, contextOf(req));
   }
 }

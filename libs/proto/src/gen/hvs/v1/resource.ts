@@ -379,6 +379,12 @@ export interface DeleteRequest {
   labelSelector: string;
   /** With names: a name that does not exist is skipped instead of failing the call. */
   ignoreNotFound: boolean;
+  /**
+   * Remove the objects now, dropping their finalizers unconfirmed (e.g. a VM
+   * whose node is gone for good). Audited as force-delete; each result warns
+   * what may be left behind (a domain, volumes).
+   */
+  force?: boolean | undefined;
 }
 
 export interface DeleteResult {
@@ -388,6 +394,8 @@ export interface DeleteResult {
     | undefined;
   /** True when the object no longer exists. */
   gone: boolean;
+  /** What the caller should know, e.g. what a forced delete may leave on a host. */
+  warnings: string[];
 }
 
 export interface DeleteResponse {
@@ -1945,6 +1953,7 @@ function createBaseDeleteRequest(): DeleteRequest {
     names: [],
     labelSelector: "",
     ignoreNotFound: false,
+    force: undefined,
   };
 }
 
@@ -1973,6 +1982,9 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
     }
     if (message.ignoreNotFound !== false) {
       writer.uint32(64).bool(message.ignoreNotFound);
+    }
+    if (message.force !== undefined) {
+      writer.uint32(72).bool(message.force);
     }
     return writer;
   },
@@ -2054,6 +2066,14 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
             message.ignoreNotFound = reader.bool();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.force = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2092,6 +2112,7 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
         : isSet(object.ignore_not_found)
         ? globalThis.Boolean(object.ignore_not_found)
         : false,
+      force: isSet(object.force) ? globalThis.Boolean(object.force) : undefined,
     };
   },
 
@@ -2121,6 +2142,9 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
     if (message.ignoreNotFound !== false) {
       obj.ignoreNotFound = message.ignoreNotFound;
     }
+    if (message.force !== undefined) {
+      obj.force = message.force;
+    }
     return obj;
   },
 
@@ -2137,12 +2161,13 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
     message.names = object.names?.map((e) => e) || [];
     message.labelSelector = object.labelSelector ?? "";
     message.ignoreNotFound = object.ignoreNotFound ?? false;
+    message.force = object.force ?? undefined;
     return message;
   },
 };
 
 function createBaseDeleteResult(): DeleteResult {
-  return { object: undefined, gone: false };
+  return { object: undefined, gone: false, warnings: [] };
 }
 
 export const DeleteResult: MessageFns<DeleteResult> = {
@@ -2152,6 +2177,9 @@ export const DeleteResult: MessageFns<DeleteResult> = {
     }
     if (message.gone !== false) {
       writer.uint32(16).bool(message.gone);
+    }
+    for (const v of message.warnings) {
+      writer.uint32(26).string(v!);
     }
     return writer;
   },
@@ -2185,6 +2213,14 @@ export const DeleteResult: MessageFns<DeleteResult> = {
             message.gone = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.warnings.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2201,6 +2237,7 @@ export const DeleteResult: MessageFns<DeleteResult> = {
     return {
       object: isSet(object.object) ? ApiObject.fromJSON(object.object) : undefined,
       gone: isSet(object.gone) ? globalThis.Boolean(object.gone) : false,
+      warnings: globalThis.Array.isArray(object?.warnings) ? object.warnings.map((e: any) => globalThis.String(e)) : [],
     };
   },
 
@@ -2211,6 +2248,9 @@ export const DeleteResult: MessageFns<DeleteResult> = {
     }
     if (message.gone !== false) {
       obj.gone = message.gone;
+    }
+    if (message.warnings?.length) {
+      obj.warnings = message.warnings;
     }
     return obj;
   },
@@ -2224,6 +2264,7 @@ export const DeleteResult: MessageFns<DeleteResult> = {
       ? ApiObject.fromPartial(object.object)
       : undefined;
     message.gone = object.gone ?? false;
+    message.warnings = object.warnings?.map((e) => e) || [];
     return message;
   },
 };

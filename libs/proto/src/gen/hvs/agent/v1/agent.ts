@@ -152,6 +152,14 @@ export interface AssignResponse {
   observedGeneration: number;
   /** Why it was refused (every problem at once). */
   problems: ErrorDetail[];
+  /**
+   * Uids of VMs that left the desired set and whose clean-up (domain undefined,
+   * volumes removed or kept per the disk policy) is not finished yet, as of this
+   * answer. A uid the assignment left out and that is not listed here has
+   * nothing left on this host; one listed here is confirmed later by a
+   * VmRemoved with cleaned_up.
+   */
+  removingUids: string[];
 }
 
 export interface WatchRequest {
@@ -210,6 +218,15 @@ export interface VmObserved {
 export interface VmRemoved {
   name: string;
   uid: string;
+  /**
+   * True: the agent finished this VM's clean-up after it left the desired set
+   * (domain undefined, volumes removed or kept per the disk policy), and it
+   * keeps nothing of it in its state. False: only no longer reported (e.g. it
+   * migrated away).
+   */
+  cleanedUp: boolean;
+  /** With cleaned_up: the disk policy kept the volumes (hvs-<uid>-*) on the host. */
+  volumesKept: boolean;
 }
 
 export interface VmEvent {
@@ -940,7 +957,7 @@ export const Peer: MessageFns<Peer> = {
 };
 
 function createBaseAssignResponse(): AssignResponse {
-  return { accepted: false, observedGeneration: 0, problems: [] };
+  return { accepted: false, observedGeneration: 0, problems: [], removingUids: [] };
 }
 
 export const AssignResponse: MessageFns<AssignResponse> = {
@@ -953,6 +970,9 @@ export const AssignResponse: MessageFns<AssignResponse> = {
     }
     for (const v of message.problems) {
       ErrorDetail.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.removingUids) {
+      writer.uint32(34).string(v!);
     }
     return writer;
   },
@@ -994,6 +1014,14 @@ export const AssignResponse: MessageFns<AssignResponse> = {
             message.problems.push(ErrorDetail.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.removingUids.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1017,6 +1045,11 @@ export const AssignResponse: MessageFns<AssignResponse> = {
       problems: globalThis.Array.isArray(object?.problems)
         ? object.problems.map((e: any) => ErrorDetail.fromJSON(e))
         : [],
+      removingUids: globalThis.Array.isArray(object?.removingUids)
+        ? object.removingUids.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.removing_uids)
+        ? object.removing_uids.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1031,6 +1064,9 @@ export const AssignResponse: MessageFns<AssignResponse> = {
     if (message.problems?.length) {
       obj.problems = message.problems.map((e) => ErrorDetail.toJSON(e));
     }
+    if (message.removingUids?.length) {
+      obj.removingUids = message.removingUids;
+    }
     return obj;
   },
 
@@ -1042,6 +1078,7 @@ export const AssignResponse: MessageFns<AssignResponse> = {
     message.accepted = object.accepted ?? false;
     message.observedGeneration = object.observedGeneration ?? 0;
     message.problems = object.problems?.map((e) => ErrorDetail.fromPartial(e)) || [];
+    message.removingUids = object.removingUids?.map((e) => e) || [];
     return message;
   },
 };
@@ -1720,7 +1757,7 @@ export const VmObserved: MessageFns<VmObserved> = {
 };
 
 function createBaseVmRemoved(): VmRemoved {
-  return { name: "", uid: "" };
+  return { name: "", uid: "", cleanedUp: false, volumesKept: false };
 }
 
 export const VmRemoved: MessageFns<VmRemoved> = {
@@ -1730,6 +1767,12 @@ export const VmRemoved: MessageFns<VmRemoved> = {
     }
     if (message.uid !== "") {
       writer.uint32(18).string(message.uid);
+    }
+    if (message.cleanedUp !== false) {
+      writer.uint32(24).bool(message.cleanedUp);
+    }
+    if (message.volumesKept !== false) {
+      writer.uint32(32).bool(message.volumesKept);
     }
     return writer;
   },
@@ -1763,6 +1806,22 @@ export const VmRemoved: MessageFns<VmRemoved> = {
             message.uid = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.cleanedUp = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.volumesKept = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1779,6 +1838,16 @@ export const VmRemoved: MessageFns<VmRemoved> = {
     return {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       uid: isSet(object.uid) ? globalThis.String(object.uid) : "",
+      cleanedUp: isSet(object.cleanedUp)
+        ? globalThis.Boolean(object.cleanedUp)
+        : isSet(object.cleaned_up)
+        ? globalThis.Boolean(object.cleaned_up)
+        : false,
+      volumesKept: isSet(object.volumesKept)
+        ? globalThis.Boolean(object.volumesKept)
+        : isSet(object.volumes_kept)
+        ? globalThis.Boolean(object.volumes_kept)
+        : false,
     };
   },
 
@@ -1790,6 +1859,12 @@ export const VmRemoved: MessageFns<VmRemoved> = {
     if (message.uid !== "") {
       obj.uid = message.uid;
     }
+    if (message.cleanedUp !== false) {
+      obj.cleanedUp = message.cleanedUp;
+    }
+    if (message.volumesKept !== false) {
+      obj.volumesKept = message.volumesKept;
+    }
     return obj;
   },
 
@@ -1800,6 +1875,8 @@ export const VmRemoved: MessageFns<VmRemoved> = {
     const message = createBaseVmRemoved();
     message.name = object.name ?? "";
     message.uid = object.uid ?? "";
+    message.cleanedUp = object.cleanedUp ?? false;
+    message.volumesKept = object.volumesKept ?? false;
     return message;
   },
 };

@@ -1,0 +1,2 @@
+export * from './deletion.reconciler';
+export * from './vm-host-cleanup';
