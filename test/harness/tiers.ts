@@ -18,7 +18,7 @@ export const SKIP_MARK = ' [skipped: ';
 export function describeWhen(when: boolean, why: string): (title: string, body: () => void) => void {
   if (when) return (title, body) => describe(title, body);
   if (!why.trim()) throw new Error('describeWhen: a skip needs a reason (what is missing, how to get it)');
-  return (title, body) => describe.skip(`${title}${SKIP_MARK}${why.replace(/\]/g, ')')}]`, body);
+  return (title, body) => describe.skip(`${title}${SKIP_MARK}${why}]`, body);
 }
 
 /** Whether this process runs as root (some cases mean nothing to root, which can write anywhere). */
