@@ -57,11 +57,11 @@ function prng(seed: number): () => number {
 
 function loadController(): Dist {
   const dist = path.resolve(__dirname, '../../../apps/controller/dist');
-  if (!fs.existsSync(path.join(dist, 'reconcilers/index.js'))) {
-    throw new Error(`${dist}/reconcilers/index.js is missing: build the libs and the controller first (see bench/README.md)`);
-  }
+  const parts = ['store/index.js', 'runtime/index.js', 'scheduling/index.js'];
+  const missing = parts.find((p) => !fs.existsSync(path.join(dist, p)));
+  if (missing) throw new Error(`${dist}/${missing} is missing: build the libs and the controller first (see bench/README.md)`);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return { ...require(path.join(dist, 'store/index.js')), ...require(path.join(dist, 'reconcilers/index.js')) } as Dist;
+  return Object.assign({}, ...parts.map((p) => require(path.join(dist, p)))) as Dist;
 }
 
 function freePort(): Promise<number> {

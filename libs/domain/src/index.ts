@@ -5,6 +5,7 @@ export * from './units';
 export * from './xml';
 export * from './planning';
 export * from './scheduler';
+export * from './formats';
 export * from './validation';
 export * from './manifest';
 export * from './migration';

@@ -10,7 +10,7 @@ import { GrpcApiModule } from '../api/grpc/grpc-api.module';
 import { ControllerConfig } from '../config';
 import { HvsExceptionFilter } from '../errors';
 import { createLogger, LOGGER, Metrics, ObservabilityModule, Readiness } from '../observability';
-import { ControlLoopsModule } from '../reconcilers/control-loops.module';
+import { ControlLoopsModule } from './control-loops.module';
 import { ApiModule, API_MODULES } from './api.module';
 
 export interface AppOptions {

@@ -1,6 +1,6 @@
 /**
- * Events as a Nest module: one EventRecorder (the control loops report through it) and the
- * EventService both API transports read through, on the app's etcd connection. Needs
+ * Events as a Nest module: one EventRecorder (the control loops report through it) on the
+ * app's etcd connection (the EventService that both API transports read through is in services/). Needs
  * ControllerConfig and LOGGER from the app. Before the app shuts down the recorder writes the
  * counts it deferred and waits (bounded) for writes in flight, while etcd is still connected.
  */
@@ -8,10 +8,8 @@ import { Inject, Injectable, Module, type BeforeApplicationShutdown } from '@nes
 import type { Logger } from 'pino';
 import { ControllerConfig } from '../config';
 import { LOGGER } from '../observability';
-import { EtcdBackend } from '../services/etcd-backend';
-import { ServicesModule } from '../services/services.module';
+import { BackendModule, EtcdBackend } from '../backend';
 import { EventRecorder } from './event-recorder';
-import { EventService } from './event.service';
 
 /** How long shutdown waits for event writes. */
 export const EVENT_FLUSH_WAIT_MS = 2_000;
@@ -29,7 +27,7 @@ export class EventsLifecycle implements BeforeApplicationShutdown {
 }
 
 @Module({
-  imports: [ServicesModule],
+  imports: [BackendModule],
   providers: [
     {
       provide: EventRecorder, inject: [EtcdBackend, ControllerConfig, LOGGER],
@@ -41,9 +39,8 @@ export class EventsLifecycle implements BeforeApplicationShutdown {
         });
       },
     },
-    { provide: EventService, inject: [EtcdBackend], useFactory: (b: EtcdBackend) => new EventService(b.connection) },
     EventsLifecycle,
   ],
-  exports: [EventRecorder, EventService],
+  exports: [EventRecorder],
 })
 export class EventsModule {}

@@ -22,8 +22,8 @@ import {
 } from '@hvs/domain';
 import { done, ReconcilerRunner, requeueAfter, SystemClock, type Clock, type ReconcileResult, type RunnerHooks } from '@hvs/reconcile';
 import type { EventSink } from '../events/event-recorder';
-import { findCondition, setCondition } from '../reconcilers/conditions';
-import type { Informer } from '../reconcilers/informer';
+import { findCondition, setCondition } from '../runtime/conditions';
+import type { Informer } from '../runtime/informer';
 import { deepEqual } from '../store/objects';
 import type { ObjectStore, WriteOp } from '../store/types';
 import { DEFAULT_HA_TIMING, type HaTiming } from './ha-config';

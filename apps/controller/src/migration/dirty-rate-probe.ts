@@ -8,7 +8,7 @@
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { Node, VirtualMachine } from '@hvs/domain';
 import { hvsErrorFromServiceError, type agentv1 } from '@hvs/proto';
-import type { AgentDialer } from '../dispatcher/agent-connection';
+import type { AgentDialer } from '../agents/agent-connection';
 
 export interface DirtyRateProbe {
   /** Bytes/s dirtied by `vm` on `node`; rejects with an HvsError. */

@@ -12,7 +12,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { formatProblem, isHvsError, tryParseDuration, type Migration, type MigrationStatus, type Node, type VirtualMachine } from '@hvs/domain';
 import { agentv1, detailToProblem, hvsErrorFromServiceError, v1 } from '@hvs/proto';
 import type { Clock } from '@hvs/reconcile';
-import type { AgentDialer } from '../dispatcher/agent-connection';
+import type { AgentDialer } from '../agents/agent-connection';
 import type { EventSink } from '../events/event-recorder';
 import type { ObjectStore } from '../store/types';
 import { migrationUri } from './assignment-view';

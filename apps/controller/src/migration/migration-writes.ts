@@ -5,15 +5,12 @@
  * ever sees one without the other.
  */
 import { isHvsError, type Migration, type MigrationStatus, type VirtualMachine, type VirtualMachineStatus } from '@hvs/domain';
+import { isConflict } from '../store/errors';
 import type { ObjectStore, StoredObject, WriteOp } from '../store/types';
 
 const ATTEMPTS = 5;
 
 export type Change = { vm?: (s: VirtualMachineStatus) => VirtualMachineStatus; migration?: (s: MigrationStatus) => MigrationStatus };
-
-function isConflict(e: unknown): boolean {
-  return isHvsError(e) && e.code === 'HVS-STORE-CONFLICT';
-}
 
 /**
  * Re-reads the Migration (and its VM when `decide` changes it) and writes both statuses in one

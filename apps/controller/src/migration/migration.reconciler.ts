@@ -21,9 +21,9 @@ import {
 } from '@hvs/domain';
 import { hvsErrorFromServiceError } from '@hvs/proto';
 import { done, ReconcilerRunner, requeueAfter, SystemClock, type Clock, type ReconcileResult, type RunnerHooks } from '@hvs/reconcile';
-import { insecureDialer, type AgentDialer } from '../dispatcher/agent-connection';
+import { insecureDialer, type AgentDialer } from '../agents/agent-connection';
 import type { EventSink } from '../events/event-recorder';
-import { Informer } from '../reconcilers/informer';
+import { Informer } from '../runtime/informer';
 import type { ObjectStore, StoredObject } from '../store/types';
 import { OFFLINE_STOP_ANNOTATION, offlineStopValue } from './assignment-view';
 import { finishFailed, finishSucceeded, requestAbort, runLive, type LiveRunContext } from './live-migration';

@@ -6,8 +6,7 @@ import { Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplica
 import type { Logger } from 'pino';
 import { ControllerConfig } from '../config';
 import { LOGGER } from '../observability';
-import { EtcdBackend } from '../services/etcd-backend';
-import { ServicesModule } from '../services/services.module';
+import { BackendModule, EtcdBackend } from '../backend';
 import { EtcdCertificateRecords } from './certificate-records';
 import { ClusterPki } from './cluster-pki';
 import { EtcdTokenRepository } from './token-repository';
@@ -27,7 +26,7 @@ export class PkiLifecycle implements OnApplicationBootstrap, OnApplicationShutdo
 }
 
 @Module({
-  imports: [ServicesModule],
+  imports: [BackendModule],
   providers: [
     {
       provide: ClusterPki, inject: [ControllerConfig, EtcdBackend],

@@ -9,7 +9,8 @@ import { AuditService } from '../audit';
 import { ControllerConfig } from '../config';
 import { LOGGER } from '../observability';
 import type { ObjectStore } from '../store';
-import { EtcdBackend } from './etcd-backend';
+import { BackendModule, EtcdBackend } from '../backend';
+import { EventService } from './event.service';
 import { NodeService, type NodeHeartbeats } from './node.service';
 import { ResourceService } from './resource.service';
 import { NODE_HEARTBEATS, OBJECT_STORE } from './tokens';
@@ -30,8 +31,8 @@ export class ServicesLifecycle implements OnApplicationBootstrap, OnApplicationS
 }
 
 @Module({
+  imports: [BackendModule],
   providers: [
-    { provide: EtcdBackend, useFactory: (c: ControllerConfig) => new EtcdBackend({ endpoints: c.etcdEndpoints, leaseTtlSeconds: Math.round(c.leaseTtlMs / 1000), maxTxnOps: c.etcdMaxTxnOps }), inject: [ControllerConfig] },
     { provide: OBJECT_STORE, useFactory: (b: EtcdBackend) => b.store, inject: [EtcdBackend] },
     { provide: NODE_HEARTBEATS, useFactory: (b: EtcdBackend) => b.leases, inject: [EtcdBackend] },
     {
@@ -45,8 +46,9 @@ export class ServicesLifecycle implements OnApplicationBootstrap, OnApplicationS
       provide: NodeService, inject: [OBJECT_STORE, AuditService, NODE_HEARTBEATS, ControllerConfig],
       useFactory: (s: ObjectStore, a: AuditService, h: NodeHeartbeats, c: ControllerConfig) => new NodeService(s, a, h, { heartbeatIntervalMs: c.heartbeatIntervalMs, fenceAfterMs: c.haFenceAfterMs }),
     },
+    { provide: EventService, inject: [EtcdBackend], useFactory: (b: EtcdBackend) => new EventService(b.connection) },
     ServicesLifecycle,
   ],
-  exports: [OBJECT_STORE, EtcdBackend, AuditService, ResourceService, VmService, NodeService],
+  exports: [OBJECT_STORE, BackendModule, AuditService, ResourceService, VmService, NodeService, EventService],
 })
 export class ServicesModule {}

@@ -1,4 +1,9 @@
-import { HvsError } from '@hvs/domain';
+import { HvsError, isHvsError } from '@hvs/domain';
+
+/** Whether `e` is the store's optimistic-concurrency refusal (re-read and decide again). */
+export function isConflict(e: unknown): boolean {
+  return isHvsError(e) && e.code === 'HVS-STORE-CONFLICT';
+}
 
 export function notFound(kind: string, name: string): HvsError {
   return new HvsError({

@@ -4,7 +4,7 @@ import { v1 } from '@hvs/proto';
 import { startEtcd, type EtcdInstance } from '../../../../test/harness';
 import { OBJECT_STORE } from '../../src/services/tokens';
 import type { ObjectStore } from '../../src/store';
-import { nodeDoc, vmDoc } from '../reconcilers/fixtures';
+import { nodeDoc, vmDoc } from '../runtime/fixtures';
 import { call, rejection, startController, type ControllerUnderTest } from './controller-under-test';
 
 jest.setTimeout(60_000);

@@ -7,7 +7,8 @@
  */
 import { FakeClock } from '@hvs/reconcile';
 import { freePort, startEtcd, waitFor, type EtcdInstance } from '../../../../test/harness';
-import { EVENTS_PREFIX, EventRecorder, EventService, type EventInput, type StoredEvent } from '../../src/events';
+import { EVENTS_PREFIX, EventRecorder, type EventInput, type StoredEvent } from '../../src/events';
+import { EventService } from '../../src/services';
 import { revokeLease } from '../../src/leases/etcd-lease';
 import { MAX_PUTS_PER_TXN } from '../../src/events/event-recorder';
 import { EtcdConnection, EtcdStore, prefixEnd } from '../../src/store';

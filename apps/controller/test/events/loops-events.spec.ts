@@ -7,13 +7,15 @@
 import type { FirewallPolicy, Image, Network, Node, StoragePool, VirtualMachine } from '@hvs/domain';
 import { agentv1 } from '@hvs/proto';
 import { startEtcd, waitFor, type EtcdInstance } from '../../../../test/harness';
-import { Dispatcher } from '../../src/dispatcher';
-import { EVENTS_PREFIX, EventRecorder, EventService, type StoredEvent } from '../../src/events';
+import { Dispatcher } from '../../src/dispatch';
+import { EVENTS_PREFIX, EventRecorder, type StoredEvent } from '../../src/events';
+import { EventService } from '../../src/services';
 import { NodeLeases } from '../../src/leases';
-import { NodeLifecycleReconciler, VmScheduleReconciler } from '../../src/reconcilers';
+import { NodeLifecycleReconciler } from '../../src/node-lifecycle';
+import { VmScheduleReconciler } from '../../src/scheduling';
 import { EtcdConnection, EtcdStore, prefixEnd } from '../../src/store';
-import { FakeAgent } from '../dispatcher/fake-agent';
-import { awaitObject, nodeDoc, startInformer, vmDoc } from '../reconcilers/fixtures';
+import { FakeAgent } from '../dispatch/fake-agent';
+import { awaitObject, nodeDoc, startInformer, vmDoc } from '../runtime/fixtures';
 
 jest.setTimeout(30_000);
 

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import type { Migration, Node, VirtualMachine } from '@hvs/domain';
 import { capacityReport, registerCapacityGauge } from '../../src/ha';
-import { nodeDoc, vmDoc } from '../reconcilers/fixtures';
+import { nodeDoc, vmDoc } from '../runtime/fixtures';
 
 describe('hvs_ha_capacity_n1_ok', () => {
   const ha = (name: string, node: string, memory: string): VirtualMachine => {

@@ -9,9 +9,9 @@ import type { Node, VirtualMachine } from '@hvs/domain';
 import { FakeClock } from '@hvs/reconcile';
 import { startEtcd, type EtcdInstance } from '../../../../test/harness';
 import { HaRescheduler, VMS_RESCHEDULED } from '../../src/ha';
-import type { Informer } from '../../src/reconcilers/informer';
+import type { Informer } from '../../src/runtime/informer';
 import { EtcdStore } from '../../src/store';
-import { awaitObject, condition, nodeDoc, startInformer, vmDoc } from '../reconcilers/fixtures';
+import { awaitObject, condition, nodeDoc, startInformer, vmDoc } from '../runtime/fixtures';
 
 jest.setTimeout(40_000);
 

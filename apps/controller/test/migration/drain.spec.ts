@@ -1,10 +1,10 @@
 import type { Node, VirtualMachine } from '@hvs/domain';
 import { AuditService } from '../../src/audit';
 import { assignedView, DrainService, MigrationReconciler, type DrainUpdate } from '../../src/migration';
-import { Informer } from '../../src/reconcilers';
+import { Informer } from '../../src/runtime';
 import { NodeService } from '../../src/services/node.service';
 import type { EtcdStore } from '../../src/store';
-import { nodeDoc, startInformer, vmDoc } from '../reconcilers/fixtures';
+import { nodeDoc, startInformer, vmDoc } from '../runtime/fixtures';
 import { startMigrationEnv, stopMigrationEnv, type MigrationEnv } from './migration-env';
 
 jest.setTimeout(60_000);

@@ -8,9 +8,9 @@ import { Registry } from 'prom-client';
 import { waitFor } from '../../../../test/harness';
 import { AuditService } from '../../src/audit';
 import { countInFlight, MigrationMetrics, MigrationReconciler, MigrationService } from '../../src/migration';
-import { Informer } from '../../src/reconcilers';
+import { Informer } from '../../src/runtime';
 import type { EtcdStore } from '../../src/store';
-import { awaitObject, nodeDoc, startInformer, vmDoc } from '../reconcilers/fixtures';
+import { awaitObject, nodeDoc, startInformer, vmDoc } from '../runtime/fixtures';
 import type { FakeMigrateAgent } from './fake-migrate-agent';
 import { startMigrationEnv, stopMigrationEnv, type MigrationEnv } from './migration-env';
 

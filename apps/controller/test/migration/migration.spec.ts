@@ -2,11 +2,11 @@ import type { Migration, Node, StoragePool, VirtualMachine } from '@hvs/domain';
 import { waitFor } from '../../../../test/harness';
 import { AuditService } from '../../src/audit';
 import { HvsError } from '@hvs/domain';
-import { insecureDialer } from '../../src/dispatcher/agent-connection';
+import { insecureDialer } from '../../src/agents/agent-connection';
 import { agentDirtyRateProbe, assignedView, MigrationReconciler, MigrationService, OFFLINE_STOP_ANNOTATION } from '../../src/migration';
-import { Informer } from '../../src/reconcilers';
+import { Informer } from '../../src/runtime';
 import type { EtcdStore, StoredObject } from '../../src/store';
-import { awaitObject, nodeDoc, startInformer, vmDoc } from '../reconcilers/fixtures';
+import { awaitObject, nodeDoc, startInformer, vmDoc } from '../runtime/fixtures';
 import type { FakeMigrateAgent } from './fake-migrate-agent';
 import { startMigrationEnv, stopMigrationEnv, type MigrationEnv } from './migration-env';
 

@@ -8,9 +8,10 @@ import type { Migration, Node, StoragePool, VirtualMachine } from '@hvs/domain';
 import { waitFor } from '../../../../test/harness';
 import { AuditService } from '../../src/audit';
 import { DrainService, MigrationReconciler, MigrationService } from '../../src/migration';
-import { Informer, VmScheduleReconciler } from '../../src/reconcilers';
+import { Informer } from '../../src/runtime';
+import { VmScheduleReconciler } from '../../src/scheduling';
 import type { EtcdStore, StoredObject } from '../../src/store';
-import { awaitObject, condition, GiB, nodeDoc, startInformer, vmDoc } from '../reconcilers/fixtures';
+import { awaitObject, condition, GiB, nodeDoc, startInformer, vmDoc } from '../runtime/fixtures';
 import type { FakeMigrateAgent } from './fake-migrate-agent';
 import { startMigrationEnv, stopMigrationEnv, type MigrationEnv } from './migration-env';
 

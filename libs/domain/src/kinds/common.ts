@@ -5,7 +5,7 @@
  * never drift apart.
  */
 import { z } from 'zod';
-import { cronFault } from '../validation/cron';
+import { cronFault } from '../formats/cron';
 import {
   absolutePathFault,
   isCidr,
@@ -20,7 +20,7 @@ import {
   isVendorDevice,
   relativePathFault,
   urlFault,
-} from '../validation/formats';
+} from '../formats/formats';
 import { tryParseDuration, tryParseSize } from '../units';
 import { isLabelKey, isLabelValue } from '../labels/selector';
 

@@ -11,7 +11,7 @@ import {
   SizeSchema,
   VendorDeviceSchema,
 } from './common';
-import { relativePathFault } from '../validation/formats';
+import { relativePathFault } from '../formats/formats';
 import { CommonStatusFields, ConditionSchema, resourceSchema } from './meta';
 
 export const MAX_VCPUS = 512;

@@ -3,8 +3,8 @@
  * and how to fix it. docs/architecture/resource-model.md carries the same table (a test
  * keeps the two in step). `fix` may use the offending value to make a concrete suggestion.
  */
-import { cronFault } from './cron';
-import { cidrNetworkHint, suggestName } from './formats';
+import { cronFault } from '../formats/cron';
+import { cidrNetworkHint, suggestName } from '../formats/formats';
 import { sizeHint } from '../units';
 
 export interface CodeInfo {

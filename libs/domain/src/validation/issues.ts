@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import type { Problem } from '../errors';
-import { didYouMean } from './formats';
+import { didYouMean } from '../formats/formats';
 import { nameCodeFor } from './catalog';
 import { problem, valueAt, type PathSeg } from './problem';
 

@@ -2,7 +2,7 @@
 import type { Problem } from '../errors';
 import type { KindName } from '../kinds/meta';
 import { arr, get, int, obj, str, type Obj } from './access';
-import { cidrContains, isCidr, isIp, parseIp } from './formats';
+import { cidrContains, isCidr, isIp, parseIp } from '../formats/formats';
 import { problem } from './problem';
 import { vmRules } from './vm-rules';
 

@@ -8,7 +8,7 @@ import { API_VERSION, KIND_NAMES } from '../kinds/meta';
 import { KINDS, isKindName, resolveKind, type AnyResource, type KindTypes } from '../kinds/registry';
 import type { KindName } from '../kinds/meta';
 import { get, obj, str } from './access';
-import { didYouMean } from './formats';
+import { didYouMean } from '../formats/formats';
 import { issueToProblems } from './issues';
 import { kindRules } from './kind-rules';
 import { problem, quote, type PathSeg } from './problem';

@@ -6,7 +6,7 @@ import type { Problem } from '../errors';
 import { MAX_VCPUS } from '../kinds/vm';
 import { tryParseSize } from '../units';
 import { arr, get, int, obj, str, type Obj } from './access';
-import { parseCpuset } from './formats';
+import { parseCpuset } from '../formats/formats';
 import { problem, quote } from './problem';
 
 function duplicates(items: unknown[], key: string, code: string, base: (string | number)[], out: Problem[]): void {

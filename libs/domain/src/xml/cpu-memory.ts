@@ -6,7 +6,7 @@
 import { type VirtualMachineSpec, vcpuCount } from '../kinds/vm';
 import { el, type XmlElement } from './builder';
 import { type HostFacts, xmlError } from './host-facts';
-import { parseCpuset } from '../validation/formats';
+import { parseCpuset } from '../formats/formats';
 import { sizeToKiB } from './size';
 
 export interface CpuMemoryXml {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { formatProblem } from '../../src/errors';
-import { isName, NAME_RE, suggestName, validateResource } from '../../src/validation';
+import { isName, NAME_RE, suggestName } from '../../src/formats';
+import { validateResource } from '../../src/validation';
 
 const nameChars = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789-_.A '.split(''));
 

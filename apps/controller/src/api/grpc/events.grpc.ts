@@ -7,7 +7,8 @@
  */
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { v1 } from '@hvs/proto';
-import type { EventService, StoredEvent } from '../../events';
+import type { StoredEvent } from '../../events';
+import type { EventService } from '../../services';
 import { failure, unary, type GrpcEdge } from './grpc-call';
 
 export function protoEvent(e: StoredEvent): v1.Event {

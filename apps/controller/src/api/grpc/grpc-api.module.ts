@@ -4,11 +4,11 @@ import type { Logger } from 'pino';
 import { AuditService } from '../../audit';
 import { ControllerConfig, formatListen } from '../../config';
 import { LOGGER, Metrics } from '../../observability';
-import { EventService, EventsModule } from '../../events';
+
 import { ClusterPki } from '../../pki';
 import { PkiModule } from '../../pki/pki.module';
-import { NodeService, ResourceService, ServicesModule, VmService } from '../../services';
-import { EtcdBackend } from '../../services/etcd-backend';
+import { EventService, NodeService, ResourceService, ServicesModule, VmService } from '../../services';
+import { EtcdBackend } from '../../backend/etcd-backend';
 import { JoinService } from '../../services/join.service';
 import { OBJECT_STORE } from '../../services/tokens';
 import type { ObjectStore } from '../../store';
@@ -21,7 +21,7 @@ import { resourceHandlers } from './resource.grpc';
 import { vmHandlers } from './vm.grpc';
 
 @Module({
-  imports: [ServicesModule, EventsModule, PkiModule],
+  imports: [ServicesModule, PkiModule],
   providers: [
     {
       provide: GrpcApiServer,

@@ -13,7 +13,7 @@ import { diagnoseNode } from '../../services/node-diagnosis';
 import { notImplemented } from '../../services/errors';
 import type { EtcdConnection, ObjectStore } from '../../store';
 import type { DrainService } from '../../migration/drain.service';
-import { drainHandler } from '../../migration/migration.grpc';
+import { drainHandler } from './migration.grpc';
 import { unary, unimplemented, type GrpcEdge } from './grpc-call';
 import { refuseNodeCaller, requireNodeFor } from './node-identity';
 import { protoObject } from './resource.grpc';

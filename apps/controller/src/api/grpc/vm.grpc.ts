@@ -2,7 +2,7 @@
 import { problemToDetail, v1 } from '@hvs/proto';
 import type { VmActionResult, VmService, VmTargets } from '../../services/vm.service';
 import { notImplemented } from '../../services/errors';
-import { cancelMigrationHandler, migrateVmHandler } from '../../migration/migration.grpc';
+import { cancelMigrationHandler, migrateVmHandler } from './migration.grpc';
 import type { MigrationService } from '../../migration/migration.service';
 import { unary, unimplemented, type GrpcEdge } from './grpc-call';
 

@@ -6,7 +6,7 @@
  */
 import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
 import { toHttpError } from '../../errors';
-import { EventService, type EventStream } from '../../events';
+import { EventService, type EventStream } from '../../services';
 import { flag, str } from './request-body';
 
 interface StreamResponse {

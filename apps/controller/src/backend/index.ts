@@ -1,0 +1,2 @@
+export * from './etcd-backend';
+export * from './backend.module';

@@ -1,0 +1,41 @@
+/**
+ * What one node needs to know, and nothing more: the scope of its Assign. The Assign's content
+ * hash covers exactly this scope, so a change outside it (another node's VM, a Network none of
+ * this node's VMs uses, any kind the agent does not read yet) never re-sends this node's Assign.
+ *
+ * The rule, one line per kind (grow it here, with a test, when an agent feature starts to read
+ * a kind; e.g. the firewall will add the FirewallPolicies that select this node's VMs and the
+ * addresses of the VMs on other nodes that those rules name):
+ * - VirtualMachine: bound to this node (status.node) and not being deleted (a deleting VM is
+ *   left out so its agent cleans it up);
+ * - Network: referenced by a NIC of one of those VMs (the agent renders NICs from it);
+ * - Image, StoragePool, FirewallPolicy: none yet (no agent code reads them; the image, storage
+ *   and firewall work adds them with their readers).
+ * Pure and deterministic: sorted by name.
+ */
+import type { Network, VirtualMachine } from '@hvs/domain';
+
+export interface ScopeSources {
+  /** Every VM of the cluster (the dispatcher's informer view). */
+  vms: readonly VirtualMachine[];
+  networks: { get(name: string): Network | undefined };
+}
+
+export interface NodeScope {
+  vms: VirtualMachine[];
+  networks: Network[];
+}
+
+const byName = <T extends { metadata: { name: string } }>(a: T, b: T) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
+
+export function scopeOf(node: string, from: ScopeSources): NodeScope {
+  const vms = from.vms.filter((vm) => vm.status?.node === node && !vm.metadata.deletionTimestamp).sort(byName);
+  const networks = new Map<string, Network>();
+  for (const vm of vms) {
+    for (const nic of vm.spec.networks) {
+      const n = from.networks.get(nic.network);
+      if (n) networks.set(n.metadata.name, n);
+    }
+  }
+  return { vms, networks: [...networks.values()].sort(byName) };
+}

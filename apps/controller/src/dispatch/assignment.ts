@@ -1,0 +1,54 @@
+/**
+ * What one node's agent is told to run: the full desired set (DESIGN §1: level-triggered,
+ * never deltas). Pure: built from cached objects, deterministic (sorted by name), and free of
+ * status and resourceVersion, so a status write alone never changes an assignment and never
+ * causes a re-send.
+ */
+import { createHash } from 'node:crypto';
+import { agentv1, toProtoObject } from '@hvs/proto';
+import type { StoredObject } from '../store/types';
+import type { NodeScope } from './assignment-scope';
+
+type ProtoInput = Parameters<typeof toProtoObject>[0];
+
+export interface AssignmentInputs {
+  node: string;
+  /** What this node needs (assignment-scope.ts): its VMs and the Networks they use. */
+  scope: NodeScope;
+  peers: readonly agentv1.Peer[];
+  fenceAfterMs?: number;
+}
+
+/** The assignment without generation and fencing token, and a hash of its content. */
+export interface Assignment {
+  request: Omit<agentv1.AssignRequest, 'generation' | 'fencingToken'>;
+  /** sha256 of the content: equal hashes mean nothing to re-send. */
+  hash: string;
+  vmNames: string[];
+}
+
+/** The object as the agent gets it: spec and identity, no status, no resourceVersion. */
+export function desiredOnly(o: StoredObject): StoredObject {
+  const { resourceVersion: _rv, ...metadata } = o.metadata;
+  return { apiVersion: o.apiVersion, kind: o.kind, metadata, spec: o.spec };
+}
+
+const toProto = (o: StoredObject) => toProtoObject(desiredOnly(o) as ProtoInput);
+
+export function buildAssignment(input: AssignmentInputs): Assignment {
+  const { vms, networks } = input.scope;
+  const request: Assignment['request'] = {
+    node: input.node,
+    // Secret references (cloudInit.secretRefs) are resolved when the Secret store lands.
+    vms: vms.map((vm) => ({ vm: toProto(vm as StoredObject), secrets: {}, firewallPolicies: [] })),
+    networks: networks.map((n) => toProto(n as StoredObject)),
+    // Declared in the proto for the image, storage and firewall work; empty until an agent reads them.
+    firewallPolicies: [],
+    images: [],
+    storagePools: [],
+    peers: [...input.peers].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0)),
+    fenceAfterMs: input.fenceAfterMs ?? 0,
+  };
+  const hash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+  return { request, hash, vmNames: vms.map((v) => v.metadata.name) };
+}

@@ -1,0 +1,281 @@
+/**
+ * The dispatcher (leader only, DESIGN §1): one AgentConnection per Ready node with an
+ * address, the node's full desired set sent with `Assign`, and observed state written back.
+ *
+ * Two level-triggered loops over the shared informers:
+ * - `assigner` (key: node name): dial or drop the agent, build the assignment, and send it
+ *   when its content differs from what the agent last accepted (or after a reconnect). The
+ *   generation stays the same for the same content and grows when it changes; the fencing
+ *   token is the store revision the assignment was built at (monotonic, and larger after a
+ *   leader change, so an agent can refuse a deposed leader's stale assignment).
+ * - `statusSync` (key: VM name): the latest observation of the VM from its node's agent,
+ *   merged into status with CAS, written only when something changed. Concurrent writes
+ *   share etcd transactions through a StatusBatcher (a burst of 100 VMs turning Running costs
+ *   a few transactions, not 100); each keeps its own compare, so a stale one fails alone and
+ *   is retried from a fresh read. The object this loop last wrote is used until the informer
+ *   delivers it, so a second report about the same VM does not decide on the older cached
+ *   version (that would only conflict).
+ * The agents' VmEvents (started, stopped, crashed, reconcile errors with libvirt's text...)
+ * are recorded as events of the VM, source `agent/<node>`, when an EventSink is given.
+ */
+import type { Network, Node, VirtualMachine } from '@hvs/domain';
+import { done, ReconcilerRunner, SystemClock, TerminalError, type Clock, type ReconcileOutcome, type ReconcileResult } from '@hvs/reconcile';
+import { agentv1 } from '@hvs/proto';
+import type { Informer } from '../runtime/informer';
+import { isConflict } from '../store/errors';
+import { StatusBatcher } from '../runtime/status-batcher';
+import { deepEqual } from '../store/objects';
+import type { ObjectStore, StoredObject } from '../store/types';
+import type { EventSink } from '../events/event-recorder';
+import { AgentConnection, insecureDialer, type AgentDialer } from '../agents/agent-connection';
+import { assignedView } from '../migration/assignment-view';
+import { buildAssignment } from './assignment';
+import { scopeOf } from './assignment-scope';
+import { statusFromObservation, type Observation } from './observed-status';
+
+/** The kinds an Assign is built from (assignment-scope.ts): a change of any other kind never re-sends one. */
+export interface DispatcherInformers {
+  vms: Informer<VirtualMachine>;
+  nodes: Informer<Node>;
+  networks: Informer<Network>;
+}
+
+export interface DispatcherLog {
+  warn(obj: object, msg: string): void;
+}
+
+export interface DispatcherOptions {
+  store: ObjectStore;
+  informers: DispatcherInformers;
+  /** This controller replica (sent in WatchRequest, for the agent's logs). */
+  controllerId: string;
+  dialer?: AgentDialer;
+  clock?: Clock;
+  assignTimeoutMs?: number;
+  reconnectBaseMs?: number;
+  reconnectMaxMs?: number;
+  log?: DispatcherLog;
+  onReconcile?: (reconciler: string, outcome: ReconcileOutcome, durationMs: number) => void;
+  /** Where the agents' VmEvents are recorded (none: dropped). */
+  events?: EventSink;
+  /** Sent in every Assign: agents self-fence after this long without the controller (docs/ha.md). */
+  fenceAfterMs?: number;
+  /**
+   * Concurrent status reconciles, default 64. They mostly wait on the shared transaction, so
+   * more workers mean fuller transactions, not more etcd load.
+   */
+  statusWorkers?: number;
+}
+
+/** Ready=True, has an address, not being deleted. */
+export function isDispatchable(node: Node | undefined): node is Node & { spec: { address: string } } {
+  if (!node || node.metadata.deletionTimestamp || !node.spec.address) return false;
+  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/** Event type and default reason per agent VmEventType (the agent's own CamelCase reason wins). */
+const VM_EVENTS: Partial<Record<agentv1.VmEventType, { type: 'Normal' | 'Warning'; reason: string }>> = {
+  [agentv1.VmEventType.STARTED]: { type: 'Normal', reason: 'Started' },
+  [agentv1.VmEventType.STOPPED]: { type: 'Normal', reason: 'Stopped' },
+  [agentv1.VmEventType.CRASHED]: { type: 'Warning', reason: 'Crashed' },
+  [agentv1.VmEventType.RECONCILE_ERROR]: { type: 'Warning', reason: 'ReconcileError' },
+  [agentv1.VmEventType.MIGRATED]: { type: 'Normal', reason: 'Migrated' },
+  [agentv1.VmEventType.DEFINED]: { type: 'Normal', reason: 'Defined' },
+  [agentv1.VmEventType.UNDEFINED]: { type: 'Normal', reason: 'Undefined' },
+  [agentv1.VmEventType.FENCED]: { type: 'Warning', reason: 'Fenced' },
+};
+
+export class Dispatcher {
+  readonly assigner: ReconcilerRunner<string>;
+  readonly statusSync: ReconcilerRunner<string>;
+  private readonly connections = new Map<string, AgentConnection>();
+  /** Commits the observed-status writes (public for its stats: the bench and tests read them). */
+  readonly statusWriter: StatusBatcher;
+  private readonly observations = new Map<string, Observation>();
+  /** The VM as this loop last wrote it, until the informer has delivered that version. */
+  private readonly written = new Map<string, VirtualMachine>();
+  private readonly clock: Clock;
+  private readonly dialer: AgentDialer;
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.clock = options.clock ?? new SystemClock();
+    this.dialer = options.dialer ?? insecureDialer;
+    const hooks = (name: string) => ({
+      onResult: (_key: string, outcome: ReconcileOutcome, ms: number) => options.onReconcile?.(name, outcome, ms),
+      onError: (key: string, error: unknown, retryInMs: number) => options.log?.warn({ reconciler: name, key, err: error, retryInMs }, 'dispatch step failed; retrying'),
+    });
+    this.assigner = new ReconcilerRunner((node) => this.reconcileNode(node), { name: 'dispatch-assign', workers: 4, clock: this.clock, hooks: {
+      ...hooks('dispatch-assign'), onTerminal: (key, error) => options.log?.warn({ node: key, err: error }, 'agent refused the assignment'),
+    } });
+    this.statusWriter = new StatusBatcher(options.store);
+    this.statusSync = new ReconcilerRunner((vm) => this.reconcileVmStatus(vm), {
+      name: 'dispatch-status', workers: options.statusWorkers ?? 64, clock: this.clock, hooks: hooks('dispatch-status'),
+    });
+  }
+
+  /** Subscribes to the (synced) informers, queues every node, starts both loops. */
+  start(): void {
+    const { vms, nodes, networks } = this.options.informers;
+    this.unsubscribe.push(vms.subscribe((e) => {
+      for (const n of new Set([e.old?.status?.node, e.object.status?.node])) if (n) this.assigner.enqueue(n);
+      const name = e.object.metadata.name;
+      if (e.type === 'DELETED') this.observations.delete(name);
+      const mine = this.written.get(name);
+      if (mine && (e.type === 'DELETED' || Number(e.object.metadata.resourceVersion) >= Number(mine.metadata.resourceVersion))) this.written.delete(name);
+    }));
+    for (const inf of [nodes, networks] as Informer<StoredObject>[]) {
+      this.unsubscribe.push(inf.subscribe(() => this.enqueueAllNodes()));
+    }
+    this.enqueueAllNodes();
+    this.assigner.start();
+    this.statusSync.start();
+  }
+
+  /** Stops both loops and closes every agent connection. */
+  async stop(): Promise<void> {
+    for (const off of this.unsubscribe.splice(0)) off();
+    await Promise.all([this.assigner.stop({ graceMs: 5_000 }), this.statusSync.stop({ graceMs: 5_000 })]);
+    for (const c of this.connections.values()) c.close();
+    this.connections.clear();
+  }
+
+  /** Nodes with an open connection object (connected or reconnecting). */
+  connectedNodes(): string[] {
+    return [...this.connections.keys()].sort();
+  }
+
+  async reconcileNode(name: string): Promise<ReconcileResult> {
+    const node = this.options.informers.nodes.get(name);
+    let conn = this.connections.get(name);
+    if (!isDispatchable(node)) {
+      conn?.close();
+      this.connections.delete(name);
+      return done();
+    }
+    if (conn && conn.address !== node.spec.address) {
+      conn.close();
+      this.connections.delete(name);
+      conn = undefined;
+    }
+    if (!conn) {
+      conn = new AgentConnection({
+        node: name, address: node.spec.address, dialer: this.dialer, controllerId: this.options.controllerId, clock: this.clock,
+        reconnectBaseMs: this.options.reconnectBaseMs, reconnectMaxMs: this.options.reconnectMaxMs,
+        handlers: {
+          onConnected: (n) => this.assigner.enqueue(n),
+          onDisconnected: (n, error) => this.options.log?.warn({ node: n, err: error }, 'agent Watch stream broke; reconnecting'),
+          onEvent: (n, event) => this.onAgentEvent(n, event),
+        },
+      });
+      this.connections.set(name, conn);
+      conn.start();
+    }
+    // Assign once the Watch stream is up: onConnected queues this node again.
+    if (!conn.connected) return done();
+
+    const assignment = this.assignmentFor(name);
+    if (conn.acked?.hash === assignment.hash) return done();
+    const revision = this.revision();
+    const generation = conn.lastSent?.hash === assignment.hash ? conn.lastSent.generation : Math.max(revision, conn.lastGeneration + 1);
+    conn.lastGeneration = Math.max(conn.lastGeneration, generation);
+    conn.lastSent = { hash: assignment.hash, generation };
+    const res = await conn.assign({ ...assignment.request, generation, fencingToken: revision }, this.options.assignTimeoutMs);
+    if (this.connections.get(name) !== conn) return done(); // replaced meanwhile: the new one re-sends
+    if (!res.accepted) {
+      const problems = res.problems.map((p) => `${p.code} ${p.path}: ${p.message}`).join('; ');
+      throw new TerminalError(`the agent of node ${name} refused assignment generation ${generation}: ${problems || 'no reason given'}`, { reason: 'AssignmentRefused' });
+    }
+    conn.acked = { hash: assignment.hash, generation };
+    return done();
+  }
+
+  async reconcileVmStatus(name: string): Promise<ReconcileResult> {
+    const o = this.observations.get(name);
+    let vm = this.options.informers.vms.get(name);
+    const mine = this.written.get(name);
+    if (vm && mine && Number(mine.metadata.resourceVersion) > Number(vm.metadata.resourceVersion)) vm = mine;
+    for (let attempt = 1; o && vm; attempt++) {
+      // A report from a node the VM is no longer bound to, or about an older VM of the same name, is stale.
+      if (vm.status?.node !== o.node) return done();
+      if (o.uid !== '' && vm.metadata.uid !== undefined && o.uid !== vm.metadata.uid) return done();
+      const status = statusFromObservation(vm, o, new Date(this.clock.now()).toISOString());
+      if (deepEqual(status, vm.status)) return done();
+      try {
+        const written = await this.statusWriter.write({ ...vm, status });
+        const cached = this.options.informers.vms.get(name);
+        if (cached && Number(cached.metadata.resourceVersion) < Number(written.metadata.resourceVersion)) this.written.set(name, written);
+        return done();
+      } catch (e) {
+        if (!isConflict(e) || attempt >= 3) throw e;
+        vm = await this.options.store.get<VirtualMachine>('VirtualMachine', name);
+      }
+    }
+    return done();
+  }
+
+  private onAgentEvent(node: string, event: agentv1.AgentEvent): void {
+    const ev = event.event;
+    if (!ev) return;
+    if (ev.$case === 'vm') this.observe(node, ev.value.name, ev.value.uid, ev.value);
+    else if (ev.$case === 'vmRemoved') this.observe(node, ev.value.name, ev.value.uid, undefined);
+    else if (ev.$case === 'vmEvent') this.recordVmEvent(node, ev.value);
+    else if (ev.$case === 'snapshot') {
+      const reported = new Set<string>();
+      for (const vm of ev.value.vms) {
+        reported.add(vm.name);
+        this.observe(node, vm.name, vm.uid, vm);
+      }
+      // Every VM bound here that the agent does not report yet: Starting/Pending.
+      for (const vm of this.options.informers.vms.list()) {
+        if (vm.status?.node === node && !vm.metadata.deletionTimestamp && !reported.has(vm.metadata.name)) {
+          this.observe(node, vm.metadata.name, '', undefined);
+        }
+      }
+    }
+  }
+
+  private recordVmEvent(node: string, e: agentv1.VmEvent): void {
+    const known = VM_EVENTS[e.type];
+    if (!this.options.events || !known) return;
+    const reason = /^[A-Z][A-Za-z0-9]{0,127}$/.test(e.reason) ? e.reason : known.reason;
+    void this.options.events.record({
+      kind: 'VirtualMachine', name: e.name, uid: e.uid, type: known.type, reason, message: e.message || known.reason,
+      source: `agent/${node}`, node, time: e.time,
+    });
+  }
+
+  private observe(node: string, name: string, uid: string, observed: agentv1.VmObserved | undefined): void {
+    this.observations.set(name, observed ? { node, uid, observed } : { node, uid, observed: undefined });
+    this.statusSync.enqueue(name);
+  }
+
+  private assignmentFor(name: string) {
+    const inf = this.options.informers;
+    const peers: agentv1.Peer[] = [];
+    for (const n of inf.nodes.list()) if (n.metadata.name !== name && isDispatchable(n)) peers.push({ node: n.metadata.name, address: n.spec.address });
+    return buildAssignment({
+      node: name,
+      // An offline move stops the VM on its source first (migration/assignment-view.ts).
+      scope: scopeOf(name, { vms: inf.vms.list().filter((vm) => vm.status?.node === name).map(assignedView), networks: inf.networks }),
+      peers,
+      fenceAfterMs: this.options.fenceAfterMs,
+    });
+  }
+
+  /** The newest store revision the dispatcher has seen (what its next fencing token is built from). */
+  revisionSeen(): number {
+    return this.revision();
+  }
+
+  /** The newest store revision the informers reflect. */
+  private revision(): number {
+    const inf = this.options.informers;
+    return Math.max(...[inf.vms, inf.nodes, inf.networks].map((i) => Number(i.revision)));
+  }
+
+  private enqueueAllNodes(): void {
+    for (const n of this.options.informers.nodes.list()) this.assigner.enqueue(n.metadata.name);
+    for (const n of this.connections.keys()) this.assigner.enqueue(n);
+  }
+}

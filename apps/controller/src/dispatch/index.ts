@@ -1,0 +1,3 @@
+export * from './assignment';
+export * from './dispatcher';
+export * from './observed-status';

@@ -1,4 +1,0 @@
-export * from './agent-connection';
-export * from './assignment';
-export * from './dispatcher';
-export * from './observed-status';

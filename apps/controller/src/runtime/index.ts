@@ -1,0 +1,3 @@
+export * from './conditions';
+export * from './informer';
+export * from './status-batcher';

@@ -1,0 +1,2 @@
+export * from './placement-index';
+export * from './vm-schedule.reconciler';

@@ -1,0 +1,56 @@
+/**
+ * The layers of every project, lowest first: a folder (or a top-level file) may import folders of
+ * its own layer or lower ones, never higher, and never in a cycle (tools/check-layers.js checks
+ * both; `npm run lint` runs it). A new folder must be placed here before it lints clean.
+ * The picture and the reasons: docs/architecture/README.md.
+ */
+module.exports = {
+  projects: {
+    'apps/controller': {
+      layers: [
+        ['config', 'errors', 'observability'],
+        ['store'],
+        ['leases', 'runtime'],
+        ['backend', 'leader'],
+        ['audit', 'events', 'pki', 'agents'],
+        ['services'],
+        ['scheduling', 'node-lifecycle', 'ha', 'migration', 'dispatch'],
+        ['api'],
+        ['app'],
+      ],
+    },
+    'apps/node-agent': {
+      layers: [
+        ['config', 'hypervisor', 'state', 'storage', 'pki'],
+        ['observed', 'fencing', 'heartbeat'],
+        ['reconcilers', 'metrics'],
+        ['migration'],
+        ['grpc'],
+        ['agent'],
+      ],
+    },
+    'apps/hvctl': {
+      layers: [
+        ['errors.ts', 'io.ts'],
+        ['config', 'manifest', 'printers'],
+        ['client', 'local'],
+        ['commands'],
+        ['program'],
+        ['cli.ts'],
+      ],
+    },
+    'libs/domain': {
+      layers: [
+        ['errors.ts'],
+        ['units.ts', 'labels', 'formats'],
+        ['kinds'],
+        ['validation'],
+        ['xml', 'planning', 'scheduler', 'manifest'],
+        ['migration', 'ha'],
+      ],
+    },
+    'libs/proto': { layers: [['gen'], ['v1.ts', 'agentv1.ts', 'proto-files.ts', 'convert'], ['grpc-errors.ts']] },
+    'libs/pki': { layers: [['errors.ts', 'names.ts', 'x509.ts', 'files.ts'], ['join-token.ts', 'certificates.ts', 'credentials.ts']] },
+    'libs/reconcile': { layers: [['backoff.ts', 'clock.ts', 'result.ts'], ['work-queue.ts'], ['runner.ts']] },
+  },
+};
