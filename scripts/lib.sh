@@ -15,10 +15,10 @@ APT_NEEDS=(
   "ip:iproute2" "xmllint:libxml2-utils" "curl:curl" "g++:g++" "make:make" "python3:python3"
 )
 
+# The supported lines are package.json's engines.node (docs/adr/0005-supported-node-lines.md).
 ensure_node() {
-  command -v node >/dev/null || die NODE-MISSING "node is not installed; fix: install Node.js >= 20.19 (Debian: apt-get install nodejs npm, or NodeSource)"
-  node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' ||
-    die NODE-TOO-OLD "node $(node --version) is too old: NestJS 12 needs require(esm) from Node >= 20.19; fix: upgrade Node.js"
+  command -v node >/dev/null || die NODE-MISSING "node is not installed; fix: install Node.js of a supported line (package.json engines; Debian: apt-get install nodejs npm, or NodeSource)"
+  node "$ROOT/scripts/node-lines.js" || exit 1
 }
 
 ensure_apt() {

@@ -11,6 +11,11 @@ log "lint (eslint)"
 npm run --silent lint
 log "generated protobuf code is up to date (proto:check)"
 bash scripts/proto-gen.sh --check
+# A subset on the second Node line, a gate like the ones above (about a minute; a failure stops
+# here), so the main run's summary stays the last line, the one CI reads. docs/adr/0005-supported-node-lines.md
+log "tests on the second Node line (scripts/second-node.js; HVS_TEST_SECOND_NODE=0 skips it outside CI)"
+node scripts/second-node.js "$@"
+
 tier_gates
 log "tests (jest, one project per tier: unit, medium, qemu, e2e, system, chaos; jest.tiers.js)"
 exec node scripts/run-jest.js "$@"

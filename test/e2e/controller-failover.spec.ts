@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { credentials, Metadata, type ChannelCredentials } from '@grpc/grpc-js';
-import { clientCredentials, CONTROLLER_SERVER_NAME, exportPrivateKeyPem, generateKeyPair, KEY_ALGORITHM, x509 } from '@hvs/pki';
+import { clientCredentials, CONTROLLER_SERVER_NAME, exportPrivateKeyPem, serverNameOptions, generateKeyPair, KEY_ALGORITHM, x509 } from '@hvs/pki';
 import { v1 } from '@hvs/proto';
 import { freePort, spawnTracked, startEtcd, stopProcess, waitFor, type EtcdInstance } from '../harness';
 import { HVCTL_MAIN, REPO, run } from './cli';
@@ -159,13 +159,13 @@ describe('two controller processes, one etcd: leader failover', () => {
 
     // A Node through the survivor's gRPC API as an agent joins: a join token (operator), a
     // certificate for its name (Join), then RegisterNode and heartbeats with that certificate.
-    const admin = new v1.NodeServiceClient(survivor.grpc, operator);
+    const admin = new v1.NodeServiceClient(survivor.grpc, operator, serverNameOptions(CONTROLLER_SERVER_NAME));
     clients.push(admin);
     const address = `127.0.0.1:${await freePort()}`;
     const { token } = await unary(admin, admin.createJoinToken, { ttlSeconds: 0, nodeName: 'e2e-node' });
     const { csrPem, keyPem } = await nodeCsr('e2e-node');
     const joined = await unary(admin, admin.join, { token, nodeName: 'e2e-node', csrPem, address });
-    const nodes = new v1.NodeServiceClient(survivor.grpc, clientCredentials(caPem, joined.certificatePem, keyPem, { expectedServerName: CONTROLLER_SERVER_NAME }));
+    const nodes = new v1.NodeServiceClient(survivor.grpc, clientCredentials(caPem, joined.certificatePem, keyPem, { expectedServerName: CONTROLLER_SERVER_NAME }), serverNameOptions(CONTROLLER_SERVER_NAME));
     clients.push(nodes);
     const facts = v1.HostFacts.fromPartial({ hostname: 'e2e-node', cpus: 4, memoryBytes: 8 * 1024 ** 3, hypervisorMode: 'test', agentVersion: 'e2e' });
     await unary(nodes, nodes.registerNode, { name: 'e2e-node', address, facts, labels: {} });

@@ -14,7 +14,7 @@
  * (`controller.hvs`, or `<node>.node.hvs` when dialling an agent), not the dialled address.
  */
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import { experimental, type ChannelCredentials, type ServerCredentials } from '@grpc/grpc-js';
+import { experimental, type ChannelCredentials, type ChannelOptions, type ServerCredentials } from '@grpc/grpc-js';
 
 type CertificateProvider = experimental.CertificateProvider;
 type CaListener = experimental.CaCertificateUpdateListener;
@@ -86,6 +86,26 @@ export function clientCredentialsFrom(material: TlsMaterial, options: { expected
   return experimental.createCertificateProviderChannelCredentials(material, material, {
     checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(options.expectedServerName, cert),
   });
+}
+
+/** What a client needs to dial a cluster TLS server: its credentials and the channel options that go with them. */
+export interface ClientTls {
+  credentials: ChannelCredentials;
+  options: ChannelOptions;
+}
+
+/**
+ * Channel options for a client that verifies `expectedServerName`: the TLS server name (SNI) it
+ * sends is that name, not the dialled host. Without them grpc-js sends the host, and Node 26
+ * refuses an IP address there (`ERR_INVALID_ARG_VALUE`, DEP0123; Node 20-24 only warn), while
+ * cluster addresses are IPs. Pass them with every client built on credentials from this file.
+ */
+export function serverNameOptions(expectedServerName: string): ChannelOptions {
+  return { 'grpc.ssl_target_name_override': expectedServerName };
+}
+
+export function clientTlsFrom(material: TlsMaterial, options: { expectedServerName: string }): ClientTls {
+  return { credentials: clientCredentialsFrom(material, options), options: serverNameOptions(options.expectedServerName) };
 }
 
 export function serverCredentials(caPem: string, certPem: string, keyPem: string, options: { requireClientCert: boolean }): ServerCredentials {

@@ -4,10 +4,10 @@
  * with the identity named by the client certificate grpc-js verified, or "anonymous".
  */
 import { X509Certificate } from 'node:crypto';
-import { Client, Metadata, Server, credentials, status, type ChannelCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Client, Metadata, Server, credentials, status, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import {
-  CONTROLLER_SERVER_NAME, TlsMaterial, clientCredentials, clientCredentialsFrom, identityOf, nodeServerName, peerCertificateOf,
-  serverCredentialsFrom,
+  CONTROLLER_SERVER_NAME, TlsMaterial, clientCredentials, clientTlsFrom, identityOf, nodeServerName, peerCertificateOf,
+  serverCredentialsFrom, serverNameOptions, type ClientTls,
 } from '../src';
 import { TestCa, callFailure as failure } from './support';
 
@@ -53,8 +53,8 @@ async function startServer(material: TlsMaterial, requireClientCert: boolean): P
   return `127.0.0.1:${port}`;
 }
 
-function whoAmI(address: string, creds: ChannelCredentials): Promise<string> {
-  const client = new Client(address, creds);
+function whoAmI(address: string, tls: ClientTls): Promise<string> {
+  const client = new Client(address, tls.credentials, tls.options);
   clients.push(client);
   return new Promise((resolve, reject) => {
     client.makeUnaryRequest(WHO_AM_I.path, identity, identity, Buffer.alloc(0), new Metadata(), { deadline: Date.now() + 5000 },
@@ -63,8 +63,10 @@ function whoAmI(address: string, creds: ChannelCredentials): Promise<string> {
 }
 
 const controllerMaterial = () => new TlsMaterial({ caPem: ca.pem, certPem: controller.certPem + ca.pem, keyPem: controller.keyPem });
-const asNode1 = (expectedServerName: string, caPem = ca.pem) => clientCredentials(caPem, node1.certPem, node1.keyPem, { expectedServerName });
-const anonymous = () => credentials.createSsl(Buffer.from(ca.pem), null, null, { checkServerIdentity: () => undefined });
+const asNode1 = (expectedServerName: string, caPem = ca.pem): ClientTls =>
+  ({ credentials: clientCredentials(caPem, node1.certPem, node1.keyPem, { expectedServerName }), options: serverNameOptions(expectedServerName) });
+const anonymous = (): ClientTls =>
+  ({ credentials: credentials.createSsl(Buffer.from(ca.pem), null, null, { checkServerIdentity: () => undefined }), options: serverNameOptions(CONTROLLER_SERVER_NAME) });
 
 describe('serverCredentialsFrom / clientCredentials (real grpc-js over TLS)', () => {
   it('requiring client certificates: a node certificate gets through and the handler reads its identity; none fails the handshake', async () => {
@@ -81,8 +83,9 @@ describe('serverCredentialsFrom / clientCredentials (real grpc-js over TLS)', ()
 
   it('a client checks the expected name, not the dialled address, and trusts only its CA', async () => {
     const address = await startServer(controllerMaterial(), false);
-    expect((await failure(whoAmI(address, asNode1(nodeServerName('host-1'))))).code).toBe(status.UNAVAILABLE);
-    expect((await failure(whoAmI(address, asNode1(CONTROLLER_SERVER_NAME, otherCa.pem)))).code).toBe(status.UNAVAILABLE);
+    // The details name the cause: the call must fail for this reason, not for any TLS error.
+    expect(await failure(whoAmI(address, asNode1(nodeServerName('host-1'))))).toMatchObject({ code: status.UNAVAILABLE, details: expect.stringMatching(/altnames/) });
+    expect(await failure(whoAmI(address, asNode1(CONTROLLER_SERVER_NAME, otherCa.pem)))).toMatchObject({ code: status.UNAVAILABLE, details: expect.stringMatching(/certificate/) });
   });
 });
 
@@ -91,14 +94,14 @@ describe('TlsMaterial', () => {
     const material = controllerMaterial();
     const address = await startServer(material, true);
     const clientMaterial = new TlsMaterial({ caPem: ca.pem, ...node1 });
-    await expect(whoAmI(address, clientCredentialsFrom(clientMaterial, { expectedServerName: CONTROLLER_SERVER_NAME }))).resolves.toBe('node host-1');
+    await expect(whoAmI(address, clientTlsFrom(clientMaterial, { expectedServerName: CONTROLLER_SERVER_NAME }))).resolves.toBe('node host-1');
     // The server now holds a node's certificate: clients expecting the controller refuse it.
     const host9 = await ca.identity('CN=node:host-9', ['host-9.node.hvs']);
     material.update({ certPem: host9.certPem, keyPem: host9.keyPem });
-    expect((await failure(whoAmI(address, clientCredentialsFrom(clientMaterial, { expectedServerName: CONTROLLER_SERVER_NAME })))).code).toBe(status.UNAVAILABLE);
+    expect(await failure(whoAmI(address, clientTlsFrom(clientMaterial, { expectedServerName: CONTROLLER_SERVER_NAME })))).toMatchObject({ code: status.UNAVAILABLE, details: expect.stringMatching(/altnames/) });
     const host2 = await ca.identity('CN=node:host-2', ['host-2.node.hvs']);
     clientMaterial.update(host2);
-    await expect(whoAmI(address, clientCredentialsFrom(clientMaterial, { expectedServerName: nodeServerName('host-9') }))).resolves.toBe('node host-2');
+    await expect(whoAmI(address, clientTlsFrom(clientMaterial, { expectedServerName: nodeServerName('host-9') }))).resolves.toBe('node host-2');
   });
 
   it('delivers the current pair to a new listener on a microtask, every update after, and nothing once removed', async () => {

@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import { isIP } from 'node:net';
 import type { ChannelCredentials, ServerCredentials } from '@grpc/grpc-js';
 import { agentv1 } from '@hvs/proto';
-import { clientCredentialsFrom, needsRenewal, nodeServerName, peerCertificateOf, serverCredentialsFrom, TlsMaterial } from '@hvs/pki';
+import { clientCredentialsFrom, needsRenewal, nodeServerName, peerCertificateOf, serverCredentialsFrom, serverNameOptions, TlsMaterial } from '@hvs/pki';
 import { ClusterCa, type ClusterCaOptions, type IssuedServerCertificate, type VerifiedNode } from './cluster-ca';
 import { JoinTokens } from './join-tokens';
 import type { TokenRepository } from './token-repository';
@@ -111,6 +111,7 @@ export class ClusterPki {
   /** The dispatcher's AgentDialer: mTLS, the agent must prove it is `node`. */
   readonly dialAgent = (node: string, address: string): agentv1.AgentClient =>
     new agentv1.AgentClient(address, this.agentCredentials(node), {
+      ...serverNameOptions(nodeServerName(node)),
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.keepalive_permit_without_calls': 1,

@@ -35,7 +35,7 @@ function grpcClient(protoFile: string, includeDir: string, ctor: string): any {
   const def = loadPackageDefinition(loadSync(protoFile, { includeDirs: [includeDir], keepCase: true, enums: String }));
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const Ctor = ctor.split('.').reduce((o: any, k) => o[k], def);
-  const c = new Ctor(ctl.grpc, ctl.creds);
+  const c = new Ctor(ctl.grpc, ctl.creds, ctl.options);
   clients.push(c);
   return c;
 }

@@ -3,13 +3,13 @@
  * with generated hvs.v1 clients and promise wrappers. `close()` stops everything it started.
  */
 import { checkServerIdentity } from 'node:tls';
-import { credentials, Metadata, type ChannelCredentials, type Client, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, type ChannelCredentials, type ChannelOptions, type Client, type ServiceError } from '@grpc/grpc-js';
 import type { INestApplication } from '@nestjs/common';
 import { parseManifests } from '@hvs/domain';
 import { v1 } from '@hvs/proto';
 import { GrpcApiServer } from '../../src/api/grpc';
 import { createApp, listeningAddress } from '../../src/app';
-import { ClusterPki, clientCredentials, CONTROLLER_SERVER_NAME } from '../../src/pki';
+import { ClusterPki, clientCredentials, CONTROLLER_SERVER_NAME, serverNameOptions } from '../../src/pki';
 import { nodeIdentity } from '../pki/fixtures';
 import { baseUrl, capturedLogger, testConfig } from '../app/fixtures';
 
@@ -23,6 +23,8 @@ export interface ControllerUnderTest {
   audit: v1.AuditServiceClient;
   /** TLS verifying the controller against the cluster CA, no client certificate (an operator). */
   creds: ChannelCredentials;
+  /** The channel options every client of `grpc` needs (the TLS server name; Node 26 refuses the IP). */
+  options: ChannelOptions;
   pki: ClusterPki;
   /** A NodeService client holding a certificate for `node` (as a joined agent does). */
   nodeClient(node: string): Promise<v1.NodeServiceClient>;
@@ -46,18 +48,19 @@ export async function startController(etcdEndpoint: string): Promise<ControllerU
   const grpc = `127.0.0.1:${app.get(GrpcApiServer).port}`;
   const pki = app.get(ClusterPki);
   const creds = operatorCredentials(pki.ca.certificatePem);
+  const options = serverNameOptions(CONTROLLER_SERVER_NAME);
   const clients: Client[] = [];
   const keep = <C extends Client>(c: C): C => (clients.push(c), c);
   return {
     app, grpc, http: `${baseUrl(listeningAddress(app).port)}/api/v1`,
-    resources: keep(new v1.ResourceServiceClient(grpc, creds)),
-    vms: keep(new v1.VmServiceClient(grpc, creds)),
-    nodes: keep(new v1.NodeServiceClient(grpc, creds)),
-    audit: keep(new v1.AuditServiceClient(grpc, creds)),
-    creds, pki,
+    resources: keep(new v1.ResourceServiceClient(grpc, creds, options)),
+    vms: keep(new v1.VmServiceClient(grpc, creds, options)),
+    nodes: keep(new v1.NodeServiceClient(grpc, creds, options)),
+    audit: keep(new v1.AuditServiceClient(grpc, creds, options)),
+    creds, options, pki,
     async nodeClient(node: string) {
       const id = await nodeIdentity(pki.ca, node);
-      return keep(new v1.NodeServiceClient(grpc, clientCredentials(pki.ca.certificatePem, id.certPem, id.keyPem, { expectedServerName: CONTROLLER_SERVER_NAME })));
+      return keep(new v1.NodeServiceClient(grpc, clientCredentials(pki.ca.certificatePem, id.certPem, id.keyPem, { expectedServerName: CONTROLLER_SERVER_NAME }), options));
     },
     async close() {
       for (const c of clients) c.close();

@@ -20,7 +20,7 @@ let events: v1.EventServiceClient;
 beforeAll(async () => {
   etcd = await startEtcd();
   ctl = await startController(etcd.endpoint);
-  events = new v1.EventServiceClient(ctl.grpc, ctl.creds);
+  events = new v1.EventServiceClient(ctl.grpc, ctl.creds, ctl.options);
 });
 afterAll(async () => {
   events?.close();

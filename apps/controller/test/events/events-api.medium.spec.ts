@@ -21,7 +21,7 @@ let recorder: EventRecorder;
 beforeAll(async () => {
   etcd = await startEtcd();
   ctl = await startController(etcd.endpoint);
-  events = new v1.EventServiceClient(ctl.grpc, ctl.creds);
+  events = new v1.EventServiceClient(ctl.grpc, ctl.creds, ctl.options);
   recorder = ctl.app.get(EventRecorder);
 });
 afterAll(async () => {
@@ -119,7 +119,7 @@ describe('hvs.v1.EventService and /api/v1/events (real controller, real etcd)', 
     const proto = path.join(path.dirname(require.resolve('grpc-health-check/package.json')), 'proto/health/v1/health.proto');
     const def = loadPackageDefinition(loadSync(proto, { includeDirs: [path.dirname(proto)], keepCase: true, enums: String }));
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const health = new (def.grpc as any).health.v1.Health(ctl.grpc, ctl.creds);
+    const health = new (def.grpc as any).health.v1.Health(ctl.grpc, ctl.creds, ctl.options);
     try {
       const r = await new Promise<{ status: string }>((resolve, reject) =>
         health.Check({ service: 'hvs.v1.EventService' }, { deadline: new Date(Date.now() + 10_000) }, (e: ServiceError | null, res: { status: string }) => (e ? reject(e) : resolve(res))));

@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 function nodeClientFor(certPem: string, keyPem: string): v1.NodeServiceClient {
-  const c = new v1.NodeServiceClient(ctl.grpc, clientCredentials(ctl.pki.ca.certificatePem, certPem, keyPem, { expectedServerName: CONTROLLER_SERVER_NAME }));
+  const c = new v1.NodeServiceClient(ctl.grpc, clientCredentials(ctl.pki.ca.certificatePem, certPem, keyPem, { expectedServerName: CONTROLLER_SERVER_NAME }), ctl.options);
   clients.push(c);
   return c;
 }
@@ -49,7 +49,7 @@ describe('NodeService join over TLS (whole controller, real etcd)', () => {
     // A client with only the CA and the name check connects (ctl.nodes does exactly that).
     const plain = new v1.NodeServiceClient(ctl.grpc, credentials.createSsl(Buffer.from(ctl.pki.ca.certificatePem), null, null, {
       checkServerIdentity: (_h, cert) => checkServerIdentity('node-x.node.hvs', cert),
-    }));
+    }), ctl.options);
     clients.push(plain);
     const e = await rejection(call(plain, plain.listJoinTokens, {}));
     expect(e.code).toBe(status.UNAVAILABLE); // the controller's certificate is not node-x's

@@ -8,7 +8,7 @@ import { Metadata, Server, credentials, status, type ChannelCredentials, type Se
 import { v1 } from '@hvs/proto';
 import {
   ClusterCa, ClusterPki, MemoryCertificateRecords, MemoryTokenRepository, TlsMaterial, clientCredentials, clientCredentialsFrom, nodeServerName, peerCertificateOf, serverCredentials, serverCredentialsFrom,
-  CONTROLLER_SERVER_NAME, type IssuedServerCertificate,
+  serverNameOptions, CONTROLLER_SERVER_NAME, type IssuedServerCertificate,
 } from '../../src/pki';
 import { callFailure as failure, nodeIdentity, tempDirs } from './fixtures';
 
@@ -55,7 +55,8 @@ async function startServer(creds: ServerCredentials, trust: ClusterCa = ca, onPe
 }
 
 function heartbeat(port: number, creds: ChannelCredentials, node: string): Promise<number> {
-  const client = new v1.NodeServiceClient(`127.0.0.1:${port}`, creds);
+  // SNI only (Node 26 refuses an IP there); what is verified is the name inside `creds`.
+  const client = new v1.NodeServiceClient(`127.0.0.1:${port}`, creds, serverNameOptions(CONTROLLER_SERVER_NAME));
   clients.push(client);
   return new Promise((resolve, reject) => {
     client.heartbeat({ node, observedGeneration: 0, sentAtUnixMs: 0 }, new Metadata(), { deadline: Date.now() + 5000 }, (e, res) => (e ? reject(e) : resolve(res!.leaseTtlMs)));
@@ -166,7 +167,7 @@ describe("the controller's own certificate renews in place (ClusterPki, real TLS
     const agent = await nodeIdentity(pki.ca, 'host-1');
     const seen: string[] = [];
     const agentPort = await startServer(serverCredentials(pki.ca.certificatePem, agent.certPem, agent.keyPem, { requireClientCert: true }), pki.ca, (raw) => seen.push(new X509Certificate(raw).serialNumber));
-    const dialled = new v1.NodeServiceClient(`127.0.0.1:${agentPort}`, pki.agentCredentials('host-1'));
+    const dialled = new v1.NodeServiceClient(`127.0.0.1:${agentPort}`, pki.agentCredentials('host-1'), serverNameOptions(nodeServerName('host-1')));
     clients.push(dialled);
     await expect(new Promise((resolve, reject) => dialled.heartbeat({ node: 'controller.hvs', observedGeneration: 0, sentAtUnixMs: 0 }, new Metadata(), { deadline: Date.now() + 5000 }, (e, r) => (e ? reject(e) : resolve(r)))))
       .rejects.toMatchObject({ code: status.UNAUTHENTICATED }); // the controller's certificate names no node; the handler still saw it

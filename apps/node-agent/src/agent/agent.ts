@@ -137,7 +137,7 @@ export class Agent implements AgentApi {
     if (this.config.controller) {
       this.link = new ControllerLink({
         nodeName: this.config.nodeName, advertise: this.config.advertise, intervalMs: this.config.heartbeatIntervalMs, clock: this.clock,
-        calls: this.deps.nodeService ?? grpcNodeService(this.config.controller, this.identity?.controllerCredentials()), facts: async () => this.hostFactsProto(),
+        calls: this.deps.nodeService ?? grpcNodeService(this.config.controller, this.identity?.controllerTls()), facts: async () => this.hostFactsProto(),
         observedGeneration: () => this.store.generation, log: this.log,
       });
       this.link.start();
@@ -246,7 +246,7 @@ export class Agent implements AgentApi {
     const fencing = new SelfFencing({
       nodeName: this.config.nodeName, stateDir: this.config.stateDir, clock: this.clock, log: this.log,
       msSinceContact: () => this.link?.lastContactMs() ?? -1,
-      peerChecker: this.deps.peerChecker ?? grpcPeerChecker(this.identity ? (peer) => this.identity!.peerCredentials(peer) : undefined),
+      peerChecker: this.deps.peerChecker ?? grpcPeerChecker(this.identity ? (peer) => this.identity!.peerTls(peer) : undefined),
       haVms: () => this.store.desiredVms().filter((v) => v.spec.ha?.restartPolicy === 'Always')
         .map((v) => ({ name: v.metadata.name, uid: v.metadata.uid as string, domain: domainNameOf(v.metadata.uid as string) })),
       destroy: async (domain) => {

@@ -11,11 +11,11 @@
  * (its current certificate stays valid for a third of its life after renewal starts).
  */
 import * as fs from 'node:fs';
-import type { ChannelCredentials, ServerCredentials } from '@grpc/grpc-js';
+import type { ServerCredentials } from '@grpc/grpc-js';
 import { HvsError } from '@hvs/domain';
 import type { Clock, TimerHandle } from '@hvs/reconcile';
 import type { AgentConfig } from '../config/config';
-import type { AgentIdentity, TlsMaterial } from '../pki';
+import type { AgentIdentity, ClientTls, TlsMaterial } from '../pki';
 
 /**
  * The PKI code (@hvs/pki loads @peculiar/x509 and its ASN.1 schemas: ~3 MiB of heap, ~10 MiB RSS)
@@ -67,13 +67,13 @@ export class ClusterIdentity {
   }
 
   /** Dialling the controller with this node's certificate. */
-  controllerCredentials(): ChannelCredentials {
-    return this.pki.clientCredentialsFrom(this.material, { expectedServerName: this.pki.CONTROLLER_SERVER_NAME });
+  controllerTls(): ClientTls {
+    return this.pki.clientTlsFrom(this.material, { expectedServerName: this.pki.CONTROLLER_SERVER_NAME });
   }
 
   /** Dialling a peer agent (PeerCheck): only that node's key can answer. */
-  peerCredentials(peer: string): ChannelCredentials {
-    return this.pki.clientCredentialsFrom(this.material, { expectedServerName: this.pki.nodeServerName(peer) });
+  peerTls(peer: string): ClientTls {
+    return this.pki.clientTlsFrom(this.material, { expectedServerName: this.pki.nodeServerName(peer) });
   }
 
   /** The CA callers are checked against (callerIdentity). */

@@ -1,4 +1,5 @@
-import { credentials as grpcCredentials, Metadata, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import { credentials as grpcCredentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import type { ClientTls } from '@hvs/pki';
 import { agentv1 } from '@hvs/proto';
 
 /** Asks one peer agent "can you reach the controller?" (PeerCheck). Rejects when the peer does not answer in time. */
@@ -8,17 +9,18 @@ export interface PeerChecker {
 }
 
 /**
- * PeerCheck over grpc-js, one cached client per peer and address. `credentials(peer)` is the
+ * PeerCheck over grpc-js, one cached client per peer and address. `tls(peer)` is the
  * mTLS seam: the agent passes its cluster identity's peer credentials (its node certificate,
  * the peer verified as `<peer>.node.hvs` against the cluster CA); insecure only without one.
  */
-export function grpcPeerChecker(credentials: (peer: string) => ChannelCredentials = () => grpcCredentials.createInsecure()): PeerChecker {
+export function grpcPeerChecker(tls: (peer: string) => ClientTls = () => ({ credentials: grpcCredentials.createInsecure(), options: {} })): PeerChecker {
   const clients = new Map<string, agentv1.AgentClient>();
   const clientFor = (peer: agentv1.Peer) => {
     const key = `${peer.node}@${peer.address}`;
     let c = clients.get(key);
     if (!c) {
-      c = new agentv1.AgentClient(peer.address, credentials(peer.node), { 'grpc.max_reconnect_backoff_ms': 1_000, 'grpc.initial_reconnect_backoff_ms': 200 });
+      const { credentials, options } = tls(peer.node);
+      c = new agentv1.AgentClient(peer.address, credentials, { ...options, 'grpc.max_reconnect_backoff_ms': 1_000, 'grpc.initial_reconnect_backoff_ms': 200 });
       clients.set(key, c);
     }
     return c;

@@ -1,4 +1,5 @@
-import { credentials, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import type { ClientTls } from '@hvs/pki';
 import { hvsErrorFromServiceError, v1 } from '@hvs/proto';
 import { ExponentialBackoff, type Clock } from '@hvs/reconcile';
 
@@ -11,9 +12,10 @@ export interface NodeServiceCalls {
   close(): void;
 }
 
-/** `creds`: the node's mTLS credentials (ClusterIdentity.controllerCredentials); plain text only for a standalone test set-up. */
-export function grpcNodeService(address: string, creds: ChannelCredentials = credentials.createInsecure()): NodeServiceCalls {
-  let client = new v1.NodeServiceClient(address, creds);
+/** `tls`: the node's mTLS credentials (ClusterIdentity.controllerTls); plain text only for a standalone test set-up. */
+export function grpcNodeService(address: string, tls?: ClientTls): NodeServiceCalls {
+  const dial = () => new v1.NodeServiceClient(address, tls?.credentials ?? credentials.createInsecure(), tls?.options ?? {});
+  let client = dial();
   const unary = <Req, Res>(pick: (c: v1.NodeServiceClient) => unknown) =>
     (req: Req, deadlineMs: number) => new Promise<Res>((resolve, reject) => {
       const fn = pick(client) as (req: Req, md: Metadata, opts: { deadline: Date }, cb: (e: ServiceError | null, r: Res) => void) => unknown;
@@ -24,7 +26,7 @@ export function grpcNodeService(address: string, creds: ChannelCredentials = cre
     heartbeat: unary((c) => c.heartbeat),
     reconnect: () => {
       client.close();
-      client = new v1.NodeServiceClient(address, creds);
+      client = dial();
     },
     close: () => client.close(),
   };

@@ -11,7 +11,7 @@
  */
 import { Metadata, credentials as grpcCredentials, type ChannelCredentials } from '@grpc/grpc-js';
 import { v1, hvsErrorFromServiceError } from '@hvs/proto';
-import { CONTROLLER_SERVER_NAME, clientCredentialsFrom, fingerprintOf, parseJoinToken } from '@hvs/pki';
+import { CONTROLLER_SERVER_NAME, clientCredentialsFrom, fingerprintOf, parseJoinToken, serverNameOptions } from '@hvs/pki';
 import type { AgentIdentity } from './agent-identity';
 import { discoverClusterCa } from './ca-discovery';
 import { caHashConflict, caHashMissing, issuedCertificateInvalid } from './errors';
@@ -94,7 +94,7 @@ function unary(
   timeoutMs: number,
   call: (c: v1.NodeServiceClient, md: Metadata, o: { deadline: number }, cb: Callback) => void,
 ): Promise<v1.JoinResponse> {
-  const client = new v1.NodeServiceClient(address, creds);
+  const client = new v1.NodeServiceClient(address, creds, serverNameOptions(CONTROLLER_SERVER_NAME));
   return new Promise<v1.JoinResponse>((resolve, reject) => {
     call(client, new Metadata(), { deadline: Date.now() + timeoutMs }, (e, res) => (e ? reject(hvsErrorFromServiceError(e)) : resolve(res!)));
   }).finally(() => client.close());

@@ -13,7 +13,7 @@ import { createAgent, type Agent } from '../../src/agent/agent';
 import { ClusterIdentity, RENEW_CHECK_MS, RENEW_RETRY_MS } from '../../src/agent/cluster-identity';
 import { loadAgentConfig } from '../../src/config/config';
 import { writeTestNode } from '../../src/hypervisor';
-import { clientCredentials, fingerprintOf, nodeServerName } from '../../src/pki';
+import { clientCredentials, fingerprintOf, nodeServerName, serverNameOptions } from '../../src/pki';
 import { assignRequest, tempDir, testVm, until } from '../support/fixtures';
 import { startFakeController, TestCa, type FakeController } from './fixtures';
 
@@ -29,7 +29,8 @@ const lines: string[] = [];
 const clients: agentv1.AgentClient[] = [];
 
 function client(creds: ChannelCredentials): agentv1.AgentClient {
-  const c = new agentv1.AgentClient(agent.address, creds);
+  // SNI only (Node 26 refuses an IP there); what is verified is the name inside `creds`.
+  const c = new agentv1.AgentClient(agent.address, creds, serverNameOptions(nodeServerName('node-1')));
   clients.push(c);
   return c;
 }
