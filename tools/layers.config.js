@@ -49,7 +49,7 @@ module.exports = {
         ['migration', 'ha'],
       ],
     },
-    'libs/proto': { layers: [['gen'], ['v1.ts', 'agentv1.ts', 'proto-files.ts', 'convert'], ['grpc-errors.ts']] },
+    'libs/proto': { layers: [['gen'], ['v1.ts', 'agentv1.ts', 'proto-files.ts', 'convert'], ['grpc-errors.ts'], ['server-stream.ts']] },
     'libs/pki': { layers: [['errors.ts', 'names.ts', 'x509.ts', 'files.ts'], ['join-token.ts', 'certificates.ts', 'credentials.ts']] },
     'libs/reconcile': { layers: [['backoff.ts', 'clock.ts', 'result.ts'], ['work-queue.ts'], ['runner.ts']] },
   },

@@ -20,6 +20,7 @@ import { registerGet } from './program/get';
 import { registerLocal } from './program/local';
 import { registerMutations } from './program/mutate';
 import { registerCapacity, registerDiagnose, registerDrain, registerMigrate } from './program/operations';
+import { addHelpCommand, findUnknown } from './program/unknown';
 import { Runtime, type GlobalFlags } from './commands/runtime';
 import { CliExit, EXIT, EXIT_CODES_HELP, formatError } from './errors';
 import type { CliIo } from './io';
@@ -65,11 +66,20 @@ export function buildProgram(io: CliIo): { program: Command; rt: Runtime } {
       const v = { client: hvctlVersion(), node: process.versions.node };
       rt.io.out(opts.output === 'json' ? `${JSON.stringify(v)}\n` : `hvctl ${v.client} (node ${v.node})\n`);
     });
+  // Our own `help` verb (commander's implicit one prints the root help for an unknown name).
+  for (const c of [program, ...program.commands]) if (c.commands.length > 0) addHelpCommand(c);
   return { program, rt };
 }
 
 /** Runs hvctl with `argv` (without node and script) and returns the exit code. Never throws. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const dry = buildProgram(io);
+  dry.rt.close();
+  const unknown = findUnknown(dry.program, argv);
+  if (unknown !== undefined) {
+    io.err(formatError(unknown, false));
+    return EXIT.error;
+  }
   const { program, rt } = buildProgram(io);
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -34,6 +34,13 @@ export function usageError(message: string, fix: string): HvsError {
   return cliError('HVS-CLI-USAGE', message, fix, undefined, 'InvalidArgument');
 }
 
+/** A usage error that names what was unknown and, kubectl-style, what was probably meant. */
+export class UnknownNameError extends HvsError {
+  constructor(init: { code: string; message: string; why: string; fix: string }, readonly heading: string, readonly suggestions: string[]) {
+    super({ ...init, category: 'InvalidArgument' });
+  }
+}
+
 /** One error as stderr text: one line, or a header and one line per problem. */
 export function formatError(e: unknown, debug: boolean): string {
   const err = toHvsError(e);
@@ -45,6 +52,7 @@ export function formatError(e: unknown, debug: boolean): string {
     lines.push(`error: ${err.code}: ${problems.length} problems:`);
     for (const p of problems) lines.push(`  - ${formatProblem(p)}`);
   }
+  if (e instanceof UnknownNameError && e.suggestions.length > 0) lines.push('', e.heading, ...e.suggestions.map((s) => `\t${s}`));
   if (debug) {
     const stack = e instanceof Error ? e.stack : undefined;
     if (stack) lines.push(stack);

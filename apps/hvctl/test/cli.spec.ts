@@ -50,7 +50,7 @@ describe('usage and exit codes', () => {
   it('an unknown command, an unknown kind or a bad flag value exits 1 with what to do', async () => {
     let r = await hvctl(['bogus']);
     expect(r.code).toBe(1);
-    expect(r.io.stderr()).toBe("error: HVS-CLI-USAGE: unknown command 'bogus'\n(run with --help for usage)\n");
+    expect(r.io.stderr()).toMatch(/^error: HVS-CLI-UNKNOWN-COMMAND: unknown command "bogus" for "hvctl": [^\n]*; fix: run `hvctl --help` for the list of verbs\n/);
     r = await hvctl(['get', 'wombats']);
     expect(r.code).toBe(1);
     expect(r.io.stderr()).toMatch(/^error: HVS-CLI-USAGE: "wombats" is not a kind; fix: use one of: virtualmachines \(vm, vms\)/);

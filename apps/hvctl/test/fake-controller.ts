@@ -17,6 +17,8 @@ export interface FakeController {
   audit: v1.AuditRecord[];
   onList?: (kind: string) => void;
   calls: string[];
+  /** Every Delete request, as received. */
+  deletes: v1.DeleteRequest[];
   stop(): Promise<void>;
 }
 
@@ -26,7 +28,7 @@ const notFound = (kind: string, name: string) => new HvsError({ code: 'HVS-OBJEC
 /** `tls`: serve over TLS with this key and certificate (PEM) instead of plaintext. */
 export async function startFakeController(tls?: { keyPem: Buffer; certPem: Buffer }): Promise<FakeController> {
   const server = new Server();
-  const fake: FakeController = { address: '', objects: new Map(), events: [], audit: [], calls: [], stop: async () => undefined };
+  const fake: FakeController = { address: '', objects: new Map(), events: [], audit: [], calls: [], deletes: [], stop: async () => undefined };
 
   const parseDocs = (docs: v1.Document[]) => {
     const out: Obj[] = [];
@@ -94,9 +96,25 @@ export async function startFakeController(tls?: { keyPem: Buffer; certPem: Buffe
       call.end();
     },
     delete(call, cb) {
-      const k = key(call.request.kind, call.request.name);
-      if (!fake.objects.delete(k)) return cb(toServiceError(notFound(call.request.kind, call.request.name)));
-      cb(null, { gone: true });
+      const r = call.request;
+      fake.deletes.push(r);
+      if (r.names.length === 0 && r.labelSelector === '') {
+        // Answers as a controller from before `results` did: gone only.
+        if (!fake.objects.delete(key(r.kind, r.name))) return cb(toServiceError(notFound(r.kind, r.name)));
+        return cb(null, { gone: true, results: [] });
+      }
+      // Several: all or nothing, as the real controller (apps/controller/test/api/delete-many.spec.ts).
+      const matched = r.labelSelector !== ''
+        ? [...fake.objects.values()].filter((o) => o.kind === r.kind && Object.entries(o.metadata.labels ?? {}).some(([k, v]) => `${k}=${v}` === r.labelSelector))
+        : r.names.map((n) => fake.objects.get(key(r.kind, n)));
+      const missing = r.names.filter((_, i) => matched[i] === undefined);
+      if (missing.length > 0 && !r.ignoreNotFound) {
+        return cb(toServiceError(new HvsError({ code: 'HVS-STORE-NOT-FOUND', category: 'NotFound', message: `${missing.length} of the ${r.names.length} names do not exist`, why: 'nothing was deleted', fix: 'check the names', problems: missing.map((n) => ({ code: 'HVS-STORE-NOT-FOUND', path: n, message: `${r.kind} "${n}" does not exist`, why: 'nothing was deleted', fix: 'check the name' })) })));
+      }
+      const found = matched.filter((o): o is Obj => o !== undefined);
+      for (const o of found) fake.objects.delete(key(o.kind, o.metadata.name));
+      const results = found.map((o) => ({ object: toProtoObject(o as never), gone: true }));
+      cb(null, { object: results[0]?.object, gone: results[0]?.gone ?? false, results });
     },
   };
   const vmAction = (wanted: string) => (call: { request: v1.VmActionRequest }, cb: (e: unknown, r?: v1.VmActionResponse) => void) => {

@@ -67,6 +67,13 @@ describe('what a command loads', () => {
     expect(r.loaded).toEqual([]);
   });
 
+  it.each([[['nosuchverb', '--help']], [['get', 'vms', '--nosuchflag']]])('an unknown verb or flag (hvctl %j) is reported before anything heavy loads', async (argv) => {
+    const r = await run(argv);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^error: HVS-CLI-UNKNOWN-(COMMAND|FLAG): /);
+    expect(r.loaded).toEqual([]);
+  });
+
   it('config commands read and write the contexts file (yaml) without grpc, proto or zod', async () => {
     let r = await run(['config', 'set-context', 'lab', '--controller', '10.0.0.5:7443', '--use']);
     expect(r.code).toBe(0);

@@ -54,15 +54,20 @@ export function errorToMetadata(err: HvsError, metadata: Metadata = new Metadata
  * message (which may hold internals); log the original before calling this.
  */
 export function toServiceError(e: unknown): ServerErrorResponse {
-  const err = isHvs(e) ? e : new HvsError({
-    code: 'HVS-INTERNAL', category: 'Internal', message: 'the server failed to handle the call',
-    why: 'an unexpected error occurred; the server log has the details', fix: 'retry; if it persists, report it with the server log',
-  });
+  const err = asHvsError(e);
   const out = new Error(clamp(formatProblem(err))) as ServerErrorResponse;
   out.code = GRPC_STATUS_BY_CATEGORY[err.category];
   out.details = out.message;
   out.metadata = errorToMetadata(err);
   return out;
+}
+
+/** `e` itself when it is an HvsError, else the generic HVS-INTERNAL (whose text says nothing of `e`: log `e` first). */
+export function asHvsError(e: unknown): HvsError {
+  return isHvs(e) ? e : new HvsError({
+    code: 'HVS-INTERNAL', category: 'Internal', message: 'the server failed to handle the call',
+    why: 'an unexpected error occurred; the server log has the details', fix: 'retry; if it persists, report it with the server log',
+  });
 }
 
 /** Every problem a failed call reported (from the trailer, else one made from the status). */

@@ -138,7 +138,7 @@ export class ControlLoops {
       // informer with the first loop that reads them (dispatch/assignment-scope.ts).
       storagePools: inf<StoragePool>('StoragePool'),
       // Shared by the scheduler (target reservations of migrations in flight) and the migration reconciler.
-      migrations: inf<Migration & StoredObject>('Migration'),
+      migrations: inf<Migration>('Migration'),
     };
     const all = Object.values(informers) as Informer<StoredObject>[];
     const started: Informer<StoredObject>[] = [];

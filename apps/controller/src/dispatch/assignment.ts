@@ -9,8 +9,6 @@ import { agentv1, toProtoObject } from '@hvs/proto';
 import type { StoredObject } from '../store/types';
 import type { NodeScope } from './assignment-scope';
 
-type ProtoInput = Parameters<typeof toProtoObject>[0];
-
 export interface AssignmentInputs {
   node: string;
   /** What this node needs (assignment-scope.ts): its VMs and the Networks they use. */
@@ -33,15 +31,15 @@ export function desiredOnly(o: StoredObject): StoredObject {
   return { apiVersion: o.apiVersion, kind: o.kind, metadata, spec: o.spec };
 }
 
-const toProto = (o: StoredObject) => toProtoObject(desiredOnly(o) as ProtoInput);
+const toProto = (o: StoredObject) => toProtoObject(desiredOnly(o));
 
 export function buildAssignment(input: AssignmentInputs): Assignment {
   const { vms, networks } = input.scope;
   const request: Assignment['request'] = {
     node: input.node,
     // Secret references (cloudInit.secretRefs) are resolved when the Secret store lands.
-    vms: vms.map((vm) => ({ vm: toProto(vm as StoredObject), secrets: {}, firewallPolicies: [] })),
-    networks: networks.map((n) => toProto(n as StoredObject)),
+    vms: vms.map((vm) => ({ vm: toProto(vm), secrets: {}, firewallPolicies: [] })),
+    networks: networks.map((n) => toProto(n)),
     // Declared in the proto for the image, storage and firewall work; empty until an agent reads them.
     firewallPolicies: [],
     images: [],
@@ -49,6 +47,8 @@ export function buildAssignment(input: AssignmentInputs): Assignment {
     peers: [...input.peers].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0)),
     fenceAfterMs: input.fenceAfterMs ?? 0,
   };
-  const hash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+  // Over the protobuf bytes (deterministic: fields in order, lists sorted above), not a JSON
+  // text of the request: that would turn every spec, already JSON in specJson, into text again.
+  const hash = createHash('sha256').update(agentv1.AssignRequest.encode({ ...request, generation: 0, fencingToken: 0 }).finish()).digest('hex');
   return { request, hash, vmNames: vms.map((v) => v.metadata.name) };
 }

@@ -11,7 +11,7 @@ import type { AuditService } from '../audit';
 import type { CallContext } from '../services/call-context';
 import type { NodeService } from '../services/node.service';
 import { auditedBatch } from '../services/writes';
-import type { ObjectStore, StoredObject } from '../store/types';
+import type { ObjectStore } from '../store/types';
 import { migrationName } from './migration.service';
 
 export interface DrainInput {
@@ -39,8 +39,8 @@ export class DrainService {
   async plan(node: string): Promise<DrainPlan> {
     await this.store.get('Node', node); // NotFound with the store's own message and fix
     const [nodes, vms, pools, migrations] = await Promise.all([
-      this.store.list<Node & StoredObject>('Node'), this.store.list<VirtualMachine & StoredObject>('VirtualMachine'), this.store.list<StoragePool & StoredObject>('StoragePool'),
-      this.store.list<Migration & StoredObject>('Migration'),
+      this.store.list<Node>('Node'), this.store.list<VirtualMachine>('VirtualMachine'), this.store.list<StoragePool>('StoragePool'),
+      this.store.list<Migration>('Migration'),
     ]);
     // Migrations in flight (another drain, a single move) hold capacity on their targets.
     return planDrain({ node, nodes: nodes.items, vms: vms.items, pools: new Map(pools.items.map((p) => [p.metadata.name, p])), migrations: migrations.items });
@@ -71,7 +71,7 @@ export class DrainService {
       }
       await sleep(this.o.pollMs ?? 500);
       for (const [name, a] of active) {
-        const m = await this.store.get<Migration & StoredObject>('Migration', name).catch(() => undefined);
+        const m = await this.store.get<Migration>('Migration', name).catch(() => undefined);
         const phase = m?.status?.phase ?? (m ? 'Pending' : 'Failed');
         const p = m?.status?.progress;
         const key = `${phase}/${m?.status?.step ?? ''}/${p?.bytesDone ?? 0}`;

@@ -10,7 +10,7 @@
 import type { Metadata as GrpcMetadata } from '@grpc/grpc-js';
 import { Metadata } from '@grpc/grpc-js';
 import { formatProblem, isHvsError, tryParseDuration, type Migration, type MigrationStatus, type Node, type VirtualMachine } from '@hvs/domain';
-import { agentv1, detailToProblem, hvsErrorFromServiceError, v1 } from '@hvs/proto';
+import { agentv1, detailToProblem, hvsErrorFromServiceError, migrationModes } from '@hvs/proto';
 import type { Clock } from '@hvs/reconcile';
 import type { AgentDialer } from '../agents/agent-connection';
 import type { EventSink } from '../events/event-recorder';
@@ -32,8 +32,6 @@ export interface LiveRunContext {
 
 /** What the source agent reports when libvirt's job was aborted (AbortMigration). */
 const CANCELLED = 'HVS-LIBVIRT-MIGRATE-CANCELLED';
-
-const MODES: Record<string, v1.MigrationMode> = { live: v1.MigrationMode.LIVE, postcopy: v1.MigrationMode.POSTCOPY, offline: v1.MigrationMode.OFFLINE };
 
 function progressOf(p: agentv1.MigrateProgress): NonNullable<MigrationStatus['progress']> {
   return { bytesTotal: p.dataTotal, bytesDone: p.dataProcessed, bytesRemaining: p.dataRemaining, dirtyRate: p.dirtyRate, iteration: p.iteration };
@@ -108,7 +106,7 @@ export async function runLive(ctx: LiveRunContext, m: Migration, vm: VirtualMach
     const token = await freshFencingToken(ctx.store);
     const call = client.migrate({
       vmUid: vm.metadata.uid ?? '', vmName: vm.metadata.name, targetUri: migrationUri(target), targetAddress: '',
-      mode: MODES[m.status?.mode ?? m.spec.mode] ?? v1.MigrationMode.LIVE, maxDowntimeMs: m.spec.maxDowntime ? Math.round(tryParseDuration(m.spec.maxDowntime) ?? 0) : 0,
+      mode: migrationModes.toProto(m.status?.mode ?? m.spec.mode ?? 'live'), maxDowntimeMs: m.spec.maxDowntime ? Math.round(tryParseDuration(m.spec.maxDowntime) ?? 0) : 0,
       copyStorage: m.status?.copyStorage ?? false, fencingToken: token, migration: name, autoConverge: true, bandwidthBytesPerSecond: m.spec.bandwidthLimit ?? 0,
     }, new Metadata() as GrpcMetadata);
     const onAbort = () => call.cancel();

@@ -6,7 +6,7 @@
  */
 import { isHvsError, type Migration, type MigrationStatus, type VirtualMachine, type VirtualMachineStatus } from '@hvs/domain';
 import { isConflict } from '../store/errors';
-import type { ObjectStore, StoredObject, WriteOp } from '../store/types';
+import type { ObjectStore, WriteOp } from '../store/types';
 
 const ATTEMPTS = 5;
 
@@ -19,8 +19,8 @@ export type Change = { vm?: (s: VirtualMachineStatus) => VirtualMachineStatus; m
  */
 export async function commit(store: ObjectStore, name: string, decide: (m: Migration, vm: VirtualMachine | undefined) => Change | undefined): Promise<Migration | undefined> {
   for (let attempt = 1; ; attempt++) {
-    const m = await store.get<Migration & StoredObject>('Migration', name);
-    const vm = await store.get<VirtualMachine & StoredObject>('VirtualMachine', m.spec.vm).catch((e: unknown) => {
+    const m = await store.get<Migration>('Migration', name);
+    const vm = await store.get<VirtualMachine>('VirtualMachine', m.spec.vm).catch((e: unknown) => {
       if (isHvsError(e) && e.category === 'NotFound') return undefined;
       throw e;
     });

@@ -24,7 +24,7 @@ import { done, ReconcilerRunner, requeueAfter, SystemClock, type Clock, type Rec
 import { insecureDialer, type AgentDialer } from '../agents/agent-connection';
 import type { EventSink } from '../events/event-recorder';
 import { Informer } from '../runtime/informer';
-import type { ObjectStore, StoredObject } from '../store/types';
+import type { ObjectStore } from '../store/types';
 import { OFFLINE_STOP_ANNOTATION, offlineStopValue } from './assignment-view';
 import { finishFailed, finishSucceeded, requestAbort, runLive, type LiveRunContext } from './live-migration';
 import type { MigrationObserver } from './migration-metrics';
@@ -44,7 +44,7 @@ export interface MigrationReconcilerOptions {
   vms: Informer<VirtualMachine>;
   nodes: Informer<Node>;
   /** A Migration informer shared with the scheduler (started and stopped by its owner); default: its own. */
-  migrations?: Informer<Migration & StoredObject>;
+  migrations?: Informer<Migration>;
   storagePools?: { get(name: string): StoragePool | undefined };
   dialer?: AgentDialer;
   clock?: Clock;
@@ -64,7 +64,7 @@ const TERMINAL = new Set(['Succeeded', 'Failed']);
 
 export class MigrationReconciler {
   readonly runner: ReconcilerRunner<string>;
-  readonly migrations: Informer<Migration & StoredObject>;
+  readonly migrations: Informer<Migration>;
   private readonly clock: Clock;
   private readonly limits: MigrationLimits;
   private readonly jobs = new Map<string, { promise: Promise<void>; abort: AbortController }>();
@@ -79,7 +79,7 @@ export class MigrationReconciler {
   constructor(private readonly o: MigrationReconcilerOptions) {
     this.clock = o.clock ?? new SystemClock();
     this.limits = { ...DEFAULT_MIGRATION_LIMITS, ...o.limits };
-    this.migrations = o.migrations ?? new Informer<Migration & StoredObject>(o.store, 'Migration', { clock: this.clock, onError: (e) => o.log?.warn({ err: e }, 'Migration watch failed; re-listing') });
+    this.migrations = o.migrations ?? new Informer<Migration>(o.store, 'Migration', { clock: this.clock, onError: (e) => o.log?.warn({ err: e }, 'Migration watch failed; re-listing') });
     this.runner = new ReconcilerRunner((name) => this.reconcile(name), { name: 'migration', workers: 4, clock: this.clock, hooks: o.hooks });
   }
 
@@ -220,7 +220,7 @@ export class MigrationReconciler {
     const name = m.metadata.name;
     // Fresh, not the informer's copy: the steps wait on the VM's node and phase, and the two
     // informers (Migration, VM) may lag each other.
-    const vm = await this.o.store.get<VirtualMachine & StoredObject>('VirtualMachine', m.spec.vm).catch(() => undefined);
+    const vm = await this.o.store.get<VirtualMachine>('VirtualMachine', m.spec.vm).catch(() => undefined);
     const source = m.status?.sourceNode ?? '';
     const target = m.status?.targetNode ?? '';
     if (!vm) return this.fail(name, 'VmNotFound', `VM ${m.spec.vm} was deleted during the move`);

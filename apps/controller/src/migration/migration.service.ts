@@ -13,7 +13,7 @@ import {
 import type { AuditService } from '../audit';
 import type { CallContext } from '../services/call-context';
 import { auditedBatch, auditFailure, retryOnConflict } from '../services/writes';
-import type { ObjectStore, StoredObject } from '../store/types';
+import type { ObjectStore } from '../store/types';
 import type { DirtyRateProbe } from './dirty-rate-probe';
 
 export interface MigrateVmInput {
@@ -83,7 +83,7 @@ export class MigrationService {
   ) {}
 
   async migrateVm(input: MigrateVmInput, ctx: CallContext): Promise<MigrateVmResult> {
-    const vm = await this.store.get<VirtualMachine & StoredObject>('VirtualMachine', input.vm);
+    const vm = await this.store.get<VirtualMachine>('VirtualMachine', input.vm);
     const source = vm.status?.node;
     if (!source) {
       throw new HvsError({
@@ -92,7 +92,7 @@ export class MigrationService {
       });
     }
     if (vm.status?.migration) {
-      const current = await this.store.get<Migration & StoredObject>('Migration', vm.status.migration).catch(() => undefined);
+      const current = await this.store.get<Migration>('Migration', vm.status.migration).catch(() => undefined);
       if (current && !TERMINAL.has(current.status?.phase ?? 'Pending')) {
         throw new HvsError({
           code: 'HVS-MIGRATION-IN-PROGRESS', category: 'Conflict', message: `VM ${input.vm} is already moving (Migration ${current.metadata.name})`,
@@ -101,8 +101,8 @@ export class MigrationService {
       }
     }
     const [nodes, pools, vms, migrations] = await Promise.all([
-      this.store.list<Node & StoredObject>('Node'), this.store.list<StoragePool & StoredObject>('StoragePool'), this.store.list<VirtualMachine & StoredObject>('VirtualMachine'),
-      this.store.list<Migration & StoredObject>('Migration'),
+      this.store.list<Node>('Node'), this.store.list<StoragePool>('StoragePool'), this.store.list<VirtualMachine>('VirtualMachine'),
+      this.store.list<Migration>('Migration'),
     ]);
     const poolMap = new Map(pools.items.map((p) => [p.metadata.name, p]));
     const move = decideMove(vm, { source: nodes.items.find((n) => n.metadata.name === source), pools: poolMap, mode: input.mode, copyStorage: input.copyStorage });
@@ -163,7 +163,7 @@ export class MigrationService {
     try {
       // The reconciler writes progress into the status about once a second: a lost race is re-read and re-checked.
       return await retryOnConflict(false, async () => {
-        const m = await this.store.get<Migration & StoredObject>('Migration', name);
+        const m = await this.store.get<Migration>('Migration', name);
         checkCancellable(m);
         if (m.spec.cancel) return m;
         const generation = m.metadata.generation ?? 1;

@@ -8,7 +8,8 @@
  * HTTP status (rest) or gRPC status name (grpc); `reconciler` a reconciler's name;
  * `result` done|requeue|error.
  */
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { ServerStreams } from '@hvs/proto';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type Transport = 'rest' | 'grpc';
 export type ReconcileResult = 'done' | 'requeue' | 'error';
@@ -23,6 +24,8 @@ export class Metrics {
   readonly reconciles: Counter<'reconciler' | 'result'>;
   readonly reconcileDuration: Histogram<'reconciler'>;
   readonly reconcileErrors: Counter<'reconciler'>;
+  /** Every server stream (REST and gRPC watches, Drain) is pumped through these (libs/proto server-stream.ts). */
+  readonly streams = new ServerStreams();
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
@@ -31,6 +34,8 @@ export class Metrics {
     this.apiRequestDuration = new Histogram({ name: 'hvs_api_request_duration_seconds', help: 'API call latency in seconds.', labelNames: ['transport', 'method'], buckets: API_BUCKETS, registers });
     this.reconciles = new Counter({ name: 'hvs_reconcile_total', help: 'Reconcile runs, by reconciler and result (done, requeue, error).', labelNames: ['reconciler', 'result'], registers });
     this.reconcileDuration = new Histogram({ name: 'hvs_reconcile_duration_seconds', help: 'Duration of one reconcile run in seconds.', labelNames: ['reconciler'], buckets: RECONCILE_BUCKETS, registers });
+    const streams = this.streams;
+    new Gauge({ name: 'hvs_api_streams_open', help: 'Server streams (watches, Drain) being served now.', registers, collect() { this.set(streams.open); } });
     this.reconcileErrors = new Counter({ name: 'hvs_reconcile_errors_total', help: 'Reconcile runs that threw, by reconciler.', labelNames: ['reconciler'], registers });
   }
 

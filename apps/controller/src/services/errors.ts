@@ -49,6 +49,33 @@ export function batchInvalid(problems: Problem[]): HvsError {
   });
 }
 
+/**
+ * Names of a delete of several objects that do not exist; one problem per name. Nothing was
+ * deleted: the call is all or nothing.
+ */
+export function namesNotFound(kind: string, missing: readonly string[], asked: number): HvsError {
+  const fix = `check the names with \`hvctl get ${kind.toLowerCase()}\`, or add --ignore-not-found to delete the ones that exist`;
+  // Each problem says it too: a client showing one problem alone must still say nothing was deleted.
+  const why = 'nothing was deleted: a delete of several objects is all or nothing';
+  return new HvsError({
+    code: 'HVS-STORE-NOT-FOUND', category: 'NotFound',
+    message: `${missing.length} of the ${asked} ${kind} names do not exist: ${missing.map((n) => JSON.stringify(n.slice(0, 64))).join(', ')}`,
+    why,
+    fix,
+    problems: missing.map((n) => ({ code: 'HVS-STORE-NOT-FOUND', path: n.slice(0, 64), message: `${kind} "${n.slice(0, 64)}" does not exist`, why, fix })),
+  });
+}
+
+/** A delete request must say what to delete in exactly one way. */
+export function deleteTargetInvalid(message: string, fix: string): HvsError {
+  return new HvsError({
+    code: 'HVS-API-DELETE-TARGET-INVALID', category: 'InvalidArgument',
+    message,
+    why: 'a delete names one object (name, optionally resourceVersion), several (names) or a label selector, one of them',
+    fix,
+  });
+}
+
 export function resourceVersionInvalid(value: string): HvsError {
   return new HvsError({
     code: 'HVS-API-RESOURCE-VERSION-INVALID', category: 'InvalidArgument', path: 'resourceVersion',

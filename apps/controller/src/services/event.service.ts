@@ -37,6 +37,8 @@ export interface EventList {
 
 export interface EventStream extends AsyncIterable<StoredEvent> {
   close(): Promise<void>;
+  /** Records received and not yet taken (bounded like a store watch). */
+  readonly buffered: number;
 }
 
 export interface EventServiceOptions {
@@ -72,7 +74,7 @@ export class EventService {
     const after = revisionOf(filter.resourceVersion);
     const conn = this.connection;
     const reconnectTimeoutMs = this.options.watchReconnectTimeoutMs ?? 30_000;
-    let inner: { close(): Promise<void> } | undefined;
+    let inner: { close(): Promise<void>; buffered: number } | undefined;
     let closed = false;
     const open = (afterRevision: number) => {
       const q = watchPrefix<StoredEvent | undefined>(conn, {
@@ -95,6 +97,9 @@ export class EventService {
       async close() {
         closed = true;
         await inner?.close();
+      },
+      get buffered() {
+        return inner?.buffered ?? 0;
       },
     };
   }

@@ -12,18 +12,18 @@
  */
 import {
   KIND_NAMES, matchesLabelSelector, parseLabelSelector, planObject,
-  type AnyResource, type FieldChange, type LabelSelector, type ObjectPlan, type PlanResource,
+  type AnyResource, type FieldChange, type LabelSelector, type ObjectPlan,
 } from '@hvs/domain';
+import type { ApplyAction, WirePlanAction } from '@hvs/proto';
 import type { AuditEntry, AuditService } from '../audit';
 import type { ListResult, ObjectStore, StoredObject, WatchEvent, WatchStream, WriteOp } from '../store';
 import { desiredOf, writeFor, type ObjectWrite } from './apply-writes';
 import { loadBatch, type SourceDocument } from './batch-input';
 import type { CallContext } from './call-context';
-import { kindOf, revisionOf } from './errors';
+import { deleteTargetInvalid, kindOf, namesNotFound, revisionOf } from './errors';
 import { auditedBatch, auditFailure, retryOnConflict } from './writes';
 
-export type ApplyAction = 'created' | 'configured' | 'unchanged' | 'pruned';
-export type WirePlanAction = ObjectPlan['action'] | 'delete';
+export type { ApplyAction, WirePlanAction };
 
 export interface AppliedObject {
   kind: string;
@@ -58,6 +58,14 @@ export interface DeleteOptions {
   /** Precondition: delete only if the object is still at this version (else Conflict). */
   resourceVersion?: string;
   waitTimeoutMs?: number;
+}
+
+/** Several objects of one kind: by names, or by label selector (exactly one of them). */
+export interface DeleteTarget {
+  names?: readonly string[];
+  labelSelector?: string;
+  /** With names: skip a name that does not exist instead of failing the call. */
+  ignoreNotFound?: boolean;
 }
 
 export interface DeleteOutcome {
@@ -123,6 +131,47 @@ export class ResourceService {
     return selector === undefined ? inner : filtered(inner, selector);
   }
 
+  /**
+   * Deletes several objects of one kind in ONE store batch (one etcd transaction) with their
+   * audit records, or nothing: a missing name fails the call (NotFound, one problem per name)
+   * unless ignoreNotFound; a selector matching nothing deletes nothing. Each object is read and
+   * its delete pinned to that version, so a concurrent change re-reads (up to 3 times). With
+   * wait, returns when every object is gone or the timeout passed (the deletions go on).
+   */
+  async deleteMany(kind: string, target: DeleteTarget, options: Omit<DeleteOptions, 'resourceVersion'>, ctx: CallContext): Promise<DeleteOutcome[]> {
+    const k = kindOf(kind);
+    const names = [...new Set(target.names ?? [])];
+    const what = target.labelSelector ? `-l ${target.labelSelector}` : names.join(',');
+    try {
+      if ((names.length > 0) === (target.labelSelector !== undefined && target.labelSelector.trim() !== '')) {
+        throw deleteTargetInvalid('give either names or a label selector to delete several objects', 'e.g. `hvctl delete vm a b c` or `hvctl delete vm -l app=web`');
+      }
+      const selector = names.length === 0 ? parseLabelSelector(target.labelSelector!) : undefined;
+      const { results, revision } = await retryOnConflict(false, async () => {
+        let currents: StoredObject[];
+        if (selector !== undefined) {
+          currents = (await this.store.list(k, { labelSelector: selector })).items;
+        } else {
+          const found = await this.store.getMany(names.map((name) => ({ kind: k, name })));
+          const missing = names.filter((_, i) => found[i] === undefined);
+          if (missing.length > 0 && !target.ignoreNotFound) throw namesNotFound(k, missing, names.length);
+          currents = found.filter((o): o is StoredObject => o !== undefined);
+        }
+        if (currents.length === 0) return { results: [], revision: '' };
+        const ops: WriteOp[] = currents.map((c) => ({ op: 'delete', kind: k, name: c.metadata.name, resourceVersion: c.metadata.resourceVersion }));
+        const batch = await auditedBatch(this.store, this.audit, ops, currents.map((c) => deleteEntry(k, c, ctx)));
+        return { results: batch.results, revision: batch.revision };
+      });
+      const outcomes = results.map((r) => ({ object: r.object, gone: r.outcome === 'deleted' }));
+      if (!options.wait) return outcomes;
+      const timeoutMs = options.waitTimeoutMs ?? DEFAULT_DELETE_WAIT_MS;
+      return await Promise.all(outcomes.map((o) => (o.gone ? o : this.waitGone(k, o.object.metadata.name, o.object, revision, timeoutMs))));
+    } catch (e) {
+      await auditFailure(this.audit, e, { operation: 'delete', kind: k, name: what.slice(0, 253), actor: ctx.actor });
+      throw e;
+    }
+  }
+
   async delete(kind: string, name: string, options: DeleteOptions, ctx: CallContext): Promise<DeleteOutcome> {
     const k = kindOf(kind);
     const pinned = revisionOf(options.resourceVersion);
@@ -173,7 +222,7 @@ export class ResourceService {
     const writes: Decision['writes'] = [];
     resources.forEach((r, i) => {
       const desired = desiredOf(r, currents[i]);
-      const plan = planObject(currents[i] as PlanResource | undefined, desired);
+      const plan = planObject(currents[i], desired);
       plans.push(plan);
       writes.push({ ...writeFor(desired, currents[i], plan.action), kind: r.kind, name: r.metadata.name, prune: false });
     });
@@ -214,11 +263,19 @@ export class ResourceService {
   }
 }
 
+function deleteEntry(kind: string, current: StoredObject, ctx: CallContext): Omit<AuditEntry, 'result'> {
+  const generation = current.metadata.generation ?? 1;
+  return { operation: 'delete', kind, name: current.metadata.name, uid: current.metadata.uid, generationBefore: generation, generationAfter: generation, actor: ctx.actor };
+}
+
 function filtered(inner: WatchStream, selector: LabelSelector): WatchStream {
   return {
     async *[Symbol.asyncIterator](): AsyncIterator<WatchEvent> {
       for await (const ev of inner) if (matchesLabelSelector(selector, ev.object.metadata.labels)) yield ev;
     },
     close: () => inner.close(),
+    get buffered() {
+      return inner.buffered;
+    },
   };
 }

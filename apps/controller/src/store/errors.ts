@@ -52,6 +52,17 @@ export function watchGone(kind: string, afterRevision: string, compactRevision: 
   });
 }
 
+/** A stored value that does not decode (written by hand or by a broken writer). */
+export function unreadable(key: string, cause: unknown): HvsError {
+  return new HvsError({
+    code: 'HVS-STORE-VALUE-UNREADABLE', category: 'Internal',
+    message: `the value stored at ${key} cannot be read`,
+    why: `it is not a JSON object the controller wrote: ${cause instanceof Error ? cause.message : String(cause)}`,
+    fix: `inspect it with \`etcdctl get ${key}\` and restore it from a backup or delete it (\`etcdctl del ${key}\`), then watch again`,
+    cause,
+  });
+}
+
 export function invalidWrite(message: string, why: string, fix: string, path?: string): HvsError {
   return new HvsError({ code: 'HVS-STORE-INVALID-WRITE', category: 'InvalidArgument', message, why, fix, path });
 }

@@ -154,6 +154,9 @@ export class EtcdStore implements ObjectStore {
         closed = true;
         await inner?.close();
       },
+      get buffered() {
+        return inner?.buffered ?? 0;
+      },
     };
     return outer as WatchStream<T>;
   }

@@ -5,15 +5,20 @@
  *   across responses, and any event at or below the delivered revision is dropped);
  * - Gone: when etcd cancels the watch because the start revision was compacted, the stream
  *   throws HVS-STORE-WATCH-GONE (the consumer must re-list);
- * - bounded: if no connection can be re-established within `reconnectTimeoutMs` the stream
- *   throws HVS-STORE-UNAVAILABLE instead of waiting forever.
+ * - bounded in time: if no connection can be re-established within `reconnectTimeoutMs` the
+ *   stream throws HVS-STORE-UNAVAILABLE instead of waiting forever;
+ * - bounded in memory: when WATCH_QUEUE_HIGH_WATER events wait for a slow consumer, the etcd
+ *   stream is paused (gRPC flow control then holds etcd back; etcd replays from its history)
+ *   and resumed once the consumer has caught up;
+ * - a value that does not decode ends the stream with HVS-STORE-VALUE-UNREADABLE (after the
+ *   events before it), never an exception in a stream listener.
  * etcd3's WatchManager is not used: it resumes from the header revision of the create response,
  * which can skip history still being replayed when the stream breaks.
  */
 import type { IKeyValue, IWatchResponse } from 'etcd3';
 import type { WatchEvent } from './types';
-import { unavailable, watchGone } from './errors';
-import { EventQueue } from './event-queue';
+import { unavailable, unreadable, watchGone } from './errors';
+import { EventQueue, WATCH_QUEUE_HIGH_WATER } from './event-queue';
 import { prefixEnd, type EtcdConnection } from './etcd-connection';
 
 export interface PrefixWatchOptions<E = WatchEvent> {
@@ -25,7 +30,8 @@ export interface PrefixWatchOptions<E = WatchEvent> {
   decode: (kv: IKeyValue, type: 'ADDED' | 'MODIFIED' | 'DELETED', revision: string) => E;
 }
 
-type RawStream = Awaited<ReturnType<EtcdConnection['client']['watchClient']['watch']>>;
+// etcd3 types the stream narrowly; it is grpc-js's ClientDuplexStream, a Node Duplex (pause/resume).
+type RawStream = Awaited<ReturnType<EtcdConnection['client']['watchClient']['watch']>> & Pick<NodeJS.ReadableStream, 'pause' | 'resume'>;
 
 export function watchPrefix<E = WatchEvent>(conn: EtcdConnection, options: PrefixWatchOptions<E>): EventQueue<E> {
   let next = options.afterRevision + 1;
@@ -43,7 +49,7 @@ export function watchPrefix<E = WatchEvent>(conn: EtcdConnection, options: Prefi
     clearTimeout(timer);
     drop();
   };
-  const queue = new EventQueue<E>(stop);
+  const queue = new EventQueue<E>(stop, { highWater: WATCH_QUEUE_HIGH_WATER, pause: () => stream?.pause(), resume: () => stream?.resume() });
 
   const onResponse = (res: IWatchResponse) => {
     if (res.canceled) {
@@ -62,11 +68,17 @@ export function watchPrefix<E = WatchEvent>(conn: EtcdConnection, options: Prefi
       const rev = Number(ev.kv.mod_revision);
       if (rev < next) continue;
       delivered = Math.max(delivered, rev);
-      if (ev.type === 'Delete') {
-        // The tombstone's mod_revision is the deletion revision; the object is in prev_kv.
-        if (ev.prev_kv) queue.push(options.decode({ ...ev.prev_kv, mod_revision: ev.kv.mod_revision }, 'DELETED', ev.kv.mod_revision));
-      } else {
-        queue.push(options.decode(ev.kv, ev.kv.create_revision === ev.kv.mod_revision ? 'ADDED' : 'MODIFIED', ev.kv.mod_revision));
+      try {
+        if (ev.type === 'Delete') {
+          // The tombstone's mod_revision is the deletion revision; the object is in prev_kv.
+          if (ev.prev_kv) queue.push(options.decode({ ...ev.prev_kv, mod_revision: ev.kv.mod_revision }, 'DELETED', ev.kv.mod_revision));
+        } else {
+          queue.push(options.decode(ev.kv, ev.kv.create_revision === ev.kv.mod_revision ? 'ADDED' : 'MODIFIED', ev.kv.mod_revision));
+        }
+      } catch (e) {
+        queue.fail(unreadable(ev.kv.key.toString(), e));
+        stop();
+        return;
       }
     }
     next = delivered + 1;
@@ -89,13 +101,15 @@ export function watchPrefix<E = WatchEvent>(conn: EtcdConnection, options: Prefi
   const open = () => {
     if (queue.isDone) return;
     const from = next;
-    conn.client.watchClient.watch().then((s) => {
+    conn.client.watchClient.watch().then((raw) => {
+      const s = raw as RawStream;
       if (queue.isDone) {
         s.on('error', () => undefined);
         s.cancel();
         return;
       }
       stream = s;
+      if (queue.isPaused) s.pause();
       // Handlers of a replaced stream must not act: only the current stream counts.
       s.on('data', (res) => s === stream && onResponse(res));
       s.on('error', (e) => s === stream && broken(e));

@@ -124,7 +124,7 @@ export class MemoryStore implements ObjectStore {
       }
       this.watchers.add(watcher);
     }
-    return queue as unknown as WatchStream<T>;
+    return (queue satisfies WatchStream) as WatchStream<T>;
   }
 
   /** Like etcd compaction: history before `revision` is gone; watching from before it gives Gone. */

@@ -51,6 +51,13 @@ export function encodeObject(object: StoredObject): string {
   return JSON.stringify({ ...object, metadata });
 }
 
+/**
+ * Not validated again: the controller is etcd's only writer and every object it writes passed
+ * the kind's schema at the API edge (services/batch-input.ts) or was built by the controller
+ * itself from such an object (status writes). Re-validating on every read would run the schema
+ * once per watch event and informer resync instead of once per request. A value that is not
+ * JSON fails here (watches report it as HVS-STORE-VALUE-UNREADABLE).
+ */
 export function decodeObject<T extends StoredObject>(value: string, modRevision: string): T {
   const object = JSON.parse(value) as T;
   object.metadata.resourceVersion = modRevision;
@@ -77,8 +84,9 @@ export interface PlannedWrite {
   object: StoredObject;
 }
 
+/** A deep copy that is not JSON text (the object becomes text once, in encodeObject). */
 function clone<T>(v: T): T {
-  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
+  return v === undefined ? v : structuredClone(v);
 }
 
 function opTarget(op: WriteOp): { kind: string; name: string } {

@@ -1,26 +1,11 @@
-import type { LabelSelector } from '@hvs/domain';
+import type { LabelSelector, Resource } from '@hvs/domain';
 
-/** The metadata every stored object carries (the `ObjectMeta` of libs/domain/src/kinds/meta.ts). */
-export interface StoredMeta {
-  name: string;
-  uid?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  generation?: number;
-  resourceVersion?: string;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  finalizers?: string[];
-}
-
-/** Structural shape of every resource (`Resource<K, Spec, Status>` fits it). */
-export interface StoredObject {
-  apiVersion: string;
-  kind: string;
-  metadata: StoredMeta;
-  spec?: unknown;
-  status?: unknown;
-}
+/**
+ * What the store holds: a domain Resource (libs/domain kinds/meta.ts: apiVersion, kind,
+ * ObjectMeta, spec, status) of any kind. The kind's own type (VirtualMachine, Node...) fits
+ * it as it is; spec and status were validated by the kind's schema at the API edge.
+ */
+export type StoredObject = Resource<string, unknown, unknown>;
 
 /** Where one object lives: its kind and name. */
 export interface ObjectRef {
@@ -49,9 +34,15 @@ export interface WatchEvent<T extends StoredObject = StoredObject> {
   revision: string;
 }
 
-/** An open watch. Iterate it once; `close()` ends the iteration and frees the server side. */
+/**
+ * An open watch. Iterate it once; `close()` ends the iteration and frees the server side (also
+ * while an iteration waits). It holds at most about WATCH_QUEUE_HIGH_WATER events for a slow
+ * consumer (etcd store; the MemoryStore, a test double, does not bound).
+ */
 export interface WatchStream<T extends StoredObject = StoredObject> extends AsyncIterable<WatchEvent<T>> {
   close(): Promise<void>;
+  /** Events received and not yet taken by the consumer. */
+  readonly buffered?: number;
 }
 
 export interface DeleteOptions {

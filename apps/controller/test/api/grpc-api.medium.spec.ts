@@ -82,7 +82,7 @@ describe('hvs.v1 over gRPC against real etcd', () => {
       const events = take(stream, 3);
       await apply(vmYaml('w-1', { labels: { app: 'watched' } }));
       await apply(vmYaml('w-1', { labels: { app: 'watched' }, runState: 'Stopped' }));
-      await call(ctl.resources, ctl.resources.delete, { kind: 'vm', name: 'w-1', wait: true, resourceVersion: '', waitTimeoutMs: 0 });
+      await call(ctl.resources, ctl.resources.delete, { kind: 'vm', name: 'w-1', wait: true, resourceVersion: '', waitTimeoutMs: 0, names: [], labelSelector: '', ignoreNotFound: false });
       const got = await events;
       expect(got.map((e) => [e.type, e.object?.metadata?.name])).toEqual([
         [v1.WatchEventType.ADDED, 'w-1'], [v1.WatchEventType.MODIFIED, 'w-1'], [v1.WatchEventType.DELETED, 'w-1']]);
@@ -94,9 +94,9 @@ describe('hvs.v1 over gRPC against real etcd', () => {
 
   it('delete removes an object; deleting it again is NOT_FOUND with a fix', async () => {
     await apply(vmYaml('gone-1'));
-    const d = await call(ctl.resources, ctl.resources.delete, { kind: 'vm', name: 'gone-1', wait: false, resourceVersion: '', waitTimeoutMs: 0 });
+    const d = await call(ctl.resources, ctl.resources.delete, { kind: 'vm', name: 'gone-1', wait: false, resourceVersion: '', waitTimeoutMs: 0, names: [], labelSelector: '', ignoreNotFound: false });
     expect(d.gone).toBe(true);
-    const e = await rejection(call(ctl.resources, ctl.resources.delete, { kind: 'vm', name: 'gone-1', wait: false, resourceVersion: '', waitTimeoutMs: 0 }));
+    const e = await rejection(call(ctl.resources, ctl.resources.delete, { kind: 'vm', name: 'gone-1', wait: false, resourceVersion: '', waitTimeoutMs: 0, names: [], labelSelector: '', ignoreNotFound: false }));
     expect(e.code).toBe(status.NOT_FOUND);
     expect(hvsErrorFromServiceError(e)).toMatchObject({ code: 'HVS-STORE-NOT-FOUND', fix: expect.stringContaining('hvctl get') });
   });
@@ -123,7 +123,7 @@ describe('hvs.v1 over gRPC against real etcd', () => {
     const e = await rejection(apply(stale));
     expect(e.code).toBe(status.ABORTED);
     expect(hvsErrorFromServiceError(e).code).toBe('HVS-STORE-CONFLICT');
-    const del = await rejection(call(ctl.resources, ctl.resources.delete, { kind: 'vm', name: 'cas-1', wait: false, resourceVersion: rv, waitTimeoutMs: 0 }));
+    const del = await rejection(call(ctl.resources, ctl.resources.delete, { kind: 'vm', name: 'cas-1', wait: false, resourceVersion: rv, waitTimeoutMs: 0, names: [], labelSelector: '', ignoreNotFound: false }));
     expect(del.code).toBe(status.ABORTED);
     expect(JSON.parse((await call(ctl.resources, ctl.resources.get, { kind: 'vm', name: 'cas-1' })).specJson).memory.size).toBe('1GiB');
   });
@@ -168,7 +168,7 @@ describe('hvs.v1 over gRPC against real etcd', () => {
     await rejection(call(ctl.resources, ctl.resources.get, { kind: 'vm', name: 'audit-1' }));
     expect((await audit()).records.length).toBe(start);
     await call(ctl.resources, ctl.resources.apply, { documents: documents(vmYaml('audit-1')), dryRun: false, fieldManager: 'ci', pruneSelector: '' }, 'carol');
-    await call(ctl.resources, ctl.resources.delete, { kind: 'vm', name: 'audit-1', wait: false, resourceVersion: '', waitTimeoutMs: 0 }, 'carol');
+    await call(ctl.resources, ctl.resources.delete, { kind: 'vm', name: 'audit-1', wait: false, resourceVersion: '', waitTimeoutMs: 0, names: [], labelSelector: '', ignoreNotFound: false }, 'carol');
     const records = (await call(ctl.audit, ctl.audit.list, { kind: 'vm', name: 'audit-1', actor: 'carol', since: '', limit: 10, continueToken: '' })).records;
     expect(records.map((r) => [r.operation, r.result, r.generationBefore, r.generationAfter])).toEqual([['delete', 'ok', 1, 1], ['apply', 'ok', 0, 1]]);
     const all = (await audit()).records;

@@ -15,7 +15,7 @@ let agent: FakeAgent;
 let dispatcher: Dispatcher;
 let stops: (() => Promise<void>)[] = [];
 
-const lan = { apiVersion: 'hvs/v1', kind: 'Network', metadata: { name: 'lan' }, spec: { mode: 'nat' } } as unknown as Network;
+const lan: Network = { apiVersion: 'hvs/v1', kind: 'Network', metadata: { name: 'lan' }, spec: { mode: 'nat' } };
 
 beforeEach(async () => {
   etcd = await startEtcd();
@@ -62,7 +62,7 @@ describe('Dispatcher (real etcd, grpc-js fake agent)', () => {
     expect(a.networks.map((n) => n.metadata!.name)).toEqual(['lan']);
     expect(a.generation).toBeGreaterThan(0);
     expect(a.fencingToken).toBeGreaterThan(0);
-    const sent = fromProtoObject(a.vms[1]!.vm!) as StoredObject;
+    const sent: StoredObject = fromProtoObject(a.vms[1]!.vm!);
     expect(sent.status).toBeUndefined();
     expect(sent.metadata.resourceVersion).toBeUndefined();
     expect(sent.metadata.uid).toBe(await uidOf('web'));

@@ -5,7 +5,7 @@ import { HvsError } from '@hvs/domain';
 import { insecureDialer } from '../../src/agents/agent-connection';
 import { agentDirtyRateProbe, assignedView, MigrationReconciler, MigrationService, OFFLINE_STOP_ANNOTATION } from '../../src/migration';
 import { Informer } from '../../src/runtime';
-import type { EtcdStore, StoredObject } from '../../src/store';
+import type { EtcdStore } from '../../src/store';
 import { awaitObject, nodeDoc, startInformer, vmDoc } from '../runtime/fixtures';
 import type { FakeMigrateAgent } from './fake-migrate-agent';
 import { startMigrationEnv, stopMigrationEnv, type MigrationEnv } from './migration-env';
@@ -215,7 +215,7 @@ describe('cancel (hvctl migrate --cancel): real etcd, the source agent faked ove
       get(target, prop) {
         if (prop === 'get') {
           return async (kind: string, n: string) => {
-            const o = await target.get<Migration & StoredObject>(kind, n);
+            const o = await target.get<Migration>(kind, n);
             if (kind === 'Migration' && races > 0) {
               races--;
               await target.updateStatus({ ...o, status: { ...o.status, reason: `Copying-${races}` } });

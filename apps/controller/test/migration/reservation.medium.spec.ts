@@ -10,7 +10,7 @@ import { AuditService } from '../../src/audit';
 import { DrainService, MigrationReconciler, MigrationService } from '../../src/migration';
 import { Informer } from '../../src/runtime';
 import { VmScheduleReconciler } from '../../src/scheduling';
-import type { EtcdStore, StoredObject } from '../../src/store';
+import type { EtcdStore } from '../../src/store';
 import { awaitObject, condition, GiB, nodeDoc, startInformer, vmDoc } from '../runtime/fixtures';
 import type { FakeMigrateAgent } from './fake-migrate-agent';
 import { startMigrationEnv, stopMigrationEnv, type MigrationEnv } from './migration-env';
@@ -34,7 +34,7 @@ async function startLoops(): Promise<{ scheduler: VmScheduleReconciler }> {
   const vms = await startInformer<VirtualMachine>(store, 'VirtualMachine');
   const nodes = await startInformer<Node>(store, 'Node');
   const pools = await startInformer<StoragePool>(store, 'StoragePool');
-  const migrations = await startInformer<Migration & StoredObject>(store, 'Migration');
+  const migrations = await startInformer<Migration>(store, 'Migration');
   stops.push(() => vms.stop(), () => nodes.stop(), () => pools.stop(), () => migrations.stop());
   const migration = new MigrationReconciler({ store, vms: vms as Informer<VirtualMachine>, nodes, migrations, storagePools: pools, progressEveryMs: 0 });
   await migration.start();

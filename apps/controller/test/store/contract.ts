@@ -84,7 +84,7 @@ export function describeObjectStoreContract(name: string, factory: () => Promise
       expect(st.metadata.labels).toEqual({ app: 'web' });
       expect(st.metadata.generation).toBe(1);
       const { status: _s, ...withoutStatus } = st;
-      const user = await store.update({ ...withoutStatus, metadata: { ...st.metadata, labels: { app: 'db' } } } as StoredObject);
+      const user: StoredObject = await store.update({ ...withoutStatus, metadata: { ...st.metadata, labels: { app: 'db' } } });
       expect(user.status).toEqual({ phase: 'Running' });
       expect((await store.get('VirtualMachine', 'web-1')).status).toEqual({ phase: 'Running' });
     });

@@ -1,17 +1,12 @@
 /** `hvctl apply` and `hvctl plan` (alias `diff`): send manifests to the controller. */
 import { formatSummary, formatValue, type FieldChange, type ObjectPlan } from '@hvs/domain';
-import { fromProtoPlan, v1, type WirePlanAction } from '@hvs/proto';
+import { applyActions, fromProtoPlan, type WirePlanAction } from '@hvs/proto';
 import { CliExit, EXIT, usageError } from '../errors';
 import { loadLocal, readManifestFiles } from '../manifest/read';
 import type { Palette } from '../printers/colour';
 import { resourceName } from '../printers/resources';
 import { parseDurationFlag, type Runtime } from './runtime';
 import { waitForVms } from './wait-vms';
-
-const ACTION_WORD: Record<number, string> = {
-  [v1.ApplyAction.CREATED]: 'created', [v1.ApplyAction.CONFIGURED]: 'configured',
-  [v1.ApplyAction.UNCHANGED]: 'unchanged', [v1.ApplyAction.PRUNED]: 'pruned',
-};
 
 export interface ApplyOpts { filename: string[]; recursive?: boolean; prune?: boolean; selector?: string; dryRun?: boolean; wait?: boolean; timeout: string }
 export interface PlanOpts { filename: string[]; recursive?: boolean; prune?: boolean; selector?: string; showUnchanged?: boolean; output?: string }
@@ -22,13 +17,14 @@ export async function runApply(rt: Runtime, opts: ApplyOpts): Promise<void> {
   const loaded = loadLocal(await readManifestFiles(opts.filename, opts.recursive === true, rt.io));
   const res = await (await rt.api()).apply({ documents: loaded.wire, dryRun: opts.dryRun === true, fieldManager: 'hvctl', pruneSelector: opts.prune ? opts.selector! : '' });
   const p = rt.palette();
-  for (const r of res.results) {
-    const word = ACTION_WORD[r.action] ?? 'applied';
+  const results = res.results.map((r) => ({ ...r, action: applyActions.fromProto(r.action) }));
+  for (const r of results) {
+    const word = r.action;
     const coloured = word === 'unchanged' ? p.dim(word) : word === 'pruned' ? p.red(word) : p.green(word);
     rt.io.out(`${resourceName(r.kind, r.name)} ${coloured}${opts.dryRun ? ' (dry run)' : ''}\n`);
   }
   if (opts.wait && !opts.dryRun) {
-    const vms = res.results.filter((r) => r.kind === 'VirtualMachine' && r.action !== v1.ApplyAction.PRUNED).map((r) => r.name);
+    const vms = results.filter((r) => r.kind === 'VirtualMachine' && r.action !== 'pruned').map((r) => r.name);
     await waitForVms(rt, vms, timeoutMs);
   }
 }

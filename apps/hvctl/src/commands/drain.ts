@@ -5,17 +5,16 @@
  * Exit 1 when a move failed; VMs that cannot move are listed, not an error. `hvctl uncordon
  * NODE` ends the maintenance.
  */
-import { v1 } from '@hvs/proto';
+import { drainActions, migrationModes, type v1, type WireDrainAction } from '@hvs/proto';
 import { CliExit, cliError, EXIT } from '../errors';
 import { formatBytes, renderTable } from '../printers/table';
 import type { Runtime } from './runtime';
 
-const ACTION: Record<number, string> = { [v1.DrainAction.MIGRATE]: 'migrate', [v1.DrainAction.REASSIGN]: 'reassign (stopped)', [v1.DrainAction.STOP]: 'stop', [v1.DrainAction.BLOCKED]: 'CANNOT MOVE' };
-const MODE: Record<number, string> = { [v1.MigrationMode.LIVE]: 'live', [v1.MigrationMode.POSTCOPY]: 'postcopy', [v1.MigrationMode.OFFLINE]: 'offline' };
+const ACTION: Record<WireDrainAction, string> = { migrate: 'migrate', reassign: 'reassign (stopped)', stop: 'stop', blocked: 'CANNOT MOVE' };
 
 export function planTable(plan: v1.DrainPlan): string {
   if (plan.items.length === 0) return `node/${plan.node} runs no VMs: nothing to move\n`;
-  const rows = plan.items.map((i) => [i.vm, ACTION[i.action] ?? 'unknown', i.targetNode || '-', MODE[i.mode] ?? '-', i.reason || '']);
+  const rows = plan.items.map((i) => [i.vm, ACTION[drainActions.fromProto(i.action)], i.targetNode || '-', migrationModes.fromProtoOptional(i.mode) ?? '-', i.reason || '']);
   return renderTable(['VM', 'ACTION', 'TARGET', 'MODE', 'NOTES'], rows);
 }
 
@@ -28,7 +27,7 @@ export async function runDrain(rt: Runtime, node: string, opts: DrainOpts): Prom
   for await (const e of api.drain({ name: node, execute: false, maxParallel: 0, stopUnmovable: false })) if (e.event?.$case === 'plan') plan = e.event.value;
   if (!plan) throw cliError('HVS-CLI-DRAIN-NO-PLAN', `the controller sent no drain plan for node ${node}`, 'retry; check the controller with `hvctl status`');
   rt.io.out(planTable(plan));
-  const movable = plan.items.filter((i) => i.action !== v1.DrainAction.BLOCKED).length;
+  const movable = plan.items.filter((i) => drainActions.fromProto(i.action) !== 'blocked').length;
   const blocked = plan.items.length - movable;
   if (!opts.yes) {
     if (!rt.io.confirm) {

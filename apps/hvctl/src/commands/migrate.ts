@@ -3,13 +3,12 @@
  * creates the Migration, then follows it: a progress bar on a terminal, a line per change
  * elsewhere; ends with the downtime and the total time, or the reason it failed (exit 1).
  */
-import { fromProtoObject, v1 } from '@hvs/proto';
+import { fromProtoObject, migrationModes, v1 } from '@hvs/proto';
 import { tryParseBandwidth, type Migration } from '@hvs/domain';
 import { CliExit, cliError, EXIT, usageError } from '../errors';
 import { formatBytes, formatDuration } from '../printers/table';
 import { parseDurationFlag, type Runtime } from './runtime';
 
-const MODES: Record<string, v1.MigrationMode> = { live: v1.MigrationMode.LIVE, postcopy: v1.MigrationMode.POSTCOPY, offline: v1.MigrationMode.OFFLINE };
 const POLL_MS = 500;
 
 export interface MigrateOpts { to?: string; mode?: string; maxDowntime?: string; copyStorage?: boolean; bandwidth?: string; dryRun?: boolean; cancel?: boolean; timeout: string }
@@ -38,14 +37,14 @@ export function progressLine(m: Migration): string {
 /** `hvctl migrate VM`: estimate, create, then follow the Migration to its end. */
 export async function runMigrate(rt: Runtime, vm: string, opts: MigrateOpts): Promise<void> {
   if (opts.cancel) return runCancel(rt, vm, opts);
-  if (opts.mode !== undefined && !(opts.mode in MODES)) throw usageError(`--mode "${opts.mode}" is not a migration mode`, 'use live, postcopy or offline');
+  if (opts.mode !== undefined && !migrationModes.is(opts.mode)) throw usageError(`--mode "${opts.mode}" is not a migration mode`, `use ${migrationModes.values.join(', ')}`);
   const maxDowntimeMs = opts.maxDowntime !== undefined ? parseDurationFlag('--max-downtime', opts.maxDowntime) : 0;
   parseDurationFlag('--timeout', opts.timeout); // a bad --timeout fails before anything is created
   const bandwidthLimit = opts.bandwidth === undefined ? 0 : tryParseBandwidth(opts.bandwidth);
   if (bandwidthLimit === undefined) throw usageError(`--bandwidth "${opts.bandwidth}" is not a bandwidth`, 'write bytes/s like 100MB or 800MiB, or bits like 1Gbit');
   const api = await rt.api();
   const req: v1.MigrateVmRequest = {
-    vm, targetNode: opts.to ?? '', mode: opts.mode ? MODES[opts.mode]! : v1.MigrationMode.UNSPECIFIED, maxDowntimeMs, copyStorage: opts.copyStorage,
+    vm, targetNode: opts.to ?? '', mode: migrationModes.is(opts.mode) ? migrationModes.toProto(opts.mode) : v1.MigrationMode.UNSPECIFIED, maxDowntimeMs, copyStorage: opts.copyStorage,
     bandwidthLimitBytesPerSecond: bandwidthLimit, dryRun: opts.dryRun === true,
   };
   const res = await api.migrateVm(req);

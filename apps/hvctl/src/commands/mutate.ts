@@ -3,29 +3,30 @@ import type { HvsError } from '@hvs/domain';
 import { CliExit, EXIT, formatError, usageError } from '../errors';
 import { loadLocal, readManifestFiles } from '../manifest/read';
 import { resourceName } from '../printers/resources';
-import { kindArg } from './kinds';
+import { KIND_WORDS, kindArg } from './kinds';
 import { parseDurationFlag, type Runtime } from './runtime';
 import type { VmAction } from '../client/controller-client';
+import type { v1 } from '@hvs/proto';
 
-export interface DeleteOpts { filename: string[]; recursive?: boolean; wait?: boolean; timeout: string; ignoreNotFound?: boolean }
+export interface DeleteOpts { filename: string[]; recursive?: boolean; selector?: string; wait?: boolean; timeout: string; ignoreNotFound?: boolean }
 export interface VmActionOpts { selector?: string; wait?: boolean; timeout: string; force?: boolean }
 
-/** `hvctl delete KIND NAME` or `hvctl delete -f FILE`; a failure of one of several objects is reported and the rest go on. */
-export async function runDelete(rt: Runtime, kindInput: string | undefined, name: string | undefined, opts: DeleteOpts): Promise<void> {
+/**
+ * `hvctl delete KIND NAME...`, `hvctl delete KIND -l SELECTOR` (each one request: one etcd
+ * transaction, all or nothing) or `hvctl delete -f FILE` (one request per object; a failure of
+ * one is reported and the rest go on).
+ */
+export async function runDelete(rt: Runtime, kindInput: string | undefined, names: string[], opts: DeleteOpts): Promise<void> {
+  if (opts.filename.length === 0) return deleteOfKind(rt, kindInput, names, opts);
+  if (kindInput !== undefined || opts.selector !== undefined) throw usageError('give either -f, or KIND with NAMEs or -l, not both', 'hvctl delete -f FILE, hvctl delete vm NAME..., or hvctl delete vm -l app=web');
   const targets: { kind: string; name: string }[] = [];
-  if (opts.filename.length > 0) {
-    if (kindInput !== undefined) throw usageError('give either -f or KIND NAME, not both', 'hvctl delete -f FILE, or hvctl delete vm NAME');
-    const loaded = loadLocal(await readManifestFiles(opts.filename, opts.recursive === true, rt.io));
-    for (const r of loaded.resources) targets.push({ kind: r.kind, name: r.metadata.name });
-  } else {
-    if (kindInput === undefined || name === undefined) throw usageError('delete needs KIND NAME or -f FILE', 'e.g. hvctl delete vm web-1');
-    targets.push({ kind: kindArg(kindInput), name });
-  }
+  const loaded = loadLocal(await readManifestFiles(opts.filename, opts.recursive === true, rt.io));
+  for (const r of loaded.resources) targets.push({ kind: r.kind, name: r.metadata.name });
   const waitMs = opts.wait ? parseDurationFlag('--timeout', opts.timeout) : 0;
   let failed = 0;
   for (const t of targets) {
     try {
-      const res = await (await rt.api()).delete({ kind: t.kind, name: t.name, wait: opts.wait === true, resourceVersion: '', waitTimeoutMs: waitMs });
+      const res = await (await rt.api()).delete({ kind: t.kind, name: t.name, names: [], labelSelector: '', ignoreNotFound: false, wait: opts.wait === true, resourceVersion: '', waitTimeoutMs: waitMs });
       const word = res.gone ? 'deleted' : opts.wait ? 'still deleting (finalizers not done before --timeout)' : 'deletion requested';
       rt.io.out(`${resourceName(t.kind, t.name)} ${word}\n`);
       if (opts.wait && !res.gone) failed++;
@@ -37,6 +38,35 @@ export async function runDelete(rt: Runtime, kindInput: string | undefined, name
     }
   }
   if (failed > 0) throw new CliExit(EXIT.error);
+}
+
+/** Names or a selector of one kind: one Delete request; the server deletes all of them or none. */
+async function deleteOfKind(rt: Runtime, kindInput: string | undefined, names: string[], opts: DeleteOpts): Promise<void> {
+  if (kindInput === undefined) throw usageError('delete needs KIND NAME..., KIND -l SELECTOR or -f FILE', 'e.g. hvctl delete vm web-1 web-2, or hvctl delete vm -l app=web');
+  const kind = kindArg(kindInput);
+  if (opts.selector !== undefined && names.length > 0) throw usageError('give either NAMEs or -l SELECTOR, not both', `hvctl delete ${kindInput} ${names[0]}..., or hvctl delete ${kindInput} -l ${opts.selector}`);
+  if (opts.selector === undefined && names.length === 0) throw usageError(`delete ${kindInput} needs NAMEs or -l SELECTOR`, `e.g. hvctl delete ${kindInput} web-1, or hvctl delete ${kindInput} -l app=web`);
+  if (opts.selector !== undefined && opts.selector.trim() === '') throw usageError('-l needs a selector (an empty one would match every object)', 'e.g. -l app=web');
+  const waitMs = opts.wait ? parseDurationFlag('--timeout', opts.timeout) : 0;
+  // One name goes in `name`, which every controller version reads; several in `names`.
+  const target = opts.selector !== undefined ? { labelSelector: opts.selector } : names.length === 1 ? { name: names[0]! } : { names, ignoreNotFound: opts.ignoreNotFound === true };
+  let res: v1.DeleteResponse;
+  try {
+    res = await (await rt.api()).delete({ kind, name: '', names: [], labelSelector: '', ignoreNotFound: false, ...target, wait: opts.wait === true, resourceVersion: '', waitTimeoutMs: waitMs });
+  } catch (e) {
+    if ((e as HvsError).category === 'NotFound' && opts.ignoreNotFound && names.length === 1) return;
+    throw e;
+  }
+  // A controller from before `results` answers a one-name delete with `gone` only.
+  const results = res.results.length > 0 ? res.results.map((r) => ({ name: r.object?.metadata?.name ?? '?', gone: r.gone }))
+    : opts.selector === undefined && names.length === 1 ? [{ name: names[0]!, gone: res.gone }] : [];
+  if (results.length === 0) rt.io.err(opts.selector !== undefined ? `No ${KIND_WORDS[kind].plural} matched -l ${opts.selector}: nothing deleted.\n` : 'None of the names exist: nothing deleted.\n');
+  let pending = 0;
+  for (const r of results) {
+    rt.io.out(`${resourceName(kind, r.name)} ${r.gone ? 'deleted' : opts.wait ? 'still deleting (finalizers not done before --timeout)' : 'deletion requested'}\n`);
+    if (opts.wait && !r.gone) pending++;
+  }
+  if (pending > 0) throw new CliExit(EXIT.error);
 }
 
 /** `hvctl start|stop|restart NAMES... | -l SELECTOR`; exit 1 when any VM failed. */

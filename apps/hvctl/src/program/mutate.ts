@@ -7,15 +7,16 @@ import type { Runtime } from '../commands/runtime';
 const collect = (v: string, prev: string[]) => [...prev, v];
 
 export function registerMutations(program: Command, rt: Runtime): void {
-  program.command('delete').argument('[kind]').argument('[name]')
-    .description('delete an object by kind and name, or every object in manifests (-f)')
+  program.command('delete').argument('[kind]').argument('[names...]')
+    .description('delete objects of a kind by name or label selector (all or none), or every object in manifests (-f)')
+    .option('-l, --selector <selector>', 'delete every object of KIND matching this label selector')
     .option('-f, --filename <path>', 'delete what these manifests name (repeatable)', collect, [])
     .option('-R, --recursive', 'descend into subdirectories of -f directories')
     .option('--wait', 'return only when the objects are gone (finalizers done)')
     .option('--timeout <duration>', 'how long --wait waits', '5m')
-    .option('--ignore-not-found', 'an object that does not exist is not an error')
-    .addHelpText('after', '\nExamples:\n  hvctl delete vm web-1 --wait\n  hvctl delete -f examples/quickstart.yaml')
-    .action(async (kindInput: string | undefined, name: string | undefined, opts: DeleteOpts) => (await import('../commands/mutate.js')).runDelete(rt, kindInput, name, opts));
+    .option('--ignore-not-found', 'an object that does not exist is not an error (several names: the others are deleted)')
+    .addHelpText('after', '\nNAMEs and -l delete in one transaction: if one NAME does not exist, nothing is deleted.\n\nExamples:\n  hvctl delete vm web-1 --wait\n  hvctl delete vm web-1 web-2 web-3\n  hvctl delete vms -l group=lab\n  hvctl delete -f examples/quickstart.yaml')
+    .action(async (kindInput: string | undefined, names: string[], opts: DeleteOpts) => (await import('../commands/mutate.js')).runDelete(rt, kindInput, names, opts));
 
   const vmAction = (action: VmAction, description: string, past: string) => {
     const cmd = program.command(action).argument('[names...]').description(description)

@@ -1,6 +1,6 @@
 import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { HvsError } from '@hvs/domain';
-import { agentv1, toServiceError, type v1 } from '@hvs/proto';
+import { agentv1, serveGrpcStream, toServiceError, type v1 } from '@hvs/proto';
 import { formatListen, type ListenAddress } from '../config/config';
 
 export interface AgentServerTls {
@@ -57,29 +57,10 @@ function unimplemented(what: string) {
 export function agentHandlers(api: AgentApi, log: Log): agentv1.AgentServer {
   return {
     assign: unary(log, 'Assign', (r: agentv1.AssignRequest) => api.assign(r)),
-    watch: (call: ServerWritableStream<agentv1.WatchRequest, agentv1.AgentEvent>) => {
-      const it = api.watch(call.request)[Symbol.asyncIterator]();
-      let open = true;
-      const close = () => {
-        open = false;
-        void it.return?.();
-      };
-      call.on('cancelled', close);
-      call.on('close', close);
-      call.on('error', close);
-      void (async () => {
-        while (open) {
-          const { value, done } = await it.next();
-          if (done || !open) break;
-          // Respect back-pressure: wait for drain when the socket buffer is full.
-          if (!call.write(value)) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
-        }
-        if (open) call.end();
-      })().catch((e: unknown) => {
-        log.warn({ err: e }, 'Watch stream failed');
-        call.destroy(toServiceError(e));
-      });
-    },
+    // libs/proto's serveGrpcStream, as every controller stream: back-pressure, cancel, error mapping.
+    watch: (call: ServerWritableStream<agentv1.WatchRequest, agentv1.AgentEvent>) => void serveGrpcStream(call, () => api.watch(call.request), {
+      onError: (e) => log.warn({ err: e }, 'Watch stream failed'),
+    }),
     heartbeat: unary(log, 'Heartbeat', () => api.heartbeat()),
     migrate: (call: ServerWritableStream<agentv1.MigrateRequest, agentv1.MigrateProgress>) => {
       // emit('error') ends a server stream with that status (destroy() would not send it).

@@ -1,27 +1,14 @@
-import type { ChangeEffect, FieldChange, ObjectPlan, PlanAction } from '@hvs/domain';
-import {
-  ChangeEffect as PbEffect, PlanAction as PbAction,
-  type FieldChange as PbFieldChange, type ObjectPlan as PbObjectPlan,
-} from '../gen/hvs/v1/resource.js';
-
-const EFFECT_TO_PB: Record<ChangeEffect, PbEffect> = {
-  none: PbEffect.NONE, hotplug: PbEffect.HOTPLUG, migration: PbEffect.MIGRATION, restart: PbEffect.RESTART,
-};
-const EFFECT_ORDER: ChangeEffect[] = ['none', 'hotplug', 'migration', 'restart'];
-
-/** Plan actions on the wire: the domain's three plus `delete` (objects pruned by apply --prune). */
-export type WirePlanAction = PlanAction | 'delete';
-const ACTION_TO_PB: Record<WirePlanAction, PbAction> = {
-  create: PbAction.CREATE, update: PbAction.UPDATE, unchanged: PbAction.UNCHANGED, delete: PbAction.DELETE,
-};
+import { strongestEffect, type ChangeEffect, type FieldChange, type ObjectPlan } from '@hvs/domain';
+import type { FieldChange as PbFieldChange, ObjectPlan as PbObjectPlan, ChangeEffect as PbEffect } from '../gen/hvs/v1/resource.js';
+import { changeEffects, planActions, type WirePlanAction } from './enums.js';
 
 export function effectToProto(e: ChangeEffect): PbEffect {
-  return EFFECT_TO_PB[e];
+  return changeEffects.toProto(e);
 }
 
 /** UNSPECIFIED or a value from a newer server reads as `restart`: the cautious guess. */
 export function effectFromProto(e: PbEffect): ChangeEffect {
-  return EFFECT_ORDER.find((k) => EFFECT_TO_PB[k] === e) ?? 'restart';
+  return changeEffects.fromProtoOr(e, 'restart');
 }
 
 export function toProtoFieldChange(c: FieldChange): PbFieldChange {
@@ -29,7 +16,7 @@ export function toProtoFieldChange(c: FieldChange): PbFieldChange {
     path: c.path,
     oldJson: c.old === undefined ? '' : JSON.stringify(c.old),
     newJson: c.new === undefined ? '' : JSON.stringify(c.new),
-    effect: EFFECT_TO_PB[c.effect],
+    effect: changeEffects.toProto(c.effect),
     note: c.note ?? '',
     sensitive: c.sensitive === true,
   };
@@ -46,11 +33,12 @@ export function fromProtoFieldChange(c: PbFieldChange): FieldChange {
 
 /** The plan's effect on the wire is the strongest of its changes (none when it has none). */
 export function toProtoPlan(p: ObjectPlan | (Omit<ObjectPlan, 'action'> & { action: WirePlanAction })): PbObjectPlan {
-  const strongest = p.changes.reduce<ChangeEffect>((acc, c) => (EFFECT_ORDER.indexOf(c.effect) > EFFECT_ORDER.indexOf(acc) ? c.effect : acc), 'none');
-  return { kind: p.kind, name: p.name, action: ACTION_TO_PB[p.action], changes: p.changes.map(toProtoFieldChange), effect: EFFECT_TO_PB[strongest] };
+  const strongest = strongestEffect(p.changes.map((c) => c.effect));
+  return { kind: p.kind, name: p.name, action: planActions.toProto(p.action), changes: p.changes.map(toProtoFieldChange), effect: changeEffects.toProto(strongest) };
 }
 
 export function fromProtoPlan(p: PbObjectPlan): Omit<ObjectPlan, 'action'> & { action: WirePlanAction } {
-  const action = (Object.keys(ACTION_TO_PB) as WirePlanAction[]).find((k) => ACTION_TO_PB[k] === p.action) ?? 'update';
+  // A plan action from a newer server is shown as an update: the plan still lists its changes.
+  const action = planActions.fromProtoOr(p.action, 'update');
   return { kind: p.kind, name: p.name, action, changes: p.changes.map(fromProtoFieldChange) };
 }

@@ -5,11 +5,10 @@
  * etcd unreachable for longer than the reconnect window: UNAVAILABLE) ends the call with that
  * status and the hvs-error-bin trailer, since Event has no error variant.
  */
-import type { ServerWritableStream } from '@grpc/grpc-js';
-import type { v1 } from '@hvs/proto';
+import { mapStream, type v1 } from '@hvs/proto';
 import type { StoredEvent } from '../../events';
 import type { EventService } from '../../services';
-import { failure, unary, type GrpcEdge } from './grpc-call';
+import { serverStream, unary, type GrpcEdge } from './grpc-call';
 
 export function protoEvent(e: StoredEvent): v1.Event {
   return {
@@ -24,29 +23,7 @@ export function eventHandlers(service: EventService, edge: GrpcEdge): v1.EventSe
       const l = await service.list({ kind: r.kind, name: r.name, since: r.since }, r.limit);
       return { events: l.events.map(protoEvent), resourceVersion: l.revision };
     }),
-    watch: (call) => void streamEvents(service, edge, call),
+    watch: serverStream(edge, 'EventService/Watch', (r: v1.EventWatchRequest) =>
+      mapStream(service.watch({ kind: r.kind, name: r.name, resourceVersion: r.resourceVersion }), protoEvent)),
   };
-}
-
-async function streamEvents(service: EventService, edge: GrpcEdge, call: ServerWritableStream<v1.EventWatchRequest, v1.Event>): Promise<void> {
-  const r = call.request;
-  let stream;
-  try {
-    stream = service.watch({ kind: r.kind, name: r.name, resourceVersion: r.resourceVersion });
-  } catch (e) {
-    call.emit('error', failure(edge, 'EventService/Watch', e));
-    return;
-  }
-  call.on('cancelled', () => void stream.close());
-  try {
-    for await (const e of stream) {
-      if (call.cancelled) break;
-      call.write(protoEvent(e));
-    }
-    if (!call.cancelled) call.end();
-  } catch (e) {
-    if (!call.cancelled) call.emit('error', failure(edge, 'EventService/Watch', e));
-  } finally {
-    await stream.close();
-  }
 }

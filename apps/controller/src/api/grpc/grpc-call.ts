@@ -3,9 +3,9 @@
  * status + `hvs-error-bin` trailer (libs/proto's table, every problem included), metrics per
  * method and status, and a log line for internal faults (whose text never reaches clients).
  */
-import { status, type handleUnaryCall, type Metadata, type ServerErrorResponse, type ServerUnaryCall } from '@grpc/grpc-js';
+import { status, type handleUnaryCall, type Metadata, type ServerErrorResponse, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { isHvsError, type HvsError } from '@hvs/domain';
-import { toServiceError } from '@hvs/proto';
+import { serveGrpcStream, toServiceError, type GrpcStreamOptions, type StreamSource } from '@hvs/proto';
 import type { Logger } from 'pino';
 import type { Metrics } from '../../observability';
 import { ACTOR_HEADER, callContext, type CallContext } from '../../services/call-context';
@@ -48,6 +48,18 @@ export function unary<Req, Res>(edge: GrpcEdge, method: string, fn: (req: Req, c
       },
     );
   };
+}
+
+/**
+ * A server-streaming handler: `open` gives the source (a throw ends the call with its status
+ * before any message); back-pressure, cancellation and error mapping are libs/proto's
+ * serveGrpcStream, the same for every stream.
+ */
+export function serverStream<Req, Msg>(edge: GrpcEdge, method: string, open: (req: Req, ctx: CallContext, call: ServerWritableStream<Req, Msg>) => StreamSource<Msg>,
+  errorMessage?: GrpcStreamOptions<Msg>['errorMessage']): (call: ServerWritableStream<Req, Msg>) => void {
+  return (call) => void serveGrpcStream(call as ServerWritableStream<unknown, Msg>, () => open(call.request, contextOf(call.metadata), call), {
+    errorMessage, tracking: { streams: edge.metrics.streams, method }, onError: (e) => void failure(edge, method, e),
+  });
 }
 
 /** An UNIMPLEMENTED answer that still carries an HvsError (code, why, fix) in the trailer. */

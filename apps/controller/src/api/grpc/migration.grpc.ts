@@ -1,41 +1,35 @@
 /**
  * The gRPC faces of MigrateVm (unary) and Drain (server stream); vm.grpc.ts and node.grpc.ts
- * delegate here in one line. Errors before the first message end the call with the
- * HvsError's status and trailer; a Drain stream that fails later ends the same way.
+ * delegate here in one line. Drain is served like every stream (grpc-call's serverStream):
+ * errors before the first message or later end the call with the HvsError's status and
+ * trailer; a client that goes away stops the drain at its next step (Migrations already
+ * created carry on).
  */
 import type { ServerWritableStream } from '@grpc/grpc-js';
-import type { MigrationMode } from '@hvs/domain';
-import { problemToDetail, v1 } from '@hvs/proto';
-import { contextOf, failure, unary, type GrpcEdge } from './grpc-call';
+import { drainActions, mapStream, migrationModes, problemToDetail, v1 } from '@hvs/proto';
+import { serverStream, unary, type GrpcEdge } from './grpc-call';
 import { protoObject } from './resource.grpc';
-import type { StoredObject } from '../../store/types';
 import type { DrainService, DrainUpdate } from '../../migration/drain.service';
 import type { MigrateVmResult, MigrationService } from '../../migration/migration.service';
-
-const FROM_PROTO: Partial<Record<v1.MigrationMode, MigrationMode>> = {
-  [v1.MigrationMode.LIVE]: 'live', [v1.MigrationMode.POSTCOPY]: 'postcopy', [v1.MigrationMode.OFFLINE]: 'offline',
-};
-export const MODE_TO_PROTO: Record<MigrationMode, v1.MigrationMode> = { live: v1.MigrationMode.LIVE, postcopy: v1.MigrationMode.POSTCOPY, offline: v1.MigrationMode.OFFLINE };
-const ACTIONS = { migrate: v1.DrainAction.MIGRATE, reassign: v1.DrainAction.REASSIGN, blocked: v1.DrainAction.BLOCKED } as const;
 
 function migrateResponse(r: MigrateVmResult): v1.MigrateVmResponse {
   const e = r.estimate;
   return {
-    migration: r.migration ? protoObject(r.migration as StoredObject) : undefined, sourceNode: r.sourceNode, targetNode: r.targetNode,
+    migration: r.migration ? protoObject(r.migration) : undefined, sourceNode: r.sourceNode, targetNode: r.targetNode,
     estimate: { memoryBytes: e.memoryBytes, dirtyRateBps: e.dirtyRateBps, bandwidthBps: e.bandwidthBps, durationMs: e.durationMs, downtimeMs: e.downtimeMs, notes: [`mode ${r.mode}`, ...e.notes] },
   };
 }
 
 export function migrateVmHandler(service: MigrationService, edge: GrpcEdge) {
   return unary(edge, 'VmService/Migrate', async (r: v1.MigrateVmRequest, ctx) => migrateResponse(await service.migrateVm({
-    vm: r.vm, targetNode: r.targetNode || undefined, mode: FROM_PROTO[r.mode], maxDowntimeMs: r.maxDowntimeMs > 0 ? r.maxDowntimeMs : undefined,
+    vm: r.vm, targetNode: r.targetNode || undefined, mode: migrationModes.fromProtoOptional(r.mode), maxDowntimeMs: r.maxDowntimeMs > 0 ? r.maxDowntimeMs : undefined,
     ...(r.copyStorage !== undefined ? { copyStorage: r.copyStorage } : {}), ...(r.bandwidthLimitBytesPerSecond > 0 ? { bandwidthLimit: r.bandwidthLimitBytesPerSecond } : {}), dryRun: r.dryRun,
   }, ctx)));
 }
 
 export function cancelMigrationHandler(service: MigrationService, edge: GrpcEdge) {
   return unary(edge, 'VmService/CancelMigration', async (r: v1.CancelMigrationRequest, ctx): Promise<v1.CancelMigrationResponse> => ({
-    migration: protoObject(await service.cancel({ migration: r.migration || undefined, vm: r.vm || undefined }, ctx) as StoredObject),
+    migration: protoObject(await service.cancel({ migration: r.migration || undefined, vm: r.vm || undefined }, ctx)),
   }));
 }
 
@@ -47,7 +41,7 @@ export function drainEvent(u: DrainUpdate): v1.DrainEvent {
         value: {
           node: u.plan.node,
           items: u.plan.items.map((i) => ({
-            vm: i.vm, action: ACTIONS[i.action], targetNode: i.target ?? '', mode: i.mode ? MODE_TO_PROTO[i.mode] : v1.MigrationMode.UNSPECIFIED,
+            vm: i.vm, action: drainActions.toProto(i.action), targetNode: i.target ?? '', mode: i.mode ? migrationModes.toProto(i.mode) : v1.MigrationMode.UNSPECIFIED,
             reason: i.action === 'blocked' ? `${i.reason ?? ''}${i.fix ? `; fix: ${i.fix}` : ''}` : i.notes.join('; '),
           })),
         },
@@ -69,22 +63,8 @@ export function drainEvent(u: DrainUpdate): v1.DrainEvent {
 }
 
 export function drainHandler(service: DrainService, edge: GrpcEdge, guard?: (call: ServerWritableStream<v1.DrainRequest, v1.DrainEvent>) => void) {
-  return (call: ServerWritableStream<v1.DrainRequest, v1.DrainEvent>) => {
-    let open = true;
-    call.on('cancelled', () => (open = false));
-    void (async () => {
-      guard?.(call);
-      const it = service.drain({ node: call.request.name, execute: call.request.execute, maxParallel: call.request.maxParallel || undefined }, contextOf(call.metadata));
-      for await (const u of it) {
-        if (!open) {
-          await it.return(undefined);
-          return;
-        }
-        if (!call.write(drainEvent(u))) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
-      }
-      call.end();
-    })().catch((e: unknown) => {
-      if (open) call.emit('error', failure(edge, 'NodeService/Drain', e));
-    });
-  };
+  return serverStream(edge, 'NodeService/Drain', (r: v1.DrainRequest, ctx, call: ServerWritableStream<v1.DrainRequest, v1.DrainEvent>) => {
+    guard?.(call);
+    return mapStream(service.drain({ node: r.name, execute: r.execute, maxParallel: r.maxParallel || undefined }, ctx), drainEvent);
+  });
 }

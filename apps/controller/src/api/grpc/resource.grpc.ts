@@ -3,19 +3,18 @@
  * ResourceService in one line. Watch streams WatchEvents; a failure after the stream started
  * is sent as one ERROR event (category Gone: list again), then the stream ends.
  */
-import { isHvsError } from '@hvs/domain';
-import { errorToDetails, toProtoFieldChange, toProtoObject, toProtoPlan, v1 } from '@hvs/proto';
-import type { ServerWritableStream } from '@grpc/grpc-js';
+import type { HvsError } from '@hvs/domain';
+import { applyActions, errorToDetails, mapStream, toProtoFieldChange, toProtoObject, toProtoPlan, v1, watchEventTypes } from '@hvs/proto';
 import type { StoredObject, WatchEvent } from '../../store';
-import type { ApplyOutcome, ResourceService } from '../../services/resource.service';
+import type { ApplyOutcome, DeleteOutcome, ResourceService } from '../../services/resource.service';
+import type { CallContext } from '../../services/call-context';
+import { deleteTargetInvalid } from '../../services/errors';
 import type { SourceDocument } from '../../services/batch-input';
-import { failure, unary, type GrpcEdge } from './grpc-call';
+import { serverStream, unary, type GrpcEdge } from './grpc-call';
 
-const ACTIONS = { created: v1.ApplyAction.CREATED, configured: v1.ApplyAction.CONFIGURED, unchanged: v1.ApplyAction.UNCHANGED, pruned: v1.ApplyAction.PRUNED } as const;
-const EVENT_TYPES = { ADDED: v1.WatchEventType.ADDED, MODIFIED: v1.WatchEventType.MODIFIED, DELETED: v1.WatchEventType.DELETED } as const;
 
 export function protoObject(o: StoredObject): v1.ApiObject {
-  return toProtoObject(o as Parameters<typeof toProtoObject>[0]);
+  return toProtoObject(o);
 }
 
 /** Proto documents carry a 0-based index; errors name documents 1-based, as files do. */
@@ -25,13 +24,31 @@ function sources(docs: v1.Document[]): SourceDocument[] {
 
 function applyResponse(o: ApplyOutcome): v1.ApplyResponse {
   return {
-    results: o.results.map((r) => ({ kind: r.kind, name: r.name, action: ACTIONS[r.action], generation: r.generation, changes: r.changes.map(toProtoFieldChange) })),
+    results: o.results.map((r) => ({ kind: r.kind, name: r.name, action: applyActions.toProto(r.action), generation: r.generation, changes: r.changes.map(toProtoFieldChange) })),
     resourceVersion: o.resourceVersion,
   };
 }
 
+/** One name (with its optional resourceVersion precondition), or several by names or selector in one batch. */
+async function deleteOf(service: ResourceService, r: v1.DeleteRequest, ctx: CallContext): Promise<DeleteOutcome[]> {
+  const wait = { wait: r.wait, waitTimeoutMs: r.waitTimeoutMs || undefined };
+  if (r.names.length === 0 && r.labelSelector === '') return [await service.delete(r.kind, r.name, { ...wait, resourceVersion: r.resourceVersion }, ctx)];
+  if (r.name !== '' || r.resourceVersion !== '') throw deleteTargetInvalid('name and resourceVersion go with a delete of one object, not with names or a label selector', 'put every name in names (without resourceVersion), or delete one object by name');
+  return service.deleteMany(r.kind, { names: r.names, ...(r.labelSelector !== '' ? { labelSelector: r.labelSelector } : {}), ignoreNotFound: r.ignoreNotFound }, wait, ctx);
+}
+
+function deleteResponse(outcomes: DeleteOutcome[]): v1.DeleteResponse {
+  const results = outcomes.map((d) => ({ object: protoObject(d.object), gone: d.gone }));
+  return { object: results[0]?.object, gone: results[0]?.gone ?? false, results };
+}
+
 function watchEvent(e: WatchEvent): v1.WatchEvent {
-  return { type: EVENT_TYPES[e.type], object: protoObject(e.object), resourceVersion: e.revision };
+  return { type: watchEventTypes.toProto(e.type), object: protoObject(e.object), resourceVersion: e.revision };
+}
+
+/** A failure after the stream started: the last event, type ERROR (category Gone: list again). */
+function watchError(err: HvsError): v1.WatchEvent {
+  return { type: v1.WatchEventType.ERROR, resourceVersion: '', error: errorToDetails(err) };
 }
 
 export function resourceHandlers(service: ResourceService, edge: GrpcEdge): v1.ResourceServiceServer {
@@ -45,37 +62,8 @@ export function resourceHandlers(service: ResourceService, edge: GrpcEdge): v1.R
       const l = await service.list(r.kind, r.labelSelector);
       return { items: l.items.map(protoObject), resourceVersion: l.revision, continueToken: '' };
     }),
-    watch: (call) => void streamWatch(service, edge, call),
-    delete: unary(edge, 'ResourceService/Delete', async (r: v1.DeleteRequest, ctx) => {
-      const d = await service.delete(r.kind, r.name, { wait: r.wait, resourceVersion: r.resourceVersion, waitTimeoutMs: r.waitTimeoutMs || undefined }, ctx);
-      return { object: protoObject(d.object), gone: d.gone };
-    }),
+    watch: serverStream(edge, 'ResourceService/Watch', (r: v1.WatchRequest) =>
+      mapStream(service.watch(r.kind, { labelSelector: r.labelSelector, resourceVersion: r.resourceVersion }), watchEvent), watchError),
+    delete: unary(edge, 'ResourceService/Delete', async (r: v1.DeleteRequest, ctx) => deleteResponse(await deleteOf(service, r, ctx))),
   };
-}
-
-async function streamWatch(service: ResourceService, edge: GrpcEdge, call: ServerWritableStream<v1.WatchRequest, v1.WatchEvent>): Promise<void> {
-  const r = call.request;
-  let stream;
-  try {
-    stream = service.watch(r.kind, { labelSelector: r.labelSelector, resourceVersion: r.resourceVersion });
-  } catch (e) {
-    call.emit('error', failure(edge, 'ResourceService/Watch', e));
-    return;
-  }
-  call.on('cancelled', () => void stream.close());
-  try {
-    for await (const ev of stream) {
-      if (call.cancelled) break;
-      call.write(watchEvent(ev));
-    }
-  } catch (e) {
-    if (!call.cancelled) {
-      if (!isHvsError(e)) failure(edge, 'ResourceService/Watch', e);
-      const err = isHvsError(e) ? e : undefined;
-      call.write({ type: v1.WatchEventType.ERROR, resourceVersion: '', error: err ? errorToDetails(err) : { code: 'HVS-INTERNAL', category: 'Internal', message: 'the watch failed', why: '', fix: 'watch again; the server log has details', path: '', problems: [] } });
-    }
-  } finally {
-    await stream.close();
-    if (!call.cancelled) call.end();
-  }
 }

@@ -12,11 +12,10 @@
  * such VM, 409 already moving, 400 cannot move / no target with the code saying which, 503 etcd down).
  */
 import { Body, Controller, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
-import { HvsError, tryParseBandwidth, tryParseDuration, type MigrationMode } from '@hvs/domain';
+import { HvsError, tryParseBandwidth, tryParseDuration } from '@hvs/domain';
+import { migrationModes } from '@hvs/proto';
 import { MigrationService, type MigrateVmInput } from '../../migration/migration.service';
 import { contextOf, type RequestLike } from './request-body';
-
-const MODES: readonly MigrationMode[] = ['live', 'postcopy', 'offline'];
 
 function bad(path: string, message: string, fix: string): HvsError {
   return new HvsError({ code: 'HVS-API-BODY-INVALID', category: 'InvalidArgument', path, message, why: 'POST /api/v1/vms/{name}/migrate takes {"to"?: node, "mode"?: "live"|"postcopy"|"offline", "maxDowntime"?: "100ms", "copyStorage"?: boolean, "bandwidth"?: "100MB", "dryRun"?: boolean}', fix });
@@ -30,7 +29,7 @@ export function migrateBody(vm: string, body: unknown): MigrateVmInput {
   const extra = Object.keys(b).filter((k) => !known.has(k));
   if (extra.length > 0) throw bad(extra[0]!, `unknown field ${JSON.stringify(extra[0])}`, `leave it out; the fields are ${[...known].join(', ')}`);
   if (b.to !== undefined && typeof b.to !== 'string') throw bad('to', '"to" is not a node name', 'name a node, e.g. "to": "node-b", or leave it out to let the scheduler pick');
-  if (b.mode !== undefined && !MODES.includes(b.mode as MigrationMode)) throw bad('mode', `"mode" ${JSON.stringify(b.mode)} is not one of ${MODES.join(', ')}`, 'use "live", "postcopy" or "offline"');
+  if (b.mode !== undefined && !migrationModes.is(b.mode)) throw bad('mode', `"mode" ${JSON.stringify(b.mode)} is not one of ${migrationModes.values.join(', ')}`, 'use "live", "postcopy" or "offline"');
   let maxDowntimeMs: number | undefined;
   if (b.maxDowntime !== undefined) {
     maxDowntimeMs = typeof b.maxDowntime === 'number' ? b.maxDowntime : tryParseDuration(b.maxDowntime);
@@ -40,7 +39,7 @@ export function migrateBody(vm: string, body: unknown): MigrateVmInput {
   if (b.bandwidth !== undefined && bandwidthLimit === undefined) throw bad('bandwidth', `"bandwidth" ${JSON.stringify(b.bandwidth)} is not a bandwidth`, 'write e.g. "100MB" (bytes/s) or "1Gbit"');
   for (const f of ['copyStorage', 'dryRun'] as const) if (b[f] !== undefined && typeof b[f] !== 'boolean') throw bad(f, `"${f}" is not true or false`, `send "${f}": true or false`);
   return {
-    vm, ...(b.to ? { targetNode: b.to as string } : {}), ...(b.mode ? { mode: b.mode as MigrationMode } : {}), ...(maxDowntimeMs !== undefined ? { maxDowntimeMs } : {}),
+    vm, ...(b.to ? { targetNode: b.to as string } : {}), ...(migrationModes.is(b.mode) ? { mode: b.mode } : {}), ...(maxDowntimeMs !== undefined ? { maxDowntimeMs } : {}),
     ...(b.copyStorage !== undefined ? { copyStorage: b.copyStorage as boolean } : {}), ...(bandwidthLimit ? { bandwidthLimit } : {}), dryRun: b.dryRun === true,
   };
 }

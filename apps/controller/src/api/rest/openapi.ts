@@ -101,6 +101,11 @@ export const OPENAPI_DOCUMENT = {
           ...errors,
         },
       },
+      delete: {
+        operationId: 'deleteMany', summary: 'delete several objects of a kind in one transaction, all or nothing (a missing name: 404 listing each, nothing deleted)',
+        parameters: [kind, q('name', 'an object to delete (repeat for several)'), q('labelSelector', 'every object matching it (instead of name)'), q('ignoreNotFound', 'skip names that do not exist', 'boolean'), q('wait', 'return once the objects are gone', 'boolean'), q('waitTimeoutMs', 'give up waiting after this long (default 30000)', 'integer'), actor],
+        responses: { 200: { description: 'one result per object deleted', content: json({ type: 'object', properties: { results: { type: 'array', items: { type: 'object', properties: { object: ref('Object'), gone: { type: 'boolean' } } } } } }) }, ...errors },
+      },
     },
     '/api/v1/{kind}/{name}': {
       get: { operationId: 'get', summary: 'one object', parameters: [kind, name], responses: { 200: { description: 'the object', content: json(ref('Object')) }, ...errors } },

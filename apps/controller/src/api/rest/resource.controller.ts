@@ -7,29 +7,29 @@
  */
 import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { strongestEffect } from '@hvs/domain';
-import { toHttpError } from '../../errors';
+import { mapStream } from '@hvs/proto';
+import type { Logger } from 'pino';
+import { LOGGER, Metrics } from '../../observability';
 import { ResourceService, type PlannedObject } from '../../services/resource.service';
-import type { WatchStream } from '../../store';
+import type { WatchEvent } from '../../store';
+import { serveNdjson, type RestStreamEdge, type StreamResponse } from './ndjson-stream';
 import { contextOf, flag, manifestRequest, str, type RequestLike } from './request-body';
-
-interface StreamResponse {
-  status(code: number): StreamResponse;
-  json(body: unknown): void;
-  setHeader(name: string, value: string): void;
-  flushHeaders(): void;
-  write(chunk: string): boolean;
-  end(): void;
-  on(event: 'close', listener: () => void): void;
-  writableEnded: boolean;
-}
 
 function planJson(plans: PlannedObject[]) {
   return { objects: plans.map((p) => ({ ...p, effect: strongestEffect(p.changes.map((c) => c.effect)) })) };
 }
 
+function watchLine(ev: WatchEvent) {
+  return { type: ev.type, object: ev.object, resourceVersion: ev.revision };
+}
+
 @Controller()
 export class ResourceController {
-  constructor(@Inject(ResourceService) private readonly resources: ResourceService) {}
+  private readonly edge: RestStreamEdge;
+
+  constructor(@Inject(ResourceService) private readonly resources: ResourceService, @Inject(Metrics) metrics: Metrics, @Inject(LOGGER) log: Logger) {
+    this.edge = { metrics, log: log.child({ component: 'rest' }) };
+  }
 
   @Post('apply')
   @HttpCode(200)
@@ -47,7 +47,10 @@ export class ResourceController {
 
   @Get(':kind')
   async list(@Param('kind') kind: string, @Query() q: Record<string, unknown>, @Res() res: StreamResponse): Promise<void> {
-    if (flag(q.watch)) return streamWatch(this.resources.watch(kind, { labelSelector: str(q.labelSelector), resourceVersion: str(q.resourceVersion) }), res);
+    if (flag(q.watch)) {
+      const stream = this.resources.watch(kind, { labelSelector: str(q.labelSelector), resourceVersion: str(q.resourceVersion) });
+      return serveNdjson(this.edge, 'GET /api/v1/:kind?watch=1', res, mapStream(stream, watchLine));
+    }
     const l = await this.resources.list(kind, str(q.labelSelector));
     res.status(200).json({ items: l.items, resourceVersion: l.revision });
   }
@@ -57,24 +60,16 @@ export class ResourceController {
     return this.resources.get(kind, name);
   }
 
+  /** Several objects in one transaction: `?name=a&name=b` or `?labelSelector=app=web` (all or nothing). */
+  @Delete(':kind')
+  async deleteMany(@Param('kind') kind: string, @Query() q: Record<string, unknown>, @Req() req: RequestLike) {
+    const names = ([] as unknown[]).concat(q.name ?? []).filter((n): n is string => typeof n === 'string' && n !== '');
+    const results = await this.resources.deleteMany(kind, { names, labelSelector: str(q.labelSelector), ignoreNotFound: flag(q.ignoreNotFound) }, { wait: flag(q.wait), waitTimeoutMs: Number(q.waitTimeoutMs) || undefined }, contextOf(req));
+    return { results };
+  }
+
   @Delete(':kind/:name')
   delete(@Param('kind') kind: string, @Param('name') name: string, @Query() q: Record<string, unknown>, @Req() req: RequestLike) {
     return this.resources.delete(kind, name, { wait: flag(q.wait), resourceVersion: str(q.resourceVersion), waitTimeoutMs: Number(q.waitTimeoutMs) || undefined }, contextOf(req));
-  }
-}
-
-async function streamWatch(stream: WatchStream, res: StreamResponse): Promise<void> {
-  res.setHeader('Content-Type', 'application/x-ndjson');
-  res.setHeader('Cache-Control', 'no-store');
-  res.status(200);
-  res.flushHeaders();
-  res.on('close', () => void stream.close());
-  try {
-    for await (const ev of stream) res.write(`${JSON.stringify({ type: ev.type, object: ev.object, resourceVersion: ev.revision })}\n`);
-  } catch (e) {
-    if (!res.writableEnded) res.write(`${JSON.stringify({ type: 'ERROR', error: toHttpError(e).body })}\n`);
-  } finally {
-    await stream.close();
-    if (!res.writableEnded) res.end();
   }
 }

@@ -355,27 +355,47 @@ export interface WatchEvent {
   error?: ErrorDetails | undefined;
 }
 
+/**
+ * What to delete: exactly one of name, names or label_selector, all of `kind`.
+ * Several objects (names, label_selector) are deleted in ONE etcd transaction, or
+ * none: a missing name fails the call (NotFound, one problem per name) and nothing
+ * is deleted, unless ignore_not_found.
+ */
 export interface DeleteRequest {
   kind: string;
   name: string;
-  /** Return only when the object is gone (finalizers done) or wait_timeout_ms passed. */
+  /** Return only when the objects are gone (finalizers done) or wait_timeout_ms passed. */
   wait: boolean;
-  /** Precondition: delete only if the stored resourceVersion equals this (empty: any). */
+  /**
+   * Precondition: delete only if the stored resourceVersion equals this (empty: any).
+   * Only with `name`.
+   */
   resourceVersion: string;
   /** With wait: give up after this long (0: server default). The deletion goes on. */
   waitTimeoutMs: number;
+  /** Several names at once (kubectl delete vm a b c); duplicates count once. */
+  names: string[];
+  /** Every object matching this selector (a=b,c!=d); none matching is not an error. */
+  labelSelector: string;
+  /** With names: a name that does not exist is skipped instead of failing the call. */
+  ignoreNotFound: boolean;
 }
 
-export interface DeleteResponse {
-  /**
-   * The object as last seen (deletion_timestamp set), absent when it was
-   * removed at once.
-   */
+export interface DeleteResult {
+  /** The object as last seen (deletion_timestamp set while finalizers run). */
   object?:
     | ApiObject
     | undefined;
   /** True when the object no longer exists. */
   gone: boolean;
+}
+
+export interface DeleteResponse {
+  /** The first result's object and gone, for clients that send only `name`. */
+  object?: ApiObject | undefined;
+  gone: boolean;
+  /** One per object deleted: in request order for names, name order for a selector. */
+  results: DeleteResult[];
 }
 
 function createBaseDocument(): Document {
@@ -1916,7 +1936,16 @@ export const WatchEvent: MessageFns<WatchEvent> = {
 };
 
 function createBaseDeleteRequest(): DeleteRequest {
-  return { kind: "", name: "", wait: false, resourceVersion: "", waitTimeoutMs: 0 };
+  return {
+    kind: "",
+    name: "",
+    wait: false,
+    resourceVersion: "",
+    waitTimeoutMs: 0,
+    names: [],
+    labelSelector: "",
+    ignoreNotFound: false,
+  };
 }
 
 export const DeleteRequest: MessageFns<DeleteRequest> = {
@@ -1935,6 +1964,15 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
     }
     if (message.waitTimeoutMs !== 0) {
       writer.uint32(40).int32(message.waitTimeoutMs);
+    }
+    for (const v of message.names) {
+      writer.uint32(50).string(v!);
+    }
+    if (message.labelSelector !== "") {
+      writer.uint32(58).string(message.labelSelector);
+    }
+    if (message.ignoreNotFound !== false) {
+      writer.uint32(64).bool(message.ignoreNotFound);
     }
     return writer;
   },
@@ -1992,6 +2030,30 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
             message.waitTimeoutMs = reader.int32();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.names.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.labelSelector = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.ignoreNotFound = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2019,6 +2081,17 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
         : isSet(object.wait_timeout_ms)
         ? globalThis.Number(object.wait_timeout_ms)
         : 0,
+      names: globalThis.Array.isArray(object?.names) ? object.names.map((e: any) => globalThis.String(e)) : [],
+      labelSelector: isSet(object.labelSelector)
+        ? globalThis.String(object.labelSelector)
+        : isSet(object.label_selector)
+        ? globalThis.String(object.label_selector)
+        : "",
+      ignoreNotFound: isSet(object.ignoreNotFound)
+        ? globalThis.Boolean(object.ignoreNotFound)
+        : isSet(object.ignore_not_found)
+        ? globalThis.Boolean(object.ignore_not_found)
+        : false,
     };
   },
 
@@ -2039,6 +2112,15 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
     if (message.waitTimeoutMs !== 0) {
       obj.waitTimeoutMs = Math.round(message.waitTimeoutMs);
     }
+    if (message.names?.length) {
+      obj.names = message.names;
+    }
+    if (message.labelSelector !== "") {
+      obj.labelSelector = message.labelSelector;
+    }
+    if (message.ignoreNotFound !== false) {
+      obj.ignoreNotFound = message.ignoreNotFound;
+    }
     return obj;
   },
 
@@ -2052,12 +2134,102 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
     message.wait = object.wait ?? false;
     message.resourceVersion = object.resourceVersion ?? "";
     message.waitTimeoutMs = object.waitTimeoutMs ?? 0;
+    message.names = object.names?.map((e) => e) || [];
+    message.labelSelector = object.labelSelector ?? "";
+    message.ignoreNotFound = object.ignoreNotFound ?? false;
+    return message;
+  },
+};
+
+function createBaseDeleteResult(): DeleteResult {
+  return { object: undefined, gone: false };
+}
+
+export const DeleteResult: MessageFns<DeleteResult> = {
+  encode(message: DeleteResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.object !== undefined) {
+      ApiObject.encode(message.object, writer.uint32(10).fork()).join();
+    }
+    if (message.gone !== false) {
+      writer.uint32(16).bool(message.gone);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.object = ApiObject.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.gone = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteResult {
+    return {
+      object: isSet(object.object) ? ApiObject.fromJSON(object.object) : undefined,
+      gone: isSet(object.gone) ? globalThis.Boolean(object.gone) : false,
+    };
+  },
+
+  toJSON(message: DeleteResult): unknown {
+    const obj: any = {};
+    if (message.object !== undefined) {
+      obj.object = ApiObject.toJSON(message.object);
+    }
+    if (message.gone !== false) {
+      obj.gone = message.gone;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteResult>, I>>(base?: I): DeleteResult {
+    return DeleteResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteResult>, I>>(object: I): DeleteResult {
+    const message = createBaseDeleteResult();
+    message.object = (object.object !== undefined && object.object !== null)
+      ? ApiObject.fromPartial(object.object)
+      : undefined;
+    message.gone = object.gone ?? false;
     return message;
   },
 };
 
 function createBaseDeleteResponse(): DeleteResponse {
-  return { object: undefined, gone: false };
+  return { object: undefined, gone: false, results: [] };
 }
 
 export const DeleteResponse: MessageFns<DeleteResponse> = {
@@ -2067,6 +2239,9 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
     }
     if (message.gone !== false) {
       writer.uint32(16).bool(message.gone);
+    }
+    for (const v of message.results) {
+      DeleteResult.encode(v!, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -2100,6 +2275,14 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
             message.gone = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.results.push(DeleteResult.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2116,6 +2299,9 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
     return {
       object: isSet(object.object) ? ApiObject.fromJSON(object.object) : undefined,
       gone: isSet(object.gone) ? globalThis.Boolean(object.gone) : false,
+      results: globalThis.Array.isArray(object?.results)
+        ? object.results.map((e: any) => DeleteResult.fromJSON(e))
+        : [],
     };
   },
 
@@ -2126,6 +2312,9 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
     }
     if (message.gone !== false) {
       obj.gone = message.gone;
+    }
+    if (message.results?.length) {
+      obj.results = message.results.map((e) => DeleteResult.toJSON(e));
     }
     return obj;
   },
@@ -2139,6 +2328,7 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
       ? ApiObject.fromPartial(object.object)
       : undefined;
     message.gone = object.gone ?? false;
+    message.results = object.results?.map((e) => DeleteResult.fromPartial(e)) || [];
     return message;
   },
 };

@@ -1,0 +1,110 @@
+/**
+ * `hvctl delete vm a b c` and `hvctl delete vm -l key=value`: ONE Delete request each (the
+ * controller deletes all of them in one transaction or none), against the fake controller on
+ * a real gRPC server. The controller's side: apps/controller/test/api/delete-many.spec.ts.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runCli } from '../src/cli';
+import { fakeIo, type FakeIo } from './fake-io';
+import { startFakeController, type FakeController } from './fake-controller';
+
+let fake: FakeController;
+let tmp: string;
+
+beforeEach(async () => {
+  fake = await startFakeController();
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hvctl-delete-'));
+  const vms = ['web-1', 'web-2', 'web-3', 'db-1'].map((n) => `apiVersion: hvs/v1
+kind: VirtualMachine
+metadata:
+  name: ${n}
+  labels:
+    app: ${n.startsWith('web') ? 'web' : 'db'}
+spec:
+  cpu: { cores: 1 }
+  memory: { size: 512MiB }
+  disks: [{ name: os, size: 10GiB }]
+  networks: [{ name: eth0, network: lan }]
+`).join('---\n');
+  fs.writeFileSync(path.join(tmp, 'vms.yaml'), vms);
+  const applied = await hvctl(['apply', '-f', path.join(tmp, 'vms.yaml')]);
+  expect(applied.io.stderr()).toBe('');
+  fake.deletes.length = 0;
+});
+afterEach(async () => {
+  await fake.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+async function hvctl(args: string[]): Promise<{ code: number; io: FakeIo }> {
+  const io = fakeIo({ env: { HOME: tmp } });
+  const code = await runCli(['--server', fake.address, ...args], io);
+  return { code, io };
+}
+
+const left = () => [...fake.objects.values()].map((o) => o.metadata.name).sort();
+
+describe('hvctl delete KIND NAME... and -l', () => {
+  it('several names: one request carrying all of them; one line per object', async () => {
+    const r = await hvctl(['delete', 'vm', 'web-1', 'web-2', 'web-3']);
+    expect(r.io.stderr()).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.io.stdout()).toBe('virtualmachine/web-1 deleted\nvirtualmachine/web-2 deleted\nvirtualmachine/web-3 deleted\n');
+    expect(fake.deletes).toEqual([expect.objectContaining({ kind: 'VirtualMachine', name: '', names: ['web-1', 'web-2', 'web-3'], labelSelector: '', ignoreNotFound: false })]);
+    expect(left()).toEqual(['db-1']);
+  });
+
+  it('one missing name: exit 1 with the controller\'s coded error naming it, and nothing deleted', async () => {
+    const r = await hvctl(['delete', 'vms', 'web-1', 'ghost', 'web-2']);
+    expect(r.code).toBe(1);
+    expect(r.io.stdout()).toBe('');
+    // The controller's one problem is shown (apps/controller/test/api/delete-many.spec.ts: its why says nothing was deleted).
+    expect(r.io.stderr()).toBe('error: HVS-STORE-NOT-FOUND: ghost: VirtualMachine "ghost" does not exist: nothing was deleted; fix: check the name\n');
+    expect(fake.deletes).toHaveLength(1);
+    expect(left()).toEqual(['db-1', 'web-1', 'web-2', 'web-3']);
+  });
+
+  it('--ignore-not-found with several names deletes the others', async () => {
+    const r = await hvctl(['delete', 'vm', 'web-1', 'ghost', '--ignore-not-found']);
+    expect(r.code).toBe(0);
+    expect(r.io.stdout()).toBe('virtualmachine/web-1 deleted\n');
+    expect(fake.deletes[0]).toMatchObject({ names: ['web-1', 'ghost'], ignoreNotFound: true });
+  });
+
+  it('one name still goes in `name` (every controller version reads it), and --ignore-not-found still works for it', async () => {
+    expect((await hvctl(['delete', 'vm', 'web-1'])).io.stdout()).toBe('virtualmachine/web-1 deleted\n');
+    expect(fake.deletes[0]).toMatchObject({ name: 'web-1', names: [] });
+    const again = await hvctl(['delete', 'vm', 'web-1', '--ignore-not-found']);
+    expect(again.code).toBe(0);
+    expect(again.io.stdout() + again.io.stderr()).toBe('');
+  });
+
+  it('-l: one request with the selector; what matched is listed; no match is said on stderr, exit 0', async () => {
+    const r = await hvctl(['delete', 'vm', '-l', 'app=web']);
+    expect(r.code).toBe(0);
+    expect(r.io.stdout().trimEnd().split('\n').sort()).toEqual(['virtualmachine/web-1 deleted', 'virtualmachine/web-2 deleted', 'virtualmachine/web-3 deleted']);
+    expect(fake.deletes).toEqual([expect.objectContaining({ kind: 'VirtualMachine', name: '', names: [], labelSelector: 'app=web' })]);
+    const none = await hvctl(['delete', 'vm', '-l', 'app=web']);
+    expect(none.code).toBe(0);
+    expect(none.io.stdout()).toBe('');
+    expect(none.io.stderr()).toBe('No virtualmachines matched -l app=web: nothing deleted.\n');
+    expect(left()).toEqual(['db-1']);
+  });
+
+  it.each([
+    [['delete', 'vm', 'web-1', '-l', 'app=web'], 'give either NAMEs or -l SELECTOR, not both'],
+    [['delete', 'vm'], 'delete vm needs NAMEs or -l SELECTOR'],
+    [['delete', '-l', 'app=web'], 'delete needs KIND NAME..., KIND -l SELECTOR or -f FILE'],
+    [['delete', 'vm', '-l', ''], '-l needs a selector'],
+    [['delete', 'vm', '-l', 'app=web', '-f', 'x.yaml'], 'give either -f, or KIND with NAMEs or -l, not both'],
+    [['delete', 'wombats', 'a', 'b'], '"wombats" is not a kind'],
+  ])('hvctl %j is a usage error sent nowhere', async (argv, message) => {
+    const r = await hvctl(argv);
+    expect(r.code).toBe(1);
+    expect(r.io.stderr()).toMatch(new RegExp(`^error: HVS-CLI-USAGE: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    expect(fake.deletes).toEqual([]);
+    expect(left()).toEqual(['db-1', 'web-1', 'web-2', 'web-3']);
+  });
+});
