@@ -77,3 +77,22 @@ describe('no test listens on a default port or uses the default data dir (npm st
     expect(found).toEqual([]);
   });
 });
+
+// Calls that start or reach a real program besides ours: a spec using one is medium (or e2e,
+// system, chaos), never unit (jest.tiers.js, docs/system-tests.md#test-tiers).
+const REAL_PROGRAMS = ['startEtcd(', 'startRedis(', 'startMigrationEnv(', 'startTestDriverAgent(', 'startControlPlane(', 'writeTestNode(',
+  'new LibvirtDriver(', 'qemuImgRunner', 'spawnTracked(', 'requireBinary(', 'new XmlScratch(', "execFileSync('openssl'"];
+
+describe('a spec\'s tier is honest', () => {
+  it('no unit spec (*.spec.ts outside test/e2e, system, chaos) starts or calls a real program', () => {
+    const unit = testFiles().filter((f) => f.endsWith('.spec.ts') && !/\.(medium|qemu)\.spec\.ts$/.test(f) && !/^test\/(e2e|system|chaos)\//.test(f));
+    expect(unit.length).toBeGreaterThan(50);
+    const wrong = unit.flatMap((f) => {
+      const text = fs.readFileSync(path.join(root, f), 'utf8');
+      const used = REAL_PROGRAMS.filter((call) => text.includes(call));
+      return used.length ? [`${f} uses ${used.join(', ')}: name it *.medium.spec.ts`] : [];
+    });
+    expect(wrong).toEqual([]);
+  });
+});
+
