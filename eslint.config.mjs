@@ -11,7 +11,7 @@ export const IO_MODULES = [
 ];
 const ioPaths = IO_MODULES.flatMap((m) => [m, `node:${m}`]).map((name) => ({
   name,
-  message: 'libs/domain is pure (no I/O). Do the I/O in an app or libs/reconcile and pass data in.',
+  message: 'libs/domain is pure (no I/O). Do the I/O in an app, libs/reconcile or libs/host (host probes) and pass data in.',
 }));
 const ioPatterns = [
   { group: ['etcd3', 'ioredis', 'bullmq', '@grpc/*', '@nestjs/*', '@unraid/*', 'pino', 'prom-client', 'express'],

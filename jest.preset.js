@@ -22,7 +22,7 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   moduleNameMapper: {
-    '^@hvs/(domain|reconcile|proto|pki)$': path.join(root, 'libs/$1/src/index.ts'),
+    '^@hvs/(domain|reconcile|proto|pki|host)$': path.join(root, 'libs/$1/src/index.ts'),
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['**/?(*.)+(spec|test).ts'],

@@ -22,9 +22,8 @@ module.exports = {
     'apps/node-agent': {
       layers: [
         ['config', 'hypervisor', 'state', 'storage', 'pki'],
-        ['observed', 'fencing', 'heartbeat'],
-        ['reconcilers', 'metrics'],
-        ['migration'],
+        ['observed', 'fencing', 'heartbeat', 'console'],
+        ['domains', 'migration', 'diagnose', 'metrics'],
         ['grpc'],
         ['agent'],
       ],
@@ -41,8 +40,8 @@ module.exports = {
     },
     'libs/domain': {
       layers: [
-        ['errors.ts'],
-        ['units.ts', 'labels', 'formats'],
+        ['errors.ts', 'naming.ts', 'hypervisor'],
+        ['units.ts', 'labels', 'formats', 'observed'],
         ['kinds'],
         ['validation'],
         ['xml', 'planning', 'scheduler', 'manifest'],
@@ -51,6 +50,7 @@ module.exports = {
     },
     'libs/proto': { layers: [['gen'], ['v1.ts', 'agentv1.ts', 'proto-files.ts', 'convert'], ['grpc-errors.ts'], ['server-stream.ts']] },
     'libs/pki': { layers: [['errors.ts', 'names.ts', 'x509.ts', 'files.ts'], ['join-token.ts', 'certificates.ts', 'credentials.ts']] },
+    'libs/host': { layers: [['hypervisor-probes.ts']] },
     'libs/reconcile': { layers: [['backoff.ts', 'clock.ts', 'result.ts'], ['work-queue.ts'], ['runner.ts']] },
   },
 };

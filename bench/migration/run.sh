@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ -z "${HVS_BENCH_NO_BUILD:-}" ]; then
-for p in libs/domain libs/reconcile apps/node-agent; do npx tsc -p "$p/tsconfig.build.json"; done
+for p in libs/domain libs/host libs/reconcile apps/node-agent; do npx tsc -p "$p/tsconfig.build.json"; done
 npx tsc -p bench/migration/tsconfig.lab.json
 fi
 exec node bench/migration/migration-bench.js "$@"

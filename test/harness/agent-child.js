@@ -14,6 +14,7 @@ const aliases = {
   '@hvs/reconcile': path.join(root, 'libs/reconcile/src/index.ts'),
   '@hvs/proto': path.join(root, 'libs/proto/src/index.ts'),
   '@hvs/pki': path.join(root, 'libs/pki/src/index.ts'),
+  '@hvs/host': path.join(root, 'libs/host/src/index.ts'),
 };
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, parent, ...rest) {

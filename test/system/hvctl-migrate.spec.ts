@@ -15,7 +15,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Migration, Node, VirtualMachine } from '@hvs/domain';
+import { domainName, type Migration, type Node, type VirtualMachine } from '@hvs/domain';
 import { HVCTL_MAIN, run, type RunResult } from '../e2e/cli';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane';
 import { waitFor } from '../harness/processes';
@@ -50,7 +50,7 @@ describeSystem('hvctl migrate moves a running TCG guest between two libvirt host
     const vm = await getVm();
     const source = vm.status!.node!;
     const target = [...byNode.keys()].find((n) => n !== source)!;
-    return { vm, source, target, from: byNode.get(source)!, to: byNode.get(target)!, domain: `hvs-${vm.metadata.uid}` };
+    return { vm, source, target, from: byNode.get(source)!, to: byNode.get(target)!, domain: domainName(vm.metadata.uid!) };
   };
   const virshList = async (h: LabHost) => (await h.run('virsh', ['-q', '-c', 'qemu:///system', 'list', '--all', '--name'])).stdout.split('\n').map((s) => s.trim()).filter(Boolean);
 

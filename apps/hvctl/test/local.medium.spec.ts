@@ -170,7 +170,7 @@ describe('process identity', () => {
 });
 
 describe('hypervisor choice and data dir defaults', () => {
-  const probes = (kvm: boolean, libvirtd: boolean) => ({ kvmUsable: () => kvm, libvirtdReachable: () => Promise.resolve(libvirtd) });
+  const probes = (kvm: boolean, libvirtd: boolean) => ({ kvmUsable: async () => kvm, libvirtdReachable: () => Promise.resolve(libvirtd) });
 
   it('KVM usable -> kvm; libvirtd without KVM -> qemu; nothing -> test driver with a banner', async () => {
     expect((await chooseHypervisor('auto', probes(true, true))).mode).toBe('kvm');
@@ -185,7 +185,7 @@ describe('hypervisor choice and data dir defaults', () => {
 
   it('repairing a running system without --hypervisor keeps the recorded choice (pinned), probing nothing', async () => {
     const probed: string[] = [];
-    const counting = { kvmUsable: () => (probed.push('kvm'), true), libvirtdReachable: () => (probed.push('libvirtd'), Promise.resolve(true)) };
+    const counting = { kvmUsable: async () => (probed.push('kvm'), true), libvirtdReachable: () => (probed.push('libvirtd'), Promise.resolve(true)) };
     const node = path.join(dataDir, 'test-node.xml');
     const simulated = { mode: 'test', uri: 'auto', reason: 'no libvirtd answers on qemu:///system' };
     expect(await hypervisorForAgent('auto', simulated, true, node, counting)).toMatchObject({ mode: 'test', agentUri: 'auto' });

@@ -5,7 +5,7 @@
  * forgotten; a number no table knows is a coded error, never a guess.
  */
 import { HvsError, MigrationSpecSchema } from '@hvs/domain';
-import { applyActions, changeEffects, drainActions, enumTable, migrationModes, planActions, v1, watchEventTypes, type EnumTable } from '@hvs/proto';
+import { agentv1, applyActions, changeEffects, drainActions, enumTable, migrationModes, planActions, v1, vmEventTypes, watchEventTypes, type EnumTable } from '@hvs/proto';
 
 const TABLES: [EnumTable<string, number>, Record<string, string | number>, Record<string, number>][] = [
   [migrationModes, v1.MigrationMode, { live: 1, postcopy: 2, offline: 3 }],
@@ -14,6 +14,7 @@ const TABLES: [EnumTable<string, number>, Record<string, string | number>, Recor
   [planActions, v1.PlanAction, { create: 1, update: 2, unchanged: 3, delete: 4 }],
   [changeEffects, v1.ChangeEffect, { none: 1, hotplug: 2, migration: 3, restart: 4 }],
   [watchEventTypes, v1.WatchEventType, { ADDED: 1, MODIFIED: 2, DELETED: 3, BOOKMARK: 4, ERROR: 5 }],
+  [vmEventTypes, agentv1.VmEventType, { Started: 1, Stopped: 2, Crashed: 3, ReconcileError: 4, Migrated: 5, Defined: 6, Undefined: 7, Fenced: 8 }],
 ];
 
 /** Numbers of a ts-proto enum object, without UNSPECIFIED (0) and UNRECOGNIZED (-1). */

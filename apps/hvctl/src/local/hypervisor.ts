@@ -1,14 +1,14 @@
 /**
- * Which hypervisor single-host mode will use. The agent decides for itself with
- * HVS_LIBVIRT_URI=auto (apps/node-agent/src/config/hypervisor-choice.ts); hvctl runs the same
- * probes first only to tell the person which one it is, and passes an explicit URI when
+ * Which hypervisor single-host mode will use. The rule is decideHypervisor (@hvs/domain), the
+ * same one the agent applies with HVS_LIBVIRT_URI=auto, on facts probed by @hvs/host. hvctl
+ * decides first only to tell the person which one it is, and passes an explicit URI when
  * `--hypervisor` forces a mode.
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import { decideHypervisor, SYSTEM_LIBVIRT_URI, type HypervisorMode, type HypervisorWish } from '@hvs/domain';
+import { probeHypervisorFacts, realHypervisorProbes, type HypervisorProbes } from '@hvs/host';
 
-export type HypervisorMode = 'kvm' | 'qemu' | 'test';
-export type HypervisorWish = HypervisorMode | 'auto';
+export type { HypervisorMode, HypervisorProbes, HypervisorWish };
 
 export interface HypervisorPlan {
   mode: HypervisorMode;
@@ -17,39 +17,14 @@ export interface HypervisorPlan {
   reason: string;
 }
 
-export interface HypervisorProbes {
-  kvmUsable(): boolean;
-  libvirtdReachable(): Promise<boolean>;
-}
-
-export const realHypervisorProbes: HypervisorProbes = {
-  kvmUsable() {
-    try {
-      fs.accessSync('/dev/kvm', fs.constants.R_OK | fs.constants.W_OK);
-      return /\b(vmx|svm)\b/.test(fs.readFileSync('/proc/cpuinfo', 'utf8'));
-    } catch {
-      return false;
-    }
-  },
-  libvirtdReachable: () =>
-    new Promise((resolve) => {
-      execFile('virsh', ['-q', '-c', 'qemu:///system', 'uri'], { timeout: 5_000, env: { ...process.env, LC_ALL: 'C' } }, (err) => resolve(!err));
-    }),
-};
-
 export async function chooseHypervisor(wish: HypervisorWish, probes: HypervisorProbes = realHypervisorProbes): Promise<HypervisorPlan> {
   if (wish === 'test') return { mode: 'test', agentUri: 'test:///default', reason: '--hypervisor test' };
-  const kvm = probes.kvmUsable();
-  const libvirtd = await probes.libvirtdReachable();
+  const facts = await probeHypervisorFacts(probes);
+  const d = decideHypervisor(wish, facts);
   if (wish === 'kvm' || wish === 'qemu') {
-    return { mode: wish === 'kvm' && kvm ? 'kvm' : 'qemu', agentUri: 'qemu:///system', reason: `--hypervisor ${wish}${libvirtd ? '' : ' (libvirtd does not answer on qemu:///system yet)'}` };
+    return { mode: d.mode, agentUri: SYSTEM_LIBVIRT_URI, reason: `--hypervisor ${wish}${facts.libvirtdReachable ? '' : ` (libvirtd does not answer on ${SYSTEM_LIBVIRT_URI} yet)`}${d.mode !== wish ? `: ${d.reason}` : ''}` };
   }
-  if (libvirtd) {
-    return kvm
-      ? { mode: 'kvm', agentUri: 'auto', reason: 'libvirtd answers on qemu:///system and KVM is usable' }
-      : { mode: 'qemu', agentUri: 'auto', reason: 'libvirtd answers on qemu:///system but KVM is not usable (no read-write /dev/kvm or no vmx/svm): QEMU software emulation, slow' };
-  }
-  return { mode: 'test', agentUri: 'auto', reason: 'no libvirtd answers on qemu:///system' };
+  return { mode: d.mode, agentUri: 'auto', reason: d.reason };
 }
 
 const KEPT = ' (kept from the running system; `hvctl down && hvctl up` chooses again)';

@@ -1,28 +1,31 @@
+import { release } from 'node:os';
 import type { Server } from '@grpc/grpc-js';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { HvsError } from '@hvs/domain';
-import { agentv1, type v1 } from '@hvs/proto';
+import { domainName, HvsError, uidOfDomain, type ConsoleEndpoint, type VmEventType } from '@hvs/domain';
+import type { agentv1, v1 } from '@hvs/proto';
 import { ReconcilerRunner, SystemClock, type Clock, type TimerHandle } from '@hvs/reconcile';
 import type { AgentConfig } from '../config/config';
 import { chooseHypervisor, type ChoiceProbes, type HypervisorChoice } from '../config/hypervisor-choice';
+import { consoleEndpoint } from '../console/console-endpoint';
+import { diagnose, type Check } from '../diagnose/diagnose';
+import { DomainReconciler } from '../domains/domain-reconciler';
+import type { HostRenderFacts } from '../domains/render-facts';
+import { gateStarts, grpcPeerChecker, SelfFencing, type PeerChecker, type PeerStatus } from '../fencing';
 import { startAgentServer, stopServer, type AgentApi } from '../grpc/agent-server';
-import { assignmentFromRequest } from '../grpc/assign-request';
-import { gateStarts, grpcPeerChecker, SelfFencing, type PeerChecker } from '../fencing';
+import type { AssignInput } from '../grpc/assign-request';
+import { toWireHostFacts } from '../grpc/host-facts';
 import { ControllerLink, grpcNodeService, type NodeServiceCalls } from '../heartbeat/controller-link';
 import { LibvirtDriver, type DomainEvent, type HypervisorDriver } from '../hypervisor';
 import { AgentMetrics } from '../metrics/agent-metrics';
 import { MetricsServer } from '../metrics/metrics-server';
 import { Departures } from '../migration/departures';
 import { sampleDirtyRate } from '../migration/dirty-rate-handler';
-import { MigrateHandler } from '../migration/migrate-handler';
-import { toProtoHostFacts } from '../observed/host-facts';
-import { ObservedState } from '../observed/observed-state';
-import { DOMAIN_PREFIX, DomainReconciler, domainNameOf } from '../reconcilers/domain-reconciler';
-import { VolumeSet } from '../reconcilers/volume-set';
+import { MigrateHandler, type MigrateOrder, type MigrateReport } from '../migration/migrate-handler';
+import type { HostReport } from '../observed/host-report';
+import { ObservedState, type SequencedChange } from '../observed/observed-state';
 import { AssignmentStore } from '../state/assignment-store';
-import { consoleEndpoint } from './console';
+import { VolumeSet } from '../storage';
 import { ClusterIdentity } from './cluster-identity';
-import { diagnose } from './diagnose';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -41,15 +44,14 @@ export interface AgentDeps {
 
 /** Events that can move a managed domain away from desired; `defined` is our own doing. */
 const ENQUEUE_ON: ReadonlySet<DomainEvent['type']> = new Set(['started', 'stopped', 'shutdown', 'crashed', 'undefined', 'suspended', 'resumed', 'pmsuspended']);
-const EVENT_TYPE: Partial<Record<DomainEvent['type'], agentv1.VmEventType>> = {
-  started: agentv1.VmEventType.STARTED, stopped: agentv1.VmEventType.STOPPED, crashed: agentv1.VmEventType.CRASHED,
-};
+const EVENT_TYPE: Partial<Record<DomainEvent['type'], VmEventType>> = { started: 'Started', stopped: 'Stopped', crashed: 'Crashed' };
 
 /**
  * The node agent: a plain composition root (no framework). start() loads the persisted
  * assignment, picks the hypervisor, adopts existing `hvs-*` domains, starts the reconcilers,
  * the gRPC server, /metrics and (when a controller is configured) the heartbeat. stop() undoes
- * it in reverse order and leaves every VM running as it is.
+ * it in reverse order and leaves every VM running as it is. It answers the gRPC layer in
+ * domain terms (AgentApi); grpc/ converts to and from the wire.
  */
 export class Agent implements AgentApi {
   readonly store: AssignmentStore;
@@ -75,7 +77,7 @@ export class Agent implements AgentApi {
   private readonly metricsServer = new MetricsServer(this.metrics);
   private events: AsyncIterator<DomainEvent> | undefined;
   private resyncTimer: TimerHandle | undefined;
-  private facts: v1.HostFacts | undefined;
+  private host: HostReport | undefined;
   private stopped = false;
 
   constructor(readonly config: AgentConfig, private readonly deps: AgentDeps = {}) {
@@ -117,8 +119,8 @@ export class Agent implements AgentApi {
       name: 'domain', workers: this.config.workers, clock: this.clock, backoff: { baseMs: 500, factor: 2, maxMs: 60_000 },
       hooks: {
         onResult: (_uid, outcome, ms) => this.metrics.onReconcile(outcome, ms),
-        onError: (uid, e, retryInMs) => this.log.warn({ uid, code: (e as HvsError).code, retryInMs }, `reconcile of ${domainNameOf(uid)} failed: ${String(e)}`),
-        onTerminal: (uid, e) => this.log.error({ uid, reason: e.reason }, `reconcile of ${domainNameOf(uid)} stopped until the VM changes: ${String(e.cause ?? e)}`),
+        onError: (uid, e, retryInMs) => this.log.warn({ uid, code: (e as HvsError).code, retryInMs }, `reconcile of ${domainName(uid)} failed: ${String(e)}`),
+        onTerminal: (uid, e) => this.log.error({ uid, reason: e.reason }, `reconcile of ${domainName(uid)} stopped until the VM changes: ${String(e.cause ?? e)}`),
       },
     });
     this.metrics.attach({
@@ -168,22 +170,26 @@ export class Agent implements AgentApi {
     const owned = new Set(this.store.uids());
     try {
       const domains = await this.driver.list();
-      this.observed.setUnmanaged(domains.filter((d) => !(d.name.startsWith(DOMAIN_PREFIX) && owned.has(d.name.slice(DOMAIN_PREFIX.length)))).map((d) => d.name));
+      this.observed.setUnmanaged(domains.filter((d) => !owned.has(uidOfDomain(d.name) ?? '')).map((d) => d.name));
     } catch (e) {
       this.log.warn({ code: (e as HvsError).code }, `listing domains failed: ${String(e)}`);
     }
     for (const uid of owned) this.runner.enqueue(uid);
   }
 
-  // ---- AgentApi (the gRPC handlers delegate here) ----
+  // ---- AgentApi (the gRPC handlers delegate here, in domain terms) ----
 
-  async assign(req: agentv1.AssignRequest): Promise<agentv1.AssignResponse> {
-    const assignment = assignmentFromRequest(req, {
-      nodeName: this.config.nodeName,
-      facts: { domainType: this.choice.domainType, pools: this.volumes.poolDirs(), images: await this.volumes.images(), consoleListen: '127.0.0.1' },
-    });
+  get nodeName(): string {
+    return this.config.nodeName;
+  }
+
+  async renderFacts(): Promise<HostRenderFacts> {
+    return this.reconciler.hostFacts(await this.volumes.images());
+  }
+
+  async assign({ assignment, peers, fenceAfterMs }: AssignInput): Promise<{ observedGeneration: number }> {
     const { removed, unchanged } = await this.store.replace(assignment);
-    await this.fencing?.assigned({ fencingToken: assignment.fencingToken, peers: req.peers, fenceAfterMs: req.fenceAfterMs });
+    await this.fencing?.assigned({ fencingToken: assignment.fencingToken, peers, fenceAfterMs });
     if (!unchanged) {
       this.log.info({ generation: assignment.generation, fencingToken: assignment.fencingToken, vms: assignment.vms.length, removed: removed.length }, 'assignment accepted');
       for (const vm of assignment.vms) {
@@ -194,22 +200,22 @@ export class Agent implements AgentApi {
       }
     }
     for (const uid of this.store.uids()) this.runner.enqueue(uid);
-    return { accepted: true, observedGeneration: this.store.generation, problems: [] };
+    return { observedGeneration: this.store.generation };
   }
 
-  watch(): AsyncIterable<agentv1.AgentEvent> {
-    return this.observed.watch(() => ({ host: this.facts, observedGeneration: this.store.generation, fencingToken: this.store.fencingToken }));
+  watch(): AsyncIterable<SequencedChange> & { close(): Promise<void> } {
+    return this.observed.watch(() => ({ host: this.host, observedGeneration: this.store.generation, fencingToken: this.store.fencingToken }));
   }
 
-  migrate(req: agentv1.MigrateRequest): AsyncIterable<agentv1.MigrateProgress> {
-    return this.migrations.migrate(req);
+  migrate(order: MigrateOrder): AsyncIterable<MigrateReport> {
+    return this.migrations.migrate(order);
   }
 
-  abortMigration(req: agentv1.AbortMigrationRequest): Promise<agentv1.AbortMigrationResponse> {
+  abortMigration(req: { vmUid: string; migration: string; fencingToken: number }): Promise<{ jobAborted: boolean }> {
     return this.migrations.abort(req);
   }
 
-  sampleDirtyRate(req: agentv1.SampleDirtyRateRequest): Promise<agentv1.SampleDirtyRateResponse> {
+  sampleDirtyRate(req: { vmUid: string; vmName: string; seconds: number }): Promise<{ bytesPerSecond: number; periodSeconds: number; mode: string }> {
     return sampleDirtyRate(this.driver, this.store, this.config.nodeName, req);
   }
 
@@ -220,25 +226,25 @@ export class Agent implements AgentApi {
     };
   }
 
-  async consoleInfo(req: agentv1.ConsoleInfoRequest): Promise<v1.ConsoleEndpoint> {
+  async consoleInfo(req: { vmUid: string; vmName: string }): Promise<ConsoleEndpoint> {
     const uid = req.vmUid || this.store.desiredVms().find((v) => v.metadata.name === req.vmName)?.metadata.uid;
     if (!uid) {
       throw new HvsError({ code: 'HVS-AGENT-VM-NOT-FOUND', category: 'NotFound', message: `VM ${req.vmName || '(no name)'} is not assigned to node ${this.config.nodeName}`, why: 'ConsoleInfo needs vm_uid or the name of an assigned VM', fix: 'check the VM\'s node with `hvctl get vm`' });
     }
-    return consoleEndpoint(this.driver, domainNameOf(uid), this.config.nodeName);
+    return consoleEndpoint(this.driver, domainName(uid), this.config.nodeName);
   }
 
-  async diagnose(): Promise<agentv1.DiagnoseResponse> {
+  async diagnose(): Promise<{ checks: Check[]; host: HostReport | undefined }> {
     const checks = await diagnose({
       driver: this.driver, choice: this.choice, stateDir: this.config.stateDir, pools: this.config.pools,
       unownedVolumes: () => this.volumes.unowned(this.store.uids()),
       ...(this.config.controller ? { controller: { address: this.config.controller, lastContactMs: this.link?.lastContactMs() ?? -1, ...(this.link?.error ? { error: this.link.error } : {}) } } : {}),
     });
     await this.refreshFacts().catch(() => undefined);
-    return { checks, facts: this.facts };
+    return { checks, host: this.host };
   }
 
-  peerCheck(): agentv1.PeerCheckResponse {
+  peerCheck(): PeerStatus {
     return { controllerReachable: this.link?.reachable() ?? false, lastContactMs: this.link?.lastContactMs() ?? -1, node: this.config.nodeName };
   }
 
@@ -248,35 +254,34 @@ export class Agent implements AgentApi {
       msSinceContact: () => this.link?.lastContactMs() ?? -1,
       peerChecker: this.deps.peerChecker ?? grpcPeerChecker(this.identity ? (peer) => this.identity!.peerTls(peer) : undefined),
       haVms: () => this.store.desiredVms().filter((v) => v.spec.ha?.restartPolicy === 'Always')
-        .map((v) => ({ name: v.metadata.name, uid: v.metadata.uid as string, domain: domainNameOf(v.metadata.uid as string) })),
+        .map((v) => ({ name: v.metadata.name, uid: v.metadata.uid as string, domain: domainName(v.metadata.uid as string) })),
       destroy: async (domain) => {
         if ((await this.driver.get(domain)) !== undefined) await this.driver.destroy(domain).catch(async (e: unknown) => {
           if ((await this.driver.get(domain))?.state === 'running') throw e;
         });
       },
       fencingToken: () => this.store.fencingToken,
-      onFenced: (vm, message) => this.observed.event({ name: vm.name, uid: vm.uid, type: agentv1.VmEventType.FENCED, reason: 'Fenced', message }, this.clock.now()),
+      onFenced: (vm, message) => this.observed.event({ name: vm.name, uid: vm.uid, type: 'Fenced', reason: 'Fenced', message }, this.clock.now()),
     });
     await fencing.load();
     return fencing;
   }
 
   private startRefusal(domain: string): Error | undefined {
-    const uid = domain.startsWith(DOMAIN_PREFIX) ? domain.slice(DOMAIN_PREFIX.length) : '';
-    const vm = this.store.desired(uid);
+    const vm = this.store.desired(uidOfDomain(domain) ?? '');
     return this.fencing?.startRefusal({ name: vm?.metadata.name ?? domain, ha: vm?.spec.ha?.restartPolicy === 'Always' });
   }
 
+  /** The host facts as RegisterNode sends them (ControllerLink is a gRPC client: wire type). */
   async hostFactsProto(): Promise<v1.HostFacts> {
     await this.refreshFacts();
-    return this.facts as v1.HostFacts;
+    return toWireHostFacts(this.host as HostReport, this.config.nodeName);
   }
 
   private async refreshFacts(): Promise<void> {
-    const next = toProtoHostFacts(await this.driver.hostFacts(), await this.volumes.usage(), AGENT_VERSION);
-    next.hostname = next.hostname || this.config.nodeName;
-    const changed = this.facts !== undefined && JSON.stringify(this.facts) !== JSON.stringify(next);
-    this.facts = next;
+    const next: HostReport = { facts: await this.driver.hostFacts(), pools: await this.volumes.usage(), agentVersion: AGENT_VERSION, kernel: release() };
+    const changed = this.host !== undefined && JSON.stringify(this.host) !== JSON.stringify(next);
+    this.host = next;
     if (changed) this.observed.hostFacts(next);
   }
 
@@ -300,7 +305,7 @@ export class Agent implements AgentApi {
   }
 
   private onDomainEvent(ev: DomainEvent): void {
-    const uid = ev.name.startsWith(DOMAIN_PREFIX) ? ev.name.slice(DOMAIN_PREFIX.length) : undefined;
+    const uid = uidOfDomain(ev.name);
     const owned = uid !== undefined && (this.store.desired(uid) !== undefined || this.store.isRemoving(uid));
     if (!owned) {
       if (ev.type === 'undefined') this.observed.deleteUnmanaged(ev.name);

@@ -1,9 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { agentv1 } from '@hvs/proto';
 import { writeFileAtomic } from '../state/atomic-file';
 
 export const FENCE_FILE = 'fencing.json';
+
+/** Another agent of the cluster, asked "can you reach the controller?" before self-fencing. */
+export interface Peer {
+  node: string;
+  /** host:port of its Agent service. */
+  address: string;
+}
 
 /** What self-fencing must remember across an agent restart (a host that reboots while cut off). */
 export interface FenceState {
@@ -15,7 +21,7 @@ export interface FenceState {
   fencedAt?: string;
   reason?: string;
   /** Peers and fenceAfter from the last accepted Assign (asked again after a restart). */
-  peers: agentv1.Peer[];
+  peers: Peer[];
   fenceAfterMs: number;
 }
 

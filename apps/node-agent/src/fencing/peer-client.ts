@@ -1,10 +1,19 @@
 import { credentials as grpcCredentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { ClientTls } from '@hvs/pki';
 import { agentv1 } from '@hvs/proto';
+import type { Peer } from './fence-state';
+
+/** A peer's answer to "can you reach the controller?". */
+export interface PeerStatus {
+  node: string;
+  controllerReachable: boolean;
+  /** ms since the peer last heard from the controller; -1: never. */
+  lastContactMs: number;
+}
 
 /** Asks one peer agent "can you reach the controller?" (PeerCheck). Rejects when the peer does not answer in time. */
 export interface PeerChecker {
-  check(peer: agentv1.Peer, fromNode: string, deadlineMs: number): Promise<agentv1.PeerCheckResponse>;
+  check(peer: Peer, fromNode: string, deadlineMs: number): Promise<PeerStatus>;
   close(): void;
 }
 
@@ -15,7 +24,7 @@ export interface PeerChecker {
  */
 export function grpcPeerChecker(tls: (peer: string) => ClientTls = () => ({ credentials: grpcCredentials.createInsecure(), options: {} })): PeerChecker {
   const clients = new Map<string, agentv1.AgentClient>();
-  const clientFor = (peer: agentv1.Peer) => {
+  const clientFor = (peer: Peer) => {
     const key = `${peer.node}@${peer.address}`;
     let c = clients.get(key);
     if (!c) {

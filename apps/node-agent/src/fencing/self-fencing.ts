@@ -16,9 +16,8 @@
 import {
   DEFAULT_FENCE_AFTER_MS, FENCE_CHECK_INTERVAL_MS, fenceDecision, HvsError, PEER_CHECK_TIMEOUT_MS, type FenceDecision, type PeerAnswer,
 } from '@hvs/domain';
-import type { agentv1 } from '@hvs/proto';
 import type { Clock, TimerHandle } from '@hvs/reconcile';
-import { emptyFenceState, loadFenceState, saveFenceState, type FenceState } from './fence-state';
+import { emptyFenceState, loadFenceState, saveFenceState, type FenceState, type Peer } from './fence-state';
 import type { PeerChecker } from './peer-client';
 
 export interface FencedVm {
@@ -54,7 +53,7 @@ export interface SelfFencingOptions {
 
 export interface AssignInfo {
   fencingToken: number;
-  peers: readonly agentv1.Peer[];
+  peers: readonly Peer[];
   fenceAfterMs: number;
 }
 
@@ -77,7 +76,7 @@ export class SelfFencing {
     return this.state.fenceAfterMs > 0 ? this.state.fenceAfterMs : DEFAULT_FENCE_AFTER_MS;
   }
 
-  get peers(): readonly agentv1.Peer[] {
+  get peers(): readonly Peer[] {
     return this.state.peers;
   }
 

@@ -1,7 +1,17 @@
 import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
-import { HvsError } from '@hvs/domain';
-import { agentv1, serveGrpcStream, toServiceError, type v1 } from '@hvs/proto';
+import { HvsError, type ConsoleEndpoint } from '@hvs/domain';
+import { agentv1, mapStream, serveGrpcStream, toServiceError, type StreamSource } from '@hvs/proto';
 import { formatListen, type ListenAddress } from '../config/config';
+import type { Check } from '../diagnose/diagnose';
+import type { HostRenderFacts } from '../domains/render-facts';
+import type { PeerStatus } from '../fencing';
+import type { MigrateOrder, MigrateReport } from '../migration/migrate-handler';
+import type { HostReport } from '../observed/host-report';
+import type { SequencedChange } from '../observed/observed-state';
+import { assignmentFromRequest, type AssignInput } from './assign-request';
+import { toWireHostFacts } from './host-facts';
+import { migrateOrderFromWire, toWireProgress } from './migrate-wire';
+import { toWireAgentEvent } from './observed-wire';
 
 export interface AgentServerTls {
   credentials: ServerCredentials;
@@ -10,18 +20,26 @@ export interface AgentServerTls {
   nodeName: string;
 }
 
-/** What the gRPC layer delegates to (the agent). Every method throws only HvsError. */
+/**
+ * What the gRPC layer delegates to (the agent), in domain terms: the handlers below convert
+ * wire <-> domain once, here (Assign checked by assign-request.ts, Watch by observed-wire.ts,
+ * Migrate by migrate-wire.ts, host facts by host-facts.ts). Every method throws only HvsError.
+ */
 export interface AgentApi {
-  assign(req: agentv1.AssignRequest): Promise<agentv1.AssignResponse>;
-  watch(req: agentv1.WatchRequest): AsyncIterable<agentv1.AgentEvent>;
+  readonly nodeName: string;
+  /** This host's render facts now; an Assign is checked (each VM rendered) with them. */
+  renderFacts(): Promise<HostRenderFacts>;
+  assign(input: AssignInput): Promise<{ observedGeneration: number }>;
+  /** Snapshot first, then every change; `close()` ends it at once (a cancelled Watch). */
+  watch(): StreamSource<SequencedChange>;
   heartbeat(): agentv1.HeartbeatResponse;
   /** Checks and throws HvsError before the stream starts; the stream itself never throws. */
-  migrate?(req: agentv1.MigrateRequest): AsyncIterable<agentv1.MigrateProgress>;
-  abortMigration?(req: agentv1.AbortMigrationRequest): Promise<agentv1.AbortMigrationResponse>;
-  sampleDirtyRate?(req: agentv1.SampleDirtyRateRequest): Promise<agentv1.SampleDirtyRateResponse>;
-  consoleInfo(req: agentv1.ConsoleInfoRequest): Promise<v1.ConsoleEndpoint>;
-  diagnose(): Promise<agentv1.DiagnoseResponse>;
-  peerCheck(req: agentv1.PeerCheckRequest): agentv1.PeerCheckResponse;
+  migrate?(order: MigrateOrder): AsyncIterable<MigrateReport>;
+  abortMigration?(req: { vmUid: string; migration: string; fencingToken: number }): Promise<{ jobAborted: boolean }>;
+  sampleDirtyRate?(req: { vmUid: string; vmName: string; seconds: number }): Promise<{ bytesPerSecond: number; periodSeconds: number; mode: string }>;
+  consoleInfo(vm: { vmUid: string; vmName: string }): Promise<ConsoleEndpoint>;
+  diagnose(): Promise<{ checks: Check[]; host: HostReport | undefined }>;
+  peerCheck(): PeerStatus;
 }
 
 type Log = { warn(o: object, m: string): void };
@@ -53,31 +71,27 @@ function unimplemented(what: string) {
   return err;
 }
 
-/** The hvs.agent.v1.Agent handlers: one-line delegations to the AgentApi. */
+/** The hvs.agent.v1.Agent handlers: delegations to the AgentApi, converting wire <-> domain on the way. */
 export function agentHandlers(api: AgentApi, log: Log): agentv1.AgentServer {
   return {
-    assign: unary(log, 'Assign', (r: agentv1.AssignRequest) => api.assign(r)),
+    assign: unary(log, 'Assign', async (r: agentv1.AssignRequest): Promise<agentv1.AssignResponse> => {
+      const { observedGeneration } = await api.assign(assignmentFromRequest(r, { nodeName: api.nodeName, facts: await api.renderFacts() }));
+      return { accepted: true, observedGeneration, problems: [] };
+    }),
     // libs/proto's serveGrpcStream, as every controller stream: back-pressure, cancel, error mapping.
-    watch: (call: ServerWritableStream<agentv1.WatchRequest, agentv1.AgentEvent>) => void serveGrpcStream(call, () => api.watch(call.request), {
+    watch: (call: ServerWritableStream<agentv1.WatchRequest, agentv1.AgentEvent>) => void serveGrpcStream(call, () => mapStream(api.watch(), (c) => toWireAgentEvent(c, api.nodeName)), {
       onError: (e) => log.warn({ err: e }, 'Watch stream failed'),
     }),
     heartbeat: unary(log, 'Heartbeat', () => api.heartbeat()),
     migrate: (call: ServerWritableStream<agentv1.MigrateRequest, agentv1.MigrateProgress>) => {
       // emit('error') ends a server stream with that status (destroy() would not send it).
       if (!api.migrate) return void call.emit('error', unimplemented('Migrate'));
-      let items: AsyncIterable<agentv1.MigrateProgress>;
-      try {
-        items = api.migrate(call.request);
-      } catch (e) {
-        return void call.emit('error', toServiceError(e));
-      }
-      void (async () => {
-        for await (const p of items) {
-          if (call.cancelled) return;
-          if (!call.write(p)) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
-        }
-        call.end();
-      })().catch((e: unknown) => call.emit('error', toServiceError(e)));
+      // A refusal (checked before the stream starts) ends the call with its status, no message.
+      void serveGrpcStream(call, () => mapStream(api.migrate!(migrateOrderFromWire(call.request)), toWireProgress), {
+        onError: (e) => {
+          if (!(e instanceof HvsError)) log.warn({ err: e }, 'Migrate stream failed');
+        },
+      });
     },
     abortMigration: (call: ServerUnaryCall<agentv1.AbortMigrationRequest, agentv1.AbortMigrationResponse>, cb: sendUnaryData<agentv1.AbortMigrationResponse>) => {
       if (!api.abortMigration) return void cb(unimplemented('AbortMigration'));
@@ -89,9 +103,15 @@ export function agentHandlers(api: AgentApi, log: Log): agentv1.AgentServer {
     },
     backup: (call: ServerWritableStream<agentv1.BackupRequest, agentv1.BackupProgress>) => call.destroy(unimplemented('Backup')),
     snapshot: (_call: ServerUnaryCall<agentv1.SnapshotRequest, agentv1.SnapshotResponse>, cb: sendUnaryData<agentv1.SnapshotResponse>) => cb(unimplemented('Snapshot')),
-    consoleInfo: unary(log, 'ConsoleInfo', (r: agentv1.ConsoleInfoRequest) => api.consoleInfo(r)),
-    diagnose: unary(log, 'Diagnose', () => api.diagnose()),
-    peerCheck: unary(log, 'PeerCheck', (r: agentv1.PeerCheckRequest) => api.peerCheck(r)),
+    consoleInfo: unary(log, 'ConsoleInfo', async (r: agentv1.ConsoleInfoRequest) => {
+      const c = await api.consoleInfo(r);
+      return { type: c.type, host: c.host, port: c.port, node: c.node, tlsPort: c.tlsPort ?? 0 };
+    }),
+    diagnose: unary(log, 'Diagnose', async (): Promise<agentv1.DiagnoseResponse> => {
+      const { checks, host } = await api.diagnose();
+      return { checks, facts: host && toWireHostFacts(host, api.nodeName) };
+    }),
+    peerCheck: unary(log, 'PeerCheck', () => api.peerCheck()),
   };
 }
 

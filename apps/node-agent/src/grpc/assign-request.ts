@@ -1,13 +1,22 @@
-import { HvsError, renderDomainXml, validateKind, type HostFacts as RenderFacts, type Problem, type VirtualMachine } from '@hvs/domain';
+import { HvsError, renderDomainXml, validateKind, type Problem, type VirtualMachine } from '@hvs/domain';
 import { fromProtoObject, type agentv1 } from '@hvs/proto';
-import type { Assignment, NetworkRealisation } from '../state/assignment-store';
+import { assignmentFacts, factsKey, type HostRenderFacts } from '../domains/render-facts';
+import type { Peer } from '../fencing';
+import type { Assignment, NetworkRealisation, RenderedXml } from '../state/assignment-store';
 
 const LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export interface AssignContext {
   nodeName: string;
-  /** Render facts without networks (those come from the Assign itself). */
-  facts: Omit<RenderFacts, 'networks'>;
+  /** This host's render facts (the networks come from the Assign itself). */
+  facts: HostRenderFacts;
+}
+
+/** A checked Assign, in domain terms: the assignment (with each VM's XML) and the self-fencing settings. */
+export interface AssignInput {
+  assignment: Assignment;
+  peers: Peer[];
+  fenceAfterMs: number;
 }
 
 function prefixed(where: string, p: Problem): Problem {
@@ -20,12 +29,14 @@ function problemsOf(e: unknown, where: string): Problem[] {
 }
 
 /**
- * AssignRequest -> Assignment, or one HvsError (InvalidArgument) with EVERY problem found: the
+ * AssignRequest -> AssignInput, or one HvsError (InvalidArgument) with EVERY problem found: the
  * node name, each Network, each VM (envelope, schema, uid, duplicates) and the domain XML each
- * VM renders to on this host. Nothing is written by this function; the caller persists only a
- * fully valid assignment, so an Assign is never half-applied.
+ * VM renders to on this host. This is the one validation of an Assign on the agent side, and
+ * the one render: the XML travels on in `assignment.rendered` (with the facts it was rendered
+ * for) and the reconciler defines it as is. Nothing is written by this function; the caller
+ * persists only a fully valid assignment, so an Assign is never half-applied.
  */
-export function assignmentFromRequest(req: agentv1.AssignRequest, ctx: AssignContext): Assignment {
+export function assignmentFromRequest(req: agentv1.AssignRequest, ctx: AssignContext): AssignInput {
   const problems: Problem[] = [];
   if (req.node !== '' && req.node !== ctx.nodeName) {
     problems.push({ code: 'HVS-AGENT-NODE-MISMATCH', path: 'node', message: `the assignment is for node '${req.node.slice(0, 80)}', this agent is '${ctx.nodeName}'`, why: 'an agent only runs what is assigned to its own node', fix: 'check the agent address the controller has for this node (HVS_NODE_NAME on the agent)' });
@@ -51,6 +62,9 @@ export function assignmentFromRequest(req: agentv1.AssignRequest, ctx: AssignCon
   });
 
   const vms: VirtualMachine[] = [];
+  const rendered: Record<string, RenderedXml> = {};
+  const facts = assignmentFacts(ctx.facts, networks);
+  const key = factsKey(facts);
   const uids = new Map<string, number>();
   const names = new Map<string, number>();
   req.vms.forEach((a, i) => {
@@ -76,7 +90,7 @@ export function assignmentFromRequest(req: agentv1.AssignRequest, ctx: AssignCon
       uids.set(uid, i);
       names.set(vm.metadata.name, i);
       try {
-        renderDomainXml(vm, { ...ctx.facts, networks });
+        rendered[uid] = { xml: renderDomainXml(vm, facts), factsKey: key };
       } catch (e) {
         problems.push(...problemsOf(e, where));
       }
@@ -94,5 +108,9 @@ export function assignmentFromRequest(req: agentv1.AssignRequest, ctx: AssignCon
       why: first.why, fix: first.fix, problems,
     });
   }
-  return { generation: req.generation, fencingToken: req.fencingToken, vms, networks };
+  return {
+    assignment: { generation: req.generation, fencingToken: req.fencingToken, vms, networks, rendered },
+    peers: req.peers.map((p) => ({ node: p.node, address: p.address })),
+    fenceAfterMs: req.fenceAfterMs,
+  };
 }

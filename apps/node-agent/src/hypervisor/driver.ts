@@ -4,9 +4,10 @@
  * Implementations: LibvirtDriver (binding + virsh) and FakeHypervisorDriver (in memory, knobs).
  * Every method throws only HvsError (codes HVS-LIBVIRT-* / HVS-HV-*).
  */
+import type { HypervisorMode } from '@hvs/domain';
 
-/** Which engine runs guests: KVM, QEMU's software emulation (TCG), or libvirt's test driver. */
-export type HypervisorMode = 'kvm' | 'qemu' | 'test';
+/** Which engine runs guests: KVM, QEMU's software emulation (TCG), or libvirt's test driver (@hvs/domain). */
+export type { HypervisorMode };
 
 export type DomainState = 'running' | 'paused' | 'shutoff' | 'shutdown' | 'crashed' | 'pmsuspended' | 'blocked' | 'nostate';
 

@@ -1,6 +1,6 @@
-import { constants } from 'node:fs';
-import { access, readdir, readFile, readlink } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { kvmUsable } from '@hvs/host';
 import type { HostFacts, PciDevice } from './driver';
 
 /**
@@ -23,17 +23,6 @@ async function entries(path: string): Promise<string[]> {
   } catch {
     return [];
   }
-}
-
-/** KVM is usable when /dev/kvm opens read-write and the CPU has vmx/svm (a nested "PVM" /dev/kvm lacks them). */
-export async function kvmUsable(devKvm = '/dev/kvm', cpuinfo = '/proc/cpuinfo'): Promise<boolean> {
-  try {
-    await access(devKvm, constants.R_OK | constants.W_OK);
-  } catch {
-    return false;
-  }
-  const flags = (await text(cpuinfo)) ?? '';
-  return /\b(vmx|svm)\b/.test(flags);
 }
 
 export async function readHostHardware(sysRoot = '/sys', devKvm = '/dev/kvm', cpuinfo = '/proc/cpuinfo'): Promise<HostHardware> {

@@ -2,6 +2,6 @@ export * from './driver';
 export { isDirtyRateSampling, parseDirtyRateStats, type DirtyRateSample, type DirtyRateSampling } from './dirty-rate';
 export { isConnectionError, toHvsError } from './errors';
 export { FakeHypervisorDriver, type FakeDriverOptions, type FakeOp } from './fake-driver';
-export { readHostHardware, kvmUsable } from './host-hardware';
+export { readHostHardware } from './host-hardware';
 export { LibvirtDriver, type LibvirtDriverOptions } from './libvirt-driver';
 export { renderTestNodeXml, writeTestNode, type TestNodeOptions } from './test-node-xml';

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { domainName } from '@hvs/domain';
 import type { ReconcileOutcome } from '@hvs/reconcile';
 import type { DomainStats } from '../hypervisor';
 import type { ObservedState } from '../observed/observed-state';
@@ -105,7 +106,7 @@ export class AgentMetrics {
     const running = src.observed.all().filter((v) => v.phase === 'Running');
     const out = await Promise.all(running.map(async (v) => {
       try {
-        return { vm: v.name, uid: v.uid, s: await src.stats(`hvs-${v.uid}`) };
+        return { vm: v.name, uid: v.uid, s: await src.stats(domainName(v.uid)) };
       } catch {
         return undefined;
       }

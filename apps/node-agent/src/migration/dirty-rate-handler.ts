@@ -5,15 +5,13 @@
  * HVS-LIBVIRT-UNSUPPORTED (no such ability here, e.g. libvirt's test driver), and whatever the
  * driver throws (HVS-LIBVIRT-*). Read-only: nothing on the host changes.
  */
-import { HvsError } from '@hvs/domain';
-import type { agentv1 } from '@hvs/proto';
+import { domainName, HvsError } from '@hvs/domain';
 import { isDirtyRateSampling, type HypervisorDriver } from '../hypervisor';
-import { domainNameOf } from '../reconcilers/domain-reconciler';
 import type { AssignmentStore } from '../state/assignment-store';
 
 export async function sampleDirtyRate(
-  driver: HypervisorDriver, store: Pick<AssignmentStore, 'desiredVms'>, nodeName: string, req: agentv1.SampleDirtyRateRequest,
-): Promise<agentv1.SampleDirtyRateResponse> {
+  driver: HypervisorDriver, store: Pick<AssignmentStore, 'desiredVms'>, nodeName: string, req: { vmUid: string; vmName: string; seconds: number },
+): Promise<{ bytesPerSecond: number; periodSeconds: number; mode: string }> {
   const vm = store.desiredVms().find((v) => (req.vmUid ? v.metadata.uid === req.vmUid : v.metadata.name === req.vmName));
   const uid = vm?.metadata.uid;
   if (!uid) {
@@ -28,6 +26,6 @@ export async function sampleDirtyRate(
       why: 'its hypervisor has no dirty-rate ability (libvirt\'s test driver runs no QEMU)', fix: 'none needed: the migration estimate assumes a rate; run the agent on real libvirt/QEMU to measure it',
     });
   }
-  const s = await driver.sampleDirtyRate(domainNameOf(uid), req.seconds > 0 ? Math.min(60, req.seconds) : 1);
+  const s = await driver.sampleDirtyRate(domainName(uid), req.seconds > 0 ? Math.min(60, req.seconds) : 1);
   return { bytesPerSecond: Math.round(s.bytesPerSecond), periodSeconds: s.periodSeconds, mode: s.mode };
 }

@@ -14,12 +14,11 @@
  * - AbortMigration aborts libvirt's job (or, before it started, stops it from starting): the
  *   stream ends `Failed` with HVS-LIBVIRT-MIGRATE-CANCELLED, the guest keeps running here.
  */
-import { HvsError, isHvsError } from '@hvs/domain';
-import { agentv1, problemToDetail, v1 } from '@hvs/proto';
+import { domainName, HvsError, isHvsError, type MigrationMode, type Problem } from '@hvs/domain';
 import type { Clock } from '@hvs/reconcile';
+import { problemOf } from '../domains/phase';
 import { isMigratable, type HypervisorDriver, type Migratable, type MigrationProgress } from '../hypervisor';
 import type { ObservedState } from '../observed/observed-state';
-import { domainNameOf } from '../reconcilers/domain-reconciler';
 import type { AssignmentStore } from '../state/assignment-store';
 import type { Departures } from './departures';
 
@@ -40,11 +39,41 @@ export interface MigrateHandlerOptions {
   pollMs?: number;
 }
 
+/** A Migrate call in domain terms (grpc/migrate-wire.ts reads it off the wire). */
+export interface MigrateOrder {
+  vmUid: string;
+  vmName: string;
+  /** The Migration object's name (logs). */
+  migration: string;
+  targetUri: string;
+  mode: MigrationMode;
+  copyStorage: boolean;
+  autoConverge: boolean;
+  /** 0: libvirt's default. */
+  maxDowntimeMs: number;
+  /** 0: no limit. */
+  bandwidthBytesPerSecond: number;
+  fencingToken: number;
+}
+
+/** One progress report of a migration; `error` with phase Failed. */
+export interface MigrateReport {
+  phase: string;
+  dataTotal: number;
+  dataProcessed: number;
+  dataRemaining: number;
+  dirtyRate: number;
+  iteration: number;
+  downtimeMs: number;
+  elapsedMs: number;
+  error?: Problem;
+}
+
 function refused(code: string, category: HvsError['category'], message: string, why: string, fix: string): HvsError {
   return new HvsError({ code, category, message, why, fix });
 }
 
-export function toProgress(p: MigrationProgress, phase: string): agentv1.MigrateProgress {
+export function toProgress(p: MigrationProgress, phase: string): MigrateReport {
   return {
     phase,
     dataTotal: Math.round(p.dataTotalBytes ?? p.memoryTotalBytes ?? 0),
@@ -54,7 +83,6 @@ export function toProgress(p: MigrationProgress, phase: string): agentv1.Migrate
     iteration: p.iteration ?? 0,
     downtimeMs: Math.round(p.downtimeMs ?? 0),
     elapsedMs: Math.round(p.elapsedMs ?? 0),
-    error: undefined,
   };
 }
 
@@ -67,19 +95,19 @@ class MigrationJob {
   cancelRequested = false;
   /** The driver's migrate() was called: aborting now means aborting libvirt's job. */
   started = false;
-  private latest: agentv1.MigrateProgress | undefined;
+  private latest: MigrateReport | undefined;
   private seq = 0;
   private ended = false;
   private waiters: (() => void)[] = [];
 
-  push(p: agentv1.MigrateProgress, last = false): void {
+  push(p: MigrateReport, last = false): void {
     this.latest = p;
     this.seq++;
     if (last) this.ended = true;
     for (const w of this.waiters.splice(0)) w();
   }
 
-  async *follow(): AsyncGenerator<agentv1.MigrateProgress> {
+  async *follow(): AsyncGenerator<MigrateReport> {
     let seen = 0;
     for (;;) {
       if (this.seq > seen && this.latest) {
@@ -99,7 +127,7 @@ export class MigrateHandler {
   constructor(private readonly o: MigrateHandlerOptions) {}
 
   /** Checks the request (throws HvsError) and returns the progress stream. */
-  migrate(req: agentv1.MigrateRequest): AsyncIterable<agentv1.MigrateProgress> {
+  migrate(req: MigrateOrder): AsyncIterable<MigrateReport> {
     const uid = req.vmUid;
     const vm = uid ? this.o.store.desired(uid) : undefined;
     const what = `VM ${req.vmName || uid || '(unnamed)'}`;
@@ -111,7 +139,7 @@ export class MigrateHandler {
         'check the VM\'s node with `hvctl get vm -o wide`; the controller sends Migrate to that node');
     }
     this.checkToken('Migrate', what, req.fencingToken);
-    if (req.mode === v1.MigrationMode.OFFLINE) {
+    if (req.mode === 'offline') {
       throw refused('HVS-AGENT-MIGRATE-OFFLINE', 'InvalidArgument', `offline Migrate of ${what} sent to the agent`, 'offline moves are done by the controller (stop, reassign, start)',
         'create a Migration with mode offline; the controller reassigns the VM');
     }
@@ -136,7 +164,7 @@ export class MigrateHandler {
   }
 
   /** Agent.AbortMigration: see the guarantees above. Throws HvsError. */
-  async abort(req: agentv1.AbortMigrationRequest): Promise<agentv1.AbortMigrationResponse> {
+  async abort(req: { vmUid: string; migration: string; fencingToken: number }): Promise<{ jobAborted: boolean }> {
     const uid = req.vmUid;
     const what = `VM ${this.o.store.desired(uid)?.metadata.name ?? (uid || '(no uid)')}`;
     this.checkToken('AbortMigration', what, req.fencingToken);
@@ -148,17 +176,17 @@ export class MigrateHandler {
     this.o.log.info({ uid, migration: req.migration, started: job.started }, 'migration abort requested');
     job.cancelRequested = true;
     if (!job.started) return { jobAborted: false };
-    await (this.o.driver as HypervisorDriver & Migratable).abortMigration(domainNameOf(uid));
+    await (this.o.driver as HypervisorDriver & Migratable).abortMigration(domainName(uid));
     return { jobAborted: true };
   }
 
-  private async *alreadyDone(): AsyncGenerator<agentv1.MigrateProgress> {
+  private async *alreadyDone(): AsyncGenerator<MigrateReport> {
     yield toProgress({ phase: 'completed' }, 'Completed');
   }
 
-  private async drive(uid: string, vmName: string, req: agentv1.MigrateRequest, job: MigrationJob): Promise<void> {
+  private async drive(uid: string, vmName: string, req: MigrateOrder, job: MigrationJob): Promise<void> {
     const t0 = this.o.clock.now();
-    const postCopy = req.mode === v1.MigrationMode.POSTCOPY;
+    const postCopy = req.mode === 'postcopy';
     let last: MigrationProgress | undefined;
     this.o.log.info({ uid, vm: vmName, migration: req.migration, target: req.targetUri, copyStorage: req.copyStorage }, 'migration started');
     job.push(toProgress({ phase: 'running', elapsedMs: 0 }, 'Preparing'));
@@ -169,7 +197,7 @@ export class MigrateHandler {
           'AbortMigration arrived before libvirt\'s job began', 'nothing to repair: the VM runs here; migrate again when ready');
       }
       job.started = true;
-      const stream = (this.o.driver as HypervisorDriver & Migratable).migrate(domainNameOf(uid), req.targetUri, {
+      const stream = (this.o.driver as HypervisorDriver & Migratable).migrate(domainName(uid), req.targetUri, {
         live: true, persistent: true, undefineSource: true, copyStorage: req.copyStorage, autoConverge: req.autoConverge, postCopy,
         ...(req.maxDowntimeMs > 0 ? { maxDowntimeMs: req.maxDowntimeMs } : {}),
         // libvirt takes whole MiB/s: round up, never to 0 (which means no limit).
@@ -189,7 +217,7 @@ export class MigrateHandler {
       await this.o.departures.end(uid, false);
       this.o.requeue(uid);
       this.o.log.warn({ uid, vm: vmName, code: err.code }, `migration failed; the VM stays here: ${err.toString()}`);
-      job.push({ ...toProgress(last ?? { phase: 'running' }, 'Failed'), elapsedMs: this.o.clock.now() - t0, error: problemToDetail(err) }, true);
+      job.push({ ...toProgress(last ?? { phase: 'running' }, 'Failed'), elapsedMs: this.o.clock.now() - t0, error: problemOf(err) }, true);
       return;
     }
     await this.o.departures.end(uid, true);
@@ -197,8 +225,8 @@ export class MigrateHandler {
       this.o.log.warn({ uid, err: e }, 'migrated, but deleting the source copies of its disks failed; delete them by hand');
       return [] as string[];
     }) : [];
-    this.o.observed.event({ name: vmName, uid, type: agentv1.VmEventType.MIGRATED, reason: 'Migrated', message: `migrated to ${req.targetUri}${removed.length ? `; deleted ${removed.length} source disk copies` : ''}` }, this.o.clock.now());
-    this.o.observed.remove(uid, domainNameOf(uid));
+    this.o.observed.event({ name: vmName, uid, type: 'Migrated', reason: 'Migrated', message: `migrated to ${req.targetUri}${removed.length ? `; deleted ${removed.length} source disk copies` : ''}` }, this.o.clock.now());
+    this.o.observed.remove(uid, domainName(uid));
     this.o.log.info({ uid, vm: vmName, downtimeMs: last.downtimeMs, removed }, 'migration completed');
     job.push({ ...toProgress(last, 'Completed'), elapsedMs: last.elapsedMs ?? this.o.clock.now() - t0 }, true);
   }

@@ -1,39 +1,57 @@
-import { agentv1 } from '@hvs/proto';
+import { AGENT_VM_PHASES, type AgentVmPhase, type VmEvent, type VmObservation } from '@hvs/domain';
 import { EventHub } from '../hypervisor/event-hub';
-import { AGENT_PHASES, type AgentPhase } from './phase';
+import type { HostReport } from './host-report';
 
-type AgentEvent = agentv1.AgentEvent;
-type VmObserved = agentv1.VmObserved;
-type Payload = NonNullable<AgentEvent['event']>;
-
-export interface SnapshotExtras {
-  host: agentv1.Snapshot['host'];
+/** Everything a Watch subscriber needs to start from. */
+export interface ObservedSnapshot {
+  host: HostReport | undefined;
+  vms: VmObservation[];
+  /** Generation of the assignment being reconciled toward. */
   observedGeneration: number;
+  /** Domains this agent did not create (left alone). */
+  unmanagedDomains: string[];
   fencingToken: number;
 }
 
+/** One published change (or the snapshot a subscription starts with). */
+export type ObservedChange =
+  | { type: 'snapshot'; snapshot: ObservedSnapshot }
+  | { type: 'vm'; vm: VmObservation }
+  | { type: 'vmEvent'; event: VmEvent }
+  | { type: 'hostFacts'; host: HostReport }
+  | { type: 'vmRemoved'; uid: string; name: string };
+
+export interface SequencedChange {
+  /** Per agent process, one more per change; a snapshot carries the last one it includes. */
+  sequence: number;
+  change: ObservedChange;
+}
+
+export type SnapshotExtras = Pick<ObservedSnapshot, 'host' | 'observedGeneration' | 'fencingToken'>;
+
 /**
  * The observed side of every managed VM, plus the domains the agent does not manage, fanned out
- * to Watch subscribers. Every published change gets the next sequence number (per agent
- * process). A snapshot carries the sequence of the last change it includes, so the next event
- * a subscriber receives is snapshot.sequence + 1 or later. Publishing and snapshotting are
- * synchronous: nothing can slip between a subscriber's snapshot and its first event.
+ * to Watch subscribers as domain values (grpc/observed-wire.ts turns them into AgentEvents).
+ * Every published change gets the next sequence number (per agent process). A snapshot carries
+ * the sequence of the last change it includes, so the next change a subscriber receives is
+ * snapshot.sequence + 1 or later. Publishing and snapshotting are synchronous: nothing can slip
+ * between a subscriber's snapshot and its first change.
  */
 export class ObservedState {
-  private readonly vms = new Map<string, VmObserved>();
+  private readonly vms = new Map<string, VmObservation>();
   private readonly unmanagedNames = new Set<string>();
-  private readonly hub = new EventHub<AgentEvent>();
+  private readonly hub = new EventHub<SequencedChange>();
   private seq = 0;
 
   get sequence(): number {
     return this.seq;
   }
 
-  get(uid: string): VmObserved | undefined {
+  get(uid: string): VmObservation | undefined {
     return this.vms.get(uid);
   }
 
-  all(): VmObserved[] {
+  all(): VmObservation[] {
     return [...this.vms.values()];
   }
 
@@ -42,24 +60,24 @@ export class ObservedState {
   }
 
   /** Records the VM's observed state; publishes only when something changed. */
-  set(obs: VmObserved): void {
+  set(obs: VmObservation): void {
     const before = this.vms.get(obs.uid);
     if (before && JSON.stringify(before) === JSON.stringify(obs)) return;
     this.vms.set(obs.uid, obs);
-    this.publish({ $case: 'vm', value: obs });
+    this.publish({ type: 'vm', vm: obs });
   }
 
   remove(uid: string, name: string): void {
     if (!this.vms.delete(uid)) return;
-    this.publish({ $case: 'vmRemoved', value: { uid, name } });
+    this.publish({ type: 'vmRemoved', uid, name });
   }
 
-  event(e: Omit<agentv1.VmEvent, 'time'>, at: number): void {
-    this.publish({ $case: 'vmEvent', value: { ...e, time: new Date(at).toISOString() } });
+  event(e: Omit<VmEvent, 'time'>, at: number): void {
+    this.publish({ type: 'vmEvent', event: { ...e, time: new Date(at).toISOString() } });
   }
 
-  hostFacts(facts: agentv1.Snapshot['host']): void {
-    if (facts) this.publish({ $case: 'hostFacts', value: facts });
+  hostFacts(host: HostReport | undefined): void {
+    if (host) this.publish({ type: 'hostFacts', host });
   }
 
   /** Replaces the set of unmanaged domain names (from a full list). */
@@ -76,45 +94,41 @@ export class ObservedState {
     this.unmanagedNames.delete(name);
   }
 
-  snapshot(extras: SnapshotExtras): AgentEvent {
-    return {
-      sequence: this.seq,
-      event: {
-        $case: 'snapshot',
-        value: {
-          host: extras.host, vms: this.all(), observedGeneration: extras.observedGeneration,
-          unmanagedDomains: this.unmanaged(), fencingToken: extras.fencingToken, fenced: false,
-        },
-      },
-    };
+  snapshot(extras: SnapshotExtras): SequencedChange {
+    return { sequence: this.seq, change: { type: 'snapshot', snapshot: { ...extras, vms: this.all(), unmanagedDomains: this.unmanaged() } } };
   }
 
   /**
    * A subscription whose first element is a snapshot, then every later change. `extras` is
    * read synchronously right after subscribing, so nothing published in between is lost.
+   * `close()` (or the iterator's return) ends it at once, a pending next() included.
    */
-  watch(extras: () => SnapshotExtras): AsyncIterable<AgentEvent> {
+  watch(extras: () => SnapshotExtras): AsyncIterable<SequencedChange> & { close(): Promise<void> } {
     const sub = this.hub.subscribe()[Symbol.asyncIterator]();
     const first = this.snapshot(extras());
     let sent = false;
+    const iterator: AsyncIterator<SequencedChange> = {
+      next: () => {
+        if (!sent) {
+          sent = true;
+          return Promise.resolve({ value: first, done: false });
+        }
+        return sub.next();
+      },
+      return: () => sub.return?.() ?? Promise.resolve({ value: undefined, done: true }),
+    };
     return {
-      [Symbol.asyncIterator]: () => ({
-        next: () => {
-          if (!sent) {
-            sent = true;
-            return Promise.resolve({ value: first, done: false });
-          }
-          return sub.next();
-        },
-        return: () => sub.return?.() ?? Promise.resolve({ value: undefined, done: true }),
-      }),
+      [Symbol.asyncIterator]: () => iterator,
+      close: async () => {
+        await iterator.return!();
+      },
     };
   }
 
   /** VMs per phase, every phase present (for hvs_agent_domains{phase}). */
-  countByPhase(): Record<AgentPhase, number> {
-    const out = Object.fromEntries(AGENT_PHASES.map((p) => [p, 0])) as Record<AgentPhase, number>;
-    for (const v of this.vms.values()) if (v.phase in out) out[v.phase as AgentPhase]++;
+  countByPhase(): Record<AgentVmPhase, number> {
+    const out = Object.fromEntries(AGENT_VM_PHASES.map((p) => [p, 0])) as Record<AgentVmPhase, number>;
+    for (const v of this.vms.values()) out[v.phase]++;
     return out;
   }
 
@@ -126,7 +140,7 @@ export class ObservedState {
     this.hub.close();
   }
 
-  private publish(event: Payload): void {
-    this.hub.publish({ sequence: ++this.seq, event });
+  private publish(change: ObservedChange): void {
+    this.hub.publish({ sequence: ++this.seq, change });
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HvsError, validateKind, type VirtualMachine } from '@hvs/domain';
@@ -9,6 +10,12 @@ export interface NetworkRealisation {
   libvirtNetwork?: string;
 }
 
+/** A VM's domain XML and the render facts it was made for (domains/render-facts.ts factsKey). */
+export interface RenderedXml {
+  xml: string;
+  factsKey: string;
+}
+
 /** One accepted Assign: the whole desired set for this host. */
 export interface Assignment {
   generation: number;
@@ -16,9 +23,15 @@ export interface Assignment {
   /** Validated VirtualMachines, each with metadata.uid. */
   vms: VirtualMachine[];
   networks: Record<string, NetworkRealisation>;
+  /**
+   * The domain XML each VM was rendered to when the Assign was checked (grpc/assign-request.ts),
+   * by uid, so the reconciler defines it without rendering again. Kept in memory only: after a
+   * restart the reconciler renders each VM once (this host's facts may have changed meanwhile).
+   */
+  rendered?: Record<string, RenderedXml>;
 }
 
-interface StoredState extends Assignment {
+interface StoredState extends Omit<Assignment, 'rendered'> {
   version: 1;
   node: string;
   /** VMs dropped from the desired set whose domain/volumes are not cleaned up yet. */
@@ -26,11 +39,30 @@ interface StoredState extends Assignment {
   savedAt: string;
 }
 
+/** sha256 of the stored state's JSON (every field but the checksum, in the order written). */
+function checksumOf(state: StoredState): string {
+  return createHash('sha256').update(JSON.stringify(state)).digest('hex');
+}
+
+const UID = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
 export const STATE_FILE = 'assignment.json';
 
 /**
  * The agent's last accepted assignment, persisted atomically in the state dir, so an agent that
- * restarts without a controller keeps its VMs as they were. Guarantees:
+ * restarts without a controller keeps its VMs as they were.
+ *
+ * Validation happens once per process boundary: the Assign is validated at the gRPC edge
+ * (grpc/assign-request.ts) before anything is written here. Reloading the file after a restart
+ * checks only what is needed to trust it: the file carries the sha256 of its own content
+ * (written by this class after that validation, atomically, in the agent's private 0700 state
+ * dir), so a matching checksum proves it is byte for byte what a validated Assign produced; a
+ * torn, corrupt or hand-edited file fails it. On top, a cheap shape check (version, arrays, a
+ * DNS-label uid per VM: domain and volume names are built from it). The schema is not run a
+ * second time. A file without a checksum (written by an agent before this one) gets the full
+ * schema validation once; the next write adds the checksum.
+ *
+ * Guarantees:
  * - an Assign with a generation older than the stored one is refused (HVS-AGENT-STALE-GENERATION);
  * - a fencing token older than the highest seen is refused (HVS-AGENT-STALE-FENCING-TOKEN);
  * - a VM dropped from the desired set stays in `removing` until its cleanup finished, so a
@@ -40,6 +72,7 @@ export const STATE_FILE = 'assignment.json';
 export class AssignmentStore {
   private state: StoredState;
   private byUid = new Map<string, VirtualMachine>();
+  private renderedByUid = new Map<string, RenderedXml>();
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly dir: string, private readonly node: string) {
@@ -79,6 +112,16 @@ export class AssignmentStore {
     return this.state.removing.includes(uid);
   }
 
+  /** The XML `uid` was last rendered to for its current spec (undefined after a restart). */
+  rendered(uid: string): RenderedXml | undefined {
+    return this.renderedByUid.get(uid);
+  }
+
+  /** Remembers a render of the current spec of `uid` (the reconciler's, after a restart or a change of host facts). */
+  keepRendered(uid: string, r: RenderedXml): void {
+    if (this.byUid.has(uid)) this.renderedByUid.set(uid, r);
+  }
+
   /** Reads the state file; a missing file is an empty assignment, a broken one an error with a fix. */
   async load(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
@@ -89,18 +132,27 @@ export class AssignmentStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw this.corrupt(`it cannot be read: ${(e as Error).message}`);
     }
-    let raw: StoredState;
+    let file: StoredState & { checksum?: string };
     try {
-      raw = JSON.parse(text) as StoredState;
+      file = JSON.parse(text) as StoredState & { checksum?: string };
     } catch (e) {
       throw this.corrupt(`it is not JSON: ${(e as Error).message}`);
     }
-    if (raw?.version !== 1 || !Array.isArray(raw.vms) || !Array.isArray(raw.removing)) throw this.corrupt('it has no version-1 assignment');
+    if (file?.version !== 1 || !Array.isArray(file.vms) || !Array.isArray(file.removing)) throw this.corrupt('it has no version-1 assignment');
+    const { checksum, ...raw } = file;
+    if (checksum !== undefined && checksum !== checksumOf(raw)) throw this.corrupt('its checksum does not match its content (changed or damaged after the agent wrote it)');
     const vms: VirtualMachine[] = [];
     for (const vm of raw.vms) {
-      const r = validateKind('VirtualMachine', vm);
-      if (!r.ok) throw this.corrupt(`VM ${JSON.stringify((vm as VirtualMachine)?.metadata?.name)} is invalid: ${r.problems[0]?.code}`);
-      vms.push(r.value);
+      const name = JSON.stringify((vm as VirtualMachine)?.metadata?.name);
+      if (checksum === undefined) {
+        // Written by an older agent, without a checksum: trust it the old way, once.
+        const r = validateKind('VirtualMachine', vm);
+        if (!r.ok) throw this.corrupt(`VM ${name} is invalid: ${r.problems[0]?.code}`);
+        vms.push(r.value);
+      } else {
+        if (!UID.test(String(vm?.metadata?.uid))) throw this.corrupt(`VM ${name} has no DNS-label metadata.uid`);
+        vms.push(vm);
+      }
     }
     this.state = { ...raw, vms };
     this.index();
@@ -130,7 +182,10 @@ export class AssignmentStore {
       }
       const same = next.generation === this.state.generation && JSON.stringify(next.vms) === JSON.stringify(this.state.vms)
         && JSON.stringify(next.networks) === JSON.stringify(this.state.networks);
-      if (same && next.fencingToken === this.state.fencingToken) return { removed: [], unchanged: true };
+      if (same && next.fencingToken === this.state.fencingToken) {
+        this.keepRenders(next.rendered);
+        return { removed: [], unchanged: true };
+      }
       if (next.generation === this.state.generation && this.state.generation !== 0 && !same) {
         throw new HvsError({
           code: 'HVS-AGENT-GENERATION-REUSED', category: 'Conflict',
@@ -142,10 +197,14 @@ export class AssignmentStore {
       const keep = new Set(next.vms.map((v) => v.metadata.uid as string));
       const dropped = this.state.vms.map((v) => v.metadata.uid as string).filter((u) => !keep.has(u));
       const removing = [...new Set([...this.state.removing, ...dropped])].filter((u) => !keep.has(u));
-      const state: StoredState = { ...this.state, ...next, node: this.node, removing, savedAt: new Date().toISOString() };
-      await writeFileAtomic(this.path, JSON.stringify(state));
+      const state: StoredState = {
+        version: 1, node: this.node, generation: next.generation, fencingToken: next.fencingToken, vms: next.vms, networks: next.networks,
+        removing, savedAt: new Date().toISOString(),
+      };
+      await this.write(state);
       this.state = state;
       this.index();
+      this.keepRenders(next.rendered);
       return { removed: dropped, unchanged: false };
     });
   }
@@ -155,13 +214,25 @@ export class AssignmentStore {
     return this.serial(async () => {
       if (!this.state.removing.includes(uid)) return;
       const state = { ...this.state, removing: this.state.removing.filter((u) => u !== uid), savedAt: new Date().toISOString() };
-      await writeFileAtomic(this.path, JSON.stringify(state));
+      await this.write(state);
       this.state = state;
     });
   }
 
+  private write(state: StoredState): Promise<void> {
+    return writeFileAtomic(this.path, JSON.stringify({ ...state, checksum: checksumOf(state) }));
+  }
+
+  /** A new spec forgets the render of the old one; renders of the accepted Assign replace it. */
   private index(): void {
+    const before = this.byUid;
     this.byUid = new Map(this.state.vms.map((v) => [v.metadata.uid as string, v]));
+    for (const [uid, vm] of this.byUid) if (before.get(uid) !== vm) this.renderedByUid.delete(uid);
+    for (const uid of this.renderedByUid.keys()) if (!this.byUid.has(uid)) this.renderedByUid.delete(uid);
+  }
+
+  private keepRenders(rendered: Assignment['rendered']): void {
+    for (const [uid, r] of Object.entries(rendered ?? {})) this.keepRendered(uid, r);
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {

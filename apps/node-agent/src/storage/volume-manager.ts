@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
 import { lstat, readdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HvsError } from '@hvs/domain';
+import { HvsError, isHvsVolume, ownsVolume, volumeName } from '@hvs/domain';
 import { invalidName, poolRoot, resolveBase, resolveInPool } from './pool-path';
 import { imageInfo, qemuImgRunner, type ImageFormat, type ImageInfo, type QemuImgRunner } from './qemu-img';
 
@@ -64,11 +64,11 @@ export class VolumeManager {
     this.run = qemuImgRunner(opts.qemuImg, opts.timeoutMs, opts.onCall);
   }
 
-  /** The deterministic name of a VM's disk: `hvs-<uid>-<disk>.qcow2`. */
+  /** The name of a VM's new qcow2 disk (naming.ts volumeName), refused unless uid and disk are DNS labels. */
   static volumeName(uid: string, disk: string): string {
     if (!LABEL.test(uid)) throw invalidName(uid, 'the VM uid must be a DNS label');
     if (!LABEL.test(disk)) throw invalidName(disk, 'the disk name must be a DNS label');
-    return `hvs-${uid}-${disk}.qcow2`;
+    return volumeName(uid, disk);
   }
 
   /** Creates an empty qcow2 disk. Repeating with the same size returns the existing disk. */
@@ -138,14 +138,14 @@ export class VolumeManager {
     return true;
   }
 
-  /** Volumes the agent owns: every `hvs-` volume, or only VM `uid`'s (`hvs-<uid>-*`). */
+  /** Volumes the agent owns (naming.ts): every one of the suite's, or only VM `uid`'s. */
   async list(uid?: string): Promise<Volume[]> {
     if (uid !== undefined && !LABEL.test(uid)) throw invalidName(uid, 'the VM uid must be a DNS label');
     const root = await poolRoot(this.opts.poolDir);
-    const prefix = uid === undefined ? 'hvs-' : `hvs-${uid}-`;
+    const mine = uid === undefined ? isHvsVolume : (name: string) => ownsVolume(name, uid);
     const out: Volume[] = [];
     for (const entry of (await readdir(root)).sort()) {
-      if (!entry.startsWith(prefix) || entry.endsWith(PARTIAL)) continue;
+      if (!mine(entry) || entry.endsWith(PARTIAL)) continue;
       const r = await resolveInPool(root, entry).catch(() => undefined); // stray links are not volumes
       if (r?.exists) out.push(await this.describe(entry, r.path, r.stat));
     }

@@ -7,21 +7,21 @@
  */
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { join } from 'node:path';
-import type { VirtualMachine } from '@hvs/domain';
-import { agentv1, type v1 } from '@hvs/proto';
+import { domainName, type VirtualMachine } from '@hvs/domain';
+import type { v1 } from '@hvs/proto';
 import { FakeClock } from '@hvs/reconcile';
 import { createAgent, type Agent } from '../../src/agent/agent';
 import { loadAgentConfig } from '../../src/config/config';
-import type { PeerChecker } from '../../src/fencing';
+import type { Peer, PeerChecker, PeerStatus } from '../../src/fencing';
 import { loadFenceState } from '../../src/fencing';
 import type { NodeServiceCalls } from '../../src/heartbeat/controller-link';
 import { FakeHypervisorDriver } from '../../src/hypervisor/fake-driver';
 import { AgentIdentity } from '../../src/pki';
 import { TestCa } from '../pki/fixtures';
-import { assignRequest, tempDir, testVm, until } from '../support/fixtures';
+import { assignInProcess, assignRequest, tempDir, testVm, until } from '../support/fixtures';
 
 const uid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-const dom = (n: number) => `hvs-${uid(n)}`;
+const dom = (n: number) => domainName(uid(n));
 
 function haVm(name: string, u: string): VirtualMachine {
   const v = testVm(name, u);
@@ -49,7 +49,7 @@ class FakeController implements NodeServiceCalls {
 class FakePeers implements PeerChecker {
   answers = new Map<string, 'up' | 'lost' | 'silent'>();
   asked: string[] = [];
-  async check(peer: agentv1.Peer): Promise<agentv1.PeerCheckResponse> {
+  async check(peer: Peer): Promise<PeerStatus> {
     this.asked.push(peer.node);
     const a = this.answers.get(peer.node) ?? 'silent';
     if (a === 'silent') throw new Error('DEADLINE_EXCEEDED');
@@ -122,7 +122,7 @@ describe('agent self-fencing (fake hypervisor, fake clock)', () => {
   });
 
   async function assignedAndRunning(a: Agent, token = 10): Promise<void> {
-    await a.assign({ ...assignRequest([haVm('web', uid(1)), testVm('plain', uid(2))], 1, token, 'a'), peers: PEERS, fenceAfterMs: 15_000 });
+    await assignInProcess(a, { ...assignRequest([haVm('web', uid(1)), testVm('plain', uid(2))], 1, token, 'a'), peers: PEERS, fenceAfterMs: 15_000 });
     await runningBecomes([dom(1), dom(2)]);
   }
 
@@ -191,13 +191,13 @@ describe('agent self-fencing (fake hypervisor, fake clock)', () => {
     expect(await running()).toEqual([]);
 
     // A re-send of the old assignment (same token) keeps the fence.
-    await a.assign({ ...assignRequest([haVm('web', uid(1)), testVm('plain', uid(2))], 1, 10, 'a'), peers: PEERS, fenceAfterMs: 15_000 });
+    await assignInProcess(a, { ...assignRequest([haVm('web', uid(1)), testVm('plain', uid(2))], 1, 10, 'a'), peers: PEERS, fenceAfterMs: 15_000 });
     await settle();
     expect(a.fencing?.fenced).toBe(true);
     expect(await running()).toEqual([]);
 
     // The controller moved the HA VM elsewhere: the newer assignment holds only the plain VM.
-    await a.assign({ ...assignRequest([testVm('plain', uid(2))], 2, 25, 'a'), peers: PEERS, fenceAfterMs: 15_000 });
+    await assignInProcess(a, { ...assignRequest([testVm('plain', uid(2))], 2, 25, 'a'), peers: PEERS, fenceAfterMs: 15_000 });
     expect(a.fencing?.fenced).toBe(false);
     await runningBecomes([dom(2)]);
     await until('the moved HA VM removed from this host', async () => {
@@ -229,7 +229,7 @@ describe('agent self-fencing (fake hypervisor, fake clock)', () => {
 
     // Fence lifted by a newer token that still assigns both VMs here (the controller never moved them).
     controller.up = true;
-    await a.assign({ ...assignRequest([haVm('web', uid(1)), testVm('plain', uid(2))], 2, 30, 'a'), peers: PEERS, fenceAfterMs: 15_000 });
+    await assignInProcess(a, { ...assignRequest([haVm('web', uid(1)), testVm('plain', uid(2))], 2, 30, 'a'), peers: PEERS, fenceAfterMs: 15_000 });
     await runningBecomes([dom(1), dom(2)]);
 
     // A clean restart (not fenced): the plain VM starts from the saved assignment, the HA VM waits for an Assign.
@@ -243,7 +243,7 @@ describe('agent self-fencing (fake hypervisor, fake clock)', () => {
       await settle();
       return a.observed.get(uid(1))?.error?.code === 'HVS-AGENT-AWAITING-ASSIGNMENT';
     }, 5_000);
-    await a.assign({ ...assignRequest([haVm('web', uid(1)), testVm('plain', uid(2))], 2, 30, 'a'), peers: PEERS, fenceAfterMs: 15_000 });
+    await assignInProcess(a, { ...assignRequest([haVm('web', uid(1)), testVm('plain', uid(2))], 2, 30, 'a'), peers: PEERS, fenceAfterMs: 15_000 });
     await runningBecomes([dom(1), dom(2)]);
   });
 });

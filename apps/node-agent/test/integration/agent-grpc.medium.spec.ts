@@ -1,4 +1,5 @@
 import { status } from '@grpc/grpc-js';
+import { domainName, volumeName } from '@hvs/domain';
 import { hvsErrorFromServiceError } from '@hvs/proto';
 import type { Agent } from '../../src/agent/agent';
 import { agentClient, WatchView } from '../support/agent-client';
@@ -41,7 +42,7 @@ describe('node agent over gRPC on the libvirt test driver', () => {
     expect(seqs.slice(1)).toEqual([...seqs.slice(1)].sort((a, b) => a - b));
     expect(new Set(seqs.slice(1)).size).toBe(seqs.length - 1);
     expect(watch.events.some((e) => e.event?.$case === 'vmEvent' && e.event.value.type === 1 /* STARTED */)).toBe(true);
-    expect((await agent.driver.list()).map((d) => d.name).sort()).toEqual([uid(1), uid(2), uid(3)].map((u) => `hvs-${u}`).sort());
+    expect((await agent.driver.list()).map((d) => d.name).sort()).toEqual([uid(1), uid(2), uid(3)].map(domainName).sort());
   });
 
   it('refuses an Assign with invalid VMs whole: INVALID_ARGUMENT with every problem in the trailer, nothing applied', async () => {
@@ -55,7 +56,7 @@ describe('node agent over gRPC on the libvirt test driver', () => {
     expect(problems.map((p) => p.code)).toEqual(expect.arrayContaining(['HVS-AGENT-VM-UID-INVALID']));
     expect(agent.store.generation).toBe(1);
     expect(agent.store.desired(uid(4))).toBeUndefined();
-    expect(await agent.driver.get(`hvs-${uid(4)}`)).toBeUndefined();
+    expect(await agent.driver.get(domainName(uid(4)))).toBeUndefined();
   });
 
   it('refuses a stale fencing token and an older generation', async () => {
@@ -84,7 +85,7 @@ describe('node agent over gRPC on the libvirt test driver', () => {
   it('removes a VM dropped from the assignment: domain undefined, volume deleted, VmRemoved sent', async () => {
     await client.assign(assignRequest([testVm('web-1', uid(1)), testVm('web-2', uid(2))], 3, 12));
     await until('db-1 removed from Watch', () => !watch.vms.has(uid(3)));
-    expect(await agent.driver.get(`hvs-${uid(3)}`)).toBeUndefined();
+    expect(await agent.driver.get(domainName(uid(3)))).toBeUndefined();
     expect(await agent.volumes.deleteOwned(uid(3))).toEqual([]);
     expect(watch.events.some((e) => e.event?.$case === 'vmRemoved' && e.event.value.uid === uid(3))).toBe(true);
   });
@@ -93,7 +94,7 @@ describe('node agent over gRPC on the libvirt test driver', () => {
     await expect(client.heartbeat()).resolves.toMatchObject({ node: 'node-1', observedGeneration: 3, fencingToken: 12, lastContactMs: -1, vmsRunning: 2 });
     await expect(client.peerCheck()).resolves.toEqual({ controllerReachable: false, lastContactMs: -1, node: 'node-1' });
     // A disk of no VM assigned here (a cancelled copy-storage migration leaves such copies behind).
-    const orphan = `hvs-${uid(9)}-root.qcow2`;
+    const orphan = volumeName(uid(9), 'root');
     await agent.volumes.ensure(uid(9), testVm('gone', uid(9), { disks: [{ name: 'root', size: '16MiB' }] }), {});
     // ...and one of a VM that is assigned here (web-1), which is not reported.
     await agent.volumes.ensure(uid(1), testVm('web-1', uid(1), { disks: [{ name: 'data', size: '16MiB' }] }), {});

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { volumeName } from '@hvs/domain';
 import { writeTestNode } from '../../src/hypervisor';
 import { agentClient, WatchView } from '../support/agent-client';
 import { assignRequest, tempDir, testVm, until } from '../support/fixtures';
@@ -111,7 +112,7 @@ describe('agent process killed with SIGKILL mid-assignment', () => {
       // Volumes: exactly one per VM, no partial or foreign file, and the ones made before the
       // kill were reused (same inode), not made again.
       const after = await volumes();
-      expect([...after.keys()].sort()).toEqual(vms.map((v) => `hvs-${v.metadata.uid}-root.qcow2`).sort());
+      expect([...after.keys()].sort()).toEqual(vms.map((v) => volumeName(v.metadata.uid!, 'root')).sort());
       for (const [name, ino] of beforeRestart) if (!name.endsWith('.partial')) expect(after.get(name)).toBe(ino);
     } finally {
       w2.cancel();

@@ -1,5 +1,6 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { join } from 'node:path';
+import { domainName } from '@hvs/domain';
 import { agentv1, hvsErrorFromServiceError, v1 } from '@hvs/proto';
 import { createAgent, type Agent } from '../../src/agent/agent';
 import { loadAgentConfig } from '../../src/config/config';
@@ -58,15 +59,15 @@ describe('Agent.Migrate (source side) on fake hypervisors over real gRPC', () =>
     const r = await migrate(a.agent.address, { vmUid: uid(1), vmName: 'web-1', targetUri: 'fake://node-b', fencingToken: 10, copyStorage: true, bandwidthBytesPerSecond: 100 * 1024 * 1024 + 1 });
     expect(r.error).toBeUndefined();
     // libvirt's --bandwidth is whole MiB/s: a limit is rounded up, never down to "no limit".
-    expect(a.driver.migrateCalls.at(-1)).toMatchObject({ name: `hvs-${uid(1)}`, destUri: 'fake://node-b', opts: { copyStorage: true, bandwidthMiBs: 101 } });
+    expect(a.driver.migrateCalls.at(-1)).toMatchObject({ name: domainName(uid(1)), destUri: 'fake://node-b', opts: { copyStorage: true, bandwidthMiBs: 101 } });
     expect(r.items[0]!.phase).toBe('Preparing');
     expect(r.items.some((p) => p.phase === 'Copying' && p.dataTotal > 0)).toBe(true);
     expect(r.items.at(-1)).toMatchObject({ phase: 'Completed', downtimeMs: 30, dataRemaining: 0 });
-    expect(await b.driver.get(`hvs-${uid(1)}`)).toMatchObject({ state: 'running' });
+    expect(await b.driver.get(domainName(uid(1)))).toMatchObject({ state: 'running' });
     // Still in node-a's assignment (the controller has not flipped yet): a resync must not bring it back.
     await a.agent.resync();
     await until('web-1 no longer reported by node-a', () => !a.watch.vms.has(uid(1)));
-    expect(await a.driver.get(`hvs-${uid(1)}`)).toBeUndefined();
+    expect(await a.driver.get(domainName(uid(1)))).toBeUndefined();
     expect(await a.agent.volumes.deleteOwned(uid(1))).toEqual([]);
     expect(a.agent.departures.held(uid(1))).toBe('departed');
     // A repeated call (a controller that lost the stream) answers Completed at once.
@@ -74,7 +75,7 @@ describe('Agent.Migrate (source side) on fake hypervisors over real gRPC', () =>
     // The assignment drops it: the hold goes, the domain on the target is untouched.
     await a.client.assign(assignRequest([], 2, 11, 'node-a'));
     await until('departure forgotten', () => a.agent.departures.held(uid(1)) === undefined);
-    expect(await b.driver.get(`hvs-${uid(1)}`)).toMatchObject({ state: 'running' });
+    expect(await b.driver.get(domainName(uid(1)))).toMatchObject({ state: 'running' });
   });
 
   it('a failed migration leaves the VM running on the source and ends with Failed: libvirt text, why and fix', async () => {
@@ -91,8 +92,8 @@ describe('Agent.Migrate (source side) on fake hypervisors over real gRPC', () =>
     const r = await migrate(a.agent.address, { vmUid: uid(2), vmName: 'web-2', targetUri: 'fake://node-b', fencingToken: 12 });
     expect(a.driver.migrateCalls.at(-1)!.opts.bandwidthMiBs).toBeUndefined();
     expect(r.items.at(-1)).toMatchObject({ phase: 'Failed', error: { code: 'HVS-LIBVIRT-MIGRATE-UNREACHABLE', message: 'unable to connect to server at node-b:16509', why: 'Connection refused', fix: 'open port 16509' } });
-    expect(await a.driver.get(`hvs-${uid(2)}`)).toMatchObject({ state: 'running' });
-    expect(await b.driver.get(`hvs-${uid(2)}`)).toBeUndefined();
+    expect(await a.driver.get(domainName(uid(2)))).toMatchObject({ state: 'running' });
+    expect(await b.driver.get(domainName(uid(2)))).toBeUndefined();
     expect(a.agent.departures.held(uid(2))).toBeUndefined();
     expect(a.watch.phases()['web-2']).toBe('Running');
   });
@@ -110,7 +111,7 @@ describe('Agent.Migrate (source side) on fake hypervisors over real gRPC', () =>
       expect(r.error).toMatchObject({ code: grpcStatus });
       expect(hvsErrorFromServiceError(r.error)).toMatchObject({ code });
     }
-    expect(await a.driver.get(`hvs-${uid(2)}`)).toMatchObject({ state: 'running' });
+    expect(await a.driver.get(domainName(uid(2)))).toMatchObject({ state: 'running' });
   });
 
   it('AbortMigration mid-copy: libvirt\'s job is aborted, the stream ends Failed/HVS-LIBVIRT-MIGRATE-CANCELLED, the VM keeps running here and is reported again', async () => {
@@ -130,8 +131,8 @@ describe('Agent.Migrate (source side) on fake hypervisors over real gRPC', () =>
       const r = await running;
       expect(r.error).toBeUndefined();
       expect(r.items.at(-1)).toMatchObject({ phase: 'Failed', error: { code: 'HVS-LIBVIRT-MIGRATE-CANCELLED' } });
-      expect(await a.driver.get(`hvs-${uid(3)}`)).toMatchObject({ state: 'running' });
-      expect(await b.driver.get(`hvs-${uid(3)}`)).toBeUndefined();
+      expect(await a.driver.get(domainName(uid(3)))).toMatchObject({ state: 'running' });
+      expect(await b.driver.get(domainName(uid(3)))).toBeUndefined();
       expect(a.agent.departures.held(uid(3))).toBeUndefined();
       expect(a.watch.phases()['web-3']).toBe('Running');
       // Nothing runs any more: NOT_FOUND with the code the controller treats as "it already ended".

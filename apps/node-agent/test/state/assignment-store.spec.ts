@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { AssignmentStore } from '../../src/state/assignment-store';
 import { tempDir, testVm } from '../support/fixtures';
 
@@ -63,5 +65,63 @@ describe('AssignmentStore', () => {
     const s = new AssignmentStore(dir, 'node-1');
     await writeFile(s.path, '{"version":1,');
     await expect(s.load()).rejects.toMatchObject({ code: 'HVS-AGENT-STATE-CORRUPT', fix: expect.stringContaining('mv ') });
+  });
+
+  describe('reloading after a restart: trusted by its checksum, not validated a second time', () => {
+    const save = async () => {
+      const s = new AssignmentStore(dir, 'node-1');
+      await s.load();
+      await s.replace(assignment(3, 7, [testVm('web-1', A), testVm('web-2', B)]));
+      return JSON.parse(await readFile(s.path, 'utf8')) as Record<string, unknown> & { vms: { spec: Record<string, unknown> }[] };
+    };
+    const reload = async () => {
+      const s = new AssignmentStore(dir, 'node-1');
+      await s.load();
+      return s;
+    };
+
+    it('writes the sha256 of its content and loads a matching file', async () => {
+      const file = await save();
+      expect(file.checksum).toMatch(/^[0-9a-f]{64}$/);
+      expect((await reload()).desiredVms().map((v) => v.metadata.name)).toEqual(['web-1', 'web-2']);
+    });
+
+    it('refuses a file changed after the agent wrote it (the checksum no longer matches)', async () => {
+      const file = await save();
+      file.vms[0].spec.runState = 'Stopped';
+      await writeFile(join(dir, 'assignment.json'), JSON.stringify(file));
+      await expect(reload()).rejects.toMatchObject({ code: 'HVS-AGENT-STATE-CORRUPT', why: expect.stringContaining('checksum'), fix: expect.stringContaining('mv ') });
+    });
+
+    it('does not run the schema over a file it wrote itself: the checksum is the proof', async () => {
+      // A spec the schema would refuse (cores 0), written with a matching checksum: only this
+      // class writes such a file after the gRPC edge validated the Assign, so it is trusted.
+      const file = await save();
+      const { checksum: _old, ...body } = file;
+      (body.vms[0].spec.cpu as { cores: number }).cores = 0;
+      await writeFile(join(dir, 'assignment.json'), JSON.stringify({ ...body, checksum: createHash('sha256').update(JSON.stringify(body)).digest('hex') }));
+      expect((await reload()).desired(A)?.spec.cpu.cores).toBe(0);
+    });
+
+    it('still refuses, with a matching checksum, a VM whose uid cannot name a domain', async () => {
+      const file = await save();
+      const { checksum: _old, ...body } = file;
+      (body.vms[1] as unknown as { metadata: { uid: string } }).metadata.uid = '../x';
+      await writeFile(join(dir, 'assignment.json'), JSON.stringify({ ...body, checksum: createHash('sha256').update(JSON.stringify(body)).digest('hex') }));
+      await expect(reload()).rejects.toMatchObject({ code: 'HVS-AGENT-STATE-CORRUPT', why: expect.stringContaining('uid') });
+    });
+
+    it('a file from an older agent (no checksum) is validated in full once, and gets its checksum on the next write', async () => {
+      const file = await save();
+      const { checksum: _old, ...legacy } = file;
+      await writeFile(join(dir, 'assignment.json'), JSON.stringify(legacy));
+      const s = await reload();
+      expect(s.generation).toBe(3);
+      await s.replace(assignment(4, 8));
+      expect(JSON.parse(await readFile(s.path, 'utf8')).checksum).toMatch(/^[0-9a-f]{64}$/);
+      (legacy.vms[0].spec.cpu as { cores: number }).cores = 0;
+      await writeFile(join(dir, 'assignment.json'), JSON.stringify(legacy));
+      await expect(reload()).rejects.toMatchObject({ code: 'HVS-AGENT-STATE-CORRUPT', why: expect.stringContaining('invalid') });
+    });
   });
 });

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VirtualMachine } from '@hvs/domain';
 import { toProtoObject, type agentv1 } from '@hvs/proto';
+import type { Agent } from '../../src/agent/agent';
+import { assignmentFromRequest } from '../../src/grpc/assign-request';
 
 /** A small valid VM as the controller stores it (uid and generation set). */
 export function testVm(name: string, uid: string, opts: { generation?: number; runState?: 'Running' | 'Stopped'; memory?: string; cores?: number; disks?: VirtualMachine['spec']['disks'] } = {}): VirtualMachine {
@@ -19,6 +21,11 @@ export function assignRequest(vms: unknown[], generation: number, fencingToken =
     vms: vms.map((vm) => ({ vm: toProtoObject(vm as VirtualMachine), secrets: {}, firewallPolicies: [] })),
     networks: [], firewallPolicies: [], images: [], storagePools: [], peers: [], fenceAfterMs: 0,
   };
+}
+
+/** Hands `req` to an in-process agent the way the gRPC Assign handler does: checked at the edge, then applied. */
+export async function assignInProcess(agent: Agent, req: agentv1.AssignRequest): Promise<{ observedGeneration: number }> {
+  return agent.assign(assignmentFromRequest(req, { nodeName: agent.nodeName, facts: await agent.renderFacts() }));
 }
 
 /** A temp dir removed by the returned cleanup (call it in afterEach/afterAll). */

@@ -4,7 +4,7 @@
 import type { VirtualMachine } from '../kinds/vm';
 import { el, type XmlElement } from './builder';
 import { type HostFacts, xmlError } from './host-facts';
-import { defaultMac, domainName, tapName } from './naming';
+import { defaultMac, vmDomainName, tapName } from './naming';
 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 const PCI = /^([0-9a-f]{4}):([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i;
@@ -72,7 +72,7 @@ export function serialLogPath(domain: string): string {
 export function renderSerialConsole(vm: VirtualMachine): XmlElement[] {
   return [
     el('serial', { type: 'pty' },
-      el('log', { file: serialLogPath(domainName(vm)), append: 'on' }),
+      el('log', { file: serialLogPath(vmDomainName(vm)), append: 'on' }),
       el('target', { type: 'isa-serial', port: 0 }, el('model', { name: 'isa-serial' }))),
     el('console', { type: 'pty' }, el('target', { type: 'serial', port: 0 })),
   ];

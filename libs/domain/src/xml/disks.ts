@@ -10,7 +10,7 @@
 import type { VirtualMachine } from '../kinds/vm';
 import { el, type XmlElement } from './builder';
 import { type HostFacts, resolveInPool, xmlError } from './host-facts';
-import { diskFileName, diskLetters, domainName } from './naming';
+import { diskFileName, diskLetters, seedFileName } from './naming';
 
 const DEFAULT_POOL = 'default';
 
@@ -78,7 +78,7 @@ export function cloudInitSeedPath(vm: VirtualMachine, host: HostFacts): string |
   if (vm.spec.cloudInit === undefined) return undefined;
   const poolName = vm.spec.disks[0]?.pool ?? DEFAULT_POOL;
   const pool = lookupPool(host, poolName, vm.spec.disks.length > 0 ? 'spec.disks[0].pool' : 'spec.cloudInit');
-  return resolveInPool(poolName, pool.path, `${domainName(vm)}-cidata.iso`, 'spec.cloudInit');
+  return resolveInPool(poolName, pool.path, seedFileName(vm), 'spec.cloudInit');
 }
 
 function cdromFile(cdrom: NonNullable<VirtualMachine['spec']['cdrom']>, host: HostFacts): string | undefined {

@@ -12,7 +12,7 @@ import {
 } from './devices';
 import { lookupPool, renderDisks, renderScsiController } from './disks';
 import { type HostFacts, resolveInPool, xmlError } from './host-facts';
-import { domainName, domainUuid } from './naming';
+import { vmDomainName, domainUuid } from './naming';
 
 /** Namespace of our `<metadata>` element; stable, part of the on-host format. */
 export const HVS_XMLNS = 'https://hypervisor-suite.dev/xmlns/v1';
@@ -24,7 +24,7 @@ export function renderDomainXml(vm: VirtualMachine, host: HostFacts): string {
 /** The element tree, for callers that want to inspect it (tests) before serialising. */
 export function buildDomain(vm: VirtualMachine, host: HostFacts): XmlElement {
   const spec = vm.spec;
-  const name = domainName(vm);
+  const name = vmDomainName(vm);
   const cpuMem = renderCpuMemory(spec, host);
   const secureBoot = spec.firmware?.secureBoot === true;
   if (secureBoot && spec.firmware?.type !== 'uefi') {

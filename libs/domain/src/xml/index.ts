@@ -5,4 +5,4 @@ export { buildDomain, HVS_XMLNS, renderDomainXml } from './domain-xml';
 export { cloudInitSeedPath } from './disks';
 export { SERIAL_LOG_DIR, serialLogPath } from './devices';
 export type { HostFacts } from './host-facts';
-export { defaultMac, diskFileName, domainName, domainUuid, tapName } from './naming';
+export { defaultMac, diskFileName, domainUuid, seedFileName, tapName, vmDomainName, vmIdentity } from './naming';

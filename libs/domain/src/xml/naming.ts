@@ -4,13 +4,14 @@
  * MACs and the same tap devices (DESIGN.md §3: names are deterministic).
  */
 import type { VirtualMachine } from '../kinds/vm';
+import { cloudInitSeedName, domainName, volumeName } from '../naming';
 import { xmlError } from './host-facts';
 
 const UID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The VM's stable identity: metadata.uid, or its name for objects not yet stored (previews). */
-function identity(vm: VirtualMachine): string {
+export function vmIdentity(vm: VirtualMachine): string {
   const uid = vm.metadata.uid;
   if (uid === undefined || uid === '') return vm.metadata.name;
   if (!UID.test(uid)) {
@@ -22,9 +23,9 @@ function identity(vm: VirtualMachine): string {
   return uid;
 }
 
-/** libvirt domain name: `hvs-<uid>` (`hvs-<name>` before the object has a uid). */
-export function domainName(vm: VirtualMachine): string {
-  return `hvs-${identity(vm)}`;
+/** The VM's libvirt domain name (libs/domain/src/naming.ts), `hvs-<name>` before it has a uid. */
+export function vmDomainName(vm: VirtualMachine): string {
+  return domainName(vmIdentity(vm));
 }
 
 /** The `<uuid>` of the domain: metadata.uid when it is a UUID, else none (libvirt generates one). */
@@ -33,9 +34,14 @@ export function domainUuid(vm: VirtualMachine): string | undefined {
   return uid !== undefined && UUID.test(uid) ? uid.toLowerCase() : undefined;
 }
 
-/** File name of a VM disk inside its pool when the disk names no path: `hvs-<uid>-<disk>.<fmt>`. */
+/** File name of a VM disk inside its pool when the disk names no path (naming.ts volumeName). */
 export function diskFileName(vm: VirtualMachine, diskName: string, format: 'qcow2' | 'raw'): string {
-  return `${domainName(vm)}-${diskName}.${format}`;
+  return volumeName(vmIdentity(vm), diskName, format);
+}
+
+/** File name of the VM's cloud-init seed ISO (naming.ts cloudInitSeedName). */
+export function seedFileName(vm: VirtualMachine): string {
+  return cloudInitSeedName(vmIdentity(vm));
 }
 
 /**
@@ -44,7 +50,7 @@ export function diskFileName(vm: VirtualMachine, diskName: string, format: 'qcow
  * random MAC on every define, which changes DHCP leases and firewall matches.
  */
 export function defaultMac(vm: VirtualMachine, index: number): string {
-  const h = fnv1a(`${identity(vm)}/nic/${index}`);
+  const h = fnv1a(`${vmIdentity(vm)}/nic/${index}`);
   const bytes = [(h >>> 16) & 0xff, (h >>> 8) & 0xff, h & 0xff];
   return ['52', '54', '00', ...bytes.map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }
@@ -55,7 +61,7 @@ export function defaultMac(vm: VirtualMachine, index: number): string {
  * name across restarts.
  */
 export function tapName(vm: VirtualMachine, index: number): string {
-  return `hvs${fnv1a(identity(vm)).toString(16).padStart(8, '0')}i${index}`;
+  return `hvs${fnv1a(vmIdentity(vm)).toString(16).padStart(8, '0')}i${index}`;
 }
 
 /** libvirt target names: 0 -> a, 25 -> z, 26 -> aa (same scheme as libvirt's own). */

@@ -6,7 +6,7 @@
 import { formatProblem, type Problem } from '../../src/errors';
 import { planObject } from '../../src/planning';
 import { validateResource } from '../../src/validation';
-import { domainName, renderDomainXml, serialLogPath, type VirtualMachine } from '../../src';
+import { domainName, vmDomainName, renderDomainXml, serialLogPath, type VirtualMachine } from '../../src';
 import { HOST, KERNEL_BOOT } from '../xml/recipes';
 
 const vm = (boot: unknown) => ({
@@ -83,8 +83,8 @@ describe('spec.boot rendering', () => {
   });
 
   it('logs the serial console of every VM to /var/log/libvirt/qemu/<domain>-serial.log, appending', () => {
-    const path = serialLogPath(domainName(KERNEL_BOOT));
-    expect(path).toBe(`/var/log/libvirt/qemu/hvs-${KERNEL_BOOT.metadata.uid}-serial.log`);
+    const path = serialLogPath(vmDomainName(KERNEL_BOOT));
+    expect(path).toBe(`/var/log/libvirt/qemu/${domainName(KERNEL_BOOT.metadata.uid!)}-serial.log`);
     expect(renderDomainXml(KERNEL_BOOT, host)).toMatch(new RegExp(`<serial type='pty'>\\s*<log file='${path}' append='on'/>`));
   });
 });

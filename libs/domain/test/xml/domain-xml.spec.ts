@@ -3,7 +3,7 @@
  * clear HvsError (code, path, fix) for every reference the host cannot resolve.
  */
 import {
-  cloudInitSeedPath, defaultMac, domainName, domainUuid, HvsError, renderDomainXml, tapName, type HostFacts, type VirtualMachine,
+  cloudInitSeedName, cloudInitSeedPath, defaultMac, domainName, vmDomainName, volumeName, domainUuid, HvsError, renderDomainXml, tapName, type HostFacts, type VirtualMachine,
 } from '@hvs/domain';
 import { findAll, parseStrictXml, type ParsedElement } from './strict-xml';
 import { DEV_LAB_MEMBER, HOST, HPC_PINNED, ISOLATED_TEST, UBUNTU_CLOUD_INIT, WINDOWS11_GPU } from './recipes';
@@ -24,13 +24,13 @@ function errorOf(fn: () => unknown): HvsError {
 
 describe('naming', () => {
   it('names the domain hvs-<uid> and uses a UUID uid as <uuid>; falls back to the name without uid', () => {
-    expect(domainName(UBUNTU_CLOUD_INIT)).toBe(`hvs-${UBUNTU_CLOUD_INIT.metadata.uid}`);
+    expect(vmDomainName(UBUNTU_CLOUD_INIT)).toBe(domainName(UBUNTU_CLOUD_INIT.metadata.uid!));
     expect(domainUuid(UBUNTU_CLOUD_INIT)).toBe(UBUNTU_CLOUD_INIT.metadata.uid);
-    expect(domainName(ISOLATED_TEST)).toBe('hvs-sandbox');
+    expect(vmDomainName(ISOLATED_TEST)).toBe(domainName('sandbox'));
     expect(domainUuid(ISOLATED_TEST)).toBeUndefined();
     const vm = clone(ISOLATED_TEST);
     vm.metadata.uid = 'etcd-uid-42';
-    expect(domainName(vm)).toBe('hvs-etcd-uid-42');
+    expect(vmDomainName(vm)).toBe(domainName('etcd-uid-42'));
     expect(domainUuid(vm)).toBeUndefined();
     expect(findAll(parse(vm), 'uuid')).toHaveLength(0);
   });
@@ -73,10 +73,10 @@ describe('rendering rules', () => {
     expect(attrs(root, 'driver', 'type')).toEqual(['qcow2', 'raw', 'qcow2', 'raw']);
     const uid = DEV_LAB_MEMBER.metadata.uid;
     expect(attrs(root, 'source', 'file')).toEqual([
-      `/var/lib/hvs/pools/default/hvs-${uid}-os.qcow2`, '/srv/nvme/hvs/lab/db-data.raw', `/srv/nvme/hvs/hvs-${uid}-logs.qcow2`,
-      `/var/lib/hvs/pools/default/hvs-${uid}-cidata.iso`,
+      `/var/lib/hvs/pools/default/${volumeName(uid!, 'os')}`, '/srv/nvme/hvs/lab/db-data.raw', `/srv/nvme/hvs/${volumeName(uid!, 'logs')}`,
+      `/var/lib/hvs/pools/default/${cloudInitSeedName(uid!)}`,
     ]);
-    expect(cloudInitSeedPath(DEV_LAB_MEMBER, HOST)).toBe(`/var/lib/hvs/pools/default/hvs-${uid}-cidata.iso`);
+    expect(cloudInitSeedPath(DEV_LAB_MEMBER, HOST)).toBe(`/var/lib/hvs/pools/default/${cloudInitSeedName(uid!)}`);
     expect(cloudInitSeedPath(HPC_PINNED, HOST)).toBeUndefined();
   });
 

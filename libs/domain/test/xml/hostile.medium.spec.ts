@@ -4,7 +4,7 @@
  * strict parser) and every value must parse back to exactly the input. This deliberately bypasses
  * manifest validation: the builder must be safe on its own.
  */
-import { HvsError, renderDomainXml, type HostFacts, type VirtualMachine } from '@hvs/domain';
+import { cloudInitSeedName, HvsError, renderDomainXml, type HostFacts, type VirtualMachine } from '@hvs/domain';
 import { findAll, parseStrictXml, textOf, type ParsedElement } from './strict-xml';
 import { XmlScratch } from './xmllint';
 import { HOST, UBUNTU_CLOUD_INIT } from './recipes';
@@ -61,7 +61,7 @@ describe('hostile values round-trip through the domain XML', () => {
     const sources = findAll(root, 'source').map((e) => e.attrs['file'] ?? e.attrs['bridge']);
     // Path segments are normalised (empty and "." segments dropped): compare like for like.
     const seg = (p: string) => p.split('/').filter((x) => x !== '' && x !== '.').join('/');
-    expect(sources).toEqual([`/${seg(`p/${s}/dir/${s}.img`)}`, `/${seg(`p/${s}/iso/${s}`)}`, `/${seg(`p/${s}`)}/hvs-${UBUNTU_CLOUD_INIT.metadata.uid}-cidata.iso`, `br${s}`]);
+    expect(sources).toEqual([`/${seg(`p/${s}/dir/${s}.img`)}`, `/${seg(`p/${s}/iso/${s}`)}`, `/${seg(`p/${s}`)}/${cloudInitSeedName(UBUNTU_CLOUD_INIT.metadata.uid!)}`, `br${s}`]);
     const graphics = only(root, 'graphics');
     expect(graphics.attrs['listen']).toBe(s);
     expect(only(graphics, 'listen').attrs['address']).toBe(s);

@@ -12,7 +12,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { domainName, domainUuid, renderDomainXml } from '@hvs/domain';
+import { vmDomainName, domainUuid, renderDomainXml } from '@hvs/domain';
 import { findAll, parseStrictXml, textOf } from './strict-xml';
 import { XmlScratch } from './xmllint';
 import { RECIPES } from './recipes';
@@ -44,17 +44,17 @@ describe('libvirt accepts the rendered recipes', () => {
     it(`${name}: the test driver defines it (domainDefineXML)`, async () => {
       const file = scratch.write(renderDomainXml(vm, host));
       const { stdout } = await run('virsh', ['-c', 'test:///default', 'define', file], { timeout: 30_000 });
-      expect(stdout).toContain(`Domain '${domainName(vm)}' defined`);
+      expect(stdout).toContain(`Domain '${vmDomainName(vm)}' defined`);
     });
 
     it(`${name}: what the test driver stored keeps our fields`, async () => {
       const xml = renderDomainXml(vm, host);
       const file = scratch.write(xml);
       // One process, two commands: the test driver's state lives only as long as the process.
-      const { stdout } = await run('virsh', ['-c', 'test:///default', `define ${file}; dumpxml ${domainName(vm)}`], { timeout: 30_000 });
+      const { stdout } = await run('virsh', ['-c', 'test:///default', `define ${file}; dumpxml ${vmDomainName(vm)}`], { timeout: 30_000 });
       const stored = parseStrictXml(stdout.slice(stdout.indexOf('<domain')));
       const ours = parseStrictXml(xml);
-      expect(textOf(findAll(stored, 'name')[0]!)).toBe(domainName(vm));
+      expect(textOf(findAll(stored, 'name')[0]!)).toBe(vmDomainName(vm));
       if (domainUuid(vm) !== undefined) expect(textOf(findAll(stored, 'uuid')[0]!)).toBe(domainUuid(vm));
       expect(stored.attrs['type']).toBe(host.domainType);
       expect(findAll(stored, 'hvs:vm')[0]!.attrs).toEqual(findAll(ours, 'hvs:vm')[0]!.attrs);

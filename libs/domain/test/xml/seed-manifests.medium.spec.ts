@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { loadManifests, renderDomainXml, type HostFacts, type VirtualMachine } from '@hvs/domain';
+import { loadManifests, renderDomainXml, vmDomainName, type HostFacts, type VirtualMachine } from '@hvs/domain';
 import { XmlScratch } from './xmllint';
 import { requireBinary } from '../../../../test/harness/binaries';
 
@@ -70,7 +70,7 @@ describe('seed manifests render to XML libvirt accepts', () => {
         const v = await run('virt-xml-validate', [path, 'domain'], { timeout: 30_000 });
         expect(v.stdout + v.stderr).toContain('validates');
         const d = await run('virsh', ['-c', 'test:///default', 'define', path], { timeout: 30_000 });
-        expect(d.stdout).toContain(`Domain 'hvs-${vm.metadata.uid}' defined`);
+        expect(d.stdout).toContain(`Domain '${vmDomainName(vm)}' defined`);
       }
     });
   }

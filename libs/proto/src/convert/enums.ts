@@ -7,7 +7,8 @@
  *   fallback with fromProtoOr (effects read as `restart`, the cautious guess);
  * - UNSPECIFIED (0) means "not given": fromProtoOptional returns undefined for it.
  */
-import { HvsError, type ChangeEffect, type MigrationMode, type PlanAction } from '@hvs/domain';
+import { HvsError, type ChangeEffect, type MigrationMode, type PlanAction, type VmEventType } from '@hvs/domain';
+import { VmEventType as PbVmEventType } from '../gen/hvs/agent/v1/agent.js';
 import { MigrationMode as PbMigrationMode } from '../gen/hvs/v1/host.js';
 import { DrainAction as PbDrainAction } from '../gen/hvs/v1/node.js';
 import { ApplyAction as PbApplyAction, ChangeEffect as PbChangeEffect, PlanAction as PbPlanAction, WatchEventType as PbWatchEventType } from '../gen/hvs/v1/resource.js';
@@ -95,4 +96,11 @@ export type WireWatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' |
 export const watchEventTypes = enumTable<WireWatchEventType, PbWatchEventType>('WatchEventType', {
   ADDED: PbWatchEventType.ADDED, MODIFIED: PbWatchEventType.MODIFIED, DELETED: PbWatchEventType.DELETED,
   BOOKMARK: PbWatchEventType.BOOKMARK, ERROR: PbWatchEventType.ERROR,
+});
+
+/** What happened to a VM on its host (agent Watch -> the controller's events). */
+export const vmEventTypes = enumTable<VmEventType, PbVmEventType>('VmEventType', {
+  Started: PbVmEventType.STARTED, Stopped: PbVmEventType.STOPPED, Crashed: PbVmEventType.CRASHED,
+  ReconcileError: PbVmEventType.RECONCILE_ERROR, Migrated: PbVmEventType.MIGRATED, Defined: PbVmEventType.DEFINED,
+  Undefined: PbVmEventType.UNDEFINED, Fenced: PbVmEventType.FENCED,
 });

@@ -1,4 +1,4 @@
-import { HvsError } from '@hvs/domain';
+import { domainName, HvsError, volumeName } from '@hvs/domain';
 import { ReconcilerRunner } from '@hvs/reconcile';
 import { testVm, until } from '../support/fixtures';
 import { ReconcilerWorld } from './harness';
@@ -17,7 +17,7 @@ describe('reconcileDomain (fake hypervisor, fake clock)', () => {
     const a = await world.boot();
     await world.assign(a, [testVm('web-1', UID_A)]);
     await expect(a.reconciler.reconcileDomain(UID_A)).resolves.toEqual({ kind: 'done' });
-    expect(await world.driver.get(`hvs-${UID_A}`)).toMatchObject({ state: 'running' });
+    expect(await world.driver.get(domainName(UID_A))).toMatchObject({ state: 'running' });
     expect(a.observed.get(UID_A)).toMatchObject({ name: 'web-1', phase: 'Running', node: 'node-1', observedGeneration: 1 });
     // A second pass is a no-op: nothing is defined or started again.
     const before = world.driverEvents.length;
@@ -46,10 +46,10 @@ describe('reconcileDomain (fake hypervisor, fake clock)', () => {
     await world.assign(a, [testVm('db-1', UID_A, { disks: [{ name: 'root', size: '64MiB' }, { name: 'data', size: '32MiB' }] })]);
     await a.reconciler.reconcileDomain(UID_A);
     await a.reconciler.reconcileDomain(UID_A);
-    expect(await world.volumeFiles()).toEqual([`hvs-${UID_A}-data.qcow2`, `hvs-${UID_A}-root.qcow2`]);
+    expect(await world.volumeFiles()).toEqual([volumeName(UID_A, 'data'), volumeName(UID_A, 'root')]);
     await world.assign(a, []);
     await a.reconciler.reconcileDomain(UID_A);
-    expect(await world.driver.get(`hvs-${UID_A}`)).toBeUndefined();
+    expect(await world.driver.get(domainName(UID_A))).toBeUndefined();
     expect(await world.volumeFiles()).toEqual([]);
     expect(a.store.isRemoving(UID_A)).toBe(false);
     expect(a.observed.get(UID_A)).toBeUndefined();
@@ -61,8 +61,8 @@ describe('reconcileDomain (fake hypervisor, fake clock)', () => {
     await a.reconciler.reconcileDomain(UID_A);
     await world.assign(a, []);
     await a.reconciler.reconcileDomain(UID_A);
-    expect(await world.driver.get(`hvs-${UID_A}`)).toBeUndefined();
-    expect(await world.volumeFiles()).toEqual([`hvs-${UID_A}-root.qcow2`]);
+    expect(await world.driver.get(domainName(UID_A))).toBeUndefined();
+    expect(await world.volumeFiles()).toEqual([volumeName(UID_A, 'root')]);
   });
 
   it('shuts a VM down when runState becomes Stopped, destroying it after the timeout when the guest ignores ACPI', async () => {
@@ -75,10 +75,10 @@ describe('reconcileDomain (fake hypervisor, fake clock)', () => {
     // Volume and image checks are real file I/O: wait for the step to reach the shutdown.
     await until('the Stopping phase', () => a.observed.get(UID_A)?.phase === 'Stopping');
     await world.clock.flush();
-    expect(await world.driver.get(`hvs-${UID_A}`)).toMatchObject({ state: 'running' });
+    expect(await world.driver.get(domainName(UID_A))).toMatchObject({ state: 'running' });
     await world.clock.advance(5000);
     await step;
-    expect(await world.driver.get(`hvs-${UID_A}`)).toMatchObject({ state: 'shutoff' });
+    expect(await world.driver.get(domainName(UID_A))).toMatchObject({ state: 'shutoff' });
     expect(world.driverEvents.filter((e) => e.type === 'stopped').map((e) => e.detail)).toEqual(['Destroyed']);
     expect(a.observed.get(UID_A)).toMatchObject({ phase: 'Stopped' });
   });
@@ -120,7 +120,7 @@ describe('reconcileDomain (fake hypervisor, fake clock)', () => {
       phase: 'Failed', reason: 'LibvirtError', message: expect.stringContaining('Cannot find QEMU binary'),
       error: { code: 'HVS-LIBVIRT-EMULATOR-MISSING', fix: 'Install QEMU on this host' },
     });
-    expect(await world.driver.get(`hvs-${UID_A}`)).toMatchObject({ state: 'shutoff' });
+    expect(await world.driver.get(domainName(UID_A))).toMatchObject({ state: 'shutoff' });
     await world.clock.advance(999);
     expect(a.observed.get(UID_A)?.phase).toBe('Failed');
     await world.clock.advance(1);
@@ -138,9 +138,9 @@ describe('reconcileDomain (fake hypervisor, fake clock)', () => {
     await a.reconciler.reconcileDomain(UID_A);
     world.driver.crashAfterMs = undefined;
     await world.clock.advance(10_000);
-    expect(await world.driver.get(`hvs-${UID_A}`)).toMatchObject({ state: 'crashed' });
+    expect(await world.driver.get(domainName(UID_A))).toMatchObject({ state: 'crashed' });
     await a.reconciler.reconcileDomain(UID_A);
-    expect(await world.driver.get(`hvs-${UID_A}`)).toMatchObject({ state: 'running' });
+    expect(await world.driver.get(domainName(UID_A))).toMatchObject({ state: 'running' });
   });
 
   it('adopts its domains after an agent restart: no duplicate, no restart of running VMs, removal still finishes', async () => {
@@ -156,8 +156,8 @@ describe('reconcileDomain (fake hypervisor, fake clock)', () => {
     for (const uid of second.store.uids()) await second.reconciler.reconcileDomain(uid);
     await world.clock.flush();
     const after = world.driverEvents.slice(before).map((e) => `${e.name}:${e.type}`);
-    expect(after.filter((e) => e.startsWith(`hvs-${UID_A}`))).toEqual([`hvs-${UID_A}:defined`]); // redefine only, same XML
-    expect((await world.driver.list()).map((d) => d.name)).toEqual([`hvs-${UID_A}`]);
+    expect(after.filter((e) => e.startsWith(domainName(UID_A)))).toEqual([`${domainName(UID_A)}:defined`]); // redefine only, same XML
+    expect((await world.driver.list()).map((d) => d.name)).toEqual([domainName(UID_A)]);
     expect(second.observed.get(UID_A)).toMatchObject({ phase: 'Running', pendingRestart: [] });
     expect(await world.volumeFiles()).toEqual([]);
     expect(second.store.isRemoving(UID_B)).toBe(false);
@@ -166,13 +166,13 @@ describe('reconcileDomain (fake hypervisor, fake clock)', () => {
   it('leaves domains it did not create alone', async () => {
     const xml = (n: string) => `<domain type='qemu'><name>${n}</name><memory unit='MiB'>32</memory></domain>`;
     await world.driver.define('legacy-db', xml('legacy-db'));
-    await world.driver.define(`hvs-${UID_B}`, xml(`hvs-${UID_B}`));
-    await world.driver.start(`hvs-${UID_B}`);
+    await world.driver.define(domainName(UID_B), xml(domainName(UID_B)));
+    await world.driver.start(domainName(UID_B));
     const a = await world.boot();
     await world.assign(a, [testVm('web-1', UID_A)]);
     await a.reconciler.reconcileDomain(UID_A);
     await a.reconciler.reconcileDomain(UID_B); // an hvs- name it never owned: not touched
-    expect((await world.driver.list()).map((d) => `${d.name}:${d.state}`).sort()).toEqual([`hvs-${UID_A}:running`, `hvs-${UID_B}:running`, 'legacy-db:shutoff']);
+    expect((await world.driver.list()).map((d) => `${d.name}:${d.state}`).sort()).toEqual([`${domainName(UID_A)}:running`, `${domainName(UID_B)}:running`, 'legacy-db:shutoff']);
   });
 
   it('records a spec this host cannot build as Failed without retrying (terminal), e.g. a raw volume', async () => {
@@ -180,6 +180,6 @@ describe('reconcileDomain (fake hypervisor, fake clock)', () => {
     await world.assign(a, [testVm('web-1', UID_A, { disks: [{ name: 'root', size: '16MiB', format: 'raw' }] })]);
     await expect(a.reconciler.reconcileDomain(UID_A)).rejects.toMatchObject({ name: 'TerminalError' });
     expect(a.observed.get(UID_A)).toMatchObject({ phase: 'Failed', error: { code: 'HVS-AGENT-DISK-FORMAT-UNSUPPORTED' } });
-    expect(await world.driver.get(`hvs-${UID_A}`)).toBeUndefined();
+    expect(await world.driver.get(domainName(UID_A))).toBeUndefined();
   });
 });

@@ -1,17 +1,13 @@
-import { HvsError, planObject, renderDomainXml, type HostFacts as RenderFacts, type VirtualMachine } from '@hvs/domain';
-import { agentv1 } from '@hvs/proto';
+import {
+  domainName, HvsError, planObject, renderDomainXml, type HostFacts as RenderFacts, type VirtualMachine, type VmEventType,
+} from '@hvs/domain';
 import { done, isTerminalError, TerminalError, type Clock, type ReconcileResult } from '@hvs/reconcile';
 import type { DomainState, HypervisorDriver } from '../hypervisor';
-import { computePhase, type Activity } from '../observed/phase';
 import type { ObservedState } from '../observed/observed-state';
 import type { AssignmentStore } from '../state/assignment-store';
-import type { VolumeSet } from './volume-set';
-
-export const DOMAIN_PREFIX = 'hvs-';
-
-export function domainNameOf(uid: string): string {
-  return `${DOMAIN_PREFIX}${uid}`;
-}
+import type { LocalImage, VolumeSet } from '../storage';
+import { computePhase, type Activity } from './phase';
+import { assignmentFacts, factsKey, type HostRenderFacts } from './render-facts';
 
 export interface DomainReconcilerOptions {
   driver: HypervisorDriver;
@@ -33,6 +29,8 @@ export interface DomainReconcilerOptions {
   held?(uid: string): 'migrating' | 'departed' | undefined;
   /** A departed VM left the assignment: its hold can go. */
   released?(uid: string): Promise<void>;
+  /** The renderer (default renderDomainXml); a seam for tests that count renders. */
+  render?(vm: VirtualMachine, facts: RenderFacts): string;
 }
 
 /** What the reconciler remembers per VM between steps (lost on restart, re-derived then). */
@@ -52,11 +50,14 @@ const RUNNING: ReadonlySet<DomainState> = new Set(['running', 'blocked']);
 /**
  * reconcileDomain(uid): level-triggered, one VM per key. Each call re-reads the desired VM from
  * the assignment store and the domain from the driver, then moves toward desired: create volumes,
- * define (again when the rendered XML changed), start, shut down, or (VM no longer assigned)
+ * define (again when the XML changed), start, shut down, or (VM no longer assigned)
  * stop, undefine and delete its volumes. Every step is idempotent and the domain name is
  * deterministic (`hvs-<uid>`), so a crash between steps is harmless and a restarted agent adopts
  * its domains: no duplicates, and a running domain is never restarted. A redefined running
  * domain gets `pendingRestart` (the fields that need a restart) instead of a restart.
+ * The XML is the one rendered when the Assign was checked (the store keeps it with the facts it
+ * was rendered for); it is rendered here only when there is none for the current facts: after
+ * an agent restart, or once this host's facts changed (an image appeared, for a cdrom).
  * Errors are recorded as the VM's Failed phase (with libvirt's text, a reason and a fix) and
  * rethrown for the runner's rate-limited retry.
  */
@@ -98,23 +99,38 @@ export class DomainReconciler {
     } catch (e) {
       mem.activity = undefined;
       mem.error = isTerminalError(e) && e.cause !== undefined ? e.cause : e;
-      const name = domainNameOf(uid);
+      const name = domainName(uid);
       if (vm !== undefined) await this.publish(uid, vm, mem).catch(() => undefined);
       const text = mem.error instanceof HvsError ? mem.error.toString() : String((mem.error as Error)?.message ?? mem.error);
-      this.o.observed.event({ name: vm?.metadata.name ?? name, uid, type: agentv1.VmEventType.RECONCILE_ERROR, reason: 'ReconcileError', message: text }, this.o.clock.now());
+      this.o.observed.event({ name: vm?.metadata.name ?? name, uid, type: 'ReconcileError', reason: 'ReconcileError', message: text }, this.o.clock.now());
       throw e;
     }
   }
 
-  /** The renderer's view of this host: domain type, pools, networks of the assignment, local images. */
-  renderFacts(images: RenderFacts['images']): RenderFacts {
+  /** The renderer's view of this host: domain type, pools, local images (the networks come with each assignment). */
+  hostFacts(images: Record<string, LocalImage> | undefined): HostRenderFacts {
     return {
       domainType: this.o.domainType,
       pools: this.o.volumes.poolDirs(),
-      networks: this.o.store.networks,
       ...(images ? { images } : {}),
       consoleListen: this.o.consoleListen ?? '127.0.0.1',
     };
+  }
+
+  /** The XML of `vm`: the one rendered for these facts (at the Assign, or earlier here), else a fresh render. */
+  private xmlFor(uid: string, vm: VirtualMachine, facts: RenderFacts): string {
+    const key = factsKey(facts);
+    const kept = this.o.store.rendered(uid);
+    if (kept !== undefined && kept.factsKey === key) return kept.xml;
+    let xml: string;
+    try {
+      xml = (this.o.render ?? renderDomainXml)(vm, facts);
+    } catch (e) {
+      // The spec was rendered when the Assign was accepted; what fails now depends on this host.
+      throw e instanceof HvsError && e.category === 'InvalidArgument' ? new TerminalError(e.message, { cause: e, reason: 'InvalidSpec' }) : e;
+    }
+    this.o.store.keepRendered(uid, { xml, factsKey: key });
+    return xml;
   }
 
   /**
@@ -124,15 +140,9 @@ export class DomainReconciler {
    * event, which queues the VM again); undefined when only a read can tell.
    */
   private async converge(uid: string, vm: VirtualMachine, mem: Memory): Promise<DomainState | undefined> {
-    const name = domainNameOf(uid);
+    const name = domainName(uid);
     const images = await this.o.volumes.images();
-    let xml: string;
-    try {
-      xml = renderDomainXml(vm, this.renderFacts(images));
-    } catch (e) {
-      // The spec was rendered when the Assign was accepted; what fails now depends on this host.
-      throw e instanceof HvsError && e.category === 'InvalidArgument' ? new TerminalError(e.message, { cause: e, reason: 'InvalidSpec' }) : e;
-    }
+    const xml = this.xmlFor(uid, vm, assignmentFacts(this.hostFacts(images), this.o.store.networks));
     await this.o.volumes.ensure(uid, vm, images);
 
     let dom = await this.o.driver.get(name);
@@ -141,7 +151,7 @@ export class DomainReconciler {
       const r = await this.o.driver.define(name, xml);
       mem.xml = xml;
       if (existed && r.changed && ACTIVE.has(dom!.state)) mem.pendingRestart = this.restartFields(mem.booted, vm);
-      if (!existed) this.event(uid, vm, agentv1.VmEventType.DEFINED, 'Defined', 'domain defined');
+      if (!existed) this.event(uid, vm, 'Defined', 'Defined', 'domain defined');
       dom = r.info;
     }
     if (mem.booted === undefined && dom !== undefined && ACTIVE.has(dom.state) && mem.pendingRestart.length === 0) mem.booted = vm;
@@ -151,7 +161,7 @@ export class DomainReconciler {
       await this.step(uid, vm, mem, 'starting', () => this.o.driver.start(name));
       mem.booted = vm;
       mem.pendingRestart = [];
-      this.event(uid, vm, agentv1.VmEventType.STARTED, 'Started', 'domain started');
+      this.event(uid, vm, 'Started', 'Started', 'domain started');
       // From off, a finished start means running; from paused & co. start may be a no-op: read.
       return ACTIVE.has(dom.state) ? undefined : 'running';
     }
@@ -159,7 +169,7 @@ export class DomainReconciler {
       await this.step(uid, vm, mem, 'stopping', () => this.o.driver.shutdown(name, { timeoutMs: this.o.shutdownTimeoutMs }));
       mem.booted = undefined;
       mem.pendingRestart = [];
-      this.event(uid, vm, agentv1.VmEventType.STOPPED, 'Stopped', 'domain shut down');
+      this.event(uid, vm, 'Stopped', 'Stopped', 'domain shut down');
       return 'shutoff';
     }
     return dom.state;
@@ -167,7 +177,7 @@ export class DomainReconciler {
 
   private async departed(uid: string, vm: VirtualMachine | undefined): Promise<ReconcileResult> {
     this.memory.delete(uid);
-    this.o.observed.remove(uid, domainNameOf(uid));
+    this.o.observed.remove(uid, domainName(uid));
     if (vm === undefined) {
       if (this.o.store.isRemoving(uid)) await this.o.store.finishRemoval(uid);
       await this.o.released?.(uid);
@@ -176,7 +186,7 @@ export class DomainReconciler {
   }
 
   private async remove(uid: string, mem: Memory): Promise<ReconcileResult> {
-    const name = domainNameOf(uid);
+    const name = domainName(uid);
     if (!this.o.store.isRemoving(uid)) {
       // Not ours (never assigned, or already cleaned up): nothing to do, nothing to touch.
       this.memory.delete(uid);
@@ -192,7 +202,7 @@ export class DomainReconciler {
       } finally {
         mem.activity = undefined;
       }
-      this.o.observed.event({ name, uid, type: agentv1.VmEventType.UNDEFINED, reason: 'Removed', message: 'removed from the assignment' }, this.o.clock.now());
+      this.o.observed.event({ name, uid, type: 'Undefined', reason: 'Removed', message: 'removed from the assignment' }, this.o.clock.now());
     }
     if (this.o.diskPolicy === 'delete') await this.o.volumes.deleteOwned(uid);
     await this.o.store.finishRemoval(uid);
@@ -223,7 +233,7 @@ export class DomainReconciler {
    * read); 'activity': a step runs and the phase comes from it (no read); otherwise re-read.
    */
   private async publish(uid: string, vm: VirtualMachine, mem: Memory, known?: DomainState | 'activity'): Promise<void> {
-    const name = domainNameOf(uid);
+    const name = domainName(uid);
     let state: DomainState | undefined;
     if (known === undefined) state = (await this.o.driver.get(name).catch(() => undefined))?.state;
     else if (known !== 'activity') state = known;
@@ -232,11 +242,11 @@ export class DomainReconciler {
       name: vm.metadata.name, uid, phase: view.phase, reason: view.reason, message: view.message, ips: [],
       node: this.o.nodeName, observedGeneration: vm.metadata.generation ?? 0,
       pendingRestart: [...mem.pendingRestart],
-      ...(view.problem ? { error: { code: view.problem.code, path: view.problem.path ?? '', message: view.problem.message, why: view.problem.why ?? '', fix: view.problem.fix } } : {}),
+      ...(view.problem ? { error: view.problem } : {}),
     });
   }
 
-  private event(uid: string, vm: VirtualMachine, type: agentv1.VmEventType, reason: string, message: string): void {
+  private event(uid: string, vm: VirtualMachine, type: VmEventType, reason: string, message: string): void {
     this.o.observed.event({ name: vm.metadata.name, uid, type, reason, message }, this.o.clock.now());
   }
 

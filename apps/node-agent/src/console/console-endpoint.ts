@@ -1,5 +1,4 @@
-import { HvsError } from '@hvs/domain';
-import type { v1 } from '@hvs/proto';
+import { HvsError, type ConsoleEndpoint } from '@hvs/domain';
 import type { HypervisorDriver } from '../hypervisor';
 
 /** A driver that can return a domain's live XML (LibvirtDriver and the fake, when they offer it). */
@@ -15,7 +14,7 @@ export function describesXml(d: HypervisorDriver): d is HypervisorDriver & Descr
  * The graphics console of a running domain, read from its live XML (`<graphics type port
  * listen>`): with autoport, libvirt picks the port at start, so only the live XML knows it.
  */
-export async function consoleEndpoint(driver: HypervisorDriver, domain: string, node: string): Promise<v1.ConsoleEndpoint> {
+export async function consoleEndpoint(driver: HypervisorDriver, domain: string, node: string): Promise<ConsoleEndpoint> {
   const info = await driver.get(domain);
   if (info === undefined) {
     throw new HvsError({ code: 'HVS-AGENT-VM-NOT-FOUND', category: 'NotFound', message: `no domain ${domain} on node ${node}`, why: 'the VM is not assigned here or not defined yet', fix: 'check the VM\'s node with `hvctl get vm`' });
@@ -33,5 +32,6 @@ export async function consoleEndpoint(driver: HypervisorDriver, domain: string, 
   if (!g || !(port > 0)) {
     throw new HvsError({ code: 'HVS-AGENT-CONSOLE-UNAVAILABLE', category: 'FailedPrecondition', message: `${domain} has no graphics console port`, why: g ? 'libvirt reports no port (the test driver allocates none)' : 'the domain has no <graphics> device', fix: 'set spec.console (vnc or spice) and run the VM on a real libvirtd' });
   }
-  return { type: attr('type') ?? 'vnc', host: attr('listen') ?? '127.0.0.1', port, node, tlsPort: Number(attr('tlsPort') ?? 0) || 0 };
+  const tlsPort = Number(attr('tlsPort') ?? 0) || 0;
+  return { type: attr('type') ?? 'vnc', host: attr('listen') ?? '127.0.0.1', port, node, ...(tlsPort > 0 ? { tlsPort } : {}) };
 }

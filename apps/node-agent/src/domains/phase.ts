@@ -1,8 +1,5 @@
-import { HvsError, type Problem } from '@hvs/domain';
+import { HvsError, type AgentVmPhase, type Problem } from '@hvs/domain';
 import type { DomainState } from '../hypervisor';
-
-export const AGENT_PHASES = ['Pending', 'Starting', 'Running', 'Stopping', 'Stopped', 'Failed'] as const;
-export type AgentPhase = (typeof AGENT_PHASES)[number];
 
 /** What the reconciler is doing to the domain right now. */
 export type Activity = 'starting' | 'stopping' | 'removing' | undefined;
@@ -17,7 +14,7 @@ export interface PhaseInput {
 }
 
 export interface PhaseView {
-  phase: AgentPhase;
+  phase: AgentVmPhase;
   /** CamelCase reason (`LibvirtError`, `Crashed`, `NotDefined`...). */
   reason: string;
   message: string;

@@ -1,23 +1,17 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HvsError, parseSize, type VirtualMachine } from '@hvs/domain';
+import { HvsError, ownsVolume, parseSize, type VirtualMachine } from '@hvs/domain';
 import { TerminalError } from '@hvs/reconcile';
-import { VolumeManager } from '../storage';
-import type { PoolUsage } from '../observed/host-facts';
+import { VolumeManager } from './volume-manager';
 
-export type ImageFormat = 'qcow2' | 'raw' | 'iso';
+export type LocalImageFormat = 'qcow2' | 'raw' | 'iso';
 export interface LocalImage {
   path: string;
-  format: ImageFormat;
+  format: LocalImageFormat;
 }
 
 const IMAGE_FILE = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)\.(qcow2|raw|iso)$/;
 
-/**
- * The agent's dir pools (one VolumeManager each) and its verified image directory. Volume names
- * are deterministic (`hvs-<uid>-<disk>.qcow2`, equal to the renderer's diskFileName), so
- * creating them again after a crash finds the existing file instead of making a second one.
- */
 /** A volume named like the agent's own whose VM is not assigned here (VolumeSet.unowned). */
 export interface UnownedVolume {
   pool: string;
@@ -25,6 +19,20 @@ export interface UnownedVolume {
   actualSizeBytes: number;
 }
 
+/** Size and state of one pool, as the agent reports it with its host facts. */
+export interface PoolUsage {
+  name: string;
+  path: string;
+  capacityBytes: number;
+  availableBytes: number;
+  active: boolean;
+}
+
+/**
+ * The agent's dir pools (one VolumeManager each) and its verified image directory. Volume names
+ * come from the one naming module (libs/domain naming.ts, the renderer's too), so creating them
+ * again after a crash finds the existing file instead of making a second one.
+ */
 export class VolumeSet {
   private readonly managers = new Map<string, VolumeManager>();
 
@@ -57,7 +65,7 @@ export class VolumeSet {
     }
     for (const e of entries) {
       const m = IMAGE_FILE.exec(e);
-      if (m && !Object.hasOwn(out, m[1])) out[m[1]] = { path: join(this.imagesDir, e), format: m[3] as ImageFormat };
+      if (m && !Object.hasOwn(out, m[1])) out[m[1]] = { path: join(this.imagesDir, e), format: m[3] as LocalImageFormat };
     }
     return out;
   }
@@ -105,7 +113,7 @@ export class VolumeSet {
   }
 
   /**
-   * Volumes named like the agent's own (`hvs-<uid>-...`) whose VM is not in `owners`: left by a
+   * Volumes named like the agent's own whose VM is not in `owners`: left by a
    * failed or cancelled copy-storage migration into this host, or on purpose by the keep disk
    * policy. Listed for diagnose; never deleted here (only the operator knows they are garbage).
    */
@@ -113,7 +121,7 @@ export class VolumeSet {
     const out: UnownedVolume[] = [];
     for (const [pool, m] of this.managers) {
       for (const v of await m.list().catch(() => [])) {
-        if (!owners.some((uid) => v.name.startsWith(`hvs-${uid}-`))) out.push({ pool, name: v.name, actualSizeBytes: v.actualSizeBytes });
+        if (!owners.some((uid) => ownsVolume(v.name, uid))) out.push({ pool, name: v.name, actualSizeBytes: v.actualSizeBytes });
       }
     }
     return out;

@@ -1,12 +1,19 @@
 import { constants } from 'node:fs';
 import { access, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { agentv1 } from '@hvs/proto';
-import { kvmUsable, type HypervisorDriver } from '../hypervisor';
+import { kvmUsable } from '@hvs/host';
+import type { HypervisorDriver } from '../hypervisor';
 import type { HypervisorChoice } from '../config/hypervisor-choice';
-import type { UnownedVolume } from '../reconcilers/volume-set';
+import type { UnownedVolume } from '../storage';
 
-type Check = agentv1.DiagnoseCheck;
+/** One diagnose finding: what was checked, what it found, how to fix it; `warning`: not fatal. */
+export interface Check {
+  name: string;
+  ok: boolean;
+  message: string;
+  fix: string;
+  warning: boolean;
+}
 
 async function writable(dir: string): Promise<string | undefined> {
   const probe = join(dir, `.hvs-diagnose-${process.pid}`);

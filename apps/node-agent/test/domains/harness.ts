@@ -1,13 +1,14 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { VirtualMachine } from '@hvs/domain';
+import type { HostFacts as RenderFacts, VirtualMachine } from '@hvs/domain';
 import { FakeClock } from '@hvs/reconcile';
 import { FakeHypervisorDriver, type DomainEvent } from '../../src/hypervisor';
 import { ObservedState } from '../../src/observed/observed-state';
-import { DomainReconciler } from '../../src/reconcilers/domain-reconciler';
-import { VolumeSet } from '../../src/reconcilers/volume-set';
+import { DomainReconciler } from '../../src/domains/domain-reconciler';
+import { VolumeSet } from '../../src/storage';
 import { AssignmentStore } from '../../src/state/assignment-store';
-import { tempDir } from '../support/fixtures';
+import { assignmentFromRequest } from '../../src/grpc/assign-request';
+import { assignRequest, tempDir } from '../support/fixtures';
 
 /** One "agent process" over a shared fake hypervisor and state dir: make another to simulate a restart. */
 export interface AgentParts {
@@ -43,7 +44,7 @@ export class ReconcilerWorld {
     return join(this.dir, 'pool');
   }
 
-  async boot(opts: { diskPolicy?: 'delete' | 'keep' } = {}): Promise<AgentParts> {
+  async boot(opts: { diskPolicy?: 'delete' | 'keep'; render?: (vm: VirtualMachine, facts: RenderFacts) => string } = {}): Promise<AgentParts> {
     const store = new AssignmentStore(join(this.dir, 'state'), 'node-1');
     await store.load();
     const observed = new ObservedState();
@@ -51,7 +52,7 @@ export class ReconcilerWorld {
     await volumes.prepare();
     const reconciler = new DomainReconciler({
       driver: this.driver, store, observed, volumes, clock: this.clock, nodeName: 'node-1', domainType: 'qemu',
-      shutdownTimeoutMs: 5000, diskPolicy: opts.diskPolicy ?? 'delete',
+      shutdownTimeoutMs: 5000, diskPolicy: opts.diskPolicy ?? 'delete', ...(opts.render ? { render: opts.render } : {}),
     });
     return { store, observed, volumes, reconciler, published: observed.watch(() => ({ host: undefined, observedGeneration: store.generation, fencingToken: 0 })) };
   }
@@ -61,6 +62,14 @@ export class ReconcilerWorld {
     this.generation = Math.max(this.generation, parts.store.generation) + 1;
     await parts.store.replace({ generation: this.generation, fencingToken: this.generation, vms, networks: {} });
     return parts.store.uids();
+  }
+
+  /** Replaces the desired set the way the gRPC Assign handler does: checked (and rendered) at the edge, then stored. */
+  async assignChecked(parts: AgentParts, vms: VirtualMachine[]): Promise<void> {
+    this.generation = Math.max(this.generation, parts.store.generation) + 1;
+    const req = assignRequest(vms, this.generation, this.generation, 'node-1');
+    const { assignment } = assignmentFromRequest(req, { nodeName: 'node-1', facts: parts.reconciler.hostFacts(await parts.volumes.images()) });
+    await parts.store.replace(assignment);
   }
 
   async volumeFiles(): Promise<string[]> {

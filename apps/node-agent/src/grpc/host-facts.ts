@@ -1,14 +1,5 @@
-import { release } from 'node:os';
 import type { v1 } from '@hvs/proto';
-import type { HostFacts } from '../hypervisor';
-
-export interface PoolUsage {
-  name: string;
-  path: string;
-  capacityBytes: number;
-  availableBytes: number;
-  active: boolean;
-}
+import type { HostReport } from '../observed/host-report';
 
 function pageSize(kib: number): string {
   if (kib % (1024 * 1024) === 0) return `${kib / (1024 * 1024)}GiB`;
@@ -16,10 +7,11 @@ function pageSize(kib: number): string {
   return `${kib}KiB`;
 }
 
-/** The driver's host facts plus pool usage, as the proto HostFacts sent on RegisterNode and in snapshots. */
-export function toProtoHostFacts(f: HostFacts, pools: PoolUsage[], agentVersion: string): v1.HostFacts {
+/** HostReport -> the wire HostFacts sent on RegisterNode and in Watch snapshots; `nodeName` stands in for an empty hostname. */
+export function toWireHostFacts(r: HostReport, nodeName: string): v1.HostFacts {
+  const f = r.facts;
   return {
-    hostname: f.hostname,
+    hostname: f.hostname || nodeName,
     cpus: f.cpus,
     memoryBytes: f.memoryBytes,
     hugepages: f.hugepages.map((h) => ({ pageSize: pageSize(h.pageSizeKiB), total: h.total, free: h.free })),
@@ -30,10 +22,10 @@ export function toProtoHostFacts(f: HostFacts, pools: PoolUsage[], agentVersion:
       pciAddress: d.address, vendorDevice: `${d.vendor}:${d.device}`, iommuGroup: d.iommuGroup ?? -1, description: `class ${d.class}`, driver: d.driver ?? '',
     })),
     iommuGroups: Object.entries(f.iommuGroups).map(([id, addrs]) => ({ id: Number(id), pciAddresses: addrs })),
-    pools: pools.map((p) => ({ name: p.name, path: p.path, type: 'dir', capacityBytes: p.capacityBytes, availableBytes: p.availableBytes, active: p.active })),
-    agentVersion,
+    pools: r.pools.map((p) => ({ name: p.name, path: p.path, type: 'dir', capacityBytes: p.capacityBytes, availableBytes: p.availableBytes, active: p.active })),
+    agentVersion: r.agentVersion,
     cpuModel: '',
-    kernel: release(),
+    kernel: r.kernel,
     numaCells: 0,
   };
 }
