@@ -84,6 +84,16 @@ const REAL_PROGRAMS = ['startEtcd(', 'startRedis(', 'startMigrationEnv(', 'start
   'new LibvirtDriver(', 'qemuImgRunner', 'spawnTracked(', 'requireBinary(', 'new XmlScratch(', "execFileSync('openssl'"];
 
 describe('a spec\'s tier is honest', () => {
+  it('every jest project npm test runs names a known tier (jest.tiers.js), so the summary counts it', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { projects } = require('../jest.config.js') as { projects: { displayName: string }[] };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { TIERS, tierOf } = require('../jest.tiers.js') as { TIERS: string[]; tierOf: (d: string) => string };
+    const unknown = projects.map((p) => p.displayName).filter((d) => !TIERS.includes(tierOf(d)));
+    expect(projects.length).toBeGreaterThan(15);
+    expect(unknown).toEqual([]);
+  });
+
   it('no unit spec (*.spec.ts outside test/e2e, system, chaos) starts or calls a real program', () => {
     const unit = testFiles().filter((f) => f.endsWith('.spec.ts') && !/\.(medium|qemu)\.spec\.ts$/.test(f) && !/^test\/(e2e|system|chaos)\//.test(f));
     expect(unit.length).toBeGreaterThan(50);
