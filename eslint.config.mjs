@@ -1,6 +1,7 @@
 // ESLint flat config. Two boundary rules carry the architecture (docs/architecture/README.md):
 //  1. libs/domain is pure: it imports nothing that does I/O.
 //  2. apps never import each other; they share code only through libs/.
+// And one rule for tests: no .only anywhere, .skip only in the skip helper (SKIP_HELPER).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -17,6 +18,19 @@ const ioPatterns = [
     message: 'libs/domain is pure (no I/O): no clients, servers or loggers here.' },
   { group: ['@hvs/*', '**/apps/**'], message: 'libs/domain depends on nothing else in the repo.' },
 ];
+// Tests: none focused anywhere; none skipped except through describeWhen in SKIP_HELPER, whose
+// skips `npm test` counts and explains per tier (docs/system-tests.md#test-tiers).
+export const SKIP_HELPER = 'test/harness/tiers.ts';
+const TEST_FNS = '/^(it|test|describe)$/';
+const NO_FOCUS = [
+  { selector: `MemberExpression[object.name=${TEST_FNS}][property.name='only']`, message: 'No focused tests (.only): run one file with `npx jest -c <config> <path>` instead.' },
+  { selector: "CallExpression[callee.name=/^f(it|describe)$/]", message: 'No focused tests (fit/fdescribe).' },
+];
+const NO_SKIP = [
+  { selector: `MemberExpression[object.name=${TEST_FNS}][property.name=/^(skip|todo)$/]`, message: `No skipped tests outside ${SKIP_HELPER}: use describeWhen(condition, why) from there, or fix the test.` },
+  { selector: "CallExpression[callee.name=/^x(it|test|describe)$/]", message: `No skipped tests (xit/xdescribe): use describeWhen(condition, why) from ${SKIP_HELPER}.` },
+];
+
 const appBoundary = (self) => ({
   files: [`apps/${self}/**/*.ts`],
   rules: {
@@ -37,9 +51,13 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-syntax': ['error',
-        { selector: "CallExpression[callee.object.name=/^(it|test|describe)$/][callee.property.name=/^(only|skip)$/]", message: 'No focused or skipped tests: print why and return, or fix the test.' }],
+      'no-restricted-syntax': ['error', ...NO_FOCUS, ...NO_SKIP],
     },
+  },
+  {
+    // The one place a test may be skipped: describeWhen, which puts the reason in the title.
+    files: [SKIP_HELPER],
+    rules: { 'no-restricted-syntax': ['error', ...NO_FOCUS] },
   },
   {
     files: ['libs/domain/src/**/*.ts'],

@@ -27,4 +27,6 @@ module.exports = {
   },
   testMatch: ['**/?(*.)+(spec|test).ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // No test listens on a default port of the single-host system (it may be up: .ci/run).
+  setupFiles: [path.join(root, 'test/harness/no-default-ports.ts')],
 };

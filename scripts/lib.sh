@@ -12,7 +12,7 @@ APT_NEEDS=(
   "etcd:etcd-server" "etcdctl:etcd-client" "redis-server:redis-server"
   "libvirtd:libvirt-daemon-system" "virsh:libvirt-clients" "virt-xml-validate:libvirt-clients"
   "qemu-system-x86_64:qemu-system-x86" "qemu-img:qemu-utils" "nft:nftables" "protoc:protobuf-compiler"
-  "ip:iproute2" "xmllint:libxml2-utils" "g++:g++" "make:make" "python3:python3"
+  "ip:iproute2" "xmllint:libxml2-utils" "curl:curl" "g++:g++" "make:make" "python3:python3"
 )
 
 # The supported lines are package.json's engines.node (docs/adr/0005-supported-node-lines.md).
@@ -57,20 +57,28 @@ ensure_built() {
 
 ensure_all() { ensure_node; ensure_apt; ensure_npm; ensure_built; }
 
-# The real-QEMU contract tier (HVS_TEST_QEMU) and the two-libvirtd system tier (HVS_TEST_SYSTEM)
-# run by default where this machine can run them; an explicit 0 or 1 in the environment wins.
+# The gated tiers (docs/system-tests.md#test-tiers): the real-QEMU tier (HVS_TEST_QEMU) needs
+# root, libvirtd and qemu-system-x86_64; the system and chaos tiers (HVS_TEST_SYSTEM) also a
+# working `ip netns`. They run by default where this machine can run them; an explicit 0 or 1 in
+# the environment wins. HVS_MACHINE_TIERS names the gated tiers this machine can run, whatever
+# the environment says: under CI=true, scripts/run-jest.js fails the run when one of them was skipped.
 tier_gates() {
-  local why=''
+  local why='' netns_why=''
   if [ "$(id -u)" -ne 0 ]; then why='not root (they start libvirtd and QEMU)'
   elif ! command -v qemu-system-x86_64 >/dev/null; then why='qemu-system-x86_64 missing'
   elif [ ! -x /usr/sbin/libvirtd ]; then why='libvirtd missing'
+  elif ! ip netns list >/dev/null 2>&1; then netns_why='ip netns does not work here'
   fi
+  HVS_MACHINE_TIERS=''
+  [ -z "$why" ] && HVS_MACHINE_TIERS='qemu'
+  [ -z "$why$netns_why" ] && HVS_MACHINE_TIERS='qemu system chaos'
+  export HVS_MACHINE_TIERS
   if [ -z "${HVS_TEST_QEMU:-}" ]; then
     if [ -z "$why" ]; then export HVS_TEST_QEMU=1; else export HVS_TEST_QEMU=0; fi
   fi
   if [ -z "${HVS_TEST_SYSTEM:-}" ]; then
-    if [ -z "$why" ] && ! ip netns list >/dev/null 2>&1; then why='ip netns does not work here'; fi
-    if [ -z "$why" ]; then export HVS_TEST_SYSTEM=1; else export HVS_TEST_SYSTEM=0; fi
+    if [ -z "$why$netns_why" ]; then export HVS_TEST_SYSTEM=1; else export HVS_TEST_SYSTEM=0; fi
   fi
-  log "real-QEMU tier HVS_TEST_QEMU=$HVS_TEST_QEMU, system tier HVS_TEST_SYSTEM=$HVS_TEST_SYSTEM${why:+ (off by default: $why)}"
+  why="${why:-$netns_why}"
+  log "gated tiers this machine can run: ${HVS_MACHINE_TIERS:-none}${why:+ (not the others: $why)}; HVS_TEST_QEMU=$HVS_TEST_QEMU, HVS_TEST_SYSTEM=$HVS_TEST_SYSTEM"
 }

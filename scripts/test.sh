@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command (`npm test`): installs what is missing, builds, type-checks,
-# lints, checks generated protobuf code, then runs every test tier that this machine can.
+# lints, checks generated protobuf code, then runs every test tier that this machine can, and
+# ends with passed/failed/skipped per tier (scripts/run-jest.js).
 source "$(dirname "$0")/lib.sh"
 ensure_all
 log "type-check (tsc --noEmit per project)"
@@ -16,5 +17,5 @@ log "tests on the second Node line (scripts/second-node.js; HVS_TEST_SECOND_NODE
 node scripts/second-node.js "$@"
 
 tier_gates
-log "tests (jest: unit, contract, integration, e2e, system)"
+log "tests (jest, one project per tier: unit, medium, qemu, e2e, system, chaos; jest.tiers.js)"
 exec node scripts/run-jest.js "$@"

@@ -1,5 +1,6 @@
 // Proves the architecture's two import rules are enforced by the lint step (`npm run lint`):
-// libs/domain may not import anything doing I/O, and apps may not import each other.
+// libs/domain may not import anything doing I/O, and apps may not import each other; and the
+// test rule: no .only, and .skip only in test/harness/tiers.ts.
 // ESLint runs as a child process (as `npm run lint` does) on code passed through stdin,
 // with a file name that places it where the rule applies.
 import { execFileSync } from 'node:child_process';
@@ -84,10 +85,21 @@ describe('lint: apps never import each other', () => {
   });
 });
 
-describe('lint: no focused or skipped tests', () => {
-  const calls = ['it.only', 'describe.skip', 'test.only'].map((call) =>
-    [call, lint(`${call}('x', () => undefined);\n`, 'libs/reconcile/test/lint-fixture.spec.ts')] as const);
-  it.each(calls)('rejects %s', (_call, msgs) => {
+describe('lint: no focused tests; skipped ones only through describeWhen (test/harness/tiers.ts)', () => {
+  const SPEC = 'libs/reconcile/test/lint-fixture.spec.ts';
+  const HELPER = 'test/harness/tiers.ts';
+  const calls = ['it.only', 'describe.skip', 'test.only', 'it.skip', 'test.todo', 'describe.only.each([1])', 'describe.skip.each([1])', 'xit', 'xdescribe', 'fit', 'fdescribe']
+    .map((call) => [call, lint(`${call}('x', () => undefined);\n`, SPEC)] as const);
+  it.each(calls)('rejects %s in a spec', (_call, msgs) => {
     expect(rules(msgs())).toContain('no-restricted-syntax');
+  });
+
+  const helperSkip = lint("export const s = (t: string) => describe.skip(t, () => undefined);\n", HELPER);
+  const helperOnly = lint("export const o = (t: string) => describe.only(t, () => undefined);\n", HELPER);
+  const aliasSkip = lint("const s = describe.skip;\ns('x', () => undefined);\n", SPEC);
+  it('allows describe.skip in the helper only, and .only not even there', () => {
+    expect(helperSkip()).toEqual([]);
+    expect(rules(helperOnly())).toContain('no-restricted-syntax');
+    expect(rules(aliasSkip())).toContain('no-restricted-syntax');
   });
 });

@@ -1,1 +1,3 @@
-module.exports = { ...require('../../jest.preset.js'), rootDir: __dirname, displayName: 'controller' };
+const { tierProjects } = require('../../jest.tiers.js');
+
+module.exports = { projects: tierProjects('controller', { ...require('../../jest.preset.js'), rootDir: __dirname }) };

@@ -4,15 +4,18 @@
 // Production code loads it with a real dynamic import (src/hypervisor/libvirt-binding.ts).
 const path = require('node:path');
 const preset = require('../../jest.preset.js');
+const { tierProjects } = require('../../jest.tiers.js');
 
+// Three tiers: unit, medium (libvirt's test driver, qemu-img, agent processes) and qemu (real QEMU).
 module.exports = {
-  ...preset,
-  rootDir: __dirname,
-  displayName: 'node-agent',
-  moduleFileExtensions: [...preset.moduleFileExtensions, 'node'],
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@unraid)/)'],
-  moduleNameMapper: {
-    '^@unraid/libvirt$': path.join(__dirname, '../../node_modules/@unraid/libvirt/dist/index.js'),
-    ...preset.moduleNameMapper,
-  },
+  projects: tierProjects('node-agent', {
+    ...preset,
+    rootDir: __dirname,
+    moduleFileExtensions: [...preset.moduleFileExtensions, 'node'],
+    transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@unraid)/)'],
+    moduleNameMapper: {
+      '^@unraid/libvirt$': path.join(__dirname, '../../node_modules/@unraid/libvirt/dist/index.js'),
+      ...preset.moduleNameMapper,
+    },
+  }, { qemu: true }),
 };

@@ -1,1 +1,3 @@
-module.exports = { ...require('../../jest.preset.js'), rootDir: __dirname, displayName: 'domain' };
+const { tierProjects } = require('../../jest.tiers.js');
+
+module.exports = { projects: tierProjects('domain', { ...require('../../jest.preset.js'), rootDir: __dirname }) };

@@ -1,1 +1,3 @@
-module.exports = { ...require('../../jest.preset.js'), rootDir: __dirname, displayName: 'pki' };
+const { tierProjects } = require('../../jest.tiers.js');
+
+module.exports = { projects: tierProjects('pki', { ...require('../../jest.preset.js'), rootDir: __dirname }) };

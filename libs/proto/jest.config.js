@@ -1,1 +1,3 @@
-module.exports = { ...require('../../jest.preset.js'), rootDir: __dirname, displayName: 'proto' };
+const { tierProjects } = require('../../jest.tiers.js');
+
+module.exports = { projects: tierProjects('proto', { ...require('../../jest.preset.js'), rootDir: __dirname }) };

@@ -1,1 +1,3 @@
-module.exports = { ...require('../../jest.preset.js'), rootDir: __dirname, displayName: 'reconcile' };
+const { tierProjects } = require('../../jest.tiers.js');
+
+module.exports = { projects: tierProjects('reconcile', { ...require('../../jest.preset.js'), rootDir: __dirname }) };

@@ -22,7 +22,9 @@ import { startControlPlane, type ControlPlane } from '../harness/control-plane';
 import { addSwitch, freeSubnet, plugIntoSwitch } from '../harness/switch';
 
 const METRICS_PORT = 9109;
-const AGENT_PORT = 7450;
+// Inside each host's own network namespace, so nothing else holds it; still not the default 7450 that
+// a single-host system on this machine uses (docs/system-tests.md#tests-beside-a-running-system).
+const AGENT_PORT = 17450;
 
 export interface LabAgent {
   node: string;

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { netnsUsableSync } from '../harness/netns';
+import { describeWhen } from '../harness/tiers';
 
 const BINARIES = ['ip', 'libvirtd', 'virsh', 'qemu-system-x86_64', 'qemu-img', 'unshare', 'nsenter'];
 
@@ -41,16 +42,8 @@ export function systemGate(needs: GateNeeds = {}): { enabled: boolean; why: stri
   return { enabled: true, why: '' };
 }
 
-/** `describe` when the gate is open; otherwise one test that prints why the tier was skipped. */
+/** `describe` when the gate is open; otherwise a real skip whose title says why (harness/tiers.ts). */
 export function describeSystem(title: string, body: () => void, needs: GateNeeds = {}): void {
   const gate = systemGate(needs);
-  if (gate.enabled) {
-    describe(title, body);
-    return;
-  }
-  describe(title, () => {
-    it('runs only where the system tier can run', () => {
-      console.warn(`system test "${title}" skipped: ${gate.why} (see docs/system-tests.md)`);
-    });
-  });
+  describeWhen(gate.enabled, `${gate.why} (see docs/system-tests.md)`)(title, body);
 }

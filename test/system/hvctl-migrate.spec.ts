@@ -29,7 +29,9 @@ jest.setTimeout(180_000);
 
 const VM = 'tiny';
 const POOL = '/var/lib/libvirt/images';
-const AGENT_PORT = 7450;
+// Inside each host's own network namespace, so nothing else holds it; still not the default 7450 that
+// a single-host system on this machine uses (docs/system-tests.md#tests-beside-a-running-system).
+const AGENT_PORT = 17450;
 const MIGRATION_URI = 'hvs.dev/migration-uri';
 
 describeSystem('hvctl migrate moves a running TCG guest between two libvirt hosts (controller + joined agents)', () => {

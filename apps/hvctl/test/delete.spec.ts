@@ -1,7 +1,7 @@
 /**
  * `hvctl delete vm a b c` and `hvctl delete vm -l key=value`: ONE Delete request each (the
  * controller deletes all of them in one transaction or none), against the fake controller on
- * a real gRPC server. The controller's side: apps/controller/test/api/delete-many.spec.ts.
+ * a real gRPC server. The controller's side: apps/controller/test/api/delete-many.medium.spec.ts.
  * Then `--wait` and `--force` on an object with finalizers: progress from the Deleting
  * condition, a coded timeout naming what is pending, a forced delete's warning. The fake io's
  * sleep advances its clock at once, so the waits take no real time.
@@ -63,7 +63,7 @@ describe('hvctl delete KIND NAME... and -l', () => {
     const r = await hvctl(['delete', 'vms', 'web-1', 'ghost', 'web-2']);
     expect(r.code).toBe(1);
     expect(r.io.stdout()).toBe('');
-    // The controller's one problem is shown (apps/controller/test/api/delete-many.spec.ts: its why says nothing was deleted).
+    // The controller's one problem is shown (apps/controller/test/api/delete-many.medium.spec.ts: its why says nothing was deleted).
     expect(r.io.stderr()).toBe('error: HVS-STORE-NOT-FOUND: ghost: VirtualMachine "ghost" does not exist: nothing was deleted; fix: check the name\n');
     expect(fake.deletes).toHaveLength(1);
     expect(left()).toEqual(['db-1', 'web-1', 'web-2', 'web-3']);

@@ -117,7 +117,7 @@ export async function startFakeController(tls?: { keyPem: Buffer; certPem: Buffe
         fake.objects.delete(key(r.kind, r.name));
         return cb(null, { gone: true, results: [] });
       }
-      // Several: all or nothing, as the real controller (apps/controller/test/api/delete-many.spec.ts).
+      // Several: all or nothing, as the real controller (apps/controller/test/api/delete-many.medium.spec.ts).
       const matched = r.labelSelector !== ''
         ? [...fake.objects.values()].filter((o) => o.kind === r.kind && Object.entries(o.metadata.labels ?? {}).some(([k, v]) => `${k}=${v}` === r.labelSelector))
         : r.names.map((n) => fake.objects.get(key(r.kind, n)));

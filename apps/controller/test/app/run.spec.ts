@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listeningAddress, runController, type ProcessIo, type RunningController } from '../../src/app';
-import { baseUrl, capturedLogger } from './fixtures';
+import { baseUrl, capturedLogger, NOWHERE } from './fixtures';
 
 /** Signals from an emitter the test fires, stderr into an array. */
 function fakeIo() {
@@ -43,7 +43,9 @@ describe('runController', () => {
   it('starts, serves /healthz, and on SIGTERM closes and resolves exit code 0', async () => {
     const { io, signals } = fakeIo();
     const log = capturedLogger();
-    const result = await runController([], { HVS_DATA_DIR: dataDir, HVS_HTTP_LISTEN: '127.0.0.1:0', HVS_REDIS_URL: 'redis://:pw@127.0.0.1:6379' }, io, log.logger);
+    // Free ports only: the test must pass while `npm start` holds the default ones (7443, 7480).
+    const env = { ...NOWHERE, HVS_DATA_DIR: dataDir, HVS_GRPC_LISTEN: '127.0.0.1:0', HVS_HTTP_LISTEN: '127.0.0.1:0', HVS_REDIS_URL: 'redis://:pw@127.0.0.1:1' };
+    const result = await runController([], env, io, log.logger);
     if (typeof result === 'number') throw new Error(`expected a running controller, got exit code ${result}`);
     running = result;
     const url = baseUrl(listeningAddress(result.app).port);
@@ -63,7 +65,7 @@ describe('runController', () => {
     try {
       const port = (blocker.address() as { port: number }).port;
       const { io, stderr } = fakeIo();
-      const code = await runController([], { HVS_DATA_DIR: dataDir, HVS_HTTP_LISTEN: `127.0.0.1:${port}` }, io, capturedLogger().logger);
+      const code = await runController([], { ...NOWHERE, HVS_DATA_DIR: dataDir, HVS_GRPC_LISTEN: '127.0.0.1:0', HVS_HTTP_LISTEN: `127.0.0.1:${port}` }, io, capturedLogger().logger);
       expect(code).toBe(1);
       expect(stderr).toEqual([expect.stringMatching(new RegExp(`^HVS-CONTROLLER-LISTEN-FAILED: cannot listen for HTTP on 127\\.0\\.0\\.1:${port}: another process already listens there; fix: .*HVS_HTTP_LISTEN`))]);
     } finally {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HvsError } from '@hvs/domain';
 import { FIELDS, loadConfig } from '../../src/config';
+import { describeWhen, runningAsRoot } from '../../../../test/harness/tiers';
 
 let dir: string;
 beforeEach(() => {
@@ -121,21 +122,13 @@ describe('loadConfig', () => {
     expect(JSON.stringify({ ...e, message: e.message, problems: e.problems })).not.toContain('topsecret');
   });
 
-  it('refuses a data dir that does not exist, is a file, or is not writable', () => {
+  it('refuses a data dir that does not exist or is a file', () => {
     const missing = caught(() => loadConfig({ HVS_DATA_DIR: join(dir, 'nope') }));
     expect(missing).toMatchObject({ code: 'HVS-CONFIG-DATA-DIR-INVALID', why: 'it does not exist' });
     expect(missing.fix).toContain('mkdir -p');
     const file = join(dir, 'file');
     writeFileSync(file, '');
     expect(caught(() => loadConfig({ HVS_DATA_DIR: file }))).toMatchObject({ why: 'it is not a directory' });
-    if (process.getuid?.() === 0) {
-      console.warn('skipped the read-only data dir case: running as root, which can write anywhere');
-      return;
-    }
-    const ro = join(dir, 'ro');
-    mkdirSync(ro, { mode: 0o500 });
-    chmodSync(ro, 0o500);
-    expect(caught(() => loadConfig({ HVS_DATA_DIR: ro }))).toMatchObject({ why: 'the controller cannot write to it' });
   });
 
   it('refuses an unreadable, malformed or unknown-key config file, and unknown arguments', () => {
@@ -159,5 +152,14 @@ describe('loadConfig', () => {
       const example = f.key === 'dataDir' ? dir : f.example;
       expect(() => loadConfig({ HVS_DATA_DIR: dir, [f.env]: example })).not.toThrow();
     }
+  });
+});
+
+describeWhen(!runningAsRoot, 'running as root, which can write to a read-only (0500) directory')('loadConfig: a data dir the controller cannot write', () => {
+  it('is refused', () => {
+    const ro = join(dir, 'ro');
+    mkdirSync(ro, { mode: 0o500 });
+    chmodSync(ro, 0o500);
+    expect(caught(() => loadConfig({ HVS_DATA_DIR: ro }))).toMatchObject({ code: 'HVS-CONFIG-DATA-DIR-INVALID', why: 'the controller cannot write to it' });
   });
 });

@@ -1,4 +1,4 @@
-// A controller replica reduced to its LeaderElector, run as its own process by leader-elector.spec.ts
+// A controller replica reduced to its LeaderElector, run as its own process by leader-elector.medium.spec.ts
 // (which kills it with SIGKILL). Plain JS: it compiles the real TypeScript sources on load with
 // @swc/core, so the code under test is the same code the controller runs.
 // Usage: node elector-child.js <etcd endpoint> <replica id> <ttl seconds>

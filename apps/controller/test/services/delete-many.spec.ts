@@ -1,7 +1,7 @@
 /**
  * ResourceService.deleteMany (hvctl delete vm a b c, hvctl delete vm -l app=web): several
  * objects of one kind in ONE store batch with their audit records, or nothing. Counted on a
- * MemoryStore (one read, one write); test/api/delete-many.spec.ts runs the same over gRPC and
+ * MemoryStore (one read, one write); test/api/delete-many.medium.spec.ts runs the same over gRPC and
  * REST against real etcd.
  */
 import { HvsError } from '@hvs/domain';

@@ -1,5 +1,5 @@
 import { FakeClock } from '@hvs/reconcile';
-import { FakeHypervisorDriver, isDirtyRateSampling, LibvirtDriver, parseDirtyRateStats } from '../../src/hypervisor';
+import { FakeHypervisorDriver, isDirtyRateSampling, parseDirtyRateStats } from '../../src/hypervisor';
 import { sampleDirtyRateWithVirsh, type VirshCall } from '../../src/hypervisor/dirty-rate';
 
 const measured = (start: number, mbps: number) => `Domain: 'vm'\n  dirtyrate.calc_status=2\n  dirtyrate.calc_start_time=${start}\n  dirtyrate.calc_period=1\n  dirtyrate.megabytes_per_second=${mbps}\n  dirtyrate.calc_mode=page-sampling\n`;
@@ -61,12 +61,5 @@ describe('the ability per driver', () => {
     await expect(run(clock, d.sampleDirtyRate('vm', 2))).resolves.toEqual({ bytesPerSecond: 42, periodSeconds: 2, mode: 'page-sampling' });
     d.failNext('dirtyRate');
     await expect(d.sampleDirtyRate('vm', 1)).rejects.toMatchObject({ code: 'HVS-LIBVIRT-FAILED' });
-  });
-
-  it('libvirt\'s test driver lacks it: HVS-LIBVIRT-UNSUPPORTED', async () => {
-    const d = new LibvirtDriver({ uri: 'test:///default' });
-    expect(isDirtyRateSampling(d)).toBe(false);
-    await expect(d.sampleDirtyRate('x', 1)).rejects.toMatchObject({ code: 'HVS-LIBVIRT-UNSUPPORTED' });
-    await d.close();
   });
 });

@@ -1,38 +1,13 @@
-import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { existsSync } from 'node:fs';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { join } from 'node:path';
 import { domainName } from '@hvs/domain';
-import { hvsErrorFromServiceError, agentv1, v1 } from '@hvs/proto';
+import { agentv1, hvsErrorFromServiceError, v1 } from '@hvs/proto';
 import { createAgent, type Agent } from '../../src/agent/agent';
 import { loadAgentConfig } from '../../src/config/config';
-import { FakeHypervisorDriver, writeTestNode } from '../../src/hypervisor';
+import { FakeHypervisorDriver } from '../../src/hypervisor';
 import { agentClient, WatchView } from '../support/agent-client';
 import { assignRequest, tempDir, testVm, until } from '../support/fixtures';
-
-const uid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-const BINDING = join(__dirname, '../../../../node_modules/@unraid/libvirt/build/Release/libvirt.node');
-
-/** Runs Agent.Migrate over real gRPC and collects the whole stream (or the call's error). */
-function migrate(address: string, req: Partial<agentv1.MigrateRequest>): Promise<{ items: agentv1.MigrateProgress[]; error?: ServiceError }> {
-  const c = new agentv1.AgentClient(address, credentials.createInsecure());
-  const full: agentv1.MigrateRequest = {
-    vmUid: '', vmName: '', targetUri: '', targetAddress: '', mode: v1.MigrationMode.LIVE, maxDowntimeMs: 0, copyStorage: false,
-    fencingToken: 0, migration: 'm', autoConverge: true, bandwidthBytesPerSecond: 0, ...req,
-  };
-  return new Promise((resolve) => {
-    const items: agentv1.MigrateProgress[] = [];
-    const s = c.migrate(full, new Metadata(), { deadline: new Date(Date.now() + 20_000) });
-    s.on('data', (p: agentv1.MigrateProgress) => items.push(p));
-    s.on('error', (error: ServiceError) => {
-      c.close();
-      resolve({ items, error });
-    });
-    s.on('end', () => {
-      c.close();
-      resolve({ items });
-    });
-  });
-}
+import { migrate, uid } from './migrate-call';
 
 interface Host {
   agent: Agent;
@@ -166,34 +141,6 @@ describe('Agent.Migrate (source side) on fake hypervisors over real gRPC', () =>
       expect(hvsErrorFromServiceError(gone)).toMatchObject({ code: 'HVS-AGENT-MIGRATION-NOT-RUNNING' });
     } finally {
       a.driver.migrationPassMs = undefined;
-    }
-  });
-});
-
-const itIfBinding = existsSync(BINDING) ? it : (name: string) => it(name, () => console.warn(`skipped: ${name}: the libvirt binding is not built (${BINDING})`));
-
-describe('Agent.Migrate on libvirt\'s test driver', () => {
-  itIfBinding('answers FAILED_PRECONDITION HVS-AGENT-MIGRATE-UNSUPPORTED with the offline fix', async () => {
-    const { dir, cleanup } = await tempDir('hvs-migrate-test-');
-    const pool = join(dir, 'pool');
-    const uri = await writeTestNode(join(dir, 'node.xml'), { poolDir: pool, cpus: 2, memoryBytes: 4 * 1024 ** 3 });
-    const agent = createAgent(loadAgentConfig({
-      HVS_NODE_NAME: 'node-t', HVS_LIBVIRT_URI: uri, HVS_AGENT_STATE_DIR: join(dir, 'state'), HVS_AGENT_POOLS: `default=${pool}`,
-      HVS_AGENT_LISTEN: '127.0.0.1:0', HVS_AGENT_METRICS_LISTEN: 'off', HVS_LOG_LEVEL: 'silent',
-    }));
-    try {
-      await agent.start();
-      const client = agentClient(agent.address);
-      await client.assign(assignRequest([testVm('t-1', uid(7))], 1, 5, 'node-t'));
-      const r = await migrate(agent.address, { vmUid: uid(7), targetUri: 'qemu+tcp://elsewhere/system', fencingToken: 5 });
-      client.close();
-      expect(r.error).toMatchObject({ code: status.FAILED_PRECONDITION });
-      const e = hvsErrorFromServiceError(r.error);
-      expect(e).toMatchObject({ code: 'HVS-AGENT-MIGRATE-UNSUPPORTED' });
-      expect(e.fix).toMatch(/--mode offline/);
-    } finally {
-      await agent.stop();
-      await cleanup();
     }
   });
 });

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isMigratable, isSnapshotting, LibvirtDriver, writeTestNode, type DomainEvent } from '../../src/hypervisor';
+import { isDirtyRateSampling, isMigratable, isSnapshotting, LibvirtDriver, writeTestNode, type DomainEvent } from '../../src/hypervisor';
 import { describeHypervisorDriverContract, nextEvent } from './contract';
 
 const xml = (name: string, memoryMiB = 64): string =>
@@ -92,5 +92,14 @@ describe('LibvirtDriver without a reachable libvirtd', () => {
       await driver.close();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('LibvirtDriver dirty-rate sampling on the test driver', () => {
+  it('is not offered: the test driver lacks it: HVS-LIBVIRT-UNSUPPORTED', async () => {
+    const d = new LibvirtDriver({ uri: 'test:///default' });
+    expect(isDirtyRateSampling(d)).toBe(false);
+    await expect(d.sampleDirtyRate('x', 1)).rejects.toMatchObject({ code: 'HVS-LIBVIRT-UNSUPPORTED' });
+    await d.close();
   });
 });

@@ -8,7 +8,7 @@ import { startTestDriverAgent } from '../support/test-driver-agent';
 /**
  * Agent.SampleDirtyRate over real gRPC on the libvirt test driver: it cannot measure (no QEMU),
  * which the controller turns into "dirty rate assumed: <why>"; a VM not assigned here is
- * NOT_FOUND. The measurement itself on real QEMU: test/hypervisor/dirty-rate-qemu.spec.ts.
+ * NOT_FOUND. The measurement itself on real QEMU: test/hypervisor/dirty-rate.qemu.spec.ts.
  */
 describe('Agent.SampleDirtyRate on the libvirt test driver', () => {
   let stop: () => Promise<void>;

@@ -5,16 +5,16 @@
  * way an agent would realise them after all five files were applied (StoragePool paths, Networks,
  * cached Images): hpc-pinned-numa.yaml uses the `fast` pool that dev-lab.yaml defines.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadManifests, renderDomainXml, vmDomainName, type HostFacts, type VirtualMachine } from '@hvs/domain';
 import { XmlScratch } from './xmllint';
+import { requireBinary } from '../../../../test/harness/binaries';
 
 const run = promisify(execFile);
 const DIR = join(__dirname, '..', 'fixtures', 'manifests');
-const hasVirsh = spawnSync('virsh', ['--version']).status === 0;
 
 const scratch = new XmlScratch();
 afterAll(() => scratch.cleanup());
@@ -61,10 +61,8 @@ describe('seed manifests render to XML libvirt accepts', () => {
 
   for (const file of files) {
     it(`${file}: every VM passes virt-xml-validate and the test driver's define`, async () => {
-      if (!hasVirsh) {
-        console.warn(`skipped "${file}": virsh/virt-xml-validate are not installed (Debian: apt-get install libvirt-clients)`);
-        return;
-      }
+      requireBinary('virsh', 'libvirt-clients');
+      requireBinary('virt-xml-validate', 'libvirt-clients');
       const { vms } = load(file);
       const host = clusterHost();
       for (const vm of vms) {

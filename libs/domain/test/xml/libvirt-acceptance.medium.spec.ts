@@ -10,20 +10,20 @@
  * hugepages, NUMA and vcpupin. It does not start QEMU, so it cannot tell whether a host has the
  * PCI device or OVMF files (the system test tier does that with real QEMU).
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { vmDomainName, domainUuid, renderDomainXml } from '@hvs/domain';
 import { findAll, parseStrictXml, textOf } from './strict-xml';
 import { XmlScratch } from './xmllint';
 import { RECIPES } from './recipes';
+import { requireBinary } from '../../../../test/harness/binaries';
 
 const run = promisify(execFile);
-const hasVirsh = spawnSync('virsh', ['--version']).status === 0;
-const hasValidator = spawnSync('virt-xml-validate', ['--help']).error === undefined;
-const skipIfNot = (ok: boolean, why: string) =>
-  ok ? it : (name: string, _fn: () => unknown) => it(name, () => console.warn(`skipped "${name}": ${why}`));
-const itVirsh = skipIfNot(hasVirsh, 'virsh is not installed (Debian: apt-get install libvirt-clients)');
-const itValidate = skipIfNot(hasValidator, 'virt-xml-validate is not installed (Debian: apt-get install libvirt-clients)');
+// Without them every case fails saying how to install them (`npm test` does), never skips.
+beforeAll(() => {
+  requireBinary('virsh', 'libvirt-clients');
+  requireBinary('virt-xml-validate', 'libvirt-clients');
+});
 
 const scratch = new XmlScratch();
 afterAll(() => scratch.cleanup());
@@ -34,20 +34,20 @@ describe('libvirt accepts the rendered recipes', () => {
   for (const name of names) {
     const { vm, host } = RECIPES[name]!;
 
-    itValidate(`${name}: virt-xml-validate (libvirt RelaxNG schema) passes`, async () => {
+    it(`${name}: virt-xml-validate (libvirt RelaxNG schema) passes`, async () => {
       const file = scratch.write(renderDomainXml(vm, host));
       // Exit status 0 is the verdict (execFile rejects otherwise); the message goes to stderr.
       const { stdout, stderr } = await run('virt-xml-validate', [file, 'domain'], { timeout: 30_000 });
       expect(stdout + stderr).toContain('validates');
     });
 
-    itVirsh(`${name}: the test driver defines it (domainDefineXML)`, async () => {
+    it(`${name}: the test driver defines it (domainDefineXML)`, async () => {
       const file = scratch.write(renderDomainXml(vm, host));
       const { stdout } = await run('virsh', ['-c', 'test:///default', 'define', file], { timeout: 30_000 });
       expect(stdout).toContain(`Domain '${vmDomainName(vm)}' defined`);
     });
 
-    itVirsh(`${name}: what the test driver stored keeps our fields`, async () => {
+    it(`${name}: what the test driver stored keeps our fields`, async () => {
       const xml = renderDomainXml(vm, host);
       const file = scratch.write(xml);
       // One process, two commands: the test driver's state lives only as long as the process.
@@ -68,13 +68,13 @@ describe('libvirt accepts the rendered recipes', () => {
     });
   }
 
-  itValidate('virt-xml-validate refuses a schema violation (the schema check can fail)', async () => {
+  it('virt-xml-validate refuses a schema violation (the schema check can fail)', async () => {
     const xml = renderDomainXml(RECIPES['hpc-pinned-numa']!.vm, RECIPES['hpc-pinned-numa']!.host).replace("<on_crash>destroy</on_crash>", "<on_crash>explode</on_crash>");
     const file = scratch.write(xml);
     await expect(run('virt-xml-validate', [file, 'domain'], { timeout: 30_000 })).rejects.toThrow(/fail|error|invalid/i);
   });
 
-  itVirsh('the test driver refuses a broken document (the acceptance check can fail)', async () => {
+  it('the test driver refuses a broken document (the acceptance check can fail)', async () => {
     const file = scratch.write("<domain type='kvm'><name>x</name></domain>\n");
     await expect(run('virsh', ['-c', 'test:///default', 'define', file], { timeout: 30_000 })).rejects.toThrow(/memory|error/i);
   });

@@ -79,7 +79,7 @@ describe('REST migration', () => {
   });
 
   it('POST /migrations/{name}/cancel: 200 with spec.cancel (idempotent); once it ended: 400 HVS-MIGRATION-ENDED; unknown: 404', async () => {
-    // No control loops in this controller: the reconciler's part is in test/migration/migration.spec.ts.
+    // No control loops in this controller: the reconciler's part is in test/migration/migration.medium.spec.ts.
     const [m] = (await req('GET', `/migrations?labelSelector=${encodeURIComponent('hvs.dev/vm=app')}`)).body.items as Json[];
     const name = m!.metadata.name as string;
     const r = await req('POST', `/migrations/${name}/cancel`);

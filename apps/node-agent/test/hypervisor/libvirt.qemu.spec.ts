@@ -4,12 +4,14 @@ import { join, resolve } from 'node:path';
 import { LibvirtDriver } from '../../src/hypervisor';
 import { describeHypervisorDriverContract, until } from './contract';
 import { buildTinyGuest, startPrivateLibvirtd, type PrivateLibvirtd } from './private-libvirtd';
+import { describeWhen, qemuTier } from '../../../../test/harness/tiers';
 
 /**
  * The contract against a real libvirtd + QEMU (TCG: domain type 'qemu'), booting the tiny guest
- * of test/guest/. Opt-in with HVS_TEST_QEMU=1 (CI sets it where qemu and libvirtd can start).
+ * of test/guest/. The real-QEMU tier: on with HVS_TEST_QEMU=1 (npm test sets it where qemu and
+ * libvirtd can start), otherwise skipped saying why.
  */
-const enabled = process.env.HVS_TEST_QEMU === '1';
+const describeQemu = describeWhen(qemuTier.ok, qemuTier.why);
 const repoRoot = resolve(__dirname, '../../../..');
 const BOOT_MARKER = 'HVS_GUEST_BOOTED';
 jest.setTimeout(240_000);
@@ -67,13 +69,7 @@ async function setUp() {
   return { daemon, driver, domainXml, assertBooted, cleanup };
 }
 
-if (!enabled) {
-  describe('HypervisorDriver contract: LibvirtDriver on real QEMU/TCG', () => {
-    it('is opt-in', () => {
-      console.warn('real QEMU contract skipped: HVS_TEST_QEMU is not 1');
-    });
-  });
-} else {
+describeQemu('the real-QEMU tier', () => {
   describeHypervisorDriverContract('LibvirtDriver on a private libvirtd with QEMU/TCG', async () => {
     const s = await setUp();
     return {
@@ -118,4 +114,4 @@ if (!enabled) {
       expect(await s.driver.get('hvs-real-restart')).toBeUndefined();
     });
   });
-}
+});
