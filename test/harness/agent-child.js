@@ -4,38 +4,8 @@
 // import() of a relative path (a lazily loaded agent module, `import('../pki/index.js')`) becomes
 // require() so it resolves to the .ts source; other dynamic imports stay native (@unraid/libvirt
 // is ESM-only). HVS_TEST_FAKE_HYPERVISOR=1 runs it on the fake hypervisor instead (fake-hypervisor.ts).
-const Module = require('node:module');
 const path = require('node:path');
-const swc = require('@swc/core');
-
-const root = path.resolve(__dirname, '../..');
-const aliases = {
-  '@hvs/domain': path.join(root, 'libs/domain/src/index.ts'),
-  '@hvs/reconcile': path.join(root, 'libs/reconcile/src/index.ts'),
-  '@hvs/proto': path.join(root, 'libs/proto/src/index.ts'),
-  '@hvs/pki': path.join(root, 'libs/pki/src/index.ts'),
-  '@hvs/host': path.join(root, 'libs/host/src/index.ts'),
-};
-const resolve = Module._resolveFilename;
-Module._resolveFilename = function (request, parent, ...rest) {
-  if (aliases[request]) return aliases[request];
-  try {
-    return resolve.call(this, request, parent, ...rest);
-  } catch (e) {
-    if (!request.startsWith('.')) throw e;
-    return resolve.call(this, `${request.replace(/\.js$/, '')}.ts`, parent, ...rest);
-  }
-};
-const fs = require('node:fs');
-require.extensions['.ts'] = (module, filename) => {
-  const source = fs.readFileSync(filename, 'utf8').replace(/(?<!typeof )\bimport\((['"])(\.[^'"]+)\1\)/g, 'Promise.resolve().then(() => require($1$2$1))');
-  const { code } = swc.transformSync(source, {
-    filename,
-    jsc: { parser: { syntax: 'typescript', decorators: true }, target: 'es2022' },
-    module: { type: 'commonjs', ignoreDynamic: true },
-  });
-  module._compile(code, filename);
-};
+const { root } = require('./ts-register.js');
 
 const { runAgent } = require(path.join(root, 'apps/node-agent/src/main.ts'));
 // HVS_TEST_FAKE_HYPERVISOR=1: the agent on the fake hypervisor with its knobs (fake-hypervisor.ts).

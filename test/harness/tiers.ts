@@ -21,9 +21,6 @@ export function describeWhen(when: boolean, why: string): (title: string, body: 
   return (title, body) => describe.skip(`${title}${SKIP_MARK}${why}]`, body);
 }
 
-/** Whether this process runs as root (some cases mean nothing to root, which can write anywhere). */
-export const runningAsRoot = process.getuid?.() === 0;
-
 /**
  * The real-QEMU tier (apps/node-agent *.qemu.spec.ts): on when `npm test` found root, libvirtd
  * and qemu-system-x86_64 (scripts/lib.sh tier_gates sets HVS_TEST_QEMU=1); HVS_TEST_QEMU=0 turns it off.
