@@ -20,9 +20,9 @@
  * What the agents confirm about the clean-up of deleted VMs is kept in `cleanup`
  * (cleanup-reports.ts), read by the deletion loop.
  */
-import type { Network, Node, VirtualMachine } from '@hvs/domain';
+import type { Network, Node, VirtualMachine, VmEventType } from '@hvs/domain';
 import { done, ReconcilerRunner, SystemClock, TerminalError, type Clock, type ReconcileOutcome, type ReconcileResult } from '@hvs/reconcile';
-import { agentv1 } from '@hvs/proto';
+import { agentv1, vmEventTypes } from '@hvs/proto';
 import type { Informer } from '../runtime/informer';
 import { isConflict } from '../store/errors';
 import { StatusBatcher } from '../runtime/status-batcher';
@@ -78,17 +78,17 @@ export function isDispatchable(node: Node | undefined): node is Node & { spec: {
   return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
-/** Event type and default reason per agent VmEventType (the agent's own CamelCase reason wins). */
-const VM_EVENTS: Partial<Record<agentv1.VmEventType, { type: 'Normal' | 'Warning'; reason: string }>> = {
-  [agentv1.VmEventType.STARTED]: { type: 'Normal', reason: 'Started' },
-  [agentv1.VmEventType.STOPPED]: { type: 'Normal', reason: 'Stopped' },
-  [agentv1.VmEventType.CRASHED]: { type: 'Warning', reason: 'Crashed' },
-  [agentv1.VmEventType.RECONCILE_ERROR]: { type: 'Warning', reason: 'ReconcileError' },
-  [agentv1.VmEventType.MIGRATED]: { type: 'Normal', reason: 'Migrated' },
-  [agentv1.VmEventType.DEFINED]: { type: 'Normal', reason: 'Defined' },
-  [agentv1.VmEventType.UNDEFINED]: { type: 'Normal', reason: 'Undefined' },
-  [agentv1.VmEventType.FENCED]: { type: 'Warning', reason: 'Fenced' },
-};
+/** Agent VM events recorded as Warning; the rest are Normal. Their words: vmEventTypes (libs/proto). */
+const WARNING_VM_EVENTS: ReadonlySet<VmEventType> = new Set<VmEventType>(['Crashed', 'ReconcileError', 'Fenced']);
+
+/** The event's word, or undefined for UNSPECIFIED and for a type this controller does not know (a newer agent's): not recorded. */
+function vmEventWord(type: agentv1.VmEventType): VmEventType | undefined {
+  try {
+    return vmEventTypes.fromProtoOptional(type);
+  } catch {
+    return undefined;
+  }
+}
 
 export class Dispatcher {
   readonly assigner: ReconcilerRunner<string>;
@@ -263,11 +263,11 @@ export class Dispatcher {
   }
 
   private recordVmEvent(node: string, e: agentv1.VmEvent): void {
-    const known = VM_EVENTS[e.type];
-    if (!this.options.events || !known) return;
-    const reason = /^[A-Z][A-Za-z0-9]{0,127}$/.test(e.reason) ? e.reason : known.reason;
+    const word = vmEventWord(e.type);
+    if (!this.options.events || !word) return;
+    const reason = /^[A-Z][A-Za-z0-9]{0,127}$/.test(e.reason) ? e.reason : word;
     void this.options.events.record({
-      kind: 'VirtualMachine', name: e.name, uid: e.uid, type: known.type, reason, message: e.message || known.reason,
+      kind: 'VirtualMachine', name: e.name, uid: e.uid, type: WARNING_VM_EVENTS.has(word) ? 'Warning' : 'Normal', reason, message: e.message || word,
       source: `agent/${node}`, node, time: e.time,
     });
   }
