@@ -13,6 +13,7 @@ module.exports = {
         ['leases', 'runtime'],
         ['backend', 'leader'],
         ['audit', 'events', 'pki', 'agents'],
+        ['identity'],
         ['services'],
         ['scheduling', 'node-lifecycle', 'ha', 'migration', 'dispatch', 'deletion'],
         ['api'],

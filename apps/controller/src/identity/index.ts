@@ -1,0 +1,4 @@
+export * from './principal';
+export * from './roles';
+export * from './errors';
+export * from './authorize';
