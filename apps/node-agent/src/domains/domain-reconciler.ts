@@ -1,11 +1,11 @@
 import {
-  domainName, HvsError, planObject, renderDomainXml, type HostFacts as RenderFacts, type VirtualMachine, type VmEventType,
+  domainName, explicitPaths, HvsError, planObject, renderDomainXml, type HostFacts as RenderFacts, type VirtualMachine, type VmEventType,
 } from '@hvs/domain';
 import { done, isTerminalError, TerminalError, type Clock, type ReconcileResult } from '@hvs/reconcile';
 import type { DomainState, HypervisorDriver } from '../hypervisor';
 import type { ObservedState } from '../observed/observed-state';
 import type { AssignmentStore } from '../state/assignment-store';
-import type { LocalImage, VolumeSet } from '../storage';
+import { confineAllToPools, type LocalImage, type VolumeSet } from '../storage';
 import { computePhase, type Activity } from './phase';
 import { assignmentFacts, factsKey, type HostRenderFacts } from './render-facts';
 
@@ -58,6 +58,8 @@ const RUNNING: ReadonlySet<DomainState> = new Set(['running', 'blocked']);
  * The XML is the one rendered when the Assign was checked (the store keeps it with the facts it
  * was rendered for); it is rendered here only when there is none for the current facts: after
  * an agent restart, or once this host's facts changed (an image appeared, for a cdrom).
+ * Paths the spec names (disk, kernel, initrd, cdrom) are checked on the host before every define
+ * and start (storage/path-confinement.ts: HVS-AGENT-PATH-*).
  * Errors are recorded as the VM's Failed phase (with libvirt's text, a reason and a fix) and
  * rethrown for the runner's rate-limited retry.
  */
@@ -142,7 +144,10 @@ export class DomainReconciler {
   private async converge(uid: string, vm: VirtualMachine, mem: Memory): Promise<DomainState | undefined> {
     const name = domainName(uid);
     const images = await this.o.volumes.images();
-    const xml = this.xmlFor(uid, vm, assignmentFacts(this.hostFacts(images), this.o.store.networks));
+    const facts = assignmentFacts(this.hostFacts(images), this.o.store.networks);
+    const xml = this.xmlFor(uid, vm, facts);
+    // Every pass, so a link swapped in since the last define is caught before the next start.
+    await confineAllToPools(explicitPaths(vm, facts));
     await this.o.volumes.ensure(uid, vm, images);
 
     let dom = await this.o.driver.get(name);

@@ -2,3 +2,4 @@ export { VolumeManager, type BaseImage, type Volume, type VolumeManagerOptions }
 export { VolumeSet, type LocalImageFormat, type LocalImage, type PoolUsage, type UnownedVolume } from './volume-set';
 export { imageInfo, qemuImgRunner, type ImageFormat, type ImageInfo } from './qemu-img';
 export { poolRoot, resolveBase, resolveInPool } from './pool-path';
+export { confineAllToPools, confineToPool } from './path-confinement';
