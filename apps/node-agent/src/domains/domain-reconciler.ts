@@ -1,5 +1,6 @@
 import {
-  domainName, explicitPaths, HvsError, planObject, renderDomainXml, type HostFacts as RenderFacts, type VirtualMachine, type VmEventType,
+  domainName, explicitPaths, HvsError, planObject, renderDomainXml, type HostFacts as RenderFacts, type SecurityModel, type VirtualMachine,
+  type VmEventType,
 } from '@hvs/domain';
 import { done, isTerminalError, TerminalError, type Clock, type ReconcileResult } from '@hvs/reconcile';
 import type { DomainState, HypervisorDriver } from '../hypervisor';
@@ -21,6 +22,12 @@ export interface DomainReconcilerOptions {
   shutdownTimeoutMs: number;
   diskPolicy: 'delete' | 'keep';
   consoleListen?: string;
+  /**
+   * The MAC model libvirt confines guests with now (hypervisor/confinement.ts), rendered as each
+   * VM's `<seclabel>`; asked at every render, so a change redefines the domains (a running one
+   * then reports pendingRestart).
+   */
+  securityModel?(): SecurityModel | undefined;
   /**
    * VMs moving away (apps/node-agent/src/migration): 'migrating' is left untouched; 'departed'
    * (runs on the target now) is no longer reported and, once unassigned, forgotten without
@@ -109,13 +116,15 @@ export class DomainReconciler {
     }
   }
 
-  /** The renderer's view of this host: domain type, pools, local images (the networks come with each assignment). */
+  /** The renderer's view of this host: domain type, pools, local images, MAC model (the networks come with each assignment). */
   hostFacts(images: Record<string, LocalImage> | undefined): HostRenderFacts {
+    const securityModel = this.o.securityModel?.();
     return {
       domainType: this.o.domainType,
       pools: this.o.volumes.poolDirs(),
       ...(images ? { images } : {}),
       consoleListen: this.o.consoleListen ?? '127.0.0.1',
+      ...(securityModel ? { securityModel } : {}),
     };
   }
 
