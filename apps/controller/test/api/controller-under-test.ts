@@ -21,6 +21,8 @@ import { baseUrl, capturedLogger, testConfig } from '../app/fixtures';
 
 export interface ControllerUnderTest {
   app: INestApplication;
+  /** The controller's data dir (the bootstrap admin's certificate is in <dataDir>/pki). */
+  dataDir: string;
   /** An admin API token (`Authorization: Bearer`), for REST. */
   token: string;
   /** fetch with the admin token (REST needs a bearer token on every /api/v1 route). */
@@ -93,7 +95,7 @@ export async function startController(etcdEndpoint: string): Promise<ControllerU
   const clients: Client[] = [];
   const keep = <C extends Client>(c: C): C => (clients.push(c), c);
   return {
-    app, grpc, http: `${baseUrl(listeningAddress(app).port)}/api/v1`, token, tokenFor,
+    app, grpc, http: `${baseUrl(listeningAddress(app).port)}/api/v1`, token, tokenFor, dataDir: t.config.dataDir,
     fetch: (url, init = {}) => fetch(url, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string> | undefined) } }),
     bearerCreds: (tk) => bearerCredentials(pki.ca.certificatePem, tk),
     anonymousCreds: operatorCredentials(pki.ca.certificatePem),
