@@ -9,15 +9,20 @@ import { parseManifests } from '@hvs/domain';
 import { v1 } from '@hvs/proto';
 import { GrpcApiServer } from '../../src/api/grpc';
 import { createApp, listeningAddress } from '../../src/app';
+import { servesTls } from '../../src/config';
 import { ClusterPki, clientCredentials, CONTROLLER_SERVER_NAME, serverNameOptions } from '../../src/pki';
 import { OBJECT_STORE } from '../../src/services/tokens';
 import type { ObjectStore } from '../../src/store';
 import { nodeIdentity } from '../pki/fixtures';
 import { baseUrl, capturedLogger, testConfig } from '../app/fixtures';
+import { restFetch, type RestInit, type RestResponse } from './rest-fetch';
 
 export interface ControllerUnderTest {
   app: INestApplication;
+  /** The REST base, `http(s)://127.0.0.1:<port>/api/v1`. */
   http: string;
+  /** One REST call to `http + path`, trusting the cluster CA (rest-fetch.ts). */
+  rest(path: string, init?: RestInit): Promise<RestResponse>;
   grpc: string;
   resources: v1.ResourceServiceClient;
   vms: v1.VmServiceClient;
@@ -45,8 +50,9 @@ export function operatorCredentials(caPem: string): ChannelCredentials {
   return credentials.createSsl(Buffer.from(caPem), null, null, { checkServerIdentity: (_h, cert) => checkServerIdentity(CONTROLLER_SERVER_NAME, cert) });
 }
 
-export async function startController(etcdEndpoint: string): Promise<ControllerUnderTest> {
-  const t = testConfig({ HVS_ETCD_ENDPOINTS: etcdEndpoint, HVS_LOG_LEVEL: 'warn' });
+/** `env` adds or overrides settings (e.g. HVS_HTTP_LISTEN=0.0.0.0:0 for TLS); the ports stay free ones. */
+export async function startController(etcdEndpoint: string, env: Record<string, string> = {}): Promise<ControllerUnderTest> {
+  const t = testConfig({ HVS_ETCD_ENDPOINTS: etcdEndpoint, HVS_LOG_LEVEL: 'warn', ...env });
   let app: INestApplication | undefined;
   try {
     app = await createApp(t.config, { logger: capturedLogger('warn').logger });
@@ -60,8 +66,11 @@ export async function startController(etcdEndpoint: string): Promise<ControllerU
   const options = serverNameOptions(CONTROLLER_SERVER_NAME);
   const clients: Client[] = [];
   const keep = <C extends Client>(c: C): C => (clients.push(c), c);
+  const port = listeningAddress(app).port;
+  const http = `${servesTls(t.config) ? `https://127.0.0.1:${port}` : baseUrl(port)}/api/v1`;
   return {
-    app, grpc, http: `${baseUrl(listeningAddress(app).port)}/api/v1`,
+    app, grpc, http,
+    rest: (path, init = {}) => restFetch(`${http}${path}`, { ca: pki.ca.certificatePem, ...init }),
     resources: keep(new v1.ResourceServiceClient(grpc, creds, options)),
     vms: keep(new v1.VmServiceClient(grpc, creds, options)),
     nodes: keep(new v1.NodeServiceClient(grpc, creds, options)),

@@ -20,12 +20,11 @@ afterAll(async () => {
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 async function req(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${ctl.http}${path}`, {
+  const res = await ctl.rest(path, {
     method, headers: { 'x-hvs-actor': 'dave', ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    signal: AbortSignal.timeout(20_000),
   });
-  return { status: res.status, body: (await res.json()) as Json };
+  return { status: res.status, body: res.body as Json };
 }
 const apply = (content: string, extra: Json = {}) => req('POST', '/apply', { documents: [{ content, file: 'lab.yaml' }], ...extra });
 
@@ -148,13 +147,13 @@ describe('REST /api/v1 against real etcd', () => {
     expect((await req('GET', '/vm/big')).status).toBe(404);
   });
 
-  it('VM start/stop/restart by name, one result per VM', async () => {
+  it('VM start/stop/restart by name (body {}), one result per VM', async () => {
     await apply(vmYaml('op-1'));
-    const stop = await req('POST', '/vms/op-1/stop');
+    const stop = await req('POST', '/vms/op-1/stop', {});
     expect(stop).toMatchObject({ status: 200, body: { results: [{ name: 'op-1', ok: true, changed: true }] } });
-    expect((await req('POST', '/vms/op-1/start')).body.results[0]).toMatchObject({ ok: true, changed: true });
-    expect((await req('POST', '/vms/op-1/restart')).body.results[0]).toMatchObject({ ok: true, changed: true });
-    expect((await req('POST', '/vms/ghost/start')).body.results[0]).toMatchObject({ ok: false, error: { code: 'HVS-STORE-NOT-FOUND' } });
+    expect((await req('POST', '/vms/op-1/start', {})).body.results[0]).toMatchObject({ ok: true, changed: true });
+    expect((await req('POST', '/vms/op-1/restart', {})).body.results[0]).toMatchObject({ ok: true, changed: true });
+    expect((await req('POST', '/vms/ghost/start', {})).body.results[0]).toMatchObject({ ok: false, error: { code: 'HVS-STORE-NOT-FOUND' } });
   });
 
   it('audits every mutation with the caller, and nothing for plan or get', async () => {
