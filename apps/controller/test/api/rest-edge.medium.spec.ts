@@ -198,3 +198,13 @@ describe('health listener (HVS_HEALTH_LISTEN)', () => {
     expect(healthAddress(ctl.app)).toBeUndefined();
   });
 });
+
+describe('certificate renewal', () => {
+  it('the HTTP port follows the cluster certificate\'s renewal: the next handshake presents the new one', async () => {
+    const next = await ctl.pki.ca.issueServerCert({ dns: ['localhost'], ips: ['127.0.0.1'] });
+    ctl.pki.servingTls.update({ certPem: next.chainPem, keyPem: next.privateKeyPem });
+    const r = await ctl.rest('/vms');
+    expect(r.status).toBe(200);
+    expect(r.peer?.raw.equals(new X509Certificate(next.certificatePem).raw)).toBe(true);
+  });
+});

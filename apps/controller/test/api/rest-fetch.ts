@@ -36,7 +36,8 @@ export function restFetch(url: string, init: RestInit = {}): Promise<RestRespons
   if (init.body !== undefined) headers['content-length'] = String(Buffer.byteLength(init.body));
   const name = init.servername ?? u.hostname.replace(/^\[(.*)\]$/, '$1');
   const tls = { ca: init.ca, servername: isIP(name) ? '' : name, checkServerIdentity: (_h: string, cert: PeerCertificate) => checkServerIdentity(name, cert) };
-  const options = { method: init.method ?? 'GET', headers, timeout: 20_000, ...(u.protocol === 'https:' ? tls : {}) };
+  // agent false: a fresh connection (and TLS handshake) per request, never one kept alive from an earlier one.
+  const options = { method: init.method ?? 'GET', headers, timeout: 20_000, agent: false, ...(u.protocol === 'https:' ? tls : {}) };
   return new Promise((resolve, reject) => {
     const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, options, (res) => {
       const peer = u.protocol === 'https:' ? (res.socket as TLSSocket).getPeerCertificate() : undefined;
