@@ -4,8 +4,8 @@
  * the one it presents: the operator's files (HVS_HTTP_TLS_CERT_FILE/KEY_FILE, for browsers,
  * which do not trust the cluster CA) or the cluster CA's server certificate, the one the gRPC
  * port presents, followed through its renewals (new handshakes get the new one, no restart).
- * Client certificates of the cluster CA are requested, never required: the request's
- * credentials decide who calls (the lead's authentication), the handshake only carries them.
+ * No client certificate is requested: REST callers prove who they are with a bearer token in a
+ * header (api/rest/authentication.ts), never with something a browser attaches on its own.
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,8 +14,8 @@ import type { Server as TlsServer } from 'node:tls';
 import type { ControllerConfig } from '../config';
 import type { ClusterPki } from '../pki';
 
-/** Node's defaults otherwise (TLS 1.2 and 1.3 only). */
-export const HTTPS_SERVER_OPTIONS: HttpsOptions = { requestCert: true, rejectUnauthorized: false };
+/** Node's defaults (TLS 1.2 and 1.3 only); the certificate comes from serveCertificate. */
+export const HTTPS_SERVER_OPTIONS: HttpsOptions = {};
 
 export interface ServedCertificate {
   /** DNS names and IPs the certificate carries (the Host check allows them by default). */
@@ -34,17 +34,16 @@ export function certificateNames(certPem: string): string[] {
 }
 
 export function serveCertificate(server: TlsServer, config: ControllerConfig, pki: ClusterPki): ServedCertificate {
-  const ca = pki.ca.certificatePem;
   if (config.httpTlsCertFile !== undefined && config.httpTlsKeyFile !== undefined) {
     // Read once at start (loadConfig checked them); replacing the files needs a restart.
     const cert = readFileSync(config.httpTlsCertFile, 'utf8');
-    server.setSecureContext({ cert, key: readFileSync(config.httpTlsKeyFile, 'utf8'), ca });
+    server.setSecureContext({ cert, key: readFileSync(config.httpTlsKeyFile, 'utf8') });
     return { names: certificateNames(cert), stop: () => undefined };
   }
   const material = pki.servingTls;
   const now = material.current;
-  server.setSecureContext({ cert: now.certPem, key: now.keyPem, ca });
-  const onRenewal: Parameters<typeof material.addIdentityCertificateListener>[0] = (u) => u && server.setSecureContext({ cert: u.certificate, key: u.privateKey, ca });
+  server.setSecureContext({ cert: now.certPem, key: now.keyPem });
+  const onRenewal: Parameters<typeof material.addIdentityCertificateListener>[0] = (u) => u && server.setSecureContext({ cert: u.certificate, key: u.privateKey });
   material.addIdentityCertificateListener(onRenewal);
   return { names: certificateNames(now.certPem), stop: () => material.removeIdentityCertificateListener(onRenewal) };
 }

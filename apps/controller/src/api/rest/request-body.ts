@@ -6,10 +6,10 @@
  * content type never gets here (http-policy.ts answers 415).
  */
 import { HvsError } from '@hvs/domain';
+import { mediaTypeOf } from './http-policy';
 import type { ApplyOptions } from '../../services/resource.service';
 import type { SourceDocument } from '../../services/batch-input';
 import { MAX_REQUEST_BYTES } from '../../services/errors';
-import { mediaTypeOf } from './http-policy';
 import { ACTOR_HEADER, callContext, type CallContext } from '../../services/call-context';
 
 export interface RequestLike extends AsyncIterable<Buffer> {
