@@ -64,7 +64,7 @@ describe('TLS on the HTTP port', () => {
   });
 
   it('serves the operator\'s certificate when one is configured; the cluster CA does not verify it', async () => {
-    const r = await restFetch(`${op.http}/vms`, { ca: opCa });
+    const r = await op.rest('/vms', { ca: opCa });
     expect(r.status).toBe(200);
     expect(r.peer?.subjectaltname).toContain('DNS:api.example.test');
     expect((await restFailure(`${op.http}/vms`, { ca: op.pki.ca.certificatePem })).message).toMatch(/certificate/i);
@@ -85,7 +85,7 @@ describe('Host check (DNS rebinding)', () => {
       expect((await ctl.rest('/vms', { headers: { host } })).status).toBe(200);
     }
     // The operator's certificate names api.example.test, so that name is allowed there.
-    expect((await restFetch(`${op.http}/vms`, { ca: opCa, headers: { host: 'api.example.test:8443' } })).status).toBe(200);
+    expect((await op.rest('/vms', { ca: opCa, headers: { host: 'api.example.test:8443' } })).status).toBe(200);
   });
 });
 
@@ -125,13 +125,13 @@ describe('Origin check (cross-site requests)', () => {
 
   it('a configured origin gets a preflight answer and CORS headers naming it, and only it', async () => {
     const origin = 'https://console.example.test';
-    const pre = await restFetch(`${op.http}/vms/x/stop`, { ca: opCa, method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+    const pre = await op.rest('/vms/x/stop', { ca: opCa, method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
     expect(pre.status).toBe(204);
     expect(pre.headers).toMatchObject({ 'access-control-allow-origin': origin, 'access-control-allow-headers': expect.stringContaining('authorization'), vary: 'Origin' });
-    const r = await restFetch(`${op.http}/apply`, { ca: opCa, ...yamlApply('cors-1', { origin, 'sec-fetch-site': 'cross-site', 'content-type': 'application/yaml' }) });
+    const r = await op.rest('/apply', { ca: opCa, ...yamlApply('cors-1', { origin, 'sec-fetch-site': 'cross-site', 'content-type': 'application/yaml' }) });
     expect(r.status).toBe(200);
     expect(r.headers['access-control-allow-origin']).toBe(origin);
-    const other = await restFetch(`${op.http}/vms`, { ca: opCa, headers: { origin: 'https://console.example.test:8443' } });
+    const other = await op.rest('/vms', { ca: opCa, headers: { origin: 'https://console.example.test:8443' } });
     expect(other.status).toBe(403);
   });
 });
@@ -193,7 +193,7 @@ describe('health listener (HVS_HEALTH_LISTEN)', () => {
     expect(api).toMatchObject({ status: 404, body: { code: 'HVS-API-ROUTE-NOT-FOUND' } });
     expect((await restFetch(`${base}/api/v1/apply`, { method: 'POST', headers: JSON_TYPE, body: '{}' })).status).toBe(404);
     // Refusals on the API port are counted there.
-    await restFetch(`${op.http}/vms`, { ca: opCa, headers: { host: 'evil.example' } });
+    await op.rest('/vms', { ca: opCa, headers: { host: 'evil.example' } });
     expect((await restFetch(`${base}/metrics`)).text).toMatch(/hvs_api_requests_total\{transport="rest",method="refused",code="421"\} [1-9]/);
     expect(healthAddress(ctl.app)).toBeUndefined();
   });
