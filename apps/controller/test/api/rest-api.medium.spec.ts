@@ -21,7 +21,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 async function req(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Json }> {
   const res = await ctl.rest(path, {
-    method, headers: { 'x-hvs-actor': 'dave', ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
+    method, headers: { ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: res.status, body: res.body as Json };
@@ -85,7 +85,7 @@ describe('REST /api/v1 against real etcd', () => {
   it('watch=1 streams ADDED, MODIFIED and DELETED from a resourceVersion as NDJSON', async () => {
     const from = (await req('GET', '/vms')).body.resourceVersion;
     const controller = new AbortController();
-    const res = await fetch(`${ctl.http}/vms?watch=1&resourceVersion=${from}&labelSelector=app%3Dwatched`, { signal: controller.signal });
+    const res = await ctl.fetch(`${ctl.http}/vms?watch=1&resourceVersion=${from}&labelSelector=app%3Dwatched`, { signal: controller.signal });
     expect(res.headers.get('content-type')).toMatch(/application\/x-ndjson/);
     try {
       const events = ndjson(res, 3);
@@ -113,7 +113,7 @@ describe('REST /api/v1 against real etcd', () => {
     const f = await req('DELETE', '/vm/bound-1?force=1');
     expect(f).toMatchObject({ status: 200, body: { gone: true, warnings: [expect.stringContaining('node node-far may still hold domain hvs-')] } });
     const page = await req('GET', '/audit?name=bound-1');
-    expect(page.body.records.map((r: Json) => [r.operation, r.actor])).toEqual([['force-delete', 'dave'], ['delete', 'dave'], ['apply', 'dave']]);
+    expect(page.body.records.map((r: Json) => [r.operation, r.actor])).toEqual([['force-delete', 'user:tester'], ['delete', 'user:tester'], ['apply', 'user:tester']]);
     // Several at once: DELETE /vm?name=..&force=1, one result each with its warning.
     await apply(vmYaml('bound-2'));
     await bindVm(ctl, 'bound-2', 'node-far');
@@ -165,7 +165,7 @@ describe('REST /api/v1 against real etcd', () => {
     await apply(vmYaml('audit-1'));
     await req('DELETE', '/vm/audit-1');
     const page = await req('GET', '/audit?kind=vm&name=audit-1');
-    expect(page.body.records.map((r: Json) => [r.operation, r.actor, r.result])).toEqual([['delete', 'dave', 'ok'], ['apply', 'dave', 'ok']]);
+    expect(page.body.records.map((r: Json) => [r.operation, r.actor, r.result])).toEqual([['delete', 'user:tester', 'ok'], ['apply', 'user:tester', 'ok']]);
     const ops = (await req('GET', '/audit?name=op-1&limit=1000')).body.records.map((r: Json) => r.operation);
     expect(ops).toEqual(['restart', 'start', 'stop', 'apply']);
   });

@@ -17,7 +17,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 async function req(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> {
   const res = await ctl.rest(path, {
-    method, headers: { 'x-hvs-actor': 'erin', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: res.body as Json };
