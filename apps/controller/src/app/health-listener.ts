@@ -9,9 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { HvsError } from '@hvs/domain';
-import { FROM_HEALTH_LISTENER } from '../api/rest/transport-guard';
+import { FROM_HEALTH_LISTENER, sendHttpError } from '../api/rest/transport-guard';
 import { ControllerConfig, formatListen, type ListenAddress } from '../config';
-import { toHttpError } from '../errors';
 
 const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -45,8 +44,7 @@ export class HealthListener implements OnApplicationBootstrap, OnApplicationShut
         (req as unknown as Record<symbol, unknown>)[FROM_HEALTH_LISTENER] = true;
         return app(req, res);
       }
-      const { status, body } = toHttpError(notHere());
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+      sendHttpError(res, notHere());
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => reject(new HvsError({

@@ -15,6 +15,13 @@ export const FROM_HEALTH_LISTENER = Symbol('hvs.fromHealthListener');
 
 type Next = (err?: unknown) => void;
 
+/** Answers with `error` as the REST error body (status from the one table), on a bare node response. */
+export function sendHttpError(res: ServerResponse, error: unknown, headers: Record<string, string> = {}): number {
+  const { status, body } = toHttpError(error);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
+  return status;
+}
+
 export function transportGuard(policy: HttpEdgePolicy, metrics?: Metrics): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
   return (req, res, next) => {
     if ((req as unknown as Record<symbol, unknown>)[FROM_HEALTH_LISTENER] === true) return next();
@@ -27,12 +34,8 @@ export function transportGuard(policy: HttpEdgePolicy, metrics?: Metrics): (req:
       res.end();
       return;
     }
-    const { status, body } = toHttpError(d.refused);
-    res.statusCode = status;
-    res.setHeader('content-type', 'application/json; charset=utf-8');
     // The body was not read: close the connection rather than parse what follows it.
-    res.setHeader('connection', 'close');
-    res.end(JSON.stringify(body));
+    const status = sendHttpError(res, d.refused, { connection: 'close' });
     metrics?.observeApiRequest('rest', 'refused', status, Number(process.hrtime.bigint() - started) / 1e9);
   };
 }
