@@ -8,11 +8,16 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { HvsError, type Problem } from '@hvs/domain';
+import { etcdTlsProblems, type EtcdTlsSettings } from './etcd-tls';
 import { FIELDS, formatListen, type FieldInfo, type ListenAddress, type LogLevel } from './fields';
 
 /** The validated controller settings. The class is also the Nest injection token. */
 export class ControllerConfig {
   readonly etcdEndpoints!: readonly string[];
+  /** etcd client TLS (paths; all three for client-certificate auth): config/etcd-tls.ts. */
+  readonly etcdCaFile?: string;
+  readonly etcdCertFile?: string;
+  readonly etcdKeyFile?: string;
   /** etcd's --max-txn-ops: the largest all-or-nothing batch (an apply's objects) the store writes. */
   readonly etcdMaxTxnOps!: number;
   readonly redisUrl!: string;
@@ -191,6 +196,7 @@ export function loadConfig(env: Env, argv: readonly string[] = [], file?: string
     const f = FIELDS.find((x) => x.key === 'haFenceAfterMs')!;
     problems.push(fieldProblem(f, f.env, `${fence}ms`, `fenceAfter (${fence} ms) must be longer than the lease TTL (${ttl} ms): an agent must not fence before the controller can even see its node lost`));
   }
+  if (values.etcdEndpoints !== undefined) problems.push(...etcdTlsProblems(values as unknown as EtcdTlsSettings));
   if (problems.length > 0) throw configError(problems[0].code, problems);
   checkDataDir(values.dataDir as string);
   return new ControllerConfig({ ...(values as unknown as Omit<ControllerConfig, 'toLog' | 'configFile'>), configFile });

@@ -26,6 +26,8 @@ export interface EtcdConnectionOptions {
   endpoints: string[];
   /** Overall deadline of one call including retries, default 5 s. */
   callTimeoutMs?: number;
+  /** TLS trust and client certificate (etcd's --client-cert-auth); absent: as the endpoints' scheme says. */
+  credentials?: { rootCertificate: Buffer; certChain?: Buffer; privateKey?: Buffer };
 }
 
 export class EtcdConnection {
@@ -39,6 +41,7 @@ export class EtcdConnection {
     this.callTimeoutMs = options.callTimeoutMs ?? 5_000;
     this.client = new Etcd3({
       hosts: this.endpoints.map(String),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
       dialTimeout: this.callTimeoutMs,
       faultHandling: { host: () => passThrough, global: passThrough },
       // Detect a silently dead connection (watch streams would otherwise wait forever).

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { cliError } from '../errors';
+import { controllerEtcdTlsEnv, etcdTlsArgs, etcdTlsFiles } from './etcd-tls-files';
 import { etcdHealthy, httpOk, redisPing, tcpOpen } from './health';
 import type { ComponentName, Ports } from './state';
 
@@ -98,8 +99,10 @@ export const LOCAL_ETCD_MAX_TXN_OPS = 1024;
 export function componentSpecs(i: SpecInput): Record<ComponentName, ComponentSpec> {
   const d = (...p: string[]) => path.join(i.dataDir, ...p);
   const p = i.ports;
-  const etcdClient = `http://127.0.0.1:${p.etcdClient}`;
-  const etcdPeer = `http://127.0.0.1:${p.etcdPeer}`;
+  // TLS with client certificates on both etcd ports (docs/architecture/etcd-auth.md).
+  const etcdClient = `https://127.0.0.1:${p.etcdClient}`;
+  const etcdPeer = `https://127.0.0.1:${p.etcdPeer}`;
+  const etcdTls = etcdTlsFiles(i.dataDir);
   const redisConf = d('redis', 'redis.conf');
   const node = process.execPath;
   return {
@@ -111,9 +114,12 @@ export function componentSpecs(i: SpecInput): Record<ComponentName, ComponentSpe
         '--listen-peer-urls', etcdPeer, '--initial-advertise-peer-urls', etcdPeer,
         '--initial-cluster', `hvs-local=${etcdPeer}`, '--initial-cluster-token', 'hvs-local',
         // One apply is one transaction: room for a few hundred objects with their audit records.
-        '--max-txn-ops', String(LOCAL_ETCD_MAX_TXN_OPS), '--max-request-bytes', String(8 * 1024 * 1024)],
-      prepare: () => void fs.mkdirSync(d('etcd'), { recursive: true, mode: 0o700 }),
-      probe: async () => ok(await etcdHealthy(p.etcdClient), `GET ${etcdClient}/health is not {"health":"true"}`),
+        '--max-txn-ops', String(LOCAL_ETCD_MAX_TXN_OPS), '--max-request-bytes', String(8 * 1024 * 1024), ...etcdTlsArgs(etcdTls)],
+      prepare: async () => {
+        fs.mkdirSync(d('etcd'), { recursive: true, mode: 0o700 });
+        await (await import('./etcd-tls.js')).ensureEtcdTls(i.dataDir);
+      },
+      probe: async () => ok(await etcdHealthy(p.etcdClient, etcdTls), `GET ${etcdClient}/health with the client certificate in ${etcdTls.dir} is not {"health":"true"}`),
     },
     redis: {
       name: 'redis', address: `redis://127.0.0.1:${p.redis}`, command: 'redis-server', args: [redisConf], env: i.baseEnv, startTimeoutMs: 15_000,
@@ -134,7 +140,7 @@ export function componentSpecs(i: SpecInput): Record<ComponentName, ComponentSpe
       ports: [{ port: p.controllerGrpc, what: 'controller gRPC', flag: '--grpc-port' }, { port: p.controllerHttp, what: 'controller HTTP', flag: '--http-port' }],
       env: { ...i.baseEnv, HVS_ETCD_ENDPOINTS: etcdClient, HVS_REDIS_URL: `redis://127.0.0.1:${p.redis}`, HVS_GRPC_LISTEN: `127.0.0.1:${p.controllerGrpc}`,
         HVS_HTTP_LISTEN: `127.0.0.1:${p.controllerHttp}`, HVS_DATA_DIR: d('controller'),
-        HVS_ETCD_MAX_TXN_OPS: String(LOCAL_ETCD_MAX_TXN_OPS) },
+        HVS_ETCD_MAX_TXN_OPS: String(LOCAL_ETCD_MAX_TXN_OPS), ...controllerEtcdTlsEnv(etcdTls) },
       prepare: () => void fs.mkdirSync(d('controller'), { recursive: true, mode: 0o700 }),
       probe: async () => {
         if (!(await httpOk(`http://127.0.0.1:${p.controllerHttp}/healthz`))) return `GET http://127.0.0.1:${p.controllerHttp}/healthz does not answer 200`;

@@ -35,6 +35,11 @@ export interface LocalState {
   dataDir: string;
   ports: Ports;
   hypervisor?: { mode: string; uri: string; reason: string };
+  /**
+   * How the running etcd authenticates clients; absent when an hvctl from before etcd auth
+   * started it (plain HTTP, no auth): such an etcd must be restarted before anything else is.
+   */
+  etcdAuth?: 'client-tls';
   components: Partial<Record<ComponentName, ComponentRecord>>;
 }
 
