@@ -103,6 +103,10 @@ export function componentSpecs(i: SpecInput): Record<ComponentName, ComponentSpe
   const etcdClient = `https://127.0.0.1:${p.etcdClient}`;
   const etcdPeer = `https://127.0.0.1:${p.etcdPeer}`;
   const etcdTls = etcdTlsFiles(i.dataDir);
+  // The controller dials etcd by name: grpc-js sends the dialled host as the TLS server name,
+  // which an IP must not be (Node 20 warns, DEP0123; newer Nodes refuse). The server
+  // certificate names both; etcd listens on 127.0.0.1 only.
+  const etcdForController = `https://localhost:${p.etcdClient}`;
   const redisConf = d('redis', 'redis.conf');
   const node = process.execPath;
   return {
@@ -138,7 +142,7 @@ export function componentSpecs(i: SpecInput): Record<ComponentName, ComponentSpe
       name: 'controller', address: `127.0.0.1:${p.controllerGrpc}`, command: node, startTimeoutMs: 60_000,
       args: [path.join(i.repoRoot, 'apps/controller/dist/main.js')],
       ports: [{ port: p.controllerGrpc, what: 'controller gRPC', flag: '--grpc-port' }, { port: p.controllerHttp, what: 'controller HTTP', flag: '--http-port' }],
-      env: { ...i.baseEnv, HVS_ETCD_ENDPOINTS: etcdClient, HVS_REDIS_URL: `redis://127.0.0.1:${p.redis}`, HVS_GRPC_LISTEN: `127.0.0.1:${p.controllerGrpc}`,
+      env: { ...i.baseEnv, HVS_ETCD_ENDPOINTS: etcdForController, HVS_REDIS_URL: `redis://127.0.0.1:${p.redis}`, HVS_GRPC_LISTEN: `127.0.0.1:${p.controllerGrpc}`,
         HVS_HTTP_LISTEN: `127.0.0.1:${p.controllerHttp}`, HVS_DATA_DIR: d('controller'),
         HVS_ETCD_MAX_TXN_OPS: String(LOCAL_ETCD_MAX_TXN_OPS), ...controllerEtcdTlsEnv(etcdTls) },
       prepare: () => void fs.mkdirSync(d('controller'), { recursive: true, mode: 0o700 }),
