@@ -7,16 +7,19 @@
  * stopped in afterEach, also when a test fails.
  */
 import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tls from 'node:tls';
 import { promisify } from 'node:util';
 import type { HvsError } from '@hvs/domain';
 import { EtcdBackend } from '../apps/controller/src/backend';
 import { loadConfig, readEtcdCredentials } from '../apps/controller/src/config';
 import { EtcdConnection } from '../apps/controller/src/store';
 import { childEnv, componentSpecs } from '../apps/hvctl/src/local/components';
-import { etcdTlsArgs, etcdTlsFiles } from '../apps/hvctl/src/local/etcd-tls-files';
+import { ensureEtcdTls } from '../apps/hvctl/src/local/etcd-tls';
+import { etcdTlsArgs, etcdTlsFiles, type EtcdTlsFiles } from '../apps/hvctl/src/local/etcd-tls-files';
 import { procStartTime, spawnDetached } from '../apps/hvctl/src/local/procs';
 import { readState, writeState, type LocalState } from '../apps/hvctl/src/local/state';
 import { downLocal, logPath, upLocal, type LocalOptions } from '../apps/hvctl/src/local/supervisor';
@@ -87,6 +90,17 @@ async function etcdctl(args: string[]): Promise<{ code: number; out: string }> {
   }
 }
 
+/** The fingerprint of the certificate etcd presents to a new TLS connection. */
+function servedCertificate(port: number, f: EtcdTlsFiles): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: fs.readFileSync(f.caCert), cert: fs.readFileSync(f.clientCert), key: fs.readFileSync(f.clientKey) }, () => {
+      resolve(s.getPeerX509Certificate()!.fingerprint256);
+      s.destroy();
+    });
+    s.once('error', reject);
+  });
+}
+
 describe('the etcd of hvctl up requires a client certificate', () => {
   it('refuses clients without the local CA\'s certificate and serves the controller configured as hvctl up configures it', async () => {
     const up = await upLocal(opts());
@@ -130,6 +144,15 @@ describe('the etcd of hvctl up requires a client certificate', () => {
     const withCert = await etcdctl([`--endpoints=${endpoint}`, `--cacert=${f.caCert}`, `--cert=${f.clientCert}`, `--key=${f.clientKey}`, 'get', '/hvs-test/k', '--print-value-only']);
     expect(withCert).toEqual({ code: 0, out: 'v1\n' });
     expect(await get(backend.connection, '/hvs-test/k')).toBe('v1'); // none of the refused writes landed
+
+    // Re-issued while etcd runs (as renewal does; here because the file is gone): the next
+    // handshake already presents the new server certificate.
+    const served = await servedCertificate(up.state.ports.etcdClient, f);
+    fs.rmSync(f.serverCert);
+    await ensureEtcdTls(dataDir);
+    expect(await servedCertificate(up.state.ports.etcdClient, f)).not.toBe(served);
+    expect(await servedCertificate(up.state.ports.etcdClient, f)).toBe(new X509Certificate(fs.readFileSync(f.serverCert)).fingerprint256);
+    expect(await get(connection(endpoint, readEtcdCredentials(loadConfig(env))), '/hvs-test/k')).toBe('v1');
 
     expect((await downLocal(opts())).map((s) => [s.name, s.result])).toEqual([['etcd', 'exited']]);
   });

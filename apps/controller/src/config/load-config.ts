@@ -196,7 +196,8 @@ export function loadConfig(env: Env, argv: readonly string[] = [], file?: string
     const f = FIELDS.find((x) => x.key === 'haFenceAfterMs')!;
     problems.push(fieldProblem(f, f.env, `${fence}ms`, `fenceAfter (${fence} ms) must be longer than the lease TTL (${ttl} ms): an agent must not fence before the controller can even see its node lost`));
   }
-  if (values.etcdEndpoints !== undefined) problems.push(...etcdTlsProblems(values as unknown as EtcdTlsSettings));
+  // Checked together only when each etcd value parsed (a bad path is already reported once).
+  if (!problems.some((p) => p.code.startsWith('HVS-CONFIG-ETCD-'))) problems.push(...etcdTlsProblems(values as unknown as EtcdTlsSettings));
   if (problems.length > 0) throw configError(problems[0].code, problems);
   checkDataDir(values.dataDir as string);
   return new ControllerConfig({ ...(values as unknown as Omit<ControllerConfig, 'toLog' | 'configFile'>), configFile });

@@ -148,6 +148,7 @@ describe('loadConfig', () => {
   it('every field has an env var, a file key, an example that is accepted, and a code', () => {
     for (const f of FIELDS) {
       expect(f.env).toMatch(/^HVS_[A-Z_]+$/);
+      if (f.key.startsWith('etcd') && f.key.endsWith('File')) continue; // need real files and each other: etcd-tls.spec.ts
       const example = f.key === 'dataDir' ? dir : f.example;
       expect(() => loadConfig({ HVS_DATA_DIR: dir, [f.env]: example })).not.toThrow();
     }

@@ -107,6 +107,9 @@ export function componentSpecs(i: SpecInput): Record<ComponentName, ComponentSpe
   // which an IP must not be (Node 20 warns, DEP0123; newer Nodes refuse). The server
   // certificate names both; etcd listens on 127.0.0.1 only.
   const etcdForController = `https://localhost:${p.etcdClient}`;
+  // Before etcd or the controller starts: renews a leaf past 2/3 of its life (etcd reads its
+  // certificate files again at each handshake, so a running etcd picks up a renewed one).
+  const ensureEtcdTls = async () => void (await (await import('./etcd-tls.js')).ensureEtcdTls(i.dataDir));
   const redisConf = d('redis', 'redis.conf');
   const node = process.execPath;
   return {
@@ -121,7 +124,7 @@ export function componentSpecs(i: SpecInput): Record<ComponentName, ComponentSpe
         '--max-txn-ops', String(LOCAL_ETCD_MAX_TXN_OPS), '--max-request-bytes', String(8 * 1024 * 1024), ...etcdTlsArgs(etcdTls)],
       prepare: async () => {
         fs.mkdirSync(d('etcd'), { recursive: true, mode: 0o700 });
-        await (await import('./etcd-tls.js')).ensureEtcdTls(i.dataDir);
+        await ensureEtcdTls();
       },
       probe: async () => ok(await etcdHealthy(p.etcdClient, etcdTls), `GET ${etcdClient}/health with the client certificate in ${etcdTls.dir} is not {"health":"true"}`),
     },
@@ -145,7 +148,10 @@ export function componentSpecs(i: SpecInput): Record<ComponentName, ComponentSpe
       env: { ...i.baseEnv, HVS_ETCD_ENDPOINTS: etcdForController, HVS_REDIS_URL: `redis://127.0.0.1:${p.redis}`, HVS_GRPC_LISTEN: `127.0.0.1:${p.controllerGrpc}`,
         HVS_HTTP_LISTEN: `127.0.0.1:${p.controllerHttp}`, HVS_DATA_DIR: d('controller'),
         HVS_ETCD_MAX_TXN_OPS: String(LOCAL_ETCD_MAX_TXN_OPS), ...controllerEtcdTlsEnv(etcdTls) },
-      prepare: () => void fs.mkdirSync(d('controller'), { recursive: true, mode: 0o700 }),
+      prepare: async () => {
+        fs.mkdirSync(d('controller'), { recursive: true, mode: 0o700 });
+        await ensureEtcdTls();
+      },
       probe: async () => {
         if (!(await httpOk(`http://127.0.0.1:${p.controllerHttp}/healthz`))) return `GET http://127.0.0.1:${p.controllerHttp}/healthz does not answer 200`;
         return ok(await tcpOpen(p.controllerGrpc), `the gRPC port 127.0.0.1:${p.controllerGrpc} does not accept connections`);
