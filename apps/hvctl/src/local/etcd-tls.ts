@@ -9,10 +9,10 @@
  * @peculiar/x509 is heavy for commands that never start etcd.
  */
 import * as fs from 'node:fs';
-import { randomBytes, webcrypto } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import {
-  CERT_MODE, KEY_ALGORITHM, KEY_MODE, ensurePrivateDir, exportPrivateKeyPem, generateKeyPair, needsRenewal, readIfExists,
-  writeFileAtomic, x509, type Key,
+  CERT_MODE, KEY_ALGORITHM, KEY_MODE, ensurePrivateDir, exportPrivateKeyPem, generateKeyPair, needsRenewal, randomSerialNumber,
+  readIfExists, writeFileAtomic, x509, type Key,
 } from '@hvs/pki';
 import { etcdTlsFiles, type EtcdTlsFiles } from './etcd-tls-files';
 
@@ -77,7 +77,7 @@ async function loadCa(f: EtcdTlsFiles): Promise<Ca | undefined> {
 async function createCa(f: EtcdTlsFiles, now: number): Promise<Ca> {
   const keys = await generateKeyPair();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(), name: 'CN=hvs local etcd CA', keys, signingAlgorithm: KEY_ALGORITHM,
+    serialNumber: randomSerialNumber(), name: 'CN=hvs local etcd CA', keys, signingAlgorithm: KEY_ALGORITHM,
     notBefore: new Date(now - SKEW_MS), notAfter: new Date(now + CA_VALIDITY_MS),
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
@@ -93,7 +93,7 @@ async function createCa(f: EtcdTlsFiles, now: number): Promise<Ca> {
 async function issue(ca: Ca, leaf: Leaf, now: number): Promise<void> {
   const keys = await generateKeyPair();
   const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(), subject: leaf.subject, issuer: ca.cert.subject, publicKey: keys.publicKey,
+    serialNumber: randomSerialNumber(), subject: leaf.subject, issuer: ca.cert.subject, publicKey: keys.publicKey,
     signingKey: ca.key, signingAlgorithm: KEY_ALGORITHM,
     notBefore: new Date(now - SKEW_MS), notAfter: new Date(Math.min(now + LEAF_VALIDITY_MS, ca.cert.notAfter.getTime())),
     extensions: [
@@ -105,11 +105,4 @@ async function issue(ca: Ca, leaf: Leaf, now: number): Promise<void> {
   });
   writeFileAtomic(leaf.key, await exportPrivateKeyPem(keys.privateKey), KEY_MODE);
   writeFileAtomic(leaf.cert, `${cert.toString('pem')}\n`, CERT_MODE);
-}
-
-/** 128 random bits, top bit clear so the DER INTEGER stays positive. */
-function serial(): string {
-  const b = randomBytes(16);
-  b[0] = b[0]! & 0x7f;
-  return b.toString('hex');
 }
