@@ -92,12 +92,18 @@ async function etcdctl(args: string[]): Promise<{ code: number; out: string }> {
 
 /** The fingerprint of the certificate etcd presents to a new TLS connection. */
 function servedCertificate(port: number, f: EtcdTlsFiles): Promise<string> {
+  const pair = f.clientCert ? { cert: fs.readFileSync(f.clientCert), key: fs.readFileSync(f.clientKey) } : {};
   return new Promise((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: fs.readFileSync(f.caCert), cert: fs.readFileSync(f.clientCert), key: fs.readFileSync(f.clientKey) }, () => {
-      resolve(s.getPeerX509Certificate()!.fingerprint256);
-      s.destroy();
+    const s = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: fs.readFileSync(f.caCert), ...pair }, () => {
+      // TLS 1.3: a refused client certificate is only reported after the handshake, on the first read.
+      s.write('GET /members HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+      s.once('data', () => {
+        resolve(s.getPeerX509Certificate()!.fingerprint256);
+        s.destroy();
+      });
     });
     s.once('error', reject);
+    s.once('end', () => reject(new Error('socket hang up')));
   });
 }
 
@@ -141,6 +147,9 @@ describe('the etcd of hvctl up requires a client certificate', () => {
     expect(anon.out).not.toContain('v1');
     const plain = await etcdctl([`--endpoints=http://127.0.0.1:${up.state.ports.etcdClient}`, 'get', '/hvs-test/k']);
     expect(plain.code).not.toBe(0);
+    // The peer port too: no raft or membership traffic without a certificate.
+    const peerErr = await servedCertificate(up.state.ports.etcdPeer, { ...f, clientCert: '', clientKey: '' }).catch((e: Error) => e.message);
+    expect(peerErr).toContain('alert bad certificate');
     const withCert = await etcdctl([`--endpoints=${endpoint}`, `--cacert=${f.caCert}`, `--cert=${f.clientCert}`, `--key=${f.clientKey}`, 'get', '/hvs-test/k', '--print-value-only']);
     expect(withCert).toEqual({ code: 0, out: 'v1\n' });
     expect(await get(backend.connection, '/hvs-test/k')).toBe('v1'); // none of the refused writes landed
@@ -172,7 +181,11 @@ describe('the etcd of hvctl up requires a client certificate', () => {
     fs.mkdirSync(path.join(dataDir, 'etcd'), { mode: 0o700 });
     const old = spawnDetached('etcd', oldArgs, { env: process.env, cwd: dataDir, logFile: logPath(dataDir, 'etcd') });
     pids.add(old.pid);
-    const { etcdAuth: _none, ...legacy } = { ...first.state, components: { etcd: { ...old, startedAt: new Date().toISOString(), log: logPath(dataDir, 'etcd') } } };
+    // Its controller (a stand-in process: only its record matters) was told no etcd credentials.
+    const oldController = spawnDetached('sleep', ['120'], { env: process.env, cwd: dataDir, logFile: logPath(dataDir, 'controller') });
+    pids.add(oldController.pid);
+    const record = (p: typeof old, c: string) => ({ ...p, startedAt: new Date().toISOString(), log: logPath(dataDir, c) });
+    const { etcdAuth: _none, ...legacy } = { ...first.state, components: { etcd: record(old, 'etcd'), controller: record(oldController, 'controller') } };
     writeState(legacy);
     const plainEndpoint = `http://127.0.0.1:${first.state.ports.etcdClient}`;
     const oldClient = connection(plainEndpoint);
@@ -180,10 +193,11 @@ describe('the etcd of hvctl up requires a client certificate', () => {
 
     const busy = await refused(upLocal(opts()));
     expect(busy.code).toBe('HVS-UP-ETCD-AUTH-RESTART');
+    expect(busy.message).toBe(`etcd (pid ${old.pid}) and controller (pid ${oldController.pid}) in ${dataDir} were started by an earlier hvctl, with etcd without authentication`);
     expect(busy.fix).toContain(`hvctl down --data-dir ${dataDir}`);
     expect(procStartTime(old.pid)).toBe(old.startTime); // refused before touching anything
 
-    expect((await downLocal(opts())).map((s) => [s.name, s.result])).toEqual([['etcd', 'exited']]);
+    expect((await downLocal(opts())).map((s) => [s.name, s.result])).toEqual([['controller', 'exited'], ['etcd', 'exited']]);
     const again = await upLocal(opts());
     remember(again.state);
     expect(again.started).toEqual(['etcd']);

@@ -36,8 +36,9 @@ export interface LocalState {
   ports: Ports;
   hypervisor?: { mode: string; uri: string; reason: string };
   /**
-   * How the running etcd authenticates clients; absent when an hvctl from before etcd auth
-   * started it (plain HTTP, no auth): such an etcd must be restarted before anything else is.
+   * How etcd authenticates clients, set once this hvctl started etcd or the controller; absent
+   * when an hvctl from before etcd auth started them (plain HTTP, no auth): such a running etcd
+   * or controller must be restarted before anything else is.
    */
   etcdAuth?: 'client-tls';
   components: Partial<Record<ComponentName, ComponentRecord>>;

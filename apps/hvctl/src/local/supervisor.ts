@@ -161,17 +161,22 @@ async function awaitHealthy(spec: ComponentSpec, pid: { pid: number; startTime: 
 }
 
 /**
- * An etcd started by an hvctl from before etcd auth still runs without it, and the controller
- * next to it was told no credentials: restarting only some of them would mix the two. Its data
+ * An etcd started by an hvctl from before etcd auth still runs without it, and a controller it
+ * started was told no credentials: restarting only some components would mix the two. The data
  * needs nothing (client TLS changes how etcd listens, not what it stores), so the way out is a
  * full restart, which turns auth on and keeps every object.
  */
 function refuseEtcdWithoutAuth(previous: LocalState): void {
-  const etcd = previous.components.etcd;
-  if (previous.etcdAuth !== undefined || !etcd || !isOurs(etcd.pid, etcd.startTime)) return;
-  throw cliError('HVS-UP-ETCD-AUTH-RESTART', `etcd (pid ${etcd.pid}) in ${previous.dataDir} was started by an earlier hvctl without authentication`,
+  if (previous.etcdAuth !== undefined) return;
+  const old = (['etcd', 'controller'] as const).filter((c) => {
+    const r = previous.components[c];
+    return r !== undefined && isOurs(r.pid, r.startTime);
+  });
+  if (old.length === 0) return;
+  throw cliError('HVS-UP-ETCD-AUTH-RESTART',
+    `${old.map((c) => `${c} (pid ${previous.components[c]!.pid})`).join(' and ')} in ${previous.dataDir} ${old.length > 1 ? 'were' : 'was'} started by an earlier hvctl, with etcd without authentication`,
     `run \`hvctl down --data-dir ${previous.dataDir}\`, then \`hvctl up\` again: etcd restarts with client TLS and keeps its data`,
-    'hvctl up now starts etcd with client-certificate TLS only, and cannot switch a running etcd over');
+    'hvctl up now starts etcd with client-certificate TLS only (and the controller with its certificate), and cannot switch running ones over');
 }
 
 export async function upLocal(opts: LocalOptions): Promise<UpResult> {
@@ -211,7 +216,8 @@ export async function upLocal(opts: LocalOptions): Promise<UpResult> {
     const specs = specsFor(opts, state, hv?.agentUri ?? state.hypervisor?.uri ?? 'auto');
     await preflight(opts, toStart.map((c) => specs[c]));
     for (const c of toStart) if (c === 'etcd' || c === 'redis') specs[c].command = findBinary(specs[c].command, opts.io.env)!;
-    if (toStart.includes('etcd')) state.etcdAuth = 'client-tls';
+    // Both are configured for etcd's client TLS from now on (see refuseEtcdWithoutAuth).
+    if (toStart.includes('etcd') || toStart.includes('controller')) state.etcdAuth = 'client-tls';
     writeState(state);
 
     const startedNow: ComponentName[] = [];
