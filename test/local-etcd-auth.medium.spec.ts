@@ -184,7 +184,7 @@ describe('the etcd of hvctl up requires a client certificate', () => {
     // Its controller (a stand-in process: only its record matters) was told no etcd credentials.
     const oldController = spawnDetached('sleep', ['120'], { env: process.env, cwd: dataDir, logFile: logPath(dataDir, 'controller') });
     pids.add(oldController.pid);
-    const record = (p: typeof old, c: string) => ({ ...p, startedAt: new Date().toISOString(), log: logPath(dataDir, c) });
+    const record = (p: typeof old, c: 'etcd' | 'controller') => ({ ...p, startedAt: new Date().toISOString(), log: logPath(dataDir, c) });
     const { etcdAuth: _none, ...legacy } = { ...first.state, components: { etcd: record(old, 'etcd'), controller: record(oldController, 'controller') } };
     writeState(legacy);
     const plainEndpoint = `http://127.0.0.1:${first.state.ports.etcdClient}`;
