@@ -12,10 +12,10 @@
  *    identity: the API uses it so a node can only ever report for itself.
  */
 import * as path from 'node:path';
-import { createPublicKey, X509Certificate } from 'node:crypto';
+import { createPublicKey, randomBytes, X509Certificate } from 'node:crypto';
 import { isName } from '@hvs/domain';
 import {
-  x509, KEY_ALGORITHM, generateKeyPair, exportPrivateKeyPem, randomSerialNumber, type Key,
+  x509, KEY_ALGORITHM, generateKeyPair, exportPrivateKeyPem, type Key,
   ensurePrivateDir, readIfExists, tightenKeyMode, writeFileAtomic, CERT_MODE, KEY_MODE,
   fingerprintOf, CA_CN, CONTROLLER_CN, CONTROLLER_SERVER_NAME, NODE_CN_PREFIX, identityOf, nodeServerName,
 } from '@hvs/pki';
@@ -110,7 +110,7 @@ export class ClusterCa {
     const now = (options.now ?? Date.now)();
     const keys = await generateKeyPair();
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: randomSerialNumber(),
+      serialNumber: serialNumber(),
       name: `CN=${CA_CN}`,
       notBefore: new Date(now - CLOCK_SKEW_ALLOWANCE_MS),
       notAfter: new Date(now + (options.caValidityMs ?? 3650 * DAY)),
@@ -207,7 +207,7 @@ export class ClusterCa {
     const caCert = new x509.X509Certificate(this.certificatePem);
     const notAfter = new Date(Math.min(now + validityMs, new Date(this.cert.validTo).getTime()));
     const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: randomSerialNumber(),
+      serialNumber: serialNumber(),
       subject,
       issuer: caCert.subject,
       notBefore: new Date(now - CLOCK_SKEW_ALLOWANCE_MS),
@@ -226,6 +226,13 @@ export class ClusterCa {
     });
     return { certificatePem: cert.toString('pem') + '\n', caCertificatePem: this.certificatePem, expiresAt: cert.notAfter };
   }
+}
+
+/** 128 random bits, top bit clear so the DER INTEGER stays positive. */
+function serialNumber(): string {
+  const b = randomBytes(16);
+  b[0] = b[0]! & 0x7f;
+  return b.toString('hex');
 }
 
 async function importSigningKey(keyPem: string): Promise<Key> {
