@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { tryParseDuration } from '@hvs/domain';
+import { ETCD_TLS_FIELDS } from './etcd-tls-fields';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -120,6 +121,7 @@ export const FIELDS = [
   { key: 'etcdEndpoints', fileKey: 'etcdEndpoints', env: 'HVS_ETCD_ENDPOINTS', field: 'ETCD-ENDPOINTS', defaultText: 'http://127.0.0.1:2379',
     expected: 'a comma-separated list of http(s)://host:port URLs (no path, no credentials)', example: 'http://10.0.0.1:2379,http://10.0.0.2:2379',
     schema: z.preprocess(list, z.array(etcdEndpoint).min(1).max(16)) },
+  ...ETCD_TLS_FIELDS,
   { key: 'etcdMaxTxnOps', fileKey: 'etcdMaxTxnOps', env: 'HVS_ETCD_MAX_TXN_OPS', field: 'ETCD-MAX-TXN-OPS', defaultText: '128',
     expected: "a whole number from 16 to 100000, at most etcd's --max-txn-ops (etcd's default is 128)", example: '1024',
     schema: z.coerce.number().int().min(16).max(100_000) },

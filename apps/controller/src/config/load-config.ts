@@ -8,12 +8,17 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { HvsError, type Problem } from '@hvs/domain';
+import { etcdTlsProblems, type EtcdTlsSettings } from './etcd-tls';
 import { FIELDS, formatListen, type FieldInfo, type HttpTlsMode, type ListenAddress, type LogLevel } from './fields';
 import { httpEdgeProblems } from './http-edge';
 
 /** The validated controller settings. The class is also the Nest injection token. */
 export class ControllerConfig {
   readonly etcdEndpoints!: readonly string[];
+  /** etcd client TLS (paths; all three for client-certificate auth): config/etcd-tls.ts. */
+  readonly etcdCaFile?: string;
+  readonly etcdCertFile?: string;
+  readonly etcdKeyFile?: string;
   /** etcd's --max-txn-ops: the largest all-or-nothing batch (an apply's objects) the store writes. */
   readonly etcdMaxTxnOps!: number;
   readonly redisUrl!: string;
@@ -208,6 +213,8 @@ export function loadConfig(env: Env, argv: readonly string[] = [], file?: string
     problems.push(fieldProblem(f, f.env, `${fence}ms`, `fenceAfter (${fence} ms) must be longer than the lease TTL (${ttl} ms): an agent must not fence before the controller can even see its node lost`));
   }
   problems.push(...httpEdgeProblems(values));
+  // Checked together only when each etcd value parsed (a bad path is already reported once).
+  if (!problems.some((p) => p.code.startsWith('HVS-CONFIG-ETCD-'))) problems.push(...etcdTlsProblems(values as unknown as EtcdTlsSettings));
   if (problems.length > 0) throw configError(problems[0].code, problems);
   checkDataDir(values.dataDir as string);
   return new ControllerConfig({ ...(values as unknown as Omit<ControllerConfig, 'toLog' | 'configFile'>), configFile });
