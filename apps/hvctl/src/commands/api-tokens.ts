@@ -8,12 +8,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cliError, usageError } from '../errors';
 import { renderTable } from '../printers/table';
-import { parseDurationFlag, type Runtime } from './runtime';
+import { jsonOutput, parseDurationFlag, tokenIdArg, type Runtime } from './runtime';
 import { checkIdentityName } from './users';
 
 export interface CreateTokenOpts { role: string; scope?: string; ttl: string; output?: string }
-
-const TOKEN_ID = /^[0-9a-f]{16}$/;
 
 export async function createToken(rt: Runtime, name: string, opts: CreateTokenOpts): Promise<void> {
   checkIdentityName(name, 'token');
@@ -61,9 +59,9 @@ function outputFile(raw: string): string {
 }
 
 export async function listTokens(rt: Runtime, opts: { output?: string }): Promise<void> {
-  if (opts.output !== undefined && opts.output !== 'json') throw usageError(`-o ${opts.output} is not supported here`, 'use -o json');
+  const json = jsonOutput(opts.output);
   const { tokens } = await (await rt.api()).listTokens();
-  if (opts.output === 'json') {
+  if (json) {
     rt.io.out(`${JSON.stringify({ tokens }, null, 2)}\n`);
     return;
   }
@@ -75,9 +73,7 @@ export async function listTokens(rt: Runtime, opts: { output?: string }): Promis
 }
 
 export async function revokeToken(rt: Runtime, id: string): Promise<void> {
-  const wanted = id.trim();
-  // Never echo what was given: a pasted whole token would be a secret.
-  if (!TOKEN_ID.test(wanted)) throw usageError('the argument is not a token id (16 hex digits)', 'give the ID column of `hvctl token list`, not the token itself');
+  const wanted = tokenIdArg(id, 'hvctl token list');
   const { revoked } = await (await rt.api()).revokeToken(wanted);
   if (!revoked) throw cliError('HVS-CLI-TOKEN-NOT-FOUND', `no API token ${wanted}`, 'list them with `hvctl token list`', 'it was revoked already, expired, or never existed', 'NotFound');
   rt.io.out(`API token ${wanted} revoked: calls with it are refused from now on.\n`);

@@ -4,13 +4,13 @@
  * `kubectl auth can-i`), so scripts can branch on it.
  */
 import { CliExit, EXIT, usageError } from '../errors';
-import type { Runtime } from './runtime';
+import { jsonOutput, type Runtime } from './runtime';
 
 export async function whoAmI(rt: Runtime, opts: { output?: string }): Promise<void> {
-  if (opts.output !== undefined && opts.output !== 'json') throw usageError(`-o ${opts.output} is not supported here`, 'use -o json');
+  const json = jsonOutput(opts.output);
   const context = await rt.context();
   const me = await (await rt.api()).whoAmI();
-  if (opts.output === 'json') {
+  if (json) {
     rt.io.out(`${JSON.stringify({ context: context.name, ...me }, null, 2)}\n`);
     return;
   }

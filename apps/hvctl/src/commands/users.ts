@@ -9,7 +9,7 @@ import { readConfig, upsertContext, validateContextInput, writeConfig, type Cont
 import { prepareUserDir, userFiles, writeUserFiles, folderName } from '../config/user-files';
 import { cliError, usageError } from '../errors';
 import { renderTable } from '../printers/table';
-import type { Runtime } from './runtime';
+import { jsonOutput, type Runtime } from './runtime';
 
 export interface CreateUserOpts { role: string; scope?: string; days?: string; contextName?: string; renew?: boolean }
 
@@ -65,9 +65,9 @@ export async function createUser(rt: Runtime, name: string, opts: CreateUserOpts
 }
 
 export async function listUsers(rt: Runtime, opts: { output?: string }): Promise<void> {
-  if (opts.output !== undefined && opts.output !== 'json') throw usageError(`-o ${opts.output} is not supported here`, 'use -o json');
+  const json = jsonOutput(opts.output);
   const { users } = await (await rt.api()).listUsers();
-  if (opts.output === 'json') {
+  if (json) {
     rt.io.out(`${JSON.stringify({ users }, null, 2)}\n`);
     return;
   }
