@@ -132,6 +132,7 @@ describe('hvctl token', () => {
     expect(r.err).not.toContain('s3cr3t');
     expect(r.err).toContain('API token 0000000000000001 "ci" created: role operator, valid until 2026-01-01T13:00:00.000Z.');
     expect(r.err).toContain(`hvctl config set-context ci --controller ${fake.address} --ca-file CA.crt --token-file ci.token`);
+    expect(r.err).toContain('chmod 600 it (--output FILE creates it 0600)');
   });
 
   it('--output writes the token to a 0600 file and nothing to stdout; a format word there is refused before the call', async () => {

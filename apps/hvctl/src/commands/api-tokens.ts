@@ -36,7 +36,9 @@ export async function createToken(rt: Runtime, name: string, opts: CreateTokenOp
   const tokenFile = file ?? `${name}.token`;
   rt.io.err([
     `API token ${t.id} "${name}" created: role ${t.role}${t.scope ? `, scope ${t.scope}` : ''}, valid until ${t.expiresAt}.`,
-    file !== undefined ? `The token is in ${file} (0600); it is shown nowhere else.` : `The token above is shown once; the controller keeps only its hash.`,
+    file !== undefined ? `The token is in ${file} (0600); it is shown nowhere else.` : `The token ${rt.io.stdoutTty ? 'above' : 'on stdout'} is shown once; the controller keeps only its hash.`,
+    // A shell redirect creates the file with the umask (often 0644): say so, --output does not need it.
+    ...(file === undefined && !rt.io.stdoutTty ? [`A file you redirected it to is as readable as your umask made it: chmod 600 it (--output FILE creates it 0600).`] : []),
     `Use it from a context (the file is read at each call; keep it 0600):`,
     `  hvctl config set-context ${name} --controller ${current.controller} --ca-file ${caFile} --token-file ${tokenFile}`,
     `Revoke it with: hvctl token revoke ${t.id}`,
