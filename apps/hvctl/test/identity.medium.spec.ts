@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startEtcd, type EtcdInstance } from '../../../test/harness';
 import { startController, type ControllerUnderTest } from '../../controller/test/api/controller-under-test';
-import { vmYaml } from '../../controller/test/services/manifests';
+import { batch, NETWORK_YAML, vmYaml } from '../../controller/test/services/manifests';
 import { runCli } from '../src/cli';
 import { ControllerClient } from '../src/client/controller-client';
 import { readConfig, resolveContext } from '../src/config/contexts';
@@ -148,5 +148,23 @@ describe('hvctl user, token and auth against the real controller', () => {
     expect(refused.err).toMatch(/^error: HVS-AUTH-CREDENTIAL-INVALID: .*revoked/);
     expect(await categoryOf('ci')).toBe('Unauthenticated');
     expect((await hvctl('token', 'revoke', id)).err).toMatch(/^error: HVS-CLI-TOKEN-NOT-FOUND: /);
+  });
+
+  it('a scoped operator (--scope team=web) sees and may act on its objects only', async () => {
+    fs.writeFileSync(path.join(dir, 'lab.yaml'), batch(NETWORK_YAML, vmYaml('web-1', { labels: { team: 'web' } }), vmYaml('db-1', { labels: { team: 'db' } })));
+    expect(await hvctl('apply', '-f', path.join(dir, 'lab.yaml'))).toMatchObject({ code: 0 });
+    expect((await hvctl('user', 'create', 'sam', '--role', 'operator', '--scope', 'team=web')).code).toBe(0);
+
+    const who = await hvctl('--context', 'sam@admin', 'auth', 'whoami');
+    expect(who.out).toMatch(/Role: +operator\nScope: +team=web\nCredential: +certificate\n/);
+    const vms = await hvctl('--context', 'sam@admin', 'get', 'vms', '-o', 'name');
+    expect(vms).toMatchObject({ code: 0 });
+    expect(vms.out).toContain('web-1');
+    expect(vms.out).not.toContain('db-1');
+    expect(await hvctl('--context', 'sam@admin', 'auth', 'can-i', 'vms.lifecycle', 'vm', 'web-1')).toEqual({ code: 0, out: 'yes\n', err: '' });
+    const db = await hvctl('--context', 'sam@admin', 'auth', 'can-i', 'vms.lifecycle', 'vm', 'db-1');
+    expect(db).toMatchObject({ code: 1, out: 'no\n' });
+    expect(db.err).toContain("outside the role's label scope");
+    await hvctl('user', 'delete', 'sam');
   });
 });
