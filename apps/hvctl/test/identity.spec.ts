@@ -90,6 +90,7 @@ describe('hvctl user create', () => {
     [['user', 'create', 'Alice', '--role', 'viewer'], /^error: HVS-CLI-USAGE: the user name "Alice" is invalid; fix: use 1-63 lowercase/],
     [['user', 'create', 'alice', '--role', 'viewer', '--days', 'x'], /^error: HVS-CLI-USAGE: --days "x" is not a number of days/],
     [['user', 'create', 'alice', '--role', 'viewer', '--context-name', 'a/b'], /^error: HVS-CLI-CONTEXT-NAME-INVALID: /],
+    [['user', 'create', 'alice', '--role', 'viewer', '--context-name', 'lab'], /^error: HVS-CLI-USAGE: --context-name lab is the context this command uses/],
   ])('refuses %j before asking the controller', async (argv, err) => {
     const r = await hvctl(...argv);
     expect(r.code).toBe(1);

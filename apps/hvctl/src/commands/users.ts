@@ -28,6 +28,7 @@ export async function createUser(rt: Runtime, name: string, opts: CreateUserOpts
   const contextName = opts.contextName ?? `${name}@${folderName(current.name)}`;
   // Everything local is checked before the controller is asked: afterwards the user exists.
   validateContextInput(contextName, current.controller);
+  if (contextName === current.name) throw usageError(`--context-name ${contextName} is the context this command uses`, `pick another name: replacing it would drop the credential you are calling with`);
   const files = userFiles(rt.io.env, current.name, name);
   prepareUserDir(files);
   const { createUserKeyAndCsr } = await import('@hvs/pki');
