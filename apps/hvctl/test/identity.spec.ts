@@ -117,7 +117,7 @@ describe('hvctl user list, delete', () => {
     await hvctl('user', 'create', 'alice', '--role', 'viewer');
     const r = await hvctl('user', 'delete', 'alice');
     expect(r.code).toBe(0);
-    expect(r.out).toContain('User "alice" deleted: its certificates stop working at once');
+    expect(r.out).toContain('User "alice" deleted: its certificates stop working at once (calls with them get HVS-AUTH-CREDENTIAL-INVALID).');
     expect(r.out).toContain(`rm -r ${path.join(dir, 'hvs', 'users', 'lab', 'alice')} && hvctl config delete-context alice@lab`);
     const again = await hvctl('user', 'delete', 'alice');
     expect(again).toMatchObject({ code: 1, out: '' });

@@ -86,7 +86,7 @@ export async function deleteUser(rt: Runtime, name: string): Promise<void> {
   if (!deleted) {
     throw cliError('HVS-CLI-USER-NOT-FOUND', `the user "${name}" does not exist`, 'list them with `hvctl user list`', 'nothing was deleted', 'NotFound');
   }
-  const lines = [`User "${name}" deleted: its certificates stop working at once (calls with them get HVS-AUTH-UNAUTHENTICATED).`];
+  const lines = [`User "${name}" deleted: its certificates stop working at once (calls with them get HVS-AUTH-CREDENTIAL-INVALID).`];
   const files = userFiles(rt.io.env, current.name, name);
   if (fs.existsSync(files.dir)) lines.push(`Its files here are useless now; remove them: rm -r ${files.dir} && hvctl config delete-context ${name}@${folderName(current.name)}`);
   rt.io.out(`${lines.join('\n')}\n`);
