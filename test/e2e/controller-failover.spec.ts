@@ -148,7 +148,9 @@ describe('two controller processes, one etcd: leader failover', () => {
     const operator: ChannelCredentials = credentials.createSsl(Buffer.from(caPem), fs.readFileSync(keyFile), fs.readFileSync(certFile));
     const identity = new v1.IdentityServiceClient(a.grpc, operator, serverNameOptions(CONTROLLER_SERVER_NAME));
     clients.push(identity);
-    restToken = (await unary(identity, identity.createToken, { name: 'e2e', role: 'admin', scope: '', ttlSeconds: 3600 })).secret;
+    // The admin's record reaches etcd just after the replica starts: retry the refusal briefly.
+    restToken = await waitFor(async () => (await unary(identity, identity.createToken, { name: 'e2e', role: 'admin', scope: '', ttlSeconds: 3600 })).secret,
+      { what: 'an admin token from the first replica', timeoutMs: 20_000 });
 
     // Exactly one leader: the key names one replica's gRPC address, and only that one runs the loops.
     const first = await waitFor(async () => {

@@ -13,7 +13,7 @@ import { createApp, listeningAddress } from '../../src/app';
 import { servesTls } from '../../src/config';
 import { ClusterPki, clientCredentials, CONTROLLER_SERVER_NAME, serverNameOptions } from '../../src/pki';
 import { OBJECT_STORE } from '../../src/services/tokens';
-import { bootstrapFiles, type Role } from '../../src/identity';
+import { BootstrapAdmin, bootstrapFiles, type Role } from '../../src/identity';
 import { IdentityService } from '../../src/services/identity.service';
 import { systemContext } from '../../src/services/call-context';
 import type { ObjectStore } from '../../src/store';
@@ -93,6 +93,7 @@ export async function startController(etcdEndpoint: string, env: Record<string, 
   }
   const grpc = `127.0.0.1:${app.get(GrpcApiServer).port}`;
   const pki = app.get(ClusterPki);
+  await app.get(BootstrapAdmin).recorded;
   const creds = operatorCredentials(pki.ca.certificatePem, t.config.dataDir);
   const identity = app.get(IdentityService);
   const tokenFor = async (name: string, role: Role, scope?: string) => (await identity.createToken({ name, role, scope }, systemContext('test'))).secret;

@@ -83,23 +83,23 @@ describe('NodeService join over TLS (whole controller, real etcd)', () => {
     await expect(call(ctl.nodes, ctl.nodes.join, { token: t.token, nodeName: 'host-b', csrPem: good.csrPem, address: '127.0.0.1:1' })).resolves.toMatchObject({ caCertificatePem: ctl.pki.ca.certificatePem });
   });
 
-  it('RegisterNode/Heartbeat: own node accepted; another node PERMISSION_DENIED (HVS-PKI-NODE-MISMATCH); no certificate refused', async () => {
+  it('RegisterNode/Heartbeat: own node accepted; another node PERMISSION_DENIED (HVS-AUTH-FORBIDDEN); no certificate refused', async () => {
     const a = await joined('host-d');
     await expect(call(a.client, a.client.registerNode, { name: 'host-d', address: '127.0.0.1:7450', facts, labels: {} })).resolves.toMatchObject({ leaseTtlMs: 8000 });
     await expect(call(a.client, a.client.heartbeat, { node: 'host-d', observedGeneration: 0, sentAtUnixMs: Date.now() })).resolves.toMatchObject({ leaseTtlMs: 8000 });
 
     const forOther = await rejection(call(a.client, a.client.registerNode, { name: 'host-a', address: '127.0.0.1:9', facts, labels: {} }));
     expect(forOther.code).toBe(status.PERMISSION_DENIED);
-    expect(code(forOther)).toBe('HVS-PKI-NODE-MISMATCH');
+    expect(code(forOther)).toBe('HVS-AUTH-FORBIDDEN');
     const beatOther = await rejection(call(a.client, a.client.heartbeat, { node: 'host-a', observedGeneration: 0, sentAtUnixMs: 0 }));
-    expect(code(beatOther)).toBe('HVS-PKI-NODE-MISMATCH');
+    expect(code(beatOther)).toBe('HVS-AUTH-FORBIDDEN');
     const hostA = await call(ctl.resources, ctl.resources.get, { kind: 'Node', name: 'host-a' });
     expect(JSON.parse(hostA.specJson).address).toBe('10.1.2.3:7450'); // untouched
 
     const anonymous = await rejection(call(ctl.nodes, ctl.nodes.heartbeat, { node: 'host-d', observedGeneration: 0, sentAtUnixMs: 0 }));
     expect(anonymous.code).toBe(status.UNAUTHENTICATED);
-    expect(code(anonymous)).toBe('HVS-PKI-PEER-UNTRUSTED');
-    expect(code(await rejection(call(ctl.nodes, ctl.nodes.registerNode, { name: 'host-d', address: '127.0.0.1:9', facts, labels: {} })))).toBe('HVS-PKI-PEER-UNTRUSTED');
+    expect(code(anonymous)).toBe('HVS-AUTH-UNAUTHENTICATED');
+    expect(code(await rejection(call(ctl.nodes, ctl.nodes.registerNode, { name: 'host-d', address: '127.0.0.1:9', facts, labels: {} })))).toBe('HVS-AUTH-UNAUTHENTICATED');
   });
 
   it('RenewCertificate: a new certificate for the caller\'s own node, whatever the CSR asks; none without a certificate', async () => {
@@ -110,7 +110,7 @@ describe('NodeService join over TLS (whole controller, real etcd)', () => {
     expect(renewed.certificatePem).not.toBe(d.certPem);
     const forOther = await makeCsr('CN=node:host-a');
     expect(code(await rejection(call(d.client, d.client.renewCertificate, { csrPem: forOther.csrPem })))).toBe('HVS-PKI-CSR-NAME-MISMATCH');
-    expect(code(await rejection(call(ctl.nodes, ctl.nodes.renewCertificate, { csrPem: sameKey.csrPem })))).toBe('HVS-PKI-PEER-UNTRUSTED');
+    expect(code(await rejection(call(ctl.nodes, ctl.nodes.renewCertificate, { csrPem: sameKey.csrPem })))).toBe('HVS-AUTH-FORBIDDEN');
     const certs = (await call(ctl.nodes, ctl.nodes.listCertificates, {})).certificates;
     expect(certs.find((c) => c.kind === 'node' && c.name === 'host-e')?.fingerprint).toBe(fingerprintOf(renewed.certificatePem));
     expect(certs.map((c) => c.kind)).toEqual(expect.arrayContaining(['ca', 'controller', 'node']));
@@ -118,8 +118,8 @@ describe('NodeService join over TLS (whole controller, real etcd)', () => {
 
   it('operator calls refuse node certificates; list/revoke; the audit log has the token id, never the secret', async () => {
     const n = await joined('host-f');
-    expect(code(await rejection(call(n.client, n.client.createJoinToken, { ttlSeconds: 600, nodeName: '' })))).toBe('HVS-PKI-NODE-NOT-ALLOWED');
-    expect(code(await rejection(call(n.client, n.client.listJoinTokens, {})))).toBe('HVS-PKI-NODE-NOT-ALLOWED');
+    expect(code(await rejection(call(n.client, n.client.createJoinToken, { ttlSeconds: 600, nodeName: '' })))).toBe('HVS-AUTH-FORBIDDEN');
+    expect(code(await rejection(call(n.client, n.client.listJoinTokens, {})))).toBe('HVS-AUTH-FORBIDDEN');
 
     const t = await call(ctl.nodes, ctl.nodes.createJoinToken, { ttlSeconds: 120, nodeName: '' });
     const { id, secret } = parseJoinToken(t.token);
