@@ -9,7 +9,8 @@
  *    one the caller vouches for (the join token's or the authenticated peer's); a request
  *    naming anything else is refused, not corrected;
  *  - `verifyPeer` accepts only certificates this CA signed, currently valid, that carry a node
- *    identity: the API uses it so a node can only ever report for itself.
+ *    identity. It does not know about revocation: the API asks NodeCertificates.verify, which
+ *    adds the check against the node's recorded certificates.
  */
 import * as path from 'node:path';
 import { createPublicKey, randomBytes, X509Certificate } from 'node:crypto';
@@ -55,6 +56,8 @@ export interface IssuedServerCertificate extends IssuedCertificate {
 export interface VerifiedNode {
   node: string;
   expiresAt: Date;
+  /** Hex SHA-256 of the certificate (DER): what the node's certificate records name. */
+  fingerprint: string;
 }
 
 export class ClusterCa {
@@ -199,7 +202,7 @@ export class ClusterCa {
     if (now > new Date(c.validTo).getTime()) throw peerUntrusted(`it expired at ${new Date(c.validTo).toISOString()}`);
     const id = identityOf(c);
     if (id?.kind !== 'node') throw peerUntrusted(`its subject "${c.subject.slice(0, 120)}" names no node`);
-    return { node: id.node, expiresAt: new Date(c.validTo) };
+    return { node: id.node, expiresAt: new Date(c.validTo), fingerprint: fingerprintOf(c) };
   }
 
   private async sign(subject: string, publicKey: Key, sans: x509.JsonGeneralName[], validityMs: number): Promise<IssuedCertificate> {

@@ -2,7 +2,8 @@
  * The controller's PKI at run time: the cluster CA from `<dataDir>/pki` (created on first
  * start), a server certificate issued in memory at every start and renewed in place once 2/3
  * of its life passed (checked hourly; new handshakes present the new one, no restart), join
- * tokens in etcd, and the records of the certificates it issued to nodes. It hands out:
+ * tokens in etcd, and the records of the certificates it issued to nodes (NodeCertificates:
+ * which of them are still accepted). It hands out:
  *  - the gRPC API's server credentials (TLS; client certificates requested, not required:
  *    operators and joining agents have none, node-scoped methods check `nodeOf` themselves);
  *  - the dispatcher's dialer: mTLS with the controller's certificate (EKU clientAuth too),
@@ -14,9 +15,10 @@ import type { ChannelCredentials, ServerCredentials } from '@grpc/grpc-js';
 import { agentv1 } from '@hvs/proto';
 import { clientCredentialsFrom, needsRenewal, nodeServerName, peerCertificateOf, serverCredentialsFrom, serverNameOptions, TlsMaterial } from '@hvs/pki';
 import { ClusterCa, type ClusterCaOptions, type IssuedServerCertificate, type VerifiedNode } from './cluster-ca';
-import { JoinTokens } from './join-tokens';
+import { JoinTokens, type JoinTokenLimits } from './join-tokens';
 import type { TokenRepository } from './token-repository';
-import type { CertificateRecords } from './certificate-records';
+import type { NodeCertificateStore } from './certificate-store';
+import { NodeCertificates } from './node-certificates';
 import { peerUntrusted } from './errors';
 
 export interface ClusterPkiOptions {
@@ -24,8 +26,10 @@ export interface ClusterPkiOptions {
   /** The gRPC listen host: its name or IP goes into the server certificate. */
   listenHost: string;
   tokens: TokenRepository;
-  certificates: CertificateRecords;
+  certificates: NodeCertificateStore;
   ca?: ClusterCaOptions;
+  /** Rate limit and cap of join token creation (defaults: join-tokens.ts). */
+  tokenLimits?: JoinTokenLimits;
 }
 
 /** What a gRPC call carries: grpc-js's auth context. */
@@ -48,7 +52,7 @@ export class ClusterPki {
     private current: IssuedServerCertificate,
     private readonly names: { dns: string[]; ips: string[] },
     readonly tokens: JoinTokens,
-    readonly certificates: CertificateRecords,
+    readonly certificates: NodeCertificates,
     private readonly now: () => number,
   ) {
     this.serving = new TlsMaterial({ caPem: ca.certificatePem, certPem: current.chainPem, keyPem: current.privateKeyPem });
@@ -59,7 +63,9 @@ export class ClusterPki {
     const ca = await ClusterCa.loadOrCreate(o.dataDir, o.ca);
     const names = serverNames(o.listenHost);
     const server = await ca.issueServerCert(names);
-    return new ClusterPki(ca, server, names, new JoinTokens(o.tokens, { caFingerprint: ca.fingerprint, now: o.ca?.now }), o.certificates, o.ca?.now ?? Date.now);
+    const now = o.ca?.now ?? Date.now;
+    const tokens = new JoinTokens(o.tokens, { caFingerprint: ca.fingerprint, now, ...o.tokenLimits });
+    return new ClusterPki(ca, server, names, tokens, new NodeCertificates(ca, o.certificates, now), now);
   }
 
   /** The controller's certificate in use now. */
@@ -124,18 +130,19 @@ export class ClusterPki {
 
   /**
    * The node a call's client certificate speaks for; undefined when the call has none. A
-   * certificate that is present but not a valid node certificate of this CA is an error
-   * (HVS-PKI-PEER-UNTRUSTED), never silently treated as "no certificate".
+   * certificate that is present but not an accepted node certificate (foreign CA, expired,
+   * revoked: NodeCertificates.verify) is an error (HVS-PKI-PEER-UNTRUSTED), never silently
+   * treated as "no certificate".
    */
-  nodeOf(call: AuthenticatedCall): VerifiedNode | undefined {
+  async nodeOf(call: AuthenticatedCall): Promise<VerifiedNode | undefined> {
     const raw = peerCertificateOf(call);
     if (raw === undefined) return undefined;
-    return this.ca.verifyPeer(raw);
+    return this.certificates.verify(raw);
   }
 
   /** Like nodeOf, for calls only a node may make. */
-  requireNode(call: AuthenticatedCall, method: string): VerifiedNode {
-    const node = this.nodeOf(call);
+  async requireNode(call: AuthenticatedCall, method: string): Promise<VerifiedNode> {
+    const node = await this.nodeOf(call);
     if (node === undefined) throw peerUntrusted(`${method} needs the node's client certificate and the call presented none`);
     return node;
   }

@@ -12,7 +12,7 @@ import { createApp, listeningAddress } from '../../src/app';
 import { ClusterPki, clientCredentials, CONTROLLER_SERVER_NAME, serverNameOptions } from '../../src/pki';
 import { OBJECT_STORE } from '../../src/services/tokens';
 import type { ObjectStore } from '../../src/store';
-import { nodeIdentity } from '../pki/fixtures';
+import { makeCsr } from '../pki/fixtures';
 import { baseUrl, capturedLogger, testConfig } from '../app/fixtures';
 
 export interface ControllerUnderTest {
@@ -28,7 +28,7 @@ export interface ControllerUnderTest {
   /** The channel options every client of `grpc` needs (the TLS server name; Node 26 refuses the IP). */
   options: ChannelOptions;
   pki: ClusterPki;
-  /** A NodeService client holding a certificate for `node` (as a joined agent does). */
+  /** A NodeService client holding a certificate for `node`, joined as an agent joins (token, CSR, Join: the Node exists after). */
   nodeClient(node: string): Promise<v1.NodeServiceClient>;
   close(): Promise<void>;
 }
@@ -68,8 +68,11 @@ export async function startController(etcdEndpoint: string): Promise<ControllerU
     audit: keep(new v1.AuditServiceClient(grpc, creds, options)),
     creds, options, pki,
     async nodeClient(node: string) {
-      const id = await nodeIdentity(pki.ca, node);
-      return keep(new v1.NodeServiceClient(grpc, clientCredentials(pki.ca.certificatePem, id.certPem, id.keyPem, { expectedServerName: CONTROLLER_SERVER_NAME }), options));
+      const operator = keep(new v1.NodeServiceClient(grpc, creds, options));
+      const t = await call(operator, operator.createJoinToken, { ttlSeconds: 600, nodeName: node, replace: false, uses: 0 });
+      const { csrPem, keyPem } = await makeCsr(`CN=node:${node}`);
+      const res = await call(operator, operator.join, { token: t.token, nodeName: node, csrPem, address: '127.0.0.1:7450' });
+      return keep(new v1.NodeServiceClient(grpc, clientCredentials(pki.ca.certificatePem, res.certificatePem, keyPem, { expectedServerName: CONTROLLER_SERVER_NAME }), options));
     },
     async close() {
       for (const c of clients) c.close();

@@ -38,7 +38,7 @@ const code = (e: ServiceError) => hvsErrorFromServiceError(e).code;
 const facts = v1.HostFacts.fromPartial({ hostname: 'x', cpus: 2, memoryBytes: 2 ** 30, hypervisorMode: 'test', libvirtUri: 'test:///default', agentVersion: '0.1.0' });
 
 async function joined(node: string, address = '127.0.0.1:7450'): Promise<{ certPem: string; keyPem: string; client: v1.NodeServiceClient }> {
-  const t = await call(ctl.nodes, ctl.nodes.createJoinToken, { ttlSeconds: 600, nodeName: node });
+  const t = await call(ctl.nodes, ctl.nodes.createJoinToken, { ttlSeconds: 600, nodeName: node, replace: false, uses: 0 });
   const { csrPem, keyPem } = await makeCsr(`CN=node:${node}`);
   const res = await call(ctl.nodes, ctl.nodes.join, { token: t.token, nodeName: node, csrPem, address });
   return { certPem: res.certificatePem, keyPem, client: nodeClientFor(res.certificatePem, keyPem) };
@@ -57,7 +57,7 @@ describe('NodeService join over TLS (whole controller, real etcd)', () => {
   });
 
   it('token -> Join -> a certificate for that node only; the token works once; the Node records the address', async () => {
-    const t = await call(ctl.nodes, ctl.nodes.createJoinToken, { ttlSeconds: 600, nodeName: 'host-a' });
+    const t = await call(ctl.nodes, ctl.nodes.createJoinToken, { ttlSeconds: 600, nodeName: 'host-a', replace: false, uses: 0 });
     expect(parseJoinToken(t.token).caFingerprint).toBe(ctl.pki.ca.fingerprint);
     expect(t.caFingerprint).toBe(fingerprintOf(ctl.pki.ca.certificatePem));
     const { csrPem } = await makeCsr('CN=node:host-a');
@@ -74,7 +74,7 @@ describe('NodeService join over TLS (whole controller, real etcd)', () => {
   });
 
   it('a refused CSR does not use the token up; a token bound to another name is refused', async () => {
-    const t = await call(ctl.nodes, ctl.nodes.createJoinToken, { ttlSeconds: 600, nodeName: 'host-b' });
+    const t = await call(ctl.nodes, ctl.nodes.createJoinToken, { ttlSeconds: 600, nodeName: 'host-b', replace: false, uses: 0 });
     const wrongSubject = await makeCsr('CN=node:host-z');
     expect(code(await rejection(call(ctl.nodes, ctl.nodes.join, { token: t.token, nodeName: 'host-b', csrPem: wrongSubject.csrPem, address: '127.0.0.1:1' })))).toBe('HVS-PKI-CSR-NAME-MISMATCH');
     const other = await makeCsr('CN=node:host-c');
@@ -118,10 +118,10 @@ describe('NodeService join over TLS (whole controller, real etcd)', () => {
 
   it('operator calls refuse node certificates; list/revoke; the audit log has the token id, never the secret', async () => {
     const n = await joined('host-f');
-    expect(code(await rejection(call(n.client, n.client.createJoinToken, { ttlSeconds: 600, nodeName: '' })))).toBe('HVS-PKI-NODE-NOT-ALLOWED');
+    expect(code(await rejection(call(n.client, n.client.createJoinToken, { ttlSeconds: 600, nodeName: '', replace: false, uses: 0 })))).toBe('HVS-PKI-NODE-NOT-ALLOWED');
     expect(code(await rejection(call(n.client, n.client.listJoinTokens, {})))).toBe('HVS-PKI-NODE-NOT-ALLOWED');
 
-    const t = await call(ctl.nodes, ctl.nodes.createJoinToken, { ttlSeconds: 120, nodeName: '' }, 'alice');
+    const t = await call(ctl.nodes, ctl.nodes.createJoinToken, { ttlSeconds: 120, nodeName: '', replace: false, uses: 0 }, 'alice');
     const { id, secret } = parseJoinToken(t.token);
     const listed = (await call(ctl.nodes, ctl.nodes.listJoinTokens, {})).tokens;
     expect(listed.find((x) => x.id === id)).toMatchObject({ nodeName: '', expired: false });
@@ -138,7 +138,7 @@ describe('NodeService join over TLS (whole controller, real etcd)', () => {
   });
 
   it('an unbound token cannot join a name that is already a node; ClusterStatus sees etcd', async () => {
-    const t = await call(ctl.nodes, ctl.nodes.createJoinToken, { ttlSeconds: 600, nodeName: '' });
+    const t = await call(ctl.nodes, ctl.nodes.createJoinToken, { ttlSeconds: 600, nodeName: '', replace: false, uses: 0 });
     const { csrPem } = await makeCsr('CN=node:host-a');
     expect(code(await rejection(call(ctl.nodes, ctl.nodes.join, { token: t.token, nodeName: 'host-a', csrPem, address: '127.0.0.1:1' })))).toBe('HVS-JOIN-NODE-EXISTS');
     const s = await call(ctl.nodes, ctl.nodes.clusterStatus, {});

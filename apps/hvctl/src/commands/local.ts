@@ -46,7 +46,7 @@ function localClient(state: LocalState, timeoutMs: number): ControllerClient {
 async function localJoinToken(state: LocalState): Promise<string> {
   const client = localClient(state, 10_000);
   try {
-    return (await client.createJoinToken({ ttlSeconds: 600, nodeName: localNodeName() })).token;
+    return (await client.createJoinToken({ ttlSeconds: 600, nodeName: localNodeName(), replace: false, uses: 0 })).token;
   } finally {
     client.close();
   }

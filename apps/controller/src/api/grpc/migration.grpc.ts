@@ -62,9 +62,13 @@ export function drainEvent(u: DrainUpdate): v1.DrainEvent {
   return { event: { $case: 'done', value: { moved: u.moved, failed: u.failed, blocked: u.blocked, cordoned: u.cordoned } } };
 }
 
-export function drainHandler(service: DrainService, edge: GrpcEdge, guard?: (call: ServerWritableStream<v1.DrainRequest, v1.DrainEvent>) => void) {
-  return serverStream(edge, 'NodeService/Drain', (r: v1.DrainRequest, ctx, call: ServerWritableStream<v1.DrainRequest, v1.DrainEvent>) => {
-    guard?.(call);
-    return mapStream(service.drain({ node: r.name, execute: r.execute, maxParallel: r.maxParallel || undefined }, ctx), drainEvent);
-  });
+export function drainHandler(service: DrainService, edge: GrpcEdge, guard?: (call: ServerWritableStream<v1.DrainRequest, v1.DrainEvent>) => Promise<void>) {
+  return serverStream(edge, 'NodeService/Drain', (r: v1.DrainRequest, ctx, call: ServerWritableStream<v1.DrainRequest, v1.DrainEvent>) =>
+    afterGuard(guard?.(call), () => mapStream(service.drain({ node: r.name, execute: r.execute, maxParallel: r.maxParallel || undefined }, ctx), drainEvent)));
+}
+
+/** The stream opens only once the (async) caller check passed; its refusal is the stream's error. */
+async function* afterGuard<T>(check: Promise<void> | undefined, open: () => AsyncIterable<T>): AsyncIterable<T> {
+  await check;
+  yield* open();
 }

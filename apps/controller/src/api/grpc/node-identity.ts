@@ -1,20 +1,21 @@
 /**
  * Who may make node-scoped calls (RegisterNode, Heartbeat, RenewCertificate): only a caller
- * presenting a valid node certificate of this cluster, and only about the node it names. A
+ * presenting an accepted node certificate of this cluster (not revoked: pki/node-certificates.ts),
+ * and only about the node it names. A
  * compromised host can therefore never report for, or take over, another host. Operator calls
  * (CreateJoinToken, lists, revoke) refuse node certificates: a host must not mint tokens.
  */
 import { HvsError } from '@hvs/domain';
 import type { AuthenticatedCall, ClusterPki, VerifiedNode } from '../../pki';
 
-export function requireNodeFor(pki: ClusterPki, call: AuthenticatedCall, method: string, named: string): VerifiedNode {
-  const caller = pki.requireNode(call, method);
+export async function requireNodeFor(pki: ClusterPki, call: AuthenticatedCall, method: string, named: string): Promise<VerifiedNode> {
+  const caller = await pki.requireNode(call, method);
   if (caller.node !== named) throw nodeMismatch(method, caller.node, named);
   return caller;
 }
 
-export function refuseNodeCaller(pki: ClusterPki, call: AuthenticatedCall, method: string): void {
-  const caller = pki.nodeOf(call);
+export async function refuseNodeCaller(pki: ClusterPki, call: AuthenticatedCall, method: string): Promise<void> {
+  const caller = await pki.nodeOf(call);
   if (caller !== undefined) {
     throw new HvsError({
       code: 'HVS-PKI-NODE-NOT-ALLOWED', category: 'PermissionDenied',
