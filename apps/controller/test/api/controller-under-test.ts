@@ -30,6 +30,8 @@ export interface ControllerUnderTest {
   pki: ClusterPki;
   /** A NodeService client holding a certificate for `node`, joined as an agent joins (token, CSR, Join: the Node exists after). */
   nodeClient(node: string): Promise<v1.NodeServiceClient>;
+  /** A NodeService client presenting this certificate and key (closed with the controller). */
+  nodeClientWith(certPem: string, keyPem: string): v1.NodeServiceClient;
   close(): Promise<void>;
 }
 
@@ -60,6 +62,8 @@ export async function startController(etcdEndpoint: string): Promise<ControllerU
   const options = serverNameOptions(CONTROLLER_SERVER_NAME);
   const clients: Client[] = [];
   const keep = <C extends Client>(c: C): C => (clients.push(c), c);
+  const nodeClientWith = (certPem: string, keyPem: string) =>
+    keep(new v1.NodeServiceClient(grpc, clientCredentials(pki.ca.certificatePem, certPem, keyPem, { expectedServerName: CONTROLLER_SERVER_NAME }), options));
   return {
     app, grpc, http: `${baseUrl(listeningAddress(app).port)}/api/v1`,
     resources: keep(new v1.ResourceServiceClient(grpc, creds, options)),
@@ -72,8 +76,9 @@ export async function startController(etcdEndpoint: string): Promise<ControllerU
       const t = await call(operator, operator.createJoinToken, { ttlSeconds: 600, nodeName: node, replace: false, uses: 0 });
       const { csrPem, keyPem } = await makeCsr(`CN=node:${node}`);
       const res = await call(operator, operator.join, { token: t.token, nodeName: node, csrPem, address: '127.0.0.1:7450' });
-      return keep(new v1.NodeServiceClient(grpc, clientCredentials(pki.ca.certificatePem, res.certificatePem, keyPem, { expectedServerName: CONTROLLER_SERVER_NAME }), options));
+      return nodeClientWith(res.certificatePem, keyPem);
     },
+    nodeClientWith,
     async close() {
       for (const c of clients) c.close();
       await app?.close();

@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { hvsErrorFromServiceError, v1 } from '@hvs/proto';
 import { startEtcd, type EtcdInstance } from '../../../../test/harness';
-import { clientCredentials, CONTROLLER_SERVER_NAME, fingerprintOf, identityOf, parseJoinToken } from '../../src/pki';
+import { fingerprintOf, identityOf, parseJoinToken } from '../../src/pki';
 import { call, rejection, startController, type ControllerUnderTest } from '../api/controller-under-test';
 import { makeCsr } from './fixtures';
 
@@ -17,6 +17,7 @@ jest.setTimeout(60_000);
 let etcd: EtcdInstance;
 let ctl: ControllerUnderTest;
 const clients: v1.NodeServiceClient[] = [];
+const nodeClientFor = (certPem: string, keyPem: string) => ctl.nodeClientWith(certPem, keyPem);
 
 beforeAll(async () => {
   etcd = await startEtcd();
@@ -27,12 +28,6 @@ afterAll(async () => {
   await ctl?.close();
   await etcd?.stop();
 });
-
-function nodeClientFor(certPem: string, keyPem: string): v1.NodeServiceClient {
-  const c = new v1.NodeServiceClient(ctl.grpc, clientCredentials(ctl.pki.ca.certificatePem, certPem, keyPem, { expectedServerName: CONTROLLER_SERVER_NAME }), ctl.options);
-  clients.push(c);
-  return c;
-}
 
 const code = (e: ServiceError) => hvsErrorFromServiceError(e).code;
 const facts = v1.HostFacts.fromPartial({ hostname: 'x', cpus: 2, memoryBytes: 2 ** 30, hypervisorMode: 'test', libvirtUri: 'test:///default', agentVersion: '0.1.0' });
