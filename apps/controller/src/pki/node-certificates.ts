@@ -23,7 +23,12 @@ export const RETIRED_KEPT = 8;
 /** Compare-and-swap attempts of one record update before giving up (concurrent joins of one name). */
 const WRITE_ATTEMPTS = 5;
 
-export type IssuedHow = { at: 'join'; replace: boolean } | { at: 'renewal'; presented: string };
+/**
+ * `presented`: fingerprint of the certificate the renewing node called with; it stays accepted
+ * as `previous`. Without it the current one does (right unless the node renewed twice from an
+ * older certificate after a lost answer).
+ */
+export type IssuedHow = { at: 'join'; replace: boolean } | { at: 'renewal'; presented?: string };
 
 export class NodeCertificates {
   constructor(
@@ -99,8 +104,8 @@ function revoked(node: string, why: string) {
 }
 
 /** The renewal's record: the presented certificate stays as `previous`; anything else accepted before is retired. */
-function renewed(state: NodeCertificateState, fresh: CertificateRecord, presented: string, now: number): NodeCertificateState {
-  const kept = [state.current, state.previous].find((c) => c?.fingerprint === presented);
+function renewed(state: NodeCertificateState, fresh: CertificateRecord, presented: string | undefined, now: number): NodeCertificateState {
+  const kept = presented === undefined ? state.current : [state.current, state.previous].find((c) => c?.fingerprint === presented);
   const dropped = [state.current, state.previous].filter((c) => c !== undefined && c !== kept);
   return retire(state, dropped, 'superseded', now, { current: fresh, previous: kept });
 }
