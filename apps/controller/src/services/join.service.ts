@@ -19,9 +19,10 @@
  */
 import { HvsError, isHvsError } from '@hvs/domain';
 import type { AuditService } from '../audit';
-import type { CertificateRecord, ClusterPki, CreatedJoinToken, CreateTokenRequest, JoinTokenSummary, VerifiedNode } from '../pki';
+import type { CertificateRecord, ClusterPki, CreatedJoinToken, CreateTokenRequest, JoinTokenSummary } from '../pki';
 import { fingerprintOf, JoinTokens, nodeExistsAtCreate, nodeExistsAtJoin, parseCertificate } from '../pki';
 import type { ObjectStore, StoredObject } from '../store';
+import { admit, principalOf } from './access';
 import type { CallContext } from './call-context';
 import { auditedBatch, auditFailure, readOptional, retryOnConflict } from './writes';
 
@@ -68,6 +69,7 @@ export class JoinService {
    * node needs `replace`; one minted with it is audited on the Node too (replace-node-authorized).
    */
   async createToken(request: CreateTokenRequest, ctx: CallContext): Promise<CreatedJoinToken & { caFingerprint: string }> {
+    admit(ctx, 'NodeService/CreateJoinToken');
     try {
       const { nodeName, replace } = JoinTokens.validate(request);
       const existing = nodeName === undefined ? undefined : await readOptional(this.store, NODE, nodeName);
@@ -87,11 +89,13 @@ export class JoinService {
     }
   }
 
-  listTokens(): Promise<JoinTokenSummary[]> {
+  listTokens(ctx: CallContext): Promise<JoinTokenSummary[]> {
+    admit(ctx, 'NodeService/ListJoinTokens');
     return this.pki.tokens.list();
   }
 
   async revokeToken(id: string, ctx: CallContext): Promise<boolean> {
+    admit(ctx, 'NodeService/RevokeJoinToken');
     const revoked = await this.pki.tokens.revoke(id);
     if (revoked) await this.audit.append([{ operation: 'revoke-join-token', kind: TOKEN_KIND, name: id, actor: ctx.actor, generationBefore: 1, generationAfter: 0, result: 'ok' }]);
     return revoked;
@@ -118,17 +122,21 @@ export class JoinService {
   }
 
   /**
-   * A fresh certificate for the node the caller's certificate names (checked by the caller:
-   * ClusterPki.requireNode). The presented certificate stays accepted until the new one is used.
+   * A fresh certificate for the node the caller's (node) certificate names. The certificate it
+   * called with stays accepted until the new one is used (pki/node-certificates.ts).
    */
-  async renew(caller: VerifiedNode, csrPem: string): Promise<IssuedForNode> {
-    const issued = await this.pki.ca.signNodeCsr(csrPem, caller.node);
-    await this.pki.certificates.issued(caller.node, issued.certificatePem, { at: 'renewal', presented: caller.fingerprint });
-    return { node: caller.node, ...issued, controllerAddresses: this.controllerAddresses() };
+  async renew(csrPem: string, ctx: CallContext): Promise<IssuedForNode> {
+    const caller = principalOf(ctx);
+    const node = caller.kind === 'node' ? caller.node : '';
+    admit(ctx, 'NodeService/RenewCertificate', { node });
+    const issued = await this.pki.ca.signNodeCsr(csrPem, node);
+    await this.pki.certificates.issued(node, issued.certificatePem, { at: 'renewal', presented: caller.kind === 'node' ? caller.fingerprint : undefined });
+    return { node, ...issued, controllerAddresses: this.controllerAddresses() };
   }
 
   /** The CA, the controller's server certificate, and the last certificate issued to each node. */
-  async certificates(): Promise<CertificateSummary[]> {
+  async certificates(ctx: CallContext): Promise<CertificateSummary[]> {
+    admit(ctx, 'NodeService/ListCertificates');
     const describe = (kind: 'ca' | 'controller', pem: string): CertificateSummary => {
       const c = parseCertificate(pem);
       return { kind, name: '', subject: c.subject, notBefore: new Date(c.validFrom).toISOString(), notAfter: new Date(c.validTo).toISOString(), fingerprint: fingerprintOf(c) };

@@ -28,8 +28,8 @@ afterAll(async () => {
 });
 
 const hvs = (e: ServiceError) => hvsErrorFromServiceError(e);
-const token = (nodeName: string, more: Partial<v1.CreateJoinTokenRequest> = {}, actor = 'tester') =>
-  call(ctl.nodes, ctl.nodes.createJoinToken, { ttlSeconds: 600, nodeName, replace: false, uses: 0, ...more }, actor);
+const token = (nodeName: string, more: Partial<v1.CreateJoinTokenRequest> = {}, as: v1.NodeServiceClient = ctl.nodes) =>
+  call(as, as.createJoinToken, { ttlSeconds: 600, nodeName, replace: false, uses: 0, ...more });
 
 async function join(t: string, node: string, address = '127.0.0.1:7450'): Promise<{ certPem: string; keyPem: string; client: v1.NodeServiceClient }> {
   const { csrPem, keyPem } = await makeCsr(`CN=node:${node}`);
@@ -57,9 +57,11 @@ describe('a join token for an existing node', () => {
     expect(refused).toMatchObject({ grpc: status.ALREADY_EXISTS, code: 'HVS-JOIN-NODE-EXISTS', fix: expect.stringContaining('hvctl node token create --node keep-1 --replace') });
     const e = await refusedAs(token('', { replace: true }));
     expect(e.code).toBe('HVS-JOIN-TOKEN-REPLACE-UNBOUND');
-    const replace = await token('keep-1', { replace: true }, 'alice');
+    const alice = new v1.NodeServiceClient(ctl.grpc, ctl.bearerCreds(await ctl.tokenFor('alice', 'admin')), ctl.options);
+    const replace = await token('keep-1', { replace: true }, alice);
+    alice.close();
     expect(parseJoinToken(replace.token).id).toMatch(/^[0-9a-f]{16}$/);
-    expect(await auditOf('Node', 'keep-1')).toEqual(expect.arrayContaining([['replace-node-authorized', 'alice', 'ok']]));
+    expect(await auditOf('Node', 'keep-1')).toEqual(expect.arrayContaining([['replace-node-authorized', 'user:alice', 'ok']]));
     const listed = (await call(ctl.nodes, ctl.nodes.listJoinTokens, {})).tokens.find((t) => t.id === parseJoinToken(replace.token).id);
     expect(listed).toMatchObject({ nodeName: 'keep-1', replace: true, usesLeft: 1 });
     await expect(beat(first.client, 'keep-1')).resolves.toBeDefined(); // minting a replace token changes nothing yet

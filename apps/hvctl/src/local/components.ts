@@ -92,6 +92,11 @@ export function controllerCaFile(dataDir: string): string {
   return path.join(dataDir, 'controller', 'pki', 'ca.crt');
 }
 
+/** The bootstrap admin's client certificate and key the controller keeps in its data dir (0600): the local context's identity. */
+export function controllerAdminFiles(dataDir: string): { certFile: string; keyFile: string } {
+  return { certFile: path.join(dataDir, 'controller', 'pki', 'admin.crt'), keyFile: path.join(dataDir, 'controller', 'pki', 'admin.key') };
+}
+
 /** etcd's --max-txn-ops in single-host mode, told to the controller too (HVS_ETCD_MAX_TXN_OPS). */
 export const LOCAL_ETCD_MAX_TXN_OPS = 1024;
 

@@ -8,10 +8,12 @@ import { HvsError } from '@hvs/domain';
 import type { ApplyOptions } from '../../services/resource.service';
 import type { SourceDocument } from '../../services/batch-input';
 import { MAX_REQUEST_BYTES } from '../../services/errors';
-import { ACTOR_HEADER, callContext, type CallContext } from '../../services/call-context';
+import { ANONYMOUS_CONTEXT, type CallContext } from '../../services/call-context';
 
 export interface RequestLike extends AsyncIterable<Buffer> {
   headers: Record<string, string | string[] | undefined>;
+  /** Set by RestAuthentication before any route runs. */
+  hvsContext?: CallContext;
   body?: unknown;
   query: Record<string, unknown>;
 }
@@ -23,8 +25,9 @@ export interface ManifestRequest {
   options: ApplyOptions;
 }
 
+/** The verified caller (RestAuthentication); anonymous only if that middleware did not run, which every service then refuses. */
 export function contextOf(req: RequestLike): CallContext {
-  return callContext(req.headers[ACTOR_HEADER]);
+  return req.hvsContext ?? ANONYMOUS_CONTEXT;
 }
 
 export async function manifestRequest(req: RequestLike): Promise<ManifestRequest> {
