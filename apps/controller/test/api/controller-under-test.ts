@@ -21,6 +21,8 @@ import { baseUrl, capturedLogger, testConfig } from '../app/fixtures';
 
 export interface ControllerUnderTest {
   app: INestApplication;
+  /** The controller's data dir (the bootstrap admin's certificate is in <dataDir>/pki). */
+  dataDir: string;
   /** An admin API token (`Authorization: Bearer`), for REST. */
   token: string;
   /** fetch with the admin token (REST needs a bearer token on every /api/v1 route). */
@@ -97,7 +99,7 @@ export async function startController(etcdEndpoint: string): Promise<ControllerU
   const nodeClientWith = (certPem: string, keyPem: string) =>
     keep(new v1.NodeServiceClient(grpc, clientCredentials(pki.ca.certificatePem, certPem, keyPem, { expectedServerName: CONTROLLER_SERVER_NAME }), options));
   return {
-    app, grpc, http: `${baseUrl(listeningAddress(app).port)}/api/v1`, token, tokenFor,
+    app, grpc, http: `${baseUrl(listeningAddress(app).port)}/api/v1`, token, tokenFor, dataDir: t.config.dataDir,
     fetch: (url, init = {}) => fetch(url, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string> | undefined) } }),
     bearerCreds: (tk) => bearerCredentials(pki.ca.certificatePem, tk),
     anonymousCreds: operatorCredentials(pki.ca.certificatePem),
