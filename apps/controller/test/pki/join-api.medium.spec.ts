@@ -78,23 +78,25 @@ describe('NodeService join over TLS (whole controller, real etcd)', () => {
     await expect(call(ctl.nodes, ctl.nodes.join, { token: t.token, nodeName: 'host-b', csrPem: good.csrPem, address: '127.0.0.1:1' })).resolves.toMatchObject({ caCertificatePem: ctl.pki.ca.certificatePem });
   });
 
-  it('RegisterNode/Heartbeat: own node accepted; another node PERMISSION_DENIED (HVS-PKI-NODE-MISMATCH); no certificate refused', async () => {
+  it('RegisterNode/Heartbeat: own node accepted; another node PERMISSION_DENIED (HVS-AUTH-FORBIDDEN); an operator or no credential refused', async () => {
     const a = await joined('host-d');
     await expect(call(a.client, a.client.registerNode, { name: 'host-d', address: '127.0.0.1:7450', facts, labels: {} })).resolves.toMatchObject({ leaseTtlMs: 8000 });
     await expect(call(a.client, a.client.heartbeat, { node: 'host-d', observedGeneration: 0, sentAtUnixMs: Date.now() })).resolves.toMatchObject({ leaseTtlMs: 8000 });
 
     const forOther = await rejection(call(a.client, a.client.registerNode, { name: 'host-a', address: '127.0.0.1:9', facts, labels: {} }));
     expect(forOther.code).toBe(status.PERMISSION_DENIED);
-    expect(code(forOther)).toBe('HVS-PKI-NODE-MISMATCH');
+    expect(code(forOther)).toBe('HVS-AUTH-FORBIDDEN');
     const beatOther = await rejection(call(a.client, a.client.heartbeat, { node: 'host-a', observedGeneration: 0, sentAtUnixMs: 0 }));
-    expect(code(beatOther)).toBe('HVS-PKI-NODE-MISMATCH');
+    expect(code(beatOther)).toBe('HVS-AUTH-FORBIDDEN');
     const hostA = await call(ctl.resources, ctl.resources.get, { kind: 'Node', name: 'host-a' });
     expect(JSON.parse(hostA.specJson).address).toBe('10.1.2.3:7450'); // untouched
 
-    const anonymous = await rejection(call(ctl.nodes, ctl.nodes.heartbeat, { node: 'host-d', observedGeneration: 0, sentAtUnixMs: 0 }));
+    const nobody = new v1.NodeServiceClient(ctl.grpc, ctl.anonymousCreds, ctl.options);
+    clients.push(nobody);
+    const anonymous = await rejection(call(nobody, nobody.heartbeat, { node: 'host-d', observedGeneration: 0, sentAtUnixMs: 0 }));
     expect(anonymous.code).toBe(status.UNAUTHENTICATED);
-    expect(code(anonymous)).toBe('HVS-PKI-PEER-UNTRUSTED');
-    expect(code(await rejection(call(ctl.nodes, ctl.nodes.registerNode, { name: 'host-d', address: '127.0.0.1:9', facts, labels: {} })))).toBe('HVS-PKI-PEER-UNTRUSTED');
+    // An admin is not a node: it may not report for one either.
+    expect(code(await rejection(call(ctl.nodes, ctl.nodes.registerNode, { name: 'host-d', address: '127.0.0.1:9', facts, labels: {} })))).toBe('HVS-AUTH-FORBIDDEN');
   });
 
   it('RenewCertificate: a new certificate for the caller\'s own node, whatever the CSR asks; none without a certificate', async () => {
@@ -105,7 +107,7 @@ describe('NodeService join over TLS (whole controller, real etcd)', () => {
     expect(renewed.certificatePem).not.toBe(d.certPem);
     const forOther = await makeCsr('CN=node:host-a');
     expect(code(await rejection(call(d.client, d.client.renewCertificate, { csrPem: forOther.csrPem })))).toBe('HVS-PKI-CSR-NAME-MISMATCH');
-    expect(code(await rejection(call(ctl.nodes, ctl.nodes.renewCertificate, { csrPem: sameKey.csrPem })))).toBe('HVS-PKI-PEER-UNTRUSTED');
+    expect(code(await rejection(call(ctl.nodes, ctl.nodes.renewCertificate, { csrPem: sameKey.csrPem })))).toBe('HVS-AUTH-FORBIDDEN');
     const certs = (await call(ctl.nodes, ctl.nodes.listCertificates, {})).certificates;
     expect(certs.find((c) => c.kind === 'node' && c.name === 'host-e')?.fingerprint).toBe(fingerprintOf(renewed.certificatePem));
     expect(certs.map((c) => c.kind)).toEqual(expect.arrayContaining(['ca', 'controller', 'node']));
@@ -113,8 +115,8 @@ describe('NodeService join over TLS (whole controller, real etcd)', () => {
 
   it('operator calls refuse node certificates; list/revoke; the audit log has the token id, never the secret', async () => {
     const n = await joined('host-f');
-    expect(code(await rejection(call(n.client, n.client.createJoinToken, { ttlSeconds: 600, nodeName: '', replace: false, uses: 0 })))).toBe('HVS-PKI-NODE-NOT-ALLOWED');
-    expect(code(await rejection(call(n.client, n.client.listJoinTokens, {})))).toBe('HVS-PKI-NODE-NOT-ALLOWED');
+    expect(code(await rejection(call(n.client, n.client.createJoinToken, { ttlSeconds: 600, nodeName: '', replace: false, uses: 0 })))).toBe('HVS-AUTH-FORBIDDEN');
+    expect(code(await rejection(call(n.client, n.client.listJoinTokens, {})))).toBe('HVS-AUTH-FORBIDDEN');
 
     const t = await call(ctl.nodes, ctl.nodes.createJoinToken, { ttlSeconds: 120, nodeName: '', replace: false, uses: 0 });
     const { id, secret } = parseJoinToken(t.token);
@@ -126,8 +128,8 @@ describe('NodeService join over TLS (whole controller, real etcd)', () => {
     const { csrPem } = await makeCsr('CN=node:host-g');
     expect(code(await rejection(call(ctl.nodes, ctl.nodes.join, { token: t.token, nodeName: 'host-g', csrPem, address: '127.0.0.1:1' })))).toBe('HVS-JOIN-TOKEN-INVALID');
 
-    const records = (await call(ctl.audit, ctl.audit.list, { kind: 'JoinToken', name: '', actor: 'alice', since: '', limit: 10, continueToken: '' })).records;
-    expect(records.map((r) => [r.operation, r.name])).toEqual(expect.arrayContaining([['create-join-token', id], ['revoke-join-token', id]]));
+    const records = (await call(ctl.audit, ctl.audit.list, { kind: 'JoinToken', name: id, actor: '', since: '', limit: 10, continueToken: '' })).records;
+    expect(records.map((r) => [r.operation, r.name, r.actor.startsWith('user:')])).toEqual(expect.arrayContaining([['create-join-token', id, true], ['revoke-join-token', id, true]]));
     const all = JSON.stringify((await call(ctl.audit, ctl.audit.list, { kind: '', name: '', actor: '', since: '', limit: 500, continueToken: '' })).records);
     expect(all).not.toContain(secret);
   });
