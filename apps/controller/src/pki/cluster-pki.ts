@@ -5,7 +5,8 @@
  * tokens in etcd, and the records of the certificates it issued to nodes (NodeCertificates:
  * which of them are still accepted). It hands out:
  *  - the gRPC API's server credentials (TLS; client certificates requested, not required:
- *    operators and joining agents have none, node-scoped methods check `nodeOf` themselves);
+ *    joining agents and bearer-token callers have none; the identity edge checks those sent,
+ *    node certificates through NodeCertificates.verify);
  *  - the dispatcher's dialer: mTLS with the controller's certificate (EKU clientAuth too),
  *    verifying each agent as `<node>.node.hvs`, so only that node's key can answer.
  */
@@ -13,13 +14,12 @@ import * as os from 'node:os';
 import { isIP } from 'node:net';
 import type { ChannelCredentials, ServerCredentials } from '@grpc/grpc-js';
 import { agentv1 } from '@hvs/proto';
-import { clientCredentialsFrom, needsRenewal, nodeServerName, peerCertificateOf, serverCredentialsFrom, serverNameOptions, TlsMaterial } from '@hvs/pki';
-import { ClusterCa, type ClusterCaOptions, type IssuedServerCertificate, type VerifiedNode } from './cluster-ca';
+import { clientCredentialsFrom, needsRenewal, nodeServerName, serverCredentialsFrom, serverNameOptions, TlsMaterial } from '@hvs/pki';
+import { ClusterCa, type ClusterCaOptions, type IssuedServerCertificate } from './cluster-ca';
 import { JoinTokens, type JoinTokenLimits } from './join-tokens';
 import type { TokenRepository } from './token-repository';
 import type { NodeCertificateStore } from './certificate-store';
 import { NodeCertificates } from './node-certificates';
-import { peerUntrusted } from './errors';
 
 export interface ClusterPkiOptions {
   dataDir: string;
@@ -31,9 +31,6 @@ export interface ClusterPkiOptions {
   /** Rate limit and cap of join token creation (defaults: join-tokens.ts). */
   tokenLimits?: JoinTokenLimits;
 }
-
-/** What a gRPC call carries: grpc-js's auth context. */
-export type AuthenticatedCall = Parameters<typeof peerCertificateOf>[0];
 
 /** How often the controller checks whether its own certificate needs renewing. */
 export const SERVER_RENEW_CHECK_MS = 3_600_000;
@@ -126,25 +123,6 @@ export class ClusterPki {
   /** Channel credentials for dialling the agent of `node` as the controller. */
   agentCredentials(node: string): ChannelCredentials {
     return clientCredentialsFrom(this.dialling, { expectedServerName: nodeServerName(node) });
-  }
-
-  /**
-   * The node a call's client certificate speaks for; undefined when the call has none. A
-   * certificate that is present but not an accepted node certificate (foreign CA, expired,
-   * revoked: NodeCertificates.verify) is an error (HVS-PKI-PEER-UNTRUSTED), never silently
-   * treated as "no certificate".
-   */
-  async nodeOf(call: AuthenticatedCall): Promise<VerifiedNode | undefined> {
-    const raw = peerCertificateOf(call);
-    if (raw === undefined) return undefined;
-    return this.certificates.verify(raw);
-  }
-
-  /** Like nodeOf, for calls only a node may make. */
-  async requireNode(call: AuthenticatedCall, method: string): Promise<VerifiedNode> {
-    const node = await this.nodeOf(call);
-    if (node === undefined) throw peerUntrusted(`${method} needs the node's client certificate and the call presented none`);
-    return node;
   }
 }
 
