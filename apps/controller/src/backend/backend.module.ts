@@ -4,14 +4,16 @@
  * EtcdBackend closes the client in onApplicationShutdown, after the modules that use it stop.
  */
 import { Module } from '@nestjs/common';
-import { ControllerConfig } from '../config';
+import { ControllerConfig, readEtcdCredentials } from '../config';
 import { EtcdBackend } from './etcd-backend';
 
 @Module({
   providers: [
     {
       provide: EtcdBackend, inject: [ControllerConfig],
-      useFactory: (c: ControllerConfig) => new EtcdBackend({ endpoints: c.etcdEndpoints, leaseTtlSeconds: Math.round(c.leaseTtlMs / 1000), maxTxnOps: c.etcdMaxTxnOps }),
+      useFactory: (c: ControllerConfig) => new EtcdBackend({
+        endpoints: c.etcdEndpoints, credentials: readEtcdCredentials(c), leaseTtlSeconds: Math.round(c.leaseTtlMs / 1000), maxTxnOps: c.etcdMaxTxnOps,
+      }),
     },
   ],
   exports: [EtcdBackend],

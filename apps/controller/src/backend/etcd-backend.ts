@@ -3,11 +3,13 @@
  * leases. Closed when the Nest app shuts down; registers an `etcd` readiness check.
  */
 import type { OnApplicationShutdown } from '@nestjs/common';
-import { EtcdConnection, EtcdStore } from '../store';
+import { EtcdConnection, EtcdStore, type EtcdConnectionOptions } from '../store';
 import { NodeLeases } from '../leases';
 
 export interface EtcdBackendOptions {
   endpoints: readonly string[];
+  /** etcd client TLS (ControllerConfig's etcd*File settings, read by readEtcdCredentials). */
+  credentials?: EtcdConnectionOptions['credentials'];
   /** Deadline of every store call including retries (HVS-STORE-UNAVAILABLE after it), default 5 s. */
   callTimeoutMs?: number;
   leaseTtlSeconds?: number;
@@ -21,7 +23,9 @@ export class EtcdBackend implements OnApplicationShutdown {
   readonly leases: NodeLeases;
 
   constructor(options: EtcdBackendOptions) {
-    this.connection = new EtcdConnection({ endpoints: [...options.endpoints], callTimeoutMs: options.callTimeoutMs ?? 5_000 });
+    this.connection = new EtcdConnection({
+      endpoints: [...options.endpoints], callTimeoutMs: options.callTimeoutMs ?? 5_000, ...(options.credentials ? { credentials: options.credentials } : {}),
+    });
     this.store = new EtcdStore({ endpoints: [...options.endpoints], connection: this.connection, maxTxnOps: options.maxTxnOps });
     this.leases = new NodeLeases({ connection: this.connection, ttlSeconds: options.leaseTtlSeconds });
   }

@@ -41,7 +41,7 @@ export class PkiLifecycle implements OnApplicationBootstrap, OnApplicationShutdo
     {
       provide: ClusterPki, inject: [ControllerConfig, EtcdBackend],
       useFactory: (c: ControllerConfig, b: EtcdBackend) => ClusterPki.create({
-        dataDir: c.dataDir, listenHost: c.grpcListen.host, tokens: new EtcdTokenRepository(b.connection), certificates: new EtcdCertificateStore(b.connection),
+        dataDir: c.dataDir, listenHost: c.grpcListen.host, alsoHosts: [c.httpListen.host], tokens: new EtcdTokenRepository(b.connection), certificates: new EtcdCertificateStore(b.connection),
       }),
     },
     PkiLifecycle,

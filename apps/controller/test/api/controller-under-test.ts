@@ -10,6 +10,7 @@ import { parseManifests } from '@hvs/domain';
 import { v1 } from '@hvs/proto';
 import { GrpcApiServer } from '../../src/api/grpc';
 import { createApp, listeningAddress } from '../../src/app';
+import { servesTls } from '../../src/config';
 import { ClusterPki, clientCredentials, CONTROLLER_SERVER_NAME, serverNameOptions } from '../../src/pki';
 import { OBJECT_STORE } from '../../src/services/tokens';
 import { bootstrapFiles, type Role } from '../../src/identity';
@@ -18,6 +19,7 @@ import { systemContext } from '../../src/services/call-context';
 import type { ObjectStore } from '../../src/store';
 import { makeCsr } from '../pki/fixtures';
 import { baseUrl, capturedLogger, testConfig } from '../app/fixtures';
+import { restFetch, type RestInit, type RestResponse } from './rest-fetch';
 
 export interface ControllerUnderTest {
   app: INestApplication;
@@ -31,7 +33,10 @@ export interface ControllerUnderTest {
   tokenFor(name: string, role: Role, scope?: string): Promise<string>;
   /** gRPC channel credentials: TLS trusting the cluster CA, and the bearer token on every call. */
   bearerCreds(token: string): ChannelCredentials;
+  /** The REST base, `http(s)://127.0.0.1:<port>/api/v1` (https when the config serves TLS). */
   http: string;
+  /** One REST call to `http + path` as the admin token, trusting the cluster CA (rest-fetch.ts; `init` may override both). */
+  rest(path: string, init?: RestInit): Promise<RestResponse>;
   grpc: string;
   resources: v1.ResourceServiceClient;
   vms: v1.VmServiceClient;
@@ -78,8 +83,9 @@ export function bearerCredentials(caPem: string, token: string): ChannelCredenti
   return credentials.combineChannelCredentials(operatorCredentials(caPem), perCall);
 }
 
-export async function startController(etcdEndpoint: string): Promise<ControllerUnderTest> {
-  const t = testConfig({ HVS_ETCD_ENDPOINTS: etcdEndpoint, HVS_LOG_LEVEL: 'warn' });
+/** `env` adds or overrides settings (e.g. HVS_HTTP_LISTEN=0.0.0.0:0 for TLS); the ports stay free ones. */
+export async function startController(etcdEndpoint: string, env: Record<string, string> = {}): Promise<ControllerUnderTest> {
+  const t = testConfig({ HVS_ETCD_ENDPOINTS: etcdEndpoint, HVS_LOG_LEVEL: 'warn', ...env });
   let app: INestApplication | undefined;
   try {
     app = await createApp(t.config, { logger: capturedLogger('warn').logger });
@@ -98,8 +104,11 @@ export async function startController(etcdEndpoint: string): Promise<ControllerU
   const keep = <C extends Client>(c: C): C => (clients.push(c), c);
   const nodeClientWith = (certPem: string, keyPem: string) =>
     keep(new v1.NodeServiceClient(grpc, clientCredentials(pki.ca.certificatePem, certPem, keyPem, { expectedServerName: CONTROLLER_SERVER_NAME }), options));
+  const port = listeningAddress(app).port;
+  const http = `${servesTls(t.config) ? `https://127.0.0.1:${port}` : baseUrl(port)}/api/v1`;
   return {
-    app, grpc, http: `${baseUrl(listeningAddress(app).port)}/api/v1`, token, tokenFor, dataDir: t.config.dataDir,
+    app, grpc, http, token, tokenFor, dataDir: t.config.dataDir,
+    rest: (path, init = {}) => restFetch(`${http}${path}`, { ca: pki.ca.certificatePem, ...init, headers: { authorization: `Bearer ${token}`, ...init.headers } }),
     fetch: (url, init = {}) => fetch(url, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string> | undefined) } }),
     bearerCreds: (tk) => bearerCredentials(pki.ca.certificatePem, tk),
     anonymousCreds: operatorCredentials(pki.ca.certificatePem),

@@ -148,6 +148,6 @@ describe('VM deletion waits for its node to confirm the host clean-up (real etcd
     expect(forced.warnings[0]).toContain(`forced past finalizer ${VM_HOST_CLEANUP}: node node-down may still hold domain hvs-${down.metadata.uid}`);
     expect(await gone('stuck')).toBe(true);
     const records = (await audit.list({ name: 'stuck' })).records;
-    expect(records.map((r) => [r.operation, r.actor, r.result])).toContainEqual(['force-delete', 'frank', 'ok']);
+    expect(records.map((r) => [r.operation, r.actor, r.result])).toContainEqual(['force-delete', 'user:frank', 'ok']);
   });
 });

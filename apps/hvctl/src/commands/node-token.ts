@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { CliExit, EXIT, usageError } from '../errors';
 import { renderTable } from '../printers/table';
-import { parseDurationFlag, type Runtime } from './runtime';
+import { jsonOutput, parseDurationFlag, tokenIdArg, type Runtime } from './runtime';
 
 const NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** Where the suggested command puts the token on the new host. */
@@ -57,7 +57,7 @@ export function registerNodeToken(program: Command, rt: Runtime): void {
       + '\n  hvctl node token create --node host-2 --replace   # host-2 moves to new hardware or a new key\n  hvctl node token create --uses 50 --ttl 1h        # one token for 50 new hosts')
     .action(async (f: CreateFlags) => {
       if (f.node !== undefined && !NAME.test(f.node)) throw usageError(`--node "${f.node}" is not a node name`, 'node names are DNS labels: lower-case letters, digits and -, at most 63');
-      if (f.output !== undefined && f.output !== 'json') throw usageError(`-o ${f.output} is not supported here`, 'use -o json');
+      jsonOutput(f.output);
       const ttlMs = parseDurationFlag('--ttl', f.ttl);
       const uses = f.uses === undefined ? 1 : Number(f.uses);
       if (!/^[0-9]+$/.test(f.uses ?? '1') || uses < 1 || uses > 1000) throw usageError(`--uses "${f.uses}" is not a count from 1 to 1000`, 'e.g. --uses 50');
@@ -107,9 +107,7 @@ export function registerNodeToken(program: Command, rt: Runtime): void {
   token.command('revoke').argument('<id>', 'the token id from `hvctl node token list`')
     .description('delete an unused join token so it can no longer join a host')
     .action(async (id: string) => {
-      const wanted = id.trim();
-      // Never echo what was given: a pasted whole token would be a secret.
-      if (!/^[0-9a-f]{16}$/.test(wanted)) throw usageError('the argument is not a token id (16 hex digits)', 'give the id shown by `hvctl node token list`, not the token itself');
+      const wanted = tokenIdArg(id, 'hvctl node token list');
       const { revoked } = await (await rt.api()).revokeJoinToken(wanted);
       if (!revoked) {
         rt.io.err(`No unused join token ${wanted} (already used, revoked or expired and cleaned up).\n`);

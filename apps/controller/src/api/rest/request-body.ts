@@ -1,10 +1,12 @@
 /**
  * Reading apply/plan requests: `{documents: [{content, file?}], dryRun?, fieldManager?,
  * prune?}` as JSON (parsed by the app's 1 MiB JSON body parser), or raw YAML/JSON manifests
- * with Content-Type application/yaml (read here under the same 1 MiB limit; options then come
- * from the query string and the file name from the `x-hvs-file` header).
+ * with Content-Type application/yaml exactly (read here under the same 1 MiB limit; options
+ * then come from the query string and the file name from the `x-hvs-file` header). Any other
+ * content type never gets here (http-policy.ts answers 415).
  */
 import { HvsError } from '@hvs/domain';
+import { mediaTypeOf } from './http-policy';
 import type { ApplyOptions } from '../../services/resource.service';
 import type { SourceDocument } from '../../services/batch-input';
 import { MAX_REQUEST_BYTES } from '../../services/errors';
@@ -17,8 +19,6 @@ export interface RequestLike extends AsyncIterable<Buffer> {
   body?: unknown;
   query: Record<string, unknown>;
 }
-
-const YAML_TYPES = /^(application\/(x-)?yaml|text\/yaml|text\/x-yaml|text\/plain)\b/i;
 
 export interface ManifestRequest {
   sources: SourceDocument[];
@@ -33,7 +33,7 @@ export function contextOf(req: RequestLike): CallContext {
 export async function manifestRequest(req: RequestLike): Promise<ManifestRequest> {
   const type = String(req.headers['content-type'] ?? '');
   const q = req.query;
-  if (YAML_TYPES.test(type)) {
+  if (mediaTypeOf(type) === 'application/yaml') {
     const file = typeof req.headers['x-hvs-file'] === 'string' ? req.headers['x-hvs-file'] : 'request';
     return { sources: [{ content: await readText(req), file }], options: { dryRun: flag(q.dryRun), fieldManager: str(q.fieldManager), prune: str(q.prune) } };
   }
