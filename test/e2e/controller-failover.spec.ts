@@ -173,7 +173,7 @@ describe('two controller processes, one etcd: leader failover', () => {
     const admin = new v1.NodeServiceClient(survivor.grpc, operator, serverNameOptions(CONTROLLER_SERVER_NAME));
     clients.push(admin);
     const address = `127.0.0.1:${await freePort()}`;
-    const { token } = await unary(admin, admin.createJoinToken, { ttlSeconds: 0, nodeName: 'e2e-node' });
+    const { token } = await unary(admin, admin.createJoinToken, { ttlSeconds: 0, nodeName: 'e2e-node', replace: false, uses: 0 });
     const { csrPem, keyPem } = await nodeCsr('e2e-node');
     const joined = await unary(admin, admin.join, { token, nodeName: 'e2e-node', csrPem, address });
     const nodes = new v1.NodeServiceClient(survivor.grpc, clientCredentials(caPem, joined.certificatePem, keyPem, { expectedServerName: CONTROLLER_SERVER_NAME }), serverNameOptions(CONTROLLER_SERVER_NAME));

@@ -21,6 +21,8 @@ export interface FakeController {
   calls: string[];
   /** Every Delete request, as received. */
   deletes: v1.DeleteRequest[];
+  /** Every CreateJoinToken request, as received (each answered with a made-up token). */
+  joinTokens: v1.CreateJoinTokenRequest[];
   /** IdentityService state: users and tokens by name/id, every CreateUser request, WhoAmI's answer, CanI's verdicts by action. */
   users: Map<string, v1.UserInfo>;
   tokens: Map<string, v1.TokenInfo>;
@@ -37,7 +39,7 @@ const notFound = (kind: string, name: string) => new HvsError({ code: 'HVS-OBJEC
 export async function startFakeController(tls?: { keyPem: Buffer; certPem: Buffer }): Promise<FakeController> {
   const server = new Server();
   const fake: FakeController = {
-    address: '', objects: new Map(), events: [], audit: [], calls: [], deletes: [], stop: async () => undefined,
+    address: '', objects: new Map(), events: [], audit: [], calls: [], deletes: [], joinTokens: [], stop: async () => undefined,
     users: new Map(), tokens: new Map(), userRequests: [], canI: new Map(),
     whoAmI: { kind: 'user', name: 'admin', role: 'admin', scope: '', credential: 'certificate', permissions: ['resources.read', 'identity.manage'] },
   };
@@ -153,6 +155,13 @@ export async function startFakeController(tls?: { keyPem: Buffer; certPem: Buffe
   };
   const vms: Partial<v1.VmServiceServer> = { start: vmAction('Running') as never, stop: vmAction('Stopped') as never, restart: vmAction('Running') as never };
   const nodes: Partial<v1.NodeServiceServer> = {
+    createJoinToken(call, cb) {
+      fake.joinTokens.push(call.request);
+      cb(null, { token: `hvs1.${'0'.repeat(15)}${fake.joinTokens.length}.${'A'.repeat(43)}.${'ab'.repeat(32)}`, expiresAt: '2030-01-01T01:00:00.000Z', caFingerprint: 'ab'.repeat(32), controllerAddresses: [] });
+    },
+    listJoinTokens(_call, cb) {
+      cb(null, { tokens: fake.joinTokens.map((r, i) => ({ id: `${'0'.repeat(15)}${i + 1}`, createdAt: '2030-01-01T00:00:00.000Z', expiresAt: '2030-01-01T01:00:00.000Z', nodeName: r.nodeName, expired: false, replace: r.replace, usesLeft: r.uses || 1 })) });
+    },
     cordon(call, cb) {
       const o = fake.objects.get(key('Node', call.request.name));
       if (!o) return cb(toServiceError(notFound('Node', call.request.name)));

@@ -64,7 +64,11 @@ export class BootstrapAdmin implements OnApplicationBootstrap, OnApplicationShut
     { provide: TOKEN_RECORDS, inject: [EtcdBackend], useFactory: (b: EtcdBackend) => new JsonRecords<TokenRecord>(b.connection, TOKENS_PREFIX) },
     {
       provide: Authenticator, inject: [ClusterPki, USER_RECORDS, TOKEN_RECORDS],
-      useFactory: (pki: ClusterPki, users: JsonRecords<UserRecord>, tokens: JsonRecords<TokenRecord>) => new Authenticator({ ca: pki.ca, users, tokens }),
+      useFactory: (pki: ClusterPki, users: JsonRecords<UserRecord>, tokens: JsonRecords<TokenRecord>) => new Authenticator({
+        ca: pki.ca, users, tokens,
+        // Revocation: only the recorded certificates of a node that still exists (pki/node-certificates.ts).
+        checkNode: async (_node, der) => void (await pki.certificates.verify(der)),
+      }),
     },
     BootstrapAdmin,
   ],

@@ -17,7 +17,7 @@ import { BootstrapAdmin, bootstrapFiles, type Role } from '../../src/identity';
 import { IdentityService } from '../../src/services/identity.service';
 import { systemContext } from '../../src/services/call-context';
 import type { ObjectStore } from '../../src/store';
-import { nodeIdentity } from '../pki/fixtures';
+import { makeCsr } from '../pki/fixtures';
 import { baseUrl, capturedLogger, testConfig } from '../app/fixtures';
 import { restFetch, type RestInit, type RestResponse } from './rest-fetch';
 
@@ -49,8 +49,10 @@ export interface ControllerUnderTest {
   /** The channel options every client of `grpc` needs (the TLS server name; Node 26 refuses the IP). */
   options: ChannelOptions;
   pki: ClusterPki;
-  /** A NodeService client holding a certificate for `node` (as a joined agent does). */
+  /** A NodeService client holding a certificate for `node`, joined as an agent joins (token, CSR, Join: the Node exists after). */
   nodeClient(node: string): Promise<v1.NodeServiceClient>;
+  /** A NodeService client presenting this certificate and key (closed with the controller). */
+  nodeClientWith(certPem: string, keyPem: string): v1.NodeServiceClient;
   close(): Promise<void>;
 }
 
@@ -101,6 +103,8 @@ export async function startController(etcdEndpoint: string, env: Record<string, 
   const options = serverNameOptions(CONTROLLER_SERVER_NAME);
   const clients: Client[] = [];
   const keep = <C extends Client>(c: C): C => (clients.push(c), c);
+  const nodeClientWith = (certPem: string, keyPem: string) =>
+    keep(new v1.NodeServiceClient(grpc, clientCredentials(pki.ca.certificatePem, certPem, keyPem, { expectedServerName: CONTROLLER_SERVER_NAME }), options));
   const port = listeningAddress(app).port;
   const http = `${servesTls(t.config) ? `https://127.0.0.1:${port}` : baseUrl(port)}/api/v1`;
   return {
@@ -115,9 +119,13 @@ export async function startController(etcdEndpoint: string, env: Record<string, 
     audit: keep(new v1.AuditServiceClient(grpc, creds, options)),
     creds, options, pki,
     async nodeClient(node: string) {
-      const id = await nodeIdentity(pki.ca, node);
-      return keep(new v1.NodeServiceClient(grpc, clientCredentials(pki.ca.certificatePem, id.certPem, id.keyPem, { expectedServerName: CONTROLLER_SERVER_NAME }), options));
+      const operator = keep(new v1.NodeServiceClient(grpc, creds, options));
+      const t = await call(operator, operator.createJoinToken, { ttlSeconds: 600, nodeName: node, replace: false, uses: 0 });
+      const { csrPem, keyPem } = await makeCsr(`CN=node:${node}`);
+      const res = await call(operator, operator.join, { token: t.token, nodeName: node, csrPem, address: '127.0.0.1:7450' });
+      return nodeClientWith(res.certificatePem, keyPem);
     },
+    nodeClientWith,
     async close() {
       for (const c of clients) c.close();
       await app?.close();

@@ -50,7 +50,7 @@ async function localJoinToken(state: LocalState): Promise<string> {
     // local context's certificate is refused (HVS-AUTH-CREDENTIAL-INVALID). Wait that out briefly.
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await client.createJoinToken({ ttlSeconds: 600, nodeName: localNodeName() })).token;
+        return (await client.createJoinToken({ ttlSeconds: 600, nodeName: localNodeName(), replace: false, uses: 0 })).token;
       } catch (e) {
         if (attempt >= ADMIN_RECORD_ATTEMPTS || (e as { code?: string }).code !== 'HVS-AUTH-CREDENTIAL-INVALID') throw e;
         await new Promise((r) => setTimeout(r, 500));
