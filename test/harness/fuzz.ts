@@ -1,0 +1,59 @@
+/**
+ * How every fuzz suite runs a fast-check property: a case budget AND a time budget (whichever
+ * ends first; the time budget only stops the run, it never fails it), a printed line with the
+ * number of cases run and the seed, and on failure fast-check's report plus the environment
+ * that replays it exactly:
+ *
+ *   HVS_FUZZ_SEED=<seed> HVS_FUZZ_PATH=<path> npx jest -c apps/controller/jest.config.js <spec>
+ *
+ * HVS_FUZZ_SEED alone reruns the same sequence of cases; with HVS_FUZZ_PATH it goes straight to
+ * the shrunk counterexample. HVS_FUZZ_SCALE multiplies both budgets (e.g. 10 for a long local run).
+ */
+import fc from 'fast-check';
+
+export interface FuzzBudget {
+  /** Most cases to run. */
+  numRuns: number;
+  /** Stop starting new cases after this long (scaled by HVS_FUZZ_SCALE). */
+  timeLimitMs: number;
+  /** Fewer cases than this fails the run: a suite that hardly ran proves nothing (default 20). */
+  minRuns?: number;
+}
+
+/** What a finished run did (for the suite's own summary). */
+export interface FuzzOutcome {
+  numRuns: number;
+  seed: number;
+}
+
+function envNumber(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n)) throw new Error(`${name}="${raw}" is not a number`);
+  return n;
+}
+
+/**
+ * Runs `property` under `budget`; throws (failing the test) with the counterexample, the seed
+ * and the replay command when a case fails or when fewer than `minRuns` cases ran.
+ */
+export async function runFuzz<T>(name: string, property: fc.IAsyncPropertyWithHooks<T> | fc.IPropertyWithHooks<T>, budget: FuzzBudget): Promise<FuzzOutcome> {
+  const scale = envNumber('HVS_FUZZ_SCALE') ?? 1;
+  const seed = envNumber('HVS_FUZZ_SEED') ?? (Date.now() ^ (Math.random() * 0x100000000)) | 0;
+  const path = process.env.HVS_FUZZ_PATH || undefined;
+  const details = await fc.check(property as fc.IAsyncPropertyWithHooks<T>, {
+    seed, path, numRuns: Math.round(budget.numRuns * scale), interruptAfterTimeLimit: Math.round(budget.timeLimitMs * scale),
+    markInterruptAsFailure: false,
+  });
+  const replay = `HVS_FUZZ_SEED=${details.seed}${details.counterexamplePath ? ` HVS_FUZZ_PATH=${details.counterexamplePath}` : ''}`;
+  process.stdout.write(`fuzz ${name}: ${details.numRuns} cases${details.interrupted ? ' (time budget reached)' : ''}, seed ${details.seed}\n`);
+  if (details.failed) {
+    throw new Error(`fuzz ${name} failed; replay with ${replay}\n${fc.defaultReportMessage(details) ?? ''}`);
+  }
+  const minRuns = budget.minRuns ?? 20;
+  if (details.numRuns < minRuns) {
+    throw new Error(`fuzz ${name}: only ${details.numRuns} cases ran (at least ${minRuns} needed); the machine is overloaded or each case hangs (${replay})`);
+  }
+  return { numRuns: details.numRuns, seed: details.seed };
+}
