@@ -49,7 +49,8 @@ export async function runFuzz<T>(name: string, property: fc.IAsyncPropertyWithHo
   const replay = `HVS_FUZZ_SEED=${details.seed}${details.counterexamplePath ? ` HVS_FUZZ_PATH=${details.counterexamplePath}` : ''}`;
   process.stdout.write(`fuzz ${name}: ${details.numRuns} cases${details.interrupted ? ' (time budget reached)' : ''}, seed ${details.seed}\n`);
   if (details.failed) {
-    throw new Error(`fuzz ${name} failed; replay with ${replay}\n${fc.defaultReportMessage(details) ?? ''}`);
+    const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+    throw new Error(`fuzz ${name} failed: ${cause}\nreplay with ${replay}\n${fc.defaultReportMessage(details) ?? ''}`);
   }
   const minRuns = budget.minRuns ?? 20;
   if (details.numRuns < minRuns) {
