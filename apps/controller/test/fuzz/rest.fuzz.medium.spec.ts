@@ -6,6 +6,7 @@
  * answer; a refused request writes nothing but its audit record (a 401 nothing at all); /healthz
  * and gRPC health stay green. Replay a failure with the seed it prints (test/harness/fuzz.ts).
  */
+import * as net from 'node:net';
 import fc from 'fast-check';
 import { startEtcd, type EtcdInstance } from '../../../../test/harness';
 import { runFuzz } from '../../../../test/harness/fuzz';
@@ -72,7 +73,29 @@ async function expectHealthy(): Promise<void> {
   expect(grpcHealth).toBe(0);
 }
 
+/** Raw bytes to the HTTP port; the whole answer once the server closes. */
+function rawHttp(bytes: string): Promise<string> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect(Number(url.port), url.hostname, () => socket.end(bytes));
+    socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy(new Error('no answer')));
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    socket.on('error', reject);
+  });
+}
+
 describe('REST fuzz: random requests with and without credentials', () => {
+  it('a request node\'s HTTP parser refuses (unknown method, bad request line) gets the coded JSON error', async () => {
+    for (const request of ['FOO / HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /api/v1/vms HTTP/1.1\r\nBad Header\r\n\r\n', '\u0000\u0001garbage\r\n\r\n']) {
+      const answer = await rawHttp(request);
+      const [head, body] = answer.split('\r\n\r\n');
+      expect(head!.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+      expect(JSON.parse(body!)).toMatchObject({ code: 'HVS-API-HTTP-MALFORMED', category: 'InvalidArgument' });
+    }
+  });
+
   it('no 5xx, coded refusals, no leaks, no writes for refused requests; health stays green', async () => {
     const seen = new Map<string, number>();
     const caseArb = fc.record({ caller: fc.constantFrom(...FUZZ_CALLERS), req: restRequestArb });
@@ -91,7 +114,7 @@ describe('REST fuzz: random requests with and without credentials', () => {
       const key = `${answer.status}${code ? ` ${code}` : ''}`;
       seen.set(key, (seen.get(key) ?? 0) + 1);
     });
-    await runFuzz('REST', property, { numRuns: 5_000, timeLimitMs: 30_000 });
+    await runFuzz('REST', property, { numRuns: 5_000, timeLimitMs: 25_000 });
     process.stdout.write(`fuzz REST answers: ${[...seen].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k}=${n}`).join(', ')}\n`);
     await expectHealthy();
   });
