@@ -9,7 +9,37 @@
  * HVS_FUZZ_SEED alone reruns the same sequence of cases; with HVS_FUZZ_PATH it goes straight to
  * the shrunk counterexample. HVS_FUZZ_SCALE multiplies both budgets (e.g. 10 for a long local run).
  */
+import * as os from 'node:os';
+import * as nodePath from 'node:path';
 import fc from 'fast-check';
+
+/** A stable error code as every answer must carry one. */
+export const HVS_CODE = /^HVS-[A-Z0-9]+(-[A-Z0-9]+)*$/;
+
+const REPO_ROOT = nodePath.resolve(__dirname, '../..');
+const LEAKS: readonly [RegExp, string][] = [
+  [/\bat (?:async )?[\w$.<>[\] ]+ \(\S*:\d+:\d+\)/, 'a stack frame'],
+  [/\bat (?:file:\/\/)?\/\S+:\d+:\d+/, 'a stack frame'],
+  [/node_modules/, 'a node_modules path'],
+  [/\.[jt]s:\d+/, 'a source file position'],
+];
+
+/** Why `text` (an answer body, a status message, a rendered problem) shows the program's insides, or undefined. */
+export function leakIn(text: string): string | undefined {
+  if (text.includes(REPO_ROOT)) return `the installation path ${REPO_ROOT}`;
+  const tmp = `${os.tmpdir()}/hvs-`;
+  if (text.includes(tmp)) return `a data path under ${tmp}`;
+  for (const [re, what] of LEAKS) {
+    const m = re.exec(text);
+    if (m) return `${what} ("${m[0]}")`;
+  }
+  return undefined;
+}
+
+export function expectNoLeak(text: string, where: string): void {
+  const leak = leakIn(text);
+  if (leak) throw new Error(`${where} shows ${leak}: ${text.slice(0, 2_000)}`);
+}
 
 export interface FuzzBudget {
   /** Most cases to run. */

@@ -14,7 +14,7 @@ import { startEtcd, type EtcdInstance } from '../../../../test/harness';
 import { runFuzz } from '../../../../test/harness/fuzz';
 import { GRPC_MAX_RECEIVE_BYTES } from '../../src/api/grpc/grpc-server';
 import { startController, type ControllerUnderTest } from '../api/controller-under-test';
-import { expectNoLeak, expectRefusalWroteNothing } from './answer-checks';
+import { expectNoLeak, expectRefusalWroteNothing, HVS_CODE } from './answer-checks';
 import { EtcdWrites } from './etcd-writes';
 import { FUZZ_CALLERS, grpcCredentials, type FuzzCaller, type GrpcCredentials } from './fuzz-credentials';
 import { fuzzMethods, garbageArb, type FuzzMethod } from './grpc-messages';
@@ -24,7 +24,6 @@ jest.setTimeout(120_000);
 const CALL_DEADLINE_MS = 10_000;
 /** A stream that neither failed nor sent anything by then is open and healthy: cancel it. */
 const STREAM_LOOK_MS = 150;
-const CODE = /^HVS-[A-Z0-9]+(-[A-Z0-9]+)*$/;
 const identity = (b: Buffer) => b;
 
 let etcd: EtcdInstance;
@@ -105,7 +104,7 @@ function check(payload: Buffer, answer: Answer, written: string[], where: string
   const code = trailerCode(answer.metadata);
   // grpc-js refuses a message over the receive limit itself, before any of our code runs.
   const transportLimit = answer.code === status.RESOURCE_EXHAUSTED && payload.length > GRPC_MAX_RECEIVE_BYTES;
-  if (!transportLimit && (code === undefined || !CODE.test(code))) {
+  if (!transportLimit && (code === undefined || !HVS_CODE.test(code))) {
     throw new Error(`${where}: ${status[answer.code]} "${answer.details}" without an HVS code in ${ERROR_TRAILER}`);
   }
   expectRefusalWroteNothing(written, answer.code === status.UNAUTHENTICATED, where);

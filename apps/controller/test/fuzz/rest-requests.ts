@@ -33,19 +33,28 @@ const segmentArb: fc.Arbitrary<string> = fc.oneof(
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 20 }).map(encodeURIComponent) },
 );
 
-const routeArb: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('/apply', '/plan', '/audit', '/events', '/openapi.json', '/vms', '/migrations'),
-  fc.tuple(segmentArb).map(([k]) => `/${k}`),
-  fc.tuple(segmentArb, segmentArb).map(([k, n]) => `/${k}/${n}`),
-  fc.tuple(segmentArb, fc.constantFrom('start', 'stop', 'restart', 'migrate')).map(([n, a]) => `/vms/${n}/${a}`),
-  fc.tuple(segmentArb).map(([n]) => `/migrations/${n}/cancel`),
-  fc.array(segmentArb, { maxLength: 6 }).map((s) => `/${s.join('/')}`),
+const kindArb = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...KINDS) }, { weight: 1, arbitrary: segmentArb });
+const nameSegArb = fc.oneof({ weight: 3, arbitrary: nameArb.map(encodeURIComponent) }, { weight: 1, arbitrary: segmentArb });
+
+/** The API's routes with the method each takes (most cases reach a handler, not the 404). */
+const routedArb: fc.Arbitrary<[string, string]> = fc.oneof(
+  fc.tuple(fc.constant('GET'), fc.oneof(kindArb.map((k) => `/${k}`), fc.tuple(kindArb, nameSegArb).map(([k, n]) => `/${k}/${n}`), fc.constantFrom('/audit', '/events', '/openapi.json'))),
+  fc.tuple(fc.constant('POST'), fc.oneof(
+    fc.constantFrom('/apply', '/plan'),
+    fc.tuple(nameSegArb, fc.constantFrom('start', 'stop', 'restart', 'migrate')).map(([n, a]) => `/vms/${n}/${a}`),
+    nameSegArb.map((n) => `/migrations/${n}/cancel`),
+  )),
+  fc.tuple(fc.constant('DELETE'), fc.oneof(kindArb.map((k) => `/${k}`), fc.tuple(kindArb, nameSegArb).map(([k, n]) => `/${k}/${n}`))),
 );
 
-const pathArb: fc.Arbitrary<string> = fc.oneof(
-  { weight: 8, arbitrary: routeArb.map((r) => `/api/v1${r}`) },
-  { weight: 1, arbitrary: routeArb },
-  { weight: 1, arbitrary: fc.constantFrom('/healthz', '/readyz', '/metrics', '/', '//api//v1//vms', '/api/v2/vms', '/api/v1/../../etc/passwd', '/API/V1/VMS', `/api/v1/${'a'.repeat(10_000)}`) },
+const anyMethodArb = fc.constantFrom('GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'HEAD', 'OPTIONS', 'TRACE', 'PROPFIND', 'FOO');
+
+/** Method and path: a route with its own method (mostly), or any pairing, any path. */
+const methodPathArb: fc.Arbitrary<[string, string]> = fc.oneof(
+  { weight: 6, arbitrary: routedArb.map(([m, r]) => [m, `/api/v1${r}`] as [string, string]) },
+  { weight: 1, arbitrary: fc.tuple(anyMethodArb, routedArb).map(([m, [, r]]) => [m, `/api/v1${r}`] as [string, string]) },
+  { weight: 1, arbitrary: fc.tuple(anyMethodArb, fc.array(segmentArb, { maxLength: 6 })).map(([m, s]) => [m, `/api/v1/${s.join('/')}`] as [string, string]) },
+  { weight: 1, arbitrary: fc.tuple(anyMethodArb, fc.constantFrom('/healthz', '/readyz', '/metrics', '/', '//api//v1//vms', '/api/v2/vms', '/api/v1/../../etc/passwd', '/API/V1/VMS', '/apply', `/api/v1/${'a'.repeat(10_000)}`)) },
 );
 
 const QUERY_KEYS = ['watch', 'labelSelector', 'dryRun', 'prune', 'fieldManager', 'name', 'force', 'wait', 'waitTimeoutMs', 'ignoreNotFound', 'resourceVersion', 'limit', 'continue', 'since', 'kind', 'actor', 'operation', 'node', 'to', '__proto__', 'constructor'];
@@ -90,11 +99,11 @@ const bodyArb: fc.Arbitrary<Buffer | undefined> = fc.oneof(
 
 /** A random request (before credentials are added). */
 export const restRequestArb: fc.Arbitrary<RestRequest> = fc.record({
-  method: fc.oneof({ weight: 6, arbitrary: fc.constantFrom('GET', 'POST', 'DELETE') }, { weight: 1, arbitrary: fc.constantFrom('PUT', 'PATCH', 'HEAD', 'OPTIONS', 'TRACE', 'PROPFIND', 'FOO') }),
-  path: fc.tuple(pathArb, queryArb).map(([p, q]) => p + q),
+  target: methodPathArb,
+  query: queryArb,
   headers: headersArb,
   body: bodyArb,
-}, { requiredKeys: ['method', 'path', 'headers'] });
+}, { requiredKeys: ['target', 'query', 'headers'] }).map(({ target: [method, path], query, headers, body }) => ({ method, path: path + query, headers, ...(body !== undefined ? { body } : {}) }));
 
 /** Sends `req` to `base` (http://host:port); reads a streaming answer only briefly. */
 export function sendRest(base: string, req: RestRequest, timeoutMs: number, streamLookMs: number): Promise<RestAnswer> {

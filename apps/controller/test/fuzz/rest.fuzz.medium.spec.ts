@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { startEtcd, type EtcdInstance } from '../../../../test/harness';
 import { runFuzz } from '../../../../test/harness/fuzz';
 import { startController, type ControllerUnderTest } from '../api/controller-under-test';
-import { expectNoLeak, expectRefusalWroteNothing } from './answer-checks';
+import { expectNoLeak, expectRefusalWroteNothing, HVS_CODE } from './answer-checks';
 import { EtcdWrites } from './etcd-writes';
 import { FUZZ_CALLERS, restCredentials } from './fuzz-credentials';
 import { restRequestArb, sendRest, type RestAnswer, type RestRequest } from './rest-requests';
@@ -20,7 +20,6 @@ jest.setTimeout(120_000);
 
 const REQUEST_TIMEOUT_MS = 10_000;
 const STREAM_LOOK_MS = 150;
-const CODE = /^HVS-[A-Z0-9]+(-[A-Z0-9]+)*$/;
 
 let etcd: EtcdInstance;
 let ctl: ControllerUnderTest;
@@ -56,7 +55,7 @@ function check(req: RestRequest, answer: RestAnswer, written: string[], where: s
     } catch {
       throw new Error(`${where}: ${answer.status} with a body that is not JSON: ${answer.body.slice(0, 500)}`);
     }
-    if (typeof body.code !== 'string' || !CODE.test(body.code) || typeof body.message !== 'string' || typeof body.fix !== 'string') {
+    if (typeof body.code !== 'string' || !HVS_CODE.test(body.code) || typeof body.message !== 'string' || typeof body.fix !== 'string') {
       throw new Error(`${where}: ${answer.status} without an HVS code, message and fix: ${answer.body.slice(0, 500)}`);
     }
     code = body.code;
