@@ -32,7 +32,7 @@ describe('manifest reader fuzz', () => {
         for (const p of e.problems) expectCoded(p);
       }
     });
-    await runFuzz('hvctl manifest reader', property, { numRuns: 2_000, timeLimitMs: 10_000 });
+    await runFuzz('hvctl manifest reader', property, { numRuns: 2_000, timeLimitMs: 8_000 });
   });
 
   it('parseManifests and loadManifests never throw; every problem is coded', async () => {
@@ -42,6 +42,6 @@ describe('manifest reader fuzz', () => {
       const loaded = loadManifests([{ fileName: 'fuzz.yaml', text }]);
       if (!loaded.ok) loaded.problems.forEach(expectCoded);
     });
-    await runFuzz('domain parseManifests/loadManifests', property, { numRuns: 2_000, timeLimitMs: 6_000 });
+    await runFuzz('domain parseManifests/loadManifests', property, { numRuns: 2_000, timeLimitMs: 5_000 });
   });
 });

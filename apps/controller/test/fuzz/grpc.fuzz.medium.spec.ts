@@ -152,7 +152,7 @@ describe('gRPC fuzz: every hvs.v1 method, valid messages and garbage, with and w
       const key = `${status[answer.code]}${code ? ` ${code}` : ''}`;
       seen.set(key, (seen.get(key) ?? 0) + 1);
     });
-    const outcome = await runFuzz('gRPC', property, { numRuns: 5_000, timeLimitMs: 25_000 });
+    const outcome = await runFuzz('gRPC', property, { numRuns: 5_000, timeLimitMs: 20_000 });
     process.stdout.write(`fuzz gRPC answers: ${[...seen].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k}=${n}`).join(', ')}\n`);
     expect(outcome.numRuns).toBeGreaterThan(0);
     await expectHealthy();

@@ -10,7 +10,8 @@ import * as net from 'node:net';
 import fc from 'fast-check';
 import { startEtcd, type EtcdInstance } from '../../../../test/harness';
 import { runFuzz } from '../../../../test/harness/fuzz';
-import { startController, type ControllerUnderTest } from '../api/controller-under-test';
+import { call, documents, startController, type ControllerUnderTest } from '../api/controller-under-test';
+import { NETWORK_YAML } from '../services/manifests';
 import { expectNoLeak, expectRefusalWroteNothing, HVS_CODE } from './answer-checks';
 import { EtcdWrites } from './etcd-writes';
 import { FUZZ_CALLERS, restCredentials } from './fuzz-credentials';
@@ -86,6 +87,15 @@ function rawHttp(bytes: string): Promise<string> {
 }
 
 describe('REST fuzz: random requests with and without credentials', () => {
+  it('the write recorder sees what a request writes (so "wrote nothing" can fail)', async () => {
+    await writes.settle();
+    await call(ctl.resources, ctl.resources.apply, { documents: documents(NETWORK_YAML), dryRun: false, fieldManager: '', pruneSelector: '' });
+    const written = await writes.settle();
+    expect(written).toContain('/hvs/v1/network/lan');
+    expect(() => expectRefusalWroteNothing(written, false, 'apply')).toThrow(/wrote 1 etcd key/);
+    expect(() => expectRefusalWroteNothing(written.filter((k) => k !== '/hvs/v1/network/lan'), true, 'apply')).toThrow(/unauthenticated/);
+  });
+
   it('a request node\'s HTTP parser refuses (unknown method, bad request line) gets the coded JSON error', async () => {
     for (const request of ['FOO / HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /api/v1/vms HTTP/1.1\r\nBad Header\r\n\r\n', '\u0000\u0001garbage\r\n\r\n']) {
       const answer = await rawHttp(request);
@@ -113,7 +123,7 @@ describe('REST fuzz: random requests with and without credentials', () => {
       const key = `${answer.status}${code ? ` ${code}` : ''}`;
       seen.set(key, (seen.get(key) ?? 0) + 1);
     });
-    await runFuzz('REST', property, { numRuns: 5_000, timeLimitMs: 25_000 });
+    await runFuzz('REST', property, { numRuns: 5_000, timeLimitMs: 20_000 });
     process.stdout.write(`fuzz REST answers: ${[...seen].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k}=${n}`).join(', ')}\n`);
     await expectHealthy();
   });
