@@ -1,7 +1,7 @@
 /**
  * Every key the controller writes to etcd, seen by one watch on the whole key space, so a fuzz
  * case can tell what it wrote: `settle()` waits until the watch has caught up with etcd's current
- * revision and hands back the keys put or deleted since the last `settle()`. Exact (each
+ * revision and hands back the writes (puts and deletes) since the last `settle()`. Exact (each
  * revision is seen once) and cheap (one range call per settle when nothing was written).
  */
 import { Etcd3, Range, type Watcher } from 'etcd3';
@@ -10,17 +10,23 @@ import { KEY_ROOT } from '../../src/store/objects';
 /** Where audit records live (`Audit` objects): the only keys an authenticated refused call may add. */
 export const AUDIT_PREFIX = `${KEY_ROOT}audit/`;
 
+export interface EtcdWrite {
+  key: string;
+  /** The value put ('' for a delete). */
+  value: string;
+}
+
 const WHOLE_KEYSPACE = new Range(Buffer.from([0]), Buffer.from([0]));
 const CATCH_UP_MS = 10_000;
 
 export class EtcdWrites {
   private seen = 0;
-  private keys: string[] = [];
+  private keys: EtcdWrite[] = [];
   private readonly waiting = new Set<() => void>();
 
   private constructor(private readonly client: Etcd3, private readonly watcher: Watcher) {
     watcher.on('data', (res) => {
-      for (const e of res.events) this.keys.push(e.kv.key.toString('utf8'));
+      for (const e of res.events) this.keys.push({ key: e.kv.key.toString('utf8'), value: e.kv.value?.toString('utf8') ?? '' });
       this.seen = Math.max(this.seen, Number(res.header.revision));
       for (const wake of this.waiting) wake();
     });
@@ -45,8 +51,8 @@ export class EtcdWrites {
     return Number(res.header.revision);
   }
 
-  /** Keys written since the last call (in order, with repeats), once the watch has seen etcd's current revision. */
-  async settle(): Promise<string[]> {
+  /** Writes since the last call (in order), once the watch has seen etcd's current revision. */
+  async settle(): Promise<EtcdWrite[]> {
     const target = await EtcdWrites.currentRevision(this.client);
     const deadline = Date.now() + CATCH_UP_MS;
     while (this.seen < target) {

@@ -77,6 +77,8 @@ const headersArb: fc.Arbitrary<Record<string, string>> = fc.record({
   accept: fc.constantFrom('application/json', 'application/x-ndjson', 'text/html', '*/*'),
   origin: fc.constantFrom('https://evil.example', 'null', 'http://127.0.0.1'),
   'x-hvs-actor': printable,
+  // Overridden by the caller's real credential (fuzz-credentials.ts); an anonymous caller sends it as is.
+  authorization: fc.oneof(fc.constantFrom('Bearer', 'Bearer ', 'Bearer x', 'Basic YTpi', 'bearer hvs_0000', 'Bearer a b'), printable),
 }, { requiredKeys: [] });
 
 const envelopeArb: fc.Arbitrary<unknown> = fc.record({
