@@ -1,4 +1,5 @@
 /** `hvctl up`, `hvctl down`, `hvctl status`: the single-host system (etcd, Redis, controller, agent). */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ControllerClient } from '../client/controller-client';
@@ -35,7 +36,11 @@ export interface UpFlags {
 
 /** The local controller over TLS, trusting the CA it created in its data dir, as its bootstrap admin (client certificate). */
 function localContext(state: LocalState): Context {
-  return { name: 'local', controller: `127.0.0.1:${state.ports.controllerGrpc}`, credentials: { type: 'tls', caFile: controllerCaFile(state.dataDir), ...controllerAdminFiles(state.dataDir) } };
+  // Before the controller's first start there is no admin certificate yet: the call then fails
+  // for what is really wrong (the controller does not answer), not for a missing file.
+  const admin = controllerAdminFiles(state.dataDir);
+  const identity = fs.existsSync(admin.keyFile) ? admin : {};
+  return { name: 'local', controller: `127.0.0.1:${state.ports.controllerGrpc}`, credentials: { type: 'tls', caFile: controllerCaFile(state.dataDir), ...identity } };
 }
 
 function localClient(state: LocalState, timeoutMs: number): ControllerClient {

@@ -56,6 +56,30 @@ export const OPENAPI_DOCUMENT = {
         responses: { 200: { description: 'the plan', content: json(ref('PlanResponse')) }, ...errors },
       },
     },
+    '/api/v1/identity/whoami': {
+      get: { operationId: 'whoAmI', summary: 'the verified caller: kind, name, role, scope, credential, permissions', responses: { 200: { description: 'the caller', content: json({ type: 'object' }) }, ...errors } },
+    },
+    '/api/v1/identity/can-i': {
+      post: {
+        operationId: 'canI', summary: 'may the caller do this? (a permission or an API method, optionally about one object)',
+        requestBody: { required: true, content: json({ type: 'object', properties: { action: { type: 'string' }, kind: { type: 'string' }, name: { type: 'string' } }, required: ['action'] }) },
+        responses: { 200: { description: 'allowed, the permission, and why not', content: json({ type: 'object', properties: { allowed: { type: 'boolean' }, permission: { type: 'string' }, reason: { type: 'string' } } }) }, ...errors },
+      },
+    },
+    '/api/v1/identity/session': {
+      post: {
+        operationId: 'createSession', summary: 'a short-lived session token (same role and scope) for the bearer token presented',
+        requestBody: { required: true, content: json({ type: 'object', properties: { ttlSeconds: { type: 'integer', description: 'default 900, at most 3600' } } }) },
+        responses: { 200: { description: 'the token, shown once', content: json({ type: 'object', properties: { token: { type: 'string' }, expiresAt: { type: 'string' } } }) }, ...errors },
+      },
+    },
+    '/api/v1/identity/tickets': {
+      post: {
+        operationId: 'createTicket', summary: 'a single-use ticket (30 s) for one WebSocket/EventSource connection',
+        requestBody: { required: true, content: json({ type: 'object', properties: { purpose: { type: 'string', description: 'what it opens, e.g. console/vm/web-1' } }, required: ['purpose'] }) },
+        responses: { 200: { description: 'the ticket, shown once', content: json({ type: 'object', properties: { ticket: { type: 'string' }, expiresAt: { type: 'string' } } }) }, ...errors },
+      },
+    },
     '/api/v1/audit': {
       get: {
         operationId: 'listAudit', summary: 'audit records, newest first',

@@ -14,12 +14,13 @@ import type { ObjectStore } from '../../store';
 import { AuditController } from './audit.controller';
 import { RestAuthentication } from './authentication';
 import { EventsController } from './events.controller';
+import { IdentityController } from './identity.controller';
 import { MigrationController } from './migration.controller';
 import { OpenApiController } from './openapi.controller';
 import { ResourceController } from './resource.controller';
 import { VmController } from './vm.controller';
 
-export const REST_CONTROLLERS = [OpenApiController, AuditController, EventsController, VmController, MigrationController, ResourceController];
+export const REST_CONTROLLERS = [OpenApiController, AuditController, EventsController, IdentityController, VmController, MigrationController, ResourceController];
 
 @Module({
   imports: [ServicesModule, EventsModule, PkiModule],
