@@ -1,13 +1,19 @@
 /**
  * What the revocation check costs per node call (prints it; asserts nothing about time):
  * NodeCertificates.verify = ClusterCa.verifyPeer (chain, validity, name) + one linearizable
- * etcd transaction (the node's certificate record and its Node key). Sequential calls give the
+ * etcd transaction (the node's certificate record and its Node key); and what authenticating a
+ * bearer token or a user certificate costs (one etcd read of the record). Sequential calls give the
  * latency one call adds; 32 in flight give the throughput a busy controller gets.
  */
+import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { startEtcd, type EtcdInstance } from '../../test/harness';
 import { ClusterPki, EtcdCertificateStore, EtcdTokenRepository } from '../../apps/controller/src/pki';
-import { EtcdConnection, objectKey } from '../../apps/controller/src/store';
+import { EtcdConnection, EtcdStore, objectKey } from '../../apps/controller/src/store';
+import { AuditService } from '../../apps/controller/src/audit';
+import { Authenticator, ensureBootstrapAdmin, JsonRecords, TOKENS_PREFIX, USERS_PREFIX, type TokenRecord, type UserRecord } from '../../apps/controller/src/identity';
+import { IdentityService } from '../../apps/controller/src/services/identity.service';
+import { systemContext } from '../../apps/controller/src/services/call-context';
 import { makeCsr, tempDirs } from '../../apps/controller/test/pki/fixtures';
 
 const CALLS = Number(process.env.HVS_PKI_BENCH_CALLS ?? 2000);
@@ -56,6 +62,26 @@ it('NodeCertificates.verify per call', async () => {
     `ClusterCa.verifyPeer alone, sequential:        ${f(await timed(CALLS, 1, () => pki.ca.verifyPeer(der)))}`,
     `NodeCertificates.verify, sequential:           ${f(await timed(CALLS, 1, () => pki.certificates.verify(der)))}`,
     `NodeCertificates.verify, 32 in flight:         ${f(await timed(CALLS, 32, () => pki.certificates.verify(der)))}`,
+  ];
+  console.log(`${CALLS} calls each, local etcd\n${lines.join('\n')}`);
+});
+
+it('Authenticator.authenticate per call (bearer token, user certificate)', async () => {
+  const pki = await ClusterPki.create({ dataDir: tempDir(), listenHost: '127.0.0.1', tokens: new EtcdTokenRepository(connection), certificates: new EtcdCertificateStore(connection) });
+  const users = new JsonRecords<UserRecord>(connection, USERS_PREFIX);
+  const tokens = new JsonRecords<TokenRecord>(connection, TOKENS_PREFIX);
+  const identity = new IdentityService({ users, tokens, ca: pki.ca, audit: new AuditService(new EtcdStore({ endpoints: [etcd.endpoint], connection })), store: new EtcdStore({ endpoints: [etcd.endpoint], connection }) });
+  const auth = new Authenticator({ ca: pki.ca, users, tokens });
+  const { secret } = await identity.createToken({ name: 'bench', role: 'operator' }, systemContext('bench'));
+  const files = await ensureBootstrapAdmin({ dataDir: tempDir(), ca: pki.ca, users });
+  const der = Buffer.from(fs.readFileSync(files.certFile, 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64');
+  await timed(200, 1, () => auth.authenticate({ bearer: secret })); // warm-up
+  const f = (r: { perSecond: number; p50: number; p99: number }) => `${r.perSecond}/s, p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms`;
+  const lines = [
+    `bearer token, sequential:                      ${f(await timed(CALLS, 1, () => auth.authenticate({ bearer: secret })))}`,
+    `bearer token, 32 in flight:                    ${f(await timed(CALLS, 32, () => auth.authenticate({ bearer: secret })))}`,
+    `user certificate, sequential:                  ${f(await timed(CALLS, 1, () => auth.authenticate({ certificate: der })))}`,
+    `user certificate, 32 in flight:                ${f(await timed(CALLS, 32, () => auth.authenticate({ certificate: der })))}`,
   ];
   console.log(`${CALLS} calls each, local etcd\n${lines.join('\n')}`);
 });
