@@ -8,7 +8,7 @@
 import { HvsError, isHvsError } from '@hvs/domain';
 import type { ClusterCa } from '../pki';
 import { parseBearer, secretMatches, TOKEN_PREFIX } from './bearer';
-import { actorOf, ANONYMOUS, type Principal } from './principal';
+import { ANONYMOUS, type Principal } from './principal';
 import type { JsonRecords } from './json-records';
 import type { TokenRecord, UserRecord } from './records';
 
@@ -82,4 +82,3 @@ function refused(why: string): HvsError {
   });
 }
 
-export { actorOf };

@@ -16,7 +16,7 @@ import type { ObjectStore } from '../store';
 import { admit, principalOf } from './access';
 import type { CallContext } from './call-context';
 import { kindOf } from './errors';
-import { METHOD_PERMISSIONS, type ApiMethod } from './method-permissions';
+import { METHOD_PERMISSIONS } from './method-permissions';
 import { readOptional } from './writes';
 
 const DAY_S = 86_400;
@@ -183,8 +183,6 @@ export class IdentityService {
     return this.d.audit.append([{ operation, kind, name: name.slice(0, 253), actor: ctx.actor, generationBefore: 0, generationAfter: 0, result: 'ok' }]);
   }
 }
-
-export type { ApiMethod };
 
 function checkName(name: string, what: string): string {
   if (typeof name !== 'string' || !NAME.test(name)) {
