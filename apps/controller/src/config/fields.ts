@@ -66,6 +66,8 @@ const listen = z.string().transform((s, ctx) => parseListen(s) ?? (ctx.addIssue(
 
 export const HTTP_TLS_MODES = ['auto', 'on', 'off'] as const;
 export type HttpTlsMode = (typeof HTTP_TLS_MODES)[number];
+export const METRICS_AUTH_MODES = ['none', 'token'] as const;
+export type MetricsAuthMode = (typeof METRICS_AUTH_MODES)[number];
 
 const absolutePath = z.string().refine((s) => s.startsWith('/') && !s.includes('\0'));
 
@@ -134,6 +136,9 @@ export const FIELDS = [
   { key: 'httpTls', fileKey: 'httpTls', env: 'HVS_HTTP_TLS', field: 'HTTP-TLS', defaultText: 'auto',
     expected: 'auto (TLS when HVS_HTTP_LISTEN is not a loopback address), on (always TLS) or off (plain HTTP, loopback addresses only)', example: 'auto',
     schema: z.enum(HTTP_TLS_MODES) },
+  { key: 'metricsAuth', fileKey: 'metricsAuth', env: 'HVS_METRICS_AUTH', field: 'METRICS-AUTH', defaultText: 'none',
+    expected: 'none (/metrics answers anyone, like /healthz) or token (/metrics needs Authorization: Bearer with a role that reads, e.g. a viewer token)', example: 'token',
+    schema: z.enum(METRICS_AUTH_MODES) },
   { key: 'httpTlsCertFile', fileKey: 'httpTlsCertFile', env: 'HVS_HTTP_TLS_CERT_FILE', field: 'HTTP-TLS-CERT-FILE', defaultText: 'unset',
     expected: 'an absolute path to a PEM certificate (leaf first, then intermediates), set together with HVS_HTTP_TLS_KEY_FILE', example: '/etc/hvs/tls/api.crt',
     schema: absolutePath.optional() },

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { HvsError, type Problem } from '@hvs/domain';
 import { etcdTlsProblems, type EtcdTlsSettings } from './etcd-tls';
-import { FIELDS, formatListen, type FieldInfo, type HttpTlsMode, type ListenAddress, type LogLevel } from './fields';
+import { FIELDS, formatListen, type FieldInfo, type HttpTlsMode, type ListenAddress, type MetricsAuthMode, type LogLevel } from './fields';
 import { httpEdgeProblems } from './http-edge';
 
 /** The validated controller settings. The class is also the Nest injection token. */
@@ -26,6 +26,8 @@ export class ControllerConfig {
   readonly httpListen!: ListenAddress;
   /** auto: TLS unless httpListen is loopback; off is refused beyond loopback (servesTls, docs/controller-config.md). */
   readonly httpTls!: HttpTlsMode;
+  /** Whether /metrics needs a bearer token (resources.read); health and readiness never do. */
+  readonly metricsAuth!: MetricsAuthMode;
   /** An operator's certificate for the HTTP port (both or neither); unset: the cluster CA's server certificate. */
   readonly httpTlsCertFile?: string;
   readonly httpTlsKeyFile?: string;
@@ -84,6 +86,7 @@ const DEFAULTS: Record<string, unknown> = {
   grpcListen: '127.0.0.1:7443',
   httpListen: '127.0.0.1:7480',
   httpTls: 'auto',
+  metricsAuth: 'none',
   dataDir: '/var/lib/hvs/controller',
   leaseTtlMs: '8s',
   heartbeatIntervalMs: '1s',

@@ -8,7 +8,8 @@
  */
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { isHvsError } from '@hvs/domain';
-import { Authenticator, bearerOf, unauthenticated } from '../../identity';
+import { Authenticator, authorize, bearerOf, unauthenticated } from '../../identity';
+import { ControllerConfig } from '../../config';
 import { toHttpError } from '../../errors';
 import { contextFor, type CallContext } from '../../services/call-context';
 import { Refusals } from '../../services/refusals';
@@ -32,23 +33,54 @@ export class RestAuthentication implements NestMiddleware<AuthenticatedRequest, 
   constructor(@Inject(Authenticator) private readonly authenticator: Authenticator, @Inject(Refusals) private readonly refusals: Refusals) {}
 
   use(req: AuthenticatedRequest, res: ResponseLike, next: (e?: unknown) => void): void {
+    this.authenticate(req, res, next, 'every /api/v1 route needs one');
+  }
+
+  /** Sets req.hvsContext and calls `then`, or answers 401 (`needs` says why a credential was required). */
+  protected authenticate(req: AuthenticatedRequest, res: ResponseLike, next: (e?: unknown) => void, needs: string, then: (ctx: CallContext) => void = () => next()): void {
     const route = `${req.method ?? 'GET'} ${(req.originalUrl ?? req.url ?? '').split('?')[0]!.slice(0, 120)}`;
     const bearer = bearerOf(req.headers.authorization);
     const attempt = bearer === undefined
-      ? Promise.reject(unauthenticated(route, 'the request has no Authorization: Bearer header, and every /api/v1 route needs one'))
+      ? Promise.reject(unauthenticated(route, `the request has no Authorization: Bearer header, and ${needs}`))
       : this.authenticator.authenticate({ bearer });
     attempt.then(
       (principal) => {
         req.hvsContext = contextFor(principal);
-        next();
+        try {
+          then(req.hvsContext);
+        } catch (e) {
+          this.refuse(route, res, next, e, req.hvsContext);
+        }
       },
-      (e: unknown) => {
-        if (!isHvsError(e)) return next(e);
-        this.refusals.record('rest', route, e);
-        const out = toHttpError(e);
-        res.setHeader('WWW-Authenticate', 'Bearer realm="hvs"');
-        res.status(out.status).json(out.body);
-      },
+      (e: unknown) => this.refuse(route, res, next, e),
     );
+  }
+
+  private refuse(route: string, res: ResponseLike, next: (e?: unknown) => void, e: unknown, ctx?: CallContext): void {
+    if (!isHvsError(e)) return next(e);
+    this.refusals.record('rest', route, e, ctx);
+    const out = toHttpError(e);
+    if (out.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="hvs"');
+    res.status(out.status).json(out.body);
+  }
+}
+
+/**
+ * GET /metrics with HVS_METRICS_AUTH=token: a bearer token whose role reads (a viewer is
+ * enough), so the figures (VM names, node names) are not public. With `none` (the default)
+ * it answers anyone, as /healthz and /readyz always do.
+ */
+@Injectable()
+export class MetricsAuthentication extends RestAuthentication {
+  constructor(@Inject(Authenticator) authenticator: Authenticator, @Inject(Refusals) refusals: Refusals, @Inject(ControllerConfig) private readonly config: ControllerConfig) {
+    super(authenticator, refusals);
+  }
+
+  override use(req: AuthenticatedRequest, res: ResponseLike, next: (e?: unknown) => void): void {
+    if (this.config.metricsAuth !== 'token') return next();
+    this.authenticate(req, res, next, 'HVS_METRICS_AUTH=token asks for one on /metrics', (ctx) => {
+      authorize(ctx.principal, 'resources.read', 'GET /metrics');
+      next();
+    });
   }
 }

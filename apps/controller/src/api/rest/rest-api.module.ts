@@ -2,7 +2,7 @@
  * The REST API as a Nest module, served under /api/v1 by the app's ApiModule. Controller
  * order is route order: fixed paths (openapi.json, audit, events, vms/...) before `/:kind`.
  */
-import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { AuditService } from '../../audit';
 import { EventsModule } from '../../events/events.module';
 import { agentDirtyRateProbe, MigrationService } from '../../migration';
@@ -12,7 +12,7 @@ import { ServicesModule } from '../../services/services.module';
 import { OBJECT_STORE } from '../../services/tokens';
 import type { ObjectStore } from '../../store';
 import { AuditController } from './audit.controller';
-import { RestAuthentication } from './authentication';
+import { MetricsAuthentication, RestAuthentication } from './authentication';
 import { EventsController } from './events.controller';
 import { IdentityController } from './identity.controller';
 import { MigrationController } from './migration.controller';
@@ -33,5 +33,6 @@ export const REST_CONTROLLERS = [OpenApiController, AuditController, EventsContr
 export class RestApiModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(RestAuthentication).forRoutes(...REST_CONTROLLERS);
+    consumer.apply(MetricsAuthentication).forRoutes({ path: 'metrics', method: RequestMethod.GET });
   }
 }
