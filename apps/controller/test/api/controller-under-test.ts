@@ -53,6 +53,8 @@ export interface ControllerUnderTest {
   nodeClient(node: string): Promise<v1.NodeServiceClient>;
   /** A NodeService client presenting this certificate and key (closed with the controller). */
   nodeClientWith(certPem: string, keyPem: string): v1.NodeServiceClient;
+  /** A node joined for real (its certificate on record, as revocation requires). */
+  joinNode(node: string): Promise<{ certPem: string; keyPem: string }>;
   close(): Promise<void>;
 }
 
@@ -103,6 +105,14 @@ export async function startController(etcdEndpoint: string, env: Record<string, 
   const options = serverNameOptions(CONTROLLER_SERVER_NAME);
   const clients: Client[] = [];
   const keep = <C extends Client>(c: C): C => (clients.push(c), c);
+  /** Joins `node` as an agent does (token, CSR, Join): its certificate is then on record. */
+  const joinNode = async (node: string) => {
+    const operator = keep(new v1.NodeServiceClient(grpc, creds, options));
+    const t = await call(operator, operator.createJoinToken, { ttlSeconds: 600, nodeName: node, replace: false, uses: 0 });
+    const { csrPem, keyPem } = await makeCsr(`CN=node:${node}`);
+    const res = await call(operator, operator.join, { token: t.token, nodeName: node, csrPem, address: '127.0.0.1:7450' });
+    return { certPem: res.certificatePem, keyPem };
+  };
   const nodeClientWith = (certPem: string, keyPem: string) =>
     keep(new v1.NodeServiceClient(grpc, clientCredentials(pki.ca.certificatePem, certPem, keyPem, { expectedServerName: CONTROLLER_SERVER_NAME }), options));
   const port = listeningAddress(app).port;
@@ -119,12 +129,10 @@ export async function startController(etcdEndpoint: string, env: Record<string, 
     audit: keep(new v1.AuditServiceClient(grpc, creds, options)),
     creds, options, pki,
     async nodeClient(node: string) {
-      const operator = keep(new v1.NodeServiceClient(grpc, creds, options));
-      const t = await call(operator, operator.createJoinToken, { ttlSeconds: 600, nodeName: node, replace: false, uses: 0 });
-      const { csrPem, keyPem } = await makeCsr(`CN=node:${node}`);
-      const res = await call(operator, operator.join, { token: t.token, nodeName: node, csrPem, address: '127.0.0.1:7450' });
-      return nodeClientWith(res.certificatePem, keyPem);
+      const id = await joinNode(node);
+      return nodeClientWith(id.certPem, id.keyPem);
     },
+    joinNode,
     nodeClientWith,
     async close() {
       for (const c of clients) c.close();

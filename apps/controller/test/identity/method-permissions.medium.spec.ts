@@ -8,7 +8,6 @@ import { Client, Metadata, status, type ChannelCredentials, type ServiceError } 
 import { startEtcd, type EtcdInstance } from '../../../../test/harness';
 import { METHOD_PERMISSIONS } from '../../src/services/method-permissions';
 import { clientCredentials, CONTROLLER_SERVER_NAME } from '../../src/pki';
-import { nodeIdentity } from '../pki/fixtures';
 import { startController, type ControllerUnderTest } from '../api/controller-under-test';
 import { expectedFor, METHODS, refused, sample, type MethodDef } from './api-methods';
 
@@ -79,7 +78,7 @@ describe('every API method declares and enforces its permission', () => {
   });
 
   it('a node certificate may make only its own node-scoped calls', async () => {
-    const id = await nodeIdentity(ctl.pki.ca, 'n1');
+    const id = await ctl.joinNode('n1');
     const creds = clientCredentials(ctl.pki.ca.certificatePem, id.certPem, id.keyPem, { expectedServerName: CONTROLLER_SERVER_NAME });
     for (const m of METHODS) {
       for (const about of ['n1', 'n2']) {

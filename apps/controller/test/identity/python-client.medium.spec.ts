@@ -15,7 +15,7 @@ import { startEtcd, type EtcdInstance } from '../../../../test/harness';
 import { describeWhen } from '../../../../test/harness/tiers';
 import { bootstrapFiles } from '../../src/identity';
 import { ClusterCa } from '../../src/pki';
-import { startController, type ControllerUnderTest } from '../api/controller-under-test';
+import { call, startController, type ControllerUnderTest } from '../api/controller-under-test';
 import { nodeIdentity } from '../pki/fixtures';
 import { expectedFor, METHODS, sample } from './api-methods';
 
@@ -89,7 +89,7 @@ describeWhen(hasGrpcio, 'python3-grpcio is not installed (npm run setup installs
   });
 
   it('a node certificate works only for its own node-scoped calls', async () => {
-    const id = await nodeIdentity(ctl.pki.ca, 'n1');
+    const id = await ctl.joinNode('n1');
     const args = ['--cert', write('n1.crt', id.certPem), '--key', write('n1.key', id.keyPem)];
     for (const about of ['n1', 'n2']) {
       const got = await probe(args, about);
@@ -101,17 +101,32 @@ describeWhen(hasGrpcio, 'python3-grpcio is not installed (npm run setup installs
     }
   });
 
-  it('a client certificate of another CA is refused, not served as anonymous', async () => {
+  it('a deleted node\'s certificate is refused at once', async () => {
+    const id = await ctl.joinNode('n3');
+    const args = ['--cert', write('n3.crt', id.certPem), '--key', write('n3.key', id.keyPem)];
+    expect((await probe(args, 'n3')).get('NodeService/Heartbeat')).not.toBe('UNAUTHENTICATED');
+    await call(ctl.resources, ctl.resources.delete, { kind: 'Node', name: 'n3', wait: false, resourceVersion: '', waitTimeoutMs: 0, names: [], labelSelector: '', ignoreNotFound: false, force: false });
+    const after = await probe(args, 'n3');
+    expect([after.get('NodeService/Heartbeat'), after.get('NodeService/RegisterNode')]).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED']);
+  });
+
+  it('a client certificate of another CA is refused, not served as anonymous (not even Join)', async () => {
     const other = await ClusterCa.loadOrCreate(fs.mkdtempSync(path.join(dir, 'other-')));
     const id = await nodeIdentity(other, 'n1');
     const got = await probe(['--cert', write('o.crt', id.certPem), '--key', write('o.key', id.keyPem)]);
-    // The TLS layer may refuse the handshake (UNAVAILABLE) or the controller the certificate (UNAUTHENTICATED): never served.
-    for (const [method, code] of got) expect([method, ['UNAUTHENTICATED', 'UNAVAILABLE'].includes(code)]).toEqual([method, true]);
+    for (const [method, code] of got) expect([method, code]).toEqual([method, 'UNAVAILABLE']);
+  });
+
+  it('a node certificate that was never recorded (signed by the CA, never joined) is refused', async () => {
+    const id = await nodeIdentity(ctl.pki.ca, 'n9');
+    const got = await probe(['--cert', write('n9.crt', id.certPem), '--key', write('n9.key', id.keyPem)], 'n9');
+    for (const [method, code] of got) if (method !== 'NodeService/Join') expect([method, code]).toEqual([method, 'UNAUTHENTICATED']);
   });
 
   it('REST without a token answers 401 on every route, with the coded error', async () => {
     for (const [method, route] of [['GET', '/vms'], ['POST', '/apply'], ['DELETE', '/vms/x'], ['POST', '/vms/x/start'], ['GET', '/audit'], ['GET', '/openapi.json']]) {
-      const res = await fetch(`${ctl.http}${route}`, { method });
+      const body = method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {};
+      const res = await fetch(`${ctl.http}${route}`, { method, ...body });
       expect([route, res.status, ((await res.json()) as { code: string }).code]).toEqual([route, 401, 'HVS-AUTH-UNAUTHENTICATED']);
     }
   });

@@ -8,6 +8,7 @@
  * with TLS from the cluster CA (docs/security.md); the chain it presents carries the CA.
  */
 import * as path from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { Server, type ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
@@ -68,6 +69,7 @@ export class GrpcApiServer implements OnApplicationBootstrap, OnApplicationShutd
     this.boundPort = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(target, this.credentials, (err, port) => (err ? reject(listenFailed(target, err)) : resolve(port)));
     });
+    refuseUntrustedClientCertificates(this.server);
     for (const s of ['', ...SERVED_SERVICES]) this.health.setStatus(s, 'SERVING');
     this.edge.log.info({ grpc: this.address }, 'gRPC API listening');
   }
@@ -84,6 +86,29 @@ export class GrpcApiServer implements OnApplicationBootstrap, OnApplicationShutd
         clearTimeout(timer);
         resolve();
       });
+    });
+  }
+}
+
+/**
+ * A client certificate is optional on this port (tokens, joining agents), so TLS lets one that
+ * does not verify through, and grpc-js then hands the call no certificate at all: the caller
+ * would look anonymous. Such a connection is closed at once instead (the client sees
+ * UNAVAILABLE): a certificate of another CA is refused, never treated as no certificate.
+ * grpc-js keeps its HTTP/2 servers private; test/identity/python-client.medium.spec.ts fails if
+ * this stops reaching them.
+ */
+const EXPIRY_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+
+function refuseUntrustedClientCertificates(server: Server): void {
+  const servers = (server as unknown as { http2Servers?: Map<{ on(ev: 'secureConnection', fn: (s: TLSSocket) => void): void }, unknown> }).http2Servers;
+  for (const h2 of servers?.keys() ?? []) {
+    h2.on('secureConnection', (socket) => {
+      if (socket.authorized || (socket.getPeerCertificate()?.raw?.length ?? 0) === 0) return;
+      // Our own certificate, only out of its validity: let it through as no certificate, so an
+      // expired host can still Join again with a token (everything else needs a credential).
+      if (EXPIRY_ERRORS.has(String(socket.authorizationError))) return;
+      socket.destroy();
     });
   }
 }
