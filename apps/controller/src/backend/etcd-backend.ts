@@ -3,8 +3,9 @@
  * leases. Closed when the Nest app shuts down; registers an `etcd` readiness check.
  */
 import type { OnApplicationShutdown } from '@nestjs/common';
-import { EtcdConnection, EtcdStore } from '../store';
+import { EtcdConnection, EtcdStore, type ValueTransformer } from '../store';
 import { NodeLeases } from '../leases';
+
 
 export interface EtcdBackendOptions {
   endpoints: readonly string[];
@@ -13,16 +14,20 @@ export interface EtcdBackendOptions {
   leaseTtlSeconds?: number;
   /** etcd's --max-txn-ops, default 128. */
   maxTxnOps?: number;
+  /** Encryption at rest (the controller always passes one, from its key file). */
+  transformer?: ValueTransformer;
 }
 
 export class EtcdBackend implements OnApplicationShutdown {
   readonly connection: EtcdConnection;
   readonly store: EtcdStore;
   readonly leases: NodeLeases;
+  readonly transformer: ValueTransformer | undefined;
 
   constructor(options: EtcdBackendOptions) {
     this.connection = new EtcdConnection({ endpoints: [...options.endpoints], callTimeoutMs: options.callTimeoutMs ?? 5_000 });
-    this.store = new EtcdStore({ endpoints: [...options.endpoints], connection: this.connection, maxTxnOps: options.maxTxnOps });
+    this.transformer = options.transformer;
+    this.store = new EtcdStore({ endpoints: [...options.endpoints], connection: this.connection, maxTxnOps: options.maxTxnOps, transformer: options.transformer });
     this.leases = new NodeLeases({ connection: this.connection, ttlSeconds: options.leaseTtlSeconds });
   }
 
