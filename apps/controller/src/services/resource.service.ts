@@ -8,7 +8,9 @@
  *   concurrent change makes the service re-read and re-plan (up to 3 times), unless the
  *   document itself pinned a resourceVersion, which then fails with Conflict;
  * - plan and dry-run apply write nothing, not even an audit record;
- * - every store call is bounded by the store's deadline (Unavailable, never a hang).
+ * - every store call is bounded by the store's deadline (Unavailable, never a hang);
+ * - no answer carries a Secret value or VM cloud-init in plain text, except `get` with
+ *   `reveal` to a caller allowed it (secret-view.ts).
  */
 import {
   KIND_NAMES, matchesLabelSelector, parseLabelSelector, planObject,
@@ -20,8 +22,9 @@ import { concernOf, idleFinalizers } from '../runtime/finalizers';
 import type { ListResult, ObjectStore, StoredObject, WatchEvent, WatchStream, WriteOp } from '../store';
 import { desiredOf, writeFor, type ObjectWrite } from './apply-writes';
 import { loadBatch, type SourceDocument } from './batch-input';
-import type { CallContext } from './call-context';
+import { ANONYMOUS_CONTEXT, type CallContext } from './call-context';
 import { deleteTargetInvalid, kindOf, namesNotFound, revisionOf } from './errors';
+import { redacted, redactedEvents, revealed } from './secret-view';
 import { auditedBatch, auditFailure, retryOnConflict } from './writes';
 
 export type { ApplyAction, WirePlanAction };
@@ -82,6 +85,11 @@ export interface DeleteOutcome {
   warnings: string[];
 }
 
+export interface GetOptions {
+  /** Secret values and VM cloud-init in plain text: needs `secrets.reveal`, audited (secret-view.ts). */
+  reveal?: boolean;
+}
+
 export interface WatchOptions {
   labelSelector?: string;
   /** Changes after this revision; empty: from now. */
@@ -118,13 +126,15 @@ export class ResourceService {
     return (await this.decide(resources, prune)).plans;
   }
 
-  async get(kind: string, name: string): Promise<StoredObject> {
-    return this.store.get(kindOf(kind), name);
+  async get(kind: string, name: string, options: GetOptions = {}, ctx: CallContext = ANONYMOUS_CONTEXT): Promise<StoredObject> {
+    const object = await this.store.get(kindOf(kind), name);
+    return options.reveal ? revealed(this.audit, object, ctx) : redacted(object);
   }
 
   async list(kind: string, labelSelector?: string): Promise<ListResult> {
     const selector = labelSelector ? parseLabelSelector(labelSelector) : undefined;
-    return this.store.list(kindOf(kind), { labelSelector: selector });
+    const l = await this.store.list(kindOf(kind), { labelSelector: selector });
+    return { ...l, items: l.items.map(redacted) };
   }
 
   /**
@@ -135,7 +145,7 @@ export class ResourceService {
   watch(kind: string, options: WatchOptions = {}): WatchStream {
     const k = kindOf(kind);
     const selector = options.labelSelector ? parseLabelSelector(options.labelSelector) : undefined;
-    const inner = this.store.watch(k, revisionOf(options.resourceVersion));
+    const inner = redactedEvents(this.store.watch(k, revisionOf(options.resourceVersion)));
     return selector === undefined ? inner : filtered(inner, selector);
   }
 
@@ -172,7 +182,7 @@ export class ResourceService {
         const batch = await auditedBatch(this.store, this.audit, planned.map((d) => d.op), planned.map((d) => d.entry));
         return { results: batch.results, revision: batch.revision, warnings: planned.map((d) => d.warnings) };
       });
-      const outcomes = results.map((r, i) => ({ object: r.object, gone: r.outcome === 'deleted', warnings: warnings[i] ?? [] }));
+      const outcomes = results.map((r, i) => ({ object: redacted(r.object), gone: r.outcome === 'deleted', warnings: warnings[i] ?? [] }));
       if (!options.wait) return outcomes;
       const timeoutMs = options.waitTimeoutMs ?? DEFAULT_DELETE_WAIT_MS;
       return await Promise.all(outcomes.map(async (o) => (o.gone ? o : { ...(await this.waitGone(k, o.object.metadata.name, o.object, revision, timeoutMs)), warnings: o.warnings })));
@@ -199,8 +209,8 @@ export class ResourceService {
         return { outcome: batch.results[0]!, revision: batch.revision, warnings: d.warnings };
       });
       const gone = outcome.outcome === 'deleted';
-      if (gone || !options.wait) return { object: outcome.object, gone, warnings };
-      return { ...(await this.waitGone(k, name, outcome.object, revision, options.waitTimeoutMs ?? DEFAULT_DELETE_WAIT_MS)), warnings };
+      if (gone || !options.wait) return { object: redacted(outcome.object), gone, warnings };
+      return { ...(await this.waitGone(k, name, redacted(outcome.object), revision, options.waitTimeoutMs ?? DEFAULT_DELETE_WAIT_MS)), warnings };
     } catch (e) {
       await auditFailure(this.audit, e, { operation, kind: k, name, actor: ctx.actor });
       throw e;
@@ -269,7 +279,7 @@ export class ResourceService {
     })();
     try {
       const r = await Promise.race([gone, timeout]);
-      return r === 'timeout' || r === undefined ? { object: last, gone: false } : { object: r, gone: true };
+      return r === 'timeout' || r === undefined ? { object: last, gone: false } : { object: redacted(r), gone: true };
     } finally {
       clearTimeout(timer);
       await stream.close();

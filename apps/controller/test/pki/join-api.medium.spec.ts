@@ -64,7 +64,7 @@ describe('NodeService join over TLS (whole controller, real etcd)', () => {
     const res = await call(ctl.nodes, ctl.nodes.join, { token: t.token, nodeName: 'host-a', csrPem, address: '10.1.2.3:7450' });
     expect(identityOf(new X509Certificate(res.certificatePem))).toEqual({ kind: 'node', node: 'host-a' });
     expect(res.caCertificatePem).toBe(ctl.pki.ca.certificatePem);
-    const node = await call(ctl.resources, ctl.resources.get, { kind: 'Node', name: 'host-a' });
+    const node = await call(ctl.resources, ctl.resources.get, { kind: 'Node', name: 'host-a', reveal: false });
     expect(JSON.parse(node.specJson)).toMatchObject({ address: '10.1.2.3:7450' });
 
     const again = await rejection(call(ctl.nodes, ctl.nodes.join, { token: t.token, nodeName: 'host-a', csrPem, address: '10.1.2.3:7450' }));
@@ -93,7 +93,7 @@ describe('NodeService join over TLS (whole controller, real etcd)', () => {
     expect(code(forOther)).toBe('HVS-PKI-NODE-MISMATCH');
     const beatOther = await rejection(call(a.client, a.client.heartbeat, { node: 'host-a', observedGeneration: 0, sentAtUnixMs: 0 }));
     expect(code(beatOther)).toBe('HVS-PKI-NODE-MISMATCH');
-    const hostA = await call(ctl.resources, ctl.resources.get, { kind: 'Node', name: 'host-a' });
+    const hostA = await call(ctl.resources, ctl.resources.get, { kind: 'Node', name: 'host-a', reveal: false });
     expect(JSON.parse(hostA.specJson).address).toBe('10.1.2.3:7450'); // untouched
 
     const anonymous = await rejection(call(ctl.nodes, ctl.nodes.heartbeat, { node: 'host-d', observedGeneration: 0, sentAtUnixMs: 0 }));

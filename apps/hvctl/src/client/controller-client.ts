@@ -50,8 +50,9 @@ export class ControllerClient {
     return this.unary(this.resources.plan.bind(this.resources) as Unary<v1.PlanRequest, v1.PlanResponse>, req);
   }
 
-  get(kind: string, name: string): Promise<v1.ApiObject> {
-    return this.unary(this.resources.get.bind(this.resources) as Unary<v1.GetRequest, v1.ApiObject>, { kind, name });
+  /** `reveal`: Secret values and VM cloud-init in plain text (needs secrets.reveal; audited). */
+  get(kind: string, name: string, reveal = false): Promise<v1.ApiObject> {
+    return this.unary(this.resources.get.bind(this.resources) as Unary<v1.GetRequest, v1.ApiObject>, { kind, name, reveal });
   }
 
   /** Every page of a List, concatenated. */

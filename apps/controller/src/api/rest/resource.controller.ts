@@ -55,9 +55,10 @@ export class ResourceController {
     res.status(200).json({ items: l.items, resourceVersion: l.revision });
   }
 
+  /** `?reveal=1`: Secret values and VM cloud-init in plain text (needs secrets.reveal; audited). */
   @Get(':kind/:name')
-  get(@Param('kind') kind: string, @Param('name') name: string) {
-    return this.resources.get(kind, name);
+  get(@Param('kind') kind: string, @Param('name') name: string, @Query() q: Record<string, unknown>, @Req() req: RequestLike) {
+    return this.resources.get(kind, name, { reveal: flag(q.reveal) }, contextOf(req));
   }
 
   /** Several objects in one transaction: `?name=a&name=b` or `?labelSelector=app=web` (all or nothing). */
