@@ -14,15 +14,15 @@ export interface EtcdBackendOptions {
   leaseTtlSeconds?: number;
   /** etcd's --max-txn-ops, default 128. */
   maxTxnOps?: number;
-  /** Encryption at rest (the controller always passes one, from its key file). */
-  transformer?: ValueTransformer;
+  /** Encryption at rest, from the key file of the data dir. */
+  transformer: ValueTransformer;
 }
 
 export class EtcdBackend implements OnApplicationShutdown {
   readonly connection: EtcdConnection;
   readonly store: EtcdStore;
   readonly leases: NodeLeases;
-  readonly transformer: ValueTransformer | undefined;
+  readonly transformer: ValueTransformer;
 
   constructor(options: EtcdBackendOptions) {
     this.connection = new EtcdConnection({ endpoints: [...options.endpoints], callTimeoutMs: options.callTimeoutMs ?? 5_000 });

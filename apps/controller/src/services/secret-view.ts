@@ -2,7 +2,7 @@
  * What a reader sees of Secret values and VM cloud-init: redacted for everyone on every read
  * (get, list, watch, delete and apply answers), in plain text only to a caller whose role has
  * `secrets.reveal` and who asked for it (`hvctl get secret X --reveal`), and that reveal is
- * audited (operation `reveal`), refusals included. docs/security.md#secrets.
+ * audited (operation `reveal`), refusals of authenticated callers included. docs/security.md#secrets.
  */
 import { redactObject } from '@hvs/domain';
 import type { AuditService } from '../audit';
@@ -37,10 +37,12 @@ export function redactedEvents(inner: WatchStream): WatchStream {
 export async function revealed(audit: AuditService, object: StoredObject, ctx: CallContext): Promise<StoredObject> {
   if (!REVEALABLE.has(object.kind)) return object;
   const { kind, metadata: { name, uid, generation = 1, labels } } = object;
+  const principal = ctx.principal ?? ANONYMOUS;
   try {
-    authorize(ctx.principal ?? ANONYMOUS, 'secrets.reveal', `reveal ${kind} "${name}"`, { labels });
+    authorize(principal, 'secrets.reveal', `reveal ${kind} "${name}"`, { labels });
   } catch (e) {
-    await auditFailure(audit, e, { operation: 'reveal', kind, name, actor: ctx.actor });
+    // Refusals of callers without a credential are not written to etcd (issue 12: anonymous traffic must not fill it).
+    if (principal.kind !== 'anonymous') await auditFailure(audit, e, { operation: 'reveal', kind, name, actor: ctx.actor });
     throw e;
   }
   await audit.append([{ operation: 'reveal', kind, name, uid, generationBefore: generation, generationAfter: generation, actor: ctx.actor, result: 'ok' }]);

@@ -10,6 +10,7 @@ import { ControllerConfig } from '../config';
 import { LOGGER } from '../observability';
 import type { ObjectStore } from '../store';
 import { BackendModule, EtcdBackend } from '../backend';
+import { AdminService } from './admin.service';
 import { EventService } from './event.service';
 import { NodeService, type NodeHeartbeats } from './node.service';
 import { ResourceService } from './resource.service';
@@ -47,8 +48,9 @@ export class ServicesLifecycle implements OnApplicationBootstrap, OnApplicationS
       useFactory: (s: ObjectStore, a: AuditService, h: NodeHeartbeats, c: ControllerConfig) => new NodeService(s, a, h, { heartbeatIntervalMs: c.heartbeatIntervalMs, fenceAfterMs: c.haFenceAfterMs }),
     },
     { provide: EventService, inject: [EtcdBackend], useFactory: (b: EtcdBackend) => new EventService(b.connection) },
+    { provide: AdminService, inject: [EtcdBackend, AuditService], useFactory: (b: EtcdBackend, a: AuditService) => new AdminService(b.connection, b.transformer, a) },
     ServicesLifecycle,
   ],
-  exports: [OBJECT_STORE, BackendModule, AuditService, ResourceService, VmService, NodeService, EventService],
+  exports: [OBJECT_STORE, BackendModule, AuditService, ResourceService, VmService, NodeService, EventService, AdminService],
 })
 export class ServicesModule {}
