@@ -19,6 +19,7 @@ import { registerEvents } from './program/events';
 import { registerGet } from './program/get';
 import { registerLocal } from './program/local';
 import { registerMutations } from './program/mutate';
+import { registerAdmin } from './program/admin';
 import { registerCapacity, registerDiagnose, registerDrain, registerMigrate } from './program/operations';
 import { addHelpCommand, findUnknown } from './program/unknown';
 import { Runtime, type GlobalFlags } from './commands/runtime';
@@ -58,6 +59,7 @@ export function buildProgram(io: CliIo): { program: Command; rt: Runtime } {
   registerCapacity(program, rt);
   registerNodeToken(program, rt);
   registerDiagnose(program, rt);
+  registerAdmin(program, rt);
   registerConfig(program, rt);
   registerLocal(program, rt);
   registerCompletion(program, rt);

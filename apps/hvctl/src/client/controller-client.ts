@@ -24,6 +24,7 @@ export class ControllerClient {
   private readonly nodes: v1.NodeServiceClient;
   private readonly audits: v1.AuditServiceClient;
   private readonly eventsClient: v1.EventServiceClient;
+  private readonly admin: v1.AdminServiceClient;
 
   constructor(readonly context: Context, readonly requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS) {
     const creds = channelCredentials(context);
@@ -36,6 +37,7 @@ export class ControllerClient {
     this.nodes = new v1.NodeServiceClient(address, creds, options);
     this.audits = new v1.AuditServiceClient(address, creds, options);
     this.eventsClient = new v1.EventServiceClient(address, creds, options);
+    this.admin = new v1.AdminServiceClient(address, creds, options);
   }
 
   get address(): string {
@@ -129,6 +131,11 @@ export class ControllerClient {
     return this.unary(this.nodes.clusterStatus.bind(this.nodes) as Unary<v1.ClusterStatusRequest, v1.ClusterStatusResponse>, {});
   }
 
+  /** Re-encrypts every secret under a new key; `waitMs` on top of the request timeout (many secrets take a while). */
+  rotateEncryptionKey(waitMs: number): Promise<v1.RotateEncryptionKeyResponse> {
+    return this.unary(this.admin.rotateEncryptionKey.bind(this.admin) as Unary<v1.RotateEncryptionKeyRequest, v1.RotateEncryptionKeyResponse>, {}, waitMs);
+  }
+
   audit(req: v1.AuditListRequest): Promise<v1.AuditListResponse> {
     return this.unary(this.audits.list.bind(this.audits) as Unary<v1.AuditListRequest, v1.AuditListResponse>, req);
   }
@@ -142,7 +149,7 @@ export class ControllerClient {
   }
 
   close(): void {
-    for (const c of [this.resources, this.vms, this.nodes, this.audits, this.eventsClient]) c.close();
+    for (const c of [this.resources, this.vms, this.nodes, this.audits, this.eventsClient, this.admin]) c.close();
   }
 
   private metadata(): Metadata {
