@@ -5,6 +5,7 @@
  * audited (operation `reveal`), refusals of authenticated callers included. docs/security.md#secrets.
  */
 import { redactObject } from '@hvs/domain';
+import { mapStream } from '@hvs/proto';
 import type { AuditService } from '../audit';
 import { ANONYMOUS, authorize } from '../identity';
 import type { StoredObject, WatchEvent, WatchStream } from '../store';
@@ -19,15 +20,7 @@ export function redacted<T extends StoredObject>(o: T): T {
 }
 
 export function redactedEvents(inner: WatchStream): WatchStream {
-  return {
-    async *[Symbol.asyncIterator](): AsyncIterator<WatchEvent> {
-      for await (const ev of inner) yield { ...ev, object: redacted(ev.object) };
-    },
-    close: () => inner.close(),
-    get buffered() {
-      return inner.buffered;
-    },
-  };
+  return mapStream(inner, (ev: WatchEvent) => ({ ...ev, object: redacted(ev.object) })) as WatchStream;
 }
 
 /**

@@ -7,6 +7,15 @@
 import { z } from 'zod';
 import { CommonStatusFields, resourceSchema } from './meta';
 
+/** What every redacted value reads as (Get/List/Watch without reveal). */
+export const REDACTED_VALUE = '(redacted)';
+
+/**
+ * A value that may be redacted on reads: applying the redaction marker back (`hvctl get -o yaml
+ * | hvctl apply -f -`) is refused instead of silently replacing the real value with it.
+ */
+export const RedactableStringSchema = z.string().refine((v) => v !== REDACTED_VALUE, { error: 'HVS-VALUE-REDACTED' });
+
 /** Keys as Kubernetes allows them (they become file names in a cloud-init seed). */
 const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
 export const SECRET_MAX_KEYS = 64;
@@ -14,7 +23,7 @@ export const SECRET_MAX_KEYS = 64;
 export const SECRET_MAX_BYTES = 65536;
 
 const SecretDataSchema = z
-  .record(z.string().refine((k) => SECRET_KEY.test(k) && k !== '.' && k !== '..', { error: 'HVS-SECRET-KEY-INVALID' }), z.string())
+  .record(z.string().refine((k) => SECRET_KEY.test(k) && k !== '.' && k !== '..', { error: 'HVS-SECRET-KEY-INVALID' }), RedactableStringSchema)
   .refine((d) => Object.keys(d).length >= 1 && Object.keys(d).length <= SECRET_MAX_KEYS, { error: 'HVS-SECRET-KEYS-COUNT' })
   .refine((d) => Object.values(d).reduce((n, v) => n + Buffer.byteLength(v, 'utf8'), 0) <= SECRET_MAX_BYTES, { error: 'HVS-SECRET-TOO-LARGE' });
 
@@ -29,8 +38,6 @@ export const SecretStatusSchema = z.strictObject({ ...CommonStatusFields });
 export const SecretSchema = resourceSchema('Secret', SecretSpecSchema, SecretStatusSchema);
 export type Secret = z.infer<typeof SecretSchema>;
 
-/** What every redacted value reads as (Get/List/Watch without reveal, events, plans). */
-export const REDACTED_VALUE = '(redacted)';
 
 /** The Secret with every value replaced by REDACTED_VALUE (keys stay visible: they are names, not material). */
 export function redactSecret<T extends { spec?: unknown }>(s: T): T {

@@ -26,6 +26,17 @@ describe('Secret kind', () => {
     if (!r.ok) expect(JSON.stringify(r.problems)).not.toContain('12345678');
   });
 
+  it('refuses the redaction marker applied back as a Secret value or VM cloud-init (HVS-VALUE-REDACTED)', () => {
+    const r = validateResource(secret({ password: REDACTED_VALUE }));
+    expect(!r.ok && r.problems.map((p) => p.code)).toEqual(['HVS-VALUE-REDACTED']);
+    const vm = {
+      apiVersion: 'hvs/v1', kind: 'VirtualMachine', metadata: { name: 'web-1' },
+      spec: { cpu: { cores: 1 }, memory: { size: '1GiB' }, disks: [], networks: [], cloudInit: { userData: REDACTED_VALUE, networkConfig: REDACTED_VALUE } },
+    };
+    const v = validateResource(vm);
+    expect(!v.ok && v.problems.map((p) => p.code)).toEqual(['HVS-VALUE-REDACTED', 'HVS-VALUE-REDACTED']);
+  });
+
   it('refuses an invalid name with the kind\'s own code', () => {
     const r = validateResource(secret({ a: 'b' }, 'Bad_Name'));
     expect(!r.ok && r.problems[0]?.code).toBe('HVS-SECRET-NAME-INVALID');
