@@ -29,6 +29,8 @@ ensure_apt() {
   done
   # libvirt-dev has no command: check its pkg-config file (the node binding builds against it).
   [ -f /usr/include/libvirt/libvirt.h ] || missing+=(libvirt-dev)
+  # Debian's grpcio for /usr/bin/python3: the tests' non-TypeScript client (test/clients/python).
+  [ -d /usr/lib/python3/dist-packages/grpc ] || missing+=(python3-grpcio)
   [ ${#missing[@]} -eq 0 ] && return 0
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   if [ "$(id -u)" -ne 0 ]; then

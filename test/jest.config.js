@@ -3,7 +3,13 @@
 // (test/system) and the chaos tier (test/chaos) have their own configs (one file at a time).
 const { tierProjects } = require('../jest.tiers.js');
 
-const base = { ...require('../jest.preset.js'), rootDir: __dirname };
+const preset = require('../jest.preset.js');
+// hvctl's sources import @hvs/domain by deep path (apps/hvctl/jest.config.js): the same source
+// files here too, so specs that load hvctl code need no build and see one HvsError class.
+const base = {
+  ...preset, rootDir: __dirname,
+  moduleNameMapper: { '^@hvs/domain/dist/(.*)$': require('node:path').join(__dirname, '../libs/domain/src/$1'), ...preset.moduleNameMapper },
+};
 module.exports = {
   projects: [
     ...tierProjects('repo', base, { ignore: ['/e2e/', '/system/', '/chaos/'] }),

@@ -100,8 +100,11 @@ async function leaderKey(): Promise<{ id: string; address: string } | undefined>
 
 const leads = (r: Replica) => r.output.includes('leading: control loops started');
 
+/** An admin API token for REST (every /api/v1 route needs a bearer token), made once the first replica runs. */
+let restToken = '';
+
 async function getJson(r: Replica, route: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`http://${r.http}/api/v1/${route}`, { signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(`http://${r.http}/api/v1/${route}`, { headers: { authorization: `Bearer ${restToken}` }, signal: AbortSignal.timeout(10_000) });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -141,7 +144,13 @@ describe('two controller processes, one etcd: leader failover', () => {
     await start(b);
     const caFile = path.join(a.dataDir, 'pki/ca.crt');
     const caPem = fs.readFileSync(caFile, 'utf8');
-    const operator: ChannelCredentials = credentials.createSsl(Buffer.from(caPem));
+    // The bootstrap admin the first replica wrote into its data dir (copied to the second with the CA).
+    const certFile = path.join(a.dataDir, 'pki/admin.crt');
+    const keyFile = path.join(a.dataDir, 'pki/admin.key');
+    const operator: ChannelCredentials = credentials.createSsl(Buffer.from(caPem), fs.readFileSync(keyFile), fs.readFileSync(certFile));
+    const identity = new v1.IdentityServiceClient(a.grpc, operator, serverNameOptions(CONTROLLER_SERVER_NAME));
+    clients.push(identity);
+    restToken = (await unary(identity, identity.createToken, { name: 'e2e', role: 'admin', scope: '', ttlSeconds: 3600 })).secret;
 
     // Exactly one leader: the key names one replica's gRPC address, and only that one runs the loops.
     const first = await waitFor(async () => {
@@ -176,7 +185,7 @@ describe('two controller processes, one etcd: leader failover', () => {
     }, 1_000);
 
     const applied = await fetch(`http://${survivor.http}/api/v1/apply`, {
-      method: 'POST', headers: { 'content-type': 'application/yaml', 'x-hvs-actor': 'e2e' }, body: VM, signal: AbortSignal.timeout(10_000),
+      method: 'POST', headers: { 'content-type': 'application/yaml', authorization: `Bearer ${restToken}` }, body: VM, signal: AbortSignal.timeout(10_000),
     });
     expect(applied.status).toBe(200);
     const bound = await waitFor(async () => {
@@ -189,7 +198,7 @@ describe('two controller processes, one etcd: leader failover', () => {
     const home = path.join(tmp!, 'home');
     fs.mkdirSync(home, { recursive: true });
     const config = path.join(home, 'hvctl.yaml');
-    fs.writeFileSync(config, `current-context: e2e\ncontexts:\n  - name: e2e\n    controller: ${survivor.grpc}\n    credentials: {type: tls, caFile: ${caFile}}\n`, { mode: 0o600 });
+    fs.writeFileSync(config, `current-context: e2e\ncontexts:\n  - name: e2e\n    controller: ${survivor.grpc}\n    credentials: {type: tls, caFile: ${caFile}, certFile: ${certFile}, keyFile: ${keyFile}}\n`, { mode: 0o600 });
     const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HVS_'))), HOME: home, HVS_CONFIG: config, NO_COLOR: '1' };
     const ev = await run(process.execPath, [HVCTL_MAIN, 'events', 'vm/after-failover'], { env, timeoutMs: 30_000 });
     expect(`${ev.code} ${ev.stdout}${ev.stderr}`).toMatch(/^0 AGE +TYPE +REASON +OBJECT +SOURCE +MESSAGE\n.*Normal +Bound +virtualmachine\/after-failover +controller\/scheduler +bound to node e2e-node\n/s);

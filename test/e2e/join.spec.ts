@@ -98,5 +98,8 @@ describe('joining a second host with a token (hvctl + agent processes, test driv
     expect(d.stdout).toContain('host-2 Ready');
     expect(d.stdout).toMatch(/certificate\s+node host-2: valid for 8\d more days/);
     expect(d.stdout).toMatch(/agent host-2: /);
+    // No agent confines VMs here (test driver, and this machine has no AppArmor): a warning, with how to turn it on.
+    expect(d.stdout).toMatch(/WARN\s+agent host-2: confinement VMs are not confined: /);
+    expect(d.stdout).toMatch(/fix: install AppArmor \(apt install apparmor apparmor-utils\)/);
   }, 90_000);
 });

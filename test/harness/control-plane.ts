@@ -34,6 +34,8 @@ export interface ControlPlane {
   controller: string;
   /** The cluster CA certificate (PEM): what hvctl's context needs to trust the API. */
   caPem: string;
+  /** The bootstrap admin's client certificate and key (what hvctl's context needs to be allowed anything). */
+  admin: { certFile: string; keyFile: string };
   agents: JoinedAgent[];
   /** Starts an agent process that joins with a fresh one-time token for `node`. */
   joinAgent(o: AgentSpec): Promise<JoinedAgent>;
@@ -95,6 +97,7 @@ export async function startControlPlane(o: { grpcHost: string; dir: string; logL
   const pki = a.get(ClusterPki);
   return {
     store: s, app: a, controller, caPem: pki.ca.certificatePem, agents, stop,
+    admin: { certFile: path.join(o.dir, 'controller', 'pki', 'admin.crt'), keyFile: path.join(o.dir, 'controller', 'pki', 'admin.key') },
     async joinAgent(spec) {
       fs.mkdirSync(spec.dir, { recursive: true });
       const token = await pki.tokens.create({ nodeName: spec.node });

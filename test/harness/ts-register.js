@@ -17,8 +17,15 @@ const aliases = {
   '@hvs/host': path.join(root, 'libs/host/src/index.ts'),
 };
 const resolve = Module._resolveFilename;
+// hvctl loads some of a lib by deep path (`@hvs/domain/dist/errors`): the same source file, one class.
+const deepLib = /^@hvs\/(domain|reconcile|proto|pki|host)\/dist\/(.+?)(\.js)?$/;
 Module._resolveFilename = function (request, parent, ...rest) {
   if (aliases[request]) return aliases[request];
+  const deep = deepLib.exec(request);
+  if (deep) {
+    const file = path.join(root, 'libs', deep[1], 'src', deep[2]);
+    return require('node:fs').existsSync(`${file}.ts`) ? `${file}.ts` : path.join(file, 'index.ts');
+  }
   try {
     return resolve.call(this, request, parent, ...rest);
   } catch (e) {

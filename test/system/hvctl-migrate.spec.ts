@@ -95,7 +95,7 @@ describeSystem('hvctl migrate moves a running TCG guest between two libvirt host
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'ca.pem'), plane.caPem);
     env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HVS_'))), HVS_CONFIG: path.join(dir, 'config.yaml'), NO_COLOR: '1' };
-    const ctx = await hvctl(['config', 'set-context', 'lab', '--controller', plane.controller, '--ca-file', path.join(dir, 'ca.pem'), '--use']);
+    const ctx = await hvctl(['config', 'set-context', 'lab', '--controller', plane.controller, '--ca-file', path.join(dir, 'ca.pem'), '--cert-file', plane.admin.certFile, '--key-file', plane.admin.keyFile, '--use']);
     succeeded(ctx, 'hvctl config set-context');
     fs.writeFileSync(path.join(dir, 'tiny.yaml'), [
       'apiVersion: hvs/v1', 'kind: VirtualMachine', `metadata: {name: ${VM}}`, 'spec:', '  cpu: {cores: 1}', '  memory: {size: 128MiB}',

@@ -2,7 +2,8 @@
  * A CliIo for tests: captured stdout/stderr, a chosen environment and TTY-ness, and a clock
  * that `sleep` advances at once (waits run without real time passing).
  */
-import type { CliIo } from '../src/io';
+import { Readable } from 'node:stream';
+import { readBounded, type CliIo } from '../src/io';
 
 export interface FakeIo extends CliIo {
   stdout(): string;
@@ -21,7 +22,7 @@ export function fakeIo(opts: { env?: NodeJS.ProcessEnv; tty?: boolean; now?: num
     stdoutTty: opts.tty === true,
     stderrTty: opts.tty === true,
     stdinText: opts.stdin ?? '',
-    readStdin: () => Promise.resolve(io.stdinText),
+    readStdin: (maxBytes) => readBounded(Readable.from([Buffer.from(io.stdinText)]), maxBytes, 'standard input'),
     now: () => now,
     sleep: (ms) => {
       now += ms;

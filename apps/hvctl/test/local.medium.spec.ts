@@ -16,6 +16,7 @@ import { chooseHypervisor, hypervisorForAgent, simulatedBanner } from '../src/lo
 import { etcdHealthy, redisPing } from '../src/local/health';
 import { isOurs, procStartTime, stopProcess } from '../src/local/procs';
 import { childEnv, componentSpecs, LOCAL_ETCD_MAX_TXN_OPS } from '../src/local/components';
+import { etcdTlsFiles } from '../src/local/etcd-tls-files';
 import { DEFAULT_PORTS, readState, writeState } from '../src/local/state';
 import { downLocal, statusLocal, upLocal, type LocalOptions } from '../src/local/supervisor';
 import { fakeIo } from './fake-io';
@@ -67,7 +68,7 @@ describe('hvctl up/down with etcd and redis', () => {
     expect(first.alreadyRunning).toBe(false);
     expect(first.started).toEqual(['etcd', 'redis']);
     const { ports } = first.state;
-    expect(await etcdHealthy(ports.etcdClient)).toBe(true);
+    expect(await etcdHealthy(ports.etcdClient, etcdTlsFiles(dataDir))).toBe(true);
     expect(await redisPing(ports.redis)).toBe(true);
     const etcdPid = first.state.components.etcd!.pid;
     const redisPid = first.state.components.redis!.pid;
@@ -259,8 +260,8 @@ describe('hvctl up/status/down as commands', () => {
       let io = fakeIo({ env });
       expect(await runCli(['up', '--data-dir', dataDir, '--ports', 'auto', '--components', 'etcd,redis'], io)).toBe(0);
       remember();
-      expect(io.stderr()).toMatch(/^etcd +started +pid \d+ +http:\/\/127\.0\.0\.1:\d+ +healthy in [\d.]+s\nredis +started +pid \d+ +redis:\/\/127\.0\.0\.1:\d+ +healthy in /);
-      expect(io.stdout()).toMatch(/^COMPONENT +PID +ADDRESS +STATUS +DETAIL\netcd +\d+ +http:\/\/127\.0\.0\.1:\d+ +healthy\nredis +\d+ +redis:\/\/127\.0\.0\.1:\d+ +healthy\n$/);
+      expect(io.stderr()).toMatch(/^etcd +started +pid \d+ +https:\/\/127\.0\.0\.1:\d+ +healthy in [\d.]+s\nredis +started +pid \d+ +redis:\/\/127\.0\.0\.1:\d+ +healthy in /);
+      expect(io.stdout()).toMatch(/^COMPONENT +PID +ADDRESS +STATUS +DETAIL\netcd +\d+ +https:\/\/127\.0\.0\.1:\d+ +healthy\nredis +\d+ +redis:\/\/127\.0\.0\.1:\d+ +healthy\n$/);
       // Without the controller no context is written.
       expect(fs.existsSync(path.join(home, '.config/hvs/config.yaml'))).toBe(false);
       io = fakeIo({ env });

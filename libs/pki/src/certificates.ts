@@ -3,6 +3,8 @@
  * parsing; the time is always passed in so callers can use their injected clock.
  */
 import { createHash, X509Certificate } from 'node:crypto';
+import { USER_CN_PREFIX } from './names';
+import { exportPrivateKeyPem, generateKeyPair, KEY_ALGORITHM, x509 } from './x509';
 
 export const DEFAULT_RENEW_FRACTION = 2 / 3;
 
@@ -31,4 +33,15 @@ export function needsRenewal(cert: string | X509Certificate, now: number = Date.
   const from = new Date(c.validFrom).getTime();
   const to = new Date(c.validTo).getTime();
   return now >= from + (to - from) * fraction;
+}
+
+/**
+ * A fresh key and a PKCS#10 request for a user's client certificate (`CN=user:<name>`, no
+ * SAN): hvctl makes it so the key never leaves the operator's machine; the controller makes one
+ * for its bootstrap admin.
+ */
+export async function createUserKeyAndCsr(name: string): Promise<{ keyPem: string; csrPem: string }> {
+  const keys = await generateKeyPair();
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: `CN=${USER_CN_PREFIX}${name}`, keys, signingAlgorithm: KEY_ALGORITHM });
+  return { keyPem: await exportPrivateKeyPem(keys.privateKey), csrPem: csr.toString('pem') };
 }

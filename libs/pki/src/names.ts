@@ -14,6 +14,8 @@ import { isName } from '@hvs/domain';
 import type { X509Certificate } from 'node:crypto';
 
 export const NODE_CN_PREFIX = 'node:';
+/** A user's client certificate: subject `CN=user:<name>`, no SAN (it is never a server). */
+export const USER_CN_PREFIX = 'user:';
 export const NODE_DNS_SUFFIX = '.node.hvs';
 export const CONTROLLER_CN = 'hvs-controller';
 export const CONTROLLER_SERVER_NAME = 'controller.hvs';
@@ -23,7 +25,7 @@ export function nodeServerName(node: string): string {
   return `${node}${NODE_DNS_SUFFIX}`;
 }
 
-export type PeerIdentity = { kind: 'node'; node: string } | { kind: 'controller' };
+export type PeerIdentity = { kind: 'node'; node: string } | { kind: 'user'; user: string } | { kind: 'controller' };
 
 /** The subject's CN of a parsed certificate (Node prints the subject as `CN=...` lines). */
 export function commonNameOf(cert: X509Certificate): string | undefined {
@@ -46,6 +48,10 @@ export function identityOf(cert: X509Certificate): PeerIdentity | undefined {
   const cn = commonNameOf(cert);
   const sans = subjectAltNamesOf(cert);
   if (cn === CONTROLLER_CN && sans.includes(`DNS:${CONTROLLER_SERVER_NAME}`)) return { kind: 'controller' };
+  if (cn !== undefined && cn.startsWith(USER_CN_PREFIX)) {
+    const user = cn.slice(USER_CN_PREFIX.length);
+    return isName(user) && sans.length === 0 ? { kind: 'user', user } : undefined;
+  }
   if (cn === undefined || !cn.startsWith(NODE_CN_PREFIX)) return undefined;
   const node = cn.slice(NODE_CN_PREFIX.length);
   if (!isName(node)) return undefined;

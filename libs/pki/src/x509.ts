@@ -6,7 +6,7 @@
  * is trusted with key material).
  */
 import 'reflect-metadata';
-import { webcrypto } from 'node:crypto';
+import { randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto as never);
@@ -27,4 +27,11 @@ export async function generateKeyPair(): Promise<KeyPair> {
 export async function exportPrivateKeyPem(key: Key): Promise<string> {
   const der = await webcrypto.subtle.exportKey('pkcs8', key);
   return x509.PemConverter.encode(der, 'PRIVATE KEY');
+}
+
+/** A certificate serial number: 128 random bits, top bit clear so the DER INTEGER stays positive. */
+export function randomSerialNumber(): string {
+  const b = randomBytes(16);
+  b[0] = b[0]! & 0x7f;
+  return b.toString('hex');
 }

@@ -12,6 +12,7 @@ const facts: v1.HostFacts = {
   iommuGroups: [{ id: 14, pciAddresses: ['0000:01:00.0'] }],
   pools: [{ name: 'default', path: '/var/lib/hvs/pools/default', type: 'dir', capacityBytes: 1e12, availableBytes: 4e11, active: true }],
   agentVersion: '0.1.0', cpuModel: 'EPYC-Rome', kernel: '6.1.0-28-amd64', numaCells: 1,
+  securityModels: [], apparmorEnabled: false, confinement: '',
 };
 
 const observed: agentv1.VmObserved = {
@@ -54,6 +55,15 @@ describe('observed state -> status', () => {
     expect(s.devices[1]).toStrictEqual({ pciAddress: '0000:00:1f.0', vendorDevice: '8086:a304' });
     expect(s.hypervisor).toEqual({ mode: 'qemu', uri: 'qemu:///system' });
     expect(nodeStatusFromFacts({ ...facts, hypervisorMode: 'xen' }).hypervisor.mode).toBe('qemu');
+  });
+
+  it('says whether the node confines its VMs (sVirt) when the agent reports security models', () => {
+    const confined = nodeStatusFromFacts({ ...facts, securityModels: ['apparmor', 'dac'], apparmorEnabled: true, confinement: 'apparmor' });
+    expect(NodeStatusSchema.safeParse(confined).error?.issues).toBeUndefined();
+    expect(confined.hypervisor.confinement).toStrictEqual({ confined: true, model: 'apparmor', securityModels: ['apparmor', 'dac'], apparmorEnabled: true });
+    const open = nodeStatusFromFacts({ ...facts, securityModels: ['dac'], confinement: '' });
+    expect(open.hypervisor.confinement).toStrictEqual({ confined: false, securityModels: ['dac'], apparmorEnabled: false });
+    expect(nodeStatusFromFacts({ ...facts, securityModels: ['smack'], confinement: 'smack' }).hypervisor.confinement).toMatchObject({ confined: false });
   });
 
   it('VmObserved gives a schema-valid VM status; an unknown phase reads as Unknown', () => {

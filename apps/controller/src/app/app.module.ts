@@ -12,6 +12,7 @@ import { HvsExceptionFilter } from '../errors';
 import { createLogger, LOGGER, Metrics, ObservabilityModule, Readiness } from '../observability';
 import { ControlLoopsModule } from './control-loops.module';
 import { ApiModule, API_MODULES } from './api.module';
+import { HealthListener } from './health-listener';
 
 export interface AppOptions {
   /** Root logger; default: pino JSON to stdout at `config.logLevel`. */
@@ -39,6 +40,7 @@ export class AppModule {
       ],
       providers: [
         { provide: ControllerConfig, useValue: config },
+        HealthListener,
         { provide: APP_FILTER, useFactory: (log: Logger) => new HvsExceptionFilter(log.child({ component: 'http' })), inject: [LOGGER] },
       ],
       exports: [ControllerConfig],

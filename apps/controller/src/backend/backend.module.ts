@@ -4,7 +4,7 @@
  * EtcdBackend closes the client in onApplicationShutdown, after the modules that use it stop.
  */
 import { Module } from '@nestjs/common';
-import { ControllerConfig } from '../config';
+import { ControllerConfig, readEtcdCredentials } from '../config';
 import { EnvelopeTransformer, KeyRing } from '../store';
 import { EtcdBackend } from './etcd-backend';
 
@@ -13,7 +13,7 @@ import { EtcdBackend } from './etcd-backend';
     {
       provide: EtcdBackend, inject: [ControllerConfig],
       useFactory: (c: ControllerConfig) => new EtcdBackend({
-        endpoints: c.etcdEndpoints, leaseTtlSeconds: Math.round(c.leaseTtlMs / 1000), maxTxnOps: c.etcdMaxTxnOps,
+        endpoints: c.etcdEndpoints, credentials: readEtcdCredentials(c), leaseTtlSeconds: Math.round(c.leaseTtlMs / 1000), maxTxnOps: c.etcdMaxTxnOps,
         // Secrets and VMs are encrypted at rest with the key file of <dataDir>/encryption (created at first start).
         transformer: new EnvelopeTransformer(KeyRing.loadOrCreate(c.dataDir)),
       }),

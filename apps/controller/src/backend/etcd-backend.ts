@@ -3,12 +3,13 @@
  * leases. Closed when the Nest app shuts down; registers an `etcd` readiness check.
  */
 import type { OnApplicationShutdown } from '@nestjs/common';
-import { EtcdConnection, EtcdStore, type ValueTransformer } from '../store';
+import { EtcdConnection, EtcdStore, type EtcdConnectionOptions, type ValueTransformer } from '../store';
 import { NodeLeases } from '../leases';
-
 
 export interface EtcdBackendOptions {
   endpoints: readonly string[];
+  /** etcd client TLS (ControllerConfig's etcd*File settings, read by readEtcdCredentials). */
+  credentials?: EtcdConnectionOptions['credentials'];
   /** Deadline of every store call including retries (HVS-STORE-UNAVAILABLE after it), default 5 s. */
   callTimeoutMs?: number;
   leaseTtlSeconds?: number;
@@ -25,7 +26,9 @@ export class EtcdBackend implements OnApplicationShutdown {
   readonly transformer: ValueTransformer;
 
   constructor(options: EtcdBackendOptions) {
-    this.connection = new EtcdConnection({ endpoints: [...options.endpoints], callTimeoutMs: options.callTimeoutMs ?? 5_000 });
+    this.connection = new EtcdConnection({
+      endpoints: [...options.endpoints], callTimeoutMs: options.callTimeoutMs ?? 5_000, ...(options.credentials ? { credentials: options.credentials } : {}),
+    });
     this.transformer = options.transformer;
     this.store = new EtcdStore({ endpoints: [...options.endpoints], connection: this.connection, maxTxnOps: options.maxTxnOps, transformer: options.transformer });
     this.leases = new NodeLeases({ connection: this.connection, ttlSeconds: options.leaseTtlSeconds });

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { tryParseDuration } from '@hvs/domain';
+import { ETCD_TLS_FIELDS } from './etcd-tls-fields';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -63,6 +64,31 @@ const redisUrl = z.string().refine((s) => {
 
 const listen = z.string().transform((s, ctx) => parseListen(s) ?? (ctx.addIssue({ code: 'custom', message: 'bad listen' }), z.NEVER));
 
+export const HTTP_TLS_MODES = ['auto', 'on', 'off'] as const;
+export type HttpTlsMode = (typeof HTTP_TLS_MODES)[number];
+
+const absolutePath = z.string().refine((s) => s.startsWith('/') && !s.includes('\0'));
+
+/** A host name or IP as the Host header carries it (brackets and case dropped, no port). */
+const hostName = z.string().transform((s, ctx) => {
+  const h = s.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (/^[a-z0-9]([a-z0-9.-]{0,252})$/.test(h) || (h.includes(':') && /^[0-9a-f:.]+$/.test(h))) return h;
+  ctx.addIssue({ code: 'custom', message: 'bad host' });
+  return z.NEVER;
+});
+
+/** `scheme://host[:port]` exactly as browsers send it in Origin (no path, no `*`, no `null`). */
+const webOrigin = z.string().transform((s, ctx) => {
+  try {
+    const u = new URL(s.trim());
+    if ((u.protocol === 'http:' || u.protocol === 'https:') && u.origin === s.trim().replace(/\/$/, '').toLowerCase()) return u.origin;
+  } catch {
+    // reported below
+  }
+  ctx.addIssue({ code: 'custom', message: 'bad origin' });
+  return z.NEVER;
+});
+
 const ms = (minMs: number, maxMs: number, wholeSeconds = false) =>
   z.unknown().transform((v, ctx) => {
     const n = durationMs(v);
@@ -95,6 +121,7 @@ export const FIELDS = [
   { key: 'etcdEndpoints', fileKey: 'etcdEndpoints', env: 'HVS_ETCD_ENDPOINTS', field: 'ETCD-ENDPOINTS', defaultText: 'http://127.0.0.1:2379',
     expected: 'a comma-separated list of http(s)://host:port URLs (no path, no credentials)', example: 'http://10.0.0.1:2379,http://10.0.0.2:2379',
     schema: z.preprocess(list, z.array(etcdEndpoint).min(1).max(16)) },
+  ...ETCD_TLS_FIELDS,
   { key: 'etcdMaxTxnOps', fileKey: 'etcdMaxTxnOps', env: 'HVS_ETCD_MAX_TXN_OPS', field: 'ETCD-MAX-TXN-OPS', defaultText: '128',
     expected: "a whole number from 16 to 100000, at most etcd's --max-txn-ops (etcd's default is 128)", example: '1024',
     schema: z.coerce.number().int().min(16).max(100_000) },
@@ -104,9 +131,26 @@ export const FIELDS = [
     expected: 'host:port or [ipv6]:port with a port from 0 to 65535', example: '0.0.0.0:7443', schema: listen },
   { key: 'httpListen', fileKey: 'httpListen', env: 'HVS_HTTP_LISTEN', field: 'HTTP-LISTEN', defaultText: '127.0.0.1:7480',
     expected: 'host:port or [ipv6]:port with a port from 0 to 65535', example: '0.0.0.0:7480', schema: listen },
+  { key: 'httpTls', fileKey: 'httpTls', env: 'HVS_HTTP_TLS', field: 'HTTP-TLS', defaultText: 'auto',
+    expected: 'auto (TLS when HVS_HTTP_LISTEN is not a loopback address), on (always TLS) or off (plain HTTP, loopback addresses only)', example: 'auto',
+    schema: z.enum(HTTP_TLS_MODES) },
+  { key: 'httpTlsCertFile', fileKey: 'httpTlsCertFile', env: 'HVS_HTTP_TLS_CERT_FILE', field: 'HTTP-TLS-CERT-FILE', defaultText: 'unset',
+    expected: 'an absolute path to a PEM certificate (leaf first, then intermediates), set together with HVS_HTTP_TLS_KEY_FILE', example: '/etc/hvs/tls/api.crt',
+    schema: absolutePath.optional() },
+  { key: 'httpTlsKeyFile', fileKey: 'httpTlsKeyFile', env: 'HVS_HTTP_TLS_KEY_FILE', field: 'HTTP-TLS-KEY-FILE', defaultText: 'unset',
+    expected: "an absolute path to the certificate's unencrypted PEM private key, not readable by others, set together with HVS_HTTP_TLS_CERT_FILE", example: '/etc/hvs/tls/api.key',
+    schema: absolutePath.optional() },
+  { key: 'httpAllowedHosts', fileKey: 'httpAllowedHosts', env: 'HVS_HTTP_ALLOWED_HOSTS', field: 'HTTP-ALLOWED-HOSTS', defaultText: '<loopback, listen host, certificate names>',
+    expected: 'a comma-separated list of host names or IP addresses without ports (1-64 of them)', example: 'ctl.example.com,10.0.0.5,localhost',
+    schema: z.preprocess(list, z.array(hostName).min(1).max(64)).optional() },
+  { key: 'httpAllowedOrigins', fileKey: 'httpAllowedOrigins', env: 'HVS_HTTP_ALLOWED_ORIGINS', field: 'HTTP-ALLOWED-ORIGINS', defaultText: 'none',
+    expected: 'a comma-separated list of web origins, scheme://host[:port] with no path (0-64 of them)', example: 'https://console.example.com',
+    schema: z.preprocess(list, z.array(webOrigin).max(64)).optional() },
+  { key: 'healthListen', fileKey: 'healthListen', env: 'HVS_HEALTH_LISTEN', field: 'HEALTH-LISTEN', defaultText: 'unset',
+    expected: 'host:port or [ipv6]:port with a port from 0 to 65535, other than the HTTP address', example: '10.0.0.5:7481', schema: listen.optional() },
   { key: 'dataDir', fileKey: 'dataDir', env: 'HVS_DATA_DIR', field: 'DATA-DIR', defaultText: '/var/lib/hvs/controller',
     expected: 'an absolute path to an existing directory the controller can write', example: '/var/lib/hvs/controller',
-    schema: z.string().refine((s) => s.startsWith('/') && !s.includes('\0')) },
+    schema: absolutePath },
   { key: 'replicaId', fileKey: 'replicaId', env: 'HVS_REPLICA_ID', field: 'REPLICA-ID', defaultText: '<short hostname>-<pid>',
     expected: '1-63 characters of letters, digits, ".", "_" or "-"', example: 'ctl-a',
     schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/) },

@@ -8,16 +8,33 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { HvsError, type Problem } from '@hvs/domain';
-import { FIELDS, formatListen, type FieldInfo, type ListenAddress, type LogLevel } from './fields';
+import { etcdTlsProblems, type EtcdTlsSettings } from './etcd-tls';
+import { FIELDS, formatListen, type FieldInfo, type HttpTlsMode, type ListenAddress, type LogLevel } from './fields';
+import { httpEdgeProblems } from './http-edge';
 
 /** The validated controller settings. The class is also the Nest injection token. */
 export class ControllerConfig {
   readonly etcdEndpoints!: readonly string[];
+  /** etcd client TLS (paths; all three for client-certificate auth): config/etcd-tls.ts. */
+  readonly etcdCaFile?: string;
+  readonly etcdCertFile?: string;
+  readonly etcdKeyFile?: string;
   /** etcd's --max-txn-ops: the largest all-or-nothing batch (an apply's objects) the store writes. */
   readonly etcdMaxTxnOps!: number;
   readonly redisUrl!: string;
   readonly grpcListen!: ListenAddress;
   readonly httpListen!: ListenAddress;
+  /** auto: TLS unless httpListen is loopback; off is refused beyond loopback (servesTls, docs/controller-config.md). */
+  readonly httpTls!: HttpTlsMode;
+  /** An operator's certificate for the HTTP port (both or neither); unset: the cluster CA's server certificate. */
+  readonly httpTlsCertFile?: string;
+  readonly httpTlsKeyFile?: string;
+  /** Host header names accepted (lower case, no port); unset: loopback, the listen host and the certificate's names. */
+  readonly httpAllowedHosts?: readonly string[];
+  /** Cross-origin callers allowed (exact origins); unset: same-origin only. */
+  readonly httpAllowedOrigins?: readonly string[];
+  /** A second, plain-HTTP listener for /healthz, /readyz and /metrics only. */
+  readonly healthListen?: ListenAddress;
   readonly dataDir!: string;
   readonly replicaId!: string;
   readonly leaseTtlMs!: number;
@@ -41,7 +58,10 @@ export class ControllerConfig {
   /** A copy safe to log: the Redis URL's password is masked. */
   toLog(): Record<string, unknown> {
     const copy: Record<string, unknown> = Object.fromEntries(Object.entries(this));
-    return { ...copy, redisUrl: maskUrlPassword(this.redisUrl), grpcListen: formatListen(this.grpcListen), httpListen: formatListen(this.httpListen) };
+    return {
+      ...copy, redisUrl: maskUrlPassword(this.redisUrl), grpcListen: formatListen(this.grpcListen), httpListen: formatListen(this.httpListen),
+      ...(this.healthListen ? { healthListen: formatListen(this.healthListen) } : {}),
+    };
   }
 }
 
@@ -63,6 +83,7 @@ const DEFAULTS: Record<string, unknown> = {
   redisUrl: 'redis://127.0.0.1:6379',
   grpcListen: '127.0.0.1:7443',
   httpListen: '127.0.0.1:7480',
+  httpTls: 'auto',
   dataDir: '/var/lib/hvs/controller',
   leaseTtlMs: '8s',
   heartbeatIntervalMs: '1s',
@@ -191,6 +212,9 @@ export function loadConfig(env: Env, argv: readonly string[] = [], file?: string
     const f = FIELDS.find((x) => x.key === 'haFenceAfterMs')!;
     problems.push(fieldProblem(f, f.env, `${fence}ms`, `fenceAfter (${fence} ms) must be longer than the lease TTL (${ttl} ms): an agent must not fence before the controller can even see its node lost`));
   }
+  problems.push(...httpEdgeProblems(values));
+  // Checked together only when each etcd value parsed (a bad path is already reported once).
+  if (!problems.some((p) => p.code.startsWith('HVS-CONFIG-ETCD-'))) problems.push(...etcdTlsProblems(values as unknown as EtcdTlsSettings));
   if (problems.length > 0) throw configError(problems[0].code, problems);
   checkDataDir(values.dataDir as string);
   return new ControllerConfig({ ...(values as unknown as Omit<ControllerConfig, 'toLog' | 'configFile'>), configFile });

@@ -34,6 +34,15 @@ export const ERROR_STATUS: Readonly<Record<ErrorCategory, TransportStatus>> = Ob
   ) as Record<ErrorCategory, TransportStatus>,
 );
 
+/**
+ * HTTP-only refusals whose status says more than their category's: they happen before any
+ * service runs and have no gRPC form (the gRPC port has no Host, Origin or content types).
+ */
+export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
+  'HVS-API-CONTENT-TYPE-UNSUPPORTED': 415, // RFC 9110 15.5.16
+  'HVS-API-HOST-NOT-ALLOWED': 421, // Misdirected Request: this server does not answer for that name
+});
+
 export function statusOf(category: ErrorCategory): TransportStatus {
   return ERROR_STATUS[category] ?? ERROR_STATUS.Internal;
 }

@@ -7,7 +7,7 @@
 import type { ServerErrorResponse } from '@grpc/grpc-js';
 import { HvsError, isHvsError, type ErrorCategory, type Problem } from '@hvs/domain';
 import { toServiceError } from '@hvs/proto';
-import { statusOf } from './status-table';
+import { HTTP_STATUS_BY_CODE, statusOf } from './status-table';
 
 export function internalError(): HvsError {
   return new HvsError({
@@ -54,5 +54,5 @@ export function toHttpError(e: unknown): HttpError {
   const body: HttpErrorBody = { code: err.code, category: err.category, message: err.message, fix: err.fix, problems: err.problems };
   if (err.why !== undefined) body.why = err.why;
   if (err.path !== undefined) body.path = err.path;
-  return { status: statusOf(err.category).http, body };
+  return { status: HTTP_STATUS_BY_CODE[err.code] ?? statusOf(err.category).http, body };
 }

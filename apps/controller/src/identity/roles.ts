@@ -33,6 +33,8 @@ export const PERMISSIONS = [
   'secrets.reveal',
   /** re-encrypt every secret under a new key. */
   'secrets.rotate',
+  /** VMs that reach into the host: host devices, bridge-mode networks, explicit boot/disk paths. */
+  'vms.host-access',
   /** node-scoped calls about the caller's own node; only node certificates hold it. */
   'node.self',
 ] as const;

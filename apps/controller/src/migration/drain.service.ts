@@ -9,6 +9,7 @@
 import { planDrain, type DrainPlan, type Migration, type Node, type StoragePool, type VirtualMachine } from '@hvs/domain';
 import type { AuditService } from '../audit';
 import type { CallContext } from '../services/call-context';
+import { admit } from '../services/access';
 import type { NodeService } from '../services/node.service';
 import { auditedBatch } from '../services/writes';
 import type { ObjectStore } from '../store/types';
@@ -47,6 +48,7 @@ export class DrainService {
   }
 
   async *drain(input: DrainInput, ctx: CallContext): AsyncGenerator<DrainUpdate> {
+    admit(ctx, 'NodeService/Drain');
     const plan = await this.plan(input.node);
     yield { type: 'plan', plan };
     if (!input.execute) return;

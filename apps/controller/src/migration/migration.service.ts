@@ -12,6 +12,7 @@ import {
 } from '@hvs/domain';
 import type { AuditService } from '../audit';
 import type { CallContext } from '../services/call-context';
+import { admit, notVisible, visible } from '../services/access';
 import { auditedBatch, auditFailure, retryOnConflict } from '../services/writes';
 import type { ObjectStore } from '../store/types';
 import type { DirtyRateProbe } from './dirty-rate-probe';
@@ -83,7 +84,10 @@ export class MigrationService {
   ) {}
 
   async migrateVm(input: MigrateVmInput, ctx: CallContext): Promise<MigrateVmResult> {
+    admit(ctx, 'VmService/Migrate');
     const vm = await this.store.get<VirtualMachine>('VirtualMachine', input.vm);
+    if (!visible(ctx, vm.metadata.labels)) throw notVisible('VirtualMachine', input.vm);
+    admit(ctx, 'VmService/Migrate', { kind: 'VirtualMachine', name: input.vm, labels: vm.metadata.labels ?? {} });
     const source = vm.status?.node;
     if (!source) {
       throw new HvsError({
@@ -158,6 +162,12 @@ export class MigrationService {
    * ended or is an offline move past its Stopping step.
    */
   async cancel(input: { migration?: string; vm?: string }, ctx: CallContext): Promise<Migration> {
+    admit(ctx, 'VmService/CancelMigration');
+    if (input.vm) {
+      const vm = await this.store.get<VirtualMachine>('VirtualMachine', input.vm);
+      if (!visible(ctx, vm.metadata.labels)) throw notVisible('VirtualMachine', input.vm);
+      admit(ctx, 'VmService/CancelMigration', { kind: 'VirtualMachine', name: input.vm, labels: vm.metadata.labels ?? {} });
+    }
     const name = input.migration || (input.vm ? await this.inFlightOf(input.vm) : undefined);
     if (!name) throw cancelRefused('HVS-MIGRATION-CANCEL-INVALID', 'InvalidArgument', 'no Migration and no VM named', 'cancel needs one of them', 'name the VM (hvctl migrate VM --cancel) or the Migration');
     try {

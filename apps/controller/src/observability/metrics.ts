@@ -24,6 +24,8 @@ export class Metrics {
   readonly reconciles: Counter<'reconciler' | 'result'>;
   readonly reconcileDuration: Histogram<'reconciler'>;
   readonly reconcileErrors: Counter<'reconciler'>;
+  /** Calls refused for want of a valid credential (never written to the audit log, so anonymous traffic cannot fill etcd). */
+  readonly unauthenticated: Counter<'transport'>;
   /** Every server stream (REST and gRPC watches, Drain) is pumped through these (libs/proto server-stream.ts). */
   readonly streams = new ServerStreams();
 
@@ -37,6 +39,7 @@ export class Metrics {
     const streams = this.streams;
     new Gauge({ name: 'hvs_api_streams_open', help: 'Server streams (watches, Drain) being served now.', registers, collect() { this.set(streams.open); } });
     this.reconcileErrors = new Counter({ name: 'hvs_reconcile_errors_total', help: 'Reconcile runs that threw, by reconciler.', labelNames: ['reconciler'], registers });
+    this.unauthenticated = new Counter({ name: 'hvs_api_unauthenticated_total', help: 'API calls refused for want of a valid credential, by transport.', labelNames: ['transport'], registers });
   }
 
   /** Records one finished API call. `seconds` is measured by the caller (its clock). */

@@ -17,7 +17,7 @@ import { isName } from '@hvs/domain';
 import {
   x509, KEY_ALGORITHM, generateKeyPair, exportPrivateKeyPem, type Key,
   ensurePrivateDir, readIfExists, tightenKeyMode, writeFileAtomic, CERT_MODE, KEY_MODE,
-  fingerprintOf, CA_CN, CONTROLLER_CN, CONTROLLER_SERVER_NAME, NODE_CN_PREFIX, identityOf, nodeServerName,
+  fingerprintOf, CA_CN, CONTROLLER_CN, CONTROLLER_SERVER_NAME, NODE_CN_PREFIX, USER_CN_PREFIX, identityOf, nodeServerName, type PeerIdentity,
 } from '@hvs/pki';
 import { caUnreadable, csrInvalid, csrNameMismatch, nodeNameInvalid, peerUntrusted } from './errors';
 
@@ -54,6 +54,13 @@ export interface IssuedServerCertificate extends IssuedCertificate {
 
 export interface VerifiedNode {
   node: string;
+  expiresAt: Date;
+}
+
+export interface VerifiedClient {
+  identity: PeerIdentity;
+  /** sha256 fingerprint (fingerprintOf): what user and node records list. */
+  fingerprint: string;
   expiresAt: Date;
 }
 
@@ -157,16 +164,7 @@ export class ClusterCa {
    */
   async signNodeCsr(csrPem: string, nodeName: string): Promise<IssuedCertificate> {
     if (!isName(nodeName)) throw nodeNameInvalid(nodeName);
-    if (typeof csrPem !== 'string' || csrPem.length > MAX_CSR_BYTES) throw csrInvalid(`it is not a PEM text of at most ${MAX_CSR_BYTES} bytes`);
-    let csr: x509.Pkcs10CertificateRequest;
-    try {
-      csr = new x509.Pkcs10CertificateRequest(csrPem);
-    } catch {
-      throw csrInvalid('it is not a PEM PKCS#10 certificate request');
-    }
-    const alg = csr.publicKey.algorithm as { name?: string; namedCurve?: string };
-    if (alg.name !== 'ECDSA' || alg.namedCurve !== 'P-256') throw csrInvalid('its key is not ECDSA P-256');
-    if (!(await csr.verify().catch(() => false))) throw csrInvalid('its signature does not verify, so it does not prove possession of the key');
+    const csr = await readCsr(csrPem);
     const expected = `CN=${NODE_CN_PREFIX}${nodeName}`;
     if (csr.subject !== expected) throw csrNameMismatch(csr.subject, nodeName);
     const san = csr.getExtension('2.5.29.17');
@@ -180,13 +178,24 @@ export class ClusterCa {
   }
 
   /**
-   * The node a presented client certificate (PEM or DER, e.g. grpc-js's
-   * `call.getAuthContext().sslPeerCertificate.raw`) speaks for. Checks the signature against
-   * this CA, the validity period and the names; TLS has normally checked the first two already,
-   * this repeats them so a server that only requests (not requires) client certificates is
-   * still safe.
+   * Signs a user's CSR (subject exactly `CN=user:<name>`, no SAN): a client-only certificate.
+   * Who the user is and which role it has is the caller's record (identity/), not the certificate.
    */
-  verifyPeer(cert: string | Buffer): VerifiedNode {
+  async signUserCsr(csrPem: string, userName: string, validityMs: number): Promise<IssuedCertificate> {
+    if (!isName(userName)) throw nodeNameInvalid(userName);
+    const csr = await readCsr(csrPem);
+    const expected = `CN=${USER_CN_PREFIX}${userName}`;
+    if (csr.subject !== expected) throw csrNameMismatch(csr.subject, userName);
+    if (csr.getExtension('2.5.29.17') !== null) throw csrInvalid('a user certificate request must not ask for subjectAltNames');
+    const publicKey = await csr.publicKey.export(KEY_ALGORITHM, ['verify']);
+    return this.sign(expected, publicKey, [], validityMs, [CLIENT_AUTH]);
+  }
+
+  /**
+   * Any client certificate of this CA, currently valid, that carries one identity (node, user
+   * or controller): the chain, validity and names, not whether it is still on record.
+   */
+  verifyClient(cert: string | Buffer): VerifiedClient {
     let c: X509Certificate;
     try {
       c = new X509Certificate(cert);
@@ -197,12 +206,25 @@ export class ClusterCa {
     const now = this.now();
     if (now < new Date(c.validFrom).getTime() - CLOCK_SKEW_ALLOWANCE_MS) throw peerUntrusted(`it is not valid before ${new Date(c.validFrom).toISOString()} (check this host's clock)`);
     if (now > new Date(c.validTo).getTime()) throw peerUntrusted(`it expired at ${new Date(c.validTo).toISOString()}`);
-    const id = identityOf(c);
-    if (id?.kind !== 'node') throw peerUntrusted(`its subject "${c.subject.slice(0, 120)}" names no node`);
-    return { node: id.node, expiresAt: new Date(c.validTo) };
+    const identity = identityOf(c);
+    if (identity === undefined) throw peerUntrusted(`its subject "${c.subject.slice(0, 120)}" names no node and no user`);
+    return { identity, fingerprint: fingerprintOf(c), expiresAt: new Date(c.validTo) };
   }
 
-  private async sign(subject: string, publicKey: Key, sans: x509.JsonGeneralName[], validityMs: number): Promise<IssuedCertificate> {
+  /**
+   * The node a presented client certificate (PEM or DER, e.g. grpc-js's
+   * `call.getAuthContext().sslPeerCertificate.raw`) speaks for. Checks the signature against
+   * this CA, the validity period and the names; TLS has normally checked the first two already,
+   * this repeats them so a server that only requests (not requires) client certificates is
+   * still safe.
+   */
+  verifyPeer(cert: string | Buffer): VerifiedNode {
+    const { identity, expiresAt } = this.verifyClient(cert);
+    if (identity.kind !== 'node') throw peerUntrusted(`it names no node (it is a ${identity.kind} certificate)`);
+    return { node: identity.node, expiresAt };
+  }
+
+  private async sign(subject: string, publicKey: Key, sans: x509.JsonGeneralName[], validityMs: number, usages = [SERVER_AUTH, CLIENT_AUTH]): Promise<IssuedCertificate> {
     const now = this.now();
     const caCert = new x509.X509Certificate(this.certificatePem);
     const notAfter = new Date(Math.min(now + validityMs, new Date(this.cert.validTo).getTime()));
@@ -218,8 +240,8 @@ export class ClusterCa {
       extensions: [
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension([SERVER_AUTH, CLIENT_AUTH]),
-        new x509.SubjectAlternativeNameExtension(sans),
+        new x509.ExtendedKeyUsageExtension(usages),
+        ...(sans.length > 0 ? [new x509.SubjectAlternativeNameExtension(sans)] : []),
         await x509.SubjectKeyIdentifierExtension.create(publicKey),
         await x509.AuthorityKeyIdentifierExtension.create(caCert),
       ],
@@ -233,6 +255,21 @@ function serialNumber(): string {
   const b = randomBytes(16);
   b[0] = b[0]! & 0x7f;
   return b.toString('hex');
+}
+
+/** A CSR that is PEM PKCS#10, small, ECDSA P-256 and self-signed (proof of the key); errors never echo it. */
+async function readCsr(csrPem: string): Promise<x509.Pkcs10CertificateRequest> {
+  if (typeof csrPem !== 'string' || csrPem.length > MAX_CSR_BYTES) throw csrInvalid(`it is not a PEM text of at most ${MAX_CSR_BYTES} bytes`);
+  let csr: x509.Pkcs10CertificateRequest;
+  try {
+    csr = new x509.Pkcs10CertificateRequest(csrPem);
+  } catch {
+    throw csrInvalid('it is not a PEM PKCS#10 certificate request');
+  }
+  const alg = csr.publicKey.algorithm as { name?: string; namedCurve?: string };
+  if (alg.name !== 'ECDSA' || alg.namedCurve !== 'P-256') throw csrInvalid('its key is not ECDSA P-256');
+  if (!(await csr.verify().catch(() => false))) throw csrInvalid('its signature does not verify, so it does not prove possession of the key');
+  return csr;
 }
 
 async function importSigningKey(keyPem: string): Promise<Key> {

@@ -23,6 +23,8 @@ export interface ClusterPkiOptions {
   dataDir: string;
   /** The gRPC listen host: its name or IP goes into the server certificate. */
   listenHost: string;
+  /** More listen hosts the certificate must name (the HTTP port's, which serves it too). */
+  alsoHosts?: readonly string[];
   tokens: TokenRepository;
   certificates: CertificateRecords;
   ca?: ClusterCaOptions;
@@ -57,7 +59,7 @@ export class ClusterPki {
 
   static async create(o: ClusterPkiOptions): Promise<ClusterPki> {
     const ca = await ClusterCa.loadOrCreate(o.dataDir, o.ca);
-    const names = serverNames(o.listenHost);
+    const names = serverNames(o.listenHost, ...(o.alsoHosts ?? []));
     const server = await ca.issueServerCert(names);
     return new ClusterPki(ca, server, names, new JoinTokens(o.tokens, { caFingerprint: ca.fingerprint, now: o.ca?.now }), o.certificates, o.ca?.now ?? Date.now);
   }
@@ -65,6 +67,11 @@ export class ClusterPki {
   /** The controller's certificate in use now. */
   get server(): IssuedServerCertificate {
     return this.current;
+  }
+
+  /** What the API ports present now (chain, key, CA); its listeners hear of every renewal (the HTTP port follows them). */
+  get servingTls(): TlsMaterial {
+    return this.serving;
   }
 
   /** TLS for the API port; the chain carries the CA so joining agents can pin it. Follows renewals. */
@@ -142,15 +149,17 @@ export class ClusterPki {
 }
 
 /** `controller.hvs` is always added by the CA; these are the names people and agents dial. */
-export function serverNames(listenHost: string): { dns: string[]; ips: string[] } {
+export function serverNames(...listenHosts: string[]): { dns: string[]; ips: string[] } {
   const dns = new Set(['localhost', os.hostname()]);
   const ips = new Set(['127.0.0.1', '::1']);
-  if (listenHost === '0.0.0.0' || listenHost === '::') {
-    for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) ips.add(a.address.replace(/%.*$/, ''));
-  } else if (isIP(listenHost)) {
-    ips.add(listenHost);
-  } else if (listenHost) {
-    dns.add(listenHost);
+  for (const listenHost of listenHosts) {
+    if (listenHost === '0.0.0.0' || listenHost === '::') {
+      for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) ips.add(a.address.replace(/%.*$/, ''));
+    } else if (isIP(listenHost)) {
+      ips.add(listenHost);
+    } else if (listenHost) {
+      dns.add(listenHost);
+    }
   }
   return { dns: [...dns].filter((d) => /^[A-Za-z0-9.-]+$/.test(d)), ips: [...ips] };
 }

@@ -31,7 +31,7 @@ export class PkiLifecycle implements OnApplicationBootstrap, OnApplicationShutdo
     {
       provide: ClusterPki, inject: [ControllerConfig, EtcdBackend],
       useFactory: (c: ControllerConfig, b: EtcdBackend) => ClusterPki.create({
-        dataDir: c.dataDir, listenHost: c.grpcListen.host, tokens: new EtcdTokenRepository(b.connection), certificates: new EtcdCertificateRecords(b.connection),
+        dataDir: c.dataDir, listenHost: c.grpcListen.host, alsoHosts: [c.httpListen.host], tokens: new EtcdTokenRepository(b.connection), certificates: new EtcdCertificateRecords(b.connection),
       }),
     },
     PkiLifecycle,

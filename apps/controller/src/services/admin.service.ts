@@ -7,8 +7,9 @@
  * readable) and running it again finishes the job.
  */
 import type { AuditService } from '../audit';
-import { ANONYMOUS, authorize } from '../identity';
+import { ANONYMOUS } from '../identity';
 import { rotateEncryptionKey, type EtcdConnection, type RotationResult, type ValueTransformer } from '../store';
+import { admit } from './access';
 import type { CallContext } from './call-context';
 import { auditFailure } from './writes';
 
@@ -28,7 +29,7 @@ export class AdminService {
   private async rotateOnce(ctx: CallContext): Promise<RotationResult> {
     const entry = { operation: ROTATE_OPERATION, kind: 'EncryptionKey', actor: ctx.actor };
     try {
-      authorize(ctx.principal ?? ANONYMOUS, 'secrets.rotate', 'rotate the encryption key');
+      admit(ctx, 'AdminService/RotateEncryptionKey');
       const r = await rotateEncryptionKey(this.connection, this.transformer);
       await this.audit.append([{ ...entry, name: r.keyId, generationBefore: 0, generationAfter: 0, result: 'ok' }]);
       return r;

@@ -6,8 +6,7 @@ import { actorOf, ANONYMOUS, type Principal } from '../identity';
 
 export interface CallContext {
   actor: string;
-  /** Optional only until every edge authenticates (issue 12, in progress); then required. */
-  principal?: Principal;
+  principal: Principal;
 }
 
 export function contextFor(principal: Principal): CallContext {
@@ -21,10 +20,3 @@ export function systemContext(name: string): CallContext {
 
 export const ANONYMOUS_CONTEXT: CallContext = contextFor(ANONYMOUS);
 
-/** Until the edges authenticate: the old header-named actor (removed with issue 12). */
-export const ACTOR_HEADER = 'x-hvs-actor';
-const ACTOR = /^[A-Za-z0-9@._:/-]{1,128}$/;
-export function callContext(value: unknown): CallContext {
-  const v = Array.isArray(value) ? value[0] : value;
-  return { actor: typeof v === 'string' && ACTOR.test(v) ? v : 'anonymous' };
-}

@@ -4,6 +4,8 @@
  */
 import { LEADER_KEY, type LeaderInfo } from '../leader/leader-elector';
 import type { EtcdConnection } from '../store/etcd-connection';
+import { admit } from './access';
+import type { CallContext } from './call-context';
 
 export interface ClusterStatus {
   leaderId: string;
@@ -13,7 +15,8 @@ export interface ClusterStatus {
   etcdLatencyMs: number;
 }
 
-export async function clusterStatus(connection: EtcdConnection): Promise<ClusterStatus> {
+export async function clusterStatus(ctx: CallContext, connection: EtcdConnection): Promise<ClusterStatus> {
+  admit(ctx, 'NodeService/ClusterStatus');
   const started = Date.now();
   try {
     const res = await connection.call((o) => connection.client.kv.range({ key: Buffer.from(LEADER_KEY) }, o));

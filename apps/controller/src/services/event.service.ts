@@ -13,6 +13,9 @@ import { HvsError } from '@hvs/domain';
 import type { EtcdConnection } from '../store/etcd-connection';
 import { prefixEnd } from '../store/etcd-connection';
 import { watchPrefix } from '../store/etcd-watch';
+import type { ObjectStore } from '../store';
+import { admit, objectVisibility } from './access';
+import type { CallContext } from './call-context';
 import { kindOf, revisionOf } from './errors';
 import { compareEvents, decodeEvent, eventPrefix, type StoredEvent } from '../events/event-record';
 
@@ -47,13 +50,15 @@ export interface EventServiceOptions {
 }
 
 export class EventService {
-  constructor(private readonly connection: EtcdConnection, private readonly options: EventServiceOptions = {}) {}
+  constructor(private readonly connection: EtcdConnection, private readonly options: EventServiceOptions = {}, private readonly store?: Pick<ObjectStore, 'get'>) {}
 
-  /** The newest `limit` (default 100, max 1000) matching records, newest last. */
-  async list(filter: EventFilter = {}, limit = DEFAULT_EVENT_LIMIT): Promise<EventList> {
+  /** The newest `limit` (default 100, max 1000) matching records, newest last; a scoped caller sees only its objects' records. */
+  async list(filter: EventFilter, limit: number | undefined, ctx: CallContext): Promise<EventList> {
+    admit(ctx, 'EventService/List');
+    const vis = this.store && objectVisibility(this.store, ctx);
     const { prefix, name } = scope(filter);
     const since = filter.since ? parseSince(filter.since) : undefined;
-    const max = Math.min(Math.max(limit > 0 ? limit : DEFAULT_EVENT_LIMIT, 1), MAX_EVENT_LIMIT);
+    const max = Math.min(Math.max(limit !== undefined && limit > 0 ? limit : DEFAULT_EVENT_LIMIT, 1), MAX_EVENT_LIMIT);
     const conn = this.connection;
     const key = Buffer.from(prefix);
     const res = await conn.call((o) => conn.client.kv.range({ key, range_end: prefixEnd(key) }, o));
@@ -61,7 +66,8 @@ export class EventService {
       .map((kv) => decodeEvent(kv.key.toString(), kv.value.toString(), kv.mod_revision))
       .filter((e) => (name === undefined || e.name === name) && (since === undefined || e.time >= since))
       .sort(compareEvents);
-    return { events: events.slice(-max), revision: res.header.revision };
+    const shown = vis === undefined ? events : (await Promise.all(events.map(async (e) => ((await vis(e.kind, e.name)) ? e : undefined)))).filter((e): e is StoredEvent => e !== undefined);
+    return { events: shown.slice(-max), revision: res.header.revision };
   }
 
   /**
@@ -69,7 +75,9 @@ export class EventService {
    * errors (kind, name, revision) are thrown here, before any event; later failures (Gone,
    * Unavailable) are thrown by the iteration.
    */
-  watch(filter: EventFilter & { resourceVersion?: string } = {}): EventStream {
+  watch(filter: EventFilter & { resourceVersion?: string }, ctx: CallContext): EventStream {
+    admit(ctx, 'EventService/Watch');
+    const vis = this.store && objectVisibility(this.store, ctx);
     const { prefix, name } = scope(filter);
     const after = revisionOf(filter.resourceVersion);
     const conn = this.connection;
@@ -91,7 +99,7 @@ export class EventService {
           : Number((await conn.call((o) => conn.client.kv.range({ key: Buffer.from(prefix), count_only: true }, o))).header.revision);
         if (closed) return;
         for await (const e of open(start)) {
-          if (e !== undefined && (name === undefined || e.name === name)) yield e;
+          if (e !== undefined && (name === undefined || e.name === name) && (vis === undefined || (await vis(e.kind, e.name)))) yield e;
         }
       },
       async close() {

@@ -18,6 +18,7 @@ import type { AuditService } from '../audit';
 import type { CertificateRecord, ClusterPki, CreatedJoinToken, JoinTokenSummary } from '../pki';
 import { fingerprintOf, parseCertificate } from '../pki';
 import type { ObjectStore, StoredObject } from '../store';
+import { admit, principalOf } from './access';
 import type { CallContext } from './call-context';
 import { auditedBatch, auditFailure, readOptional, retryOnConflict } from './writes';
 
@@ -61,6 +62,7 @@ export class JoinService {
 
   /** The token is in the result once; only its id reaches the audit log. */
   async createToken(request: { ttlMs?: number; nodeName?: string }, ctx: CallContext): Promise<CreatedJoinToken & { caFingerprint: string }> {
+    admit(ctx, 'NodeService/CreateJoinToken');
     try {
       const created = await this.pki.tokens.create(request);
       await this.audit.append([{ operation: 'create-join-token', kind: TOKEN_KIND, name: created.id, actor: ctx.actor, generationBefore: 0, generationAfter: 1, result: 'ok' }]);
@@ -71,11 +73,13 @@ export class JoinService {
     }
   }
 
-  listTokens(): Promise<JoinTokenSummary[]> {
+  listTokens(ctx: CallContext): Promise<JoinTokenSummary[]> {
+    admit(ctx, 'NodeService/ListJoinTokens');
     return this.pki.tokens.list();
   }
 
   async revokeToken(id: string, ctx: CallContext): Promise<boolean> {
+    admit(ctx, 'NodeService/RevokeJoinToken');
     const revoked = await this.pki.tokens.revoke(id);
     if (revoked) await this.audit.append([{ operation: 'revoke-join-token', kind: TOKEN_KIND, name: id, actor: ctx.actor, generationBefore: 1, generationAfter: 0, result: 'ok' }]);
     return revoked;
@@ -92,15 +96,19 @@ export class JoinService {
     return { node: consumed.nodeName, ...issued, controllerAddresses: this.controllerAddresses() };
   }
 
-  /** A fresh certificate for the node the caller's certificate names (checked by the caller: ClusterPki.requireNode). */
-  async renew(node: string, csrPem: string): Promise<IssuedForNode> {
+  /** A fresh certificate for the node the caller's (node) certificate names. */
+  async renew(csrPem: string, ctx: CallContext): Promise<IssuedForNode> {
+    const caller = principalOf(ctx);
+    const node = caller.kind === 'node' ? caller.node : '';
+    admit(ctx, 'NodeService/RenewCertificate', { node });
     const issued = await this.pki.ca.signNodeCsr(csrPem, node);
     await this.pki.certificates.put(node, issued.certificatePem);
     return { node, ...issued, controllerAddresses: this.controllerAddresses() };
   }
 
   /** The CA, the controller's server certificate, and the last certificate issued to each node. */
-  async certificates(): Promise<CertificateSummary[]> {
+  async certificates(ctx: CallContext): Promise<CertificateSummary[]> {
+    admit(ctx, 'NodeService/ListCertificates');
     const describe = (kind: 'ca' | 'controller', pem: string): CertificateSummary => {
       const c = parseCertificate(pem);
       return { kind, name: '', subject: c.subject, notBefore: new Date(c.validFrom).toISOString(), notAfter: new Date(c.validTo).toISOString(), fingerprint: fingerprintOf(c) };

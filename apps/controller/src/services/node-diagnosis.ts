@@ -7,6 +7,8 @@
 import { Metadata } from '@grpc/grpc-js';
 import type { agentv1 } from '@hvs/proto';
 import type { ObjectStore } from '../store';
+import { admit } from './access';
+import type { CallContext } from './call-context';
 
 export interface NodeDiagnosisResult {
   node: string;
@@ -16,7 +18,8 @@ export interface NodeDiagnosisResult {
 
 export type DialAgent = (node: string, address: string) => agentv1.AgentClient;
 
-export async function diagnoseNode(store: ObjectStore, dial: DialAgent, node: string, timeoutMs = 10_000): Promise<NodeDiagnosisResult> {
+export async function diagnoseNode(ctx: CallContext, store: ObjectStore, dial: DialAgent, node: string, timeoutMs = 10_000): Promise<NodeDiagnosisResult> {
+  admit(ctx, 'NodeService/DiagnoseNode');
   const n = (await store.get('Node', node)) as { spec?: { address?: string } };
   const address = n.spec?.address;
   if (!address) return { node, error: 'the node has no address yet (its agent never registered)', checks: [] };

@@ -9,6 +9,7 @@
 import { DEFAULT_FENCE_AFTER_MS, type Condition, type NodeStatus } from '@hvs/domain';
 import type { AuditService } from '../audit';
 import type { ObjectStore, StoredObject } from '../store';
+import { admit } from './access';
 import type { CallContext } from './call-context';
 import { auditedBatch, auditFailure, readOptional, retryOnConflict } from './writes';
 
@@ -66,6 +67,7 @@ export class NodeService {
   }
 
   async registerNode(input: RegisterNodeInput, ctx: CallContext): Promise<Registration> {
+    admit(ctx, 'NodeService/RegisterNode', { node: input.name });
     const node = await retryOnConflict(false, () => this.registerOnce(input, ctx));
     await this.leases.heartbeat(input.name);
     this.lastStatusWrite.set(input.name, this.clock().getTime());
@@ -76,7 +78,8 @@ export class NodeService {
   }
 
   /** Renews the lease; NotFound when the node never registered. */
-  async heartbeat(name: string): Promise<HeartbeatAnswer> {
+  async heartbeat(name: string, ctx: CallContext): Promise<HeartbeatAnswer> {
+    admit(ctx, 'NodeService/Heartbeat', { node: name });
     const now = this.clock();
     const last = this.lastStatusWrite.get(name);
     const due = last === undefined || now.getTime() - last >= (this.options.statusHeartbeatEveryMs ?? DEFAULT_STATUS_HEARTBEAT_EVERY_MS);
@@ -93,10 +96,12 @@ export class NodeService {
   }
 
   cordon(name: string, ctx: CallContext): Promise<StoredObject> {
+    admit(ctx, 'NodeService/Cordon');
     return this.setCordoned(name, true, ctx);
   }
 
   uncordon(name: string, ctx: CallContext): Promise<StoredObject> {
+    admit(ctx, 'NodeService/Uncordon');
     return this.setCordoned(name, false, ctx);
   }
 

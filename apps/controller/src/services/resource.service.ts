@@ -22,7 +22,9 @@ import { concernOf, idleFinalizers } from '../runtime/finalizers';
 import type { ListResult, ObjectStore, StoredObject, WatchEvent, WatchStream, WriteOp } from '../store';
 import { desiredOf, writeFor, type ObjectWrite } from './apply-writes';
 import { loadBatch, type SourceDocument } from './batch-input';
-import { ANONYMOUS_CONTEXT, type CallContext } from './call-context';
+import { admit, principalOf, visible, notVisible } from './access';
+import type { CallContext } from './call-context';
+import { checkHostAccess } from './host-access';
 import { deleteTargetInvalid, kindOf, namesNotFound, revisionOf } from './errors';
 import { redacted, redactedEvents, revealed } from './secret-view';
 import { auditedBatch, auditFailure, retryOnConflict } from './writes';
@@ -108,6 +110,7 @@ export class ResourceService {
 
   async apply(sources: readonly SourceDocument[], options: ApplyOptions, ctx: CallContext): Promise<ApplyOutcome> {
     let resources: AnyResource[] = [];
+    if (principalOf(ctx).kind === 'anonymous') admit(ctx, 'ResourceService/Apply', { kind: 'VirtualMachine' });
     try {
       resources = loadBatch(sources);
       const prune = options.prune ? parseLabelSelector(options.prune) : undefined;
@@ -120,21 +123,26 @@ export class ResourceService {
   }
 
   /** What apply would do, per object and field; writes nothing. */
-  async plan(sources: readonly SourceDocument[], options: Pick<ApplyOptions, 'prune'> = {}): Promise<PlannedObject[]> {
+  async plan(sources: readonly SourceDocument[], options: Pick<ApplyOptions, 'prune'>, ctx: CallContext): Promise<PlannedObject[]> {
+    admit(ctx, 'ResourceService/Plan');
     const resources = loadBatch(sources);
     const prune = options.prune ? parseLabelSelector(options.prune) : undefined;
-    return (await this.decide(resources, prune)).plans;
+    return (await this.decide(resources, prune, ctx, 'ResourceService/Plan')).plans;
   }
 
-  async get(kind: string, name: string, options: GetOptions = {}, ctx: CallContext = ANONYMOUS_CONTEXT): Promise<StoredObject> {
-    const object = await this.store.get(kindOf(kind), name);
-    return options.reveal ? revealed(this.audit, object, ctx) : redacted(object);
+  async get(kind: string, name: string, ctx: CallContext, options: GetOptions = {}): Promise<StoredObject> {
+    admit(ctx, 'ResourceService/Get');
+    const k = kindOf(kind);
+    const o = await this.store.get(k, name);
+    if (!visible(ctx, o.metadata.labels)) throw notVisible(k, name);
+    return options.reveal ? revealed(this.audit, o, ctx) : redacted(o);
   }
 
-  async list(kind: string, labelSelector?: string): Promise<ListResult> {
+  async list(kind: string, labelSelector: string | undefined, ctx: CallContext): Promise<ListResult> {
+    admit(ctx, 'ResourceService/List');
     const selector = labelSelector ? parseLabelSelector(labelSelector) : undefined;
     const l = await this.store.list(kindOf(kind), { labelSelector: selector });
-    return { ...l, items: l.items.map(redacted) };
+    return { ...l, items: l.items.filter((o) => visible(ctx, o.metadata.labels)).map(redacted) };
   }
 
   /**
@@ -142,11 +150,12 @@ export class ResourceService {
    * as they are after the change (an object whose labels stop matching is not reported).
    * Throws for a bad kind, selector or revision before anything is streamed.
    */
-  watch(kind: string, options: WatchOptions = {}): WatchStream {
+  watch(kind: string, options: WatchOptions, ctx: CallContext): WatchStream {
+    admit(ctx, 'ResourceService/Watch');
     const k = kindOf(kind);
     const selector = options.labelSelector ? parseLabelSelector(options.labelSelector) : undefined;
     const inner = redactedEvents(this.store.watch(k, revisionOf(options.resourceVersion)));
-    return selector === undefined ? inner : filtered(inner, selector);
+    return filtered(inner, (labels) => (selector === undefined || matchesLabelSelector(selector, labels)) && visible(ctx, labels));
   }
 
   /**
@@ -159,6 +168,7 @@ export class ResourceService {
    */
   async deleteMany(kind: string, target: DeleteTarget, options: Omit<DeleteOptions, 'resourceVersion'>, ctx: CallContext): Promise<DeleteOutcome[]> {
     const k = kindOf(kind);
+    admit(ctx, 'ResourceService/Delete', { kind: k });
     const names = [...new Set(target.names ?? [])];
     const what = target.labelSelector ? `-l ${target.labelSelector}` : names.join(',');
     const force = options.force === true;
@@ -170,14 +180,15 @@ export class ResourceService {
       const { results, revision, warnings } = await retryOnConflict(false, async () => {
         let currents: StoredObject[];
         if (selector !== undefined) {
-          currents = (await this.store.list(k, { labelSelector: selector })).items;
+          currents = (await this.store.list(k, { labelSelector: selector })).items.filter((o) => visible(ctx, o.metadata.labels));
         } else {
-          const found = await this.store.getMany(names.map((name) => ({ kind: k, name })));
+          const found = (await this.store.getMany(names.map((name) => ({ kind: k, name })))).map((o) => (o && visible(ctx, o.metadata.labels) ? o : undefined));
           const missing = names.filter((_, i) => found[i] === undefined);
           if (missing.length > 0 && !target.ignoreNotFound) throw namesNotFound(k, missing, names.length);
           currents = found.filter((o): o is StoredObject => o !== undefined);
         }
         if (currents.length === 0) return { results: [], revision: '', warnings: [] };
+        for (const c of currents) admit(ctx, 'ResourceService/Delete', { kind: k, name: c.metadata.name, labels: c.metadata.labels ?? {} });
         const planned = currents.map((c) => deletionOf(k, c, c.metadata.resourceVersion, force, ctx));
         const batch = await auditedBatch(this.store, this.audit, planned.map((d) => d.op), planned.map((d) => d.entry));
         return { results: batch.results, revision: batch.revision, warnings: planned.map((d) => d.warnings) };
@@ -199,11 +210,14 @@ export class ResourceService {
    */
   async delete(kind: string, name: string, options: DeleteOptions, ctx: CallContext): Promise<DeleteOutcome> {
     const k = kindOf(kind);
+    admit(ctx, 'ResourceService/Delete', { kind: k, name });
     const pinned = revisionOf(options.resourceVersion);
     const operation = options.force ? 'force-delete' : 'delete';
     try {
       const { outcome, revision, warnings } = await retryOnConflict(pinned !== undefined, async () => {
         const current = await this.store.get(k, name);
+        if (!visible(ctx, current.metadata.labels)) throw notVisible(k, name);
+        admit(ctx, 'ResourceService/Delete', { kind: k, name, labels: current.metadata.labels ?? {} });
         const d = deletionOf(k, current, pinned ?? current.metadata.resourceVersion, options.force === true, ctx);
         const batch = await auditedBatch(this.store, this.audit, [d.op], [d.entry]);
         return { outcome: batch.results[0]!, revision: batch.revision, warnings: d.warnings };
@@ -218,7 +232,7 @@ export class ResourceService {
   }
 
   private async applyOnce(resources: AnyResource[], prune: LabelSelector | undefined, options: ApplyOptions, ctx: CallContext): Promise<ApplyOutcome> {
-    const { plans, writes } = await this.decide(resources, prune);
+    const { plans, writes } = await this.decide(resources, prune, ctx, 'ResourceService/Apply');
     const resultOf = (w: Decision['writes'][number], i: number, generation: number): AppliedObject => ({
       kind: w.kind, name: w.name, generation, changes: plans[i]!.changes,
       action: w.prune ? 'pruned' : plans[i]!.action === 'create' ? 'created' : plans[i]!.action === 'update' ? 'configured' : 'unchanged',
@@ -239,9 +253,18 @@ export class ResourceService {
   }
 
   /** Reads what the batch touches and decides plan and writes; no writes. */
-  private async decide(resources: AnyResource[], prune: LabelSelector | undefined): Promise<Decision> {
+  private async decide(resources: AnyResource[], prune: LabelSelector | undefined, ctx: CallContext, method: 'ResourceService/Apply' | 'ResourceService/Plan'): Promise<Decision> {
     // One read for every document (one etcd transaction), not one round trip each.
     const currents = await this.store.getMany(resources.map((r) => ({ kind: r.kind, name: r.metadata.name })));
+    // Both the object as it is and as it would be must be the caller's to write (a scoped role
+    // can neither touch another team's object nor relabel its own into another team).
+    resources.forEach((r, i) => {
+      const target = { kind: r.kind, name: r.metadata.name };
+      admit(ctx, method, { ...target, labels: r.metadata.labels ?? {} });
+      const current = currents[i];
+      if (current !== undefined) admit(ctx, method, { ...target, labels: current.metadata.labels ?? {} });
+    });
+    await checkHostAccess(this.store, resources, ctx);
     const plans: PlannedObject[] = [];
     const writes: Decision['writes'] = [];
     resources.forEach((r, i) => {
@@ -255,7 +278,8 @@ export class ResourceService {
       const lists = await Promise.all(KIND_NAMES.map((k) => this.store.list(k, { labelSelector: prune })));
       for (const o of lists.flatMap((l) => l.items)) {
         const key = `${o.kind}/${o.metadata.name}`;
-        if (named.has(key) || o.metadata.deletionTimestamp) continue;
+        if (named.has(key) || o.metadata.deletionTimestamp || !visible(ctx, o.metadata.labels)) continue;
+        admit(ctx, method, { kind: o.kind, name: o.metadata.name, labels: o.metadata.labels ?? {} });
         const generation = o.metadata.generation ?? 1;
         plans.push({ kind: o.kind, name: o.metadata.name, action: 'delete', changes: [] });
         writes.push({
@@ -311,10 +335,10 @@ function forceWarnings(current: StoredObject, idle: readonly string[]): string[]
   });
 }
 
-function filtered(inner: WatchStream, selector: LabelSelector): WatchStream {
+function filtered(inner: WatchStream, keep: (labels: Record<string, string> | undefined) => boolean): WatchStream {
   return {
     async *[Symbol.asyncIterator](): AsyncIterator<WatchEvent> {
-      for await (const ev of inner) if (matchesLabelSelector(selector, ev.object.metadata.labels)) yield ev;
+      for await (const ev of inner) if (keep(ev.object.metadata.labels)) yield ev;
     },
     close: () => inner.close(),
     get buffered() {

@@ -11,6 +11,13 @@ import { LOGGER } from '../observability';
 import type { ObjectStore } from '../store';
 import { BackendModule, EtcdBackend } from '../backend';
 import { AdminService } from './admin.service';
+import { IdentityModule, TOKEN_RECORDS, USER_RECORDS, type JsonRecords, type TokenRecord, type UserRecord } from '../identity';
+import { Metrics } from '../observability';
+import { ClusterPki } from '../pki/cluster-pki';
+import { PkiModule } from '../pki/pki.module';
+import { IdentityService } from './identity.service';
+import { Refusals } from './refusals';
+import { AuditReader } from './audit-reader';
 import { EventService } from './event.service';
 import { NodeService, type NodeHeartbeats } from './node.service';
 import { ResourceService } from './resource.service';
@@ -32,7 +39,7 @@ export class ServicesLifecycle implements OnApplicationBootstrap, OnApplicationS
 }
 
 @Module({
-  imports: [BackendModule],
+  imports: [BackendModule, PkiModule, IdentityModule],
   providers: [
     { provide: OBJECT_STORE, useFactory: (b: EtcdBackend) => b.store, inject: [EtcdBackend] },
     { provide: NODE_HEARTBEATS, useFactory: (b: EtcdBackend) => b.leases, inject: [EtcdBackend] },
@@ -47,10 +54,16 @@ export class ServicesLifecycle implements OnApplicationBootstrap, OnApplicationS
       provide: NodeService, inject: [OBJECT_STORE, AuditService, NODE_HEARTBEATS, ControllerConfig],
       useFactory: (s: ObjectStore, a: AuditService, h: NodeHeartbeats, c: ControllerConfig) => new NodeService(s, a, h, { heartbeatIntervalMs: c.heartbeatIntervalMs, fenceAfterMs: c.haFenceAfterMs }),
     },
-    { provide: EventService, inject: [EtcdBackend], useFactory: (b: EtcdBackend) => new EventService(b.connection) },
+    { provide: EventService, inject: [EtcdBackend], useFactory: (b: EtcdBackend) => new EventService(b.connection, {}, b.store) },
+    {
+      provide: IdentityService, inject: [USER_RECORDS, TOKEN_RECORDS, ClusterPki, AuditService, OBJECT_STORE],
+      useFactory: (users: JsonRecords<UserRecord>, tokens: JsonRecords<TokenRecord>, pki: ClusterPki, audit: AuditService, store: ObjectStore) => new IdentityService({ users, tokens, ca: pki.ca, audit, store }),
+    },
+    { provide: AuditReader, inject: [AuditService, OBJECT_STORE], useFactory: (a: AuditService, s: ObjectStore) => new AuditReader(a, s) },
+    { provide: Refusals, inject: [AuditService, Metrics, LOGGER], useFactory: (a: AuditService, m: Metrics, log: Logger) => new Refusals(a, m, log.child({ component: 'access' })) },
     { provide: AdminService, inject: [EtcdBackend, AuditService], useFactory: (b: EtcdBackend, a: AuditService) => new AdminService(b.connection, b.transformer, a) },
     ServicesLifecycle,
   ],
-  exports: [OBJECT_STORE, BackendModule, AuditService, ResourceService, VmService, NodeService, EventService, AdminService],
+  exports: [OBJECT_STORE, BackendModule, IdentityModule, AuditService, ResourceService, VmService, NodeService, EventService, IdentityService, Refusals, AuditReader, AdminService],
 })
 export class ServicesModule {}

@@ -9,6 +9,7 @@ import { HvsError, isHvsError, parseLabelSelector, type Problem } from '@hvs/dom
 import type { AuditService } from '../audit';
 import type { ObjectStore, StoredObject } from '../store';
 import { SYSTEM_ANNOTATION_PREFIX } from './apply-writes';
+import { admit, notVisible, visible } from './access';
 import type { CallContext } from './call-context';
 import { auditedBatch, auditFailure, retryOnConflict } from './writes';
 
@@ -53,18 +54,20 @@ export class VmService {
   }
 
   private async act(action: VmAction, targets: VmTargets, ctx: CallContext): Promise<VmActionResult[]> {
-    const names = await this.targetNames(targets);
+    const method = action === 'start' ? 'VmService/Start' : action === 'stop' ? 'VmService/Stop' : 'VmService/Restart';
+    admit(ctx, method);
+    const names = await this.targetNames(targets, ctx);
     const results: VmActionResult[] = [];
-    for (const name of names) results.push(await this.actOn(action, name, ctx));
+    for (const name of names) results.push(await this.actOn(action, method, name, ctx));
     return results;
   }
 
   /** Named VMs first (in the order given), then selected ones, each once. */
-  private async targetNames(targets: VmTargets): Promise<string[]> {
+  private async targetNames(targets: VmTargets, ctx: CallContext): Promise<string[]> {
     const names = [...(targets.names ?? [])];
     if (targets.labelSelector) {
       const { items } = await this.store.list(VM, { labelSelector: parseLabelSelector(targets.labelSelector) });
-      names.push(...items.map((o) => o.metadata.name));
+      names.push(...items.filter((o) => visible(ctx, o.metadata.labels)).map((o) => o.metadata.name));
     }
     if (names.length === 0) {
       throw new HvsError({
@@ -77,10 +80,12 @@ export class VmService {
     return [...new Set(names)];
   }
 
-  private async actOn(action: VmAction, name: string, ctx: CallContext): Promise<VmActionResult> {
+  private async actOn(action: VmAction, method: 'VmService/Start' | 'VmService/Stop' | 'VmService/Restart', name: string, ctx: CallContext): Promise<VmActionResult> {
     try {
       return await retryOnConflict(false, async () => {
         const current = await this.store.get(VM, name);
+        if (!visible(ctx, current.metadata.labels)) throw notVisible(VM, name);
+        admit(ctx, method, { kind: VM, name, labels: current.metadata.labels ?? {} });
         const next = this.changed(action, current);
         const phase = phaseOf(current);
         if (next === undefined) return { name, ok: true, changed: false, phase };

@@ -29,13 +29,16 @@ export async function auditedBatch(store: ObjectStore, audit: AuditService, ops:
 }
 
 /**
- * Records a failed mutating call. Skipped when the store itself is unreachable (the record
+ * Records a failed mutating call. Skipped for refusals of identity (the edge records those) and when the store itself is unreachable (the record
  * could not be written either, and trying would double the caller's wait); a failure to
  * record never hides the original error.
  */
 export async function auditFailure(audit: AuditService, e: unknown, entry: Pick<AuditEntry, 'operation' | 'kind' | 'name' | 'actor'>): Promise<void> {
   const category = isHvsError(e) ? e.category : 'Internal';
   if (category === 'Unavailable' || category === 'DeadlineExceeded') return;
+  // Refusals of identity are the edge's to record (services/refusals.ts): unauthenticated ones
+  // only in a metric (anonymous traffic must not fill etcd), forbidden ones once, in the audit log.
+  if (category === 'Unauthenticated' || category === 'PermissionDenied') return;
   const code = isHvsError(e) ? e.code : 'HVS-INTERNAL';
   await audit.append([{ ...entry, generationBefore: 0, generationAfter: 0, result: 'error', code }]).catch(() => undefined);
 }

@@ -32,13 +32,18 @@ export function conflict(kind: string, name: string, detail: string): HvsError {
   });
 }
 
+/** gRPC/OpenSSL words of a failed TLS handshake (missing or foreign client certificate, untrusted server). */
+const TLS_REFUSAL = /SSL|TLS|certificate|handshake/i;
+
 export function unavailable(endpoints: readonly string[], cause: unknown): HvsError {
   const why = cause instanceof Error ? cause.message : String(cause);
   return new HvsError({
     code: 'HVS-STORE-UNAVAILABLE', category: 'Unavailable',
     message: `etcd at ${endpoints.join(',')} is not reachable`,
     why,
-    fix: 'check `hvctl diagnose` and that etcd runs and listens on that address',
+    fix: TLS_REFUSAL.test(why)
+      ? 'etcd refused the TLS connection: HVS_ETCD_CA_FILE must be the CA of etcd\'s server certificate, and HVS_ETCD_CERT_FILE/HVS_ETCD_KEY_FILE a client pair from etcd\'s --trusted-ca-file (for `hvctl up`: <data dir>/etcd-tls); see docs/troubleshooting.md'
+      : 'check `hvctl diagnose` and that etcd runs and listens on that address',
     cause,
   });
 }

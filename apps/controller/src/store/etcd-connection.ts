@@ -26,6 +26,8 @@ export interface EtcdConnectionOptions {
   endpoints: string[];
   /** Overall deadline of one call including retries, default 5 s. */
   callTimeoutMs?: number;
+  /** TLS trust and client certificate (etcd's --client-cert-auth); absent: as the endpoints' scheme says. */
+  credentials?: { rootCertificate: Buffer; certChain?: Buffer; privateKey?: Buffer };
 }
 
 export class EtcdConnection {
@@ -39,6 +41,7 @@ export class EtcdConnection {
     this.callTimeoutMs = options.callTimeoutMs ?? 5_000;
     this.client = new Etcd3({
       hosts: this.endpoints.map(String),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
       dialTimeout: this.callTimeoutMs,
       faultHandling: { host: () => passThrough, global: passThrough },
       // Detect a silently dead connection (watch streams would otherwise wait forever).
@@ -53,6 +56,8 @@ export class EtcdConnection {
   async call<T>(fn: (options: CallOptions) => Promise<T>, timeoutMs = this.callTimeoutMs): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     let delay = 50;
+    // The last attempt usually just runs out of time; an earlier one says why (refused, TLS alert).
+    let telling: unknown;
     for (;;) {
       if (this.closed) throw unavailable(this.endpoints, new Error('the etcd client was closed'));
       try {
@@ -60,8 +65,9 @@ export class EtcdConnection {
       } catch (e) {
         if (isHvsError(e)) throw e;
         if (!isTransient(e)) throw e;
+        if (!(e instanceof GRPCDeadlineExceededError)) telling = e;
         const left = deadline - Date.now();
-        if (left <= 0 || e instanceof GRPCDeadlineExceededError) throw unavailable(this.endpoints, e);
+        if (left <= 0 || e instanceof GRPCDeadlineExceededError) throw unavailable(this.endpoints, telling ?? e);
         await new Promise((r) => setTimeout(r, Math.min(delay, left)));
         delay = Math.min(delay * 2, 500);
       }

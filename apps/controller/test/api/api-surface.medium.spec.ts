@@ -84,7 +84,7 @@ describe('OpenAPI document', () => {
     }
     const documented = Object.entries(OPENAPI_DOCUMENT.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
     expect(registered.sort()).toEqual(documented.sort());
-    const res = await fetch(`${ctl.http}/openapi.json`);
+    const res = await ctl.fetch(`${ctl.http}/openapi.json`);
     expect(res.status).toBe(200);
     expect(((await res.json()) as { openapi: string }).openapi).toBe('3.1.0');
   });
@@ -99,7 +99,7 @@ describe('an etcd outage', () => {
     expect(err.code).toBe('HVS-STORE-UNAVAILABLE');
     expect(err.message).toBe(`etcd at ${etcd.endpoint} is not reachable`);
     expect(err.fix).toMatch(/hvctl diagnose/);
-    const res = await fetch(`${ctl.http}/vm/web-1`, { signal: AbortSignal.timeout(20_000) });
+    const res = await ctl.fetch(`${ctl.http}/vm/web-1`, { signal: AbortSignal.timeout(20_000) });
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ code: 'HVS-STORE-UNAVAILABLE', message: `etcd at ${etcd.endpoint} is not reachable` });
   });

@@ -2,6 +2,7 @@
  * A whole controller (createApp: REST + gRPC + services) on free ports against a real etcd,
  * with generated hvs.v1 clients and promise wrappers. `close()` stops everything it started.
  */
+import * as fs from 'node:fs';
 import { checkServerIdentity } from 'node:tls';
 import { credentials, Metadata, type ChannelCredentials, type ChannelOptions, type Client, type ServiceError } from '@grpc/grpc-js';
 import type { INestApplication } from '@nestjs/common';
@@ -9,22 +10,42 @@ import { parseManifests } from '@hvs/domain';
 import { v1 } from '@hvs/proto';
 import { GrpcApiServer } from '../../src/api/grpc';
 import { createApp, listeningAddress } from '../../src/app';
+import { servesTls } from '../../src/config';
 import { ClusterPki, clientCredentials, CONTROLLER_SERVER_NAME, serverNameOptions } from '../../src/pki';
 import { OBJECT_STORE } from '../../src/services/tokens';
+import { bootstrapFiles, type Role } from '../../src/identity';
+import { IdentityService } from '../../src/services/identity.service';
+import { systemContext } from '../../src/services/call-context';
 import type { ObjectStore } from '../../src/store';
 import { nodeIdentity } from '../pki/fixtures';
 import { baseUrl, capturedLogger, testConfig } from '../app/fixtures';
+import { restFetch, type RestInit, type RestResponse } from './rest-fetch';
 
 export interface ControllerUnderTest {
   app: INestApplication;
+  /** The controller's data dir (the bootstrap admin's certificate is in <dataDir>/pki). */
+  dataDir: string;
+  /** An admin API token (`Authorization: Bearer`), for REST. */
+  token: string;
+  /** fetch with the admin token (REST needs a bearer token on every /api/v1 route). */
+  fetch(url: string, init?: RequestInit): Promise<Response>;
+  /** A token of a new API identity with this role (and scope). */
+  tokenFor(name: string, role: Role, scope?: string): Promise<string>;
+  /** gRPC channel credentials: TLS trusting the cluster CA, and the bearer token on every call. */
+  bearerCreds(token: string): ChannelCredentials;
+  /** The REST base, `http(s)://127.0.0.1:<port>/api/v1` (https when the config serves TLS). */
   http: string;
+  /** One REST call to `http + path` as the admin token, trusting the cluster CA (rest-fetch.ts; `init` may override both). */
+  rest(path: string, init?: RestInit): Promise<RestResponse>;
   grpc: string;
   resources: v1.ResourceServiceClient;
   vms: v1.VmServiceClient;
   nodes: v1.NodeServiceClient;
   audit: v1.AuditServiceClient;
-  /** TLS verifying the controller against the cluster CA, no client certificate (an operator). */
+  /** TLS verifying the controller against the cluster CA, with the bootstrap admin's client certificate. */
   creds: ChannelCredentials;
+  /** TLS verifying the controller, no credential at all (an anonymous caller). */
+  anonymousCreds: ChannelCredentials;
   /** The channel options every client of `grpc` needs (the TLS server name; Node 26 refuses the IP). */
   options: ChannelOptions;
   pki: ClusterPki;
@@ -40,13 +61,29 @@ export async function bindVm(ctl: ControllerUnderTest, name: string, node: strin
   await store.updateStatus({ ...vm, status: { node, phase: 'Scheduled' } });
 }
 
-/** Operator TLS: trusts only the cluster CA and checks the controller's name, not the dialled address. */
-export function operatorCredentials(caPem: string): ChannelCredentials {
-  return credentials.createSsl(Buffer.from(caPem), null, null, { checkServerIdentity: (_h, cert) => checkServerIdentity(CONTROLLER_SERVER_NAME, cert) });
+/**
+ * Operator TLS: trusts only the cluster CA and checks the controller's name, not the dialled
+ * address; with `dataDir`, presents the bootstrap admin's client certificate from it.
+ */
+export function operatorCredentials(caPem: string, dataDir?: string): ChannelCredentials {
+  const admin = dataDir ? bootstrapFiles(dataDir) : undefined;
+  return credentials.createSsl(Buffer.from(caPem), admin ? fs.readFileSync(admin.keyFile) : null, admin ? fs.readFileSync(admin.certFile) : null,
+    { checkServerIdentity: (_h, cert) => checkServerIdentity(CONTROLLER_SERVER_NAME, cert) });
 }
 
-export async function startController(etcdEndpoint: string): Promise<ControllerUnderTest> {
-  const t = testConfig({ HVS_ETCD_ENDPOINTS: etcdEndpoint, HVS_LOG_LEVEL: 'warn' });
+/** TLS trusting the cluster CA plus `authorization: Bearer <token>` on every call. */
+export function bearerCredentials(caPem: string, token: string): ChannelCredentials {
+  const perCall = credentials.createFromMetadataGenerator((_p, cb) => {
+    const md = new Metadata();
+    md.set('authorization', `Bearer ${token}`);
+    cb(null, md);
+  });
+  return credentials.combineChannelCredentials(operatorCredentials(caPem), perCall);
+}
+
+/** `env` adds or overrides settings (e.g. HVS_HTTP_LISTEN=0.0.0.0:0 for TLS); the ports stay free ones. */
+export async function startController(etcdEndpoint: string, env: Record<string, string> = {}): Promise<ControllerUnderTest> {
+  const t = testConfig({ HVS_ETCD_ENDPOINTS: etcdEndpoint, HVS_LOG_LEVEL: 'warn', ...env });
   let app: INestApplication | undefined;
   try {
     app = await createApp(t.config, { logger: capturedLogger('warn').logger });
@@ -56,12 +93,21 @@ export async function startController(etcdEndpoint: string): Promise<ControllerU
   }
   const grpc = `127.0.0.1:${app.get(GrpcApiServer).port}`;
   const pki = app.get(ClusterPki);
-  const creds = operatorCredentials(pki.ca.certificatePem);
+  const creds = operatorCredentials(pki.ca.certificatePem, t.config.dataDir);
+  const identity = app.get(IdentityService);
+  const tokenFor = async (name: string, role: Role, scope?: string) => (await identity.createToken({ name, role, scope }, systemContext('test'))).secret;
+  const token = await tokenFor('tester', 'admin');
   const options = serverNameOptions(CONTROLLER_SERVER_NAME);
   const clients: Client[] = [];
   const keep = <C extends Client>(c: C): C => (clients.push(c), c);
+  const port = listeningAddress(app).port;
+  const http = `${servesTls(t.config) ? `https://127.0.0.1:${port}` : baseUrl(port)}/api/v1`;
   return {
-    app, grpc, http: `${baseUrl(listeningAddress(app).port)}/api/v1`,
+    app, grpc, http, token, tokenFor, dataDir: t.config.dataDir,
+    rest: (path, init = {}) => restFetch(`${http}${path}`, { ca: pki.ca.certificatePem, ...init, headers: { authorization: `Bearer ${token}`, ...init.headers } }),
+    fetch: (url, init = {}) => fetch(url, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string> | undefined) } }),
+    bearerCreds: (tk) => bearerCredentials(pki.ca.certificatePem, tk),
+    anonymousCreds: operatorCredentials(pki.ca.certificatePem),
     resources: keep(new v1.ResourceServiceClient(grpc, creds, options)),
     vms: keep(new v1.VmServiceClient(grpc, creds, options)),
     nodes: keep(new v1.NodeServiceClient(grpc, creds, options)),
@@ -82,9 +128,8 @@ export async function startController(etcdEndpoint: string): Promise<ControllerU
 type Unary<Req, Res> = (req: Req, md: Metadata, opts: { deadline: Date }, cb: (e: ServiceError | null, r: Res) => void) => unknown;
 
 /** One unary call with a 20 s deadline (a hung server fails the test instead of hanging it). */
-export function call<Req, Res>(client: Client, method: Unary<Req, Res>, req: Req, actor = 'tester'): Promise<Res> {
+export function call<Req, Res>(client: Client, method: Unary<Req, Res>, req: Req): Promise<Res> {
   const md = new Metadata();
-  md.set('x-hvs-actor', actor);
   return new Promise((resolve, reject) => {
     method.call(client, req, md, { deadline: new Date(Date.now() + 20_000) }, (e, r) => (e ? reject(e) : resolve(r)));
   });

@@ -100,21 +100,21 @@ describe('delete several objects over gRPC (real etcd)', () => {
 describe('delete several objects over REST (real etcd)', () => {
   it('DELETE /api/v1/vms?name=a&name=b deletes both; a missing name is 404 and deletes nothing', async () => {
     await apply(batch(NETWORK_YAML, ...['r-a', 'r-b', 'r-c'].map((n) => vmYaml(n, { labels: { app: 'rest' } }))));
-    const missing = await fetch(`${ctl.http}/vms?name=r-a&name=r-ghost`, { method: 'DELETE' });
+    const missing = await ctl.fetch(`${ctl.http}/vms?name=r-a&name=r-ghost`, { method: 'DELETE' });
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ code: 'HVS-STORE-NOT-FOUND', problems: [{ path: 'r-ghost' }] });
     expect(await namesOf('app=rest')).toEqual(['r-a', 'r-b', 'r-c']);
-    const ok = await fetch(`${ctl.http}/vms?name=r-a&name=r-b`, { method: 'DELETE' });
+    const ok = await ctl.fetch(`${ctl.http}/vms?name=r-a&name=r-b`, { method: 'DELETE' });
     expect(ok.status).toBe(200);
     const body = (await ok.json()) as { results: { object: { metadata: { name: string } }; gone: boolean }[] };
     expect(body.results.map((r) => [r.object.metadata.name, r.gone])).toEqual([['r-a', true], ['r-b', true]]);
-    const bySelector = await fetch(`${ctl.http}/vms?labelSelector=app%3Drest`, { method: 'DELETE' });
+    const bySelector = await ctl.fetch(`${ctl.http}/vms?labelSelector=app%3Drest`, { method: 'DELETE' });
     expect(((await bySelector.json()) as { results: unknown[] }).results).toHaveLength(1);
     expect(await namesOf('app=rest')).toEqual([]);
   });
 
   it('DELETE /api/v1/vms with neither names nor a selector is 400', async () => {
-    const r = await fetch(`${ctl.http}/vms`, { method: 'DELETE' });
+    const r = await ctl.fetch(`${ctl.http}/vms`, { method: 'DELETE' });
     expect(r.status).toBe(400);
     expect(await r.json()).toMatchObject({ code: 'HVS-API-DELETE-TARGET-INVALID' });
   });

@@ -180,9 +180,9 @@ describe('hvs.v1 over gRPC against real etcd', () => {
     await list('vm');
     await rejection(call(ctl.resources, ctl.resources.get, { kind: 'vm', name: 'audit-1', reveal: false }));
     expect((await audit()).records.length).toBe(start);
-    await call(ctl.resources, ctl.resources.apply, { documents: documents(vmYaml('audit-1')), dryRun: false, fieldManager: 'ci', pruneSelector: '' }, 'carol');
-    await call(ctl.resources, ctl.resources.delete, { kind: 'vm', name: 'audit-1', wait: false, resourceVersion: '', waitTimeoutMs: 0, names: [], labelSelector: '', ignoreNotFound: false }, 'carol');
-    const records = (await call(ctl.audit, ctl.audit.list, { kind: 'vm', name: 'audit-1', actor: 'carol', since: '', limit: 10, continueToken: '' })).records;
+    await call(ctl.resources, ctl.resources.apply, { documents: documents(vmYaml('audit-1')), dryRun: false, fieldManager: 'ci', pruneSelector: '' });
+    await call(ctl.resources, ctl.resources.delete, { kind: 'vm', name: 'audit-1', wait: false, resourceVersion: '', waitTimeoutMs: 0, names: [], labelSelector: '', ignoreNotFound: false });
+    const records = (await call(ctl.audit, ctl.audit.list, { kind: 'vm', name: 'audit-1', actor: 'user:admin', since: '', limit: 10, continueToken: '' })).records;
     expect(records.map((r) => [r.operation, r.result, r.generationBefore, r.generationAfter])).toEqual([['delete', 'ok', 1, 1], ['apply', 'ok', 0, 1]]);
     const all = (await audit()).records;
     expect(all.filter((r) => r.operation === 'stop' && r.name === 'op-1')).toHaveLength(1);

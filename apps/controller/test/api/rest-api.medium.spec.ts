@@ -20,12 +20,11 @@ afterAll(async () => {
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 async function req(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${ctl.http}${path}`, {
-    method, headers: { 'x-hvs-actor': 'dave', ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
+  const res = await ctl.rest(path, {
+    method, headers: { ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    signal: AbortSignal.timeout(20_000),
   });
-  return { status: res.status, body: (await res.json()) as Json };
+  return { status: res.status, body: res.body as Json };
 }
 const apply = (content: string, extra: Json = {}) => req('POST', '/apply', { documents: [{ content, file: 'lab.yaml' }], ...extra });
 
@@ -86,7 +85,7 @@ describe('REST /api/v1 against real etcd', () => {
   it('watch=1 streams ADDED, MODIFIED and DELETED from a resourceVersion as NDJSON', async () => {
     const from = (await req('GET', '/vms')).body.resourceVersion;
     const controller = new AbortController();
-    const res = await fetch(`${ctl.http}/vms?watch=1&resourceVersion=${from}&labelSelector=app%3Dwatched`, { signal: controller.signal });
+    const res = await ctl.fetch(`${ctl.http}/vms?watch=1&resourceVersion=${from}&labelSelector=app%3Dwatched`, { signal: controller.signal });
     expect(res.headers.get('content-type')).toMatch(/application\/x-ndjson/);
     try {
       const events = ndjson(res, 3);
@@ -114,7 +113,7 @@ describe('REST /api/v1 against real etcd', () => {
     const f = await req('DELETE', '/vm/bound-1?force=1');
     expect(f).toMatchObject({ status: 200, body: { gone: true, warnings: [expect.stringContaining('node node-far may still hold domain hvs-')] } });
     const page = await req('GET', '/audit?name=bound-1');
-    expect(page.body.records.map((r: Json) => [r.operation, r.actor])).toEqual([['force-delete', 'dave'], ['delete', 'dave'], ['apply', 'dave']]);
+    expect(page.body.records.map((r: Json) => [r.operation, r.actor])).toEqual([['force-delete', 'user:tester'], ['delete', 'user:tester'], ['apply', 'user:tester']]);
     // Several at once: DELETE /vm?name=..&force=1, one result each with its warning.
     await apply(vmYaml('bound-2'));
     await bindVm(ctl, 'bound-2', 'node-far');
@@ -148,13 +147,13 @@ describe('REST /api/v1 against real etcd', () => {
     expect((await req('GET', '/vm/big')).status).toBe(404);
   });
 
-  it('VM start/stop/restart by name, one result per VM', async () => {
+  it('VM start/stop/restart by name (body {}), one result per VM', async () => {
     await apply(vmYaml('op-1'));
-    const stop = await req('POST', '/vms/op-1/stop');
+    const stop = await req('POST', '/vms/op-1/stop', {});
     expect(stop).toMatchObject({ status: 200, body: { results: [{ name: 'op-1', ok: true, changed: true }] } });
-    expect((await req('POST', '/vms/op-1/start')).body.results[0]).toMatchObject({ ok: true, changed: true });
-    expect((await req('POST', '/vms/op-1/restart')).body.results[0]).toMatchObject({ ok: true, changed: true });
-    expect((await req('POST', '/vms/ghost/start')).body.results[0]).toMatchObject({ ok: false, error: { code: 'HVS-STORE-NOT-FOUND' } });
+    expect((await req('POST', '/vms/op-1/start', {})).body.results[0]).toMatchObject({ ok: true, changed: true });
+    expect((await req('POST', '/vms/op-1/restart', {})).body.results[0]).toMatchObject({ ok: true, changed: true });
+    expect((await req('POST', '/vms/ghost/start', {})).body.results[0]).toMatchObject({ ok: false, error: { code: 'HVS-STORE-NOT-FOUND' } });
   });
 
   it('audits every mutation with the caller, and nothing for plan or get', async () => {
@@ -166,7 +165,7 @@ describe('REST /api/v1 against real etcd', () => {
     await apply(vmYaml('audit-1'));
     await req('DELETE', '/vm/audit-1');
     const page = await req('GET', '/audit?kind=vm&name=audit-1');
-    expect(page.body.records.map((r: Json) => [r.operation, r.actor, r.result])).toEqual([['delete', 'dave', 'ok'], ['apply', 'dave', 'ok']]);
+    expect(page.body.records.map((r: Json) => [r.operation, r.actor, r.result])).toEqual([['delete', 'user:tester', 'ok'], ['apply', 'user:tester', 'ok']]);
     const ops = (await req('GET', '/audit?name=op-1&limit=1000')).body.records.map((r: Json) => r.operation);
     expect(ops).toEqual(['restart', 'start', 'stop', 'apply']);
   });

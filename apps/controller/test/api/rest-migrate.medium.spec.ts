@@ -16,11 +16,11 @@ let store: ObjectStore;
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 async function req(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${ctl.http}${path}`, {
-    method, headers: { 'x-hvs-actor': 'erin', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(20_000),
+  const res = await ctl.rest(path, {
+    method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json()) as Json };
+  return { status: res.status, body: res.body as Json };
 }
 
 beforeAll(async () => {
@@ -82,13 +82,13 @@ describe('REST migration', () => {
     // No control loops in this controller: the reconciler's part is in test/migration/migration.medium.spec.ts.
     const [m] = (await req('GET', `/migrations?labelSelector=${encodeURIComponent('hvs.dev/vm=app')}`)).body.items as Json[];
     const name = m!.metadata.name as string;
-    const r = await req('POST', `/migrations/${name}/cancel`);
+    const r = await req('POST', `/migrations/${name}/cancel`, {});
     expect(r).toMatchObject({ status: 200, body: { kind: 'Migration', metadata: { name }, spec: { cancel: true } } });
-    expect(await req('POST', `/migrations/${name}/cancel`)).toMatchObject({ status: 200, body: { spec: { cancel: true } } });
+    expect(await req('POST', `/migrations/${name}/cancel`, {})).toMatchObject({ status: 200, body: { spec: { cancel: true } } });
     const stored = await store.get<Migration>('Migration', name);
     await store.updateStatus({ ...stored, status: { ...stored.status, phase: 'Failed', reason: 'Cancelled' } });
-    expect(await req('POST', `/migrations/${name}/cancel`)).toMatchObject({ status: 400, body: { code: 'HVS-MIGRATION-ENDED', message: expect.stringMatching(/already ended \(Failed: Cancelled\)/) } });
-    expect(await req('POST', '/migrations/nope/cancel')).toMatchObject({ status: 404, body: { code: 'HVS-STORE-NOT-FOUND' } });
+    expect(await req('POST', `/migrations/${name}/cancel`, {})).toMatchObject({ status: 400, body: { code: 'HVS-MIGRATION-ENDED', message: expect.stringMatching(/already ended \(Failed: Cancelled\)/) } });
+    expect(await req('POST', '/migrations/nope/cancel', {})).toMatchObject({ status: 404, body: { code: 'HVS-STORE-NOT-FOUND' } });
   });
 
   it('errors carry code, why and fix with the shared status table', async () => {

@@ -64,7 +64,7 @@ async function etcdWatchers(): Promise<number> {
 function restWatch(path: string): { res: Promise<http.IncomingMessage>; lines: () => Record<string, unknown>[]; close: () => void } {
   const out: Record<string, unknown>[] = [];
   let buf = '';
-  const req = http.get(`${ctl.http}${path}`);
+  const req = http.get(`${ctl.http}${path}`, { headers: { authorization: `Bearer ${ctl.token}` } });
   req.on('error', () => undefined);
   const res = new Promise<http.IncomingMessage>((resolve, reject) => {
     req.once('response', (r) => {

@@ -72,4 +72,11 @@ describe('runController', () => {
       await new Promise((r) => blocker.close(r));
     }
   });
+
+  it('plain HTTP beyond loopback refuses to start: one HVS-CONFIG-HTTP-TLS-REQUIRED line (what, why, fix), exit 1, nothing listens', async () => {
+    const { io, stderr } = fakeIo();
+    const code = await runController([], { ...NOWHERE, HVS_DATA_DIR: dataDir, HVS_GRPC_LISTEN: '127.0.0.1:0', HVS_HTTP_LISTEN: '0.0.0.0:0', HVS_HTTP_TLS: 'off' }, io, capturedLogger().logger);
+    expect(code).toBe(1);
+    expect(stderr).toEqual([expect.stringMatching(/^HVS-CONFIG-HTTP-TLS-REQUIRED: HVS_HTTP_LISTEN 0\.0\.0\.0:0 is not a loopback address and HVS_HTTP_TLS is off: plain HTTP beyond loopback .*; fix: leave HVS_HTTP_TLS unset/)]);
+  });
 });

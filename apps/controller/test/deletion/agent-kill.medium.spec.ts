@@ -20,12 +20,13 @@ import { ResourceService } from '../../src/services';
 import { EtcdStore } from '../../src/store';
 import { capturedLogger, testConfig } from '../app/fixtures';
 import { condition } from '../runtime/fixtures';
+import { asUser } from '../identity/as-user';
 
 jest.setTimeout(120_000);
 
 const root = resolve(__dirname, '../../../..');
 const AGENT_CHILD = join(root, 'test/harness/agent-child.js');
-const ctx = { actor: 'kill-test' };
+const ctx = asUser('kill-test');
 
 let etcd: EtcdInstance | undefined;
 let store: EtcdStore | undefined;

@@ -15,10 +15,11 @@ import { EtcdStore } from '../../src/store';
 import { FakeAgent } from '../dispatch/fake-agent';
 import { condition, nodeDoc, startDispatcherInformers } from '../runtime/fixtures';
 import { NETWORK_YAML, vmYaml } from '../services/manifests';
+import { asUser } from '../identity/as-user';
 
 jest.setTimeout(30_000);
 
-const ctx = { actor: 'erin' };
+const ctx = asUser('erin');
 let etcd: EtcdInstance;
 let store: EtcdStore;
 let agent: FakeAgent;
@@ -141,12 +142,12 @@ describe('VM deletion waits for its node to confirm the host clean-up (real etcd
     await store.delete('Node', 'node-down');
     await waitFor(() => deleting('stuck', 'NodeGone'), { what: 'NodeGone once the Node object is deleted' });
 
-    const forced = await service.delete('vm', 'stuck', { force: true }, { actor: 'frank' });
+    const forced = await service.delete('vm', 'stuck', { force: true }, asUser('frank'));
     expect(forced.gone).toBe(true);
     expect(forced.warnings).toHaveLength(1);
     expect(forced.warnings[0]).toContain(`forced past finalizer ${VM_HOST_CLEANUP}: node node-down may still hold domain hvs-${down.metadata.uid}`);
     expect(await gone('stuck')).toBe(true);
     const records = (await audit.list({ name: 'stuck' })).records;
-    expect(records.map((r) => [r.operation, r.actor, r.result])).toContainEqual(['force-delete', 'frank', 'ok']);
+    expect(records.map((r) => [r.operation, r.actor, r.result])).toContainEqual(['force-delete', 'user:frank', 'ok']);
   });
 });

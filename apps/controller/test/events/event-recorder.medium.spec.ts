@@ -12,6 +12,11 @@ import { EventService } from '../../src/services';
 import { revokeLease } from '../../src/leases/etcd-lease';
 import { MAX_PUTS_PER_TXN } from '../../src/events/event-recorder';
 import { EtcdConnection, EtcdStore, prefixEnd } from '../../src/store';
+import { asUser } from '../identity/as-user';
+import type { EventFilter } from '../../src/services/event.service';
+
+const listEvents = (f: EventFilter = {}, limit?: number) => service.list(f, limit, asUser());
+const watchEvents = (f: EventFilter & { resourceVersion?: string } = {}) => service.watch(f, asUser());
 
 jest.setTimeout(30_000);
 
@@ -62,7 +67,7 @@ describe('EventRecorder (real etcd)', () => {
     expect(raw[0]!.lease).toBe(raw[1]!.lease);
     const ttl = await conn.client.leaseClient.leaseTimeToLive({ ID: raw[0]!.lease });
     expect(Number(ttl.grantedTTL)).toBe(3660);
-    const { events } = await service.list({ kind: 'vm', name: 'web-1' });
+    const { events } = await listEvents({ kind: 'vm', name: 'web-1' });
     expect(events).toEqual([expect.objectContaining({
       kind: 'VirtualMachine', name: 'web-1', uid: 'u-1', type: 'Warning', reason: 'Crashed', message: 'qemu exited with signal 9',
       source: 'agent/host-a', node: 'host-a', count: 1, resourceVersion: expect.stringMatching(/^\d+$/),
@@ -79,20 +84,20 @@ describe('EventRecorder (real etcd)', () => {
       await r.record(crashed());
     }
     expect(r.stats).toMatchObject({ created: 1, folded: 5, writes: 1 });
-    let [e] = (await service.list({ kind: 'VirtualMachine', name: 'web-1' })).events;
+    let [e] = (await listEvents({ kind: 'VirtualMachine', name: 'web-1' })).events;
     expect(e!.count).toBe(1);
 
     // 10 s after the first write the deferred count goes out: once, carrying all six.
     await clock.advance(5_000);
     await r.flush();
     expect(r.stats.writes).toBe(2);
-    [e] = (await service.list({ kind: 'VirtualMachine', name: 'web-1' })).events;
+    [e] = (await listEvents({ kind: 'VirtualMachine', name: 'web-1' })).events;
     expect(e).toMatchObject({ count: 6, firstTime: '2030-01-01T12:00:00.000Z', time: '2030-01-01T12:00:05.000Z' });
 
     // A repeat after a quiet interval is written at once, into the same record.
     await clock.advance(20_000);
     await r.record(crashed());
-    const all = (await service.list({ kind: 'VirtualMachine', name: 'web-1' })).events;
+    const all = (await listEvents({ kind: 'VirtualMachine', name: 'web-1' })).events;
     expect(all).toHaveLength(1);
     expect(all[0]).toMatchObject({ id: e!.id, count: 7, time: '2030-01-01T12:00:30.000Z' });
     expect(r.stats.writes).toBe(3);
@@ -107,12 +112,12 @@ describe('EventRecorder (real etcd)', () => {
     await clock.advance(1_000);
     await r.record(crashed('web-1', { type: 'Normal', reason: 'Started', message: 'domain started' }));
     await r.flush();
-    const { events } = await service.list({ name: 'web-1' });
+    const { events } = await listEvents({ name: 'web-1' });
     expect(events.map((e) => [e.reason, e.count])).toEqual([['Crashed', 2], ['Started', 1]]);
     expect(clock.pending()).toBe(0);
     // Folding is per object: another VM's identical text is its own record.
     await r.record(crashed('web-2'));
-    expect((await service.list({ kind: 'vm' })).events.map((e) => e.name)).toEqual(['web-1', 'web-1', 'web-2']);
+    expect((await listEvents({ kind: 'vm' })).events.map((e) => e.name)).toEqual(['web-1', 'web-1', 'web-2']);
   });
 
   it('lists newest last, keeps the newest `limit`, and filters by kind (short names), name alone, and since', async () => {
@@ -122,23 +127,23 @@ describe('EventRecorder (real etcd)', () => {
       await r.record(crashed(`vm-${i}`, { time: new Date(START + i * 60_000).toISOString() }));
     }
     await r.record({ kind: 'Node', name: 'vm-1', type: 'Normal', reason: 'NodeReady', message: 'Ready', source: 'controller/node-lifecycle', time: new Date(START + 30_000).toISOString() });
-    expect((await service.list()).events.map((e) => `${e.kind}/${e.name}`)).toEqual([
+    expect((await listEvents()).events.map((e) => `${e.kind}/${e.name}`)).toEqual([
       'VirtualMachine/vm-0', 'Node/vm-1', 'VirtualMachine/vm-1', 'VirtualMachine/vm-2', 'VirtualMachine/vm-3', 'VirtualMachine/vm-4']);
-    expect((await service.list({}, 2)).events.map((e) => e.name)).toEqual(['vm-3', 'vm-4']);
-    expect((await service.list({ kind: 'vms' })).events).toHaveLength(5);
-    expect((await service.list({ name: 'vm-1' })).events.map((e) => e.kind)).toEqual(['Node', 'VirtualMachine']);
-    expect((await service.list({ since: '2030-01-01T12:03:00Z' })).events.map((e) => e.name)).toEqual(['vm-3', 'vm-4']);
-    await expect(service.list({ kind: 'vmz' })).rejects.toMatchObject({ code: 'HVS-KIND-UNKNOWN' });
-    await expect(service.list({ name: 'Web/1' })).rejects.toMatchObject({ code: 'HVS-EVENT-NAME-INVALID', category: 'InvalidArgument' });
-    await expect(service.list({ since: 'yesterday' })).rejects.toMatchObject({ code: 'HVS-EVENT-SINCE-INVALID' });
+    expect((await listEvents({}, 2)).events.map((e) => e.name)).toEqual(['vm-3', 'vm-4']);
+    expect((await listEvents({ kind: 'vms' })).events).toHaveLength(5);
+    expect((await listEvents({ name: 'vm-1' })).events.map((e) => e.kind)).toEqual(['Node', 'VirtualMachine']);
+    expect((await listEvents({ since: '2030-01-01T12:03:00Z' })).events.map((e) => e.name)).toEqual(['vm-3', 'vm-4']);
+    await expect(listEvents({ kind: 'vmz' })).rejects.toMatchObject({ code: 'HVS-KIND-UNKNOWN' });
+    await expect(listEvents({ name: 'Web/1' })).rejects.toMatchObject({ code: 'HVS-EVENT-NAME-INVALID', category: 'InvalidArgument' });
+    await expect(listEvents({ since: 'yesterday' })).rejects.toMatchObject({ code: 'HVS-EVENT-SINCE-INVALID' });
   });
 
   it('watch from a list revision delivers new records and count updates (same id) exactly once, and no expiry', async () => {
     const clock = new FakeClock(START);
     const r = recorder({ clock });
     await r.record(crashed('old'));
-    const { revision } = await service.list();
-    const stream = service.watch({ kind: 'vm', resourceVersion: revision });
+    const { revision } = await listEvents();
+    const stream = watchEvents({ kind: 'vm', resourceVersion: revision });
     closers.push(() => stream.close());
     const got: StoredEvent[] = [];
     const reading = (async () => {
@@ -163,16 +168,16 @@ describe('EventRecorder (real etcd)', () => {
   it('watch from a compacted revision fails with HVS-STORE-WATCH-GONE; a bad revision fails before any event', async () => {
     const r = recorder();
     await r.record(crashed());
-    const { revision } = await service.list();
+    const { revision } = await listEvents();
     await r.record(crashed('web-2'));
     const store = new EtcdStore({ endpoints: [etcd.endpoint], connection: conn });
     await store.compact(String(Number(revision) + 1));
-    const stream = service.watch({ resourceVersion: String(Number(revision) - 1) });
+    const stream = watchEvents({ resourceVersion: String(Number(revision) - 1) });
     closers.push(() => stream.close());
     await expect((async () => {
       for await (const e of stream) void e;
     })()).rejects.toMatchObject({ code: 'HVS-STORE-WATCH-GONE', category: 'Gone' });
-    expect(() => service.watch({ resourceVersion: 'abc' })).toThrow(expect.objectContaining({ code: 'HVS-API-RESOURCE-VERSION-INVALID' }));
+    expect(() => watchEvents({ resourceVersion: 'abc' })).toThrow(expect.objectContaining({ code: 'HVS-API-RESOURCE-VERSION-INVALID' }));
   });
 
   it('records really expire: etcd deletes them when their lease runs out', async () => {
@@ -180,7 +185,7 @@ describe('EventRecorder (real etcd)', () => {
     await r.record(crashed());
     expect(await rawEvents()).toHaveLength(1);
     await waitFor(async () => (await rawEvents()).length === 0, { what: 'the event to expire', timeoutMs: 15_000 });
-    expect((await service.list()).events).toEqual([]);
+    expect((await listEvents()).events).toEqual([]);
   });
 
   it('a burst of events shares etcd transactions (at most MAX_PUTS_PER_TXN puts each), and every record lands', async () => {
@@ -189,7 +194,7 @@ describe('EventRecorder (real etcd)', () => {
     await Promise.all(Array.from({ length: n }, (_, i) => r.record(crashed(`burst-${i}`))));
     expect(r.stats).toMatchObject({ created: n, writes: n, failed: 0 });
     expect(r.stats.transactions).toBe(2);
-    const { events } = await service.list({ kind: 'VirtualMachine' }, 1000);
+    const { events } = await listEvents({ kind: 'VirtualMachine' }, 1000);
     const names = new Set(events.map((e) => e.name));
     for (let i = 0; i < n; i++) expect(names.has(`burst-${i}`)).toBe(true);
   });

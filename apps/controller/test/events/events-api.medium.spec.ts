@@ -90,14 +90,14 @@ describe('hvs.v1.EventService and /api/v1/events (real controller, real etcd)', 
   });
 
   it('GET /api/v1/events lists with the same filters; watch=1 streams ndjson; a bad kind is a 400 with the error body', async () => {
-    const res = await fetch(`${ctl.http}/events?kind=vms&name=web-1`);
+    const res = await ctl.fetch(`${ctl.http}/events?kind=vms&name=web-1`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { events: { name: string; reason: string; count: number; id: string }[]; resourceVersion: string };
     expect(body.events.map((e) => [e.name, e.reason, e.count])).toEqual([['web-1', 'Started', 1]]);
     expect(body.events[0]!.id).toMatch(/^\d{15}-/);
 
     const abort = new AbortController();
-    const watch = await fetch(`${ctl.http}/events?watch=1&kind=vm&resourceVersion=${body.resourceVersion}`, { signal: abort.signal });
+    const watch = await ctl.fetch(`${ctl.http}/events?watch=1&kind=vm&resourceVersion=${body.resourceVersion}`, { signal: abort.signal });
     expect(watch.headers.get('content-type')).toMatch(/application\/x-ndjson/);
     const reader = watch.body!.getReader();
     await recorder.record(started('web-5'));
@@ -110,7 +110,7 @@ describe('hvs.v1.EventService and /api/v1/events (real controller, real etcd)', 
     expect(JSON.parse(text.split('\n')[0]!)).toMatchObject({ kind: 'VirtualMachine', name: 'web-5', reason: 'Started' });
     abort.abort();
 
-    const bad = await fetch(`${ctl.http}/events?kind=vmz`);
+    const bad = await ctl.fetch(`${ctl.http}/events?kind=vmz`);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ code: 'HVS-KIND-UNKNOWN' });
   });

@@ -16,6 +16,11 @@ import { VmScheduleReconciler } from '../../src/scheduling';
 import { EtcdConnection, EtcdStore, prefixEnd } from '../../src/store';
 import { FakeAgent } from '../dispatch/fake-agent';
 import { awaitObject, nodeDoc, startDispatcherInformers, startInformer, vmDoc } from '../runtime/fixtures';
+import { asUser } from '../identity/as-user';
+import type { EventFilter } from '../../src/services/event.service';
+
+const listEvents = (f: EventFilter = {}, limit?: number) => service.list(f, limit, asUser());
+
 
 jest.setTimeout(30_000);
 
@@ -50,7 +55,7 @@ afterAll(async () => {
 async function eventsOf(kind: string, name: string, count: number): Promise<StoredEvent[]> {
   return waitFor(async () => {
     await recorder.flush();
-    const { events } = await service.list({ kind, name });
+    const { events } = await listEvents({ kind, name });
     return events.length >= count && events;
   }, { what: `${count} events of ${kind}/${name}` });
 }
@@ -75,13 +80,13 @@ describe('events recorded by the control loops (real etcd)', () => {
     // The re-queue caused by its own status write is not another attempt: still one occurrence.
     await waitFor(() => (attempts.get('big') ?? 0) >= 2, { what: 'the echo reconcile of big' });
     await recorder.flush();
-    expect((await service.list({ kind: 'vm', name: 'big' })).events.map((e) => e.count)).toEqual([1]);
+    expect((await listEvents({ kind: 'vm', name: 'big' })).events.map((e) => e.count)).toEqual([1]);
     // A real retry (a Node changed) with the same outcome is folded into the same record.
     const node = await store.get<Node>('Node', 'host-a');
     await store.update({ ...node, metadata: { ...node.metadata, labels: { zone: 'z1' } } });
     await waitFor(() => (attempts.get('big') ?? 0) >= 3, { what: 'the retry of big after the node change' });
     await recorder.flush();
-    expect((await service.list({ kind: 'vm', name: 'big' })).events.map((e) => [e.reason, e.count, e.id])).toEqual([['FailedScheduling', 2, failed!.id]]);
+    expect((await listEvents({ kind: 'vm', name: 'big' })).events.map((e) => [e.reason, e.count, e.id])).toEqual([['FailedScheduling', 2, failed!.id]]);
 
     await store.create(vmDoc('small'));
     await awaitObject<VirtualMachine, string>(store, 'VirtualMachine', 'small', 'bound', (vm) => vm.status?.node);

@@ -6,6 +6,7 @@ import { NodeService } from '../../src/services/node.service';
 import type { EtcdStore } from '../../src/store';
 import { nodeDoc, startInformer, vmDoc } from '../runtime/fixtures';
 import { startMigrationEnv, stopMigrationEnv, type MigrationEnv } from './migration-env';
+import { asUser } from '../identity/as-user';
 
 jest.setTimeout(60_000);
 
@@ -55,7 +56,7 @@ describe('DrainService (real etcd, MigrationReconciler, simulated agents)', () =
     const nodeService = new NodeService(store, audit, { ttlSeconds: 8, heartbeat: async () => undefined });
     const drain = new DrainService(store, audit, nodeService, { pollMs: 50 });
     const updates: DrainUpdate[] = [];
-    for await (const u of drain.drain({ node: 'node-b', execute: true }, { actor: 'test' })) updates.push(u);
+    for await (const u of drain.drain({ node: 'node-b', execute: true }, asUser('test'))) updates.push(u);
 
     const plan = updates[0]!;
     expect(plan.type).toBe('plan');

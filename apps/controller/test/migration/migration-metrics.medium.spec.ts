@@ -13,6 +13,7 @@ import type { EtcdStore } from '../../src/store';
 import { awaitObject, nodeDoc, startInformer, vmDoc } from '../runtime/fixtures';
 import type { FakeMigrateAgent } from './fake-migrate-agent';
 import { startMigrationEnv, stopMigrationEnv, type MigrationEnv } from './migration-env';
+import { asUser } from '../identity/as-user';
 
 jest.setTimeout(60_000);
 
@@ -20,7 +21,7 @@ let env: MigrationEnv;
 let store: EtcdStore;
 let agent: FakeMigrateAgent;
 let stops: (() => Promise<void>)[];
-const ctx = { actor: 'test' };
+const ctx = asUser('test');
 
 beforeAll(async () => {
   env = await startMigrationEnv();

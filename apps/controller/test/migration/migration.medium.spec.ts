@@ -9,6 +9,7 @@ import type { EtcdStore } from '../../src/store';
 import { awaitObject, nodeDoc, startInformer, vmDoc } from '../runtime/fixtures';
 import type { FakeMigrateAgent } from './fake-migrate-agent';
 import { startMigrationEnv, stopMigrationEnv, type MigrationEnv } from './migration-env';
+import { asUser } from '../identity/as-user';
 
 // Real etcd and real gRPC on loopback; every wait has its own deadline.
 jest.setTimeout(30_000);
@@ -17,7 +18,7 @@ let env: MigrationEnv;
 let store: EtcdStore;
 let agent: FakeMigrateAgent;
 let stops: (() => Promise<void>)[];
-const ctx = { actor: 'test' };
+const ctx = asUser('test');
 
 async function startReconciler(opts: { perHost?: number; perCluster?: number } = {}): Promise<MigrationReconciler> {
   const vms = await startInformer<VirtualMachine>(store, 'VirtualMachine');
@@ -195,7 +196,7 @@ describe('cancel (hvctl migrate --cancel): real etcd, the source agent faked ove
     const vm = await store.get<VirtualMachine>('VirtualMachine', 'web');
     expect(vm.status?.node).toBe('node-a');
     expect(vm.status?.migration).toBeUndefined();
-    expect((await audit.list({ operation: 'cancel' })).records).toEqual([expect.objectContaining({ kind: 'Migration', name, actor: 'test', result: 'ok' })]);
+    expect((await audit.list({ operation: 'cancel' })).records).toEqual([expect.objectContaining({ kind: 'Migration', name, actor: 'user:test', result: 'ok' })]);
     // Ended: a second cancel is refused and changes nothing; the VM can move again.
     await expect(svc.cancel({ migration: name }, ctx)).rejects.toMatchObject({ code: 'HVS-MIGRATION-ENDED', category: 'FailedPrecondition' });
     await expect(svc.cancel({ vm: 'web' }, ctx)).rejects.toMatchObject({ code: 'HVS-MIGRATION-NONE', fix: expect.stringMatching(/hvs.dev\/vm=web/) });

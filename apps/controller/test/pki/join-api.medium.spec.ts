@@ -121,12 +121,12 @@ describe('NodeService join over TLS (whole controller, real etcd)', () => {
     expect(code(await rejection(call(n.client, n.client.createJoinToken, { ttlSeconds: 600, nodeName: '' })))).toBe('HVS-PKI-NODE-NOT-ALLOWED');
     expect(code(await rejection(call(n.client, n.client.listJoinTokens, {})))).toBe('HVS-PKI-NODE-NOT-ALLOWED');
 
-    const t = await call(ctl.nodes, ctl.nodes.createJoinToken, { ttlSeconds: 120, nodeName: '' }, 'alice');
+    const t = await call(ctl.nodes, ctl.nodes.createJoinToken, { ttlSeconds: 120, nodeName: '' });
     const { id, secret } = parseJoinToken(t.token);
     const listed = (await call(ctl.nodes, ctl.nodes.listJoinTokens, {})).tokens;
     expect(listed.find((x) => x.id === id)).toMatchObject({ nodeName: '', expired: false });
     expect(JSON.stringify(listed)).not.toContain(secret);
-    expect(await call(ctl.nodes, ctl.nodes.revokeJoinToken, { id }, 'alice')).toEqual({ revoked: true });
+    expect(await call(ctl.nodes, ctl.nodes.revokeJoinToken, { id })).toEqual({ revoked: true });
     expect(await call(ctl.nodes, ctl.nodes.revokeJoinToken, { id })).toEqual({ revoked: false });
     const { csrPem } = await makeCsr('CN=node:host-g');
     expect(code(await rejection(call(ctl.nodes, ctl.nodes.join, { token: t.token, nodeName: 'host-g', csrPem, address: '127.0.0.1:1' })))).toBe('HVS-JOIN-TOKEN-INVALID');

@@ -9,7 +9,7 @@ import { isHvsError } from '@hvs/domain';
 import { fromProtoObject } from '@hvs/proto';
 import { startEtcd, type EtcdInstance } from '../../../../test/harness';
 import { EtcdBackend } from '../../src/backend/etcd-backend';
-import type { Principal } from '../../src/identity';
+import { ANONYMOUS, type Principal } from '../../src/identity';
 import { AuditService } from '../../src/audit';
 import { AdminService, contextFor, ResourceService } from '../../src/services';
 import { envelopeKeyId, isEnvelope, reencryptAll, type ValueTransformer } from '../../src/store';
@@ -128,19 +128,32 @@ describe('Secrets on the API', () => {
     const listed = await call(ctl.resources, ctl.resources.list, { kind: 'VirtualMachine', labelSelector: '', limit: 0, continueToken: '' });
     const vm = fromProtoObject(listed.items[0]!) as { spec: { cloudInit: unknown } };
     expect(vm.spec.cloudInit).toEqual({ userData: '(redacted)', networkConfig: '(redacted)', secretRefs: ['db-creds'] });
-    const rest = await (await fetch(`${ctl.http}/secrets/db-creds`)).text();
-    const restVm = await (await fetch(`${ctl.http}/virtualmachines`)).text();
+    // The admin token: even a caller allowed to reveal sees redacted values unless it asks.
+    const rest = await (await ctl.fetch(`${ctl.http}/secrets/db-creds`)).text();
+    const restVm = await (await ctl.fetch(`${ctl.http}/virtualmachines`)).text();
+    expect(JSON.parse(rest).spec.data).toEqual({ password: '(redacted)', user: '(redacted)' });
     for (const text of [rest, restVm, JSON.stringify(got), JSON.stringify(listed)]) expect(text).not.toMatch(new RegExp(`${PASSWORD}|${USER_DATA_SECRET}|${NET_SECRET}`));
   });
 
-  it('REST ?reveal=1 without a credential is refused', async () => {
-    const res = await fetch(`${ctl.http}/secrets/db-creds?reveal=1`);
-    expect(res.status).toBe(401);
-    expect(await res.text()).not.toContain(PASSWORD);
+  it('REST ?reveal=1: 401 without a credential, 403 for a viewer, plain text for an admin', async () => {
+    const anon = await fetch(`${ctl.http}/secrets/db-creds?reveal=1`);
+    expect(anon.status).toBe(401);
+    const viewerToken = await ctl.tokenFor('rest-viewer', 'viewer');
+    const asViewer = await fetch(`${ctl.http}/secrets/db-creds?reveal=1`, { headers: { authorization: `Bearer ${viewerToken}` } });
+    expect(asViewer.status).toBe(403);
+    for (const r of [anon, asViewer]) expect(await r.text()).not.toContain(PASSWORD);
+    const asAdmin = await ctl.fetch(`${ctl.http}/secrets/db-creds?reveal=1`);
+    expect(asAdmin.status).toBe(200);
+    expect(((await asAdmin.json()) as { spec: { data: { password: string } } }).spec.data.password).toBe(PASSWORD);
+  });
+
+  it('gRPC Get with reveal over the real transport: the admin certificate gets plain text', async () => {
+    const got = fromProtoObject(await call(ctl.resources, ctl.resources.get, { kind: 'Secret', name: 'db-creds', reveal: true }));
+    expect(got.spec).toEqual({ data: { password: PASSWORD, user: 'app' } });
   });
 
   it('a watch carries redacted values', async () => {
-    const stream = resources.watch('Secret', {});
+    const stream = resources.watch('Secret', {}, contextFor(admin));
     const first = (async () => {
       for await (const ev of stream) return ev;
       return undefined;
@@ -154,12 +167,12 @@ describe('Secrets on the API', () => {
   });
 
   it('reveal: a viewer and an operator are refused, an admin gets plain text; every authenticated attempt is audited', async () => {
-    expect(await codeOf(resources.get('Secret', 'db-creds', { reveal: true }, contextFor(viewer)))).toBe('HVS-AUTH-FORBIDDEN');
-    expect(await codeOf(resources.get('Secret', 'db-creds', { reveal: true }, contextFor(operator)))).toBe('HVS-AUTH-FORBIDDEN');
-    expect(await codeOf(resources.get('Secret', 'db-creds', { reveal: true }))).toBe('HVS-AUTH-UNAUTHENTICATED');
-    const plain = await resources.get('Secret', 'db-creds', { reveal: true }, contextFor(admin));
+    expect(await codeOf(resources.get('Secret', 'db-creds', contextFor(viewer), { reveal: true }))).toBe('HVS-AUTH-FORBIDDEN');
+    expect(await codeOf(resources.get('Secret', 'db-creds', contextFor(operator), { reveal: true }))).toBe('HVS-AUTH-FORBIDDEN');
+    expect(await codeOf(resources.get('Secret', 'db-creds', contextFor(ANONYMOUS), { reveal: true }))).toBe('HVS-AUTH-UNAUTHENTICATED');
+    const plain = await resources.get('Secret', 'db-creds', contextFor(admin), { reveal: true });
     expect((plain.spec as { data: Record<string, string> }).data.password).toBe(PASSWORD);
-    const vm = await resources.get('VirtualMachine', 'web-1', { reveal: true }, contextFor(admin));
+    const vm = await resources.get('VirtualMachine', 'web-1', contextFor(admin), { reveal: true });
     expect(JSON.stringify(vm.spec)).toContain(USER_DATA_SECRET);
     const records = (await ctl.app.get(AuditService).list({ operation: 'reveal' })).records;
     expect(records.map((r) => [r.actor, r.kind, r.name, r.result]).sort()).toEqual([
@@ -196,7 +209,7 @@ describe('Key rotation', () => {
     await expect(reencryptAll(backend.connection, dying, 1)).rejects.toThrow('controller crashed');
     const ids = (await rawEtcd()).filter((kv) => isEnvelope(kv.value)).map((kv) => envelopeKeyId(kv.value, kv.key.toString()));
     expect(new Set(ids).size).toBe(2);
-    expect((await resources.get('Secret', 'db-creds', { reveal: true }, contextFor(admin))).spec).toEqual({ data: { password: PASSWORD, user: 'app' } });
+    expect((await resources.get('Secret', 'db-creds', contextFor(admin), { reveal: true })).spec).toEqual({ data: { password: PASSWORD, user: 'app' } });
 
     const r = await ctl.app.get(AdminService).rotateEncryptionKey(contextFor(admin));
     expect(r.retired.sort()).toEqual([first, ...ring.retiredIds().filter((id) => id !== first)].sort());
@@ -207,8 +220,8 @@ describe('Key rotation', () => {
     const file = JSON.parse(readFileSync(ring.file, 'utf8')) as { keys: { id: string }[]; retired: { id: string }[] };
     expect(file.keys.map((k) => k.id)).toEqual([r.keyId]);
     expect(file.retired.map((k) => k.id)).toEqual(expect.arrayContaining(r.retired));
-    expect((await resources.get('Secret', 'db-creds', { reveal: true }, contextFor(admin))).spec).toEqual({ data: { password: PASSWORD, user: 'app' } });
-    expect((await resources.get('VirtualMachine', 'web-1', { reveal: true }, contextFor(admin))).spec).toMatchObject({ cloudInit: { secretRefs: ['db-creds'] } });
+    expect((await resources.get('Secret', 'db-creds', contextFor(admin), { reveal: true })).spec).toEqual({ data: { password: PASSWORD, user: 'app' } });
+    expect((await resources.get('VirtualMachine', 'web-1', contextFor(admin), { reveal: true })).spec).toMatchObject({ cloudInit: { secretRefs: ['db-creds'] } });
     await expectNoTrace(PASSWORD, USER_DATA_SECRET, NET_SECRET);
     const audit = (await ctl.app.get(AuditService).list({ operation: 'rotate-encryption-key' })).records;
     expect(audit.map((a) => [a.actor, a.result])).toEqual(expect.arrayContaining([['user:a', 'ok'], ['user:o', 'error']]));

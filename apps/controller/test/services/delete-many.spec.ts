@@ -10,8 +10,9 @@ import { ResourceService } from '../../src/services';
 import { MemoryStore } from '../../src/store';
 import { CountingStore } from '../store/counting-store';
 import { batch, vmYaml } from './manifests';
+import { asUser } from '../identity/as-user';
 
-const ctx = { actor: 'alice' };
+const ctx = asUser('alice');
 
 async function setup(names: string[], labels: Record<string, string> = { app: 'web' }) {
   const store = new CountingStore(new MemoryStore());
@@ -38,7 +39,7 @@ describe('deleteMany', () => {
     expect(s.store.counts).toMatchObject({ getMany: 1, writes: 1 });
     expect(s.store.batchSizes).toEqual([6]);
     const { records } = await s.audit.list();
-    expect(records.filter((r) => r.operation === 'delete').map((r) => [r.name, r.result, r.actor]).sort()).toEqual([['a', 'ok', 'alice'], ['b', 'ok', 'alice'], ['c', 'ok', 'alice']]);
+    expect(records.filter((r) => r.operation === 'delete').map((r) => [r.name, r.result, r.actor]).sort()).toEqual([['a', 'ok', 'user:alice'], ['b', 'ok', 'user:alice'], ['c', 'ok', 'user:alice']]);
   });
 
   it('one missing name: NotFound naming each missing one, and nothing is deleted', async () => {
@@ -102,7 +103,7 @@ describe('deleteMany', () => {
     s.store.beforeBatch = async (ops) => {
       if (slipped || !ops.some((o) => o.op === 'delete')) return;
       slipped = true;
-      await s.service.apply([{ content: vmYaml('b', { memory: '1GiB' }) }], {}, { actor: 'bob' });
+      await s.service.apply([{ content: vmYaml('b', { memory: '1GiB' }) }], {}, asUser('bob'));
     };
     const out = await s.service.deleteMany('vm', { names: ['a', 'b'] }, {}, ctx);
     expect(out.map((o) => [o.object.metadata.name, o.object.metadata.generation])).toEqual([['a', 1], ['b', 2]]);

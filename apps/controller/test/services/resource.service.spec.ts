@@ -4,8 +4,9 @@ import { ResourceService } from '../../src/services';
 import { MemoryStore } from '../../src/store';
 import { CountingStore } from '../store/counting-store';
 import { BAD_SECOND_DOCUMENT, batch, NETWORK_YAML, vmYaml } from './manifests';
+import { asUser } from '../identity/as-user';
 
-const ctx = { actor: 'alice' };
+const ctx = asUser('alice');
 
 function setup() {
   const store = new MemoryStore();
@@ -31,7 +32,7 @@ describe('ResourceService (MemoryStore)', () => {
     const again = await service.apply([{ content: batch(NETWORK_YAML, vmYaml('web-1')) }], {}, ctx);
     expect(again.results.map((r) => r.action)).toEqual(['unchanged', 'unchanged']);
     expect(again.resourceVersion).toBe('');
-    const plan = await service.plan([{ content: vmYaml('web-1', { memory: '1GiB' }) }]);
+    const plan = await service.plan([{ content: vmYaml('web-1', { memory: '1GiB' }) }], {}, ctx);
     expect(plan).toEqual([{ kind: 'VirtualMachine', name: 'web-1', action: 'update', changes: [{ path: 'spec.memory.size', old: '512MiB', new: '1GiB', effect: 'restart' }] }]);
     const edited = await service.apply([{ content: vmYaml('web-1', { memory: '1GiB' }) }], {}, ctx);
     expect(edited.results[0]).toMatchObject({ action: 'configured', generation: 2 });
@@ -56,7 +57,7 @@ describe('ResourceService (MemoryStore)', () => {
     expect(err.fix).toMatch(/hvctl get/);
     const { records } = await audit.list();
     expect(records.map((r) => [r.operation, r.result, r.code])).toEqual([['delete', 'error', 'HVS-STORE-NOT-FOUND'], ['apply', 'error', 'HVS-APPLY-BATCH-INVALID']]);
-    expect((await caught(service.list('vmz'))).message).toMatch(/did you mean "VirtualMachine"/);
+    expect((await caught(service.list('vmz', undefined, ctx))).message).toMatch(/did you mean "VirtualMachine"/);
   });
 
   it('refuses requests over 1 MiB before parsing them', async () => {

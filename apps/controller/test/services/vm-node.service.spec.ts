@@ -2,8 +2,9 @@ import { AuditService } from '../../src/audit';
 import { NodeService, RESTARTED_AT_ANNOTATION, ResourceService, VmService, type NodeHeartbeats } from '../../src/services';
 import { MemoryStore } from '../../src/store';
 import { batch, vmYaml } from './manifests';
+import { asNode, asUser } from '../identity/as-user';
 
-const ctx = { actor: 'bob' };
+const ctx = asUser('bob');
 
 /** Counts lease renewals (the real NodeLeases is covered against etcd in test/api). */
 class CountingHeartbeats implements NodeHeartbeats {
@@ -60,7 +61,7 @@ describe('NodeService', () => {
     let now = new Date('2030-01-01T00:00:00Z');
     const nodes = new NodeService(store, audit, leases, { clock: () => now, statusHeartbeatEveryMs: 60_000 });
     const facts = { capacity: { cpus: 8, memoryBytes: 16 * 2 ** 30 }, devices: [], pools: [], hypervisor: { mode: 'test' as const, uri: 'test:///default' }, agentVersion: '0.1.0' };
-    const reg = await nodes.registerNode({ name: 'host-a', address: '10.0.0.1:7444', facts, labels: { zone: 'a' } }, ctx);
+    const reg = await nodes.registerNode({ name: 'host-a', address: '10.0.0.1:7444', facts, labels: { zone: 'a' } }, asNode('host-a'));
     expect(reg.node.metadata.labels).toEqual({ zone: 'a' });
     expect(reg.node.status).toMatchObject({ capacity: facts.capacity, allocatable: facts.capacity, lastHeartbeat: '2030-01-01T00:00:00.000Z' });
     expect(reg.leaseTtlMs).toBe(8000);
@@ -68,15 +69,15 @@ describe('NodeService', () => {
     const rvAfterRegister = (await store.get('Node', 'host-a')).metadata.resourceVersion;
     for (let i = 1; i <= 5; i++) {
       now = new Date(now.getTime() + 2_000);
-      expect((await nodes.heartbeat('host-a')).statusWritten).toBe(false);
+      expect((await nodes.heartbeat('host-a', asNode('host-a'))).statusWritten).toBe(false);
     }
     expect((await store.get('Node', 'host-a')).metadata.resourceVersion).toBe(rvAfterRegister);
     now = new Date(now.getTime() + 60_000);
-    expect((await nodes.heartbeat('host-a')).statusWritten).toBe(true);
+    expect((await nodes.heartbeat('host-a', asNode('host-a'))).statusWritten).toBe(true);
     expect(leases.beats).toBe(7);
     expect((await store.get('Node', 'host-a')).status).toMatchObject({ lastHeartbeat: now.toISOString() });
 
-    const moved = await nodes.registerNode({ name: 'host-a', address: '10.0.0.2:7444', facts, labels: { zone: 'b' } }, ctx);
+    const moved = await nodes.registerNode({ name: 'host-a', address: '10.0.0.2:7444', facts, labels: { zone: 'b' } }, asNode('host-a'));
     expect(moved.node.spec).toEqual({ address: '10.0.0.2:7444' });
     expect(moved.node.metadata.labels).toEqual({ zone: 'a' });
   });
@@ -85,11 +86,11 @@ describe('NodeService', () => {
     const store = new MemoryStore();
     const audit = new AuditService(store);
     const nodes = new NodeService(store, audit, new CountingHeartbeats());
-    await nodes.registerNode({ name: 'host-a', address: '10.0.0.1:7444', facts: {} }, ctx);
+    await nodes.registerNode({ name: 'host-a', address: '10.0.0.1:7444', facts: {} }, asNode('host-a'));
     expect((await nodes.cordon('host-a', ctx)).spec).toMatchObject({ cordoned: true });
     expect((await nodes.cordon('host-a', ctx)).metadata.generation).toBe(2);
     expect((await nodes.uncordon('host-a', ctx)).spec).toMatchObject({ cordoned: false });
     expect((await audit.list({ kind: 'Node' })).records.map((r) => r.operation)).toEqual(['uncordon', 'cordon', 'register']);
-    await expect(nodes.heartbeat('ghost')).rejects.toMatchObject({ code: 'HVS-STORE-NOT-FOUND' });
+    await expect(nodes.heartbeat('ghost', asNode('ghost'))).rejects.toMatchObject({ code: 'HVS-STORE-NOT-FOUND' });
   });
 });

@@ -230,11 +230,24 @@ export const CONTROLLER_SERVER_NAME = 'controller.hvs';
  */
 function channelCredentials(ctx: Context): ChannelCredentials {
   const c = ctx.credentials;
+  // insecure: only for test doubles; the controller itself speaks TLS only, so a real one refuses the handshake.
   if (c.type !== 'tls') return grpcCredentials.createInsecure();
   try {
     const read = (f?: string) => (f ? fs.readFileSync(f) : null);
     const serverName = c.serverName ?? CONTROLLER_SERVER_NAME;
-    return grpcCredentials.createSsl(read(c.caFile), read(c.keyFile), read(c.certFile), { checkServerIdentity: (_host, cert) => checkServerIdentity(serverName, cert) });
+    const tls = grpcCredentials.createSsl(read(c.caFile), read(c.keyFile), read(c.certFile), { checkServerIdentity: (_host, cert) => checkServerIdentity(serverName, cert) });
+    if (c.tokenFile === undefined) return tls;
+    const tokenFile = c.tokenFile;
+    // Read at each call, so a rotated token file is picked up; the token never reaches argv or logs.
+    return grpcCredentials.combineChannelCredentials(tls, grpcCredentials.createFromMetadataGenerator((_p, cb) => {
+      try {
+        const md = new Metadata();
+        md.set('authorization', `Bearer ${fs.readFileSync(tokenFile, 'utf8').trim()}`);
+        cb(null, md);
+      } catch (e) {
+        cb(cliError('HVS-CLI-TOKEN-FILE-UNREADABLE', `cannot read the token file of context "${ctx.name}"`, 'check tokenFile in the context (hvctl config get-contexts) points at a readable file holding the token', (e as Error).message));
+      }
+    }));
   } catch (e) {
     throw cliError('HVS-CLI-TLS-FILES-UNREADABLE', `cannot read the TLS files of context "${ctx.name}"`,
       'check caFile, certFile and keyFile in the context (hvctl config get-contexts) point at readable PEM files', (e as Error).message);

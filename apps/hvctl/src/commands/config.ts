@@ -34,7 +34,7 @@ export function useContext(rt: Runtime, name: string): void {
 export function setContext(rt: Runtime, name: string, opts: SetContextOpts): void {
   validateContextInput(name, opts.controller);
   const credentials: Credentials = opts.caFile
-    ? { type: 'tls', caFile: opts.caFile, ...(opts.certFile ? { certFile: opts.certFile } : {}), ...(opts.keyFile ? { keyFile: opts.keyFile } : {}) }
+    ? { type: 'tls', caFile: opts.caFile, ...(opts.certFile ? { certFile: opts.certFile } : {}), ...(opts.keyFile ? { keyFile: opts.keyFile } : {}), ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}) }
     : opts.tokenFile ? { type: 'token', tokenFile: opts.tokenFile } : { type: 'insecure' };
   const c = readConfig(rt.io.env);
   const next = upsertContext(c, { name, controller: opts.controller, credentials }, opts.use === true || c.currentContext === undefined);

@@ -7,7 +7,7 @@ import { CliExit, EXIT, formatError, usageError } from '../errors';
 import { colourStatus } from '../printers/colour';
 import { renderTable } from '../printers/table';
 import { simulatedBanner, type HypervisorMode, type HypervisorPlan, type HypervisorWish } from '../local/hypervisor';
-import { controllerCaFile, localNodeName } from '../local/components';
+import { controllerAdminFiles, controllerCaFile, localNodeName } from '../local/components';
 import { COMPONENTS, type ComponentName, type LocalState, type Ports } from '../local/state';
 import { downLocal, statusLocal, upLocal, type LocalOptions } from '../local/supervisor';
 import { parseDurationFlag, type Runtime } from './runtime';
@@ -33,9 +33,9 @@ export interface UpFlags {
   hypervisor: string; components?: string;
 }
 
-/** The local controller over TLS, trusting the CA it created in its data dir. */
+/** The local controller over TLS, trusting the CA it created in its data dir, as its bootstrap admin (client certificate). */
 function localContext(state: LocalState): Context {
-  return { name: 'local', controller: `127.0.0.1:${state.ports.controllerGrpc}`, credentials: { type: 'tls', caFile: controllerCaFile(state.dataDir) } };
+  return { name: 'local', controller: `127.0.0.1:${state.ports.controllerGrpc}`, credentials: { type: 'tls', caFile: controllerCaFile(state.dataDir), ...controllerAdminFiles(state.dataDir) } };
 }
 
 function localClient(state: LocalState, timeoutMs: number): ControllerClient {

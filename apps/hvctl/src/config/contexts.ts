@@ -14,8 +14,8 @@ export type Credentials =
   | { type: 'insecure' }
   /** Bearer token read from a file at call time. */
   | { type: 'token'; tokenFile: string }
-  /** mTLS: PEM files. */
-  | { type: 'tls'; caFile: string; certFile?: string; keyFile?: string; serverName?: string };
+  /** TLS trusting caFile; the identity is a client certificate (certFile + keyFile) and/or a bearer token read from tokenFile at each call. */
+  | { type: 'tls'; caFile: string; certFile?: string; keyFile?: string; tokenFile?: string; serverName?: string };
 
 export interface Context {
   name: string;
@@ -54,6 +54,7 @@ function parseCredentials(file: string, name: string, raw: unknown): Credentials
   if (c.type === 'tls' && typeof c.caFile === 'string') {
     return {
       type: 'tls', caFile: c.caFile, ...(typeof c.certFile === 'string' ? { certFile: c.certFile } : {}), ...(typeof c.keyFile === 'string' ? { keyFile: c.keyFile } : {}),
+      ...(typeof c.tokenFile === 'string' ? { tokenFile: c.tokenFile } : {}),
       ...(typeof c.serverName === 'string' ? { serverName: c.serverName } : {}),
     };
   }

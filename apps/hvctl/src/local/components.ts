@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { cliError } from '../errors';
+import { controllerEtcdTlsEnv, etcdTlsArgs, etcdTlsFiles } from './etcd-tls-files';
 import { etcdHealthy, httpOk, redisPing, tcpOpen } from './health';
 import type { ComponentName, Ports } from './state';
 
@@ -92,14 +93,28 @@ export function controllerCaFile(dataDir: string): string {
   return path.join(dataDir, 'controller', 'pki', 'ca.crt');
 }
 
+/** The bootstrap admin's client certificate and key the controller keeps in its data dir (0600): the local context's identity. */
+export function controllerAdminFiles(dataDir: string): { certFile: string; keyFile: string } {
+  return { certFile: path.join(dataDir, 'controller', 'pki', 'admin.crt'), keyFile: path.join(dataDir, 'controller', 'pki', 'admin.key') };
+}
+
 /** etcd's --max-txn-ops in single-host mode, told to the controller too (HVS_ETCD_MAX_TXN_OPS). */
 export const LOCAL_ETCD_MAX_TXN_OPS = 1024;
 
 export function componentSpecs(i: SpecInput): Record<ComponentName, ComponentSpec> {
   const d = (...p: string[]) => path.join(i.dataDir, ...p);
   const p = i.ports;
-  const etcdClient = `http://127.0.0.1:${p.etcdClient}`;
-  const etcdPeer = `http://127.0.0.1:${p.etcdPeer}`;
+  // TLS with client certificates on both etcd ports (docs/architecture/etcd-auth.md).
+  const etcdClient = `https://127.0.0.1:${p.etcdClient}`;
+  const etcdPeer = `https://127.0.0.1:${p.etcdPeer}`;
+  const etcdTls = etcdTlsFiles(i.dataDir);
+  // The controller dials etcd by name: grpc-js sends the dialled host as the TLS server name,
+  // which an IP must not be (Node 20 warns, DEP0123; newer Nodes refuse). The server
+  // certificate names both; etcd listens on 127.0.0.1 only.
+  const etcdForController = `https://localhost:${p.etcdClient}`;
+  // Before etcd or the controller starts: renews a leaf past 2/3 of its life (etcd reads its
+  // certificate files again at each handshake, so a running etcd picks up a renewed one).
+  const ensureEtcdTls = async () => void (await (await import('./etcd-tls.js')).ensureEtcdTls(i.dataDir));
   const redisConf = d('redis', 'redis.conf');
   const node = process.execPath;
   return {
@@ -111,9 +126,12 @@ export function componentSpecs(i: SpecInput): Record<ComponentName, ComponentSpe
         '--listen-peer-urls', etcdPeer, '--initial-advertise-peer-urls', etcdPeer,
         '--initial-cluster', `hvs-local=${etcdPeer}`, '--initial-cluster-token', 'hvs-local',
         // One apply is one transaction: room for a few hundred objects with their audit records.
-        '--max-txn-ops', String(LOCAL_ETCD_MAX_TXN_OPS), '--max-request-bytes', String(8 * 1024 * 1024)],
-      prepare: () => void fs.mkdirSync(d('etcd'), { recursive: true, mode: 0o700 }),
-      probe: async () => ok(await etcdHealthy(p.etcdClient), `GET ${etcdClient}/health is not {"health":"true"}`),
+        '--max-txn-ops', String(LOCAL_ETCD_MAX_TXN_OPS), '--max-request-bytes', String(8 * 1024 * 1024), ...etcdTlsArgs(etcdTls)],
+      prepare: async () => {
+        fs.mkdirSync(d('etcd'), { recursive: true, mode: 0o700 });
+        await ensureEtcdTls();
+      },
+      probe: async () => ok(await etcdHealthy(p.etcdClient, etcdTls), `GET ${etcdClient}/health with the client certificate in ${etcdTls.dir} is not {"health":"true"}`),
     },
     redis: {
       name: 'redis', address: `redis://127.0.0.1:${p.redis}`, command: 'redis-server', args: [redisConf], env: i.baseEnv, startTimeoutMs: 15_000,
@@ -132,10 +150,13 @@ export function componentSpecs(i: SpecInput): Record<ComponentName, ComponentSpe
       name: 'controller', address: `127.0.0.1:${p.controllerGrpc}`, command: node, startTimeoutMs: 60_000,
       args: [path.join(i.repoRoot, 'apps/controller/dist/main.js')],
       ports: [{ port: p.controllerGrpc, what: 'controller gRPC', flag: '--grpc-port' }, { port: p.controllerHttp, what: 'controller HTTP', flag: '--http-port' }],
-      env: { ...i.baseEnv, HVS_ETCD_ENDPOINTS: etcdClient, HVS_REDIS_URL: `redis://127.0.0.1:${p.redis}`, HVS_GRPC_LISTEN: `127.0.0.1:${p.controllerGrpc}`,
+      env: { ...i.baseEnv, HVS_ETCD_ENDPOINTS: etcdForController, HVS_REDIS_URL: `redis://127.0.0.1:${p.redis}`, HVS_GRPC_LISTEN: `127.0.0.1:${p.controllerGrpc}`,
         HVS_HTTP_LISTEN: `127.0.0.1:${p.controllerHttp}`, HVS_DATA_DIR: d('controller'),
-        HVS_ETCD_MAX_TXN_OPS: String(LOCAL_ETCD_MAX_TXN_OPS) },
-      prepare: () => void fs.mkdirSync(d('controller'), { recursive: true, mode: 0o700 }),
+        HVS_ETCD_MAX_TXN_OPS: String(LOCAL_ETCD_MAX_TXN_OPS), ...controllerEtcdTlsEnv(etcdTls) },
+      prepare: async () => {
+        fs.mkdirSync(d('controller'), { recursive: true, mode: 0o700 });
+        await ensureEtcdTls();
+      },
       probe: async () => {
         if (!(await httpOk(`http://127.0.0.1:${p.controllerHttp}/healthz`))) return `GET http://127.0.0.1:${p.controllerHttp}/healthz does not answer 200`;
         return ok(await tcpOpen(p.controllerGrpc), `the gRPC port 127.0.0.1:${p.controllerGrpc} does not accept connections`);

@@ -35,6 +35,12 @@ export interface LocalState {
   dataDir: string;
   ports: Ports;
   hypervisor?: { mode: string; uri: string; reason: string };
+  /**
+   * How etcd authenticates clients, set once this hvctl started etcd or the controller; absent
+   * when an hvctl from before etcd auth started them (plain HTTP, no auth): such a running etcd
+   * or controller must be restarted before anything else is.
+   */
+  etcdAuth?: 'client-tls';
   components: Partial<Record<ComponentName, ComponentRecord>>;
 }
 

@@ -160,6 +160,25 @@ async function awaitHealthy(spec: ComponentSpec, pid: { pid: number; startTime: 
     `read its log ${log}; the last lines are:\n${logTail(log)}`, why);
 }
 
+/**
+ * An etcd started by an hvctl from before etcd auth still runs without it, and a controller it
+ * started was told no credentials: restarting only some components would mix the two. The data
+ * needs nothing (client TLS changes how etcd listens, not what it stores), so the way out is a
+ * full restart, which turns auth on and keeps every object.
+ */
+function refuseEtcdWithoutAuth(previous: LocalState): void {
+  if (previous.etcdAuth !== undefined) return;
+  const old = (['etcd', 'controller'] as const).filter((c) => {
+    const r = previous.components[c];
+    return r !== undefined && isOurs(r.pid, r.startTime);
+  });
+  if (old.length === 0) return;
+  throw cliError('HVS-UP-ETCD-AUTH-RESTART',
+    `${old.map((c) => `${c} (pid ${previous.components[c]!.pid})`).join(' and ')} in ${previous.dataDir} ${old.length > 1 ? 'were' : 'was'} started by an earlier hvctl, with etcd without authentication`,
+    `run \`hvctl down --data-dir ${previous.dataDir}\`, then \`hvctl up\` again: etcd restarts with client TLS and keeps its data`,
+    'hvctl up now starts etcd with client-certificate TLS only (and the controller with its certificate), and cannot switch running ones over');
+}
+
 export async function upLocal(opts: LocalOptions): Promise<UpResult> {
   const wanted = COMPONENTS.filter((c) => (opts.components ?? COMPONENTS).includes(c));
   ensureDataDir(opts.dataDir);
@@ -167,6 +186,7 @@ export async function upLocal(opts: LocalOptions): Promise<UpResult> {
   try {
     const previous = readState(opts.dataDir);
     const anyAlive = previous !== undefined && Object.values(previous.components).some((r) => r && isOurs(r.pid, r.startTime));
+    if (anyAlive) refuseEtcdWithoutAuth(previous!);
     const state: LocalState = anyAlive ? previous! : { dataDir: opts.dataDir, ports: previous?.ports && !opts.autoPorts && !opts.ports ? previous.ports : await choosePorts(opts), components: {} };
     for (const c of COMPONENTS) {
       const r = state.components[c];
@@ -196,6 +216,8 @@ export async function upLocal(opts: LocalOptions): Promise<UpResult> {
     const specs = specsFor(opts, state, hv?.agentUri ?? state.hypervisor?.uri ?? 'auto');
     await preflight(opts, toStart.map((c) => specs[c]));
     for (const c of toStart) if (c === 'etcd' || c === 'redis') specs[c].command = findBinary(specs[c].command, opts.io.env)!;
+    // Both are configured for etcd's client TLS from now on (see refuseEtcdWithoutAuth).
+    if (toStart.includes('etcd') || toStart.includes('controller')) state.etcdAuth = 'client-tls';
     writeState(state);
 
     const startedNow: ComponentName[] = [];

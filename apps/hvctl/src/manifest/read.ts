@@ -5,20 +5,30 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { HvsError, loadManifests, type AnyResource, type ManifestDocument, type ManifestFile } from '@hvs/domain';
+import { HvsError, isHvsError, loadManifests, MAX_INPUT_BYTES, type AnyResource, type ManifestDocument, type ManifestFile } from '@hvs/domain';
 import type { v1 } from '@hvs/proto';
 import { cliError } from '../errors';
-import type { CliIo } from '../io';
+import { inputTooLarge, readBounded, type CliIo } from '../io';
 
 const MANIFEST_EXT = /\.(ya?ml|json)$/i;
 
-/** Files named by -f, in a stable order: as given, directories expanded sorted (recursively with -R). */
-export async function readManifestFiles(paths: readonly string[], recursive: boolean, io: CliIo): Promise<ManifestFile[]> {
+/**
+ * Files named by -f, in a stable order: as given, directories expanded sorted (recursively with -R).
+ * All inputs together are read up to MAX_INPUT_BYTES (the largest input the manifest parser
+ * takes), files, devices, pipes and stdin alike: past it, HVS-CLI-INPUT-TOO-LARGE.
+ */
+export async function readManifestFiles(paths: readonly string[], recursive: boolean, io: CliIo, maxBytes = MAX_INPUT_BYTES): Promise<ManifestFile[]> {
   if (paths.length === 0) throw cliError('HVS-CLI-NO-FILES', 'no manifest given', 'name one with -f FILE, -f DIR or -f - (standard input)', undefined, 'InvalidArgument');
   const files: ManifestFile[] = [];
+  let left = maxBytes;
+  const take = (fileName: string, text: string) => {
+    left -= Buffer.byteLength(text);
+    files.push({ fileName, text });
+  };
+  const tooLarge = (what: string) => (left < maxBytes ? inputTooLarge(`${what} with the manifests before it`, maxBytes) : inputTooLarge(what, maxBytes));
   for (const p of paths) {
     if (p === '-') {
-      files.push({ fileName: '-', text: await io.readStdin() });
+      take('-', await io.readStdin(left).catch((e: unknown) => Promise.reject(isHvsError(e) && e.code === 'HVS-CLI-INPUT-TOO-LARGE' ? tooLarge('standard input') : e)));
       continue;
     }
     let st: fs.Stats;
@@ -34,8 +44,9 @@ export async function readManifestFiles(paths: readonly string[], recursive: boo
     }
     for (const name of names) {
       try {
-        files.push({ fileName: name, text: fs.readFileSync(name, 'utf8') });
+        take(name, await readBounded(fs.createReadStream(name), left, name));
       } catch (e) {
+        if (isHvsError(e) && e.code === 'HVS-CLI-INPUT-TOO-LARGE') throw tooLarge(name);
         throw cliError('HVS-CLI-FILE-UNREADABLE', `cannot read the manifest ${name}`, 'check its permissions', (e as Error).message);
       }
     }

@@ -15,7 +15,7 @@ import { startAgentServer, stopServer, type AgentApi } from '../grpc/agent-serve
 import type { AssignInput } from '../grpc/assign-request';
 import { toWireHostFacts } from '../grpc/host-facts';
 import { ControllerLink, grpcNodeService, type NodeServiceCalls } from '../heartbeat/controller-link';
-import { LibvirtDriver, type DomainEvent, type HypervisorDriver } from '../hypervisor';
+import { confinementOf, LibvirtDriver, type Confinement, type DomainEvent, type HypervisorDriver } from '../hypervisor';
 import { AgentMetrics } from '../metrics/agent-metrics';
 import { MetricsServer } from '../metrics/metrics-server';
 import { Departures } from '../migration/departures';
@@ -105,11 +105,14 @@ export class Agent implements AgentApi {
       ...(this.choice.mode === 'test' ? { eventPollMs: 10_000 } : { domainType: this.choice.domainType }),
     });
     await this.refreshFacts();
+    const confinement = this.confinement();
+    this.log[confinement.confined ? 'info' : 'warn']({ confined: confinement.confined, model: confinement.model ?? null }, confinement.summary);
     if (this.config.controller) this.fencing = await this.startFencing();
     this.reconciler = new DomainReconciler({
       driver: this.fencing ? gateStarts(this.driver, (d) => this.startRefusal(d)) : this.driver, store: this.store, observed: this.observed, volumes: this.volumes, clock: this.clock,
       nodeName: this.config.nodeName, domainType: this.choice.domainType, shutdownTimeoutMs: this.config.shutdownTimeoutMs, diskPolicy: this.config.diskPolicy,
       held: (uid) => this.departures.held(uid), released: (uid) => this.departures.forget(uid),
+      securityModel: () => this.confinement().model,
     });
     this.migrations = new MigrateHandler({
       driver: this.driver, store: this.store, volumes: this.volumes, observed: this.observed, departures: this.departures, clock: this.clock,
@@ -235,12 +238,12 @@ export class Agent implements AgentApi {
   }
 
   async diagnose(): Promise<{ checks: Check[]; host: HostReport | undefined }> {
+    await this.refreshFacts().catch(() => undefined);
     const checks = await diagnose({
       driver: this.driver, choice: this.choice, stateDir: this.config.stateDir, pools: this.config.pools,
-      unownedVolumes: () => this.volumes.unowned(this.store.uids()),
+      unownedVolumes: () => this.volumes.unowned(this.store.uids()), confinement: this.confinement(),
       ...(this.config.controller ? { controller: { address: this.config.controller, lastContactMs: this.link?.lastContactMs() ?? -1, ...(this.link?.error ? { error: this.link.error } : {}) } } : {}),
     });
-    await this.refreshFacts().catch(() => undefined);
     return { checks, host: this.host };
   }
 
@@ -276,6 +279,11 @@ export class Agent implements AgentApi {
   async hostFactsProto(): Promise<v1.HostFacts> {
     await this.refreshFacts();
     return toWireHostFacts(this.host as HostReport, this.config.nodeName);
+  }
+
+  /** Whether libvirt confines this host's VMs (sVirt), from the last host facts. */
+  confinement(): Confinement {
+    return confinementOf(this.host?.facts.security, this.choice.mode);
   }
 
   private async refreshFacts(): Promise<void> {

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { access, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { kvmUsable } from '@hvs/host';
-import type { HypervisorDriver } from '../hypervisor';
+import type { Confinement, HypervisorDriver } from '../hypervisor';
 import type { HypervisorChoice } from '../config/hypervisor-choice';
 import type { UnownedVolume } from '../storage';
 
@@ -34,6 +34,8 @@ export interface DiagnoseInput {
   pools: Record<string, string>;
   controller?: { address: string; lastContactMs: number; error?: string };
   unownedVolumes?: () => Promise<UnownedVolume[]>;
+  /** Whether libvirt confines VMs (sVirt); off is a warning with how to turn it on. */
+  confinement?: Confinement;
 }
 
 /** Every check with what it found and how to fix it; never throws (a failing probe is a failed check). */
@@ -52,6 +54,7 @@ export async function diagnose(i: DiagnoseInput): Promise<Check[]> {
   const kvm = await kvmUsable();
   add('kvm', kvm, kvm ? '/dev/kvm is usable (vmx/svm present)' : 'KVM is not usable: guests run under QEMU TCG emulation (slow)',
     'enable virtualisation in the firmware (VT-x/AMD-V), load kvm_intel/kvm_amd, and give the agent read-write access to /dev/kvm', true);
+  if (i.confinement) add('confinement', i.confinement.confined, i.confinement.summary, i.confinement.fix, true);
   for (const [name, dir] of Object.entries(i.pools)) {
     const err = await writable(dir);
     add(`pool:${name}`, err === undefined, err === undefined ? `pool ${name} (${dir}) is writable` : `pool ${name} (${dir}) is not writable: ${err}`, `mkdir -p ${dir} and make it writable by the agent`);

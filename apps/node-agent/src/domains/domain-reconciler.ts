@@ -1,11 +1,12 @@
 import {
-  domainName, HvsError, planObject, renderDomainXml, type HostFacts as RenderFacts, type VirtualMachine, type VmEventType,
+  domainName, explicitPaths, HvsError, planObject, renderDomainXml, type HostFacts as RenderFacts, type SecurityModel, type VirtualMachine,
+  type VmEventType,
 } from '@hvs/domain';
 import { done, isTerminalError, TerminalError, type Clock, type ReconcileResult } from '@hvs/reconcile';
 import type { DomainState, HypervisorDriver } from '../hypervisor';
 import type { ObservedState } from '../observed/observed-state';
 import type { AssignmentStore } from '../state/assignment-store';
-import type { LocalImage, VolumeSet } from '../storage';
+import { confineAllToPools, type LocalImage, type VolumeSet } from '../storage';
 import { computePhase, type Activity } from './phase';
 import { assignmentFacts, factsKey, type HostRenderFacts } from './render-facts';
 
@@ -21,6 +22,12 @@ export interface DomainReconcilerOptions {
   shutdownTimeoutMs: number;
   diskPolicy: 'delete' | 'keep';
   consoleListen?: string;
+  /**
+   * The MAC model libvirt confines guests with now (hypervisor/confinement.ts), rendered as each
+   * VM's `<seclabel>`; asked at every render, so a change redefines the domains (a running one
+   * then reports pendingRestart).
+   */
+  securityModel?(): SecurityModel | undefined;
   /**
    * VMs moving away (apps/node-agent/src/migration): 'migrating' is left untouched; 'departed'
    * (runs on the target now) is no longer reported and, once unassigned, forgotten without
@@ -58,6 +65,8 @@ const RUNNING: ReadonlySet<DomainState> = new Set(['running', 'blocked']);
  * The XML is the one rendered when the Assign was checked (the store keeps it with the facts it
  * was rendered for); it is rendered here only when there is none for the current facts: after
  * an agent restart, or once this host's facts changed (an image appeared, for a cdrom).
+ * Paths the spec names (disk, kernel, initrd, cdrom) are checked on the host before every define
+ * and start (storage/path-confinement.ts: HVS-AGENT-PATH-*).
  * Errors are recorded as the VM's Failed phase (with libvirt's text, a reason and a fix) and
  * rethrown for the runner's rate-limited retry.
  */
@@ -107,13 +116,15 @@ export class DomainReconciler {
     }
   }
 
-  /** The renderer's view of this host: domain type, pools, local images (the networks come with each assignment). */
+  /** The renderer's view of this host: domain type, pools, local images, MAC model (the networks come with each assignment). */
   hostFacts(images: Record<string, LocalImage> | undefined): HostRenderFacts {
+    const securityModel = this.o.securityModel?.();
     return {
       domainType: this.o.domainType,
       pools: this.o.volumes.poolDirs(),
       ...(images ? { images } : {}),
       consoleListen: this.o.consoleListen ?? '127.0.0.1',
+      ...(securityModel ? { securityModel } : {}),
     };
   }
 
@@ -142,7 +153,10 @@ export class DomainReconciler {
   private async converge(uid: string, vm: VirtualMachine, mem: Memory): Promise<DomainState | undefined> {
     const name = domainName(uid);
     const images = await this.o.volumes.images();
-    const xml = this.xmlFor(uid, vm, assignmentFacts(this.hostFacts(images), this.o.store.networks));
+    const facts = assignmentFacts(this.hostFacts(images), this.o.store.networks);
+    const xml = this.xmlFor(uid, vm, facts);
+    // Every pass, so a link swapped in since the last define is caught before the next start.
+    await confineAllToPools(explicitPaths(vm, facts));
     await this.o.volumes.ensure(uid, vm, images);
 
     let dom = await this.o.driver.get(name);

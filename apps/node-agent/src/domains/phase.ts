@@ -29,6 +29,7 @@ export function reasonOf(e: unknown): string {
   if (code.startsWith('HVS-VOLUME-')) return 'VolumeError';
   if (code.startsWith('HVS-XML-')) return 'RenderError';
   if (code.startsWith('HVS-AGENT-IMAGE-')) return 'ImageMissing';
+  if (code.startsWith('HVS-AGENT-PATH-')) return 'PathRefused';
   return 'ReconcileError';
 }
 

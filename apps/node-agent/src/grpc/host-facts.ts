@@ -1,4 +1,5 @@
 import type { v1 } from '@hvs/proto';
+import { confinementOf } from '../hypervisor';
 import type { HostReport } from '../observed/host-report';
 
 function pageSize(kib: number): string {
@@ -27,5 +28,8 @@ export function toWireHostFacts(r: HostReport, nodeName: string): v1.HostFacts {
     cpuModel: '',
     kernel: r.kernel,
     numaCells: 0,
+    securityModels: f.security?.libvirtModels ?? [],
+    apparmorEnabled: f.security?.apparmorEnabled ?? false,
+    confinement: confinementOf(f.security, f.mode).model ?? '',
   };
 }

@@ -5,6 +5,7 @@
  * Every method throws only HvsError (codes HVS-LIBVIRT-* / HVS-HV-*).
  */
 import type { HypervisorMode } from '@hvs/domain';
+import type { HostSecurity } from './confinement';
 
 /** Which engine runs guests: KVM, QEMU's software emulation (TCG), or libvirt's test driver (@hvs/domain). */
 export type { HypervisorMode };
@@ -37,6 +38,8 @@ export interface HostFacts {
   iommuGroups: Record<number, string[]>;
   libvirtVersion?: string;
   qemuVersion?: string;
+  /** MAC (sVirt) facts: libvirt's security models and the kernel's; left out when libvirt's capabilities could not be read. */
+  security?: HostSecurity;
 }
 
 export interface DomainInfo {

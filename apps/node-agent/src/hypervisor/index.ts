@@ -1,4 +1,5 @@
 export * from './driver';
+export { confinementOf, ENABLE_APPARMOR_FIX, parseSecModels, readKernelMac, type Confinement, type HostSecurity } from './confinement';
 export { isDirtyRateSampling, parseDirtyRateStats, type DirtyRateSample, type DirtyRateSampling } from './dirty-rate';
 export { isConnectionError, toHvsError } from './errors';
 export { FakeHypervisorDriver, type FakeDriverOptions, type FakeOp } from './fake-driver';

@@ -7,6 +7,7 @@ import type {
   HypervisorMode, MigrateOptions, Migratable, MigrationProgress, ShutdownOptions, SnapshotInfo, Snapshotting,
 } from './driver';
 import { isConnectionError, notFound, toHvsError, unavailable, unsupportedInTestMode } from './errors';
+import { parseSecModels, readKernelMac } from './confinement';
 import { EventHub } from './event-hub';
 import { readHostHardware } from './host-hardware';
 import { loadLibvirt, type LibvirtDomain, type LibvirtHypervisor } from './libvirt-binding';
@@ -33,6 +34,8 @@ export interface LibvirtDriverOptions {
 /** Transient domains (created, not defined) are listed with this filter. */
 const LIST_TRANSIENT = 8;
 const XML_INACTIVE = 2;
+/** virsh calls that read only static facts, so a virsh child's own test-driver state answers them truly. */
+const STATIC_VIRSH_OPS: ReadonlySet<string> = new Set(['version', 'capabilities']);
 
 /**
  * HypervisorDriver on libvirt: the @unraid/libvirt binding for lifecycle and XML, virsh for
@@ -71,6 +74,8 @@ export class LibvirtDriver implements HypervisorDriver, Migratable, Snapshotting
     const node = await this.call('nodeGetInfo', undefined, (h) => h.nodeGetInfo());
     const hw = await readHostHardware();
     const versions = await this.virsh(['version'], 'version').then((r) => parseVersion(r.stdout), () => ({ libvirt: undefined, qemu: undefined }));
+    // Read each time (one virsh per resync): a libvirtd restarted with another security_driver shows at once.
+    const libvirtModels = await this.virsh(['capabilities'], 'capabilities').then((r) => parseSecModels(r.stdout), () => undefined);
     const mode: HypervisorMode = this.testMode ? 'test' : (this.opts.domainType ?? (hw.kvmUsable ? 'kvm' : 'qemu'));
     return {
       hostname: this.testMode ? hostname() : await this.call('hostname', undefined, (h) => h.connectGetHostname()),
@@ -81,6 +86,7 @@ export class LibvirtDriver implements HypervisorDriver, Migratable, Snapshotting
       uri: this.opts.uri,
       ...(versions.libvirt ? { libvirtVersion: versions.libvirt } : {}),
       ...(versions.qemu ? { qemuVersion: versions.qemu } : {}),
+      ...(libvirtModels ? { security: { libvirtModels, ...(await readKernelMac()) } } : {}),
     };
   }
 
@@ -305,7 +311,7 @@ export class LibvirtDriver implements HypervisorDriver, Migratable, Snapshotting
   }
 
   private async virsh(args: string[], op: string, domain?: string, timeoutMs?: number) {
-    if (this.testMode && op !== 'version') throw unsupportedInTestMode(`virsh ${op}`, this.opts.uri);
+    if (this.testMode && !STATIC_VIRSH_OPS.has(op)) throw unsupportedInTestMode(`virsh ${op}`, this.opts.uri);
     const t0 = performance.now();
     try {
       const r = await runVirsh(this.opts.uri, args, timeoutMs ?? this.opts.virshTimeoutMs);

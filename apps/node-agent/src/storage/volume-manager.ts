@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import { lstat, readdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
+import { chmod, lstat, readdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HvsError, isHvsVolume, ownsVolume, volumeName } from '@hvs/domain';
 import { invalidName, poolRoot, resolveBase, resolveInPool } from './pool-path';
@@ -27,6 +27,14 @@ export interface BaseImage {
 }
 
 const PARTIAL = '.partial';
+
+/**
+ * Mode of every disk the agent makes: the guest's data, no one else's to read. QEMU still opens
+ * it: libvirt's DAC driver (dynamic_ownership = 1, the default; Debian runs QEMU as
+ * libvirt-qemu:libvirt-qemu) chowns each disk and its backing chain to QEMU's user before start
+ * and gives them back after (remember_owner). See docs/security.md, file modes.
+ */
+export const VOLUME_FILE_MODE = 0o600;
 const LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** qemu-img rounds a new image's virtual size up to whole 512-byte sectors. */
@@ -43,7 +51,7 @@ const identity = (st: Stats): string => `${st.dev}:${st.ino}:${st.size}:${st.mti
  * a verified base image. Guarantees: formats are always explicit; a base that has its own backing
  * file is refused; every path resolves inside the pool (no separators, `..` or symlinks); a disk
  * is created under a `.partial` name and renamed, so a crash never leaves a half-made disk under
- * its real name. Operations are idempotent per name, so a reconciler may repeat them.
+ * its real name, and is 0600 (VOLUME_FILE_MODE) before it gets that name. Operations are idempotent per name, so a reconciler may repeat them.
  *
  * Cost: an empty qcow2 disk is exactly what `qemu-img create -f qcow2 <size>` writes, and those
  * bytes depend on the size alone (no name, time or id in them); so the first disk of a size is
@@ -191,7 +199,7 @@ export class VolumeManager {
   private async writeBlank(tmp: string, sizeBytes: number): Promise<void> {
     const known = this.blanks.get(sizeBytes);
     if (known !== undefined) {
-      await writeFile(tmp, await known, { flag: 'wx' });
+      await writeFile(tmp, await known, { flag: 'wx', mode: VOLUME_FILE_MODE });
       return;
     }
     const made = this.run(['create', '-q', '-f', 'qcow2', tmp, String(sizeBytes)], 'create').then(() => readFile(tmp));
@@ -208,6 +216,8 @@ export class VolumeManager {
     await rm(tmp, { force: true });
     try {
       await make(tmp);
+      // qemu-img creates with the umask (0644); the mode is set before the disk gets its name.
+      await chmod(tmp, VOLUME_FILE_MODE);
       await rename(tmp, path);
     } catch (e) {
       await rm(tmp, { force: true });

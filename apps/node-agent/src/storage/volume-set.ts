@@ -1,7 +1,8 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HvsError, ownsVolume, parseSize, type VirtualMachine } from '@hvs/domain';
 import { TerminalError } from '@hvs/reconcile';
+import { resolveBase } from './pool-path';
 import { VolumeManager } from './volume-manager';
 
 export type LocalImageFormat = 'qcow2' | 'raw' | 'iso';
@@ -54,7 +55,11 @@ export class VolumeSet {
     for (const dir of [...Object.values(this.pools), this.imagesDir]) await mkdir(dir, { recursive: true });
   }
 
-  /** Images present in the images dir as `<name>.<format>` (the image cache fills it; verified there). */
+  /**
+   * Images present in the images dir as `<name>.<format>` (the image cache fills it; verified
+   * there). An entry whose real path leaves the dir (a symlink to a host file) or that is not a
+   * regular file is no image: it would reach a VM as a cdrom or a backing file.
+   */
   async images(): Promise<Record<string, LocalImage>> {
     const out: Record<string, LocalImage> = {};
     let entries: string[] = [];
@@ -65,7 +70,10 @@ export class VolumeSet {
     }
     for (const e of entries) {
       const m = IMAGE_FILE.exec(e);
-      if (m && !Object.hasOwn(out, m[1])) out[m[1]] = { path: join(this.imagesDir, e), format: m[3] as LocalImageFormat };
+      if (!m || Object.hasOwn(out, m[1])) continue;
+      const path = join(this.imagesDir, e);
+      const real = await resolveBase([this.imagesDir], path).catch(() => undefined);
+      if (real !== undefined && (await stat(real).catch(() => undefined))?.isFile()) out[m[1]] = { path, format: m[3] as LocalImageFormat };
     }
     return out;
   }

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { HostFacts as RenderFacts, VirtualMachine } from '@hvs/domain';
+import type { HostFacts as RenderFacts, SecurityModel, VirtualMachine } from '@hvs/domain';
 import { FakeClock } from '@hvs/reconcile';
 import { FakeHypervisorDriver, type DomainEvent } from '../../src/hypervisor';
 import { ObservedState } from '../../src/observed/observed-state';
@@ -44,7 +44,7 @@ export class ReconcilerWorld {
     return join(this.dir, 'pool');
   }
 
-  async boot(opts: { diskPolicy?: 'delete' | 'keep'; render?: (vm: VirtualMachine, facts: RenderFacts) => string } = {}): Promise<AgentParts> {
+  async boot(opts: { diskPolicy?: 'delete' | 'keep'; render?: (vm: VirtualMachine, facts: RenderFacts) => string; securityModel?: () => SecurityModel | undefined } = {}): Promise<AgentParts> {
     const store = new AssignmentStore(join(this.dir, 'state'), 'node-1');
     await store.load();
     const observed = new ObservedState();
@@ -53,6 +53,7 @@ export class ReconcilerWorld {
     const reconciler = new DomainReconciler({
       driver: this.driver, store, observed, volumes, clock: this.clock, nodeName: 'node-1', domainType: 'qemu',
       shutdownTimeoutMs: 5000, diskPolicy: opts.diskPolicy ?? 'delete', ...(opts.render ? { render: opts.render } : {}),
+      ...(opts.securityModel ? { securityModel: opts.securityModel } : {}),
     });
     return { store, observed, volumes, reconciler, published: observed.watch(() => ({ host: undefined, observedGeneration: store.generation, fencingToken: 0 })) };
   }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -81,6 +81,21 @@ describe('VolumeManager on a dir pool with real qemu-img', () => {
       await run('qemu-img', ['check', '-q', '-f', 'qcow2', v.path]);
     }
     expect((await readdir(pool)).sort()).toEqual(['hvs-u14-a.qcow2', 'hvs-u14-b.qcow2', 'hvs-u14-c.qcow2', 'hvs-u14-d.qcow2']);
+  });
+
+  it('creates every disk 0600 whatever the umask: by qemu-img, from remembered bytes, and as an overlay', async () => {
+    const mode = async (name: string) => (await stat(join(pool, name))).mode & 0o777;
+    const umask = process.umask(0o022);
+    try {
+      await vm.create('hvs-u1-a.qcow2', 8 * MiB); // qemu-img
+      await vm.create('hvs-u1-b.qcow2', 8 * MiB); // the remembered bytes of that size
+      const base = join(images, 'base.qcow2');
+      await run('qemu-img', ['create', '-q', '-f', 'qcow2', base, String(8 * MiB)]);
+      await vm.createOverlay('hvs-u1-c.qcow2', { path: base, format: 'qcow2' });
+    } finally {
+      process.umask(umask);
+    }
+    expect([await mode('hvs-u1-a.qcow2'), await mode('hvs-u1-b.qcow2'), await mode('hvs-u1-c.qcow2')]).toEqual([0o600, 0o600, 0o600]);
   });
 
   it('refuses a size that is not a positive whole number', async () => {

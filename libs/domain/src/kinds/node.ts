@@ -49,7 +49,21 @@ export const NodeStatusSchema = z.strictObject({
   conditions: CommonStatusFields.conditions,
   observedGeneration: CommonStatusFields.observedGeneration,
   agentVersion: z.string().max(64).optional(),
-  hypervisor: z.strictObject({ mode: z.enum(['kvm', 'qemu', 'test']), uri: z.string().max(1024) }).optional(),
+  hypervisor: z.strictObject({
+    mode: z.enum(['kvm', 'qemu', 'test']),
+    uri: z.string().max(1024),
+    /**
+     * Whether libvirt confines this node's VMs (sVirt, docs/security.md): the model their
+     * `<seclabel>` names, libvirt's security models and the kernel's AppArmor state. Left out when
+     * the agent does not report it (older agent).
+     */
+    confinement: z.strictObject({
+      confined: z.boolean(),
+      model: z.enum(['apparmor', 'selinux']).optional(),
+      securityModels: z.array(z.string().max(64)).max(16),
+      apparmorEnabled: z.boolean(),
+    }).optional(),
+  }).optional(),
   lastHeartbeat: z.string().max(64).optional(),
 });
 export type NodeStatus = z.infer<typeof NodeStatusSchema>;

@@ -12,7 +12,8 @@ import { el, type XmlElement } from './builder';
 import { type HostFacts, resolveInPool, xmlError } from './host-facts';
 import { diskFileName, diskLetters, seedFileName } from './naming';
 
-const DEFAULT_POOL = 'default';
+/** The pool of a disk, cdrom or kernel that names none. */
+export const DEFAULT_POOL = 'default';
 
 export function renderDisks(vm: VirtualMachine, host: HostFacts): XmlElement[] {
   const spec = vm.spec;

@@ -10,7 +10,7 @@ import { renderCpuMemory } from './cpu-memory';
 import {
   renderBalloonAndRng, renderChannels, renderGraphics, renderHostdevs, renderNics, renderSerialConsole, renderTpm,
 } from './devices';
-import { lookupPool, renderDisks, renderScsiController } from './disks';
+import { DEFAULT_POOL, lookupPool, renderDisks, renderScsiController } from './disks';
 import { type HostFacts, resolveInPool, xmlError } from './host-facts';
 import { vmDomainName, domainUuid } from './naming';
 
@@ -55,7 +55,19 @@ export function buildDomain(vm: VirtualMachine, host: HostFacts): XmlElement {
       renderGraphics(vm, host),
       renderHostdevs(vm, host),
       renderTpm(vm),
-      renderBalloonAndRng()));
+      renderBalloonAndRng()),
+    renderSeclabel(host));
+}
+
+/**
+ * sVirt: a dynamic label, so libvirt generates the VM's own AppArmor profile (virt-aa-helper,
+ * from its disks and devices) or SELinux MCS category, and relabels its files for it alone; a
+ * guest that escapes QEMU then reaches only its own files. Explicit rather than libvirt's
+ * default so a host with `security_default_confined = 0` still confines our VMs.
+ */
+function renderSeclabel(host: HostFacts): XmlElement | undefined {
+  if (host.securityModel === undefined) return undefined;
+  return el('seclabel', { type: 'dynamic', model: host.securityModel, relabel: 'yes' });
 }
 
 /**
@@ -101,7 +113,7 @@ function renderOs(vm: VirtualMachine, host: HostFacts): XmlElement {
 function renderKernelBoot(vm: VirtualMachine, host: HostFacts): XmlElement[] {
   const boot = vm.spec.boot;
   if (boot === undefined) return [];
-  const poolName = boot.pool ?? 'default';
+  const poolName = boot.pool ?? DEFAULT_POOL;
   const pool = lookupPool(host, poolName, 'spec.boot.pool');
   return [
     el('kernel', {}, resolveInPool(poolName, pool.path, boot.kernel, 'spec.boot.kernel')),

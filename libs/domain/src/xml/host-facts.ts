@@ -27,7 +27,17 @@ export interface HostFacts {
    * `vendorDevice`. Left out, such a hostdev is an error.
    */
   pciDevices?: { pciAddress: string; vendorDevice: string }[];
+  /**
+   * The mandatory access control model libvirt confines guests with on this host (its
+   * capabilities' `<secmodel>`): the domain then gets `<seclabel type='dynamic' model=...
+   * relabel='yes'/>`, a per-VM AppArmor profile or SELinux label. Left out: no MAC model
+   * (libvirt's DAC ownership still applies), and no `<seclabel>` is rendered.
+   */
+  securityModel?: SecurityModel;
 }
+
+/** The MAC models the agent asks libvirt to confine a guest with (sVirt). */
+export type SecurityModel = 'apparmor' | 'selinux';
 
 export function xmlError(
   code: string,

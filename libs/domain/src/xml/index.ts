@@ -4,5 +4,6 @@ export type { XmlAttrValue, XmlChild, XmlElement, XmlNode, XmlText } from './bui
 export { buildDomain, HVS_XMLNS, renderDomainXml } from './domain-xml';
 export { cloudInitSeedPath } from './disks';
 export { SERIAL_LOG_DIR, serialLogPath } from './devices';
-export type { HostFacts } from './host-facts';
+export type { HostFacts, SecurityModel } from './host-facts';
+export { explicitPaths, type ExplicitPath } from './explicit-paths';
 export { defaultMac, diskFileName, domainUuid, seedFileName, tapName, vmDomainName, vmIdentity } from './naming';

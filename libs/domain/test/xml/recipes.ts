@@ -140,4 +140,6 @@ export const RECIPES: Record<string, { vm: VirtualMachine; host: HostFacts }> = 
   'dev-lab-member': { vm: DEV_LAB_MEMBER, host: HOST },
   'hpc-pinned-numa': { vm: HPC_PINNED, host: HOST },
   'kernel-boot': { vm: KERNEL_BOOT, host: { ...HOST, domainType: 'qemu' } },
+  // A host whose libvirt confines guests with AppArmor (sVirt): the domain carries its dynamic seclabel.
+  'apparmor-confined': { vm: DEV_LAB_MEMBER, host: { ...HOST, securityModel: 'apparmor' } },
 };

@@ -10,6 +10,7 @@ export type NodeStatusFromFacts = Required<Pick<NodeStatus, 'capacity' | 'device
 
 const MODES = ['kvm', 'qemu', 'test'] as const;
 type Mode = (typeof MODES)[number];
+const CONFINING = ['apparmor', 'selinux'] as const;
 
 export function nodeStatusFromFacts(f: HostFacts): NodeStatusFromFacts {
   const out: NodeStatusFromFacts = {
@@ -28,7 +29,18 @@ export function nodeStatusFromFacts(f: HostFacts): NodeStatusFromFacts {
       availableBytes: p.availableBytes,
     })),
     // A mode this version does not know (newer agent) reads as 'qemu': never claim KVM.
-    hypervisor: { mode: (MODES as readonly string[]).includes(f.hypervisorMode) ? (f.hypervisorMode as Mode) : 'qemu', uri: f.libvirtUri },
+    hypervisor: {
+      mode: (MODES as readonly string[]).includes(f.hypervisorMode) ? (f.hypervisorMode as Mode) : 'qemu', uri: f.libvirtUri,
+      // No security models: an agent that does not report them; a model this version does not know confines nothing it can name.
+      ...(f.securityModels.length > 0 ? {
+        confinement: {
+          confined: (CONFINING as readonly string[]).includes(f.confinement),
+          ...((CONFINING as readonly string[]).includes(f.confinement) ? { model: f.confinement as (typeof CONFINING)[number] } : {}),
+          securityModels: f.securityModels.slice(0, 16).map((m) => m.slice(0, 64)),
+          apparmorEnabled: f.apparmorEnabled,
+        },
+      } : {}),
+    },
   };
   if (f.agentVersion !== '') out.agentVersion = f.agentVersion;
   return out;

@@ -19,11 +19,11 @@ export function protoEvent(e: StoredEvent): v1.Event {
 
 export function eventHandlers(service: EventService, edge: GrpcEdge): v1.EventServiceServer {
   return {
-    list: unary(edge, 'EventService/List', async (r: v1.EventListRequest) => {
-      const l = await service.list({ kind: r.kind, name: r.name, since: r.since }, r.limit);
+    list: unary(edge, 'EventService/List', async (r: v1.EventListRequest, ctx) => {
+      const l = await service.list({ kind: r.kind, name: r.name, since: r.since }, r.limit, ctx);
       return { events: l.events.map(protoEvent), resourceVersion: l.revision };
     }),
-    watch: serverStream(edge, 'EventService/Watch', (r: v1.EventWatchRequest) =>
-      mapStream(service.watch({ kind: r.kind, name: r.name, resourceVersion: r.resourceVersion }), protoEvent)),
+    watch: serverStream(edge, 'EventService/Watch', (r: v1.EventWatchRequest, ctx) =>
+      mapStream(service.watch({ kind: r.kind, name: r.name, resourceVersion: r.resourceVersion }, ctx), protoEvent)),
   };
 }

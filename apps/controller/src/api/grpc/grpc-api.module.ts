@@ -13,7 +13,12 @@ import { JoinService } from '../../services/join.service';
 import { OBJECT_STORE } from '../../services/tokens';
 import type { ObjectStore } from '../../store';
 import { agentDirtyRateProbe, DrainService, MigrationService } from '../../migration';
+import { Authenticator } from '../../identity';
+import { IdentityService } from '../../services/identity.service';
+import { Refusals } from '../../services/refusals';
+import { AuditReader } from '../../services/audit-reader';
 import { auditHandlers } from './audit.grpc';
+import { identityHandlers } from './identity.grpc';
 import { eventHandlers } from './events.grpc';
 import { GrpcApiServer } from './grpc-server';
 import { nodeHandlers } from './node.grpc';
@@ -26,15 +31,15 @@ import { vmHandlers } from './vm.grpc';
   providers: [
     {
       provide: GrpcApiServer,
-      inject: [ControllerConfig, ResourceService, VmService, NodeService, AuditService, EventService, Metrics, LOGGER, ClusterPki, OBJECT_STORE, EtcdBackend, AdminService],
+      inject: [ControllerConfig, ResourceService, VmService, NodeService, AuditService, EventService, Metrics, LOGGER, ClusterPki, OBJECT_STORE, EtcdBackend, Authenticator, Refusals, IdentityService, AuditReader, AdminService],
       useFactory: (config: ControllerConfig, resource: ResourceService, vm: VmService, node: NodeService, audit: AuditService, events: EventService, metrics: Metrics, logger: Logger,
-        pki: ClusterPki, store: ObjectStore, backend: EtcdBackend, admin: AdminService) => {
-        const edge = { metrics, log: logger.child({ component: 'grpc' }) };
+        pki: ClusterPki, store: ObjectStore, backend: EtcdBackend, authenticator: Authenticator, refusals: Refusals, identity: IdentityService, auditReader: AuditReader, admin: AdminService) => {
+        const edge = { metrics, log: logger.child({ component: 'grpc' }), authenticator, refusals };
         const join = new JoinService(store, audit, pki, () => [formatListen(config.grpcListen)]);
         return new GrpcApiServer(config.grpcListen, {
           resource: resourceHandlers(resource, edge), vm: vmHandlers(vm, edge, new MigrationService(store, audit, undefined, agentDirtyRateProbe(pki.dialAgent))),
-          node: nodeHandlers(node, edge, { pki, join, store, etcd: backend.connection }, new DrainService(store, audit, node)), audit: auditHandlers(audit, edge),
-          events: eventHandlers(events, edge), admin: adminHandlers(admin, edge),
+          node: nodeHandlers(node, edge, { pki, join, store, etcd: backend.connection }, new DrainService(store, audit, node)), audit: auditHandlers(auditReader, edge),
+          events: eventHandlers(events, edge), identity: identityHandlers(identity, edge), admin: adminHandlers(admin, edge),
         }, edge, pki.serverCredentials());
       },
     },

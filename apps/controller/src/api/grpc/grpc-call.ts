@@ -1,48 +1,59 @@
 /**
- * The gRPC edge of every handler: the caller's context from metadata, the domain error as
- * status + `hvs-error-bin` trailer (libs/proto's table, every problem included), metrics per
- * method and status, and a log line for internal faults (whose text never reaches clients).
+ * The gRPC edge of every handler: the caller's verified identity (identity/Authenticator, from
+ * the TLS client certificate or `authorization: Bearer`), the domain error as status +
+ * `hvs-error-bin` trailer (libs/proto's table, every problem included), refusals recorded
+ * (services/refusals.ts), metrics per method and status, and a log line for internal faults
+ * (whose text never reaches clients).
  */
 import { status, type handleUnaryCall, type Metadata, type ServerErrorResponse, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { isHvsError, type HvsError } from '@hvs/domain';
 import { serveGrpcStream, toServiceError, type GrpcStreamOptions, type StreamSource } from '@hvs/proto';
 import type { Logger } from 'pino';
+import { bearerOf, type Authenticator } from '../../identity';
 import type { Metrics } from '../../observability';
-import { ACTOR_HEADER, callContext, type CallContext } from '../../services/call-context';
+import { peerCertificateOf } from '../../pki';
+import { admit } from '../../services/access';
+import { contextFor, type CallContext } from '../../services/call-context';
+import { notImplemented } from '../../services/errors';
+import type { ApiMethod } from '../../services/method-permissions';
+import type { Refusals } from '../../services/refusals';
 
 export interface GrpcEdge {
   metrics: Metrics;
   log: Logger;
+  authenticator: Authenticator;
+  refusals: Refusals;
 }
 
-export function contextOf(metadata: Metadata): CallContext {
-  return callContext(metadata.get(ACTOR_HEADER)[0]);
+type AuthCall = Parameters<typeof peerCertificateOf>[0] & { metadata: Metadata };
+
+/** Who is calling: verified from the TLS peer certificate or the bearer token in the metadata. */
+export async function contextOf(edge: GrpcEdge, call: AuthCall): Promise<CallContext> {
+  const raw = peerCertificateOf(call);
+  const bearer = bearerOf(call.metadata.get('authorization')[0]);
+  return contextFor(await edge.authenticator.authenticate({ ...(raw ? { certificate: raw } : {}), ...(bearer !== undefined ? { bearer } : {}) }));
 }
 
-/** The status a failed call answers with; logs what is not a domain error. */
-export function failure(edge: GrpcEdge, method: string, e: unknown): ServerErrorResponse {
+/** The status a failed call answers with; logs what is not a domain error, records refusals. */
+export function failure(edge: GrpcEdge, method: string, e: unknown, ctx?: CallContext): ServerErrorResponse {
   if (!isHvsError(e) || e.category === 'Internal') edge.log.error({ err: e, method }, 'gRPC call failed');
+  else edge.refusals.record('grpc', method, e, ctx);
   return toServiceError(e);
 }
 
 /** A unary handler that delegates to `fn`, measured as `method` (e.g. `ResourceService/Apply`); `call` gives its TLS peer. */
-export function unary<Req, Res>(edge: GrpcEdge, method: string, fn: (req: Req, ctx: CallContext, call: ServerUnaryCall<Req, Res>) => Promise<Res>): handleUnaryCall<Req, Res> {
+export function unary<Req, Res>(edge: GrpcEdge, method: ApiMethod, fn: (req: Req, ctx: CallContext, call: ServerUnaryCall<Req, Res>) => Promise<Res>): handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const started = process.hrtime.bigint();
     const done = (code: status) => edge.metrics.observeApiRequest('grpc', method, status[code] ?? String(code), Number(process.hrtime.bigint() - started) / 1e9);
-    let pending: Promise<Res>;
-    try {
-      pending = fn(call.request, contextOf(call.metadata), call);
-    } catch (e) {
-      pending = Promise.reject(e);
-    }
-    pending.then(
+    let ctx: CallContext | undefined;
+    contextOf(edge, call).then((c) => fn(call.request, (ctx = c), call)).then(
       (res) => {
         done(status.OK);
         callback(null, res);
       },
       (e: unknown) => {
-        const err = failure(edge, method, e);
+        const err = failure(edge, method, e, ctx);
         done(err.code ?? status.UNKNOWN);
         callback(err);
       },
@@ -55,11 +66,31 @@ export function unary<Req, Res>(edge: GrpcEdge, method: string, fn: (req: Req, c
  * before any message); back-pressure, cancellation and error mapping are libs/proto's
  * serveGrpcStream, the same for every stream.
  */
-export function serverStream<Req, Msg>(edge: GrpcEdge, method: string, open: (req: Req, ctx: CallContext, call: ServerWritableStream<Req, Msg>) => StreamSource<Msg>,
+export function serverStream<Req, Msg>(edge: GrpcEdge, method: ApiMethod, open: (req: Req, ctx: CallContext, call: ServerWritableStream<Req, Msg>) => StreamSource<Msg>,
   errorMessage?: GrpcStreamOptions<Msg>['errorMessage']): (call: ServerWritableStream<Req, Msg>) => void {
-  return (call) => void serveGrpcStream(call as ServerWritableStream<unknown, Msg>, () => open(call.request, contextOf(call.metadata), call), {
-    errorMessage, tracking: { streams: edge.metrics.streams, method }, onError: (e) => void failure(edge, method, e),
-  });
+  return (call) => {
+    contextOf(edge, call).then(
+      (ctx) => serveGrpcStream(call as ServerWritableStream<unknown, Msg>, () => open(call.request, ctx, call), {
+        errorMessage, tracking: { streams: edge.metrics.streams, method }, onError: (e) => void failure(edge, method, e, ctx),
+      }),
+      (e: unknown) => void call.emit('error', failure(edge, method, e)),
+    );
+  };
+}
+
+/** A method not served yet: the caller is still authenticated and authorized first, then told UNIMPLEMENTED with an HvsError. */
+export function unimplementedHandler<Req, Res>(edge: GrpcEdge, method: ApiMethod): handleUnaryCall<Req, Res> & ((call: ServerWritableStream<Req, Res>) => void) {
+  const answer = async (call: AuthCall): Promise<ServerErrorResponse> => {
+    try {
+      admit(await contextOf(edge, call), method);
+      return unimplemented(notImplemented(method));
+    } catch (e) {
+      return failure(edge, method, e);
+    }
+  };
+  return ((call: AuthCall & { emit?: (ev: string, e: unknown) => void }, callback?: (e: ServerErrorResponse) => void) => {
+    void answer(call).then((err) => (callback ? callback(err) : call.emit?.('error', err)));
+  }) as never;
 }
 
 /** An UNIMPLEMENTED answer that still carries an HvsError (code, why, fix) in the trailer. */

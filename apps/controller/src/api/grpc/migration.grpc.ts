@@ -5,7 +5,6 @@
  * trailer; a client that goes away stops the drain at its next step (Migrations already
  * created carry on).
  */
-import type { ServerWritableStream } from '@grpc/grpc-js';
 import { drainActions, mapStream, migrationModes, problemToDetail, v1 } from '@hvs/proto';
 import { serverStream, unary, type GrpcEdge } from './grpc-call';
 import { protoObject } from './resource.grpc';
@@ -62,9 +61,7 @@ export function drainEvent(u: DrainUpdate): v1.DrainEvent {
   return { event: { $case: 'done', value: { moved: u.moved, failed: u.failed, blocked: u.blocked, cordoned: u.cordoned } } };
 }
 
-export function drainHandler(service: DrainService, edge: GrpcEdge, guard?: (call: ServerWritableStream<v1.DrainRequest, v1.DrainEvent>) => void) {
-  return serverStream(edge, 'NodeService/Drain', (r: v1.DrainRequest, ctx, call: ServerWritableStream<v1.DrainRequest, v1.DrainEvent>) => {
-    guard?.(call);
-    return mapStream(service.drain({ node: r.name, execute: r.execute, maxParallel: r.maxParallel || undefined }, ctx), drainEvent);
-  });
+export function drainHandler(service: DrainService, edge: GrpcEdge) {
+  return serverStream(edge, 'NodeService/Drain', (r: v1.DrainRequest, ctx) =>
+    mapStream(service.drain({ node: r.name, execute: r.execute, maxParallel: r.maxParallel || undefined }, ctx), drainEvent));
 }

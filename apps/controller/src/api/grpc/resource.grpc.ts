@@ -55,15 +55,15 @@ export function resourceHandlers(service: ResourceService, edge: GrpcEdge): v1.R
   return {
     apply: unary(edge, 'ResourceService/Apply', async (r: v1.ApplyRequest, ctx) =>
       applyResponse(await service.apply(sources(r.documents), { dryRun: r.dryRun, fieldManager: r.fieldManager || undefined, prune: r.pruneSelector || undefined }, ctx))),
-    plan: unary(edge, 'ResourceService/Plan', async (r: v1.PlanRequest) =>
-      ({ objects: (await service.plan(sources(r.documents), { prune: r.pruneSelector || undefined })).map(toProtoPlan), resourceVersion: '' })),
-    get: unary(edge, 'ResourceService/Get', async (r: v1.GetRequest, ctx) => protoObject(await service.get(r.kind, r.name, { reveal: r.reveal }, ctx))),
-    list: unary(edge, 'ResourceService/List', async (r: v1.ListRequest) => {
-      const l = await service.list(r.kind, r.labelSelector);
+    plan: unary(edge, 'ResourceService/Plan', async (r: v1.PlanRequest, ctx) =>
+      ({ objects: (await service.plan(sources(r.documents), { prune: r.pruneSelector || undefined }, ctx)).map(toProtoPlan), resourceVersion: '' })),
+    get: unary(edge, 'ResourceService/Get', async (r: v1.GetRequest, ctx) => protoObject(await service.get(r.kind, r.name, ctx, { reveal: r.reveal }))),
+    list: unary(edge, 'ResourceService/List', async (r: v1.ListRequest, ctx) => {
+      const l = await service.list(r.kind, r.labelSelector, ctx);
       return { items: l.items.map(protoObject), resourceVersion: l.revision, continueToken: '' };
     }),
-    watch: serverStream(edge, 'ResourceService/Watch', (r: v1.WatchRequest) =>
-      mapStream(service.watch(r.kind, { labelSelector: r.labelSelector, resourceVersion: r.resourceVersion }), watchEvent), watchError),
+    watch: serverStream(edge, 'ResourceService/Watch', (r: v1.WatchRequest, ctx) =>
+      mapStream(service.watch(r.kind, { labelSelector: r.labelSelector, resourceVersion: r.resourceVersion }, ctx), watchEvent), watchError),
     delete: unary(edge, 'ResourceService/Delete', async (r: v1.DeleteRequest, ctx) => deleteResponse(await deleteOf(service, r, ctx))),
   };
 }

@@ -4,12 +4,12 @@
  * event per line, resumed server-side across etcd reconnects; a failure after the stream
  * started is one `{"type":"ERROR","error":{...}}` line, then the stream ends.
  */
-import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { LOGGER, Metrics } from '../../observability';
 import { EventService } from '../../services';
 import { serveNdjson, type RestStreamEdge, type StreamResponse } from './ndjson-stream';
-import { flag, str } from './request-body';
+import { contextOf, flag, str, type RequestLike } from './request-body';
 
 @Controller('events')
 export class EventsController {
@@ -20,10 +20,10 @@ export class EventsController {
   }
 
   @Get()
-  async list(@Query() q: Record<string, unknown>, @Res() res: StreamResponse): Promise<void> {
+  async list(@Query() q: Record<string, unknown>, @Req() req: RequestLike, @Res() res: StreamResponse): Promise<void> {
     const filter = { kind: str(q.kind), name: str(q.name) };
-    if (flag(q.watch)) return serveNdjson(this.edge, 'GET /api/v1/events?watch=1', res, this.events.watch({ ...filter, resourceVersion: str(q.resourceVersion) }));
-    const l = await this.events.list({ ...filter, since: str(q.since) }, Number(q.limit) || undefined);
+    if (flag(q.watch)) return serveNdjson(this.edge, 'GET /api/v1/events?watch=1', res, this.events.watch({ ...filter, resourceVersion: str(q.resourceVersion) }, contextOf(req)));
+    const l = await this.events.list({ ...filter, since: str(q.since) }, Number(q.limit) || undefined, contextOf(req));
     res.status(200).json({ events: l.events, resourceVersion: l.revision });
   }
 }

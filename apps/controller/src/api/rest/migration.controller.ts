@@ -11,23 +11,21 @@
  * Errors are HvsErrors; the app's filter maps them through the one table (400 bad body, 404 no
  * such VM, 409 already moving, 400 cannot move / no target with the code saying which, 503 etcd down).
  */
-import { Body, Controller, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { HvsError, tryParseBandwidth, tryParseDuration } from '@hvs/domain';
 import { migrationModes } from '@hvs/proto';
 import { MigrationService, type MigrateVmInput } from '../../migration/migration.service';
+import { actionBody } from './action-body';
 import { contextOf, type RequestLike } from './request-body';
 
 function bad(path: string, message: string, fix: string): HvsError {
   return new HvsError({ code: 'HVS-API-BODY-INVALID', category: 'InvalidArgument', path, message, why: 'POST /api/v1/vms/{name}/migrate takes {"to"?: node, "mode"?: "live"|"postcopy"|"offline", "maxDowntime"?: "100ms", "copyStorage"?: boolean, "bandwidth"?: "100MB", "dryRun"?: boolean}', fix });
 }
 
-/** The request body as MigrateVmInput; every problem is a 400 with its field. */
-export function migrateBody(vm: string, body: unknown): MigrateVmInput {
-  const b = (body ?? {}) as Record<string, unknown>;
-  if (typeof b !== 'object' || Array.isArray(b)) throw bad('', 'the request body is not a JSON object', 'send a JSON object (or nothing for the defaults)');
-  const known = new Set(['to', 'mode', 'maxDowntime', 'copyStorage', 'bandwidth', 'dryRun']);
-  const extra = Object.keys(b).filter((k) => !known.has(k));
-  if (extra.length > 0) throw bad(extra[0]!, `unknown field ${JSON.stringify(extra[0])}`, `leave it out; the fields are ${[...known].join(', ')}`);
+const MIGRATE_FIELDS = ['to', 'mode', 'maxDowntime', 'copyStorage', 'bandwidth', 'dryRun'];
+
+/** The request body (a JSON object of MIGRATE_FIELDS, checked by actionBody) as MigrateVmInput; every problem is a 400 with its field. */
+export function migrateBody(vm: string, b: Record<string, unknown>): MigrateVmInput {
   if (b.to !== undefined && typeof b.to !== 'string') throw bad('to', '"to" is not a node name', 'name a node, e.g. "to": "node-b", or leave it out to let the scheduler pick');
   if (b.mode !== undefined && !migrationModes.is(b.mode)) throw bad('mode', `"mode" ${JSON.stringify(b.mode)} is not one of ${migrationModes.values.join(', ')}`, 'use "live", "postcopy" or "offline"');
   let maxDowntimeMs: number | undefined;
@@ -49,8 +47,8 @@ export class MigrationController {
   constructor(@Inject(MigrationService) private readonly migrations: MigrationService) {}
 
   @Post('vms/:name/migrate')
-  async migrate(@Param('name') name: string, @Body() body: unknown, @Req() req: RequestLike, @Res({ passthrough: true }) res: { status(code: number): unknown }) {
-    const r = await this.migrations.migrateVm(migrateBody(name, body), contextOf(req));
+  async migrate(@Param('name') name: string, @Req() req: RequestLike, @Res({ passthrough: true }) res: { status(code: number): unknown }) {
+    const r = await this.migrations.migrateVm(migrateBody(name, actionBody(req, 'POST /api/v1/vms/{name}/migrate', MIGRATE_FIELDS)), contextOf(req));
     res.status(r.migration ? 201 : 200);
     return r;
   }
@@ -58,6 +56,7 @@ export class MigrationController {
   @Post('migrations/:name/cancel')
   @HttpCode(200)
   cancel(@Param('name') name: string, @Req() req: RequestLike) {
+    actionBody(req, 'POST /api/v1/migrations/{name}/cancel');
     return this.migrations.cancel({ migration: name }, contextOf(req));
   }
 }

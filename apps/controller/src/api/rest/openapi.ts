@@ -9,7 +9,10 @@ const errors = {
   400: { description: 'invalid input (every problem listed)', content: json(ref('Error')) },
   404: { description: 'no such object or kind', content: json(ref('Error')) },
   409: { description: 'stale resourceVersion (Conflict)', content: json(ref('Error')) },
+  403: { description: 'a cross-origin request from an origin not in HVS_HTTP_ALLOWED_ORIGINS (HVS-API-ORIGIN-NOT-ALLOWED)', content: json(ref('Error')) },
   413: { description: 'request over 1 MiB (HVS-API-REQUEST-TOO-LARGE)', content: json(ref('Error')) },
+  415: { description: 'a body that is not exactly application/json or application/yaml, or a POST without one (HVS-API-CONTENT-TYPE-UNSUPPORTED)', content: json(ref('Error')) },
+  421: { description: 'a Host header not in HVS_HTTP_ALLOWED_HOSTS (HVS-API-HOST-NOT-ALLOWED)', content: json(ref('Error')) },
   503: { description: 'etcd unreachable (HVS-STORE-UNAVAILABLE)', content: json(ref('Error')) },
 };
 const kind = { name: 'kind', in: 'path', required: true, description: 'kind, plural or short name: VirtualMachine, vms, vm, nodes, net...', schema: { type: 'string' } };
@@ -23,10 +26,13 @@ const manifests = {
     'application/yaml': { schema: { type: 'string', description: 'one or more YAML/JSON documents; options from the query string' } },
   },
 };
+/** VM actions and cancel take a JSON object, {} when there is nothing to say (a form or a bare POST cannot trigger them). */
+const emptyBody = { required: true, content: json({ type: 'object', additionalProperties: false, description: 'send {}' }) };
 const vmAction = (verb: string) => ({
   post: {
     operationId: `${verb}Vm`, summary: `${verb} one VM (sets spec.runState${verb === 'restart' ? ' and bumps hvs.dev/restartedAt' : ''})`,
     parameters: [name, actor],
+    requestBody: emptyBody,
     responses: { 200: { description: 'one result per VM', content: json(ref('VmActionResponse')) }, ...errors },
   },
 });
@@ -77,7 +83,7 @@ export const OPENAPI_DOCUMENT = {
       post: {
         operationId: 'migrateVm', summary: 'estimate a move of one VM and (unless dryRun) create its Migration (docs/migration.md)',
         parameters: [name, actor],
-        requestBody: { required: false, content: json(ref('MigrateRequest')) },
+        requestBody: { required: true, content: json(ref('MigrateRequest')) },
         responses: {
           200: { description: 'dry run: the estimate, nothing written', content: json(ref('MigrateResponse')) },
           201: { description: 'the Migration created, with the estimate', content: json(ref('MigrateResponse')) },
@@ -89,6 +95,7 @@ export const OPENAPI_DOCUMENT = {
       post: {
         operationId: 'cancelMigration', summary: 'stop a Pending or Running Migration: it ends Failed with reason Cancelled, the VM stays on its source (docs/migration.md)',
         parameters: [name, actor],
+        requestBody: emptyBody,
         responses: { 200: { description: 'the Migration with spec.cancel set', content: json(ref('Object')) }, ...errors },
       },
     },

@@ -1,36 +1,39 @@
 /**
  * Reading apply/plan requests: `{documents: [{content, file?}], dryRun?, fieldManager?,
  * prune?}` as JSON (parsed by the app's 1 MiB JSON body parser), or raw YAML/JSON manifests
- * with Content-Type application/yaml (read here under the same 1 MiB limit; options then come
- * from the query string and the file name from the `x-hvs-file` header).
+ * with Content-Type application/yaml exactly (read here under the same 1 MiB limit; options
+ * then come from the query string and the file name from the `x-hvs-file` header). Any other
+ * content type never gets here (http-policy.ts answers 415).
  */
 import { HvsError } from '@hvs/domain';
+import { mediaTypeOf } from './http-policy';
 import type { ApplyOptions } from '../../services/resource.service';
 import type { SourceDocument } from '../../services/batch-input';
 import { MAX_REQUEST_BYTES } from '../../services/errors';
-import { ACTOR_HEADER, callContext, type CallContext } from '../../services/call-context';
+import { ANONYMOUS_CONTEXT, type CallContext } from '../../services/call-context';
 
 export interface RequestLike extends AsyncIterable<Buffer> {
   headers: Record<string, string | string[] | undefined>;
+  /** Set by RestAuthentication before any route runs. */
+  hvsContext?: CallContext;
   body?: unknown;
   query: Record<string, unknown>;
 }
-
-const YAML_TYPES = /^(application\/(x-)?yaml|text\/yaml|text\/x-yaml|text\/plain)\b/i;
 
 export interface ManifestRequest {
   sources: SourceDocument[];
   options: ApplyOptions;
 }
 
+/** The verified caller (RestAuthentication); anonymous only if that middleware did not run, which every service then refuses. */
 export function contextOf(req: RequestLike): CallContext {
-  return callContext(req.headers[ACTOR_HEADER]);
+  return req.hvsContext ?? ANONYMOUS_CONTEXT;
 }
 
 export async function manifestRequest(req: RequestLike): Promise<ManifestRequest> {
   const type = String(req.headers['content-type'] ?? '');
   const q = req.query;
-  if (YAML_TYPES.test(type)) {
+  if (mediaTypeOf(type) === 'application/yaml') {
     const file = typeof req.headers['x-hvs-file'] === 'string' ? req.headers['x-hvs-file'] : 'request';
     return { sources: [{ content: await readText(req), file }], options: { dryRun: flag(q.dryRun), fieldManager: str(q.fieldManager), prune: str(q.prune) } };
   }

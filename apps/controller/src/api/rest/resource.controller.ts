@@ -42,23 +42,23 @@ export class ResourceController {
   @HttpCode(200)
   async plan(@Req() req: RequestLike) {
     const { sources, options } = await manifestRequest(req);
-    return planJson(await this.resources.plan(sources, { prune: options.prune }));
+    return planJson(await this.resources.plan(sources, { prune: options.prune }, contextOf(req)));
   }
 
   @Get(':kind')
-  async list(@Param('kind') kind: string, @Query() q: Record<string, unknown>, @Res() res: StreamResponse): Promise<void> {
+  async list(@Param('kind') kind: string, @Query() q: Record<string, unknown>, @Req() req: RequestLike, @Res() res: StreamResponse): Promise<void> {
     if (flag(q.watch)) {
-      const stream = this.resources.watch(kind, { labelSelector: str(q.labelSelector), resourceVersion: str(q.resourceVersion) });
+      const stream = this.resources.watch(kind, { labelSelector: str(q.labelSelector), resourceVersion: str(q.resourceVersion) }, contextOf(req));
       return serveNdjson(this.edge, 'GET /api/v1/:kind?watch=1', res, mapStream(stream, watchLine));
     }
-    const l = await this.resources.list(kind, str(q.labelSelector));
+    const l = await this.resources.list(kind, str(q.labelSelector), contextOf(req));
     res.status(200).json({ items: l.items, resourceVersion: l.revision });
   }
 
   /** `?reveal=1`: Secret values and VM cloud-init in plain text (needs secrets.reveal; audited). */
   @Get(':kind/:name')
   get(@Param('kind') kind: string, @Param('name') name: string, @Query() q: Record<string, unknown>, @Req() req: RequestLike) {
-    return this.resources.get(kind, name, { reveal: flag(q.reveal) }, contextOf(req));
+    return this.resources.get(kind, name, contextOf(req), { reveal: flag(q.reveal) });
   }
 
   /** Several objects in one transaction: `?name=a&name=b` or `?labelSelector=app=web` (all or nothing). */

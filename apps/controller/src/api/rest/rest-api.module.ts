@@ -2,7 +2,7 @@
  * The REST API as a Nest module, served under /api/v1 by the app's ApiModule. Controller
  * order is route order: fixed paths (openapi.json, audit, events, vms/...) before `/:kind`.
  */
-import { Module } from '@nestjs/common';
+import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { AuditService } from '../../audit';
 import { EventsModule } from '../../events/events.module';
 import { agentDirtyRateProbe, MigrationService } from '../../migration';
@@ -12,6 +12,7 @@ import { ServicesModule } from '../../services/services.module';
 import { OBJECT_STORE } from '../../services/tokens';
 import type { ObjectStore } from '../../store';
 import { AuditController } from './audit.controller';
+import { RestAuthentication } from './authentication';
 import { EventsController } from './events.controller';
 import { MigrationController } from './migration.controller';
 import { OpenApiController } from './openapi.controller';
@@ -28,4 +29,8 @@ export const REST_CONTROLLERS = [OpenApiController, AuditController, EventsContr
     useFactory: (store: ObjectStore, audit: AuditService, pki: ClusterPki) => new MigrationService(store, audit, undefined, agentDirtyRateProbe(pki.dialAgent)),
   }],
 })
-export class RestApiModule {}
+export class RestApiModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RestAuthentication).forRoutes(...REST_CONTROLLERS);
+  }
+}

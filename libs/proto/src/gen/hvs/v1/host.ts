@@ -80,6 +80,15 @@ export interface HostFacts {
   kernel: string;
   /** Host NUMA cells. */
   numaCells: number;
+  /**
+   * Security models libvirt lists in its capabilities (<secmodel><model>), e.g. "apparmor", "dac";
+   * "testSecurity" under the test driver. Empty: not reported (older agent, or unreadable).
+   */
+  securityModels: string[];
+  /** The kernel has AppArmor enabled (/sys/module/apparmor/parameters/enabled is "Y"). */
+  apparmorEnabled: boolean;
+  /** The MAC model the agent's VMs are confined with (sVirt): "apparmor" or "selinux"; empty: not confined. */
+  confinement: string;
 }
 
 export interface HugepagePool {
@@ -144,6 +153,9 @@ function createBaseHostFacts(): HostFacts {
     cpuModel: "",
     kernel: "",
     numaCells: 0,
+    securityModels: [],
+    apparmorEnabled: false,
+    confinement: "",
   };
 }
 
@@ -190,6 +202,15 @@ export const HostFacts: MessageFns<HostFacts> = {
     }
     if (message.numaCells !== 0) {
       writer.uint32(112).int32(message.numaCells);
+    }
+    for (const v of message.securityModels) {
+      writer.uint32(122).string(v!);
+    }
+    if (message.apparmorEnabled !== false) {
+      writer.uint32(128).bool(message.apparmorEnabled);
+    }
+    if (message.confinement !== "") {
+      writer.uint32(138).string(message.confinement);
     }
     return writer;
   },
@@ -319,6 +340,30 @@ export const HostFacts: MessageFns<HostFacts> = {
             message.numaCells = reader.int32();
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.securityModels.push(reader.string());
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.apparmorEnabled = reader.bool();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.confinement = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -387,6 +432,17 @@ export const HostFacts: MessageFns<HostFacts> = {
         : isSet(object.numa_cells)
         ? globalThis.Number(object.numa_cells)
         : 0,
+      securityModels: globalThis.Array.isArray(object?.securityModels)
+        ? object.securityModels.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.security_models)
+        ? object.security_models.map((e: any) => globalThis.String(e))
+        : [],
+      apparmorEnabled: isSet(object.apparmorEnabled)
+        ? globalThis.Boolean(object.apparmorEnabled)
+        : isSet(object.apparmor_enabled)
+        ? globalThis.Boolean(object.apparmor_enabled)
+        : false,
+      confinement: isSet(object.confinement) ? globalThis.String(object.confinement) : "",
     };
   },
 
@@ -434,6 +490,15 @@ export const HostFacts: MessageFns<HostFacts> = {
     if (message.numaCells !== 0) {
       obj.numaCells = Math.round(message.numaCells);
     }
+    if (message.securityModels?.length) {
+      obj.securityModels = message.securityModels;
+    }
+    if (message.apparmorEnabled !== false) {
+      obj.apparmorEnabled = message.apparmorEnabled;
+    }
+    if (message.confinement !== "") {
+      obj.confinement = message.confinement;
+    }
     return obj;
   },
 
@@ -456,6 +521,9 @@ export const HostFacts: MessageFns<HostFacts> = {
     message.cpuModel = object.cpuModel ?? "";
     message.kernel = object.kernel ?? "";
     message.numaCells = object.numaCells ?? 0;
+    message.securityModels = object.securityModels?.map((e) => e) || [];
+    message.apparmorEnabled = object.apparmorEnabled ?? false;
+    message.confinement = object.confinement ?? "";
     return message;
   },
 };

@@ -1,0 +1,73 @@
+/**
+ * Identity as a Nest module: the user and token records in etcd, the Authenticator both
+ * transports call, and the bootstrap admin credential written into the data dir at start.
+ */
+import { Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { LOGGER } from '../observability';
+import { BackendModule, EtcdBackend } from '../backend';
+import { ControllerConfig } from '../config';
+import { ClusterPki } from '../pki/cluster-pki';
+import { PkiModule } from '../pki/pki.module';
+import { Authenticator } from './authenticator';
+import { ensureBootstrapAdmin } from './bootstrap';
+import { JsonRecords } from './json-records';
+import { TOKENS_PREFIX, USERS_PREFIX, type TokenRecord, type UserRecord } from './records';
+
+export const USER_RECORDS = Symbol('USER_RECORDS');
+export const TOKEN_RECORDS = Symbol('TOKEN_RECORDS');
+
+/** How long start-up waits for the first try before going on (etcd may be down: the controller still starts, unready). */
+export const BOOTSTRAP_WAIT_MS = 3_000;
+const BOOTSTRAP_RETRY_MS = 2_000;
+
+/**
+ * Makes sure the bootstrap admin exists, without holding start-up hostage to etcd: the first
+ * try is awaited up to BOOTSTRAP_WAIT_MS, and a failure is retried in the background until it
+ * succeeds or the app shuts down.
+ */
+@Injectable()
+export class BootstrapAdmin implements OnApplicationBootstrap, OnApplicationShutdown {
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(@Inject(ControllerConfig) private readonly config: ControllerConfig, @Inject(ClusterPki) private readonly pki: ClusterPki,
+    @Inject(USER_RECORDS) private readonly users: JsonRecords<UserRecord>, @Inject(LOGGER) private readonly log: Logger) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    let wait: NodeJS.Timeout | undefined;
+    await Promise.race([this.attempt(), new Promise<void>((resolve) => (wait = setTimeout(resolve, BOOTSTRAP_WAIT_MS)))]);
+    clearTimeout(wait);
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  private async attempt(): Promise<void> {
+    try {
+      await ensureBootstrapAdmin({ dataDir: this.config.dataDir, ca: this.pki.ca, users: this.users });
+    } catch (err) {
+      if (this.stopped) return;
+      this.log.warn({ component: 'identity', err }, 'could not record the bootstrap admin yet; retrying');
+      this.timer = setTimeout(() => void this.attempt(), BOOTSTRAP_RETRY_MS);
+      this.timer.unref();
+    }
+  }
+}
+
+@Module({
+  imports: [BackendModule, PkiModule],
+  providers: [
+    { provide: USER_RECORDS, inject: [EtcdBackend], useFactory: (b: EtcdBackend) => new JsonRecords<UserRecord>(b.connection, USERS_PREFIX) },
+    { provide: TOKEN_RECORDS, inject: [EtcdBackend], useFactory: (b: EtcdBackend) => new JsonRecords<TokenRecord>(b.connection, TOKENS_PREFIX) },
+    {
+      provide: Authenticator, inject: [ClusterPki, USER_RECORDS, TOKEN_RECORDS],
+      useFactory: (pki: ClusterPki, users: JsonRecords<UserRecord>, tokens: JsonRecords<TokenRecord>) => new Authenticator({ ca: pki.ca, users, tokens }),
+    },
+    BootstrapAdmin,
+  ],
+  exports: [USER_RECORDS, TOKEN_RECORDS, Authenticator],
+})
+export class IdentityModule {}
