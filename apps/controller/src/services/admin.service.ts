@@ -1,13 +1,11 @@
 /**
  * Cluster administration that is no resource: key rotation of encryption at rest
  * (docs/architecture/secrets.md#rotation). Needs `secrets.rotate`; audited (operation
- * `rotate-encryption-key`, the new key id as the name), failures and refusals of authenticated
- * callers included.
+ * `rotate-encryption-key`, the new key id as the name), failures included (refusals: by the edge).
  * Rotations are serialised in this process; a failed one keeps the old keys (every value stays
  * readable) and running it again finishes the job.
  */
 import type { AuditService } from '../audit';
-import { ANONYMOUS } from '../identity';
 import { rotateEncryptionKey, type EtcdConnection, type RotationResult, type ValueTransformer } from '../store';
 import { admit } from './access';
 import type { CallContext } from './call-context';
@@ -34,8 +32,8 @@ export class AdminService {
       await this.audit.append([{ ...entry, name: r.keyId, generationBefore: 0, generationAfter: 0, result: 'ok' }]);
       return r;
     } catch (e) {
-      // Refusals of callers without a credential are not written to etcd (anonymous traffic must not fill it).
-      if ((ctx.principal ?? ANONYMOUS).kind !== 'anonymous') await auditFailure(this.audit, e, { ...entry, name: '' });
+      // Refusals (auth) are skipped here: the edge records them (services/refusals.ts).
+      await auditFailure(this.audit, e, { ...entry, name: '' });
       throw e;
     }
   }

@@ -2,7 +2,7 @@
  * What a reader sees of Secret values and VM cloud-init: redacted for everyone on every read
  * (get, list, watch, delete and apply answers), in plain text only to a caller whose role has
  * `secrets.reveal` and who asked for it (`hvctl get secret X --reveal`), and that reveal is
- * audited (operation `reveal`), refusals of authenticated callers included. docs/security.md#secrets.
+ * audited (operation `reveal`; a refusal is audited by the edge as `denied`). docs/security.md#secrets.
  */
 import { redactObject } from '@hvs/domain';
 import { mapStream } from '@hvs/proto';
@@ -10,7 +10,6 @@ import type { AuditService } from '../audit';
 import { ANONYMOUS, authorize } from '../identity';
 import type { StoredObject, WatchEvent, WatchStream } from '../store';
 import type { CallContext } from './call-context';
-import { auditFailure } from './writes';
 
 /** Kinds `--reveal` applies to: they hold values redacted on plain reads. */
 const REVEALABLE = new Set(['Secret', 'VirtualMachine']);
@@ -25,19 +24,13 @@ export function redactedEvents(inner: WatchStream): WatchStream {
 
 /**
  * `object` in plain text for a caller allowed `secrets.reveal` (audited), else HVS-AUTH-FORBIDDEN
- * / -UNAUTHENTICATED (the refusal audited too). Kinds with nothing to reveal come back as they are.
+ * / -UNAUTHENTICATED. Kinds with nothing to reveal come back as they are.
  */
 export async function revealed(audit: AuditService, object: StoredObject, ctx: CallContext): Promise<StoredObject> {
   if (!REVEALABLE.has(object.kind)) return object;
   const { kind, metadata: { name, uid, generation = 1, labels } } = object;
-  const principal = ctx.principal ?? ANONYMOUS;
-  try {
-    authorize(principal, 'secrets.reveal', `reveal ${kind} "${name}"`, { labels });
-  } catch (e) {
-    // Refusals of callers without a credential are not written to etcd (issue 12: anonymous traffic must not fill it).
-    if (principal.kind !== 'anonymous') await auditFailure(audit, e, { operation: 'reveal', kind, name, actor: ctx.actor });
-    throw e;
-  }
+  // A refusal is the edge's to record (services/refusals.ts: audited once as `denied`).
+  authorize(ctx.principal ?? ANONYMOUS, 'secrets.reveal', `reveal ${kind} "${name}"`, { labels });
   await audit.append([{ operation: 'reveal', kind, name, uid, generationBefore: generation, generationAfter: generation, actor: ctx.actor, result: 'ok' }]);
   return object;
 }
