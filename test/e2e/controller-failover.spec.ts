@@ -150,7 +150,9 @@ describe('two controller processes, one etcd: leader failover', () => {
     const operator: ChannelCredentials = credentials.createSsl(Buffer.from(caPem), fs.readFileSync(keyFile), fs.readFileSync(certFile));
     const identity = new v1.IdentityServiceClient(a.grpc, operator, serverNameOptions(CONTROLLER_SERVER_NAME));
     clients.push(identity);
-    restToken = (await unary(identity, identity.createToken, { name: 'e2e', role: 'admin', scope: '', ttlSeconds: 3600 })).secret;
+    // The admin's record reaches etcd just after the replica starts: retry the refusal briefly.
+    restToken = await waitFor(async () => (await unary(identity, identity.createToken, { name: 'e2e', role: 'admin', scope: '', ttlSeconds: 3600 })).secret,
+      { what: 'an admin token from the first replica', timeoutMs: 20_000 });
 
     // Exactly one leader: the key names one replica's gRPC address, and only that one runs the loops.
     const first = await waitFor(async () => {
@@ -173,7 +175,7 @@ describe('two controller processes, one etcd: leader failover', () => {
     const admin = new v1.NodeServiceClient(survivor.grpc, operator, serverNameOptions(CONTROLLER_SERVER_NAME));
     clients.push(admin);
     const address = `127.0.0.1:${await freePort()}`;
-    const { token } = await unary(admin, admin.createJoinToken, { ttlSeconds: 0, nodeName: 'e2e-node' });
+    const { token } = await unary(admin, admin.createJoinToken, { ttlSeconds: 0, nodeName: 'e2e-node', replace: false, uses: 0 });
     const { csrPem, keyPem } = await nodeCsr('e2e-node');
     const joined = await unary(admin, admin.join, { token, nodeName: 'e2e-node', csrPem, address });
     const nodes = new v1.NodeServiceClient(survivor.grpc, clientCredentials(caPem, joined.certificatePem, keyPem, { expectedServerName: CONTROLLER_SERVER_NAME }), serverNameOptions(CONTROLLER_SERVER_NAME));

@@ -18,6 +18,7 @@ import type { Node } from '@hvs/domain';
 import pino from 'pino';
 import { GrpcApiServer } from '../../apps/controller/src/api/grpc/grpc-server';
 import { createApp } from '../../apps/controller/src/app';
+import { BootstrapAdmin } from '../../apps/controller/src/identity';
 import { loadConfig } from '../../apps/controller/src/config';
 import { ClusterPki } from '../../apps/controller/src/pki';
 import { EnvelopeTransformer, EtcdStore, KeyRing } from '../../apps/controller/src/store';
@@ -87,6 +88,7 @@ export async function startControlPlane(o: { grpcHost: string; dir: string; logL
     });
     const logFile = path.join(o.dir, 'controller.log');
     app = await createApp(config, { logger: pino({ level: o.logLevel ?? 'info' }, pino.destination({ dest: logFile, sync: true })), controlLoops: true });
+    await app.get(BootstrapAdmin).recorded;
   } catch (e) {
     await stop();
     throw e;

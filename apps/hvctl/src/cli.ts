@@ -17,6 +17,7 @@ import { registerApply } from './program/apply';
 import { registerConfig } from './program/config';
 import { registerEvents } from './program/events';
 import { registerGet } from './program/get';
+import { registerApiTokens, registerAuth, registerUsers } from './program/identity';
 import { registerLocal } from './program/local';
 import { registerMutations } from './program/mutate';
 import { registerAdmin } from './program/admin';
@@ -59,6 +60,9 @@ export function buildProgram(io: CliIo): { program: Command; rt: Runtime } {
   registerCapacity(program, rt);
   registerNodeToken(program, rt);
   registerDiagnose(program, rt);
+  registerUsers(program, rt);
+  registerApiTokens(program, rt);
+  registerAuth(program, rt);
   registerAdmin(program, rt);
   registerConfig(program, rt);
   registerLocal(program, rt);

@@ -21,6 +21,14 @@ export interface FakeController {
   calls: string[];
   /** Every Delete request, as received. */
   deletes: v1.DeleteRequest[];
+  /** Every CreateJoinToken request, as received (each answered with a made-up token). */
+  joinTokens: v1.CreateJoinTokenRequest[];
+  /** IdentityService state: users and tokens by name/id, every CreateUser request, WhoAmI's answer, CanI's verdicts by action. */
+  users: Map<string, v1.UserInfo>;
+  tokens: Map<string, v1.TokenInfo>;
+  userRequests: v1.CreateUserRequest[];
+  whoAmI: v1.WhoAmIResponse;
+  canI: Map<string, v1.CanIResponse>;
   stop(): Promise<void>;
 }
 
@@ -30,7 +38,11 @@ const notFound = (kind: string, name: string) => new HvsError({ code: 'HVS-OBJEC
 /** `tls`: serve over TLS with this key and certificate (PEM) instead of plaintext. */
 export async function startFakeController(tls?: { keyPem: Buffer; certPem: Buffer }): Promise<FakeController> {
   const server = new Server();
-  const fake: FakeController = { address: '', objects: new Map(), events: [], audit: [], calls: [], deletes: [], stop: async () => undefined };
+  const fake: FakeController = {
+    address: '', objects: new Map(), events: [], audit: [], calls: [], deletes: [], joinTokens: [], stop: async () => undefined,
+    users: new Map(), tokens: new Map(), userRequests: [], canI: new Map(),
+    whoAmI: { kind: 'user', name: 'admin', role: 'admin', scope: '', credential: 'certificate', permissions: ['resources.read', 'identity.manage'] },
+  };
 
   const parseDocs = (docs: v1.Document[]) => {
     const out: Obj[] = [];
@@ -144,6 +156,13 @@ export async function startFakeController(tls?: { keyPem: Buffer; certPem: Buffe
   };
   const vms: Partial<v1.VmServiceServer> = { start: vmAction('Running') as never, stop: vmAction('Stopped') as never, restart: vmAction('Running') as never };
   const nodes: Partial<v1.NodeServiceServer> = {
+    createJoinToken(call, cb) {
+      fake.joinTokens.push(call.request);
+      cb(null, { token: `hvs1.${'0'.repeat(15)}${fake.joinTokens.length}.${'A'.repeat(43)}.${'ab'.repeat(32)}`, expiresAt: '2030-01-01T01:00:00.000Z', caFingerprint: 'ab'.repeat(32), controllerAddresses: [] });
+    },
+    listJoinTokens(_call, cb) {
+      cb(null, { tokens: fake.joinTokens.map((r, i) => ({ id: `${'0'.repeat(15)}${i + 1}`, createdAt: '2030-01-01T00:00:00.000Z', expiresAt: '2030-01-01T01:00:00.000Z', nodeName: r.nodeName, expired: false, replace: r.replace, usesLeft: r.uses || 1 })) });
+    },
     cordon(call, cb) {
       const o = fake.objects.get(key('Node', call.request.name));
       if (!o) return cb(toServiceError(notFound('Node', call.request.name)));
@@ -157,6 +176,7 @@ export async function startFakeController(tls?: { keyPem: Buffer; certPem: Buffe
     },
   };
   const audit: Partial<v1.AuditServiceServer> = { list: (_call, cb) => cb(null, { records: fake.audit, continueToken: '' }) };
+  server.addService(v1.IdentityServiceService, fakeIdentity(fake) as v1.IdentityServiceServer);
   server.addService(v1.ResourceServiceService, resources as v1.ResourceServiceServer);
   server.addService(v1.VmServiceService, vms as v1.VmServiceServer);
   server.addService(v1.NodeServiceService, nodes as v1.NodeServiceServer);
@@ -177,4 +197,40 @@ export async function startFakeController(tls?: { keyPem: Buffer; certPem: Buffe
 
 export function shown(o: v1.ApiObject) {
   return fromProtoObject(o);
+}
+
+export const FAKE_CERT_PEM = '-----BEGIN CERTIFICATE-----\nZmFrZSB1c2Vy\n-----END CERTIFICATE-----\n';
+export const FAKE_CA_PEM = '-----BEGIN CERTIFICATE-----\nZmFrZSBjYQ==\n-----END CERTIFICATE-----\n';
+const identityError = (code: string, category: HvsError['category'], message: string, why: string, fix: string) => toServiceError(new HvsError({ code, category, message, why, fix }));
+
+/** IdentityService over the fake's maps: certificates are fixed PEM text (hvctl only stores them); token ids count up. */
+function fakeIdentity(fake: FakeController): Partial<v1.IdentityServiceServer> {
+  let next = 0;
+  return {
+    createUser(call, cb) {
+      const r = call.request;
+      fake.userRequests.push(r);
+      if (fake.users.has(r.name) && !r.renew) return cb(identityError('HVS-AUTH-USER-EXISTS', 'AlreadyExists', `the user "${r.name}" already exists`, 'a user name stands for one person or tool', `pick another name, or add --renew`));
+      const user = { name: r.name, role: r.role, scope: r.scope, createdAt: '2026-01-01T11:00:00.000Z', certificateFingerprints: ['ab'], certificateExpiresAt: '2027-01-01T11:00:00.000Z' };
+      fake.users.set(r.name, user);
+      cb(null, { user, certificatePem: FAKE_CERT_PEM, caCertificatePem: FAKE_CA_PEM });
+    },
+    listUsers: (_call, cb) => cb(null, { users: [...fake.users.values()] }),
+    deleteUser: (call, cb) => cb(null, { deleted: fake.users.delete(call.request.name) }),
+    createToken(call, cb) {
+      const r = call.request;
+      const id = (++next).toString(16).padStart(16, '0');
+      const token = { id, name: r.name, role: r.role, scope: r.scope, createdAt: '2026-01-01T11:00:00.000Z', expiresAt: new Date(Date.parse('2026-01-01T11:00:00.000Z') + Number(r.ttlSeconds) * 1000).toISOString(), createdBy: 'user:admin', type: 'api' };
+      fake.tokens.set(id, token);
+      cb(null, { token, secret: `hvs_${id}_s3cr3t${id}` });
+    },
+    listTokens: (_call, cb) => cb(null, { tokens: [...fake.tokens.values()] }),
+    revokeToken: (call, cb) => cb(null, { revoked: fake.tokens.delete(call.request.id) }),
+    whoAmI: (_call, cb) => cb(null, fake.whoAmI),
+    canI(call, cb) {
+      const a = fake.canI.get(call.request.action);
+      if (!a) return cb(identityError('HVS-AUTH-ACTION-UNKNOWN', 'InvalidArgument', `"${call.request.action}" is neither a permission nor an API method`, 'can-i answers about permissions or API methods', 'use one of: resources.read, vms.lifecycle'));
+      cb(null, a);
+    },
+  };
 }

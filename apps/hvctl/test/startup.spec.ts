@@ -60,6 +60,10 @@ describe('what a command loads', () => {
     [['--help']],
     [['apply', '--help']],
     [['completion', 'bash']],
+    [['user', 'create', '--help']],
+    [['token', '--help']],
+    [['auth', 'can-i', '--help']],
+    [['help', 'user', 'delete']],
   ])('hvctl %j loads none of grpc, proto, zod, yaml', async (argv) => {
     const r = await run(argv);
     expect(r.code).toBe(0);

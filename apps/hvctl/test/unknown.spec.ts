@@ -42,6 +42,19 @@ describe('an unknown verb', () => {
     }
   });
 
+  it.each([
+    [['usr', 'list'], 'hvctl', 'user'],
+    [['tokn', 'create', '--help'], 'hvctl', 'token'],
+    [['auth', 'whoam'], 'hvctl auth', 'whoami'],
+    [['auth', 'cani', '--help'], 'hvctl auth', 'can-i'],
+    [['user', 'delte', 'x'], 'hvctl user', 'delete'],
+  ])('the identity verbs are suggested too: hvctl %j', async (argv, where, verb) => {
+    const r = await hvctl(argv);
+    expect(r).toMatchObject({ code: 1, out: '' });
+    expect(r.err).toContain(`for "${where}"`);
+    expect(r.err).toContain(`\n\nDid you mean this?\n\t${verb}\n`);
+  });
+
   it('a verb that does not exist yet (vnc) is unknown too, not the root help', async () => {
     const r = await hvctl(['vnc', '--help']);
     expect(r.code).toBe(1);

@@ -74,11 +74,11 @@ async function failure(p: Promise<unknown>): Promise<ServiceError> {
 
 describe('ResourceService over real grpc-js', () => {
   it('unary Get returns the object, equal to the domain value after conversion', async () => {
-    expect(fromProtoObject(await get(client, { kind: 'VirtualMachine', name: 'web-1', reveal: false }))).toStrictEqual(VM);
+    expect(fromProtoObject(await get(client, { kind: 'VirtualMachine', name: 'web-1' }))).toStrictEqual(VM);
   });
 
   it('an HvsError reaches the client as status + every problem from the hvs-error-bin trailer', async () => {
-    const err = await failure(get(client, { kind: 'VirtualMachine', name: 'nope', reveal: false }));
+    const err = await failure(get(client, { kind: 'VirtualMachine', name: 'nope' }));
     expect(err.code).toBe(status.NOT_FOUND);
     expect(problemsFromServiceError(err)).toStrictEqual(notFound('VirtualMachine', 'nope').problems);
     const rebuilt = hvsErrorFromServiceError(err);
@@ -87,14 +87,14 @@ describe('ResourceService over real grpc-js', () => {
   });
 
   it('300 problems arrive as a truncated list that says how many were left out', async () => {
-    const problems = problemsFromServiceError(await failure(get(client, { kind: 'VirtualMachine', name: 'many-bad', reveal: false })));
+    const problems = problemsFromServiceError(await failure(get(client, { kind: 'VirtualMachine', name: 'many-bad' })));
     expect(problems.length).toBeGreaterThan(10);
     expect(problems[problems.length - 1].code).toBe('HVS-API-PROBLEMS-TRUNCATED');
     expect(problems[0].path).toBe('a.yaml#0 spec.memory.size');
   });
 
   it('an unexpected server error is INTERNAL and its text stays on the server', async () => {
-    const err = await failure(get(client, { kind: 'VirtualMachine', name: 'boom', reveal: false }));
+    const err = await failure(get(client, { kind: 'VirtualMachine', name: 'boom' }));
     expect(err.code).toBe(status.INTERNAL);
     expect(JSON.stringify({ d: err.details, p: problemsFromServiceError(err) })).not.toContain('abc123');
   });
@@ -131,7 +131,7 @@ describe('ResourceService over real grpc-js', () => {
       small.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
     const c = new v1.ResourceServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
     try {
-      const e = hvsErrorFromServiceError(await failure(get(c, { kind: 'Node', name: 'n'.repeat(4096), reveal: false })));
+      const e = hvsErrorFromServiceError(await failure(get(c, { kind: 'Node', name: 'n'.repeat(4096) })));
       expect([e.code, e.category]).toEqual(['HVS-GRPC-RESOURCE-EXHAUSTED', 'ResourceExhausted']);
       expect(e.message).toMatch(/larger than max/);
       expect(e.why).toMatch(/larger than the receiver accepts/);
@@ -149,7 +149,7 @@ describe('ResourceService over real grpc-js', () => {
     await new Promise<void>((resolve) => gone.tryShutdown(() => resolve()));
     const c = new v1.ResourceServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
     try {
-      const e = hvsErrorFromServiceError(await failure(get(c, { kind: 'Node', name: 'a', reveal: false })));
+      const e = hvsErrorFromServiceError(await failure(get(c, { kind: 'Node', name: 'a' })));
       expect(e.category).toBe('Unavailable');
       expect(e.fix).toContain('hvctl diagnose');
     } finally {

@@ -8,6 +8,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 import { defaultAllowedHosts, type HttpEdgePolicy } from '../api/rest/http-policy';
+import { answerMalformedHttp } from '../api/rest/malformed-http';
 import { transportGuard } from '../api/rest/transport-guard';
 import { ControllerConfig, servesTls, type ListenAddress } from '../config';
 import { createLogger, Metrics, NestPinoLogger } from '../observability';
@@ -35,6 +36,7 @@ export function httpEdgePolicy(config: ControllerConfig, certificateNames: reado
  */
 export function configureApp(app: INestApplication, certificateNames: readonly string[] = []): void {
   app.use(transportGuard(httpEdgePolicy(app.get(ControllerConfig), certificateNames), app.get(Metrics)));
+  answerMalformedHttp(app.getHttpServer());
   (app as NestExpressApplication).useBodyParser('json', { limit: MAX_REQUEST_BYTES });
   (app as NestExpressApplication).disable?.('x-powered-by');
 }

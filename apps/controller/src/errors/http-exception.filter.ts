@@ -11,6 +11,7 @@ import { toHttpError, type HttpError } from './to-error';
 
 interface HttpResponseLike {
   headersSent?: boolean;
+  setHeader?(name: string, value: string): unknown;
   status(code: number): { json(body: unknown): void };
 }
 interface HttpRequestLike {
@@ -84,6 +85,9 @@ export class HvsExceptionFilter implements ExceptionFilter {
       this.log.error({ err: exception, method: req.method, url: req.url?.split('?')[0], code: out.body.code }, 'request failed');
     }
     if (res.headersSent) return;
+    // A body refused unread (too large) may still be arriving: close the connection after the
+    // answer, so a client that keeps sending cannot hold it (and the controller's shutdown) open.
+    if (out.status === 413) res.setHeader?.('Connection', 'close');
     res.status(out.status).json(out.body);
   }
 }

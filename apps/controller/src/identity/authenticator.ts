@@ -63,7 +63,7 @@ export class Authenticator {
     const id = verified.identity;
     if (id.kind === 'node') {
       await this.deps.checkNode?.(id.node, der);
-      return { kind: 'node', node: id.node };
+      return { kind: 'node', node: id.node, fingerprint: verified.fingerprint };
     }
     if (id.kind !== 'user') throw refused('the controller\'s own certificate is not a client identity');
     const user = (await this.deps.users.get(id.user))?.value;

@@ -17,27 +17,26 @@ import { TOKENS_PREFIX, USERS_PREFIX, type TokenRecord, type UserRecord } from '
 export const USER_RECORDS = Symbol('USER_RECORDS');
 export const TOKEN_RECORDS = Symbol('TOKEN_RECORDS');
 
-/** How long start-up waits for the first try before going on (etcd may be down: the controller still starts, unready). */
-export const BOOTSTRAP_WAIT_MS = 3_000;
 const BOOTSTRAP_RETRY_MS = 2_000;
 
 /**
- * Makes sure the bootstrap admin exists, without holding start-up hostage to etcd: the first
- * try is awaited up to BOOTSTRAP_WAIT_MS, and a failure is retried in the background until it
- * succeeds or the app shuts down.
+ * Makes sure the bootstrap admin exists without holding start-up hostage to etcd (the controller
+ * starts, unready, while etcd is away): tried at start and retried in the background until it
+ * succeeds or the app shuts down. `recorded` settles once the admin is on record; until then
+ * its certificate is refused (hvctl up retries that refusal for a few seconds).
  */
 @Injectable()
 export class BootstrapAdmin implements OnApplicationBootstrap, OnApplicationShutdown {
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
+  private done!: () => void;
+  readonly recorded = new Promise<void>((resolve) => (this.done = resolve));
 
   constructor(@Inject(ControllerConfig) private readonly config: ControllerConfig, @Inject(ClusterPki) private readonly pki: ClusterPki,
     @Inject(USER_RECORDS) private readonly users: JsonRecords<UserRecord>, @Inject(LOGGER) private readonly log: Logger) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    let wait: NodeJS.Timeout | undefined;
-    await Promise.race([this.attempt(), new Promise<void>((resolve) => (wait = setTimeout(resolve, BOOTSTRAP_WAIT_MS)))]);
-    clearTimeout(wait);
+  onApplicationBootstrap(): void {
+    void this.attempt();
   }
 
   onApplicationShutdown(): void {
@@ -48,6 +47,7 @@ export class BootstrapAdmin implements OnApplicationBootstrap, OnApplicationShut
   private async attempt(): Promise<void> {
     try {
       await ensureBootstrapAdmin({ dataDir: this.config.dataDir, ca: this.pki.ca, users: this.users });
+      this.done();
     } catch (err) {
       if (this.stopped) return;
       this.log.warn({ component: 'identity', err }, 'could not record the bootstrap admin yet; retrying');
@@ -64,10 +64,14 @@ export class BootstrapAdmin implements OnApplicationBootstrap, OnApplicationShut
     { provide: TOKEN_RECORDS, inject: [EtcdBackend], useFactory: (b: EtcdBackend) => new JsonRecords<TokenRecord>(b.connection, TOKENS_PREFIX) },
     {
       provide: Authenticator, inject: [ClusterPki, USER_RECORDS, TOKEN_RECORDS],
-      useFactory: (pki: ClusterPki, users: JsonRecords<UserRecord>, tokens: JsonRecords<TokenRecord>) => new Authenticator({ ca: pki.ca, users, tokens }),
+      useFactory: (pki: ClusterPki, users: JsonRecords<UserRecord>, tokens: JsonRecords<TokenRecord>) => new Authenticator({
+        ca: pki.ca, users, tokens,
+        // Revocation: only the recorded certificates of a node that still exists (pki/node-certificates.ts).
+        checkNode: async (_node, der) => void (await pki.certificates.verify(der)),
+      }),
     },
     BootstrapAdmin,
   ],
-  exports: [USER_RECORDS, TOKEN_RECORDS, Authenticator],
+  exports: [USER_RECORDS, TOKEN_RECORDS, Authenticator, BootstrapAdmin],
 })
 export class IdentityModule {}

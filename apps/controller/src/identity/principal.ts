@@ -16,7 +16,8 @@ export type CredentialKind = 'certificate' | 'token' | 'session';
 export type Principal =
   | { kind: 'anonymous' }
   | { kind: 'user'; name: string; role: Role; scope?: string; via: CredentialKind }
-  | { kind: 'node'; node: string }
+  /** fingerprint: of the certificate the node called with (a renewal keeps that one accepted until the new one is used). */
+  | { kind: 'node'; node: string; fingerprint?: string }
   /** The controller's own loops (scheduler, HA, deletion...): never reachable from a request. */
   | { kind: 'system'; name: string };
 

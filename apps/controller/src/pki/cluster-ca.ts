@@ -9,7 +9,8 @@
  *    one the caller vouches for (the join token's or the authenticated peer's); a request
  *    naming anything else is refused, not corrected;
  *  - `verifyPeer` accepts only certificates this CA signed, currently valid, that carry a node
- *    identity: the API uses it so a node can only ever report for itself.
+ *    identity. It does not know about revocation: the API asks NodeCertificates.verify, which
+ *    adds the check against the node's recorded certificates.
  */
 import * as path from 'node:path';
 import { createPublicKey, randomBytes, X509Certificate } from 'node:crypto';
@@ -55,6 +56,8 @@ export interface IssuedServerCertificate extends IssuedCertificate {
 export interface VerifiedNode {
   node: string;
   expiresAt: Date;
+  /** Hex SHA-256 of the certificate (DER): what the node's certificate records name. */
+  fingerprint: string;
 }
 
 export interface VerifiedClient {
@@ -219,9 +222,9 @@ export class ClusterCa {
    * still safe.
    */
   verifyPeer(cert: string | Buffer): VerifiedNode {
-    const { identity, expiresAt } = this.verifyClient(cert);
+    const { identity, expiresAt, fingerprint } = this.verifyClient(cert);
     if (identity.kind !== 'node') throw peerUntrusted(`it names no node (it is a ${identity.kind} certificate)`);
-    return { node: identity.node, expiresAt };
+    return { node: identity.node, expiresAt, fingerprint };
   }
 
   private async sign(subject: string, publicKey: Key, sans: x509.JsonGeneralName[], validityMs: number, usages = [SERVER_AUTH, CLIENT_AUTH]): Promise<IssuedCertificate> {

@@ -2,9 +2,11 @@
  * The controller's PKI at run time: the cluster CA from `<dataDir>/pki` (created on first
  * start), a server certificate issued in memory at every start and renewed in place once 2/3
  * of its life passed (checked hourly; new handshakes present the new one, no restart), join
- * tokens in etcd, and the records of the certificates it issued to nodes. It hands out:
+ * tokens in etcd, and the records of the certificates it issued to nodes (NodeCertificates:
+ * which of them are still accepted). It hands out:
  *  - the gRPC API's server credentials (TLS; client certificates requested, not required:
- *    operators and joining agents have none, node-scoped methods check `nodeOf` themselves);
+ *    joining agents and bearer-token callers have none; the identity edge checks those sent,
+ *    node certificates through NodeCertificates.verify);
  *  - the dispatcher's dialer: mTLS with the controller's certificate (EKU clientAuth too),
  *    verifying each agent as `<node>.node.hvs`, so only that node's key can answer.
  */
@@ -12,12 +14,12 @@ import * as os from 'node:os';
 import { isIP } from 'node:net';
 import type { ChannelCredentials, ServerCredentials } from '@grpc/grpc-js';
 import { agentv1 } from '@hvs/proto';
-import { clientCredentialsFrom, needsRenewal, nodeServerName, peerCertificateOf, serverCredentialsFrom, serverNameOptions, TlsMaterial } from '@hvs/pki';
-import { ClusterCa, type ClusterCaOptions, type IssuedServerCertificate, type VerifiedNode } from './cluster-ca';
-import { JoinTokens } from './join-tokens';
+import { clientCredentialsFrom, needsRenewal, nodeServerName, serverCredentialsFrom, serverNameOptions, TlsMaterial } from '@hvs/pki';
+import { ClusterCa, type ClusterCaOptions, type IssuedServerCertificate } from './cluster-ca';
+import { JoinTokens, type JoinTokenLimits } from './join-tokens';
 import type { TokenRepository } from './token-repository';
-import type { CertificateRecords } from './certificate-records';
-import { peerUntrusted } from './errors';
+import type { NodeCertificateStore } from './certificate-store';
+import { NodeCertificates } from './node-certificates';
 
 export interface ClusterPkiOptions {
   dataDir: string;
@@ -26,12 +28,11 @@ export interface ClusterPkiOptions {
   /** More listen hosts the certificate must name (the HTTP port's, which serves it too). */
   alsoHosts?: readonly string[];
   tokens: TokenRepository;
-  certificates: CertificateRecords;
+  certificates: NodeCertificateStore;
   ca?: ClusterCaOptions;
+  /** Rate limit and cap of join token creation (defaults: join-tokens.ts). */
+  tokenLimits?: JoinTokenLimits;
 }
-
-/** What a gRPC call carries: grpc-js's auth context. */
-export type AuthenticatedCall = Parameters<typeof peerCertificateOf>[0];
 
 /** How often the controller checks whether its own certificate needs renewing. */
 export const SERVER_RENEW_CHECK_MS = 3_600_000;
@@ -50,7 +51,7 @@ export class ClusterPki {
     private current: IssuedServerCertificate,
     private readonly names: { dns: string[]; ips: string[] },
     readonly tokens: JoinTokens,
-    readonly certificates: CertificateRecords,
+    readonly certificates: NodeCertificates,
     private readonly now: () => number,
   ) {
     this.serving = new TlsMaterial({ caPem: ca.certificatePem, certPem: current.chainPem, keyPem: current.privateKeyPem });
@@ -61,7 +62,9 @@ export class ClusterPki {
     const ca = await ClusterCa.loadOrCreate(o.dataDir, o.ca);
     const names = serverNames(o.listenHost, ...(o.alsoHosts ?? []));
     const server = await ca.issueServerCert(names);
-    return new ClusterPki(ca, server, names, new JoinTokens(o.tokens, { caFingerprint: ca.fingerprint, now: o.ca?.now }), o.certificates, o.ca?.now ?? Date.now);
+    const now = o.ca?.now ?? Date.now;
+    const tokens = new JoinTokens(o.tokens, { caFingerprint: ca.fingerprint, now, ...o.tokenLimits });
+    return new ClusterPki(ca, server, names, tokens, new NodeCertificates(ca, o.certificates, now), now);
   }
 
   /** The controller's certificate in use now. */
@@ -127,24 +130,6 @@ export class ClusterPki {
   /** Channel credentials for dialling the agent of `node` as the controller. */
   agentCredentials(node: string): ChannelCredentials {
     return clientCredentialsFrom(this.dialling, { expectedServerName: nodeServerName(node) });
-  }
-
-  /**
-   * The node a call's client certificate speaks for; undefined when the call has none. A
-   * certificate that is present but not a valid node certificate of this CA is an error
-   * (HVS-PKI-PEER-UNTRUSTED), never silently treated as "no certificate".
-   */
-  nodeOf(call: AuthenticatedCall): VerifiedNode | undefined {
-    const raw = peerCertificateOf(call);
-    if (raw === undefined) return undefined;
-    return this.ca.verifyPeer(raw);
-  }
-
-  /** Like nodeOf, for calls only a node may make. */
-  requireNode(call: AuthenticatedCall, method: string): VerifiedNode {
-    const node = this.nodeOf(call);
-    if (node === undefined) throw peerUntrusted(`${method} needs the node's client certificate and the call presented none`);
-    return node;
   }
 }
 

@@ -7,21 +7,31 @@ import type { Logger } from 'pino';
 import { ControllerConfig } from '../config';
 import { LOGGER } from '../observability';
 import { BackendModule, EtcdBackend } from '../backend';
-import { EtcdCertificateRecords } from './certificate-records';
+import { CertificateCleanup } from './certificate-cleanup';
+import { EtcdCertificateStore } from './certificate-store';
 import { ClusterPki } from './cluster-pki';
 import { EtcdTokenRepository } from './token-repository';
 
-/** Starts the controller certificate's renewal check with the app, stops it at shutdown. */
+/**
+ * Starts the controller certificate's renewal check and the removal of deleted nodes'
+ * certificate records with the app, stops both at shutdown.
+ */
 @Injectable()
 export class PkiLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(@Inject(ClusterPki) private readonly pki: ClusterPki, @Inject(LOGGER) private readonly log: Logger) {}
+  private readonly cleanup: CertificateCleanup;
+
+  constructor(@Inject(ClusterPki) private readonly pki: ClusterPki, @Inject(EtcdBackend) backend: EtcdBackend, @Inject(LOGGER) private readonly log: Logger) {
+    this.cleanup = new CertificateCleanup(backend.connection, pki.certificates, log);
+  }
 
   onApplicationBootstrap(): void {
     this.pki.startRenewal(this.log);
+    this.cleanup.start();
   }
 
-  onApplicationShutdown(): void {
+  async onApplicationShutdown(): Promise<void> {
     this.pki.stopRenewal();
+    await this.cleanup.stop();
   }
 }
 
@@ -31,7 +41,7 @@ export class PkiLifecycle implements OnApplicationBootstrap, OnApplicationShutdo
     {
       provide: ClusterPki, inject: [ControllerConfig, EtcdBackend],
       useFactory: (c: ControllerConfig, b: EtcdBackend) => ClusterPki.create({
-        dataDir: c.dataDir, listenHost: c.grpcListen.host, alsoHosts: [c.httpListen.host], tokens: new EtcdTokenRepository(b.connection), certificates: new EtcdCertificateRecords(b.connection),
+        dataDir: c.dataDir, listenHost: c.grpcListen.host, alsoHosts: [c.httpListen.host], tokens: new EtcdTokenRepository(b.connection), certificates: new EtcdCertificateStore(b.connection),
       }),
     },
     PkiLifecycle,

@@ -2,7 +2,8 @@
  * Where join tokens live. Only a SHA-256 of each token's secret is stored, so reading etcd (or
  * a backup of it) never yields a usable token. `take` is the one-time guarantee: a delete that
  * succeeds only while the record is still at the version the caller read, so of any number of
- * concurrent joins with one token exactly one removes it.
+ * concurrent joins with one token exactly one removes it; `update` is the same compare-and-swap
+ * for counting down a multi-use token.
  */
 import type { EtcdConnection } from '../store/etcd-connection';
 import { prefixEnd } from '../store/etcd-connection';
@@ -17,6 +18,10 @@ export interface JoinTokenRecord {
   expiresAt: string;
   /** Set when the token may only join this node name. */
   nodeName?: string;
+  /** Minted to replace the existing node `nodeName`. */
+  replace?: true;
+  /** Joins left of a multi-use token; absent: a one-time token. */
+  usesLeft?: number;
 }
 
 export interface StoredToken {
@@ -31,6 +36,8 @@ export interface TokenRepository {
   get(id: string): Promise<StoredToken | undefined>;
   /** Deletes the record only if it is still at `version`; true for the single caller that did. */
   take(id: string, version: string): Promise<boolean>;
+  /** Rewrites the record only if it is still at `version` (a multi-use token's count). */
+  update(record: JoinTokenRecord, version: string): Promise<boolean>;
   /** Unconditional delete (revoke); true when something was deleted. */
   remove(id: string): Promise<boolean>;
   list(): Promise<JoinTokenRecord[]>;
@@ -54,6 +61,12 @@ export class MemoryTokenRepository implements TokenRepository {
   async take(id: string, version: string): Promise<boolean> {
     if (this.records.get(id)?.version !== version) return false;
     return this.records.delete(id);
+  }
+
+  async update(record: JoinTokenRecord, version: string): Promise<boolean> {
+    if (this.records.get(record.id)?.version !== version) return false;
+    this.records.set(record.id, { record: { ...record }, version: String(++this.version) });
+    return true;
   }
 
   async remove(id: string): Promise<boolean> {
@@ -108,6 +121,16 @@ export class EtcdTokenRepository implements TokenRepository {
     const res = await this.connection.call((o) => this.kv.txn({
       compare: [{ key, target: 'Mod', result: 'Equal', mod_revision: version }],
       success: [{ request_delete_range: { key } }],
+    }, o));
+    return res.succeeded;
+  }
+
+  /** Same key, same lease (ignore_lease keeps the one the record was created with). */
+  async update(record: JoinTokenRecord, version: string): Promise<boolean> {
+    const key = Buffer.from(JOIN_TOKEN_PREFIX + record.id);
+    const res = await this.connection.call((o) => this.kv.txn({
+      compare: [{ key, target: 'Mod', result: 'Equal', mod_revision: version }],
+      success: [{ request_put: { key, value: Buffer.from(JSON.stringify(record)), ignore_lease: true } }],
     }, o));
     return res.succeeded;
   }

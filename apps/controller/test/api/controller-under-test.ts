@@ -13,11 +13,11 @@ import { createApp, listeningAddress } from '../../src/app';
 import { servesTls } from '../../src/config';
 import { ClusterPki, clientCredentials, CONTROLLER_SERVER_NAME, serverNameOptions } from '../../src/pki';
 import { OBJECT_STORE } from '../../src/services/tokens';
-import { bootstrapFiles, type Role } from '../../src/identity';
+import { BootstrapAdmin, bootstrapFiles, type Role } from '../../src/identity';
 import { IdentityService } from '../../src/services/identity.service';
 import { systemContext } from '../../src/services/call-context';
 import type { ObjectStore } from '../../src/store';
-import { nodeIdentity } from '../pki/fixtures';
+import { makeCsr } from '../pki/fixtures';
 import { baseUrl, capturedLogger, testConfig } from '../app/fixtures';
 import { restFetch, type RestInit, type RestResponse } from './rest-fetch';
 
@@ -49,8 +49,10 @@ export interface ControllerUnderTest {
   /** The channel options every client of `grpc` needs (the TLS server name; Node 26 refuses the IP). */
   options: ChannelOptions;
   pki: ClusterPki;
-  /** A NodeService client holding a certificate for `node` (as a joined agent does). */
+  /** A NodeService client holding a certificate for `node`, joined as an agent joins (token, CSR, Join: the Node exists after). */
   nodeClient(node: string): Promise<v1.NodeServiceClient>;
+  /** A NodeService client presenting this certificate and key (closed with the controller). */
+  nodeClientWith(certPem: string, keyPem: string): v1.NodeServiceClient;
   close(): Promise<void>;
 }
 
@@ -93,6 +95,7 @@ export async function startController(etcdEndpoint: string, env: Record<string, 
   }
   const grpc = `127.0.0.1:${app.get(GrpcApiServer).port}`;
   const pki = app.get(ClusterPki);
+  await app.get(BootstrapAdmin).recorded;
   const creds = operatorCredentials(pki.ca.certificatePem, t.config.dataDir);
   const identity = app.get(IdentityService);
   const tokenFor = async (name: string, role: Role, scope?: string) => (await identity.createToken({ name, role, scope }, systemContext('test'))).secret;
@@ -100,6 +103,8 @@ export async function startController(etcdEndpoint: string, env: Record<string, 
   const options = serverNameOptions(CONTROLLER_SERVER_NAME);
   const clients: Client[] = [];
   const keep = <C extends Client>(c: C): C => (clients.push(c), c);
+  const nodeClientWith = (certPem: string, keyPem: string) =>
+    keep(new v1.NodeServiceClient(grpc, clientCredentials(pki.ca.certificatePem, certPem, keyPem, { expectedServerName: CONTROLLER_SERVER_NAME }), options));
   const port = listeningAddress(app).port;
   const http = `${servesTls(t.config) ? `https://127.0.0.1:${port}` : baseUrl(port)}/api/v1`;
   return {
@@ -114,9 +119,13 @@ export async function startController(etcdEndpoint: string, env: Record<string, 
     audit: keep(new v1.AuditServiceClient(grpc, creds, options)),
     creds, options, pki,
     async nodeClient(node: string) {
-      const id = await nodeIdentity(pki.ca, node);
-      return keep(new v1.NodeServiceClient(grpc, clientCredentials(pki.ca.certificatePem, id.certPem, id.keyPem, { expectedServerName: CONTROLLER_SERVER_NAME }), options));
+      const operator = keep(new v1.NodeServiceClient(grpc, creds, options));
+      const t = await call(operator, operator.createJoinToken, { ttlSeconds: 600, nodeName: node, replace: false, uses: 0 });
+      const { csrPem, keyPem } = await makeCsr(`CN=node:${node}`);
+      const res = await call(operator, operator.join, { token: t.token, nodeName: node, csrPem, address: '127.0.0.1:7450' });
+      return nodeClientWith(res.certificatePem, keyPem);
     },
+    nodeClientWith,
     async close() {
       for (const c of clients) c.close();
       await app?.close();

@@ -66,7 +66,7 @@ describe('hvs.v1 over gRPC against real etcd', () => {
 
   it('get and list with label selectors', async () => {
     await apply(batch(vmYaml('db-1', { labels: { app: 'db', tier: 'back' } }), vmYaml('db-2', { labels: { app: 'db' } })));
-    const got = await call(ctl.resources, ctl.resources.get, { kind: 'VirtualMachine', name: 'db-1', reveal: false });
+    const got = await call(ctl.resources, ctl.resources.get, { kind: 'VirtualMachine', name: 'db-1' });
     expect(got.metadata?.labels).toEqual({ app: 'db', tier: 'back' });
     expect(JSON.parse(got.specJson)).toMatchObject({ memory: { size: '512MiB' } });
     expect((await list('vms', 'app=db')).items.map((o) => o.metadata!.name)).toEqual(['db-1', 'db-2']);
@@ -130,7 +130,7 @@ describe('hvs.v1 over gRPC against real etcd', () => {
 
   it('a stale resourceVersion is ABORTED (Conflict) and changes nothing', async () => {
     await apply(vmYaml('cas-1'));
-    const rv = (await call(ctl.resources, ctl.resources.get, { kind: 'vm', name: 'cas-1', reveal: false })).metadata!.resourceVersion!;
+    const rv = (await call(ctl.resources, ctl.resources.get, { kind: 'vm', name: 'cas-1' })).metadata!.resourceVersion!;
     await apply(vmYaml('cas-1', { memory: '1GiB' }));
     const stale = vmYaml('cas-1', { memory: '4GiB' }).replace('  name: cas-1', `  name: cas-1\n  resourceVersion: "${rv}"`);
     const e = await rejection(apply(stale));
@@ -138,7 +138,7 @@ describe('hvs.v1 over gRPC against real etcd', () => {
     expect(hvsErrorFromServiceError(e).code).toBe('HVS-STORE-CONFLICT');
     const del = await rejection(call(ctl.resources, ctl.resources.delete, { kind: 'vm', name: 'cas-1', wait: false, resourceVersion: rv, waitTimeoutMs: 0, names: [], labelSelector: '', ignoreNotFound: false }));
     expect(del.code).toBe(status.ABORTED);
-    expect(JSON.parse((await call(ctl.resources, ctl.resources.get, { kind: 'vm', name: 'cas-1', reveal: false })).specJson).memory.size).toBe('1GiB');
+    expect(JSON.parse((await call(ctl.resources, ctl.resources.get, { kind: 'vm', name: 'cas-1' })).specJson).memory.size).toBe('1GiB');
   });
 
   it('an oversized request is RESOURCE_EXHAUSTED with HVS-API-REQUEST-TOO-LARGE', async () => {
@@ -178,7 +178,7 @@ describe('hvs.v1 over gRPC against real etcd', () => {
     const start = (await audit()).records.length;
     await plan(vmYaml('audit-1'));
     await list('vm');
-    await rejection(call(ctl.resources, ctl.resources.get, { kind: 'vm', name: 'audit-1', reveal: false }));
+    await rejection(call(ctl.resources, ctl.resources.get, { kind: 'vm', name: 'audit-1' }));
     expect((await audit()).records.length).toBe(start);
     await call(ctl.resources, ctl.resources.apply, { documents: documents(vmYaml('audit-1')), dryRun: false, fieldManager: 'ci', pruneSelector: '' });
     await call(ctl.resources, ctl.resources.delete, { kind: 'vm', name: 'audit-1', wait: false, resourceVersion: '', waitTimeoutMs: 0, names: [], labelSelector: '', ignoreNotFound: false });

@@ -38,10 +38,10 @@ describe('HTTP edge settings', () => {
 
   it('auto speaks TLS exactly beyond loopback; on always; off never, and off beyond loopback is refused', () => {
     expect(servesTls(loadConfig({ HVS_DATA_DIR: dir }))).toBe(false);
-    expect(servesTls(loadConfig({ HVS_DATA_DIR: dir, HVS_HTTP_LISTEN: '0.0.0.0:7480' }))).toBe(true);
+    expect(servesTls(loadConfig({ HVS_DATA_DIR: dir, HVS_HTTP_LISTEN: '0.0.0.0:17480' }))).toBe(true);
     expect(servesTls(loadConfig({ HVS_DATA_DIR: dir, HVS_HTTP_TLS: 'on' }))).toBe(true);
     expect(servesTls(loadConfig({ HVS_DATA_DIR: dir, HVS_HTTP_TLS: 'off' }))).toBe(false);
-    for (const listen of ['0.0.0.0:7480', '[::]:7480', '10.0.0.5:7480', 'ctl.example.com:7480']) {
+    for (const listen of ['0.0.0.0:17480', '[::]:17480', '10.0.0.5:17480', 'ctl.example.com:17480']) {
       expect(problems({ HVS_HTTP_TLS: 'off', HVS_HTTP_LISTEN: listen })).toEqual([expect.stringMatching(/^HVS-CONFIG-HTTP-TLS-REQUIRED: HVS_HTTP_LISTEN .* is not a loopback address/)]);
     }
     expect(problems({ HVS_HTTP_TLS: 'maybe' })).toEqual([expect.stringMatching(/^HVS-CONFIG-HTTP-TLS-INVALID/)]);
@@ -49,7 +49,7 @@ describe('HTTP edge settings', () => {
 
   it('accepts a matching certificate and key, and keeps the lists as normalised values', () => {
     const c = loadConfig({
-      HVS_DATA_DIR: dir, HVS_HTTP_LISTEN: '0.0.0.0:7480', HVS_HTTP_TLS_CERT_FILE: cert, HVS_HTTP_TLS_KEY_FILE: key,
+      HVS_DATA_DIR: dir, HVS_HTTP_LISTEN: '0.0.0.0:17480', HVS_HTTP_TLS_CERT_FILE: cert, HVS_HTTP_TLS_KEY_FILE: key,
       HVS_HTTP_ALLOWED_HOSTS: 'Ctl.Example.com, [::1], 10.0.0.5', HVS_HTTP_ALLOWED_ORIGINS: 'https://Console.example.com,http://localhost:3000', HVS_HEALTH_LISTEN: '0.0.0.0:7481',
     });
     expect(c).toMatchObject({

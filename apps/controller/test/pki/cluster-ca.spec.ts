@@ -120,7 +120,7 @@ describe('ClusterCa.verifyPeer', () => {
   it('names the node of a certificate it issued, from PEM or DER', async () => {
     const { certPem } = await nodeIdentity(ca, 'host-1');
     expect(ca.verifyPeer(certPem).node).toBe('host-1');
-    expect(ca.verifyPeer(new X509Certificate(certPem).raw)).toEqual({ node: 'host-1', expiresAt: new Date(now + 90 * DAY) });
+    expect(ca.verifyPeer(new X509Certificate(certPem).raw)).toEqual({ node: 'host-1', expiresAt: new Date(now + 90 * DAY), fingerprint: fingerprintOf(certPem) });
   });
 
   it('refuses another CA\'s node certificate, an expired one, the controller\'s own and garbage', async () => {

@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { Metadata, Server, credentials, status, type ChannelCredentials, type ServerCredentials } from '@grpc/grpc-js';
 import { v1 } from '@hvs/proto';
 import {
-  ClusterCa, ClusterPki, MemoryCertificateRecords, MemoryTokenRepository, TlsMaterial, clientCredentials, clientCredentialsFrom, nodeServerName, peerCertificateOf, serverCredentials, serverCredentialsFrom,
+  ClusterCa, ClusterPki, MemoryCertificateStore, MemoryTokenRepository, TlsMaterial, clientCredentials, clientCredentialsFrom, nodeServerName, peerCertificateOf, serverCredentials, serverCredentialsFrom,
   serverNameOptions, CONTROLLER_SERVER_NAME, type IssuedServerCertificate,
 } from '../../src/pki';
 import { callFailure as failure, nodeIdentity, tempDirs } from './fixtures';
@@ -142,7 +142,7 @@ describe("the controller's own certificate renews in place (ClusterPki, real TLS
     const start = Date.now() - 21 * DAY;
     let now = start;
     const pki = await ClusterPki.create({
-      dataDir: tempDir(), listenHost: '127.0.0.1', tokens: new MemoryTokenRepository(), certificates: new MemoryCertificateRecords(),
+      dataDir: tempDir(), listenHost: '127.0.0.1', tokens: new MemoryTokenRepository(), certificates: new MemoryCertificateStore(),
       ca: { now: () => now, serverCertValidityMs: 30 * DAY },
     });
     const port = await startServer(pki.serverCredentials(), pki.ca);

@@ -37,7 +37,7 @@ export function describeJoinTokensContract(name: string, makeRepository: () => P
 
     it('works once: a second use, a wrong secret and an unknown id all get the same INVALID error', async () => {
       const t = await tokens.create();
-      await expect(tokens.consume(t.token, 'host-1')).resolves.toEqual({ id: t.id, nodeName: 'host-1' });
+      await expect(tokens.consume(t.token, 'host-1')).resolves.toEqual({ id: t.id, nodeName: 'host-1', replace: false });
       const reused = await refusal(tokens.consume(t.token, 'host-1'));
       const t2 = await tokens.create();
       const p2 = parseJoinToken(t2.token);
@@ -49,7 +49,7 @@ export function describeJoinTokensContract(name: string, makeRepository: () => P
         expect(e.toString()).toBe(reused.toString());
       }
       // The wrong guess did not burn the real token.
-      await expect(tokens.consume(t2.token, 'host-2')).resolves.toEqual({ id: t2.id, nodeName: 'host-2' });
+      await expect(tokens.consume(t2.token, 'host-2')).resolves.toEqual({ id: t2.id, nodeName: 'host-2', replace: false });
     });
 
     it('of 10 concurrent joins with one token exactly one succeeds', async () => {
@@ -82,16 +82,55 @@ export function describeJoinTokensContract(name: string, makeRepository: () => P
       const e = await refusal(tokens.consume(t.token, 'host-8'));
       expect(e.code).toBe('HVS-JOIN-TOKEN-NODE-MISMATCH');
       expect(e.message).not.toContain(parseJoinToken(t.token).secret);
-      await expect(tokens.consume(t.token, '')).resolves.toEqual({ id: t.id, nodeName: 'host-7' });
+      await expect(tokens.consume(t.token, '')).resolves.toEqual({ id: t.id, nodeName: 'host-7', replace: false });
     });
 
-    it('an unbound token cannot take the name of an existing node; a bound one can (re-join)', async () => {
+    it('no token takes the name of an existing node unless minted with replace (and the refusal keeps it)', async () => {
       const exists = async (n: string) => n === 'host-1';
       const t = await tokens.create();
       expect((await refusal(tokens.consume(t.token, 'host-1', { nodeExists: exists }))).code).toBe('HVS-JOIN-NODE-EXISTS');
-      await expect(tokens.consume(t.token, 'host-2', { nodeExists: exists })).resolves.toMatchObject({ nodeName: 'host-2' });
+      await expect(tokens.consume(t.token, 'host-2', { nodeExists: exists })).resolves.toMatchObject({ nodeName: 'host-2', replace: false });
       const bound = await tokens.create({ nodeName: 'host-1' });
-      await expect(tokens.consume(bound.token, 'host-1', { nodeExists: exists })).resolves.toMatchObject({ nodeName: 'host-1' });
+      const e = await refusal(tokens.consume(bound.token, 'host-1', { nodeExists: exists }));
+      expect([e.code, e.fix]).toEqual(['HVS-JOIN-NODE-EXISTS', expect.stringContaining('--replace')]);
+      const replace = await tokens.create({ nodeName: 'host-1', replace: true });
+      expect((await tokens.list()).find((x) => x.id === replace.id)).toMatchObject({ nodeName: 'host-1', replace: true, usesLeft: 1 });
+      await expect(tokens.consume(replace.token, 'host-1', { nodeExists: exists })).resolves.toEqual({ id: replace.id, nodeName: 'host-1', replace: true });
+      await expect(tokens.consume(bound.token, 'host-3', { nodeExists: exists })).rejects.toMatchObject({ code: 'HVS-JOIN-TOKEN-NODE-MISMATCH' });
+    });
+
+    it('a multi-use token joins exactly N hosts, also concurrently, then is gone; it cannot be bound or replace', async () => {
+      const t = await tokens.create({ uses: 3 });
+      expect(t.uses).toBe(3);
+      await expect(tokens.consume(t.token, 'm-0')).resolves.toMatchObject({ nodeName: 'm-0' });
+      expect((await tokens.list()).find((x) => x.id === t.id)?.usesLeft).toBe(2);
+      const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => tokens.consume(t.token, `m-${i + 1}`)));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
+      for (const r of results) if (r.status === 'rejected') expect((r.reason as HvsError).code).toBe('HVS-JOIN-TOKEN-INVALID');
+      expect(await tokens.list()).toEqual([]);
+      expect((await refusal(tokens.create({ uses: 2, nodeName: 'host-1' }))).code).toBe('HVS-JOIN-TOKEN-MULTI-USE-BOUND');
+      expect((await refusal(tokens.create({ replace: true }))).code).toBe('HVS-JOIN-TOKEN-REPLACE-UNBOUND');
+      expect((await refusal(tokens.create({ uses: 1001 }))).code).toBe('HVS-JOIN-TOKEN-USES-INVALID');
+      expect((await refusal(tokens.create({ uses: 2.5 }))).code).toBe('HVS-JOIN-TOKEN-USES-INVALID');
+    });
+
+    it('creation is rate-limited (retry-after in the fix, refilled by the clock) and open tokens are capped', async () => {
+      const limited = new JoinTokens(repo, { caFingerprint: FP, now: () => now, rateBurst: 2, ratePerSecond: 0.5, maxOpen: 3 });
+      await limited.create();
+      await limited.create();
+      const e = await refusal(limited.create());
+      expect([e.code, e.category, e.fix]).toEqual(['HVS-JOIN-TOKEN-RATE-LIMITED', 'ResourceExhausted', expect.stringMatching(/retry after 2 s/)]);
+      now += 2_000;
+      const third = await limited.create({ uses: 50, ttlMs: 2 * 60_000 });
+      now += 2_000;
+      const cap = await refusal(limited.create());
+      expect([cap.code, cap.message, cap.fix]).toEqual(['HVS-JOIN-TOKEN-CAP', expect.stringContaining('3 open'), expect.stringContaining('hvctl node token revoke')]);
+      expect(await limited.revoke(third.id)).toBe(true);
+      now += 2_000;
+      await expect(limited.create()).resolves.toBeDefined();
+      // Expired tokens are not open: they do not count against the cap.
+      now += 2 * HOUR;
+      await expect(limited.create()).resolves.toBeDefined();
     });
 
     it('revoke removes a token (idempotent); list never shows secrets or hashes', async () => {
@@ -99,8 +138,8 @@ export function describeJoinTokensContract(name: string, makeRepository: () => P
       const b = await tokens.create({ nodeName: 'n2', ttlMs: 2 * HOUR });
       const listed = await tokens.list();
       expect(listed).toEqual([
-        { id: a.id, createdAt: '2030-01-01T00:00:00.000Z', expiresAt: '2030-01-01T01:00:00.000Z', expired: false },
-        { id: b.id, createdAt: '2030-01-01T00:00:00.000Z', expiresAt: '2030-01-01T02:00:00.000Z', nodeName: 'n2', expired: false },
+        { id: a.id, createdAt: '2030-01-01T00:00:00.000Z', expiresAt: '2030-01-01T01:00:00.000Z', usesLeft: 1, expired: false },
+        { id: b.id, createdAt: '2030-01-01T00:00:00.000Z', expiresAt: '2030-01-01T02:00:00.000Z', nodeName: 'n2', usesLeft: 1, expired: false },
       ]);
       expect(await tokens.revoke(a.id)).toBe(true);
       expect(await tokens.revoke(a.id)).toBe(false);

@@ -24,6 +24,7 @@ export class ControllerClient {
   private readonly nodes: v1.NodeServiceClient;
   private readonly audits: v1.AuditServiceClient;
   private readonly eventsClient: v1.EventServiceClient;
+  private readonly identity: v1.IdentityServiceClient;
   private readonly admin: v1.AdminServiceClient;
 
   constructor(readonly context: Context, readonly requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS) {
@@ -37,6 +38,7 @@ export class ControllerClient {
     this.nodes = new v1.NodeServiceClient(address, creds, options);
     this.audits = new v1.AuditServiceClient(address, creds, options);
     this.eventsClient = new v1.EventServiceClient(address, creds, options);
+    this.identity = new v1.IdentityServiceClient(address, creds, options);
     this.admin = new v1.AdminServiceClient(address, creds, options);
   }
 
@@ -148,8 +150,42 @@ export class ControllerClient {
     return this.stream(() => this.eventsClient.watch(req, this.metadata()), signal);
   }
 
+  /** Signs the CSR of a new (or, with renew, an existing) user; the answer holds its certificate and the cluster CA. */
+  createUser(req: v1.CreateUserRequest): Promise<v1.CreateUserResponse> {
+    return this.unary(this.identity.createUser.bind(this.identity) as Unary<v1.CreateUserRequest, v1.CreateUserResponse>, req);
+  }
+
+  listUsers(): Promise<v1.ListUsersResponse> {
+    return this.unary(this.identity.listUsers.bind(this.identity) as Unary<v1.ListUsersRequest, v1.ListUsersResponse>, {});
+  }
+
+  deleteUser(name: string): Promise<v1.DeleteUserResponse> {
+    return this.unary(this.identity.deleteUser.bind(this.identity) as Unary<v1.DeleteUserRequest, v1.DeleteUserResponse>, { name });
+  }
+
+  /** The secret in the answer exists nowhere else: print or store it once, never log it. */
+  createToken(req: v1.CreateTokenRequest): Promise<v1.CreateTokenResponse> {
+    return this.unary(this.identity.createToken.bind(this.identity) as Unary<v1.CreateTokenRequest, v1.CreateTokenResponse>, req);
+  }
+
+  listTokens(): Promise<v1.ListTokensResponse> {
+    return this.unary(this.identity.listTokens.bind(this.identity) as Unary<v1.ListTokensRequest, v1.ListTokensResponse>, {});
+  }
+
+  revokeToken(id: string): Promise<v1.RevokeTokenResponse> {
+    return this.unary(this.identity.revokeToken.bind(this.identity) as Unary<v1.RevokeTokenRequest, v1.RevokeTokenResponse>, { id });
+  }
+
+  whoAmI(): Promise<v1.WhoAmIResponse> {
+    return this.unary(this.identity.whoAmI.bind(this.identity) as Unary<v1.WhoAmIRequest, v1.WhoAmIResponse>, {});
+  }
+
+  canI(req: v1.CanIRequest): Promise<v1.CanIResponse> {
+    return this.unary(this.identity.canI.bind(this.identity) as Unary<v1.CanIRequest, v1.CanIResponse>, req);
+  }
+
   close(): void {
-    for (const c of [this.resources, this.vms, this.nodes, this.audits, this.eventsClient, this.admin]) c.close();
+    for (const c of [this.resources, this.vms, this.nodes, this.audits, this.eventsClient, this.identity, this.admin]) c.close();
   }
 
   private metadata(): Metadata {

@@ -14,8 +14,15 @@ export function getContexts(rt: Runtime): void {
   }
   rt.io.out(renderTable(['CURRENT', 'NAME', 'CONTROLLER', 'CREDENTIALS'], c.contexts.map((x) => [
     x.name === c.currentContext ? '*' : '', x.name, x.controller,
-    x.credentials.type === 'token' ? `token (${x.credentials.tokenFile})` : x.credentials.type === 'tls' ? `tls (${x.credentials.caFile})` : 'insecure',
+    describeCredentials(x.credentials),
   ])));
+}
+
+/** Which files a context presents (never their contents). */
+function describeCredentials(c: Credentials): string {
+  if (c.type === 'token') return `token (${c.tokenFile})`;
+  if (c.type === 'insecure') return 'insecure';
+  return [`tls (${c.caFile})`, ...(c.certFile ? [`cert (${c.certFile})`] : []), ...(c.tokenFile ? [`token (${c.tokenFile})`] : [])].join(' + ');
 }
 
 export async function currentContext(rt: Runtime): Promise<void> {

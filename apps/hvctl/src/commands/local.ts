@@ -46,11 +46,23 @@ function localClient(state: LocalState, timeoutMs: number): ControllerClient {
 async function localJoinToken(state: LocalState): Promise<string> {
   const client = localClient(state, 10_000);
   try {
-    return (await client.createJoinToken({ ttlSeconds: 600, nodeName: localNodeName() })).token;
+    // The controller records its bootstrap admin in etcd just after it starts: until then the
+    // local context's certificate is refused (HVS-AUTH-CREDENTIAL-INVALID). Wait that out briefly.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await client.createJoinToken({ ttlSeconds: 600, nodeName: localNodeName(), replace: false, uses: 0 })).token;
+      } catch (e) {
+        if (attempt >= ADMIN_RECORD_ATTEMPTS || (e as { code?: string }).code !== 'HVS-AUTH-CREDENTIAL-INVALID') throw e;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
   } finally {
     client.close();
   }
 }
+
+/** 20 tries, 500 ms apart: how long `up` waits for the controller to record its bootstrap admin. */
+const ADMIN_RECORD_ATTEMPTS = 20;
 
 async function nodeRegistered(state: LocalState): Promise<true | string> {
   const client = localClient(state, 2_000);

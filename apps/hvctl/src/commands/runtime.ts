@@ -73,3 +73,19 @@ export function parseDurationFlag(flag: string, raw: string): number {
   if (v === undefined || v <= 0) throw usageError(`${flag} "${raw}" is not a duration`, `write it like 30s, 5m or 1m30s`);
   return v;
 }
+
+/** `-o FORMAT` of a command that has only JSON besides its table: true for json, false when absent. */
+export function jsonOutput(output: string | undefined): boolean {
+  if (output !== undefined && output !== 'json') throw usageError(`-o ${output} is not supported here`, 'use -o json');
+  return output === 'json';
+}
+
+/**
+ * The id of a join or API token (16 hex digits), never the token itself: the argument is not
+ * echoed, since a pasted whole token would be a secret.
+ */
+export function tokenIdArg(raw: string, listCommand: string): string {
+  const id = raw.trim();
+  if (!/^[0-9a-f]{16}$/.test(id)) throw usageError('the argument is not a token id (16 hex digits)', `give the ID column of \`${listCommand}\`, not the token itself`);
+  return id;
+}

@@ -38,7 +38,8 @@ export function configPath(env: NodeJS.ProcessEnv): string {
   return path.join(base, 'hvs', 'config.yaml');
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+// `@` for the contexts `hvctl user create` adds (alice@lab, as kubeconfig's user@cluster).
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,62}$/;
 const ADDRESS = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/;
 
 function invalid(file: string, what: string): never {
@@ -111,7 +112,7 @@ export function writeConfig(env: NodeJS.ProcessEnv, config: HvctlConfig): string
 }
 
 export function validateContextInput(name: string, controller: string): void {
-  if (!NAME.test(name)) throw cliError('HVS-CLI-CONTEXT-NAME-INVALID', `context name "${name}" is invalid`, 'use 1-63 letters, digits, ".", "_" or "-"', undefined, 'InvalidArgument');
+  if (!NAME.test(name)) throw cliError('HVS-CLI-CONTEXT-NAME-INVALID', `context name "${name}" is invalid`, 'use 1-63 letters, digits, ".", "_", "@" or "-"', undefined, 'InvalidArgument');
   if (!ADDRESS.test(controller)) throw cliError('HVS-CLI-CONTROLLER-ADDRESS-INVALID', `controller address "${controller}" is invalid`, 'write it as host:port, e.g. 127.0.0.1:7443', undefined, 'InvalidArgument');
 }
 

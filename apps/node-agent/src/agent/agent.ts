@@ -140,13 +140,14 @@ export class Agent implements AgentApi {
     this.address = address;
     if (this.config.metricsListen) this.metricsAddress = await this.metricsServer.listen(this.config.metricsListen);
     if (this.config.controller) {
+      const calls = this.deps.nodeService ?? grpcNodeService(this.config.controller, this.identity?.controllerTls());
       this.link = new ControllerLink({
         nodeName: this.config.nodeName, advertise: this.config.advertise, intervalMs: this.config.heartbeatIntervalMs, clock: this.clock,
-        calls: this.deps.nodeService ?? grpcNodeService(this.config.controller, this.identity?.controllerTls()), facts: async () => this.hostFactsProto(),
+        calls, facts: async () => this.hostFactsProto(),
         observedGeneration: () => this.store.generation, log: this.log,
       });
       this.link.start();
-      this.identity?.startRenewal(this.clock, this.log);
+      this.identity?.startRenewal(this.clock, this.log, undefined, () => calls.reconnect?.());
       this.fencing?.start();
     }
     this.log.info({ listen: this.address, metrics: this.metricsAddress, controller: this.config.controller ?? null, vms: this.store.desiredVms().length, generation: this.store.generation }, 'node agent started');

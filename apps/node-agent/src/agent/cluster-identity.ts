@@ -83,9 +83,12 @@ export class ClusterIdentity {
 
   /**
    * Checks now and then every RENEW_CHECK_MS; renews once the certificate needs it. Returns a
-   * stop function; stopRenewal() stops every loop started here.
+   * stop function; stopRenewal() stops every loop started here. `onRenewed` runs after each
+   * renewal: the controller accepts the previous certificate only until the new one is first
+   * used, so the agent's long-lived connection to it must re-handshake with the new one
+   * (docs/joining.md, "Revocation").
    */
-  startRenewal(clock: Clock, log: Log, renew: () => Promise<{ expiresAt: Date }> = () => this.pki.renewCertificate(this.controller, this.identity)): () => void {
+  startRenewal(clock: Clock, log: Log, renew: () => Promise<{ expiresAt: Date }> = () => this.pki.renewCertificate(this.controller, this.identity), onRenewed?: () => void): () => void {
     let timer: TimerHandle | undefined;
     let stopped = false;
     const tick = async (): Promise<void> => {
@@ -94,6 +97,7 @@ export class ClusterIdentity {
         if (this.pki.needsRenewal(this.identity.certificatePem!, clock.now())) {
           const r = await renew();
           log.info({ expiresAt: r.expiresAt.toISOString(), fingerprint: this.pki.fingerprintOf(this.identity.certificatePem!).slice(0, 16) }, 'node certificate renewed');
+          onRenewed?.();
         }
       } catch (e) {
         next = RENEW_RETRY_MS;

@@ -126,26 +126,29 @@ describe('a joined agent serves mTLS only', () => {
 });
 
 describe('certificate renewal on the injected clock', () => {
-  it('renews once 2/3 of the life passed, retries sooner after a failure, and stops', async () => {
+  it('renews once 2/3 of the life passed, retries sooner after a failure, reconnects to the controller after a renewal, and stops', async () => {
     const clock = new FakeClock(Date.now());
     const identity = agent.identity as ClusterIdentity;
     const renewals: number[] = [];
     let fail = true;
+    let reconnects = 0;
     const log = { info: () => undefined, warn: () => undefined };
     const stop = identity.startRenewal(clock, log, async () => {
       renewals.push(clock.now());
       if (fail) throw new Error('controller away');
       return { expiresAt: new Date(clock.now() + 90 * 86_400_000) };
-    });
+    }, () => reconnects++);
     await clock.advance(59 * 86_400_000);
     expect(renewals).toEqual([]); // the stand-in CA's 90-day certificate needs nothing before day 60
     for (let i = 0; i < 48 && renewals.length === 0; i++) await clock.advance(RENEW_CHECK_MS);
     expect(renewals.length).toBe(1); // due from day 60 (2/3), found by the hourly check
     await clock.advance(RENEW_RETRY_MS - 1);
     expect(renewals.length).toBe(1);
+    expect(reconnects).toBe(0); // nothing renewed: the connection keeps the certificate that still works
     fail = false;
     await clock.advance(1); // failed: retried a minute later, not an hour
     expect(renewals.length).toBe(2);
+    expect(reconnects).toBe(1); // the controller accepts the old certificate only until the new one is used
     stop();
     await clock.advance(10 * RENEW_CHECK_MS);
     expect(renewals.length).toBe(2);

@@ -17,6 +17,7 @@ import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/comm
 import { HealthImplementation } from 'grpc-health-check';
 import { formatListen, type ListenAddress } from '../../config';
 import type { GrpcEdge } from './grpc-call';
+import { guardService } from './message-guard';
 
 /** Accepts manifests up to the API's 1 MiB plus envelope; bigger messages are refused by grpc-js itself. */
 export const GRPC_MAX_RECEIVE_BYTES = 4 * 1024 * 1024;
@@ -41,7 +42,8 @@ export class GrpcApiServer implements OnApplicationBootstrap, OnApplicationShutd
 
   /** `credentials`: TLS from the cluster CA (ClusterPki.serverCredentials). */
   constructor(private readonly listen: ListenAddress, services: GrpcServices, private readonly edge: GrpcEdge, private readonly credentials: ServerCredentials) {
-    const add = (def: ServiceDefinition, impl: UntypedServiceImplementation) => this.server.addService(def, impl);
+    // Guarded: a request that does not parse gets a coded INVALID_ARGUMENT, not grpc-js's bare INTERNAL.
+    const add = (def: ServiceDefinition, impl: UntypedServiceImplementation) => this.server.addService(...guardService(def, impl));
     add(v1.ResourceServiceService as unknown as ServiceDefinition, services.resource);
     add(v1.VmServiceService as unknown as ServiceDefinition, services.vm);
     add(v1.NodeServiceService as unknown as ServiceDefinition, services.node);

@@ -40,14 +40,14 @@ export function nodeHandlers(service: NodeService, edge: GrpcEdge, sec: NodeSecu
     uncordon: unary(edge, 'NodeService/Uncordon', async (r: v1.NodeNameRequest, ctx) => protoObject(await service.uncordon(r.name, ctx))),
     drain: drain ? drainHandler(drain, edge) : unimplementedHandler(edge, 'NodeService/Drain'),
     createJoinToken: unary(edge, 'NodeService/CreateJoinToken', async (r: v1.CreateJoinTokenRequest, ctx) => {
-      const t = await join.createToken({ ttlMs: r.ttlSeconds > 0 ? r.ttlSeconds * 1000 : undefined, nodeName: r.nodeName || undefined }, ctx);
+      const t = await join.createToken({ ttlMs: r.ttlSeconds > 0 ? r.ttlSeconds * 1000 : undefined, nodeName: r.nodeName || undefined, replace: r.replace, uses: r.uses || undefined }, ctx);
       return { token: t.token, expiresAt: t.expiresAt.toISOString(), caFingerprint: t.caFingerprint, controllerAddresses: [] };
     }),
     join: unary(edge, 'NodeService/Join', async (r: v1.JoinRequest) =>
       joinResponse(await join.join({ token: r.token, nodeName: r.nodeName, csrPem: r.csrPem, address: r.address }))),
     renewCertificate: unary(edge, 'NodeService/RenewCertificate', async (r: v1.RenewCertificateRequest, ctx) => joinResponse(await join.renew(r.csrPem, ctx))),
     listJoinTokens: unary(edge, 'NodeService/ListJoinTokens', async (_r: v1.ListJoinTokensRequest, ctx) =>
-      ({ tokens: (await join.listTokens(ctx)).map((t) => ({ id: t.id, createdAt: t.createdAt, expiresAt: t.expiresAt, nodeName: t.nodeName ?? '', expired: t.expired })) })),
+      ({ tokens: (await join.listTokens(ctx)).map((t) => ({ id: t.id, createdAt: t.createdAt, expiresAt: t.expiresAt, nodeName: t.nodeName ?? '', expired: t.expired, replace: t.replace === true, usesLeft: t.usesLeft })) })),
     revokeJoinToken: unary(edge, 'NodeService/RevokeJoinToken', async (r: v1.RevokeJoinTokenRequest, ctx) => ({ revoked: await join.revokeToken(r.id, ctx) })),
     listCertificates: unary(edge, 'NodeService/ListCertificates', async (_r: v1.ListCertificatesRequest, ctx) => ({ certificates: await join.certificates(ctx) })),
     diagnoseNode: unary(edge, 'NodeService/DiagnoseNode', async (r: v1.NodeNameRequest, ctx) => diagnoseNode(ctx, sec.store, pki.dialAgent, r.name)),

@@ -18,7 +18,6 @@ const errors = {
 const kind = { name: 'kind', in: 'path', required: true, description: 'kind, plural or short name: VirtualMachine, vms, vm, nodes, net...', schema: { type: 'string' } };
 const name = { name: 'name', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' } };
 const q = (n: string, description: string, type = 'string') => ({ name: n, in: 'query', required: false, description, schema: { type } });
-const actor = { name: 'x-hvs-actor', in: 'header', required: false, description: 'caller identity recorded in the audit log (default anonymous)', schema: { type: 'string' } };
 const manifests = {
   required: true,
   content: {
@@ -31,7 +30,7 @@ const emptyBody = { required: true, content: json({ type: 'object', additionalPr
 const vmAction = (verb: string) => ({
   post: {
     operationId: `${verb}Vm`, summary: `${verb} one VM (sets spec.runState${verb === 'restart' ? ' and bumps hvs.dev/restartedAt' : ''})`,
-    parameters: [name, actor],
+    parameters: [name],
     requestBody: emptyBody,
     responses: { 200: { description: 'one result per VM', content: json(ref('VmActionResponse')) }, ...errors },
   },
@@ -44,7 +43,7 @@ export const OPENAPI_DOCUMENT = {
     '/api/v1/apply': {
       post: {
         operationId: 'apply', summary: 'validate every document, then write all in one etcd transaction or nothing',
-        parameters: [q('dryRun', 'plan only, write nothing', 'boolean'), q('prune', 'label selector: delete matching objects the documents no longer name'), q('fieldManager', 'recorded in the audit log'), actor],
+        parameters: [q('dryRun', 'plan only, write nothing', 'boolean'), q('prune', 'label selector: delete matching objects the documents no longer name'), q('fieldManager', 'recorded in the audit log')],
         requestBody: manifests,
         responses: { 200: { description: 'per-object result', content: json(ref('ApplyResponse')) }, ...errors },
       },
@@ -82,7 +81,7 @@ export const OPENAPI_DOCUMENT = {
     '/api/v1/vms/{name}/migrate': {
       post: {
         operationId: 'migrateVm', summary: 'estimate a move of one VM and (unless dryRun) create its Migration (docs/migration.md)',
-        parameters: [name, actor],
+        parameters: [name],
         requestBody: { required: true, content: json(ref('MigrateRequest')) },
         responses: {
           200: { description: 'dry run: the estimate, nothing written', content: json(ref('MigrateResponse')) },
@@ -94,7 +93,7 @@ export const OPENAPI_DOCUMENT = {
     '/api/v1/migrations/{name}/cancel': {
       post: {
         operationId: 'cancelMigration', summary: 'stop a Pending or Running Migration: it ends Failed with reason Cancelled, the VM stays on its source (docs/migration.md)',
-        parameters: [name, actor],
+        parameters: [name],
         requestBody: emptyBody,
         responses: { 200: { description: 'the Migration with spec.cancel set', content: json(ref('Object')) }, ...errors },
       },
@@ -111,7 +110,7 @@ export const OPENAPI_DOCUMENT = {
       delete: {
         operationId: 'deleteMany', summary: 'delete several objects of a kind in one transaction, all or nothing (a missing name: 404 listing each, nothing deleted)',
         parameters: [kind, q('name', 'an object to delete (repeat for several)'), q('labelSelector', 'every object matching it (instead of name)'), q('ignoreNotFound', 'skip names that do not exist', 'boolean'), q('wait', 'return once the objects are gone', 'boolean'), q('waitTimeoutMs', 'give up waiting after this long (default 30000)', 'integer'),
-          q('force', 'drop the finalizers unconfirmed (audited as force-delete)', 'boolean'), actor],
+          q('force', 'drop the finalizers unconfirmed (audited as force-delete)', 'boolean')],
         responses: {
           200: {
             description: 'one result per object deleted',
@@ -126,7 +125,7 @@ export const OPENAPI_DOCUMENT = {
       delete: {
         operationId: 'delete', summary: 'delete (sets deletionTimestamp while finalizers remain)',
         parameters: [kind, name, q('wait', 'return once the object is gone', 'boolean'), q('waitTimeoutMs', 'give up waiting after this long (default 30000)', 'integer'), q('resourceVersion', 'precondition: delete only at this version'),
-          q('force', 'drop the finalizers unconfirmed: the object goes now (audited as force-delete; warnings say what may be left on a host)', 'boolean'), actor],
+          q('force', 'drop the finalizers unconfirmed: the object goes now (audited as force-delete; warnings say what may be left on a host)', 'boolean')],
         responses: {
           200: { description: 'the object, whether it is gone, and warnings', content: json({ type: 'object', properties: { object: ref('Object'), gone: { type: 'boolean' }, warnings: { type: 'array', items: { type: 'string' } } } }) },
           ...errors,
@@ -134,7 +133,10 @@ export const OPENAPI_DOCUMENT = {
       },
     },
   },
+  // Every route needs a bearer token (an API token or a session: `hvctl token create`); see docs/security.md.
+  security: [{ bearer: [] }],
   components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'hvs_<id>_<secret> from `hvctl token create`; never a cookie' } },
     schemas: {
       Object: { type: 'object', required: ['apiVersion', 'kind', 'metadata'], properties: { apiVersion: { const: 'hvs/v1' }, kind: { type: 'string' }, metadata: { type: 'object' }, spec: { type: 'object' }, status: { type: 'object' } } },
       List: { type: 'object', properties: { items: { type: 'array', items: ref('Object') }, resourceVersion: { type: 'string' } } },

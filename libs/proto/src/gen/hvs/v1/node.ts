@@ -174,6 +174,16 @@ export interface CreateJoinTokenRequest {
   ttlSeconds: number;
   /** Bind the token to one node name (empty: any new name). */
   nodeName: string;
+  /**
+   * The node named by node_name exists and is to be replaced (new key, address and
+   * certificate; the old certificates stop working). Audited. Needs node_name.
+   */
+  replace: boolean;
+  /**
+   * How many hosts the token may join (0 or 1: one). Above 1 the token cannot be bound to
+   * a node name (docs/joining.md, "Joining many hosts").
+   */
+  uses: number;
 }
 
 export interface CreateJoinTokenResponse {
@@ -215,6 +225,10 @@ export interface JoinTokenInfo {
   /** Empty: any new node name. */
   nodeName: string;
   expired: boolean;
+  /** Minted with replace: it may re-join (replace) the existing node named node_name. */
+  replace: boolean;
+  /** Joins this token still allows (1 for a one-time token). */
+  usesLeft: number;
 }
 
 export interface ListJoinTokensResponse {
@@ -1657,7 +1671,7 @@ export const DrainEvent: MessageFns<DrainEvent> = {
 };
 
 function createBaseCreateJoinTokenRequest(): CreateJoinTokenRequest {
-  return { ttlSeconds: 0, nodeName: "" };
+  return { ttlSeconds: 0, nodeName: "", replace: false, uses: 0 };
 }
 
 export const CreateJoinTokenRequest: MessageFns<CreateJoinTokenRequest> = {
@@ -1667,6 +1681,12 @@ export const CreateJoinTokenRequest: MessageFns<CreateJoinTokenRequest> = {
     }
     if (message.nodeName !== "") {
       writer.uint32(18).string(message.nodeName);
+    }
+    if (message.replace !== false) {
+      writer.uint32(24).bool(message.replace);
+    }
+    if (message.uses !== 0) {
+      writer.uint32(32).uint32(message.uses);
     }
     return writer;
   },
@@ -1700,6 +1720,22 @@ export const CreateJoinTokenRequest: MessageFns<CreateJoinTokenRequest> = {
             message.nodeName = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.replace = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.uses = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1724,6 +1760,8 @@ export const CreateJoinTokenRequest: MessageFns<CreateJoinTokenRequest> = {
         : isSet(object.node_name)
         ? globalThis.String(object.node_name)
         : "",
+      replace: isSet(object.replace) ? globalThis.Boolean(object.replace) : false,
+      uses: isSet(object.uses) ? globalThis.Number(object.uses) : 0,
     };
   },
 
@@ -1735,6 +1773,12 @@ export const CreateJoinTokenRequest: MessageFns<CreateJoinTokenRequest> = {
     if (message.nodeName !== "") {
       obj.nodeName = message.nodeName;
     }
+    if (message.replace !== false) {
+      obj.replace = message.replace;
+    }
+    if (message.uses !== 0) {
+      obj.uses = Math.round(message.uses);
+    }
     return obj;
   },
 
@@ -1745,6 +1789,8 @@ export const CreateJoinTokenRequest: MessageFns<CreateJoinTokenRequest> = {
     const message = createBaseCreateJoinTokenRequest();
     message.ttlSeconds = object.ttlSeconds ?? 0;
     message.nodeName = object.nodeName ?? "";
+    message.replace = object.replace ?? false;
+    message.uses = object.uses ?? 0;
     return message;
   },
 };
@@ -2262,7 +2308,7 @@ export const ListJoinTokensRequest: MessageFns<ListJoinTokensRequest> = {
 };
 
 function createBaseJoinTokenInfo(): JoinTokenInfo {
-  return { id: "", createdAt: "", expiresAt: "", nodeName: "", expired: false };
+  return { id: "", createdAt: "", expiresAt: "", nodeName: "", expired: false, replace: false, usesLeft: 0 };
 }
 
 export const JoinTokenInfo: MessageFns<JoinTokenInfo> = {
@@ -2281,6 +2327,12 @@ export const JoinTokenInfo: MessageFns<JoinTokenInfo> = {
     }
     if (message.expired !== false) {
       writer.uint32(40).bool(message.expired);
+    }
+    if (message.replace !== false) {
+      writer.uint32(48).bool(message.replace);
+    }
+    if (message.usesLeft !== 0) {
+      writer.uint32(56).uint32(message.usesLeft);
     }
     return writer;
   },
@@ -2338,6 +2390,22 @@ export const JoinTokenInfo: MessageFns<JoinTokenInfo> = {
             message.expired = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.replace = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.usesLeft = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2369,6 +2437,12 @@ export const JoinTokenInfo: MessageFns<JoinTokenInfo> = {
         ? globalThis.String(object.node_name)
         : "",
       expired: isSet(object.expired) ? globalThis.Boolean(object.expired) : false,
+      replace: isSet(object.replace) ? globalThis.Boolean(object.replace) : false,
+      usesLeft: isSet(object.usesLeft)
+        ? globalThis.Number(object.usesLeft)
+        : isSet(object.uses_left)
+        ? globalThis.Number(object.uses_left)
+        : 0,
     };
   },
 
@@ -2389,6 +2463,12 @@ export const JoinTokenInfo: MessageFns<JoinTokenInfo> = {
     if (message.expired !== false) {
       obj.expired = message.expired;
     }
+    if (message.replace !== false) {
+      obj.replace = message.replace;
+    }
+    if (message.usesLeft !== 0) {
+      obj.usesLeft = Math.round(message.usesLeft);
+    }
     return obj;
   },
 
@@ -2402,6 +2482,8 @@ export const JoinTokenInfo: MessageFns<JoinTokenInfo> = {
     message.expiresAt = object.expiresAt ?? "";
     message.nodeName = object.nodeName ?? "";
     message.expired = object.expired ?? false;
+    message.replace = object.replace ?? false;
+    message.usesLeft = object.usesLeft ?? 0;
     return message;
   },
 };

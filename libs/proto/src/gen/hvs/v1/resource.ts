@@ -322,7 +322,7 @@ export interface GetRequest {
    * Secret values and VM cloud-init in plain text instead of redacted. Needs the permission
    * secrets.reveal; audited (operation "reveal").
    */
-  reveal: boolean;
+  reveal?: boolean | undefined;
 }
 
 export interface ListRequest {
@@ -1376,7 +1376,7 @@ export const PlanResponse: MessageFns<PlanResponse> = {
 };
 
 function createBaseGetRequest(): GetRequest {
-  return { kind: "", name: "", reveal: false };
+  return { kind: "", name: "", reveal: undefined };
 }
 
 export const GetRequest: MessageFns<GetRequest> = {
@@ -1387,7 +1387,7 @@ export const GetRequest: MessageFns<GetRequest> = {
     if (message.name !== "") {
       writer.uint32(18).string(message.name);
     }
-    if (message.reveal !== false) {
+    if (message.reveal !== undefined) {
       writer.uint32(24).bool(message.reveal);
     }
     return writer;
@@ -1446,7 +1446,7 @@ export const GetRequest: MessageFns<GetRequest> = {
     return {
       kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
-      reveal: isSet(object.reveal) ? globalThis.Boolean(object.reveal) : false,
+      reveal: isSet(object.reveal) ? globalThis.Boolean(object.reveal) : undefined,
     };
   },
 
@@ -1458,7 +1458,7 @@ export const GetRequest: MessageFns<GetRequest> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
-    if (message.reveal !== false) {
+    if (message.reveal !== undefined) {
       obj.reveal = message.reveal;
     }
     return obj;
@@ -1471,7 +1471,7 @@ export const GetRequest: MessageFns<GetRequest> = {
     const message = createBaseGetRequest();
     message.kind = object.kind ?? "";
     message.name = object.name ?? "";
-    message.reveal = object.reveal ?? false;
+    message.reveal = object.reveal ?? undefined;
     return message;
   },
 };
