@@ -2,7 +2,7 @@
  * What a reader sees of Secret values and VM cloud-init: redacted for everyone on every read
  * (get, list, watch, delete and apply answers), in plain text only to a caller whose role has
  * `secrets.reveal` and who asked for it (`hvctl get secret X --reveal`), and that reveal is
- * audited (operation `reveal`; a refusal is audited by the edge as `denied`). docs/security.md#secrets.
+ * audited (operation `reveal`; a refusal is the edge's to record, as for any call). docs/security.md#secrets.
  */
 import { redactObject } from '@hvs/domain';
 import { mapStream } from '@hvs/proto';
@@ -29,7 +29,7 @@ export function redactedEvents(inner: WatchStream): WatchStream {
 export async function revealed(audit: AuditService, object: StoredObject, ctx: CallContext): Promise<StoredObject> {
   if (!REVEALABLE.has(object.kind)) return object;
   const { kind, metadata: { name, uid, generation = 1, labels } } = object;
-  // A refusal is the edge's to record (services/refusals.ts: audited once as `denied`).
+  // A refusal is the edge's to record, as for any refused call (services/refusals.ts).
   authorize(ctx.principal ?? ANONYMOUS, 'secrets.reveal', `reveal ${kind} "${name}"`, { labels });
   await audit.append([{ operation: 'reveal', kind, name, uid, generationBefore: generation, generationAfter: generation, actor: ctx.actor, result: 'ok' }]);
   return object;
