@@ -53,6 +53,8 @@ export interface ControllerUnderTest {
   nodeClient(node: string): Promise<v1.NodeServiceClient>;
   /** A NodeService client presenting this certificate and key (closed with the controller). */
   nodeClientWith(certPem: string, keyPem: string): v1.NodeServiceClient;
+  /** Every line the controller logged (at HVS_LOG_LEVEL, default warn), as JSON text. */
+  logText(): string;
   close(): Promise<void>;
 }
 
@@ -87,8 +89,9 @@ export function bearerCredentials(caPem: string, token: string): ChannelCredenti
 export async function startController(etcdEndpoint: string, env: Record<string, string> = {}): Promise<ControllerUnderTest> {
   const t = testConfig({ HVS_ETCD_ENDPOINTS: etcdEndpoint, HVS_LOG_LEVEL: 'warn', ...env });
   let app: INestApplication | undefined;
+  const log = capturedLogger(t.config.logLevel);
   try {
-    app = await createApp(t.config, { logger: capturedLogger('warn').logger });
+    app = await createApp(t.config, { logger: log.logger });
   } catch (e) {
     t.cleanup();
     throw e;
@@ -118,6 +121,7 @@ export async function startController(etcdEndpoint: string, env: Record<string, 
     nodes: keep(new v1.NodeServiceClient(grpc, creds, options)),
     audit: keep(new v1.AuditServiceClient(grpc, creds, options)),
     creds, options, pki,
+    logText: () => log.lines().map((l) => JSON.stringify(l)).join('\n'),
     async nodeClient(node: string) {
       const operator = keep(new v1.NodeServiceClient(grpc, creds, options));
       const t = await call(operator, operator.createJoinToken, { ttlSeconds: 600, nodeName: node, replace: false, uses: 0 });

@@ -94,7 +94,8 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 
 beforeAll(async () => {
   etcd = await startEtcd();
-  ctl = await startController(etcd.endpoint);
+  // debug: every line the controller can log is checked for values below.
+  ctl = await startController(etcd.endpoint, { HVS_LOG_LEVEL: 'debug' });
   resources = ctl.app.get(ResourceService);
   await apply(NETWORK_YAML);
   await apply(SECRET_YAML(PASSWORD));
@@ -184,6 +185,14 @@ describe('Secrets on the API', () => {
   it('plan never shows a Secret value', async () => {
     const plan = await call(ctl.resources, ctl.resources.plan, { documents: documents(SECRET_YAML('changed-value-xyz')), fieldManager: '', pruneSelector: '' });
     expect(JSON.stringify(plan)).not.toMatch(new RegExp(`${PASSWORD}|changed-value-xyz`));
+  });
+});
+
+describe('Secrets in logs', () => {
+  it('no controller log line (debug level) holds a value, its base64 or hex', () => {
+    const text = ctl.logText();
+    expect(text.length).toBeGreaterThan(0);
+    for (const v of [PASSWORD, USER_DATA_SECRET, NET_SECRET]) for (const t of traces(v)) expect(text.includes(t.toString())).toBe(false);
   });
 });
 
