@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { HvsError } from '@hvs/domain';
 import { EtcdBackend } from '../apps/controller/src/backend';
 import { loadConfig, readEtcdCredentials } from '../apps/controller/src/config';
-import { EtcdConnection } from '../apps/controller/src/store';
+import { EnvelopeTransformer, EtcdConnection, KeyRing } from '../apps/controller/src/store';
 import { childEnv, componentSpecs } from '../apps/hvctl/src/local/components';
 import { ensureEtcdTls } from '../apps/hvctl/src/local/etcd-tls';
 import { etcdTlsArgs, etcdTlsFiles, type EtcdTlsFiles } from '../apps/hvctl/src/local/etcd-tls-files';
@@ -124,7 +124,7 @@ describe('the etcd of hvctl up requires a client certificate', () => {
       nodeRegistered: () => Promise.resolve(true as const), joinToken: () => Promise.resolve('t') }).etcd;
     expect(JSON.stringify([env, etcdSpec.args, etcdSpec.env])).not.toContain(keyPem.split('\n')[1]); // paths only, never key bytes
     const config = loadConfig(env);
-    const backend = new EtcdBackend({ endpoints: config.etcdEndpoints, credentials: readEtcdCredentials(config), callTimeoutMs: 3_000 });
+    const backend = new EtcdBackend({ endpoints: config.etcdEndpoints, credentials: readEtcdCredentials(config), callTimeoutMs: 3_000, transformer: new EnvelopeTransformer(KeyRing.loadOrCreate(config.dataDir)) });
     closers.push(() => backend.connection.close());
     await put(backend.connection, '/hvs-test/k', 'v1');
     expect(await get(backend.connection, '/hvs-test/k')).toBe('v1');

@@ -135,10 +135,12 @@ spec:
 
 describe('two controller processes, one etcd: leader failover', () => {
   it('one leads; after SIGKILL of the leader the other takes over and binds a VM applied through it', async () => {
-    // The first replica creates the cluster CA; the second gets a copy (one CA per cluster).
+    // The first replica creates the cluster CA and the encryption key file; the second gets a
+    // copy of both (one CA and one key ring per cluster: docs/architecture/secrets.md#key-file).
     const [a, b] = replicas as [Replica, Replica];
     await start(a);
     fs.cpSync(path.join(a.dataDir, 'pki'), path.join(b.dataDir, 'pki'), { recursive: true });
+    fs.cpSync(path.join(a.dataDir, 'encryption'), path.join(b.dataDir, 'encryption'), { recursive: true });
     await start(b);
     const caFile = path.join(a.dataDir, 'pki/ca.crt');
     const caPem = fs.readFileSync(caFile, 'utf8');

@@ -21,7 +21,7 @@ import { createApp } from '../../apps/controller/src/app';
 import { BootstrapAdmin } from '../../apps/controller/src/identity';
 import { loadConfig } from '../../apps/controller/src/config';
 import { ClusterPki } from '../../apps/controller/src/pki';
-import { EtcdStore } from '../../apps/controller/src/store';
+import { EnvelopeTransformer, EtcdStore, KeyRing } from '../../apps/controller/src/store';
 import { startEtcd, type EtcdInstance } from './etcd';
 import { captureOutput, spawnTracked, waitFor } from './processes';
 
@@ -80,8 +80,9 @@ export async function startControlPlane(o: { grpcHost: string; dir: string; logL
   };
   try {
     etcd = await startEtcd();
-    store = new EtcdStore({ endpoints: [etcd.endpoint], callTimeoutMs: 3_000 });
     fs.mkdirSync(path.join(o.dir, 'controller'), { recursive: true, mode: 0o700 });
+    // The key file the controller then loads: this store reads the VMs it encrypts.
+    store = new EtcdStore({ endpoints: [etcd.endpoint], callTimeoutMs: 3_000, transformer: new EnvelopeTransformer(KeyRing.loadOrCreate(path.join(o.dir, 'controller'))) });
     const config = loadConfig({
       HVS_ETCD_ENDPOINTS: etcd.endpoint, HVS_GRPC_LISTEN: `${o.grpcHost}:0`, HVS_HTTP_LISTEN: '127.0.0.1:0', HVS_DATA_DIR: path.join(o.dir, 'controller'), HVS_LOG_LEVEL: 'warn',
     });

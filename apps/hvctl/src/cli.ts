@@ -20,6 +20,7 @@ import { registerGet } from './program/get';
 import { registerApiTokens, registerAuth, registerUsers } from './program/identity';
 import { registerLocal } from './program/local';
 import { registerMutations } from './program/mutate';
+import { registerAdmin } from './program/admin';
 import { registerCapacity, registerDiagnose, registerDrain, registerMigrate } from './program/operations';
 import { addHelpCommand, findUnknown } from './program/unknown';
 import { Runtime, type GlobalFlags } from './commands/runtime';
@@ -62,6 +63,7 @@ export function buildProgram(io: CliIo): { program: Command; rt: Runtime } {
   registerUsers(program, rt);
   registerApiTokens(program, rt);
   registerAuth(program, rt);
+  registerAdmin(program, rt);
   registerConfig(program, rt);
   registerLocal(program, rt);
   registerCompletion(program, rt);

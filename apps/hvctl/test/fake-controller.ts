@@ -93,6 +93,7 @@ export async function startFakeController(tls?: { keyPem: Buffer; certPem: Buffe
     },
     get(call, cb) {
       fake.onGet?.(call.request.kind, call.request.name);
+      if (call.request.reveal) fake.calls.push(`reveal ${call.request.kind}/${call.request.name}`);
       const o = fake.objects.get(key(call.request.kind, call.request.name));
       if (!o) return cb(toServiceError(notFound(call.request.kind, call.request.name)));
       cb(null, toProtoObject(o as never));
@@ -181,6 +182,13 @@ export async function startFakeController(tls?: { keyPem: Buffer; certPem: Buffe
   server.addService(v1.NodeServiceService, nodes as v1.NodeServiceServer);
   server.addService(v1.EventServiceService, events as v1.EventServiceServer);
   server.addService(v1.AuditServiceService, audit as v1.AuditServiceServer);
+  const admin: v1.AdminServiceServer = {
+    rotateEncryptionKey(_call, cb) {
+      fake.calls.push('rotate-encryption-key');
+      cb(null, { keyId: 'k2', reencrypted: 3, retiredKeyIds: ['k1'] });
+    },
+  };
+  server.addService(v1.AdminServiceService, admin);
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', tls ? ServerCredentials.createSsl(null, [{ private_key: tls.keyPem, cert_chain: tls.certPem }], false) : ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
   fake.address = `127.0.0.1:${port}`;
   fake.stop = () => new Promise((resolve) => server.tryShutdown(() => resolve()));

@@ -11,6 +11,7 @@ export const PROTO_ROOT = path.resolve(__dirname, '..', 'proto');
 /** Every API file, relative to PROTO_ROOT (a test keeps it equal to the folder). */
 export const PROTO_FILES: readonly string[] = [
   'hvs/agent/v1/agent.proto',
+  'hvs/v1/admin.proto',
   'hvs/v1/audit.proto',
   'hvs/v1/errors.proto',
   'hvs/v1/event.proto',

@@ -51,4 +51,5 @@ export const SAMPLES: UnvalidatedResource[] = [
   { apiVersion: 'hvs/v1', kind: 'Migration', metadata: meta('web-1-move'),
     spec: { vm: 'web-1', targetNode: 'host-b', mode: 'live', maxDowntime: '300ms', copyStorage: true },
     status: { phase: 'Running', sourceNode: 'host-a', targetNode: 'host-b', progress: { bytesTotal: 8589934592, bytesDone: 1073741824, dirtyRate: 1.5e6 } } },
+  { apiVersion: 'hvs/v1', kind: 'Secret', metadata: meta('db-creds'), spec: { data: { password: 'hunter2', 'ca.pem': '-----BEGIN CERTIFICATE-----\n' } } },
 ];

@@ -8,7 +8,7 @@
  * Transitions are serialised: a start finishes before the stop that follows it runs. A start
  * that fails (etcd unreachable) is torn down and retried while this replica still leads.
  */
-import type { Migration, Network, Node, StoragePool, VirtualMachine } from '@hvs/domain';
+import type { Migration, Network, Node, Secret, StoragePool, VirtualMachine } from '@hvs/domain';
 import { SystemClock, type Clock, type ReconcileOutcome, type RunnerHooks, type TimerHandle } from '@hvs/reconcile';
 import type { AgentDialer } from '../agents';
 import { vmDeletionReconciler, type DeletionReconciler } from '../deletion';
@@ -141,6 +141,8 @@ export class ControlLoops {
     const inf = <T extends StoredObject>(kind: string) => new Informer<T>(store, kind, { clock, onError });
     const informers = {
       vms: inf<VirtualMachine>('VirtualMachine'), nodes: inf<Node>('Node'), networks: inf<Network>('Network'),
+      // The dispatcher resolves cloud-init secretRefs into each VM's Assign (decrypted by the store).
+      secrets: inf<Secret>('Secret'),
       // The migration reconciler checks the target's pools. Images and FirewallPolicies get an
       // informer with the first loop that reads them (dispatch/assignment-scope.ts).
       storagePools: inf<StoragePool>('StoragePool'),

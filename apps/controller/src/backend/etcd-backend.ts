@@ -3,7 +3,7 @@
  * leases. Closed when the Nest app shuts down; registers an `etcd` readiness check.
  */
 import type { OnApplicationShutdown } from '@nestjs/common';
-import { EtcdConnection, EtcdStore, type EtcdConnectionOptions } from '../store';
+import { EtcdConnection, EtcdStore, type EtcdConnectionOptions, type ValueTransformer } from '../store';
 import { NodeLeases } from '../leases';
 
 export interface EtcdBackendOptions {
@@ -15,18 +15,22 @@ export interface EtcdBackendOptions {
   leaseTtlSeconds?: number;
   /** etcd's --max-txn-ops, default 128. */
   maxTxnOps?: number;
+  /** Encryption at rest, from the key file of the data dir. */
+  transformer: ValueTransformer;
 }
 
 export class EtcdBackend implements OnApplicationShutdown {
   readonly connection: EtcdConnection;
   readonly store: EtcdStore;
   readonly leases: NodeLeases;
+  readonly transformer: ValueTransformer;
 
   constructor(options: EtcdBackendOptions) {
     this.connection = new EtcdConnection({
       endpoints: [...options.endpoints], callTimeoutMs: options.callTimeoutMs ?? 5_000, ...(options.credentials ? { credentials: options.credentials } : {}),
     });
-    this.store = new EtcdStore({ endpoints: [...options.endpoints], connection: this.connection, maxTxnOps: options.maxTxnOps });
+    this.transformer = options.transformer;
+    this.store = new EtcdStore({ endpoints: [...options.endpoints], connection: this.connection, maxTxnOps: options.maxTxnOps, transformer: options.transformer });
     this.leases = new NodeLeases({ connection: this.connection, ttlSeconds: options.leaseTtlSeconds });
   }
 

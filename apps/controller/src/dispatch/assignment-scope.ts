@@ -9,21 +9,27 @@
  * - VirtualMachine: bound to this node (status.node) and not being deleted (a deleting VM is
  *   left out so its agent cleans it up);
  * - Network: referenced by a NIC of one of those VMs (the agent renders NICs from it);
+ * - Secret: named by `spec.cloudInit.secretRefs` of one of those VMs (resolved into that VM's
+ *   entry of the Assign only: assignment.ts); a missing one is left out (the VM's cloud-init
+ *   seed then lacks it; the seed builder refuses a VM whose refs are not all resolved);
  * - Image, StoragePool, FirewallPolicy: none yet (no agent code reads them; the image, storage
  *   and firewall work adds them with their readers).
  * Pure and deterministic: sorted by name.
  */
-import type { Network, VirtualMachine } from '@hvs/domain';
+import type { Network, Secret, VirtualMachine } from '@hvs/domain';
 
 export interface ScopeSources {
   /** Every VM of the cluster (the dispatcher's informer view). */
   vms: readonly VirtualMachine[];
   networks: { get(name: string): Network | undefined };
+  secrets?: { get(name: string): Secret | undefined };
 }
 
 export interface NodeScope {
   vms: VirtualMachine[];
   networks: Network[];
+  /** The Secrets those VMs reference, by name. */
+  secrets: Map<string, Secret>;
 }
 
 const byName = <T extends { metadata: { name: string } }>(a: T, b: T) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
@@ -31,11 +37,16 @@ const byName = <T extends { metadata: { name: string } }>(a: T, b: T) => (a.meta
 export function scopeOf(node: string, from: ScopeSources): NodeScope {
   const vms = from.vms.filter((vm) => vm.status?.node === node && !vm.metadata.deletionTimestamp).sort(byName);
   const networks = new Map<string, Network>();
+  const secrets = new Map<string, Secret>();
   for (const vm of vms) {
     for (const nic of vm.spec.networks) {
       const n = from.networks.get(nic.network);
       if (n) networks.set(n.metadata.name, n);
     }
+    for (const ref of vm.spec.cloudInit?.secretRefs ?? []) {
+      const s = from.secrets?.get(ref);
+      if (s) secrets.set(ref, s);
+    }
   }
-  return { vms, networks: [...networks.values()].sort(byName) };
+  return { vms, networks: [...networks.values()].sort(byName), secrets };
 }

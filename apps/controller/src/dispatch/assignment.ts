@@ -5,6 +5,7 @@
  * causes a re-send.
  */
 import { createHash } from 'node:crypto';
+import type { Secret, VirtualMachine } from '@hvs/domain';
 import { agentv1, toProtoObject } from '@hvs/proto';
 import type { StoredObject } from '../store/types';
 import type { NodeScope } from './assignment-scope';
@@ -33,12 +34,25 @@ export function desiredOnly(o: StoredObject): StoredObject {
 
 const toProto = (o: StoredObject) => toProtoObject(desiredOnly(o));
 
+/**
+ * The values of a VM's `cloudInit.secretRefs`, as `<secret>/<key>` -> bytes: the one place they
+ * leave the controller, inside this node's own mTLS Assign (never logged: see
+ * observability/logger.ts). Insertion order is sorted, so the content hash is deterministic.
+ */
+export function resolvedSecrets(vm: VirtualMachine, secrets: ReadonlyMap<string, Secret>): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  for (const ref of [...new Set(vm.spec.cloudInit?.secretRefs ?? [])].sort()) {
+    const data = secrets.get(ref)?.spec.data ?? {};
+    for (const key of Object.keys(data).sort()) out[`${ref}/${key}`] = Buffer.from(data[key]!, 'utf8');
+  }
+  return out;
+}
+
 export function buildAssignment(input: AssignmentInputs): Assignment {
   const { vms, networks } = input.scope;
   const request: Assignment['request'] = {
     node: input.node,
-    // Secret references (cloudInit.secretRefs) are resolved when the Secret store lands.
-    vms: vms.map((vm) => ({ vm: toProto(vm), secrets: {}, firewallPolicies: [] })),
+    vms: vms.map((vm) => ({ vm: toProto(vm), secrets: resolvedSecrets(vm, input.scope.secrets), firewallPolicies: [] })),
     networks: networks.map((n) => toProto(n)),
     // Declared in the proto for the image, storage and firewall work; empty until an agent reads them.
     firewallPolicies: [],

@@ -20,7 +20,7 @@
  * What the agents confirm about the clean-up of deleted VMs is kept in `cleanup`
  * (cleanup-reports.ts), read by the deletion loop.
  */
-import type { Network, Node, VirtualMachine, VmEventType } from '@hvs/domain';
+import type { Network, Node, Secret, VirtualMachine, VmEventType } from '@hvs/domain';
 import { done, ReconcilerRunner, SystemClock, TerminalError, type Clock, type ReconcileOutcome, type ReconcileResult } from '@hvs/reconcile';
 import { agentv1, vmEventTypes } from '@hvs/proto';
 import type { Informer } from '../runtime/informer';
@@ -41,6 +41,8 @@ export interface DispatcherInformers {
   vms: Informer<VirtualMachine>;
   nodes: Informer<Node>;
   networks: Informer<Network>;
+  /** Secrets referenced by VMs' cloud-init (resolved into their Assign); absent: none resolved. */
+  secrets?: Informer<Secret>;
 }
 
 export interface DispatcherLog {
@@ -124,7 +126,7 @@ export class Dispatcher {
 
   /** Subscribes to the (synced) informers, queues every node, starts both loops. */
   start(): void {
-    const { vms, nodes, networks } = this.options.informers;
+    const { vms, nodes, networks, secrets } = this.options.informers;
     this.unsubscribe.push(vms.subscribe((e) => {
       for (const n of new Set([e.old?.status?.node, e.object.status?.node])) if (n) this.assigner.enqueue(n);
       const name = e.object.metadata.name;
@@ -135,7 +137,7 @@ export class Dispatcher {
       const mine = this.written.get(name);
       if (mine && (e.type === 'DELETED' || Number(e.object.metadata.resourceVersion) >= Number(mine.metadata.resourceVersion))) this.written.delete(name);
     }));
-    for (const inf of [nodes, networks] as Informer<StoredObject>[]) {
+    for (const inf of [nodes, networks, ...(secrets ? [secrets] : [])] as Informer<StoredObject>[]) {
       this.unsubscribe.push(inf.subscribe(() => this.enqueueAllNodes()));
     }
     this.enqueueAllNodes();
@@ -284,7 +286,7 @@ export class Dispatcher {
     return buildAssignment({
       node: name,
       // An offline move stops the VM on its source first (migration/assignment-view.ts).
-      scope: scopeOf(name, { vms: inf.vms.list().filter((vm) => vm.status?.node === name).map(assignedView), networks: inf.networks }),
+      scope: scopeOf(name, { vms: inf.vms.list().filter((vm) => vm.status?.node === name).map(assignedView), networks: inf.networks, secrets: inf.secrets }),
       peers,
       fenceAfterMs: this.options.fenceAfterMs,
     });
@@ -298,7 +300,7 @@ export class Dispatcher {
   /** The newest store revision the informers reflect. */
   private revision(): number {
     const inf = this.options.informers;
-    return Math.max(...[inf.vms, inf.nodes, inf.networks].map((i) => Number(i.revision)));
+    return Math.max(...[inf.vms, inf.nodes, inf.networks, ...(inf.secrets ? [inf.secrets] : [])].map((i) => Number(i.revision)));
   }
 
   private enqueueAllNodes(): void {

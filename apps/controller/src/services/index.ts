@@ -1,3 +1,4 @@
+export * from './admin.service';
 export * from './apply-writes';
 export * from './batch-input';
 export * from './call-context';

@@ -51,6 +51,7 @@ export const METHOD_PERMISSIONS = {
   'IdentityService/CanI': 'self',
   'IdentityService/CreateSession': 'self',
   'IdentityService/CreateTicket': 'self',
+  'AdminService/RotateEncryptionKey': 'secrets.rotate',
 } as const satisfies Readonly<Record<string, Requirement>>;
 
 export type ApiMethod = keyof typeof METHOD_PERMISSIONS;

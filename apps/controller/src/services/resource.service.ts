@@ -8,7 +8,9 @@
  *   concurrent change makes the service re-read and re-plan (up to 3 times), unless the
  *   document itself pinned a resourceVersion, which then fails with Conflict;
  * - plan and dry-run apply write nothing, not even an audit record;
- * - every store call is bounded by the store's deadline (Unavailable, never a hang).
+ * - every store call is bounded by the store's deadline (Unavailable, never a hang);
+ * - no answer carries a Secret value or VM cloud-init in plain text, except `get` with
+ *   `reveal` to a caller allowed it (secret-view.ts).
  */
 import {
   KIND_NAMES, matchesLabelSelector, parseLabelSelector, planObject,
@@ -24,6 +26,7 @@ import { admit, principalOf, visible, notVisible } from './access';
 import type { CallContext } from './call-context';
 import { checkHostAccess } from './host-access';
 import { deleteTargetInvalid, kindOf, namesNotFound, revisionOf } from './errors';
+import { redacted, redactedEvents, revealed } from './secret-view';
 import { auditedBatch, auditFailure, retryOnConflict } from './writes';
 
 export type { ApplyAction, WirePlanAction };
@@ -84,6 +87,11 @@ export interface DeleteOutcome {
   warnings: string[];
 }
 
+export interface GetOptions {
+  /** Secret values and VM cloud-init in plain text: needs `secrets.reveal`, audited (secret-view.ts). */
+  reveal?: boolean;
+}
+
 export interface WatchOptions {
   labelSelector?: string;
   /** Changes after this revision; empty: from now. */
@@ -122,19 +130,19 @@ export class ResourceService {
     return (await this.decide(resources, prune, ctx, 'ResourceService/Plan')).plans;
   }
 
-  async get(kind: string, name: string, ctx: CallContext): Promise<StoredObject> {
+  async get(kind: string, name: string, ctx: CallContext, options: GetOptions = {}): Promise<StoredObject> {
     admit(ctx, 'ResourceService/Get');
     const k = kindOf(kind);
     const o = await this.store.get(k, name);
     if (!visible(ctx, o.metadata.labels)) throw notVisible(k, name);
-    return o;
+    return options.reveal ? revealed(this.audit, o, ctx) : redacted(o);
   }
 
   async list(kind: string, labelSelector: string | undefined, ctx: CallContext): Promise<ListResult> {
     admit(ctx, 'ResourceService/List');
     const selector = labelSelector ? parseLabelSelector(labelSelector) : undefined;
     const l = await this.store.list(kindOf(kind), { labelSelector: selector });
-    return { ...l, items: l.items.filter((o) => visible(ctx, o.metadata.labels)) };
+    return { ...l, items: l.items.filter((o) => visible(ctx, o.metadata.labels)).map(redacted) };
   }
 
   /**
@@ -146,7 +154,7 @@ export class ResourceService {
     admit(ctx, 'ResourceService/Watch');
     const k = kindOf(kind);
     const selector = options.labelSelector ? parseLabelSelector(options.labelSelector) : undefined;
-    const inner = this.store.watch(k, revisionOf(options.resourceVersion));
+    const inner = redactedEvents(this.store.watch(k, revisionOf(options.resourceVersion)));
     return filtered(inner, (labels) => (selector === undefined || matchesLabelSelector(selector, labels)) && visible(ctx, labels));
   }
 
@@ -185,7 +193,7 @@ export class ResourceService {
         const batch = await auditedBatch(this.store, this.audit, planned.map((d) => d.op), planned.map((d) => d.entry));
         return { results: batch.results, revision: batch.revision, warnings: planned.map((d) => d.warnings) };
       });
-      const outcomes = results.map((r, i) => ({ object: r.object, gone: r.outcome === 'deleted', warnings: warnings[i] ?? [] }));
+      const outcomes = results.map((r, i) => ({ object: redacted(r.object), gone: r.outcome === 'deleted', warnings: warnings[i] ?? [] }));
       if (!options.wait) return outcomes;
       const timeoutMs = options.waitTimeoutMs ?? DEFAULT_DELETE_WAIT_MS;
       return await Promise.all(outcomes.map(async (o) => (o.gone ? o : { ...(await this.waitGone(k, o.object.metadata.name, o.object, revision, timeoutMs)), warnings: o.warnings })));
@@ -215,8 +223,8 @@ export class ResourceService {
         return { outcome: batch.results[0]!, revision: batch.revision, warnings: d.warnings };
       });
       const gone = outcome.outcome === 'deleted';
-      if (gone || !options.wait) return { object: outcome.object, gone, warnings };
-      return { ...(await this.waitGone(k, name, outcome.object, revision, options.waitTimeoutMs ?? DEFAULT_DELETE_WAIT_MS)), warnings };
+      if (gone || !options.wait) return { object: redacted(outcome.object), gone, warnings };
+      return { ...(await this.waitGone(k, name, redacted(outcome.object), revision, options.waitTimeoutMs ?? DEFAULT_DELETE_WAIT_MS)), warnings };
     } catch (e) {
       await auditFailure(this.audit, e, { operation, kind: k, name, actor: ctx.actor });
       throw e;
@@ -295,7 +303,7 @@ export class ResourceService {
     })();
     try {
       const r = await Promise.race([gone, timeout]);
-      return r === 'timeout' || r === undefined ? { object: last, gone: false } : { object: r, gone: true };
+      return r === 'timeout' || r === undefined ? { object: last, gone: false } : { object: redacted(r), gone: true };
     } finally {
       clearTimeout(timer);
       await stream.close();

@@ -10,6 +10,7 @@ import { ControllerConfig } from '../config';
 import { LOGGER } from '../observability';
 import type { ObjectStore } from '../store';
 import { BackendModule, EtcdBackend } from '../backend';
+import { AdminService } from './admin.service';
 import { IdentityModule, TOKEN_RECORDS, USER_RECORDS, type JsonRecords, type TokenRecord, type UserRecord } from '../identity';
 import { Metrics } from '../observability';
 import { ClusterPki } from '../pki/cluster-pki';
@@ -60,8 +61,9 @@ export class ServicesLifecycle implements OnApplicationBootstrap, OnApplicationS
     },
     { provide: AuditReader, inject: [AuditService, OBJECT_STORE], useFactory: (a: AuditService, s: ObjectStore) => new AuditReader(a, s) },
     { provide: Refusals, inject: [AuditService, Metrics, LOGGER], useFactory: (a: AuditService, m: Metrics, log: Logger) => new Refusals(a, m, log.child({ component: 'access' })) },
+    { provide: AdminService, inject: [EtcdBackend, AuditService], useFactory: (b: EtcdBackend, a: AuditService) => new AdminService(b.connection, b.transformer, a) },
     ServicesLifecycle,
   ],
-  exports: [OBJECT_STORE, BackendModule, IdentityModule, AuditService, ResourceService, VmService, NodeService, EventService, IdentityService, Refusals, AuditReader],
+  exports: [OBJECT_STORE, BackendModule, IdentityModule, AuditService, ResourceService, VmService, NodeService, EventService, IdentityService, Refusals, AuditReader, AdminService],
 })
 export class ServicesModule {}

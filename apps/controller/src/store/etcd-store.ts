@@ -13,6 +13,7 @@ import { EtcdConnection, prefixEnd, type EtcdConnectionOptions } from './etcd-co
 import { watchPrefix } from './etcd-watch';
 import { checkDistinctKeys, decodeObject, encodeObject, kindPrefix, objectKey, planWrite, type PlannedWrite } from './objects';
 import { batchOutcome, deleteOutcome } from './results';
+import { plainFromStorage, plainToStorage, type ValueTransformer } from './value-transformer';
 import type {
   BatchResult, DeleteOptions, DeleteResult, ListOptions, ListResult, ObjectRef, ObjectStore, StoredObject, WatchEvent, WatchStream, WriteOp,
 } from './types';
@@ -27,6 +28,11 @@ export interface EtcdStoreOptions extends EtcdConnectionOptions {
   clock?: () => Date;
   /** Share an existing connection (not closed by this store's close()). */
   connection?: EtcdConnection;
+  /**
+   * Encryption at rest (value-transformer.ts). Without one, the store writes plain JSON and
+   * refuses the kinds that must be encrypted (Secret) with HVS-ENCRYPTION-REQUIRED.
+   */
+  transformer?: ValueTransformer;
 }
 
 export class EtcdStore implements ObjectStore {
@@ -53,7 +59,7 @@ export class EtcdStore implements ObjectStore {
     const res = await this.connection.call((o) => this.kv.range({ key: Buffer.from(key) }, o));
     const kv = res.kvs[0];
     if (!kv) throw notFound(kind, name);
-    return decodeKv<T>(kv);
+    return this.decodeKv<T>(kv);
   }
 
   async getMany<T extends StoredObject = StoredObject>(refs: readonly ObjectRef[]): Promise<(T | undefined)[]> {
@@ -63,14 +69,14 @@ export class EtcdStore implements ObjectStore {
     for (let i = 0; i < keys.length; i += max) chunks.push(keys.slice(i, i + max));
     const reads = await Promise.all(chunks.map((chunk) =>
       this.connection.call((o) => this.kv.txn({ success: chunk.map((k) => ({ request_range: { key: Buffer.from(k) } })) }, o))));
-    return reads.flatMap((read) => read.responses.map((r) => (r.response_range.kvs[0] ? decodeKv<T>(r.response_range.kvs[0]) : undefined)));
+    return reads.flatMap((read) => read.responses.map((r) => (r.response_range.kvs[0] ? this.decodeKv<T>(r.response_range.kvs[0]) : undefined)));
   }
 
   async list<T extends StoredObject = StoredObject>(kind: string, options: ListOptions = {}): Promise<ListResult<T>> {
     const selector = toLabelSelector(options.labelSelector);
     const prefix = Buffer.from(kindPrefix(kind));
     const res = await this.connection.call((o) => this.kv.range({ key: prefix, range_end: prefixEnd(prefix) }, o));
-    const items = res.kvs.map((kv) => decodeKv<T>(kv)).filter((obj) => matchesLabelSelector(selector, obj.metadata.labels));
+    const items = res.kvs.map((kv) => this.decodeKv<T>(kv)).filter((obj) => matchesLabelSelector(selector, obj.metadata.labels));
     return { items, revision: res.header.revision };
   }
 
@@ -109,14 +115,14 @@ export class EtcdStore implements ObjectStore {
       if (!blind || attempt > 1) {
         // One read transaction: every current object comes from the same revision.
         const read = await this.connection.call((o) => this.kv.txn({ success: keys.map((k) => ({ request_range: { key: Buffer.from(k) } })) }, o));
-        current = read.responses.map((r) => (r.response_range.kvs[0] ? decodeKv(r.response_range.kvs[0]) : undefined));
+        current = read.responses.map((r) => (r.response_range.kvs[0] ? this.decodeKv(r.response_range.kvs[0]) : undefined));
         readRevision = read.header.revision;
       }
       const ctx = { now: (this.options.clock ?? (() => new Date()))().toISOString(), newUid: randomUUID };
       const plans = ops.map((op, i) => planWrite(op, current[i], ctx));
       const writes = plans.filter((p) => p.write !== null);
       if (writes.length === 0) return batchOutcome(plans, readRevision);
-      const success = writes.map(requestOf);
+      const success = writes.map((p) => this.requestOf(p));
       const res = await this.connection.call((o) => this.kv.txn({ compare: plans.map(compareOf), success }, o)).catch((e: unknown) => {
         if (!isEtcdSizeLimit(e)) throw e;
         throw batchTooLarge(ops.length, success.reduce((n, r) => n + (r.request_put?.value?.length ?? 0), 0), e);
@@ -133,7 +139,7 @@ export class EtcdStore implements ObjectStore {
   watch<T extends StoredObject = StoredObject>(kind: string, afterRevision?: string): WatchStream<T> {
     const prefix = kindPrefix(kind);
     const reconnectTimeoutMs = this.options.watchReconnectTimeoutMs ?? 30_000;
-    const decode = (kv: IKeyValue, type: WatchEvent['type'], revision: string): WatchEvent => ({ type, object: decodeKv(kv), revision });
+    const decode = (kv: IKeyValue, type: WatchEvent['type'], revision: string): WatchEvent => ({ type, object: this.decodeKv(kv), revision });
     if (afterRevision !== undefined) {
       return this.track(watchPrefix(this.connection, { kind, prefix, afterRevision: Number(afterRevision), reconnectTimeoutMs, decode }));
     }
@@ -176,14 +182,26 @@ export class EtcdStore implements ObjectStore {
     return stream as WatchStream<T>;
   }
 
+  /** The bytes stored for `key` (sealed when the transformer covers it). */
+  toStorage(key: string, plain: string): Buffer {
+    return this.options.transformer ? this.options.transformer.toStorage(key, plain) : plainToStorage(key, plain);
+  }
+
+  private decodeKv<T extends StoredObject>(kv: IKeyValue): T {
+    const key = kv.key.toString('utf8');
+    const text = this.options.transformer ? this.options.transformer.fromStorage(key, kv.value) : plainFromStorage(key, kv.value);
+    return decodeObject<T>(text, kv.mod_revision);
+  }
+
+  private requestOf(p: PlannedWrite): IRequestOp {
+    const key = Buffer.from(p.key);
+    return p.write === 'remove' ? { request_delete_range: { key } } : { request_put: { key, value: this.toStorage(p.key, encodeObject(p.write!)) } };
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.watches].map((w) => w.close()));
     if (this.ownsConnection) this.connection.close();
   }
-}
-
-function decodeKv<T extends StoredObject>(kv: IKeyValue): T {
-  return decodeObject<T>(kv.value.toString('utf8'), kv.mod_revision);
 }
 
 function compareOf(p: PlannedWrite): ICompare {
@@ -191,9 +209,4 @@ function compareOf(p: PlannedWrite): ICompare {
   return p.expect === null
     ? { key, target: 'Create', result: 'Equal', create_revision: 0 }
     : { key, target: 'Mod', result: 'Equal', mod_revision: p.expect };
-}
-
-function requestOf(p: PlannedWrite): IRequestOp {
-  const key = Buffer.from(p.key);
-  return p.write === 'remove' ? { request_delete_range: { key } } : { request_put: { key, value: Buffer.from(encodeObject(p.write!)) } };
 }

@@ -55,6 +55,8 @@ export interface ControllerUnderTest {
   nodeClientWith(certPem: string, keyPem: string): v1.NodeServiceClient;
   /** A node joined for real (its certificate on record, as revocation requires). */
   joinNode(node: string): Promise<{ certPem: string; keyPem: string }>;
+  /** Every line the controller logged (at HVS_LOG_LEVEL, default warn), as JSON text. */
+  logText(): string;
   close(): Promise<void>;
 }
 
@@ -89,8 +91,9 @@ export function bearerCredentials(caPem: string, token: string): ChannelCredenti
 export async function startController(etcdEndpoint: string, env: Record<string, string> = {}): Promise<ControllerUnderTest> {
   const t = testConfig({ HVS_ETCD_ENDPOINTS: etcdEndpoint, HVS_LOG_LEVEL: 'warn', ...env });
   let app: INestApplication | undefined;
+  const log = capturedLogger(t.config.logLevel);
   try {
-    app = await createApp(t.config, { logger: capturedLogger('warn').logger });
+    app = await createApp(t.config, { logger: log.logger });
   } catch (e) {
     t.cleanup();
     throw e;
@@ -128,6 +131,7 @@ export async function startController(etcdEndpoint: string, env: Record<string, 
     nodes: keep(new v1.NodeServiceClient(grpc, creds, options)),
     audit: keep(new v1.AuditServiceClient(grpc, creds, options)),
     creds, options, pki,
+    logText: () => log.lines().map((l) => JSON.stringify(l)).join('\n'),
     async nodeClient(node: string) {
       const id = await joinNode(node);
       return nodeClientWith(id.certPem, id.keyPem);

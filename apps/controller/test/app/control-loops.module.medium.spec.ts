@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { startEtcd, waitFor, type EtcdInstance } from '../../../../test/harness';
 import { createApp } from '../../src/app';
 import { ControlLoopsLifecycle } from '../../src/app/control-loops.module';
-import { EtcdStore } from '../../src/store';
+import { EnvelopeTransformer, EtcdStore, KeyRing } from '../../src/store';
 import { LEADER_KEY } from '../../src/leader';
 import { NodeLeases } from '../../src/leases';
 import { Metrics } from '../../src/observability';
@@ -33,6 +33,9 @@ describe('ControlLoopsModule in the controller app (real etcd)', () => {
   it('campaigns on bootstrap, binds a pending VM once leading, counts reconciles in /metrics, and resigns on close', async () => {
     const made = testConfig({ HVS_ETCD_ENDPOINTS: etcd.endpoint });
     cleanup = made.cleanup;
+    // VMs are encrypted at rest: this test's own store reads them with the app's key file.
+    await store.close();
+    store = new EtcdStore({ endpoints: [etcd.endpoint], callTimeoutMs: 3_000, transformer: new EnvelopeTransformer(KeyRing.loadOrCreate(made.config.dataDir)) });
     app = await createApp(made.config, { logger: capturedLogger('warn').logger, controlLoops: true });
     const lifecycle = app.get(ControlLoopsLifecycle);
     await waitFor(() => lifecycle.elector.isLeader && lifecycle.loops.active, { what: 'leading with loops running', timeoutMs: 15_000 });

@@ -1,6 +1,6 @@
 // The scope of one node's Assign (pure): what is in it, and that nothing outside it changes the
 // content hash (an equal hash is what keeps the dispatcher from re-sending).
-import type { Network, VirtualMachine } from '@hvs/domain';
+import type { Network, Secret, VirtualMachine } from '@hvs/domain';
 import { buildAssignment } from '../../src/dispatch/assignment';
 import { scopeOf, type ScopeSources } from '../../src/dispatch/assignment-scope';
 import { vmDoc } from '../runtime/fixtures';
@@ -54,5 +54,30 @@ describe('scopeOf', () => {
     const before = hashOf('a', base());
     const noisy = { ...web, metadata: { ...web.metadata, resourceVersion: '999' }, status: { node: 'a', phase: 'Running' as const, ips: ['10.0.0.9'] } };
     expect(hashOf('a', sources([noisy, other, db, unbound], [net('lan'), net('dmz'), net('unused')]))).toBe(before);
+  });
+});
+
+describe('secretRefs in the Assign', () => {
+  const secret = (name: string, data: Record<string, string>): Secret => ({ apiVersion: 'hvs/v1', kind: 'Secret', metadata: { name }, spec: { data } });
+  const withRefs = (vm: VirtualMachine, refs: string[]): VirtualMachine => ({ ...vm, spec: { ...vm.spec, cloudInit: { secretRefs: refs } } });
+  const web = withRefs(withUid(vmDoc('web', { node: 'a' }), 'u-web'), ['db-creds', 'missing']);
+  const plain = withUid(vmDoc('plain', { node: 'a' }), 'u-plain');
+  const other = withRefs(withUid(vmDoc('other', { node: 'b' }), 'u-other'), ['api-key']);
+  const secrets = (db = 'hunter2') => new Map([['db-creds', secret('db-creds', { password: db, user: 'app' })], ['api-key', secret('api-key', { k: 'zzz' })]]);
+  const src = (db?: string): ScopeSources => ({ ...sources([web, plain, other], []), secrets: secrets(db) });
+
+  it('resolves exactly the referenced values into that VM\'s entry only; a missing Secret adds nothing', () => {
+    const a = buildAssignment({ node: 'a', scope: scopeOf('a', src()), peers: [] });
+    const entries = a.request.vms.map((v) => Object.fromEntries(Object.entries(v.secrets).map(([k, b]) => [k, b.toString()])));
+    expect(entries).toEqual([{}, { 'db-creds/password': 'hunter2', 'db-creds/user': 'app' }]);
+    expect(a.request.vms.map((v) => v.vm?.metadata?.name)).toEqual(['plain', 'web']);
+    expect(JSON.stringify(a.request)).not.toContain('zzz');
+  });
+
+  it('a changed referenced value changes the hash (re-sent); an unreferenced Secret does not', () => {
+    const before = buildAssignment({ node: 'a', scope: scopeOf('a', src()), peers: [] }).hash;
+    expect(buildAssignment({ node: 'a', scope: scopeOf('a', src('s3cret')), peers: [] }).hash).not.toBe(before);
+    const more = { ...src(), secrets: new Map([...secrets(), ['unused', secret('unused', { x: 'y' })]]) };
+    expect(buildAssignment({ node: 'a', scope: scopeOf('a', more), peers: [] }).hash).toBe(before);
   });
 });

@@ -16,6 +16,7 @@ export interface MethodDef {
 export const SERVICES: Record<string, Record<string, MethodDef>> = {
   ResourceService: v1.ResourceServiceService as never, VmService: v1.VmServiceService as never, NodeService: v1.NodeServiceService as never,
   AuditService: v1.AuditServiceService as never, EventService: v1.EventServiceService as never, IdentityService: v1.IdentityServiceService as never,
+  AdminService: v1.AdminServiceService as never,
 };
 export const METHODS = Object.values(SERVICES).flatMap((s) => Object.values(s)).map((d) => ({ name: d.path.replace(/^\/hvs\.v1\./, ''), def: d }));
 

@@ -1,5 +1,5 @@
 /** Objects and wiring shared by the reconciler and dispatcher tests (all against real etcd). */
-import type { Condition, Network, Node, VirtualMachine } from '@hvs/domain';
+import type { Condition, Network, Node, Secret, VirtualMachine } from '@hvs/domain';
 import { waitFor } from '../../../../test/harness';
 import { Informer } from '../../src/runtime';
 import type { ObjectStore, StoredObject } from '../../src/store';
@@ -49,6 +49,7 @@ export async function startDispatcherInformers(store: ObjectStore) {
     vms: await startInformer<VirtualMachine>(store, 'VirtualMachine'),
     nodes: await startInformer<Node>(store, 'Node'),
     networks: await startInformer<Network>(store, 'Network'),
+    secrets: await startInformer<Secret>(store, 'Secret'),
   };
   return { informers, stop: () => Promise.all(Object.values(informers).map((i) => i.stop())).then(() => undefined) };
 }

@@ -25,6 +25,7 @@ export class ControllerClient {
   private readonly audits: v1.AuditServiceClient;
   private readonly eventsClient: v1.EventServiceClient;
   private readonly identity: v1.IdentityServiceClient;
+  private readonly admin: v1.AdminServiceClient;
 
   constructor(readonly context: Context, readonly requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS) {
     const creds = channelCredentials(context);
@@ -38,6 +39,7 @@ export class ControllerClient {
     this.audits = new v1.AuditServiceClient(address, creds, options);
     this.eventsClient = new v1.EventServiceClient(address, creds, options);
     this.identity = new v1.IdentityServiceClient(address, creds, options);
+    this.admin = new v1.AdminServiceClient(address, creds, options);
   }
 
   get address(): string {
@@ -52,8 +54,9 @@ export class ControllerClient {
     return this.unary(this.resources.plan.bind(this.resources) as Unary<v1.PlanRequest, v1.PlanResponse>, req);
   }
 
-  get(kind: string, name: string): Promise<v1.ApiObject> {
-    return this.unary(this.resources.get.bind(this.resources) as Unary<v1.GetRequest, v1.ApiObject>, { kind, name });
+  /** `reveal`: Secret values and VM cloud-init in plain text (needs secrets.reveal; audited). */
+  get(kind: string, name: string, reveal = false): Promise<v1.ApiObject> {
+    return this.unary(this.resources.get.bind(this.resources) as Unary<v1.GetRequest, v1.ApiObject>, { kind, name, reveal });
   }
 
   /** Every page of a List, concatenated. */
@@ -130,6 +133,11 @@ export class ControllerClient {
     return this.unary(this.nodes.clusterStatus.bind(this.nodes) as Unary<v1.ClusterStatusRequest, v1.ClusterStatusResponse>, {});
   }
 
+  /** Re-encrypts every secret under a new key; `waitMs` on top of the request timeout (many secrets take a while). */
+  rotateEncryptionKey(waitMs: number): Promise<v1.RotateEncryptionKeyResponse> {
+    return this.unary(this.admin.rotateEncryptionKey.bind(this.admin) as Unary<v1.RotateEncryptionKeyRequest, v1.RotateEncryptionKeyResponse>, {}, waitMs);
+  }
+
   audit(req: v1.AuditListRequest): Promise<v1.AuditListResponse> {
     return this.unary(this.audits.list.bind(this.audits) as Unary<v1.AuditListRequest, v1.AuditListResponse>, req);
   }
@@ -177,7 +185,7 @@ export class ControllerClient {
   }
 
   close(): void {
-    for (const c of [this.resources, this.vms, this.nodes, this.audits, this.eventsClient, this.identity]) c.close();
+    for (const c of [this.resources, this.vms, this.nodes, this.audits, this.eventsClient, this.identity, this.admin]) c.close();
   }
 
   private metadata(): Metadata {

@@ -8,7 +8,7 @@ import { formatAge, renderTable } from '../printers/table';
 import { kindArg } from './kinds';
 import type { Runtime } from './runtime';
 
-export interface GetOpts { selector?: string; output?: string; watch?: boolean; noHeaders?: boolean }
+export interface GetOpts { selector?: string; output?: string; watch?: boolean; noHeaders?: boolean; reveal?: boolean }
 
 function outputFormat(raw: string | undefined): OutputFormat {
   if (raw === undefined) return 'table';
@@ -22,6 +22,7 @@ export async function runGet(rt: Runtime, kindInput: string, name: string | unde
   const kind = kindArg(kindInput);
   const format = outputFormat(opts.output);
   if (name !== undefined && opts.selector) throw usageError('a NAME and -l cannot be used together', 'give either the name or the selector');
+  if (opts.reveal && (name === undefined || opts.watch)) throw usageError('--reveal shows one object', 'give its NAME, without -w (e.g. hvctl get secret db-creds --reveal -o yaml)');
   const api = await rt.api();
   const print = (items: ShownResource[], single: boolean, noHeaders = false) => {
     if (format === 'table' || format === 'wide') {
@@ -30,7 +31,8 @@ export async function runGet(rt: Runtime, kindInput: string, name: string | unde
   };
   let resourceVersion = '';
   if (name !== undefined) {
-    print([shown(await api.get(kind, name))], true);
+    // --reveal: values in plain text, if the caller's role has secrets.reveal (audited by the controller).
+    print([shown(await api.get(kind, name, opts.reveal === true))], true);
   } else {
     const list = await api.list(kind, opts.selector ?? '');
     resourceVersion = list.resourceVersion;

@@ -18,6 +18,7 @@ export const KIND_WORDS: Readonly<Record<KindName, { plural: string; shortNames:
   Backup: { plural: 'backups', shortNames: ['backup'] },
   Snapshot: { plural: 'snapshots', shortNames: ['snap', 'snaps'] },
   Migration: { plural: 'migrations', shortNames: ['mig'] },
+  Secret: { plural: 'secrets', shortNames: ['secret'] },
 };
 
 /** resolveKind of @hvs/domain over KIND_WORDS: case-insensitive kind, plural or short name. */

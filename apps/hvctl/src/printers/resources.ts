@@ -90,6 +90,18 @@ const NETWORK: Columns = {
   },
 };
 
+/** Keys only: values are never in a table (and arrive redacted unless --reveal). */
+const SECRET: Columns = {
+  headers: ['NAME', 'KEYS', 'AGE'],
+  wide: ['KEY NAMES'],
+  row(r, _p, now) {
+    return [r.metadata.name, String(Object.keys(rec(rec(r.spec).data)).length), formatAge(r.metadata.creationTimestamp, now)];
+  },
+  wideRow(r) {
+    return [Object.keys(rec(rec(r.spec).data)).join(',') || '<none>'];
+  },
+};
+
 const GENERIC: Columns = {
   headers: ['NAME', 'STATUS', 'AGE'],
   wide: ['LABELS'],
@@ -109,6 +121,7 @@ function columnsFor(kind: string): Columns {
   if (kind === 'VirtualMachine') return VM;
   if (kind === 'Node') return NODE;
   if (kind === 'Network') return NETWORK;
+  if (kind === 'Secret') return SECRET;
   return GENERIC;
 }
 

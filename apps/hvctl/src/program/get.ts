@@ -11,7 +11,8 @@ export function registerGet(program: Command, rt: Runtime): void {
       .option('--no-headers', 'tables without the header line');
   common(program.command('get').argument('<kind>', 'vms, nodes, networks, ... (hvctl get --help lists them)').argument('[name]')
     .description('list objects of a kind, or show one')
-    .addHelpText('after', '\nKinds: virtualmachines (vm), nodes, networks (net), firewallpolicies (fwp), images (img), storagepools (pool),\n       backuppolicies (bp), backups, snapshots (snap), migrations (mig)\n\nExamples:\n  hvctl get vms\n  hvctl get vm web-1 -o yaml\n  hvctl get vms -l group=lab -o wide --watch'))
+    .option('--reveal', 'show Secret values and VM cloud-init in plain text (one object by name; needs secrets.reveal; audited)')
+    .addHelpText('after', '\nKinds: virtualmachines (vm), nodes, networks (net), firewallpolicies (fwp), images (img), storagepools (pool),\n       backuppolicies (bp), backups, snapshots (snap), migrations (mig), secrets\n\nExamples:\n  hvctl get vms\n  hvctl get vm web-1 -o yaml\n  hvctl get vms -l group=lab -o wide --watch\n  hvctl get secret db-creds --reveal -o yaml'))
     .action(async (kind: string, name: string | undefined, opts: GetOpts & { headers?: boolean }) =>
       (await import('../commands/get.js')).runGet(rt, kind, name, { ...opts, noHeaders: opts.headers === false }));
   common(program.command('nodes').description('list nodes (same as get nodes)'))

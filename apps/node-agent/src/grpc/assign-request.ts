@@ -3,6 +3,7 @@ import { fromProtoObject, type agentv1 } from '@hvs/proto';
 import { assignmentFacts, factsKey, type HostRenderFacts } from '../domains/render-facts';
 import type { Peer } from '../fencing';
 import type { Assignment, NetworkRealisation, RenderedXml } from '../state/assignment-store';
+import { splitCloudInit, type CloudInitMaterial } from '../state/cloud-init-material';
 
 const LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -63,6 +64,7 @@ export function assignmentFromRequest(req: agentv1.AssignRequest, ctx: AssignCon
 
   const vms: VirtualMachine[] = [];
   const rendered: Record<string, RenderedXml> = {};
+  const cloudInit: Record<string, CloudInitMaterial> = {};
   const facts = assignmentFacts(ctx.facts, networks);
   const key = factsKey(facts);
   const uids = new Map<string, number>();
@@ -94,7 +96,10 @@ export function assignmentFromRequest(req: agentv1.AssignRequest, ctx: AssignCon
       } catch (e) {
         problems.push(...problemsOf(e, where));
       }
-      vms.push(vm);
+      // The secret part stays in memory only (cloud-init-material.ts); what is kept and persisted has none.
+      const split = splitCloudInit(vm, a.secrets);
+      if (split.material) cloudInit[uid] = split.material;
+      vms.push(split.vm);
     } catch (e) {
       problems.push(...problemsOf(e, where));
     }
@@ -109,7 +114,7 @@ export function assignmentFromRequest(req: agentv1.AssignRequest, ctx: AssignCon
     });
   }
   return {
-    assignment: { generation: req.generation, fencingToken: req.fencingToken, vms, networks, rendered },
+    assignment: { generation: req.generation, fencingToken: req.fencingToken, vms, networks, rendered, cloudInit },
     peers: req.peers.map((p) => ({ node: p.node, address: p.address })),
     fenceAfterMs: req.fenceAfterMs,
   };

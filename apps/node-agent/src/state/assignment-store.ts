@@ -3,6 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HvsError, validateKind, type VirtualMachine } from '@hvs/domain';
 import { writeFileAtomic } from './atomic-file';
+import { hasInlineCloudInit, splitCloudInit, type CloudInitMaterial } from './cloud-init-material';
 
 /** How a Network is realised on this host (the renderer's `HostFacts.networks` entry). */
 export interface NetworkRealisation {
@@ -20,7 +21,10 @@ export interface RenderedXml {
 export interface Assignment {
   generation: number;
   fencingToken: number;
-  /** Validated VirtualMachines, each with metadata.uid. */
+  /**
+   * Validated VirtualMachines, each with metadata.uid, WITHOUT cloud-init userData and
+   * networkConfig (cloud-init-material.ts splitCloudInit): those travel in `cloudInit`.
+   */
   vms: VirtualMachine[];
   networks: Record<string, NetworkRealisation>;
   /**
@@ -29,9 +33,15 @@ export interface Assignment {
    * restart the reconciler renders each VM once (this host's facts may have changed meanwhile).
    */
   rendered?: Record<string, RenderedXml>;
+  /**
+   * Each VM's cloud-init material (inline userData/networkConfig, resolved secretRefs), by uid.
+   * Kept in memory only, never in the state file: after a restart it is absent until the
+   * controller's next Assign (docs/architecture/secrets.md#on-a-node).
+   */
+  cloudInit?: Record<string, CloudInitMaterial>;
 }
 
-interface StoredState extends Omit<Assignment, 'rendered'> {
+interface StoredState extends Omit<Assignment, 'rendered' | 'cloudInit'> {
   version: 1;
   node: string;
   /** VMs dropped from the desired set whose domain/volumes are not cleaned up yet. */
@@ -73,6 +83,7 @@ export class AssignmentStore {
   private state: StoredState;
   private byUid = new Map<string, VirtualMachine>();
   private renderedByUid = new Map<string, RenderedXml>();
+  private cloudInitByUid = new Map<string, CloudInitMaterial>();
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly dir: string, private readonly node: string) {
@@ -127,6 +138,15 @@ export class AssignmentStore {
     if (this.byUid.has(uid)) this.renderedByUid.set(uid, r);
   }
 
+  /**
+   * The cloud-init material of `uid` from the last Assign this process accepted; undefined after
+   * a restart until the controller sends the next one (a seed must wait for it, never be built
+   * without it).
+   */
+  cloudInit(uid: string): CloudInitMaterial | undefined {
+    return this.cloudInitByUid.get(uid);
+  }
+
   /** Reads the state file; a missing file is an empty assignment, a broken one an error with a fix. */
   async load(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
@@ -159,7 +179,11 @@ export class AssignmentStore {
         vms.push(vm);
       }
     }
-    this.state = { ...raw, vms };
+    // A file of an agent before this one may hold inline cloud-init in plain text: drop it from
+    // disk now (the controller's next Assign brings it again, into memory only).
+    const stripped = vms.map((vm) => splitCloudInit(vm).vm);
+    this.state = { ...raw, vms: stripped };
+    if (vms.some(hasInlineCloudInit)) await this.write(this.state);
     this.index();
   }
 
@@ -189,6 +213,7 @@ export class AssignmentStore {
         && JSON.stringify(next.networks) === JSON.stringify(this.state.networks);
       if (same && next.fencingToken === this.state.fencingToken) {
         this.keepRenders(next.rendered);
+        this.keepCloudInit(next.cloudInit);
         return { removed: [], unchanged: true };
       }
       if (next.generation === this.state.generation && this.state.generation !== 0 && !same) {
@@ -210,6 +235,7 @@ export class AssignmentStore {
       this.state = state;
       this.index();
       this.keepRenders(next.rendered);
+      this.keepCloudInit(next.cloudInit);
       return { removed: dropped, unchanged: false };
     });
   }
@@ -224,7 +250,16 @@ export class AssignmentStore {
     });
   }
 
+  /** 0600 (atomic-file.ts); refuses a VM that still carries inline cloud-init (callers split it off). */
   private write(state: StoredState): Promise<void> {
+    if (state.vms.some(hasInlineCloudInit)) {
+      return Promise.reject(new HvsError({
+        code: 'HVS-AGENT-STATE-PLAINTEXT', category: 'Internal',
+        message: `refusing to write cloud-init user data or network config into ${this.path}`,
+        why: 'secret material is kept in memory only, never in the agent state file',
+        fix: 'this is a bug of the agent: report it (the Assign is refused, nothing was written)',
+      }));
+    }
     return writeFileAtomic(this.path, JSON.stringify({ ...state, checksum: checksumOf(state) }));
   }
 
@@ -234,6 +269,11 @@ export class AssignmentStore {
     this.byUid = new Map(this.state.vms.map((v) => [v.metadata.uid as string, v]));
     for (const [uid, vm] of this.byUid) if (before.get(uid) !== vm) this.renderedByUid.delete(uid);
     for (const uid of this.renderedByUid.keys()) if (!this.byUid.has(uid)) this.renderedByUid.delete(uid);
+  }
+
+  /** The material of the accepted Assign replaces what was held (a VM without any has none). */
+  private keepCloudInit(material: Assignment['cloudInit']): void {
+    this.cloudInitByUid = new Map(Object.entries(material ?? {}).filter(([uid]) => this.byUid.has(uid)));
   }
 
   private keepRenders(rendered: Assignment['rendered']): void {

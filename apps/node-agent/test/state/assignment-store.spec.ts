@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AssignmentStore } from '../../src/state/assignment-store';
+import { splitCloudInit } from '../../src/state/cloud-init-material';
 import { tempDir, testVm } from '../support/fixtures';
 
 const A = 'aaaaaaaa-0000-4000-8000-000000000001';
@@ -122,6 +123,46 @@ describe('AssignmentStore', () => {
       (legacy.vms[0].spec.cpu as { cores: number }).cores = 0;
       await writeFile(join(dir, 'assignment.json'), JSON.stringify(legacy));
       await expect(reload()).rejects.toMatchObject({ code: 'HVS-AGENT-STATE-CORRUPT', why: expect.stringContaining('invalid') });
+    });
+  });
+
+  describe('cloud-init material (docs/architecture/secrets.md#on-a-node)', () => {
+    const withCloudInit = (uid: string) => {
+      const vm = testVm('web-1', uid);
+      return { ...vm, spec: { ...vm.spec, cloudInit: { userData: '#cloud-config\npassword: hunter2-ud\n', secretRefs: ['db'] } } };
+    };
+    const material = { userData: '#cloud-config\npassword: hunter2-ud\n', secrets: { 'db/password': Buffer.from('hunter2-pw') } };
+
+    it('is held in memory only: the file has none, a restarted store has none until the next Assign of the same generation', async () => {
+      const s = new AssignmentStore(dir, 'node-1');
+      await s.load();
+      const vm = splitCloudInit(withCloudInit(A)).vm;
+      await s.replace({ ...assignment(3, 3, [vm]), cloudInit: { [A]: material } });
+      expect(s.cloudInit(A)).toEqual(material);
+      expect(await readFile(s.path, 'utf8')).not.toMatch(/hunter2/);
+      const again = new AssignmentStore(dir, 'node-1');
+      await again.load();
+      expect(again.desired(A)?.spec.cloudInit).toEqual({ secretRefs: ['db'] });
+      expect(again.cloudInit(A)).toBeUndefined();
+      await expect(again.replace({ ...assignment(3, 3, [vm]), cloudInit: { [A]: material } })).resolves.toEqual({ removed: [], unchanged: true });
+      expect(again.cloudInit(A)).toEqual(material);
+    });
+
+    it('refuses to persist a VM that still carries inline cloud-init (HVS-AGENT-STATE-PLAINTEXT), writing nothing', async () => {
+      const s = new AssignmentStore(dir, 'node-1');
+      await s.load();
+      await expect(s.replace(assignment(1, 1, [withCloudInit(A)]))).rejects.toMatchObject({ code: 'HVS-AGENT-STATE-PLAINTEXT' });
+      expect(await readdir(dir)).toEqual([]);
+    });
+
+    it('a state file of an older agent with inline cloud-init is rewritten without it at load', async () => {
+      const body = { version: 1, node: 'node-1', generation: 2, fencingToken: 2, vms: [withCloudInit(A)], networks: {}, removing: [], savedAt: '' };
+      await writeFile(join(dir, 'assignment.json'), JSON.stringify({ ...body, checksum: createHash('sha256').update(JSON.stringify(body)).digest('hex') }));
+      const s = new AssignmentStore(dir, 'node-1');
+      await s.load();
+      expect(await readFile(s.path, 'utf8')).not.toMatch(/hunter2/);
+      expect(s.desired(A)?.spec.cloudInit).toEqual({ secretRefs: ['db'] });
+      expect((await stat(s.path)).mode & 0o777).toBe(0o600);
     });
   });
 });

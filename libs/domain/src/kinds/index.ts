@@ -6,6 +6,7 @@ export * from './migration';
 export * from './network';
 export * from './node';
 export * from './registry';
+export * from './secret';
 export * from './snapshot';
 export * from './storage';
 export * from './vm';

@@ -39,6 +39,7 @@ export const KIND_NAMES = [
   'Backup',
   'Snapshot',
   'Migration',
+  'Secret',
 ] as const;
 export type KindName = (typeof KIND_NAMES)[number];
 

@@ -5,6 +5,7 @@ import { KIND_NAMES, type KindName } from './meta';
 import { MigrationSchema, type Migration } from './migration';
 import { FirewallPolicySchema, NetworkSchema, type FirewallPolicy, type Network } from './network';
 import { NodeSchema, type Node } from './node';
+import { SecretSchema, type Secret } from './secret';
 import { SnapshotSchema, type Snapshot } from './snapshot';
 import { StoragePoolSchema, type StoragePool } from './storage';
 import { VirtualMachineSchema, type VirtualMachine } from './vm';
@@ -33,6 +34,7 @@ export const KINDS = {
   Backup: { kind: 'Backup', schema: BackupSchema, plural: 'backups', shortNames: ['backup'], area: 'BACKUP', userFacing: true },
   Snapshot: { kind: 'Snapshot', schema: SnapshotSchema, plural: 'snapshots', shortNames: ['snap', 'snaps'], area: 'SNAPSHOT', userFacing: true },
   Migration: { kind: 'Migration', schema: MigrationSchema, plural: 'migrations', shortNames: ['mig'], area: 'MIGRATION', userFacing: true },
+  Secret: { kind: 'Secret', schema: SecretSchema, plural: 'secrets', shortNames: ['secret'], area: 'SECRET', userFacing: true },
 } as const satisfies Record<KindName, KindInfo>;
 
 /** Maps kind name -> its parsed object type. */
@@ -47,6 +49,7 @@ export interface KindTypes {
   Backup: Backup;
   Snapshot: Snapshot;
   Migration: Migration;
+  Secret: Secret;
 }
 export type AnyResource = KindTypes[KindName];
 

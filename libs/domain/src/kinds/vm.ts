@@ -13,6 +13,7 @@ import {
 } from './common';
 import { relativePathFault } from '../formats/formats';
 import { CommonStatusFields, ConditionSchema, resourceSchema } from './meta';
+import { RedactableStringSchema } from './secret';
 
 export const MAX_VCPUS = 512;
 
@@ -96,8 +97,8 @@ export const VirtualMachineSpecSchema = z.strictObject({
   cloudInit: z
     .strictObject({
       /** Treated as secret: never echoed in errors, logs or events. */
-      userData: z.string().max(262144, { error: 'HVS-VM-CLOUDINIT-TOO-LARGE' }).optional(),
-      networkConfig: z.string().max(65536, { error: 'HVS-VM-CLOUDINIT-TOO-LARGE' }).optional(),
+      userData: RedactableStringSchema.max(262144, { error: 'HVS-VM-CLOUDINIT-TOO-LARGE' }).optional(),
+      networkConfig: RedactableStringSchema.max(65536, { error: 'HVS-VM-CLOUDINIT-TOO-LARGE' }).optional(),
       secretRefs: z.array(NameSchema).max(16).optional(),
     })
     .optional(),

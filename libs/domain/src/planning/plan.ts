@@ -12,7 +12,10 @@ import { effectOf, strongestEffect } from './effects';
 import type { ChangeEffect, FieldChange, ObjectPlan, PlanResource } from './types';
 
 /** Paths whose values are secret: a plan shows that they changed, never what to. */
-const SENSITIVE_SHAPES = new Set(['spec.cloudInit.userData']);
+const SENSITIVE_SHAPES = new Set(['spec.cloudInit.userData', 'spec.cloudInit.networkConfig']);
+/** Every value of a Secret (`spec.data.<key>`, or the whole map when it appears or goes). */
+const isSensitive = (kind: string, shape: string) =>
+  SENSITIVE_SHAPES.has(shape) || (kind === 'Secret' && (shape === 'spec.data' || shape.startsWith('spec.data.')));
 export const SENSITIVE_MASK = '(sensitive)';
 
 /** `2GiB` and `2048MiB` are the same size. */
@@ -32,7 +35,7 @@ function declared(r: PlanResource): { metadata: { labels?: unknown; annotations?
 function toFieldChange(kind: string, c: RawChange): FieldChange {
   const verdict = effectOf(kind, c);
   const out: FieldChange = { path: c.path, effect: verdict.effect };
-  const sensitive = SENSITIVE_SHAPES.has(c.shape);
+  const sensitive = isSensitive(kind, c.shape);
   if (c.old !== undefined) out.old = sensitive ? SENSITIVE_MASK : c.old;
   if (c.new !== undefined) out.new = sensitive ? SENSITIVE_MASK : c.new;
   if (verdict.note !== undefined) out.note = verdict.note;

@@ -34,7 +34,7 @@ export const CODES: Record<string, CodeInfo> = {
   'HVS-APIVERSION-UNSUPPORTED': { what: 'is not a supported apiVersion', why: 'this server speaks hvs/v1 only', fix: 'set apiVersion: hvs/v1' },
   'HVS-KIND-UNKNOWN': {
     what: 'is not a known kind',
-    why: 'kinds are VirtualMachine, Node, Network, FirewallPolicy, Image, StoragePool, BackupPolicy, Backup, Snapshot, Migration',
+    why: 'kinds are VirtualMachine, Node, Network, FirewallPolicy, Image, StoragePool, BackupPolicy, Backup, Snapshot, Migration, Secret',
     fix: 'set kind to one of them (spelled exactly, e.g. kind: VirtualMachine)',
   },
   'HVS-DOCUMENT-NOT-OBJECT': { what: 'is not an object', why: 'every document must be a mapping with apiVersion, kind, metadata and spec', fix: 'write the document as a mapping (key: value lines), or remove it' },
@@ -124,6 +124,10 @@ export const CODES: Record<string, CodeInfo> = {
   'HVS-NODE-ADDRESS-INVALID': { what: 'is not a valid node address', why: 'addresses are host:port or [ipv6]:port', fix: 'write e.g. "10.0.0.5:7443"' },
   'HVS-NODE-OVERCOMMIT-INVALID': { what: 'is not a valid overcommit ratio', why: 'cpu ratio is 0.1-64, memory ratio 0.1-4', fix: 'use e.g. cpu: 4, memory: 1.0' },
   // Network
+  'HVS-VALUE-REDACTED': { what: 'is the redaction marker "(redacted)", not a value', why: 'reads show Secret values and cloud-init as "(redacted)"; applying that back would replace the real value with the marker', fix: 'put the real value in the manifest (`hvctl get ... --reveal` shows it to a role with secrets.reveal), or leave the field out of the edit' },
+  'HVS-SECRET-KEY-INVALID': { what: 'is not a valid secret key', why: "secret keys are 1-253 of letters, digits, '-', '_', '.' (not '.' or '..'): they may become file names", fix: 'rename the key, e.g. "db-password"' },
+  'HVS-SECRET-KEYS-COUNT': { what: 'has no keys or too many', why: 'a Secret holds 1 to 64 keys', fix: 'split it into several Secrets, or add at least one key' },
+  'HVS-SECRET-TOO-LARGE': { what: 'is too large', why: 'the values of one Secret are at most 64 KiB in all (they are encrypted into one etcd value)', fix: 'split it into several Secrets' },
   'HVS-NET-VLAN-INVALID': { what: 'is not a valid VLAN id', why: 'VLAN ids are 1-4094', fix: 'use a VLAN id from 1 to 4094, or omit vlan' },
   'HVS-NET-BRIDGE-REQUIRED': { what: 'needs a bridge', why: 'mode bridge attaches VMs to an existing host bridge', fix: 'set bridge (e.g. "br0") or use mode nat/isolated' },
   'HVS-NET-GATEWAY-OUTSIDE-SUBNET': { what: 'is outside the subnet', why: 'the gateway must be an address of the subnet', fix: 'pick a gateway inside subnet (e.g. its first address)' },

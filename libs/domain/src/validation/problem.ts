@@ -31,6 +31,8 @@ export function valueAt(root: unknown, path: readonly PathSeg[]): unknown {
 
 /** Fields whose values are never echoed: cloud-init user data may carry passwords and keys. */
 export function isSecretPath(path: readonly PathSeg[]): boolean {
+  // spec.data: the values of a Secret (no other kind has spec.data).
+  if (path[0] === 'spec' && path[1] === 'data') return true;
   return path.some((s) => s === 'userData' || s === 'networkConfig' || (typeof s === 'string' && /secret|password|token/i.test(s) && s !== 'secretRefs' && s !== 'secretRef'));
 }
 

@@ -122,6 +122,15 @@ describe('planObject', () => {
     expect(JSON.stringify(plan)).not.toMatch(/hunter2|s3cret/);
   });
 
+  it('never shows a Secret value or cloud-init network config, only that it changed', () => {
+    const secret = (data: Record<string, string>) => ({ apiVersion: 'hvs/v1', kind: 'Secret', metadata: { name: 'db' }, spec: { data } }) as never;
+    const plan = planObject(secret({ password: 'hunter2' }), secret({ password: 's3cret', user: 'app-owner' }));
+    expect(plan.changes.map((c) => [c.path, c.sensitive])).toEqual([['spec.data.password', true], ['spec.data.user', true]]);
+    expect(JSON.stringify(plan)).not.toMatch(/hunter2|s3cret|app-owner/);
+    const net = planObject(webVm(), edit(webVm(), (s) => (s.cloudInit.networkConfig = 'version: 2 # s3cret')));
+    expect(JSON.stringify(net)).not.toMatch(/s3cret/);
+  });
+
   it('changes of other kinds have no restart effect', () => {
     const plan = planObject(labNetwork(), edit(labNetwork(), (s) => (s.subnet = '10.20.0.0/24')));
     expect(plan.changes).toEqual([{ path: 'spec.subnet', old: '10.10.0.0/24', new: '10.20.0.0/24', effect: 'none' }]);

@@ -57,7 +57,7 @@ export function resourceHandlers(service: ResourceService, edge: GrpcEdge): v1.R
       applyResponse(await service.apply(sources(r.documents), { dryRun: r.dryRun, fieldManager: r.fieldManager || undefined, prune: r.pruneSelector || undefined }, ctx))),
     plan: unary(edge, 'ResourceService/Plan', async (r: v1.PlanRequest, ctx) =>
       ({ objects: (await service.plan(sources(r.documents), { prune: r.pruneSelector || undefined }, ctx)).map(toProtoPlan), resourceVersion: '' })),
-    get: unary(edge, 'ResourceService/Get', async (r: v1.GetRequest, ctx) => protoObject(await service.get(r.kind, r.name, ctx))),
+    get: unary(edge, 'ResourceService/Get', async (r: v1.GetRequest, ctx) => protoObject(await service.get(r.kind, r.name, ctx, { reveal: r.reveal === true }))),
     list: unary(edge, 'ResourceService/List', async (r: v1.ListRequest, ctx) => {
       const l = await service.list(r.kind, r.labelSelector, ctx);
       return { items: l.items.map(protoObject), resourceVersion: l.revision, continueToken: '' };

@@ -145,7 +145,7 @@ export const OPENAPI_DOCUMENT = {
       },
     },
     '/api/v1/{kind}/{name}': {
-      get: { operationId: 'get', summary: 'one object', parameters: [kind, name], responses: { 200: { description: 'the object', content: json(ref('Object')) }, ...errors } },
+      get: { operationId: 'get', summary: 'one object (Secret values and VM cloud-init redacted)', parameters: [kind, name, q('reveal', 'Secret values and VM cloud-init in plain text: needs the permission secrets.reveal; audited', 'boolean')], responses: { 200: { description: 'the object', content: json(ref('Object')) }, ...errors } },
       delete: {
         operationId: 'delete', summary: 'delete (sets deletionTimestamp while finalizers remain)',
         parameters: [kind, name, q('wait', 'return once the object is gone', 'boolean'), q('waitTimeoutMs', 'give up waiting after this long (default 30000)', 'integer'), q('resourceVersion', 'precondition: delete only at this version'),

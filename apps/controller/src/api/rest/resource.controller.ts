@@ -55,9 +55,10 @@ export class ResourceController {
     res.status(200).json({ items: l.items, resourceVersion: l.revision });
   }
 
+  /** `?reveal=1`: Secret values and VM cloud-init in plain text (needs secrets.reveal; audited). */
   @Get(':kind/:name')
-  get(@Param('kind') kind: string, @Param('name') name: string, @Req() req: RequestLike) {
-    return this.resources.get(kind, name, contextOf(req));
+  get(@Param('kind') kind: string, @Param('name') name: string, @Query() q: Record<string, unknown>, @Req() req: RequestLike) {
+    return this.resources.get(kind, name, contextOf(req), { reveal: flag(q.reveal) });
   }
 
   /** Several objects in one transaction: `?name=a&name=b` or `?labelSelector=app=web` (all or nothing). */

@@ -55,7 +55,7 @@ export interface ApiObject {
   apiVersion: string;
   /**
    * VirtualMachine, Node, Network, FirewallPolicy, Image, StoragePool,
-   * BackupPolicy, Backup, Snapshot, Migration
+   * BackupPolicy, Backup, Snapshot, Migration, Secret
    */
   kind: string;
   metadata?:

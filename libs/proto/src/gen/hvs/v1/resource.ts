@@ -318,6 +318,11 @@ export interface PlanResponse {
 export interface GetRequest {
   kind: string;
   name: string;
+  /**
+   * Secret values and VM cloud-init in plain text instead of redacted. Needs the permission
+   * secrets.reveal; audited (operation "reveal").
+   */
+  reveal?: boolean | undefined;
 }
 
 export interface ListRequest {
@@ -1371,7 +1376,7 @@ export const PlanResponse: MessageFns<PlanResponse> = {
 };
 
 function createBaseGetRequest(): GetRequest {
-  return { kind: "", name: "" };
+  return { kind: "", name: "", reveal: undefined };
 }
 
 export const GetRequest: MessageFns<GetRequest> = {
@@ -1381,6 +1386,9 @@ export const GetRequest: MessageFns<GetRequest> = {
     }
     if (message.name !== "") {
       writer.uint32(18).string(message.name);
+    }
+    if (message.reveal !== undefined) {
+      writer.uint32(24).bool(message.reveal);
     }
     return writer;
   },
@@ -1414,6 +1422,14 @@ export const GetRequest: MessageFns<GetRequest> = {
             message.name = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.reveal = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1430,6 +1446,7 @@ export const GetRequest: MessageFns<GetRequest> = {
     return {
       kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
+      reveal: isSet(object.reveal) ? globalThis.Boolean(object.reveal) : undefined,
     };
   },
 
@@ -1441,6 +1458,9 @@ export const GetRequest: MessageFns<GetRequest> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
+    if (message.reveal !== undefined) {
+      obj.reveal = message.reveal;
+    }
     return obj;
   },
 
@@ -1451,6 +1471,7 @@ export const GetRequest: MessageFns<GetRequest> = {
     const message = createBaseGetRequest();
     message.kind = object.kind ?? "";
     message.name = object.name ?? "";
+    message.reveal = object.reveal ?? undefined;
     return message;
   },
 };
