@@ -4,7 +4,7 @@
  * table declares is what both transports enforce. Scoped roles: `visible` filters what they may
  * see (reads of other objects answer NotFound, as if absent).
  */
-import { ANONYMOUS, authorize, inScope, unauthenticated, writePermissionOf, type AccessTarget, type Principal } from '../identity';
+import { ANONYMOUS, authorize, forbidden, inScope, unauthenticated, writePermissionOf, type AccessTarget, type Principal } from '../identity';
 import type { ObjectStore } from '../store';
 import { notFound } from '../store/errors';
 import type { CallContext } from './call-context';
@@ -25,8 +25,9 @@ export function admit(ctx: CallContext, method: ApiMethod, target: MethodTarget 
   const p = principalOf(ctx);
   const what = target.kind ? `${method} on ${target.kind}${target.name ? `/${target.name}` : ''}` : method;
   if (req === 'join-token') return;
-  if (req === 'self') {
+  if (req === 'self' || req === 'user-self') {
     if (p.kind === 'anonymous') throw unauthenticated(what, 'this call answers about the caller, and it presented no credential');
+    if (req === 'user-self' && p.kind === 'node') throw forbidden(what, `node:${p.node}`, 'resources.read', 'sessions and tickets are for users; a node certificate only makes its own node\'s calls');
     return;
   }
   authorize(p, req === 'kind-write' ? writePermissionOf(target.kind ?? '') : req, what, target);

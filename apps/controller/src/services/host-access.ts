@@ -2,10 +2,12 @@
  * VMs that reach into the host need `vms.host-access` (admin only): host devices (PCI
  * passthrough), NICs on bridge-mode Networks (the host's own L2 segment), direct kernel boot
  * and explicit disk/cdrom paths (any file in a pool, another team's disk included). Operators
- * and scoped roles use images, pools and nat/isolated networks.
+ * and scoped roles use images, pools and nat/isolated networks. Scoped roles also reference
+ * only their own Secrets (checkSecretRefs).
  */
 import type { AnyResource, VirtualMachine } from '@hvs/domain';
-import { authorize } from '../identity';
+import { actorOf, authorize, forbidden, inScope } from '../identity';
+import { readOptional } from './writes';
 import type { ObjectStore } from '../store';
 import { principalOf } from './access';
 import type { CallContext } from './call-context';
@@ -34,5 +36,24 @@ export async function checkHostAccess(store: ObjectStore, resources: readonly An
       if (nic) why = `its NIC ${nic.name} is on the bridge-mode Network ${nic.network}`;
     }
     if (why !== undefined) authorize(p, 'vms.host-access', `apply VirtualMachine/${vm.metadata.name}, because ${why}`, { labels: vm.metadata.labels ?? {} });
+  }
+}
+
+/**
+ * A scoped role may reference only Secrets inside its scope from cloud-init (`secretRefs`): a
+ * guest it controls could otherwise read another team's secret. Unscoped roles may reference
+ * any Secret, as any workload of a Kubernetes namespace may mount its Secrets.
+ */
+export async function checkSecretRefs(store: ObjectStore, resources: readonly AnyResource[], ctx: CallContext): Promise<void> {
+  const p = principalOf(ctx);
+  if (p.kind !== 'user' || p.scope === undefined) return;
+  for (const r of resources) {
+    if (r.kind !== 'VirtualMachine') continue;
+    for (const ref of (r as VirtualMachine).spec.cloudInit?.secretRefs ?? []) {
+      const secret = await readOptional(store, 'Secret', ref);
+      if (secret !== undefined && !inScope(p, secret.metadata.labels)) {
+        throw forbidden(`apply VirtualMachine/${r.metadata.name}`, actorOf(p), 'secrets.reveal', `its cloud-init references the Secret ${ref}, which is outside the role's scope "${p.scope}" (the guest could read it)`);
+      }
+    }
   }
 }

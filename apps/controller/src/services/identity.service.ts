@@ -117,7 +117,8 @@ export class IdentityService {
     admit(ctx, 'IdentityService/CanI');
     const p = principalOf(ctx);
     const req = (METHOD_PERMISSIONS as Record<string, string>)[action] ?? action;
-    const permission = (req === 'kind-write' ? writePermissionOf(target.kind ? kindOf(target.kind) : 'VirtualMachine') : req) as Permission | 'self' | 'join-token';
+    const permission = (req === 'kind-write' ? writePermissionOf(target.kind ? kindOf(target.kind) : 'VirtualMachine') : req) as Permission | 'self' | 'user-self' | 'join-token';
+    if (permission === 'user-self') return p.kind === 'user' ? { allowed: true, permission, reason: '' } : { allowed: false, permission, reason: 'sessions and tickets are for users' };
     if (permission === 'self' || permission === 'join-token') return { allowed: true, permission, reason: '' };
     if (!(PERMISSIONS as readonly string[]).includes(permission)) {
       throw identityError('HVS-AUTH-ACTION-UNKNOWN', 'InvalidArgument', `"${action.slice(0, 80)}" is neither a permission nor an API method`, 'can-i answers about the permissions of docs/security.md#roles or methods like VmService/Start', `use one of: ${PERMISSIONS.join(', ')}`);

@@ -5,12 +5,13 @@
  *  - a Permission: the caller's role must hold it (and a scoped role must cover the object);
  *  - 'kind-write': apply/delete need the write permission of each object's kind (vms.write for
  *    VM-scoped kinds, cluster.write for the rest) and vms.host-access for host-reaching VMs;
- *  - 'self': any verified caller, about itself (who am I, may I, sessions, tickets);
+ *  - 'self': any verified caller, about itself (who am I, may I);
+ *  - 'user-self': a verified user (not a node), about itself: sessions and tickets carry its role;
  *  - 'join-token': no identity; the one-time join token in the request is the credential.
  */
 import type { Permission } from '../identity';
 
-export type Requirement = Permission | 'kind-write' | 'self' | 'join-token';
+export type Requirement = Permission | 'kind-write' | 'self' | 'user-self' | 'join-token';
 
 export const METHOD_PERMISSIONS = {
   'ResourceService/Apply': 'kind-write',
@@ -49,8 +50,8 @@ export const METHOD_PERMISSIONS = {
   'IdentityService/RevokeToken': 'identity.manage',
   'IdentityService/WhoAmI': 'self',
   'IdentityService/CanI': 'self',
-  'IdentityService/CreateSession': 'self',
-  'IdentityService/CreateTicket': 'self',
+  'IdentityService/CreateSession': 'user-self',
+  'IdentityService/CreateTicket': 'user-self',
   'AdminService/RotateEncryptionKey': 'secrets.rotate',
 } as const satisfies Readonly<Record<string, Requirement>>;
 

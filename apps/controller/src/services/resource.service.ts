@@ -24,7 +24,7 @@ import { desiredOf, writeFor, type ObjectWrite } from './apply-writes';
 import { loadBatch, type SourceDocument } from './batch-input';
 import { admit, principalOf, visible, notVisible } from './access';
 import type { CallContext } from './call-context';
-import { checkHostAccess } from './host-access';
+import { checkHostAccess, checkSecretRefs } from './host-access';
 import { deleteTargetInvalid, kindOf, namesNotFound, revisionOf } from './errors';
 import { redacted, redactedEvents, revealed } from './secret-view';
 import { auditedBatch, auditFailure, retryOnConflict } from './writes';
@@ -265,6 +265,7 @@ export class ResourceService {
       if (current !== undefined) admit(ctx, method, { ...target, labels: current.metadata.labels ?? {} });
     });
     await checkHostAccess(this.store, resources, ctx);
+    await checkSecretRefs(this.store, resources, ctx);
     const plans: PlannedObject[] = [];
     const writes: Decision['writes'] = [];
     resources.forEach((r, i) => {

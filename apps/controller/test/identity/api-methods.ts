@@ -41,10 +41,14 @@ export function sample(method: string, node: string): Record<string, unknown> {
   }
 }
 
+/** Node-scoped methods whose request names no node: they are always about the caller itself. */
+const ABOUT_CALLER = new Set(['NodeService/RenewCertificate']);
+
 export function expectedFor(role: Role | 'node', method: string, aboutSelf: boolean): 'denied' | 'allowed' {
   const req = (METHOD_PERMISSIONS as Record<string, string>)[method]!;
   if (req === 'join-token' || req === 'self') return 'allowed';
-  if (role === 'node') return req === 'node.self' && aboutSelf ? 'allowed' : 'denied';
+  if (req === 'user-self') return role === 'node' ? 'denied' : 'allowed';
+  if (role === 'node') return req === 'node.self' && (aboutSelf || ABOUT_CALLER.has(method)) ? 'allowed' : 'denied';
   const perm = req === 'kind-write' ? 'vms.write' : req;
   return ROLE_PERMISSIONS[role].has(perm as never) ? 'allowed' : 'denied';
 }

@@ -108,6 +108,17 @@ describe('a role scoped to team=x', () => {
     expect(admin.results[0]).toMatchObject({ name: 'x-gpu', action: v1.ApplyAction.CREATED });
   });
 
+  it('may reference only Secrets of its own scope from cloud-init', async () => {
+    const secret = (name: string, team: string) => `apiVersion: hvs/v1\nkind: Secret\nmetadata:\n  name: ${name}\n  labels:\n    team: ${team}\nspec:\n  data:\n    password: s3cret-${team}\n`;
+    await call(ctl.resources, ctl.resources.apply, applyReq(`${secret('x-secret', 'x')}---\n${secret('y-secret', 'y')}`));
+    const withRef = (ref: string) => vmYaml('x-ci', { labels: { team: 'x' } }).replace('  runState: Running', `  cloudInit:\n    secretRefs: [${ref}]\n  runState: Running`);
+    const refused = await rejection(call(scoped.resources, scoped.resources.apply, applyReq(withRef('y-secret'))));
+    expect(refused.code).toBe(status.PERMISSION_DENIED);
+    expect(refused.details).toMatch(/y-secret/);
+    const ok = await call(scoped.resources, scoped.resources.apply, applyReq(withRef('x-secret')));
+    expect(ok.results[0]).toMatchObject({ name: 'x-ci', action: v1.ApplyAction.CREATED });
+  });
+
   it('sees only team=x records in the audit log and events, over gRPC and REST', async () => {
     await call(ctl.vms, ctl.vms.stop, vmAction(['y-1', 'x-1']));
     const audit = await call(scoped.audit, scoped.audit.list, { kind: '', name: '', actor: '', since: '', limit: 1000, continueToken: '' });
