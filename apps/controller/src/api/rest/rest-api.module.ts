@@ -3,6 +3,7 @@
  * order is route order: fixed paths (openapi.json, audit, events, vms/...) before `/:kind`.
  */
 import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { AuditService } from '../../audit';
 import { EventsModule } from '../../events/events.module';
 import { agentDirtyRateProbe, MigrationService } from '../../migration';
@@ -13,6 +14,7 @@ import { OBJECT_STORE } from '../../services/tokens';
 import type { ObjectStore } from '../../store';
 import { AuditController } from './audit.controller';
 import { MetricsAuthentication, RestAuthentication } from './authentication';
+import { RestRefusals } from './refusal.interceptor';
 import { EventsController } from './events.controller';
 import { IdentityController } from './identity.controller';
 import { MigrationController } from './migration.controller';
@@ -25,7 +27,7 @@ export const REST_CONTROLLERS = [OpenApiController, AuditController, EventsContr
 @Module({
   imports: [ServicesModule, EventsModule, PkiModule],
   controllers: REST_CONTROLLERS,
-  providers: [{
+  providers: [{ provide: APP_INTERCEPTOR, useClass: RestRefusals }, {
     provide: MigrationService, inject: [OBJECT_STORE, AuditService, ClusterPki],
     useFactory: (store: ObjectStore, audit: AuditService, pki: ClusterPki) => new MigrationService(store, audit, undefined, agentDirtyRateProbe(pki.dialAgent)),
   }],
