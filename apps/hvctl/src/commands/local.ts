@@ -49,20 +49,20 @@ function localClient(state: LocalState, timeoutMs: number): ControllerClient {
 
 /** A token bound to the local node, valid 10 minutes: only the agent `up` is starting uses it. */
 async function localJoinToken(state: LocalState): Promise<string> {
-  const client = localClient(state, 10_000);
-  try {
-    // The controller records its bootstrap admin in etcd just after it starts: until then the
-    // local context's certificate is refused (HVS-AUTH-CREDENTIAL-INVALID). Wait that out briefly.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return (await client.createJoinToken({ ttlSeconds: 600, nodeName: localNodeName(), replace: false, uses: 0 })).token;
-      } catch (e) {
-        if (attempt >= ADMIN_RECORD_ATTEMPTS || (e as { code?: string }).code !== 'HVS-AUTH-CREDENTIAL-INVALID') throw e;
-        await new Promise((r) => setTimeout(r, 500));
-      }
+  // The controller writes its bootstrap admin's certificate just after it starts and records it
+  // in etcd right after that: until then the local context has no credential
+  // (HVS-AUTH-UNAUTHENTICATED) or one not on record yet (HVS-AUTH-CREDENTIAL-INVALID). Wait that out briefly.
+  for (let attempt = 1; ; attempt++) {
+    const client = localClient(state, 10_000);
+    try {
+      return (await client.createJoinToken({ ttlSeconds: 600, nodeName: localNodeName(), replace: false, uses: 0 })).token;
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (attempt >= ADMIN_RECORD_ATTEMPTS || (code !== 'HVS-AUTH-CREDENTIAL-INVALID' && code !== 'HVS-AUTH-UNAUTHENTICATED')) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      client.close();
     }
-  } finally {
-    client.close();
   }
 }
 
