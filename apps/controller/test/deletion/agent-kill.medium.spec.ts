@@ -17,7 +17,7 @@ import { createApp } from '../../src/app';
 import { ClusterPki } from '../../src/pki';
 import { VM_HOST_CLEANUP } from '../../src/runtime';
 import { ResourceService } from '../../src/services';
-import { EtcdStore } from '../../src/store';
+import { EnvelopeTransformer, EtcdStore, KeyRing } from '../../src/store';
 import { capturedLogger, testConfig } from '../app/fixtures';
 import { condition } from '../runtime/fixtures';
 import { asUser } from '../identity/as-user';
@@ -59,10 +59,11 @@ spec:
 describe('VM deletion across an agent killed with SIGKILL during the clean-up', () => {
   it('stays pending while the agent is down and completes after it restarts: the volume file goes, then the VM', async () => {
     etcd = await startEtcd();
-    store = new EtcdStore({ endpoints: [etcd.endpoint], callTimeoutMs: 3_000 });
     const made = testConfig({ HVS_ETCD_ENDPOINTS: etcd.endpoint, HVS_LEASE_TTL: '3s', HVS_HEARTBEAT_INTERVAL: '1s' });
     cleanConfig = made.cleanup;
     app = await createApp(made.config, { logger: capturedLogger('warn').logger, controlLoops: true });
+    // The controller seals VMs with the key in its data dir: the test reads them with the same key.
+    store = new EtcdStore({ endpoints: [etcd.endpoint], callTimeoutMs: 3_000, transformer: new EnvelopeTransformer(KeyRing.loadOrCreate(made.config.dataDir)) });
     const controller = app.get(GrpcApiServer).address;
     const resources = app.get(ResourceService);
     const s = store;
