@@ -15,7 +15,7 @@ import { captureOutput, freePort, spawnTracked, startEtcd, stopProcess, waitFor,
 import { GrpcApiServer } from '../../src/api/grpc/grpc-server';
 import { ClusterPki } from '../../src/pki';
 import { createApp } from '../../src/app';
-import { EtcdStore } from '../../src/store';
+import { EnvelopeTransformer, EtcdStore, KeyRing } from '../../src/store';
 import { capturedLogger, testConfig } from '../app/fixtures';
 import { condition } from '../runtime/fixtures';
 
@@ -43,9 +43,10 @@ afterAll(async () => {
 describe('controller + real node agent process (libvirt test driver, real etcd)', () => {
   it('registers the node, binds a VM to it, assigns it, and the VM goes Running', async () => {
     etcd = await startEtcd();
-    store = new EtcdStore({ endpoints: [etcd.endpoint], callTimeoutMs: 3_000 });
     const made = testConfig({ HVS_ETCD_ENDPOINTS: etcd.endpoint, HVS_LEASE_TTL: '4s', HVS_HEARTBEAT_INTERVAL: '1s' });
     cleanConfig = made.cleanup;
+    // The controller seals VMs with the key ring in its data dir: the test's store uses the same one.
+    store = new EtcdStore({ endpoints: [etcd.endpoint], callTimeoutMs: 3_000, transformer: new EnvelopeTransformer(KeyRing.loadOrCreate(made.config.dataDir)) });
     app = await createApp(made.config, { logger: capturedLogger('warn').logger, controlLoops: true });
     const controller = app.get(GrpcApiServer).address;
 
