@@ -7,10 +7,10 @@
  */
 import { HvsError, isHvsError } from '@hvs/domain';
 import type { ClusterCa } from '../pki';
-import { parseBearer, secretMatches, TOKEN_PREFIX } from './bearer';
+import { parseBearer, secretMatches, TOKEN_PREFIX, type BearerParts } from './bearer';
 import { ANONYMOUS, type Principal } from './principal';
-import type { JsonRecords } from './json-records';
-import type { TokenRecord, UserRecord } from './records';
+import type { JsonRecords, Versioned } from './json-records';
+import { principalOfRecord, type TokenRecord, type UserRecord } from './records';
 
 export interface PresentedCredentials {
   /** DER of the TLS peer certificate, when the client sent one. */
@@ -46,11 +46,10 @@ export class Authenticator {
   private async fromBearer(text: string): Promise<Principal> {
     const parts = parseBearer(text);
     if (parts === undefined || parts.prefix !== TOKEN_PREFIX) throw refused('the Authorization header is not "Bearer hvs_<id>_<secret>"');
-    const found = await this.deps.tokens.get(parts.id);
-    const rec = found?.value;
-    if (rec === undefined || rec.type === 'ticket' || !secretMatches(parts.secret, rec.secretSha256)) throw refused('the bearer token is unknown or was revoked');
+    const rec = (await matchBearer(this.deps.tokens, parts))?.value;
+    if (rec === undefined || rec.type === 'ticket') throw refused('the bearer token is unknown or was revoked');
     if (this.now() >= Date.parse(rec.expiresAt)) throw refused(`the bearer token expired at ${rec.expiresAt}`);
-    return { kind: 'user', name: rec.name, role: rec.role, ...(rec.scope ? { scope: rec.scope } : {}), via: rec.type === 'session' ? 'session' : 'token' };
+    return principalOfRecord(rec, rec.type === 'session' ? 'session' : 'token');
   }
 
   private async fromCertificate(der: Buffer): Promise<Principal> {
@@ -71,6 +70,12 @@ export class Authenticator {
     if (!user.certificates.some((c) => c.fingerprint === verified.fingerprint)) throw refused(`this certificate is not (or no longer) on record for the user "${id.user}"`);
     return { kind: 'user', name: user.name, role: user.role, ...(user.scope ? { scope: user.scope } : {}), via: 'certificate' };
   }
+}
+
+/** The record a parsed bearer credential names, when its secret matches (constant-time); else undefined. */
+export async function matchBearer(tokens: JsonRecords<TokenRecord>, parts: BearerParts): Promise<Versioned<TokenRecord> | undefined> {
+  const found = await tokens.get(parts.id);
+  return found !== undefined && secretMatches(parts.secret, found.value.secretSha256) ? found : undefined;
 }
 
 function refused(why: string): HvsError {

@@ -5,12 +5,11 @@
  * can read the data dir holds the CA key anyway, so this adds no new power; it gives the
  * machine's operator a first credential without any anonymous path.
  */
-import { X509Certificate } from 'node:crypto';
 import * as path from 'node:path';
-import { createUserKeyAndCsr, ensurePrivateDir, fingerprintOf, KEY_MODE, needsRenewal, readIfExists, writeFileAtomic } from '@hvs/pki';
+import { createUserKeyAndCsr, ensurePrivateDir, KEY_MODE, needsRenewal, readIfExists, writeFileAtomic } from '@hvs/pki';
 import type { ClusterCa } from '../pki';
 import type { JsonRecords } from './json-records';
-import type { UserRecord } from './records';
+import { userCertificateOf, withCertificate, type UserRecord } from './records';
 
 export const BOOTSTRAP_ADMIN = 'admin';
 export const ADMIN_CERT_FILE = 'admin.crt';
@@ -47,13 +46,12 @@ export async function ensureBootstrapAdmin(o: { dataDir: string; ca: ClusterCa; 
     writeFileAtomic(files.certFile, issued.certificatePem, KEY_MODE);
     certPem = issued.certificatePem;
   }
-  const fingerprint = fingerprintOf(certPem!);
-  const expiresAt = new Date(new X509Certificate(certPem!).validTo).toISOString();
+  const onRecord = userCertificateOf(certPem!);
   for (let attempt = 0; attempt < 3; attempt++) {
     const found = await o.users.get(BOOTSTRAP_ADMIN);
     const rec = found?.value;
-    if (rec?.role === 'admin' && rec.certificates.some((c) => c.fingerprint === fingerprint)) break;
-    const certificates = [...(rec?.certificates ?? []).filter((c) => Date.parse(c.expiresAt) > now), { fingerprint, expiresAt }];
+    if (rec?.role === 'admin' && rec.certificates.some((c) => c.fingerprint === onRecord.fingerprint)) break;
+    const certificates = withCertificate(rec, onRecord, now);
     const next: UserRecord = { name: BOOTSTRAP_ADMIN, role: 'admin', createdAt: rec?.createdAt ?? new Date(now).toISOString(), createdBy: rec?.createdBy ?? 'system:bootstrap', certificates };
     if (await o.users.put(BOOTSTRAP_ADMIN, next, found ? { version: found.version } : { createOnly: true })) break;
   }

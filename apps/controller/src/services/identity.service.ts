@@ -4,14 +4,13 @@
  * Every change is audited; a token's secret is in the answer once and only its SHA-256 is
  * stored; a deleted user's certificates and a revoked token stop working at the next call.
  */
-import { X509Certificate } from 'node:crypto';
 import { HvsError, parseLabelSelector } from '@hvs/domain';
 import type { AuditService } from '../audit';
 import {
-  allows, inScope, isRole, writePermissionOf, mintBearer, parseBearer, PERMISSIONS, secretMatches, TICKET_PREFIX, TOKEN_PREFIX,
+  allows, inScope, isRole, writePermissionOf, matchBearer, mintBearer, parseBearer, PERMISSIONS, principalOfRecord, TICKET_PREFIX, TOKEN_PREFIX, userCertificateOf, withCertificate,
   type JsonRecords, type Permission, type Principal, type Role, type TokenRecord, type TokenType, type UserRecord,
 } from '../identity';
-import { fingerprintOf, type ClusterCa } from '../pki';
+import type { ClusterCa } from '../pki';
 import type { ObjectStore } from '../store';
 import { admit, principalOf } from './access';
 import type { CallContext } from './call-context';
@@ -58,12 +57,10 @@ export class IdentityService {
     const found = await this.d.users.get(name);
     if (found && !r.renew) throw identityError('HVS-AUTH-USER-EXISTS', 'AlreadyExists', `the user "${name}" already exists`, 'a user name stands for one person or tool', `pick another name, or issue another certificate for it with \`hvctl user create ${name} --role ${found.value.role} --renew\``);
     const issued = await this.d.ca.signUserCsr(r.csrPem, name, days * DAY_S * 1000);
-    const cert = new X509Certificate(issued.certificatePem);
     const now = this.now();
-    const kept = (found?.value.certificates ?? []).filter((c) => Date.parse(c.expiresAt) > now);
     const user: UserRecord = {
       name, role, ...(scope ? { scope } : {}), createdAt: found?.value.createdAt ?? new Date(now).toISOString(), createdBy: found?.value.createdBy ?? ctx.actor,
-      certificates: [...kept, { fingerprint: fingerprintOf(cert), expiresAt: new Date(cert.validTo).toISOString() }],
+      certificates: withCertificate(found?.value, userCertificateOf(issued.certificatePem), now),
     };
     if (!(await this.d.users.put(name, user, found ? { version: found.version } : { createOnly: true }))) throw changedMeanwhile(`user "${name}"`);
     await this.audited(r.renew ? 'renew-user' : 'create-user', 'User', name, ctx);
@@ -155,11 +152,11 @@ export class IdentityService {
     const parts = parseBearer(text);
     const bad = () => identityError('HVS-AUTH-TICKET-INVALID', 'Unauthenticated', 'the ticket was refused', 'it is unknown, used already, expired, or for something else', 'ask for a new ticket (they live 30 s and open one connection)');
     if (parts === undefined || parts.prefix !== TICKET_PREFIX) throw bad();
-    const found = await this.d.tokens.get(parts.id);
+    const found = await matchBearer(this.d.tokens, parts);
     const rec = found?.value;
-    if (!found || rec?.type !== 'ticket' || rec.purpose !== purpose || !secretMatches(parts.secret, rec.secretSha256) || this.now() >= Date.parse(rec.expiresAt)) throw bad();
+    if (!found || rec?.type !== 'ticket' || rec.purpose !== purpose || this.now() >= Date.parse(rec.expiresAt)) throw bad();
     if (!(await this.d.tokens.remove(parts.id, found.version))) throw bad();
-    return { kind: 'user', name: rec.name, role: rec.role, ...(rec.scope ? { scope: rec.scope } : {}), via: 'session' };
+    return principalOfRecord(rec, 'session');
   }
 
   private userOf(ctx: CallContext, what: string): Extract<Principal, { kind: 'user' }> {

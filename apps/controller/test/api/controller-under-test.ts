@@ -20,6 +20,7 @@ import type { ObjectStore } from '../../src/store';
 import { makeCsr } from '../pki/fixtures';
 import { baseUrl, capturedLogger, testConfig } from '../app/fixtures';
 import { restFetch, type RestInit, type RestResponse } from './rest-fetch';
+import { startEtcd, type EtcdInstance } from '../../../../test/harness';
 
 export interface ControllerUnderTest {
   app: INestApplication;
@@ -171,4 +172,28 @@ export function documents(yamlText: string, source = 'lab.yaml'): v1.Document[] 
   const parsed = parseManifests(yamlText, source);
   if (!parsed.ok) throw new Error(`test manifest does not parse: ${parsed.problems.map((p) => p.message).join('; ')}`);
   return parsed.documents.map((d) => ({ manifestJson: JSON.stringify(d.doc), source, index: d.index - 1, line: d.line }));
+}
+
+/**
+ * An etcd and a controller for the whole spec file: started in beforeAll, stopped in afterAll
+ * (registered where this is called, so before the file's own hooks). The answer stands for the
+ * running controller once beforeAll has run.
+ */
+export function controllerForFile(env: Record<string, string> = {}): ControllerUnderTest {
+  let etcd: EtcdInstance | undefined;
+  let ctl: ControllerUnderTest | undefined;
+  beforeAll(async () => {
+    etcd = await startEtcd();
+    ctl = await startController(etcd.endpoint, env);
+  });
+  afterAll(async () => {
+    await ctl?.close();
+    await etcd?.stop();
+  });
+  return new Proxy({} as ControllerUnderTest, {
+    get: (_target, key) => {
+      if (ctl === undefined) throw new Error('controllerForFile: the controller starts in beforeAll; use it inside tests and hooks');
+      return Reflect.get(ctl, key);
+    },
+  });
 }

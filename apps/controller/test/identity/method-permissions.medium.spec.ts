@@ -5,26 +5,18 @@
  * says so (UNAUTHENTICATED / PERMISSION_DENIED), whatever else the call would have done.
  */
 import { Client, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
-import { startEtcd, type EtcdInstance } from '../../../../test/harness';
 import { METHOD_PERMISSIONS } from '../../src/services/method-permissions';
 import { clientCredentials, CONTROLLER_SERVER_NAME } from '../../src/pki';
-import { startController, type ControllerUnderTest } from '../api/controller-under-test';
+import { controllerForFile } from '../api/controller-under-test';
 import { expectedFor, METHODS, refused, sample, type MethodDef } from './api-methods';
 
 jest.setTimeout(120_000);
 
-let etcd: EtcdInstance;
-let ctl: ControllerUnderTest;
+const ctl = controllerForFile();
 const clients: Client[] = [];
 
-beforeAll(async () => {
-  etcd = await startEtcd();
-  ctl = await startController(etcd.endpoint);
-});
 afterAll(async () => {
   for (const c of clients) c.close();
-  await ctl?.close();
-  await etcd?.stop();
 });
 
 /** The status one raw call ends with (OK = 0), whatever the method's message types. */

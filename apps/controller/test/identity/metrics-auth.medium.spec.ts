@@ -1,20 +1,9 @@
 /** HVS_METRICS_AUTH=token: /metrics needs a bearer token that reads; health and readiness stay open. */
-import { startEtcd, type EtcdInstance } from '../../../../test/harness';
-import { startController, type ControllerUnderTest } from '../api/controller-under-test';
+import { controllerForFile } from '../api/controller-under-test';
 
 jest.setTimeout(60_000);
 
-let etcd: EtcdInstance;
-let ctl: ControllerUnderTest;
-
-beforeAll(async () => {
-  etcd = await startEtcd();
-  ctl = await startController(etcd.endpoint, { HVS_METRICS_AUTH: 'token' });
-});
-afterAll(async () => {
-  await ctl?.close();
-  await etcd?.stop();
-});
+const ctl = controllerForFile({ HVS_METRICS_AUTH: 'token' });
 
 it('refuses an anonymous scrape (401, counted), serves a viewer, and never guards /healthz', async () => {
   const root = ctl.http.replace(/\/api\/v1$/, '');

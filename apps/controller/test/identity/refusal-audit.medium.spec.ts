@@ -5,23 +5,12 @@
  */
 import { status } from '@grpc/grpc-js';
 import { v1 } from '@hvs/proto';
-import { startEtcd, type EtcdInstance } from '../../../../test/harness';
-import { call, documents, rejection, startController, type ControllerUnderTest } from '../api/controller-under-test';
+import { call, documents, rejection, controllerForFile } from '../api/controller-under-test';
 import { vmYaml } from '../services/manifests';
 
 jest.setTimeout(60_000);
 
-let etcd: EtcdInstance;
-let ctl: ControllerUnderTest;
-
-beforeAll(async () => {
-  etcd = await startEtcd();
-  ctl = await startController(etcd.endpoint);
-});
-afterAll(async () => {
-  await ctl?.close();
-  await etcd?.stop();
-});
+const ctl = controllerForFile();
 
 const denied = async () => (await call(ctl.audit, ctl.audit.list, { kind: '', name: '', actor: '', since: '', limit: 1000, continueToken: '' })).records.filter((r) => r.operation === 'denied');
 

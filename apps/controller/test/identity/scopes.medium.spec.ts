@@ -6,14 +6,12 @@
  */
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { v1 } from '@hvs/proto';
-import { startEtcd, type EtcdInstance } from '../../../../test/harness';
-import { call, documents, rejection, startController, type ControllerUnderTest } from '../api/controller-under-test';
+import { call, documents, rejection, controllerForFile } from '../api/controller-under-test';
 import { vmYaml } from '../services/manifests';
 
 jest.setTimeout(60_000);
 
-let etcd: EtcdInstance;
-let ctl: ControllerUnderTest;
+const ctl = controllerForFile();
 let scoped: { resources: v1.ResourceServiceClient; vms: v1.VmServiceClient; audit: v1.AuditServiceClient; events: v1.EventServiceClient };
 let scopedToken: string;
 
@@ -40,8 +38,6 @@ async function rest(method: string, path: string, body?: unknown, type = 'applic
 }
 
 beforeAll(async () => {
-  etcd = await startEtcd();
-  ctl = await startController(etcd.endpoint);
   // As admin: the network, one VM per team.
   await call(ctl.resources, ctl.resources.apply, applyReq(`${vmYaml('x-1', { labels: { team: 'x' } })}---\n${vmYaml('y-1', { labels: { team: 'y' } })}---\n${BRIDGE}`));
   scopedToken = await ctl.tokenFor('team-x', 'operator', 'team=x');
@@ -53,8 +49,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const c of Object.values(scoped ?? {})) c.close();
-  await ctl?.close();
-  await etcd?.stop();
 });
 
 describe('a role scoped to team=x', () => {

@@ -3,27 +3,19 @@
  * who am I, "can I", a session token exchanged for a bearer token, single-use tickets for
  * WebSockets; and never a cookie as a credential.
  */
-import { startEtcd, type EtcdInstance } from '../../../../test/harness';
 import { IdentityService } from '../../src/services/identity.service';
-import { startController, type ControllerUnderTest } from '../api/controller-under-test';
+import { controllerForFile } from '../api/controller-under-test';
 
 jest.setTimeout(60_000);
 
-let etcd: EtcdInstance;
-let ctl: ControllerUnderTest;
+const ctl = controllerForFile();
 let operator: string;
 
 const as = (token: string, path: string, body?: unknown) =>
   ctl.rest(path, { method: body === undefined ? 'GET' : 'POST', headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
 
 beforeAll(async () => {
-  etcd = await startEtcd();
-  ctl = await startController(etcd.endpoint);
   operator = await ctl.tokenFor('web-op', 'operator', 'team=x');
-});
-afterAll(async () => {
-  await ctl?.close();
-  await etcd?.stop();
 });
 
 describe('the web console\'s identity calls', () => {

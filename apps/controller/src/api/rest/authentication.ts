@@ -28,6 +28,11 @@ interface ResponseLike {
   json(body: unknown): unknown;
 }
 
+/** How a request is named in refusals and logs: method and path, no query (it may carry a token). */
+export function routeOf(req: Pick<AuthenticatedRequest, 'method' | 'originalUrl' | 'url'>): string {
+  return `${req.method ?? 'GET'} ${(req.originalUrl ?? req.url ?? '').split('?')[0]!.slice(0, 120)}`;
+}
+
 @Injectable()
 export class RestAuthentication implements NestMiddleware<AuthenticatedRequest, ResponseLike> {
   constructor(@Inject(Authenticator) private readonly authenticator: Authenticator, @Inject(Refusals) private readonly refusals: Refusals) {}
@@ -38,7 +43,7 @@ export class RestAuthentication implements NestMiddleware<AuthenticatedRequest, 
 
   /** Sets req.hvsContext and calls `then`, or answers 401 (`needs` says why a credential was required). */
   protected authenticate(req: AuthenticatedRequest, res: ResponseLike, next: (e?: unknown) => void, needs: string, then: (ctx: CallContext) => void = () => next()): void {
-    const route = `${req.method ?? 'GET'} ${(req.originalUrl ?? req.url ?? '').split('?')[0]!.slice(0, 120)}`;
+    const route = routeOf(req);
     const bearer = bearerOf(req.headers.authorization);
     const attempt = bearer === undefined
       ? Promise.reject(unauthenticated(route, `the request has no Authorization: Bearer header, and ${needs}`))

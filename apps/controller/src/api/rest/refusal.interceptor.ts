@@ -8,7 +8,7 @@ import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestI
 import { isHvsError } from '@hvs/domain';
 import { catchError, type Observable } from 'rxjs';
 import { Refusals } from '../../services/refusals';
-import type { AuthenticatedRequest } from './authentication';
+import { routeOf, type AuthenticatedRequest } from './authentication';
 
 @Injectable()
 export class RestRefusals implements NestInterceptor {
@@ -18,7 +18,7 @@ export class RestRefusals implements NestInterceptor {
     return next.handle().pipe(catchError((e: unknown) => {
       if (isHvsError(e) && e.category === 'PermissionDenied') {
         const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
-        this.refusals.record('rest', `${req.method ?? 'GET'} ${(req.originalUrl ?? req.url ?? '').split('?')[0]!.slice(0, 120)}`, e, req.hvsContext);
+        this.refusals.record('rest', routeOf(req), e, req.hvsContext);
       }
       throw e;
     }));
