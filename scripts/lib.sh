@@ -13,6 +13,8 @@ APT_NEEDS=(
   "libvirtd:libvirt-daemon-system" "virsh:libvirt-clients" "virt-xml-validate:libvirt-clients"
   "qemu-system-x86_64:qemu-system-x86" "qemu-img:qemu-utils" "nft:nftables" "protoc:protobuf-compiler"
   "ip:iproute2" "xmllint:libxml2-utils" "curl:curl" "g++:g++" "make:make" "python3:python3"
+  # Networks (a dnsmasq per Network and node), cloud-init seed ISOs, the quickstart's local guest image.
+  "dnsmasq:dnsmasq-base" "genisoimage:genisoimage" "debootstrap:debootstrap" "bridge:iproute2"
 )
 
 # The supported lines are package.json's engines.node (docs/adr/0005-supported-node-lines.md).

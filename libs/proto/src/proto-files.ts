@@ -17,6 +17,7 @@ export const PROTO_FILES: readonly string[] = [
   'hvs/v1/event.proto',
   'hvs/v1/host.proto',
   'hvs/v1/identity.proto',
+  'hvs/v1/image.proto',
   'hvs/v1/node.proto',
   'hvs/v1/object.proto',
   'hvs/v1/resource.proto',

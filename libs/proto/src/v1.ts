@@ -5,6 +5,7 @@ export * from './gen/hvs/v1/errors.js';
 export * from './gen/hvs/v1/event.js';
 export * from './gen/hvs/v1/host.js';
 export * from './gen/hvs/v1/identity.js';
+export * from './gen/hvs/v1/image.js';
 export * from './gen/hvs/v1/node.js';
 export * from './gen/hvs/v1/object.js';
 export * from './gen/hvs/v1/resource.js';

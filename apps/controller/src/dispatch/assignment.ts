@@ -52,7 +52,7 @@ export function buildAssignment(input: AssignmentInputs): Assignment {
   const { vms, networks } = input.scope;
   const request: Assignment['request'] = {
     node: input.node,
-    vms: vms.map((vm) => ({ vm: toProto(vm), secrets: resolvedSecrets(vm, input.scope.secrets), firewallPolicies: [] })),
+    vms: vms.map((vm) => ({ vm: toProto(vm), secrets: resolvedSecrets(vm, input.scope.secrets), firewallPolicies: [], nics: [], imageDigests: {} })),
     networks: networks.map((n) => toProto(n)),
     // Declared in the proto for the image, storage and firewall work; empty until an agent reads them.
     firewallPolicies: [],
@@ -60,6 +60,7 @@ export function buildAssignment(input: AssignmentInputs): Assignment {
     storagePools: [],
     peers: [...input.peers].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0)),
     fenceAfterMs: input.fenceAfterMs ?? 0,
+    networkBindings: [],
   };
   // Over the protobuf bytes (deterministic: fields in order, lists sorted above), not a JSON
   // text of the request: that would turn every spec, already JSON in specJson, into text again.

@@ -33,6 +33,11 @@ export const PERMISSIONS = [
   'secrets.reveal',
   /** re-encrypt every secret under a new key. */
   'secrets.rotate',
+  /**
+   * create or change an Image whose source is a URL (the nodes then download from wherever it
+   * points): a permission of its own, so a role may manage images without choosing what nodes fetch.
+   */
+  'images.url',
   /** VMs that reach into the host: host devices, bridge-mode networks, explicit boot/disk paths. */
   'vms.host-access',
   /** node-scoped calls about the caller's own node; only node certificates hold it. */

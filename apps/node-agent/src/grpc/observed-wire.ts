@@ -13,6 +13,7 @@ export function toWireVm(o: VmObservation): agentv1.VmObserved {
     observedGeneration: o.observedGeneration, pendingRestart: [...o.pendingRestart],
     console: o.console && { type: o.console.type, host: o.console.host, port: o.console.port, node: o.console.node, tlsPort: o.console.tlsPort ?? 0 },
     error: o.error && problemToDetail(o.error),
+    interfaces: (o.interfaces ?? []).map((i) => ({ name: i.name, mac: i.mac, network: i.network, ipv4: i.ipv4 ?? '', ipv6: [...(i.ipv6 ?? [])], source: i.source ?? '', dnsName: i.dnsName ?? '' })),
   };
 }
 
@@ -31,6 +32,8 @@ export function toWireAgentEvent({ sequence, change: c }: SequencedChange, nodeN
           value: {
             host: s.host && toWireHostFacts(s.host, nodeName), vms: s.vms.map(toWireVm), observedGeneration: s.observedGeneration,
             unmanagedDomains: s.unmanagedDomains, fencingToken: s.fencingToken, fenced: false,
+            // Filled by the network and image reconcilers (issue 13) once they report.
+            networks: [], images: [],
           },
         },
       };

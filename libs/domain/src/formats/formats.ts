@@ -45,6 +45,10 @@ export function isSha256(v: unknown): v is string {
   return typeof v === 'string' && /^[0-9a-fA-F]{64}$/.test(v);
 }
 
+export function isSha512(v: unknown): v is string {
+  return typeof v === 'string' && /^[0-9a-fA-F]{128}$/.test(v);
+}
+
 /** Parsed IPv4 as 4 octets, or undefined. Leading zeros are refused (ambiguous octal). */
 export function parseIPv4(v: string): number[] | undefined {
   const parts = v.split('.');

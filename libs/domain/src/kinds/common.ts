@@ -17,6 +17,7 @@ import {
   isPciAddress,
   isPortSpec,
   isSha256,
+  isSha512,
   isVendorDevice,
   relativePathFault,
   urlFault,
@@ -47,6 +48,7 @@ export const PortSchema = z.union([z.number(), z.string()]).refine(isPortSpec, {
 export const CronSchema = z.string().refine((v) => cronFault(v) === undefined, { error: 'HVS-CRON-INVALID' });
 export const CpusetSchema = z.string().refine(isCpuset, { error: 'HVS-CPUSET-INVALID' });
 export const Sha256Schema = z.string().refine(isSha256, { error: 'HVS-IMAGE-SHA256-INVALID' });
+export const Sha512Schema = z.string().refine(isSha512, { error: 'HVS-IMAGE-SHA512-INVALID' });
 export const InterfaceNameSchema = z.string().refine(isInterfaceName, { error: 'HVS-INTERFACE-NAME-INVALID' });
 export const UrlSchema = z.string().refine((v) => urlFault(v) === undefined, { error: 'HVS-URL-INVALID' });
 

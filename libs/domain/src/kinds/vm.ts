@@ -15,6 +15,12 @@ import { relativePathFault } from '../formats/formats';
 import { CommonStatusFields, ConditionSchema, resourceSchema } from './meta';
 import { RedactableStringSchema } from './secret';
 
+/** One OpenSSH public key line (`ssh-ed25519 AAAA... comment`). */
+const SshKeySchema = z
+  .string()
+  .max(16384, { error: 'HVS-VM-SSH-KEY-INVALID' })
+  .regex(/^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n\r]*)?$/, { error: 'HVS-VM-SSH-KEY-INVALID' });
+
 export const MAX_VCPUS = 512;
 
 const CpuSchema = z.strictObject({
@@ -76,7 +82,12 @@ const NicSchema = z.strictObject({
   name: NameSchema,
   /** Network name. */
   network: NameSchema,
+  /** Left out: the controller assigns one (52:54:00:xx:xx:xx) and keeps it with the address reservation. */
   mac: MacSchema.optional(),
+  /** A wanted address on a nat/isolated/vxlan Network (inside its subnet); left out: the controller reserves one from the range. */
+  ip: IpSchema.optional(),
+  /** dhcp (default): the guest asks the node's DHCP, which hands out the reservation; static: cloud-init writes it. */
+  addressing: z.enum(['dhcp', 'static']).optional(),
   model: z.enum(['virtio', 'e1000', 'rtl8139']).optional(),
   firewall: z.strictObject({ policies: z.array(NameSchema).max(32).optional() }).optional(),
 });
@@ -96,7 +107,27 @@ export const VirtualMachineSpecSchema = z.strictObject({
   networks: z.array(NicSchema).max(32),
   cloudInit: z
     .strictObject({
-      /** Treated as secret: never echoed in errors, logs or events. */
+      /** The guest's hostname; default the VM's name. */
+      hostname: NameSchema.optional(),
+      /** Users cloud-init creates (structured user-data; not with userData). */
+      users: z
+        .array(z.strictObject({
+          name: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: 'HVS-VM-CLOUDINIT-USER-INVALID' }),
+          sshAuthorizedKeys: z.array(SshKeySchema).max(32).optional(),
+          /** Passwordless sudo. */
+          sudo: z.boolean().optional(),
+          shell: z.string().regex(/^\/[A-Za-z0-9_./-]{1,127}$/, { error: 'HVS-VM-CLOUDINIT-USER-INVALID' }).optional(),
+          groups: z.array(z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: 'HVS-VM-CLOUDINIT-USER-INVALID' })).max(32).optional(),
+        }))
+        .max(16)
+        .optional(),
+      /** Keys for the image's default user (structured user-data; not with userData). */
+      sshAuthorizedKeys: z.array(SshKeySchema).max(32).optional(),
+      /** Debian/Ubuntu package names installed at first boot (structured user-data; not with userData). */
+      packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]{0,127}$/, { error: 'HVS-VM-CLOUDINIT-PACKAGE-INVALID' })).max(128).optional(),
+      /** Commands run once at first boot (structured user-data; not with userData). Shown like any spec field: secrets go into userData or secretRefs. */
+      runcmd: z.array(z.string().max(4096, { error: 'HVS-VM-CLOUDINIT-TOO-LARGE' })).max(64).optional(),
+      /** Raw user-data (`#cloud-config ...` or a script), instead of the structured fields. Treated as secret: never echoed in errors, logs or events. */
       userData: RedactableStringSchema.max(262144, { error: 'HVS-VM-CLOUDINIT-TOO-LARGE' }).optional(),
       networkConfig: RedactableStringSchema.max(65536, { error: 'HVS-VM-CLOUDINIT-TOO-LARGE' }).optional(),
       secretRefs: z.array(NameSchema).max(16).optional(),
@@ -134,6 +165,21 @@ export const VirtualMachineStatusSchema = z.strictObject({
   observedGeneration: CommonStatusFields.observedGeneration,
   conditions: z.array(ConditionSchema).max(32).optional(),
   ips: z.array(IpSchema).max(64).optional(),
+  /** Per NIC: its MAC, Network and addresses (reservation, DHCP lease, qemu-guest-agent). */
+  interfaces: z
+    .array(z.strictObject({
+      name: NameSchema,
+      mac: MacSchema,
+      network: NameSchema,
+      ipv4: IpSchema.optional(),
+      ipv6: z.array(IpSchema).max(16).optional(),
+      /** Where ipv4 comes from: reservation (not seen in use yet), lease (the node's DHCP), guest-agent. */
+      source: z.enum(['reservation', 'lease', 'guest-agent']).optional(),
+      /** `<vm>.<domain>` on that Network's DNS. */
+      dnsName: z.string().max(253).optional(),
+    }))
+    .max(32)
+    .optional(),
   console: z.strictObject({ type: z.string().max(16), host: z.string().max(253), port: z.number().int().min(1).max(65535) }).optional(),
   migration: NameSchema.optional(),
 });

@@ -39,6 +39,49 @@ export interface VmObservation {
   console?: ConsoleEndpoint;
   /** Set with phase Failed: what failed, why, how to fix. */
   error?: Problem;
+  /** Per NIC: MAC, Network and the addresses seen (VirtualMachine status.interfaces). */
+  interfaces?: InterfaceObservation[];
+}
+
+export interface InterfaceObservation {
+  name: string;
+  mac: string;
+  network: string;
+  ipv4?: string;
+  ipv6?: string[];
+  source?: 'reservation' | 'lease' | 'guest-agent';
+  dnsName?: string;
+}
+
+/** How one Network is realised on the agent's host (Network status.nodes[]). */
+export interface NetworkObservation {
+  network: string;
+  bridge: string;
+  ready: boolean;
+  /** CamelCase: Realised, Simulated, BridgeMissing, DnsmasqFailed, NameClash, Removed... */
+  reason: string;
+  message: string;
+  error?: Problem;
+  /** The Network left the assignment and nothing of it is left on this host. */
+  removed?: boolean;
+}
+
+/** This host's copy of one Image (Image status.nodes[]). */
+export interface ImageObservation {
+  image: string;
+  phase: 'Pending' | 'Downloading' | 'Ready' | 'Failed';
+  bytes: number;
+  totalBytes: number;
+  bytesPerSecond: number;
+  etaSeconds: number;
+  verified: boolean;
+  /** `sha256:<hex>` of the cached bytes (with Ready). */
+  digest: string;
+  reason: string;
+  message: string;
+  expectedDigest?: string;
+  actualDigest?: string;
+  error?: Problem;
 }
 
 export const VM_EVENT_TYPES = ['Started', 'Stopped', 'Crashed', 'ReconcileError', 'Migrated', 'Defined', 'Undefined', 'Fenced'] as const;

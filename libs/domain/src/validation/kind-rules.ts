@@ -8,8 +8,26 @@ import { vmRules } from './vm-rules';
 
 function networkRules(spec: Obj): Problem[] {
   const out: Problem[] = [];
-  if (get(spec, 'mode') === 'bridge' && get(spec, 'bridge') === undefined) {
+  const mode = get(spec, 'mode');
+  if (mode === 'bridge' && get(spec, 'bridge') === undefined) {
     out.push(problem('HVS-NET-BRIDGE-REQUIRED', ['spec', 'bridge'], undefined, { subject: 'mode bridge' }));
+  }
+  if (mode !== 'bridge' && get(spec, 'bridge') !== undefined) {
+    out.push(problem('HVS-NET-MODE-FIELD', ['spec', 'bridge'], undefined, { subject: `bridge (mode ${String(mode)})` }));
+  }
+  if ((mode === 'nat' || mode === 'isolated' || mode === 'vxlan') && get(spec, 'subnet') === undefined) {
+    out.push(problem('HVS-NET-SUBNET-REQUIRED', ['spec', 'subnet'], undefined, { subject: `mode ${String(mode)}` }));
+  }
+  if (mode === 'bridge') {
+    for (const f of ['subnet', 'gateway', 'dhcp', 'dns']) {
+      if (get(spec, f) !== undefined) out.push(problem('HVS-NET-MODE-FIELD', ['spec', f], undefined, { subject: `${f} (mode bridge)` }));
+    }
+  }
+  if (mode !== 'nat' && arr(get(spec, 'portForwards')).length > 0) {
+    out.push(problem('HVS-NET-MODE-FIELD', ['spec', 'portForwards'], undefined, { subject: `portForwards (mode ${String(mode)})` }));
+  }
+  if ((mode === 'vxlan') !== (get(spec, 'vxlan') !== undefined)) {
+    out.push(problem('HVS-NET-VXLAN-INVALID', ['spec', 'vxlan'], undefined, { subject: `vxlan (mode ${String(mode)})` }));
   }
   const subnet = str(get(spec, 'subnet'));
   const subnetOk = subnet !== undefined && isCidr(subnet);
@@ -54,11 +72,17 @@ function firewallRules(spec: Obj): Problem[] {
 }
 
 function imageRules(spec: Obj): Problem[] {
+  const out: Problem[] = [];
   const source = obj(get(spec, 'source'));
   if (source && get(source, 'url') === undefined && get(source, 'upload') !== true) {
-    return [problem('HVS-IMAGE-SOURCE-MISSING', ['spec', 'source'], undefined, { subject: 'image' })];
+    out.push(problem('HVS-IMAGE-SOURCE-MISSING', ['spec', 'source'], undefined, { subject: 'image' }));
   }
-  return [];
+  const digests = ['sha256', 'sha512'].filter((k) => get(spec, k) !== undefined).length;
+  const tofu = get(spec, 'allowUnverified') === true;
+  if (digests > 1 || (digests === 1 && tofu)) out.push(problem('HVS-IMAGE-DIGEST-CONFLICT', ['spec'], undefined, { subject: 'image' }));
+  // An upload's sha256 is computed by the controller while it streams in: it needs none up front.
+  else if (digests === 0 && !tofu && get(source, 'upload') !== true) out.push(problem('HVS-IMAGE-DIGEST-MISSING', ['spec', 'sha256'], undefined, { subject: 'image' }));
+  return out;
 }
 
 function poolRules(spec: Obj): Problem[] {

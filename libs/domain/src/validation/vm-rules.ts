@@ -132,6 +132,19 @@ export function vmRules(doc: Obj): Problem[] {
     return obj(n) && mac !== undefined ? { mac: mac.toLowerCase() } : {};
   });
   duplicates(macs, 'mac', 'HVS-VM-MAC-DUPLICATE', ['spec', 'networks'], out);
+  nics.forEach((n, i) => {
+    const ip = str(get(obj(n), 'ip'));
+    // IPAM reserves IPv4 addresses (the Network's subnet); the subnet check needs the Network (apply).
+    if (ip !== undefined && ip.includes(':')) out.push(problem('HVS-VM-NIC-IP-INVALID', ['spec', 'networks', i, 'ip'], ip));
+  });
+
+  // cloud-init: raw userData or the structured fields, never both.
+  const ci = obj(get(spec, 'cloudInit'));
+  if (ci && get(ci, 'userData') !== undefined) {
+    for (const f of ['users', 'sshAuthorizedKeys', 'packages', 'runcmd']) {
+      if (get(ci, f) !== undefined) out.push(problem('HVS-VM-CLOUDINIT-CONFLICT', ['spec', 'cloudInit', f], undefined, { subject: `cloudInit.${f}` }));
+    }
+  }
 
   // Host devices.
   const hostdevs = arr(get(obj(get(spec, 'devices')), 'hostdevs'));

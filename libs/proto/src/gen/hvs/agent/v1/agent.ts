@@ -124,6 +124,53 @@ export interface AssignRequest {
   peers: Peer[];
   /** Self-fence after this long without the controller (0: default 15000). */
   fenceAfterMs: number;
+  /**
+   * Per Network in `networks`: what the controller decided for this node
+   * (addresses reserved cluster-wide, VXLAN peers). docs/networking.md.
+   */
+  networkBindings: NetworkBinding[];
+}
+
+/** What a node needs to realise one Network beyond its spec. */
+export interface NetworkBinding {
+  network: string;
+  /**
+   * Every reservation of the Network, cluster-wide: this node's DHCP serves
+   * the ones of its own VMs (`local`), its DNS answers for all of them.
+   */
+  reservations: AddressReservation[];
+  /** vxlan: this node's underlay address (the VTEP) and the other nodes' ones. */
+  vtepLocal: string;
+  vtepPeers: string[];
+}
+
+export interface AddressReservation {
+  vm: string;
+  vmUid: string;
+  nic: string;
+  mac: string;
+  ipv4: string;
+  /** `<vm>.<domain>`. */
+  dnsName: string;
+  /** The VM is assigned to this node (its DHCP host entry lives here). */
+  local: boolean;
+}
+
+/**
+ * One NIC of a VM as the controller bound it: the MAC is the one the domain
+ * gets, the address the reservation its DHCP hands out (or cloud-init writes).
+ */
+export interface NicBinding {
+  name: string;
+  network: string;
+  mac: string;
+  ipv4: string;
+  prefixLength: number;
+  gateway: string;
+  dnsName: string;
+  /** static: cloud-init's network-config writes the address; dhcp: DHCP hands it out. */
+  static: boolean;
+  dnsServers: string[];
 }
 
 export interface VmAssignment {
@@ -135,11 +182,26 @@ export interface VmAssignment {
   secrets: { [key: string]: Buffer };
   /** Names of the FirewallPolicy objects that select this VM, in order. */
   firewallPolicies: string[];
+  /**
+   * One per spec.networks entry, in order. The VM object's NICs carry the
+   * same MACs (spec.networks[].mac filled in from the reservation).
+   */
+  nics: NicBinding[];
+  /**
+   * Per Image the VM uses (disks[].image, cdrom.image): the digest every copy
+   * must have (`sha256:<hex>`), from the spec or pinned (allowUnverified).
+   */
+  imageDigests: { [key: string]: string };
 }
 
 export interface VmAssignment_SecretsEntry {
   key: string;
   value: Buffer;
+}
+
+export interface VmAssignment_ImageDigestsEntry {
+  key: string;
+  value: string;
 }
 
 export interface Peer {
@@ -176,7 +238,43 @@ export interface AgentEvent {
     | { $case: "vmEvent"; value: VmEvent }
     | { $case: "hostFacts"; value: HostFacts }
     | { $case: "vmRemoved"; value: VmRemoved }
+    | { $case: "network"; value: NetworkObserved }
+    | { $case: "image"; value: ImageObserved }
     | undefined;
+}
+
+/** How one Network is realised on this host. */
+export interface NetworkObserved {
+  network: string;
+  bridge: string;
+  ready: boolean;
+  /** CamelCase: Realised, Simulated, BridgeMissing, DnsmasqFailed, NameClash, Removed... */
+  reason: string;
+  message: string;
+  error?:
+    | ErrorDetail
+    | undefined;
+  /** True once the Network left the assignment and everything of it on this host is gone. */
+  removed: boolean;
+}
+
+/** This host's copy of one Image. */
+export interface ImageObserved {
+  image: string;
+  /** Pending, Downloading, Ready, Failed. */
+  phase: string;
+  bytes: number;
+  totalBytes: number;
+  bytesPerSecond: number;
+  etaSeconds: number;
+  verified: boolean;
+  /** `sha256:<hex>` of the cached bytes (with Ready; the pin for allowUnverified). */
+  digest: string;
+  reason: string;
+  message: string;
+  expectedDigest: string;
+  actualDigest: string;
+  error?: ErrorDetail | undefined;
 }
 
 /** The full observed state: every managed VM and the host. */
@@ -189,6 +287,8 @@ export interface Snapshot {
   unmanagedDomains: string[];
   fencingToken: number;
   fenced: boolean;
+  networks: NetworkObserved[];
+  images: ImageObserved[];
 }
 
 export interface VmObserved {
@@ -213,6 +313,19 @@ export interface VmObserved {
     | undefined;
   /** Changes the agent cannot apply live and waits on a restart for. */
   pendingRestart: string[];
+  /** Per NIC: MAC, Network and the addresses seen (reservation, lease, guest agent). */
+  interfaces: InterfaceObserved[];
+}
+
+export interface InterfaceObserved {
+  name: string;
+  mac: string;
+  network: string;
+  ipv4: string;
+  ipv6: string[];
+  /** reservation, lease or guest-agent. */
+  source: string;
+  dnsName: string;
 }
 
 export interface VmRemoved {
@@ -421,6 +534,7 @@ function createBaseAssignRequest(): AssignRequest {
     storagePools: [],
     peers: [],
     fenceAfterMs: 0,
+    networkBindings: [],
   };
 }
 
@@ -455,6 +569,9 @@ export const AssignRequest: MessageFns<AssignRequest> = {
     }
     if (message.fenceAfterMs !== 0) {
       writer.uint32(80).int32(message.fenceAfterMs);
+    }
+    for (const v of message.networkBindings) {
+      NetworkBinding.encode(v!, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -552,6 +669,14 @@ export const AssignRequest: MessageFns<AssignRequest> = {
             message.fenceAfterMs = reader.int32();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.networkBindings.push(NetworkBinding.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -594,6 +719,11 @@ export const AssignRequest: MessageFns<AssignRequest> = {
         : isSet(object.fence_after_ms)
         ? globalThis.Number(object.fence_after_ms)
         : 0,
+      networkBindings: globalThis.Array.isArray(object?.networkBindings)
+        ? object.networkBindings.map((e: any) => NetworkBinding.fromJSON(e))
+        : globalThis.Array.isArray(object?.network_bindings)
+        ? object.network_bindings.map((e: any) => NetworkBinding.fromJSON(e))
+        : [],
     };
   },
 
@@ -629,6 +759,9 @@ export const AssignRequest: MessageFns<AssignRequest> = {
     if (message.fenceAfterMs !== 0) {
       obj.fenceAfterMs = Math.round(message.fenceAfterMs);
     }
+    if (message.networkBindings?.length) {
+      obj.networkBindings = message.networkBindings.map((e) => NetworkBinding.toJSON(e));
+    }
     return obj;
   },
 
@@ -647,12 +780,532 @@ export const AssignRequest: MessageFns<AssignRequest> = {
     message.storagePools = object.storagePools?.map((e) => ApiObject.fromPartial(e)) || [];
     message.peers = object.peers?.map((e) => Peer.fromPartial(e)) || [];
     message.fenceAfterMs = object.fenceAfterMs ?? 0;
+    message.networkBindings = object.networkBindings?.map((e) => NetworkBinding.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseNetworkBinding(): NetworkBinding {
+  return { network: "", reservations: [], vtepLocal: "", vtepPeers: [] };
+}
+
+export const NetworkBinding: MessageFns<NetworkBinding> = {
+  encode(message: NetworkBinding, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.network !== "") {
+      writer.uint32(10).string(message.network);
+    }
+    for (const v of message.reservations) {
+      AddressReservation.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.vtepLocal !== "") {
+      writer.uint32(26).string(message.vtepLocal);
+    }
+    for (const v of message.vtepPeers) {
+      writer.uint32(34).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetworkBinding {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetworkBinding();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.network = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reservations.push(AddressReservation.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.vtepLocal = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.vtepPeers.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NetworkBinding {
+    return {
+      network: isSet(object.network) ? globalThis.String(object.network) : "",
+      reservations: globalThis.Array.isArray(object?.reservations)
+        ? object.reservations.map((e: any) => AddressReservation.fromJSON(e))
+        : [],
+      vtepLocal: isSet(object.vtepLocal)
+        ? globalThis.String(object.vtepLocal)
+        : isSet(object.vtep_local)
+        ? globalThis.String(object.vtep_local)
+        : "",
+      vtepPeers: globalThis.Array.isArray(object?.vtepPeers)
+        ? object.vtepPeers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.vtep_peers)
+        ? object.vtep_peers.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: NetworkBinding): unknown {
+    const obj: any = {};
+    if (message.network !== "") {
+      obj.network = message.network;
+    }
+    if (message.reservations?.length) {
+      obj.reservations = message.reservations.map((e) => AddressReservation.toJSON(e));
+    }
+    if (message.vtepLocal !== "") {
+      obj.vtepLocal = message.vtepLocal;
+    }
+    if (message.vtepPeers?.length) {
+      obj.vtepPeers = message.vtepPeers;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NetworkBinding>, I>>(base?: I): NetworkBinding {
+    return NetworkBinding.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NetworkBinding>, I>>(object: I): NetworkBinding {
+    const message = createBaseNetworkBinding();
+    message.network = object.network ?? "";
+    message.reservations = object.reservations?.map((e) => AddressReservation.fromPartial(e)) || [];
+    message.vtepLocal = object.vtepLocal ?? "";
+    message.vtepPeers = object.vtepPeers?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseAddressReservation(): AddressReservation {
+  return { vm: "", vmUid: "", nic: "", mac: "", ipv4: "", dnsName: "", local: false };
+}
+
+export const AddressReservation: MessageFns<AddressReservation> = {
+  encode(message: AddressReservation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.vm !== "") {
+      writer.uint32(10).string(message.vm);
+    }
+    if (message.vmUid !== "") {
+      writer.uint32(18).string(message.vmUid);
+    }
+    if (message.nic !== "") {
+      writer.uint32(26).string(message.nic);
+    }
+    if (message.mac !== "") {
+      writer.uint32(34).string(message.mac);
+    }
+    if (message.ipv4 !== "") {
+      writer.uint32(42).string(message.ipv4);
+    }
+    if (message.dnsName !== "") {
+      writer.uint32(50).string(message.dnsName);
+    }
+    if (message.local !== false) {
+      writer.uint32(56).bool(message.local);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddressReservation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddressReservation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.vm = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.vmUid = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.nic = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.mac = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.ipv4 = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.dnsName = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.local = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddressReservation {
+    return {
+      vm: isSet(object.vm) ? globalThis.String(object.vm) : "",
+      vmUid: isSet(object.vmUid)
+        ? globalThis.String(object.vmUid)
+        : isSet(object.vm_uid)
+        ? globalThis.String(object.vm_uid)
+        : "",
+      nic: isSet(object.nic) ? globalThis.String(object.nic) : "",
+      mac: isSet(object.mac) ? globalThis.String(object.mac) : "",
+      ipv4: isSet(object.ipv4) ? globalThis.String(object.ipv4) : "",
+      dnsName: isSet(object.dnsName)
+        ? globalThis.String(object.dnsName)
+        : isSet(object.dns_name)
+        ? globalThis.String(object.dns_name)
+        : "",
+      local: isSet(object.local) ? globalThis.Boolean(object.local) : false,
+    };
+  },
+
+  toJSON(message: AddressReservation): unknown {
+    const obj: any = {};
+    if (message.vm !== "") {
+      obj.vm = message.vm;
+    }
+    if (message.vmUid !== "") {
+      obj.vmUid = message.vmUid;
+    }
+    if (message.nic !== "") {
+      obj.nic = message.nic;
+    }
+    if (message.mac !== "") {
+      obj.mac = message.mac;
+    }
+    if (message.ipv4 !== "") {
+      obj.ipv4 = message.ipv4;
+    }
+    if (message.dnsName !== "") {
+      obj.dnsName = message.dnsName;
+    }
+    if (message.local !== false) {
+      obj.local = message.local;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddressReservation>, I>>(base?: I): AddressReservation {
+    return AddressReservation.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddressReservation>, I>>(object: I): AddressReservation {
+    const message = createBaseAddressReservation();
+    message.vm = object.vm ?? "";
+    message.vmUid = object.vmUid ?? "";
+    message.nic = object.nic ?? "";
+    message.mac = object.mac ?? "";
+    message.ipv4 = object.ipv4 ?? "";
+    message.dnsName = object.dnsName ?? "";
+    message.local = object.local ?? false;
+    return message;
+  },
+};
+
+function createBaseNicBinding(): NicBinding {
+  return {
+    name: "",
+    network: "",
+    mac: "",
+    ipv4: "",
+    prefixLength: 0,
+    gateway: "",
+    dnsName: "",
+    static: false,
+    dnsServers: [],
+  };
+}
+
+export const NicBinding: MessageFns<NicBinding> = {
+  encode(message: NicBinding, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.network !== "") {
+      writer.uint32(18).string(message.network);
+    }
+    if (message.mac !== "") {
+      writer.uint32(26).string(message.mac);
+    }
+    if (message.ipv4 !== "") {
+      writer.uint32(34).string(message.ipv4);
+    }
+    if (message.prefixLength !== 0) {
+      writer.uint32(40).int32(message.prefixLength);
+    }
+    if (message.gateway !== "") {
+      writer.uint32(50).string(message.gateway);
+    }
+    if (message.dnsName !== "") {
+      writer.uint32(58).string(message.dnsName);
+    }
+    if (message.static !== false) {
+      writer.uint32(64).bool(message.static);
+    }
+    for (const v of message.dnsServers) {
+      writer.uint32(74).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NicBinding {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNicBinding();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.network = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.mac = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.ipv4 = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.prefixLength = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.gateway = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.dnsName = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.static = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.dnsServers.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NicBinding {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      network: isSet(object.network) ? globalThis.String(object.network) : "",
+      mac: isSet(object.mac) ? globalThis.String(object.mac) : "",
+      ipv4: isSet(object.ipv4) ? globalThis.String(object.ipv4) : "",
+      prefixLength: isSet(object.prefixLength)
+        ? globalThis.Number(object.prefixLength)
+        : isSet(object.prefix_length)
+        ? globalThis.Number(object.prefix_length)
+        : 0,
+      gateway: isSet(object.gateway) ? globalThis.String(object.gateway) : "",
+      dnsName: isSet(object.dnsName)
+        ? globalThis.String(object.dnsName)
+        : isSet(object.dns_name)
+        ? globalThis.String(object.dns_name)
+        : "",
+      static: isSet(object.static) ? globalThis.Boolean(object.static) : false,
+      dnsServers: globalThis.Array.isArray(object?.dnsServers)
+        ? object.dnsServers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.dns_servers)
+        ? object.dns_servers.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: NicBinding): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.network !== "") {
+      obj.network = message.network;
+    }
+    if (message.mac !== "") {
+      obj.mac = message.mac;
+    }
+    if (message.ipv4 !== "") {
+      obj.ipv4 = message.ipv4;
+    }
+    if (message.prefixLength !== 0) {
+      obj.prefixLength = Math.round(message.prefixLength);
+    }
+    if (message.gateway !== "") {
+      obj.gateway = message.gateway;
+    }
+    if (message.dnsName !== "") {
+      obj.dnsName = message.dnsName;
+    }
+    if (message.static !== false) {
+      obj.static = message.static;
+    }
+    if (message.dnsServers?.length) {
+      obj.dnsServers = message.dnsServers;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NicBinding>, I>>(base?: I): NicBinding {
+    return NicBinding.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NicBinding>, I>>(object: I): NicBinding {
+    const message = createBaseNicBinding();
+    message.name = object.name ?? "";
+    message.network = object.network ?? "";
+    message.mac = object.mac ?? "";
+    message.ipv4 = object.ipv4 ?? "";
+    message.prefixLength = object.prefixLength ?? 0;
+    message.gateway = object.gateway ?? "";
+    message.dnsName = object.dnsName ?? "";
+    message.static = object.static ?? false;
+    message.dnsServers = object.dnsServers?.map((e) => e) || [];
     return message;
   },
 };
 
 function createBaseVmAssignment(): VmAssignment {
-  return { vm: undefined, secrets: {}, firewallPolicies: [] };
+  return { vm: undefined, secrets: {}, firewallPolicies: [], nics: [], imageDigests: {} };
 }
 
 export const VmAssignment: MessageFns<VmAssignment> = {
@@ -666,6 +1319,12 @@ export const VmAssignment: MessageFns<VmAssignment> = {
     for (const v of message.firewallPolicies) {
       writer.uint32(26).string(v!);
     }
+    for (const v of message.nics) {
+      NicBinding.encode(v!, writer.uint32(34).fork()).join();
+    }
+    globalThis.Object.entries(message.imageDigests).forEach(([key, value]: [string, string]) => {
+      VmAssignment_ImageDigestsEntry.encode({ key: key as any, value }, writer.uint32(42).fork()).join();
+    });
     return writer;
   },
 
@@ -709,6 +1368,25 @@ export const VmAssignment: MessageFns<VmAssignment> = {
             message.firewallPolicies.push(reader.string());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.nics.push(NicBinding.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            const entry5 = VmAssignment_ImageDigestsEntry.decode(reader, reader.uint32());
+            if (entry5.value !== undefined) {
+              message.imageDigests[entry5.key] = entry5.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -743,6 +1421,34 @@ export const VmAssignment: MessageFns<VmAssignment> = {
         : globalThis.Array.isArray(object?.firewall_policies)
         ? object.firewall_policies.map((e: any) => globalThis.String(e))
         : [],
+      nics: globalThis.Array.isArray(object?.nics) ? object.nics.map((e: any) => NicBinding.fromJSON(e)) : [],
+      imageDigests: isObject(object.imageDigests)
+        ? (globalThis.Object.entries(object.imageDigests) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.image_digests)
+        ? (globalThis.Object.entries(object.image_digests) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -763,6 +1469,18 @@ export const VmAssignment: MessageFns<VmAssignment> = {
     if (message.firewallPolicies?.length) {
       obj.firewallPolicies = message.firewallPolicies;
     }
+    if (message.nics?.length) {
+      obj.nics = message.nics.map((e) => NicBinding.toJSON(e));
+    }
+    if (message.imageDigests) {
+      const entries = globalThis.Object.entries(message.imageDigests) as [string, string][];
+      if (entries.length > 0) {
+        obj.imageDigests = {};
+        entries.forEach(([k, v]) => {
+          obj.imageDigests[k] = v;
+        });
+      }
+    }
     return obj;
   },
 
@@ -782,6 +1500,16 @@ export const VmAssignment: MessageFns<VmAssignment> = {
       {},
     );
     message.firewallPolicies = object.firewallPolicies?.map((e) => e) || [];
+    message.nics = object.nics?.map((e) => NicBinding.fromPartial(e)) || [];
+    message.imageDigests = (globalThis.Object.entries(object.imageDigests ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
     return message;
   },
 };
@@ -867,6 +1595,93 @@ export const VmAssignment_SecretsEntry: MessageFns<VmAssignment_SecretsEntry> = 
     const message = createBaseVmAssignment_SecretsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseVmAssignment_ImageDigestsEntry(): VmAssignment_ImageDigestsEntry {
+  return { key: "", value: "" };
+}
+
+export const VmAssignment_ImageDigestsEntry: MessageFns<VmAssignment_ImageDigestsEntry> = {
+  encode(message: VmAssignment_ImageDigestsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VmAssignment_ImageDigestsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVmAssignment_ImageDigestsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VmAssignment_ImageDigestsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: VmAssignment_ImageDigestsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VmAssignment_ImageDigestsEntry>, I>>(base?: I): VmAssignment_ImageDigestsEntry {
+    return VmAssignment_ImageDigestsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VmAssignment_ImageDigestsEntry>, I>>(
+    object: I,
+  ): VmAssignment_ImageDigestsEntry {
+    const message = createBaseVmAssignment_ImageDigestsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -1181,6 +1996,12 @@ export const AgentEvent: MessageFns<AgentEvent> = {
       case "vmRemoved":
         VmRemoved.encode(message.event.value, writer.uint32(50).fork()).join();
         break;
+      case "network":
+        NetworkObserved.encode(message.event.value, writer.uint32(58).fork()).join();
+        break;
+      case "image":
+        ImageObserved.encode(message.event.value, writer.uint32(66).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1246,6 +2067,22 @@ export const AgentEvent: MessageFns<AgentEvent> = {
             message.event = { $case: "vmRemoved", value: VmRemoved.decode(reader, reader.uint32()) };
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.event = { $case: "network", value: NetworkObserved.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.event = { $case: "image", value: ImageObserved.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1277,6 +2114,10 @@ export const AgentEvent: MessageFns<AgentEvent> = {
         ? { $case: "vmRemoved", value: VmRemoved.fromJSON(object.vmRemoved) }
         : isSet(object.vm_removed)
         ? { $case: "vmRemoved", value: VmRemoved.fromJSON(object.vm_removed) }
+        : isSet(object.network)
+        ? { $case: "network", value: NetworkObserved.fromJSON(object.network) }
+        : isSet(object.image)
+        ? { $case: "image", value: ImageObserved.fromJSON(object.image) }
         : undefined,
     };
   },
@@ -1296,6 +2137,10 @@ export const AgentEvent: MessageFns<AgentEvent> = {
       obj.hostFacts = HostFacts.toJSON(message.event.value);
     } else if (message.event?.$case === "vmRemoved") {
       obj.vmRemoved = VmRemoved.toJSON(message.event.value);
+    } else if (message.event?.$case === "network") {
+      obj.network = NetworkObserved.toJSON(message.event.value);
+    } else if (message.event?.$case === "image") {
+      obj.image = ImageObserved.toJSON(message.event.value);
     }
     return obj;
   },
@@ -1337,13 +2182,498 @@ export const AgentEvent: MessageFns<AgentEvent> = {
         }
         break;
       }
+      case "network": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "network", value: NetworkObserved.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "image": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "image", value: ImageObserved.fromPartial(object.event.value) };
+        }
+        break;
+      }
     }
     return message;
   },
 };
 
+function createBaseNetworkObserved(): NetworkObserved {
+  return { network: "", bridge: "", ready: false, reason: "", message: "", error: undefined, removed: false };
+}
+
+export const NetworkObserved: MessageFns<NetworkObserved> = {
+  encode(message: NetworkObserved, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.network !== "") {
+      writer.uint32(10).string(message.network);
+    }
+    if (message.bridge !== "") {
+      writer.uint32(18).string(message.bridge);
+    }
+    if (message.ready !== false) {
+      writer.uint32(24).bool(message.ready);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    if (message.message !== "") {
+      writer.uint32(42).string(message.message);
+    }
+    if (message.error !== undefined) {
+      ErrorDetail.encode(message.error, writer.uint32(50).fork()).join();
+    }
+    if (message.removed !== false) {
+      writer.uint32(56).bool(message.removed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetworkObserved {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetworkObserved();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.network = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.bridge = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.ready = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.error = ErrorDetail.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.removed = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NetworkObserved {
+    return {
+      network: isSet(object.network) ? globalThis.String(object.network) : "",
+      bridge: isSet(object.bridge) ? globalThis.String(object.bridge) : "",
+      ready: isSet(object.ready) ? globalThis.Boolean(object.ready) : false,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      error: isSet(object.error) ? ErrorDetail.fromJSON(object.error) : undefined,
+      removed: isSet(object.removed) ? globalThis.Boolean(object.removed) : false,
+    };
+  },
+
+  toJSON(message: NetworkObserved): unknown {
+    const obj: any = {};
+    if (message.network !== "") {
+      obj.network = message.network;
+    }
+    if (message.bridge !== "") {
+      obj.bridge = message.bridge;
+    }
+    if (message.ready !== false) {
+      obj.ready = message.ready;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.error !== undefined) {
+      obj.error = ErrorDetail.toJSON(message.error);
+    }
+    if (message.removed !== false) {
+      obj.removed = message.removed;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NetworkObserved>, I>>(base?: I): NetworkObserved {
+    return NetworkObserved.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NetworkObserved>, I>>(object: I): NetworkObserved {
+    const message = createBaseNetworkObserved();
+    message.network = object.network ?? "";
+    message.bridge = object.bridge ?? "";
+    message.ready = object.ready ?? false;
+    message.reason = object.reason ?? "";
+    message.message = object.message ?? "";
+    message.error = (object.error !== undefined && object.error !== null)
+      ? ErrorDetail.fromPartial(object.error)
+      : undefined;
+    message.removed = object.removed ?? false;
+    return message;
+  },
+};
+
+function createBaseImageObserved(): ImageObserved {
+  return {
+    image: "",
+    phase: "",
+    bytes: 0,
+    totalBytes: 0,
+    bytesPerSecond: 0,
+    etaSeconds: 0,
+    verified: false,
+    digest: "",
+    reason: "",
+    message: "",
+    expectedDigest: "",
+    actualDigest: "",
+    error: undefined,
+  };
+}
+
+export const ImageObserved: MessageFns<ImageObserved> = {
+  encode(message: ImageObserved, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.image !== "") {
+      writer.uint32(10).string(message.image);
+    }
+    if (message.phase !== "") {
+      writer.uint32(18).string(message.phase);
+    }
+    if (message.bytes !== 0) {
+      writer.uint32(24).int64(message.bytes);
+    }
+    if (message.totalBytes !== 0) {
+      writer.uint32(32).int64(message.totalBytes);
+    }
+    if (message.bytesPerSecond !== 0) {
+      writer.uint32(41).double(message.bytesPerSecond);
+    }
+    if (message.etaSeconds !== 0) {
+      writer.uint32(49).double(message.etaSeconds);
+    }
+    if (message.verified !== false) {
+      writer.uint32(56).bool(message.verified);
+    }
+    if (message.digest !== "") {
+      writer.uint32(66).string(message.digest);
+    }
+    if (message.reason !== "") {
+      writer.uint32(74).string(message.reason);
+    }
+    if (message.message !== "") {
+      writer.uint32(82).string(message.message);
+    }
+    if (message.expectedDigest !== "") {
+      writer.uint32(90).string(message.expectedDigest);
+    }
+    if (message.actualDigest !== "") {
+      writer.uint32(98).string(message.actualDigest);
+    }
+    if (message.error !== undefined) {
+      ErrorDetail.encode(message.error, writer.uint32(106).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImageObserved {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImageObserved();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.image = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.phase = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.bytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.totalBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.bytesPerSecond = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.etaSeconds = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.verified = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.digest = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.expectedDigest = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.actualDigest = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.error = ErrorDetail.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImageObserved {
+    return {
+      image: isSet(object.image) ? globalThis.String(object.image) : "",
+      phase: isSet(object.phase) ? globalThis.String(object.phase) : "",
+      bytes: isSet(object.bytes) ? globalThis.Number(object.bytes) : 0,
+      totalBytes: isSet(object.totalBytes)
+        ? globalThis.Number(object.totalBytes)
+        : isSet(object.total_bytes)
+        ? globalThis.Number(object.total_bytes)
+        : 0,
+      bytesPerSecond: isSet(object.bytesPerSecond)
+        ? globalThis.Number(object.bytesPerSecond)
+        : isSet(object.bytes_per_second)
+        ? globalThis.Number(object.bytes_per_second)
+        : 0,
+      etaSeconds: isSet(object.etaSeconds)
+        ? globalThis.Number(object.etaSeconds)
+        : isSet(object.eta_seconds)
+        ? globalThis.Number(object.eta_seconds)
+        : 0,
+      verified: isSet(object.verified) ? globalThis.Boolean(object.verified) : false,
+      digest: isSet(object.digest) ? globalThis.String(object.digest) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      expectedDigest: isSet(object.expectedDigest)
+        ? globalThis.String(object.expectedDigest)
+        : isSet(object.expected_digest)
+        ? globalThis.String(object.expected_digest)
+        : "",
+      actualDigest: isSet(object.actualDigest)
+        ? globalThis.String(object.actualDigest)
+        : isSet(object.actual_digest)
+        ? globalThis.String(object.actual_digest)
+        : "",
+      error: isSet(object.error) ? ErrorDetail.fromJSON(object.error) : undefined,
+    };
+  },
+
+  toJSON(message: ImageObserved): unknown {
+    const obj: any = {};
+    if (message.image !== "") {
+      obj.image = message.image;
+    }
+    if (message.phase !== "") {
+      obj.phase = message.phase;
+    }
+    if (message.bytes !== 0) {
+      obj.bytes = Math.round(message.bytes);
+    }
+    if (message.totalBytes !== 0) {
+      obj.totalBytes = Math.round(message.totalBytes);
+    }
+    if (message.bytesPerSecond !== 0) {
+      obj.bytesPerSecond = floatToJson(message.bytesPerSecond);
+    }
+    if (message.etaSeconds !== 0) {
+      obj.etaSeconds = floatToJson(message.etaSeconds);
+    }
+    if (message.verified !== false) {
+      obj.verified = message.verified;
+    }
+    if (message.digest !== "") {
+      obj.digest = message.digest;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.expectedDigest !== "") {
+      obj.expectedDigest = message.expectedDigest;
+    }
+    if (message.actualDigest !== "") {
+      obj.actualDigest = message.actualDigest;
+    }
+    if (message.error !== undefined) {
+      obj.error = ErrorDetail.toJSON(message.error);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImageObserved>, I>>(base?: I): ImageObserved {
+    return ImageObserved.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImageObserved>, I>>(object: I): ImageObserved {
+    const message = createBaseImageObserved();
+    message.image = object.image ?? "";
+    message.phase = object.phase ?? "";
+    message.bytes = object.bytes ?? 0;
+    message.totalBytes = object.totalBytes ?? 0;
+    message.bytesPerSecond = object.bytesPerSecond ?? 0;
+    message.etaSeconds = object.etaSeconds ?? 0;
+    message.verified = object.verified ?? false;
+    message.digest = object.digest ?? "";
+    message.reason = object.reason ?? "";
+    message.message = object.message ?? "";
+    message.expectedDigest = object.expectedDigest ?? "";
+    message.actualDigest = object.actualDigest ?? "";
+    message.error = (object.error !== undefined && object.error !== null)
+      ? ErrorDetail.fromPartial(object.error)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseSnapshot(): Snapshot {
-  return { host: undefined, vms: [], observedGeneration: 0, unmanagedDomains: [], fencingToken: 0, fenced: false };
+  return {
+    host: undefined,
+    vms: [],
+    observedGeneration: 0,
+    unmanagedDomains: [],
+    fencingToken: 0,
+    fenced: false,
+    networks: [],
+    images: [],
+  };
 }
 
 export const Snapshot: MessageFns<Snapshot> = {
@@ -1365,6 +2695,12 @@ export const Snapshot: MessageFns<Snapshot> = {
     }
     if (message.fenced !== false) {
       writer.uint32(48).bool(message.fenced);
+    }
+    for (const v of message.networks) {
+      NetworkObserved.encode(v!, writer.uint32(58).fork()).join();
+    }
+    for (const v of message.images) {
+      ImageObserved.encode(v!, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -1430,6 +2766,22 @@ export const Snapshot: MessageFns<Snapshot> = {
             message.fenced = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.networks.push(NetworkObserved.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.images.push(ImageObserved.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1462,6 +2814,12 @@ export const Snapshot: MessageFns<Snapshot> = {
         ? globalThis.Number(object.fencing_token)
         : 0,
       fenced: isSet(object.fenced) ? globalThis.Boolean(object.fenced) : false,
+      networks: globalThis.Array.isArray(object?.networks)
+        ? object.networks.map((e: any) => NetworkObserved.fromJSON(e))
+        : [],
+      images: globalThis.Array.isArray(object?.images)
+        ? object.images.map((e: any) => ImageObserved.fromJSON(e))
+        : [],
     };
   },
 
@@ -1485,6 +2843,12 @@ export const Snapshot: MessageFns<Snapshot> = {
     if (message.fenced !== false) {
       obj.fenced = message.fenced;
     }
+    if (message.networks?.length) {
+      obj.networks = message.networks.map((e) => NetworkObserved.toJSON(e));
+    }
+    if (message.images?.length) {
+      obj.images = message.images.map((e) => ImageObserved.toJSON(e));
+    }
     return obj;
   },
 
@@ -1499,6 +2863,8 @@ export const Snapshot: MessageFns<Snapshot> = {
     message.unmanagedDomains = object.unmanagedDomains?.map((e) => e) || [];
     message.fencingToken = object.fencingToken ?? 0;
     message.fenced = object.fenced ?? false;
+    message.networks = object.networks?.map((e) => NetworkObserved.fromPartial(e)) || [];
+    message.images = object.images?.map((e) => ImageObserved.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1516,6 +2882,7 @@ function createBaseVmObserved(): VmObserved {
     observedGeneration: 0,
     error: undefined,
     pendingRestart: [],
+    interfaces: [],
   };
 }
 
@@ -1553,6 +2920,9 @@ export const VmObserved: MessageFns<VmObserved> = {
     }
     for (const v of message.pendingRestart) {
       writer.uint32(90).string(v!);
+    }
+    for (const v of message.interfaces) {
+      InterfaceObserved.encode(v!, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -1658,6 +3028,14 @@ export const VmObserved: MessageFns<VmObserved> = {
             message.pendingRestart.push(reader.string());
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.interfaces.push(InterfaceObserved.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1690,6 +3068,9 @@ export const VmObserved: MessageFns<VmObserved> = {
         ? object.pendingRestart.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.pending_restart)
         ? object.pending_restart.map((e: any) => globalThis.String(e))
+        : [],
+      interfaces: globalThis.Array.isArray(object?.interfaces)
+        ? object.interfaces.map((e: any) => InterfaceObserved.fromJSON(e))
         : [],
     };
   },
@@ -1729,6 +3110,9 @@ export const VmObserved: MessageFns<VmObserved> = {
     if (message.pendingRestart?.length) {
       obj.pendingRestart = message.pendingRestart;
     }
+    if (message.interfaces?.length) {
+      obj.interfaces = message.interfaces.map((e) => InterfaceObserved.toJSON(e));
+    }
     return obj;
   },
 
@@ -1752,6 +3136,176 @@ export const VmObserved: MessageFns<VmObserved> = {
       ? ErrorDetail.fromPartial(object.error)
       : undefined;
     message.pendingRestart = object.pendingRestart?.map((e) => e) || [];
+    message.interfaces = object.interfaces?.map((e) => InterfaceObserved.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseInterfaceObserved(): InterfaceObserved {
+  return { name: "", mac: "", network: "", ipv4: "", ipv6: [], source: "", dnsName: "" };
+}
+
+export const InterfaceObserved: MessageFns<InterfaceObserved> = {
+  encode(message: InterfaceObserved, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.mac !== "") {
+      writer.uint32(18).string(message.mac);
+    }
+    if (message.network !== "") {
+      writer.uint32(26).string(message.network);
+    }
+    if (message.ipv4 !== "") {
+      writer.uint32(34).string(message.ipv4);
+    }
+    for (const v of message.ipv6) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.source !== "") {
+      writer.uint32(50).string(message.source);
+    }
+    if (message.dnsName !== "") {
+      writer.uint32(58).string(message.dnsName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InterfaceObserved {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInterfaceObserved();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.mac = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.network = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.ipv4 = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.ipv6.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.dnsName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InterfaceObserved {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      mac: isSet(object.mac) ? globalThis.String(object.mac) : "",
+      network: isSet(object.network) ? globalThis.String(object.network) : "",
+      ipv4: isSet(object.ipv4) ? globalThis.String(object.ipv4) : "",
+      ipv6: globalThis.Array.isArray(object?.ipv6) ? object.ipv6.map((e: any) => globalThis.String(e)) : [],
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      dnsName: isSet(object.dnsName)
+        ? globalThis.String(object.dnsName)
+        : isSet(object.dns_name)
+        ? globalThis.String(object.dns_name)
+        : "",
+    };
+  },
+
+  toJSON(message: InterfaceObserved): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.mac !== "") {
+      obj.mac = message.mac;
+    }
+    if (message.network !== "") {
+      obj.network = message.network;
+    }
+    if (message.ipv4 !== "") {
+      obj.ipv4 = message.ipv4;
+    }
+    if (message.ipv6?.length) {
+      obj.ipv6 = message.ipv6;
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.dnsName !== "") {
+      obj.dnsName = message.dnsName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InterfaceObserved>, I>>(base?: I): InterfaceObserved {
+    return InterfaceObserved.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InterfaceObserved>, I>>(object: I): InterfaceObserved {
+    const message = createBaseInterfaceObserved();
+    message.name = object.name ?? "";
+    message.mac = object.mac ?? "";
+    message.network = object.network ?? "";
+    message.ipv4 = object.ipv4 ?? "";
+    message.ipv6 = object.ipv6?.map((e) => e) || [];
+    message.source = object.source ?? "";
+    message.dnsName = object.dnsName ?? "";
     return message;
   },
 };
@@ -4978,6 +6532,10 @@ function bytesFromBase64(b64: string): Uint8Array {
 
 function base64FromBytes(arr: Uint8Array): string {
   return globalThis.Buffer.from(arr).toString("base64");
+}
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
