@@ -15,9 +15,7 @@ function networkRules(spec: Obj): Problem[] {
   if (mode !== 'bridge' && get(spec, 'bridge') !== undefined) {
     out.push(problem('HVS-NET-MODE-FIELD', ['spec', 'bridge'], undefined, { subject: `bridge (mode ${String(mode)})` }));
   }
-  if ((mode === 'nat' || mode === 'isolated' || mode === 'vxlan') && get(spec, 'subnet') === undefined) {
-    out.push(problem('HVS-NET-SUBNET-REQUIRED', ['spec', 'subnet'], undefined, { subject: `mode ${String(mode)}` }));
-  }
+  // nat/isolated/vxlan without a subnet: the controller picks a free one at apply (IPAM defaulting).
   if (mode === 'bridge') {
     for (const f of ['subnet', 'gateway', 'dhcp', 'dns']) {
       if (get(spec, f) !== undefined) out.push(problem('HVS-NET-MODE-FIELD', ['spec', f], undefined, { subject: `${f} (mode bridge)` }));

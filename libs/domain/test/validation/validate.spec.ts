@@ -128,7 +128,17 @@ describe('validateResource', () => {
     expect(codes(net({ mode: 'nat', vlan: 4095 }))).toEqual(['HVS-NET-VLAN-INVALID']);
     const img = (spec: object) => ({ apiVersion: 'hvs/v1', kind: 'Image', metadata: { name: 'i' }, spec });
     expect(codes(img({ source: {}, sha256: 'a'.repeat(64), format: 'iso' }))).toEqual(['HVS-IMAGE-SOURCE-MISSING']);
-    expect(codes(img({ source: { upload: true }, format: 'iso' }))).toEqual(['HVS-FIELD-REQUIRED']);
+    expect(validateResource(img({ source: { upload: true }, format: 'iso' })).ok).toBe(true);
+    expect(codes(img({ source: { url: 'https://x.example/a.iso' }, format: 'iso' }))).toEqual(['HVS-IMAGE-DIGEST-MISSING']);
+    expect(codes(img({ source: { url: 'https://x.example/a.iso' }, sha256: 'a'.repeat(64), sha512: 'b'.repeat(128), format: 'iso' }))).toEqual(['HVS-IMAGE-DIGEST-CONFLICT']);
+    expect(codes(img({ source: { url: 'https://x.example/a.iso' }, sha256: 'a'.repeat(64), allowUnverified: true, format: 'iso' }))).toEqual(['HVS-IMAGE-DIGEST-CONFLICT']);
+    expect(codes(img({ source: { url: 'https://x.example/a.iso' }, sha512: 'z'.repeat(128), format: 'iso' }))).toEqual(['HVS-IMAGE-SHA512-INVALID']);
+    expect(validateResource(img({ source: { url: 'https://x.example/a.iso' }, allowUnverified: true, format: 'iso' })).ok).toBe(true);
+    expect(codes(net({ mode: 'vxlan', subnet: '10.0.0.0/24' }))).toEqual(['HVS-NET-VXLAN-INVALID']);
+    expect(codes(net({ mode: 'nat', subnet: '10.0.0.0/24', vxlan: { vni: 5 } }))).toEqual(['HVS-NET-VXLAN-INVALID']);
+    expect(codes(net({ mode: 'isolated', subnet: '10.0.0.0/24', portForwards: [{ hostPort: 80, vm: 'a', port: 80 }] }))).toEqual(['HVS-NET-MODE-FIELD']);
+    expect(codes(net({ mode: 'bridge', bridge: 'br0', subnet: '10.0.0.0/24' }))).toEqual(['HVS-NET-MODE-FIELD']);
+    expect(codes(net({ mode: 'nat', subnet: '10.0.0.0/24', mtu: 100 }))).toEqual(['HVS-NET-MTU-INVALID']);
     const pool = (spec: object) => ({ apiVersion: 'hvs/v1', kind: 'StoragePool', metadata: { name: 'p' }, spec });
     expect(codes(pool({ type: 'dir' }))).toEqual(['HVS-POOL-PATH-REQUIRED']);
     expect(codes(pool({ type: 'zfs' }))).toEqual(['HVS-POOL-SOURCE-REQUIRED']);
