@@ -72,6 +72,10 @@ export interface DispatcherOptions {
   statusWorkers?: number;
   /** Told when an agent confirmed the clean-up of a deleted VM (the deletion loop re-checks it). */
   onCleanupConfirmed?: (vmName: string) => void;
+  /** How a node realises a Network (its Watch snapshot and changes): Network status.nodes[] is written from it. */
+  onNetworkObserved?: (node: string, observed: agentv1.NetworkObserved) => void;
+  /** A node's copy of an Image (download progress, verification): Image status.nodes[] is written from it. */
+  onImageObserved?: (node: string, observed: agentv1.ImageObserved) => void;
 }
 
 /** Ready=True, has an address, not being deleted. */
@@ -249,7 +253,11 @@ export class Dispatcher {
       this.observe(node, ev.value.name, ev.value.uid, undefined);
     }
     else if (ev.$case === 'vmEvent') this.recordVmEvent(node, ev.value);
+    else if (ev.$case === 'network') this.options.onNetworkObserved?.(node, ev.value);
+    else if (ev.$case === 'image') this.options.onImageObserved?.(node, ev.value);
     else if (ev.$case === 'snapshot') {
+      for (const n of ev.value.networks) this.options.onNetworkObserved?.(node, n);
+      for (const i of ev.value.images) this.options.onImageObserved?.(node, i);
       const reported = new Set<string>();
       for (const vm of ev.value.vms) {
         reported.add(vm.name);

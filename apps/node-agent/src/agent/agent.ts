@@ -8,7 +8,7 @@ import type { AgentConfig } from '../config/config';
 import { chooseHypervisor, type ChoiceProbes, type HypervisorChoice } from '../config/hypervisor-choice';
 import { consoleEndpoint } from '../console/console-endpoint';
 import { diagnose, type Check } from '../diagnose/diagnose';
-import { DomainReconciler } from '../domains/domain-reconciler';
+import { DomainReconciler, type Prerequisite } from '../domains/domain-reconciler';
 import type { HostRenderFacts } from '../domains/render-facts';
 import { gateStarts, grpcPeerChecker, SelfFencing, type PeerChecker, type PeerStatus } from '../fencing';
 import { startAgentServer, stopServer, type AgentApi } from '../grpc/agent-server';
@@ -73,6 +73,11 @@ export class Agent implements AgentApi {
   fencing: SelfFencing | undefined;
   address = '';
   metricsAddress: string | undefined;
+  /**
+   * What a stopped VM needs before it is defined and started (network realised, image verified,
+   * cloud-init seed built), checked in this order; filled in start() before the reconciler exists.
+   */
+  readonly prerequisites: Prerequisite[] = [];
   private server: Server | undefined;
   private readonly metricsServer = new MetricsServer(this.metrics);
   private events: AsyncIterator<DomainEvent> | undefined;
@@ -113,6 +118,7 @@ export class Agent implements AgentApi {
       nodeName: this.config.nodeName, domainType: this.choice.domainType, shutdownTimeoutMs: this.config.shutdownTimeoutMs, diskPolicy: this.config.diskPolicy,
       held: (uid) => this.departures.held(uid), released: (uid) => this.departures.forget(uid),
       securityModel: () => this.confinement().model,
+      prerequisites: this.prerequisites,
     });
     this.migrations = new MigrateHandler({
       driver: this.driver, store: this.store, volumes: this.volumes, observed: this.observed, departures: this.departures, clock: this.clock,
@@ -167,6 +173,11 @@ export class Agent implements AgentApi {
     this.observed.close();
     if (!this.deps.driver) await this.driver?.close();
     this.log.flush?.();
+  }
+
+  /** A prerequisite became true (a network realised, an image verified): look at every VM again. */
+  requeueVms(): void {
+    for (const uid of this.store.uids()) this.runner?.enqueue(uid);
   }
 
   /** Lists domains: adopts ours (enqueue), reports the rest as unmanaged, enqueues every owned uid. */

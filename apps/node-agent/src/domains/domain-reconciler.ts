@@ -2,12 +2,12 @@ import {
   domainName, explicitPaths, HvsError, planObject, renderDomainXml, type HostFacts as RenderFacts, type SecurityModel, type VirtualMachine,
   type VmEventType,
 } from '@hvs/domain';
-import { done, isTerminalError, TerminalError, type Clock, type ReconcileResult } from '@hvs/reconcile';
+import { done, isTerminalError, requeueAfter, TerminalError, type Clock, type ReconcileResult } from '@hvs/reconcile';
 import type { DomainState, HypervisorDriver } from '../hypervisor';
 import type { ObservedState } from '../observed/observed-state';
 import type { AssignmentStore } from '../state/assignment-store';
 import { confineAllToPools, type LocalImage, type VolumeSet } from '../storage';
-import { computePhase, type Activity } from './phase';
+import { computePhase, type Activity, type Wait } from './phase';
 import { assignmentFacts, factsKey, type HostRenderFacts } from './render-facts';
 
 export interface DomainReconcilerOptions {
@@ -38,7 +38,19 @@ export interface DomainReconcilerOptions {
   released?(uid: string): Promise<void>;
   /** The renderer (default renderDomainXml); a seam for tests that count renders. */
   render?(vm: VirtualMachine, facts: RenderFacts): string;
+  /**
+   * What must be true before a VM that is not running is defined and started: its Networks
+   * realised here, its Images verified in the cache, its cloud-init seed built. Asked in order;
+   * the first unmet one keeps the VM Pending with its reason (a running domain is never
+   * stopped for one). Whoever makes one true enqueues the VM; `waitRecheckMs` is the backstop.
+   */
+  prerequisites?: readonly Prerequisite[];
+  /** How soon a waiting VM is looked at again without an event (default 5000). */
+  waitRecheckMs?: number;
 }
+
+/** One prerequisite check: undefined when met. */
+export type Prerequisite = (uid: string, vm: VirtualMachine) => Promise<Wait | undefined>;
 
 /** What the reconciler remembers per VM between steps (lost on restart, re-derived then). */
 interface Memory {
@@ -49,6 +61,7 @@ interface Memory {
   pendingRestart: string[];
   activity: Activity;
   error?: unknown;
+  waiting?: Wait;
 }
 
 const ACTIVE: ReadonlySet<DomainState> = new Set(['running', 'paused', 'blocked', 'pmsuspended', 'shutdown']);
@@ -104,7 +117,7 @@ export class DomainReconciler {
       const state = await this.converge(uid, vm, mem);
       mem.error = undefined;
       await this.publish(uid, vm, mem, state);
-      return done();
+      return mem.waiting ? requeueAfter(this.o.waitRecheckMs ?? 5000) : done();
     } catch (e) {
       mem.activity = undefined;
       mem.error = isTerminalError(e) && e.cause !== undefined ? e.cause : e;
@@ -152,6 +165,16 @@ export class DomainReconciler {
    */
   private async converge(uid: string, vm: VirtualMachine, mem: Memory): Promise<DomainState | undefined> {
     const name = domainName(uid);
+    mem.waiting = undefined;
+    if ((vm.spec.runState ?? 'Running') === 'Running' && this.o.prerequisites?.length) {
+      const current = await this.o.driver.get(name);
+      if (current === undefined || !ACTIVE.has(current.state)) {
+        for (const check of this.o.prerequisites) {
+          mem.waiting = await check(uid, vm);
+          if (mem.waiting) return current?.state;
+        }
+      }
+    }
     const images = await this.o.volumes.images();
     const facts = assignmentFacts(this.hostFacts(images), this.o.store.networks);
     const xml = this.xmlFor(uid, vm, facts);
@@ -252,7 +275,7 @@ export class DomainReconciler {
     let state: DomainState | undefined;
     if (known === undefined) state = (await this.o.driver.get(name).catch(() => undefined))?.state;
     else if (known !== 'activity') state = known;
-    const view = computePhase({ runState: vm.spec.runState ?? 'Running', state, activity: mem.activity, error: mem.error });
+    const view = computePhase({ runState: vm.spec.runState ?? 'Running', state, activity: mem.activity, error: mem.error, ...(mem.waiting ? { waiting: mem.waiting } : {}) });
     this.o.observed.set({
       name: vm.metadata.name, uid, phase: view.phase, reason: view.reason, message: view.message, ips: [],
       node: this.o.nodeName, observedGeneration: vm.metadata.generation ?? 0,

@@ -11,6 +11,17 @@ export interface PhaseInput {
   activity: Activity;
   /** The last reconcile error, cleared by the next successful step. */
   error: unknown;
+  /** A prerequisite that is not met yet (network, image, cloud-init seed): the VM waits, Pending. */
+  waiting?: Wait;
+}
+
+/** Why a VM may not be defined/started yet (domain-reconciler.ts prerequisites). */
+export interface Wait {
+  /** CamelCase: NetworkNotReady, ImageNotReady, ImageFailed, CloudInitPending... */
+  reason: string;
+  message: string;
+  /** Set when the wait is a failure a person must fix (e.g. an image with the wrong digest). */
+  problem?: Problem;
 }
 
 export interface PhaseView {
@@ -47,6 +58,9 @@ export function computePhase(i: PhaseInput): PhaseView {
   if (i.error !== undefined) {
     const problem = problemOf(i.error);
     return { phase: 'Failed', reason: reasonOf(i.error), message: `${problem.message}${problem.why ? `: ${problem.why}` : ''}`, problem };
+  }
+  if (i.waiting !== undefined && (i.state === undefined || !['running', 'blocked', 'paused', 'pmsuspended', 'shutdown'].includes(i.state))) {
+    return { phase: 'Pending', reason: i.waiting.reason, message: i.waiting.message, ...(i.waiting.problem ? { problem: i.waiting.problem } : {}) };
   }
   if (i.activity === 'starting') return { phase: 'Starting', reason: 'Starting', message: 'starting the domain' };
   if (i.activity === 'stopping' || i.activity === 'removing') {

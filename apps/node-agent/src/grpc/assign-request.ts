@@ -1,8 +1,8 @@
-import { HvsError, renderDomainXml, validateKind, type Problem, type VirtualMachine } from '@hvs/domain';
+import { HvsError, renderDomainXml, validateKind, type Image, type Network, type Problem, type VirtualMachine } from '@hvs/domain';
 import { fromProtoObject, type agentv1 } from '@hvs/proto';
 import { assignmentFacts, factsKey, type HostRenderFacts } from '../domains/render-facts';
 import type { Peer } from '../fencing';
-import type { Assignment, NetworkRealisation, RenderedXml } from '../state/assignment-store';
+import type { Assignment, NetworkBinding, NetworkRealisation, NicBinding, RenderedXml } from '../state/assignment-store';
 import { splitCloudInit, type CloudInitMaterial } from '../state/cloud-init-material';
 
 const LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -47,6 +47,7 @@ export function assignmentFromRequest(req: agentv1.AssignRequest, ctx: AssignCon
   }
 
   const networks: Record<string, NetworkRealisation> = {};
+  const networkObjects: Record<string, Network> = {};
   req.networks.forEach((obj, i) => {
     const where = `networks[${i}]`;
     try {
@@ -56,12 +57,40 @@ export function assignmentFromRequest(req: agentv1.AssignRequest, ctx: AssignCon
         return;
       }
       const n = r.value;
+      networkObjects[n.metadata.name] = n;
       networks[n.metadata.name] = n.spec.mode === 'bridge' && n.spec.bridge ? { bridge: n.spec.bridge } : { libvirtNetwork: n.metadata.name };
     } catch (e) {
       problems.push(...problemsOf(e, where));
     }
   });
 
+  const networkBindings: Record<string, NetworkBinding> = {};
+  req.networkBindings.forEach((b, i) => {
+    const network = networkObjects[b.network];
+    if (network === undefined) {
+      problems.push({ code: 'HVS-AGENT-ASSIGN-INVALID', path: `networkBindings[${i}]`, message: `binding for network ${JSON.stringify(b.network.slice(0, 80))}, which the Assign does not carry`, why: 'a binding completes a Network of the same Assign', fix: 'send the Network object with its binding' });
+      return;
+    }
+    networkBindings[b.network] = {
+      network,
+      reservations: b.reservations.map((r) => ({ vm: r.vm, vmUid: r.vmUid, nic: r.nic, mac: r.mac, ipv4: r.ipv4, dnsName: r.dnsName, local: r.local })),
+      vtepLocal: b.vtepLocal, vtepPeers: [...b.vtepPeers],
+    };
+  });
+
+  const images: Record<string, Image> = {};
+  req.images.forEach((obj, i) => {
+    try {
+      const r = validateKind('Image', fromProtoObject(obj));
+      if (r.ok) images[r.value.metadata.name] = r.value;
+      else problems.push(...r.problems.map((p) => prefixed(`images[${i}]`, p)));
+    } catch (e) {
+      problems.push(...problemsOf(e, `images[${i}]`));
+    }
+  });
+
+  const nics: Record<string, NicBinding[]> = {};
+  const imageDigests: Record<string, Record<string, string>> = {};
   const vms: VirtualMachine[] = [];
   const rendered: Record<string, RenderedXml> = {};
   const cloudInit: Record<string, CloudInitMaterial> = {};
@@ -91,6 +120,8 @@ export function assignmentFromRequest(req: agentv1.AssignRequest, ctx: AssignCon
       if (dupName !== undefined) problems.push({ code: 'HVS-AGENT-VM-DUPLICATE', path: `${where} metadata.name`, message: `name ${vm.metadata.name} is also used by vms[${dupName}]`, why: 'VM names are unique', fix: 'send each VM once' });
       uids.set(uid, i);
       names.set(vm.metadata.name, i);
+      if (a.nics.length > 0) nics[uid] = a.nics.map((n) => ({ ...n, dnsServers: [...n.dnsServers] }));
+      if (Object.keys(a.imageDigests).length > 0) imageDigests[uid] = { ...a.imageDigests };
       try {
         rendered[uid] = { xml: renderDomainXml(vm, facts), factsKey: key };
       } catch (e) {
@@ -114,7 +145,7 @@ export function assignmentFromRequest(req: agentv1.AssignRequest, ctx: AssignCon
     });
   }
   return {
-    assignment: { generation: req.generation, fencingToken: req.fencingToken, vms, networks, rendered, cloudInit },
+    assignment: { generation: req.generation, fencingToken: req.fencingToken, vms, networks, networkBindings, nics, images, imageDigests, rendered, cloudInit },
     peers: req.peers.map((p) => ({ node: p.node, address: p.address })),
     fenceAfterMs: req.fenceAfterMs,
   };

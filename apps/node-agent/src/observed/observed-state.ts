@@ -1,4 +1,4 @@
-import { AGENT_VM_PHASES, type AgentVmPhase, type VmEvent, type VmObservation } from '@hvs/domain';
+import { AGENT_VM_PHASES, type AgentVmPhase, type ImageObservation, type NetworkObservation, type VmEvent, type VmObservation } from '@hvs/domain';
 import { EventHub } from '../hypervisor/event-hub';
 import type { HostReport } from './host-report';
 
@@ -11,6 +11,10 @@ export interface ObservedSnapshot {
   /** Domains this agent did not create (left alone). */
   unmanagedDomains: string[];
   fencingToken: number;
+  /** How each assigned Network is realised here (network/). */
+  networks: NetworkObservation[];
+  /** This host's copy of each Image its VMs use (images/). */
+  images: ImageObservation[];
 }
 
 /** One published change (or the snapshot a subscription starts with). */
@@ -19,6 +23,8 @@ export type ObservedChange =
   | { type: 'vm'; vm: VmObservation }
   | { type: 'vmEvent'; event: VmEvent }
   | { type: 'hostFacts'; host: HostReport }
+  | { type: 'network'; network: NetworkObservation }
+  | { type: 'image'; image: ImageObservation }
   /** cleanedUp: its clean-up after leaving the assignment finished (domain undefined, volumes removed or kept); else only no longer reported. */
   | { type: 'vmRemoved'; uid: string; name: string; cleanedUp: boolean; volumesKept: boolean };
 
@@ -41,6 +47,8 @@ export type SnapshotExtras = Pick<ObservedSnapshot, 'host' | 'observedGeneration
 export class ObservedState {
   private readonly vms = new Map<string, VmObservation>();
   private readonly unmanagedNames = new Set<string>();
+  private readonly networkObs = new Map<string, NetworkObservation>();
+  private readonly imageObs = new Map<string, ImageObservation>();
   private readonly hub = new EventHub<SequencedChange>();
   private seq = 0;
 
@@ -84,6 +92,40 @@ export class ObservedState {
     this.publish({ type: 'vmRemoved', uid, name: known ?? name, cleanedUp: true, volumesKept });
   }
 
+  network(name: string): NetworkObservation | undefined {
+    return this.networkObs.get(name);
+  }
+
+  /** Records how a Network is realised here; publishes only when something changed. */
+  setNetwork(obs: NetworkObservation): void {
+    const before = this.networkObs.get(obs.network);
+    if (before && JSON.stringify(before) === JSON.stringify(obs)) return;
+    this.networkObs.set(obs.network, obs);
+    this.publish({ type: 'network', network: obs });
+  }
+
+  /** The Network left the assignment and nothing of it is left here: one last report with removed. */
+  removeNetwork(name: string, bridge: string): void {
+    if (!this.networkObs.delete(name)) return;
+    this.publish({ type: 'network', network: { network: name, bridge, ready: false, reason: 'Removed', message: 'no VM here uses it any more; removed from this host', removed: true } });
+  }
+
+  image(name: string): ImageObservation | undefined {
+    return this.imageObs.get(name);
+  }
+
+  /** Records this host's copy of an Image; publishes only when something changed. */
+  setImage(obs: ImageObservation): void {
+    const before = this.imageObs.get(obs.image);
+    if (before && JSON.stringify(before) === JSON.stringify(obs)) return;
+    this.imageObs.set(obs.image, obs);
+    this.publish({ type: 'image', image: obs });
+  }
+
+  forgetImage(name: string): void {
+    this.imageObs.delete(name);
+  }
+
   event(e: Omit<VmEvent, 'time'>, at: number): void {
     this.publish({ type: 'vmEvent', event: { ...e, time: new Date(at).toISOString() } });
   }
@@ -107,7 +149,10 @@ export class ObservedState {
   }
 
   snapshot(extras: SnapshotExtras): SequencedChange {
-    return { sequence: this.seq, change: { type: 'snapshot', snapshot: { ...extras, vms: this.all(), unmanagedDomains: this.unmanaged() } } };
+    return {
+      sequence: this.seq,
+      change: { type: 'snapshot', snapshot: { ...extras, vms: this.all(), unmanagedDomains: this.unmanaged(), networks: [...this.networkObs.values()], images: [...this.imageObs.values()] } },
+    };
   }
 
   /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HvsError, validateKind, type VirtualMachine } from '@hvs/domain';
+import { HvsError, validateKind, type Image, type Network, type VirtualMachine } from '@hvs/domain';
 import { writeFileAtomic } from './atomic-file';
 import { hasInlineCloudInit, splitCloudInit, type CloudInitMaterial } from './cloud-init-material';
 
@@ -9,6 +9,42 @@ import { hasInlineCloudInit, splitCloudInit, type CloudInitMaterial } from './cl
 export interface NetworkRealisation {
   bridge?: string;
   libvirtNetwork?: string;
+}
+
+/** One NIC of a VM as the controller bound it (agent.proto NicBinding). */
+export interface NicBinding {
+  name: string;
+  network: string;
+  mac: string;
+  /** Empty on a bridge-mode Network (no IPAM there). */
+  ipv4: string;
+  prefixLength: number;
+  gateway: string;
+  dnsName: string;
+  /** cloud-init writes the address (static) instead of asking DHCP. */
+  static: boolean;
+  dnsServers: string[];
+}
+
+/** One address reservation of a Network, cluster-wide (agent.proto AddressReservation). */
+export interface AddressReservation {
+  vm: string;
+  vmUid: string;
+  nic: string;
+  mac: string;
+  ipv4: string;
+  dnsName: string;
+  /** The VM is assigned to this node: its DHCP host entry lives here. */
+  local: boolean;
+}
+
+/** What this node needs to realise one Network (agent.proto NetworkBinding plus the Network object). */
+export interface NetworkBinding {
+  network: Network;
+  reservations: AddressReservation[];
+  /** vxlan: this node's underlay address and the other nodes'. */
+  vtepLocal: string;
+  vtepPeers: string[];
 }
 
 /** A VM's domain XML and the render facts it was made for (domains/render-facts.ts factsKey). */
@@ -27,6 +63,14 @@ export interface Assignment {
    */
   vms: VirtualMachine[];
   networks: Record<string, NetworkRealisation>;
+  /** Per Network name: the Network object, its reservations and VTEP peers (network/ realises them). */
+  networkBindings?: Record<string, NetworkBinding>;
+  /** Per VM uid: its NICs as the controller bound them (MAC, reserved address), in spec order. */
+  nics?: Record<string, NicBinding[]>;
+  /** The Image objects the VMs use, by name (images/ caches and verifies them). */
+  images?: Record<string, Image>;
+  /** Per VM uid: image name -> the digest every copy must have (`sha256:<hex>`). */
+  imageDigests?: Record<string, Record<string, string>>;
   /**
    * The domain XML each VM was rendered to when the Assign was checked (grpc/assign-request.ts),
    * by uid, so the reconciler defines it without rendering again. Kept in memory only: after a
@@ -104,6 +148,26 @@ export class AssignmentStore {
 
   get networks(): Record<string, NetworkRealisation> {
     return this.state.networks;
+  }
+
+  /** The Networks to realise on this host, with their reservations and VTEP peers. */
+  get networkBindings(): Record<string, NetworkBinding> {
+    return this.state.networkBindings ?? {};
+  }
+
+  /** The Images the assigned VMs use, by name. */
+  get images(): Record<string, Image> {
+    return this.state.images ?? {};
+  }
+
+  /** The NICs of `uid` as the controller bound them (empty for a VM without NICs or an old controller). */
+  nics(uid: string): NicBinding[] {
+    return this.state.nics?.[uid] ?? [];
+  }
+
+  /** image name -> expected digest, for the images `uid` uses. */
+  imageDigests(uid: string): Record<string, string> {
+    return this.state.imageDigests?.[uid] ?? {};
   }
 
   /** Every uid the agent owns now: desired ones and ones still being removed. */
@@ -210,7 +274,9 @@ export class AssignmentStore {
         });
       }
       const same = next.generation === this.state.generation && JSON.stringify(next.vms) === JSON.stringify(this.state.vms)
-        && JSON.stringify(next.networks) === JSON.stringify(this.state.networks);
+        && JSON.stringify(next.networks) === JSON.stringify(this.state.networks)
+        && JSON.stringify([next.networkBindings ?? {}, next.nics ?? {}, next.images ?? {}, next.imageDigests ?? {}])
+          === JSON.stringify([this.state.networkBindings ?? {}, this.state.nics ?? {}, this.state.images ?? {}, this.state.imageDigests ?? {}]);
       if (same && next.fencingToken === this.state.fencingToken) {
         this.keepRenders(next.rendered);
         this.keepCloudInit(next.cloudInit);
@@ -229,6 +295,7 @@ export class AssignmentStore {
       const removing = [...new Set([...this.state.removing, ...dropped])].filter((u) => !keep.has(u));
       const state: StoredState = {
         version: 1, node: this.node, generation: next.generation, fencingToken: next.fencingToken, vms: next.vms, networks: next.networks,
+        networkBindings: next.networkBindings ?? {}, nics: next.nics ?? {}, images: next.images ?? {}, imageDigests: next.imageDigests ?? {},
         removing, savedAt: new Date().toISOString(),
       };
       await this.write(state);

@@ -30,7 +30,7 @@ describe('observed state -> hvs.agent.v1 (the Watch edge)', () => {
     expect(toWireAgentEvent({ sequence: 7, change: { type: 'vm', vm } }, 'node-1')).toMatchObject({ sequence: 7, event: { $case: 'vm', value: { uid: 'u1' } } });
     expect(toWireAgentEvent({ sequence: 8, change: { type: 'vmRemoved', uid: 'u1', name: 'web-1', cleanedUp: true, volumesKept: false } }, 'node-1'))
       .toEqual({ sequence: 8, event: { $case: 'vmRemoved', value: { uid: 'u1', name: 'web-1', cleanedUp: true, volumesKept: false } } });
-    const snap = toWireAgentEvent({ sequence: 9, change: { type: 'snapshot', snapshot: { host, vms: [vm], observedGeneration: 2, unmanagedDomains: ['legacy'], fencingToken: 4 } } }, 'node-1');
+    const snap = toWireAgentEvent({ sequence: 9, change: { type: 'snapshot', snapshot: { host, vms: [vm], observedGeneration: 2, unmanagedDomains: ['legacy'], fencingToken: 4, networks: [], images: [] } } }, 'node-1');
     expect(snap).toMatchObject({
       sequence: 9,
       event: { $case: 'snapshot', value: { observedGeneration: 2, unmanagedDomains: ['legacy'], fencingToken: 4, fenced: false, vms: [{ uid: 'u1' }], host: { hostname: 'node-1', hypervisorMode: 'test', kernel: '6.1.0' } } },

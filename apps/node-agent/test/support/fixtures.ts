@@ -18,8 +18,8 @@ export function testVm(name: string, uid: string, opts: { generation?: number; r
 export function assignRequest(vms: unknown[], generation: number, fencingToken = generation, node = ''): agentv1.AssignRequest {
   return {
     node, generation, fencingToken,
-    vms: vms.map((vm) => ({ vm: toProtoObject(vm as VirtualMachine), secrets: {}, firewallPolicies: [] })),
-    networks: [], firewallPolicies: [], images: [], storagePools: [], peers: [], fenceAfterMs: 0,
+    vms: vms.map((vm) => ({ vm: toProtoObject(vm as VirtualMachine), secrets: {}, firewallPolicies: [], nics: [], imageDigests: {} })),
+    networks: [], firewallPolicies: [], images: [], storagePools: [], peers: [], fenceAfterMs: 0, networkBindings: [],
   };
 }
 
