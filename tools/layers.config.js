@@ -24,7 +24,7 @@ module.exports = {
       layers: [
         ['config', 'hypervisor', 'state', 'storage', 'pki'],
         ['observed', 'fencing', 'heartbeat', 'console'],
-        ['domains', 'migration', 'diagnose', 'metrics'],
+        ['domains', 'migration', 'diagnose', 'metrics', 'network'],
         ['grpc'],
         ['agent'],
       ],

@@ -21,6 +21,7 @@ import { MetricsServer } from '../metrics/metrics-server';
 import { Departures } from '../migration/departures';
 import { sampleDirtyRate } from '../migration/dirty-rate-handler';
 import { MigrateHandler, type MigrateOrder, type MigrateReport } from '../migration/migrate-handler';
+import { HostNetworkDriver, NetworkReconciler, networkPrerequisite, SimulatedNetworkDriver, type NetworkDriver } from '../network';
 import type { HostReport } from '../observed/host-report';
 import { ObservedState, type SequencedChange } from '../observed/observed-state';
 import { AssignmentStore } from '../state/assignment-store';
@@ -40,6 +41,8 @@ export interface AgentDeps {
   logDestination?: DestinationStream;
   /** PeerCheck client for self-fencing (default: grpc-js). */
   peerChecker?: PeerChecker;
+  /** Default: simulated on libvirt's test driver, else the host's ip/bridge/dnsmasq/nft. */
+  networkDriver?: NetworkDriver;
 }
 
 /** Events that can move a managed domain away from desired; `defined` is our own doing. */
@@ -64,6 +67,8 @@ export class Agent implements AgentApi {
   driver!: HypervisorDriver;
   runner!: ReconcilerRunner<string>;
   reconciler!: DomainReconciler;
+  /** Realises the assigned Networks on this host (network/). */
+  networks!: NetworkReconciler;
   migrations!: MigrateHandler;
   readonly departures: Departures;
   link: ControllerLink | undefined;
@@ -113,6 +118,11 @@ export class Agent implements AgentApi {
     const confinement = this.confinement();
     this.log[confinement.confined ? 'info' : 'warn']({ confined: confinement.confined, model: confinement.model ?? null }, confinement.summary);
     if (this.config.controller) this.fencing = await this.startFencing();
+    this.networks = new NetworkReconciler({
+      driver: this.deps.networkDriver ?? (this.choice.mode === 'test' ? new SimulatedNetworkDriver() : new HostNetworkDriver({ stateDir: this.config.stateDir })),
+      store: this.store, observed: this.observed, stateDir: this.config.stateDir, log: this.log, onReady: () => this.requeueVms(),
+    });
+    this.prerequisites.push(networkPrerequisite(this.observed));
     this.reconciler = new DomainReconciler({
       driver: this.fencing ? gateStarts(this.driver, (d) => this.startRefusal(d)) : this.driver, store: this.store, observed: this.observed, volumes: this.volumes, clock: this.clock,
       nodeName: this.config.nodeName, domainType: this.choice.domainType, shutdownTimeoutMs: this.config.shutdownTimeoutMs, diskPolicy: this.config.diskPolicy,
@@ -137,6 +147,8 @@ export class Agent implements AgentApi {
       info: { node: this.config.nodeName, mode: this.choice.mode, uri: this.choice.uri, version: AGENT_VERSION },
     });
     this.pumpEvents();
+    // Networks first (adopting what exists), so VMs that use them need not wait a recheck.
+    await this.reconcileNetworks();
     await this.resync();
     this.runner.start();
     this.scheduleResync();
@@ -169,6 +181,7 @@ export class Agent implements AgentApi {
     if (this.server) await stopServer(this.server);
     await this.metricsServer.close();
     await this.runner?.stop({ graceMs: 5000 });
+    await this.networks?.settled();
     await this.events?.return?.();
     this.observed.close();
     if (!this.deps.driver) await this.driver?.close();
@@ -214,6 +227,7 @@ export class Agent implements AgentApi {
         }
       }
     }
+    if (!unchanged) void this.reconcileNetworks();
     for (const uid of this.store.uids()) this.runner.enqueue(uid);
     return { observedGeneration: this.store.generation, removingUids: this.store.removingUids() };
   }
@@ -305,10 +319,15 @@ export class Agent implements AgentApi {
     if (changed) this.observed.hostFacts(next);
   }
 
+  /** One network pass; a failure is logged (each Network's own failure is in its report). */
+  private async reconcileNetworks(): Promise<void> {
+    await this.networks.reconcile().catch((e: unknown) => this.log.warn({ code: (e as HvsError).code }, `network reconcile failed: ${String(e)}`));
+  }
+
   private scheduleResync(): void {
     if (this.stopped) return;
     this.resyncTimer = this.clock.setTimeout(() => {
-      void Promise.all([this.resync(), this.refreshFacts().catch(() => undefined)]).finally(() => this.scheduleResync());
+      void Promise.all([this.reconcileNetworks(), this.resync(), this.refreshFacts().catch(() => undefined)]).finally(() => this.scheduleResync());
     }, this.config.resyncMs);
   }
 

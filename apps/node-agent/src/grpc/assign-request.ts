@@ -2,6 +2,7 @@ import { HvsError, renderDomainXml, validateKind, type Image, type Network, type
 import { fromProtoObject, type agentv1 } from '@hvs/proto';
 import { assignmentFacts, factsKey, type HostRenderFacts } from '../domains/render-facts';
 import type { Peer } from '../fencing';
+import { bridgeName } from '../network/naming';
 import type { Assignment, NetworkBinding, NetworkRealisation, NicBinding, RenderedXml } from '../state/assignment-store';
 import { splitCloudInit, type CloudInitMaterial } from '../state/cloud-init-material';
 
@@ -27,6 +28,17 @@ function prefixed(where: string, p: Problem): Problem {
 function problemsOf(e: unknown, where: string): Problem[] {
   if (e instanceof HvsError) return e.problems.map((p) => prefixed(where, p));
   return [{ code: 'HVS-AGENT-ASSIGN-INVALID', path: where, message: 'could not be read', why: e instanceof Error ? e.message : String(e), fix: 'send a well-formed object' }];
+}
+
+/**
+ * Where a Network's NICs plug in on this host: our own bridge for nat/isolated/vxlan (network/
+ * creates it; libvirt's test driver accepts a bridge that does not exist), the operator's bridge
+ * in bridge mode (default: the Network's name). MTU and VLAN travel to the NIC's XML.
+ */
+export function nicRealisation(n: Network): NetworkRealisation {
+  const bridge = n.spec.mode === 'bridge' ? n.spec.bridge ?? n.metadata.name : bridgeName(n.metadata.name);
+  const mtu = n.spec.mtu ?? (n.spec.mode === 'vxlan' ? 1450 : undefined);
+  return { bridge, ...(mtu !== undefined ? { mtu } : {}), ...(n.spec.vlan !== undefined ? { vlan: n.spec.vlan } : {}) };
 }
 
 /**
@@ -58,7 +70,7 @@ export function assignmentFromRequest(req: agentv1.AssignRequest, ctx: AssignCon
       }
       const n = r.value;
       networkObjects[n.metadata.name] = n;
-      networks[n.metadata.name] = n.spec.mode === 'bridge' && n.spec.bridge ? { bridge: n.spec.bridge } : { libvirtNetwork: n.metadata.name };
+      networks[n.metadata.name] = nicRealisation(n);
     } catch (e) {
       problems.push(...problemsOf(e, where));
     }
@@ -77,6 +89,8 @@ export function assignmentFromRequest(req: agentv1.AssignRequest, ctx: AssignCon
       vtepLocal: b.vtepLocal, vtepPeers: [...b.vtepPeers],
     };
   });
+  // A Network sent without a binding (a controller before IPAM) is still realised: no reservations, no peers.
+  for (const [name, network] of Object.entries(networkObjects)) networkBindings[name] ??= { network, reservations: [], vtepLocal: '', vtepPeers: [] };
 
   const images: Record<string, Image> = {};
   req.images.forEach((obj, i) => {
