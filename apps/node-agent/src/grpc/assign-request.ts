@@ -33,10 +33,11 @@ function problemsOf(e: unknown, where: string): Problem[] {
 /**
  * Where a Network's NICs plug in on this host: our own bridge for nat/isolated/vxlan (network/
  * creates it; libvirt's test driver accepts a bridge that does not exist), the operator's bridge
- * in bridge mode (default: the Network's name). MTU and VLAN travel to the NIC's XML.
+ * in bridge mode. MTU and VLAN travel to the NIC's XML.
  */
 export function nicRealisation(n: Network): NetworkRealisation {
-  const bridge = n.spec.mode === 'bridge' ? n.spec.bridge ?? n.metadata.name : bridgeName(n.metadata.name);
+  // The schema requires spec.bridge in bridge mode.
+  const bridge = n.spec.mode === 'bridge' ? n.spec.bridge ?? '' : bridgeName(n.metadata.name);
   const mtu = n.spec.mtu ?? (n.spec.mode === 'vxlan' ? 1450 : undefined);
   return { bridge, ...(mtu !== undefined ? { mtu } : {}), ...(n.spec.vlan !== undefined ? { vlan: n.spec.vlan } : {}) };
 }
