@@ -36,9 +36,10 @@ export function renderNftRuleset(plans: readonly NetworkPlan[]): string | undefi
     `table ${NFT_FAMILY} ${NFT_TABLE} {}`,
     `delete table ${NFT_FAMILY} ${NFT_TABLE}`,
     `table ${NFT_FAMILY} ${NFT_TABLE} {`,
-    // Port forwards: from any address of the node (prerouting), and from the node itself (output).
+    // Port forwards: from any address of the node (prerouting), and from the node itself (output;
+    // the symbolic priority dstnat is refused in the output hook by older nft, so its value -100).
     ...chain('prerouting', 'type nat hook prerouting priority dstnat; policy accept;', dnat),
-    ...chain('output', 'type nat hook output priority dstnat; policy accept;', dnat),
+    ...chain('output', 'type nat hook output priority -100; policy accept;', dnat),
     ...chain('postrouting', 'type nat hook postrouting priority srcnat; policy accept;', masq),
     ...chain('forward', 'type filter hook forward priority filter; policy accept;', fwd),
     '}',

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Tiny DHCP and DNS probes for the network medium tests (stdlib only; no dhclient/dig here).
+
+  probe.py dhcp IFACE MAC TIMEOUT_S   -> prints the offered address, or "none"
+  probe.py dns SERVER NAME TIMEOUT_S  -> prints the A records (space separated), or "none"
+"""
+import os
+import random
+import socket
+import struct
+import sys
+import time
+
+
+def dhcp(iface, mac, timeout):
+    chaddr = bytes(int(b, 16) for b in mac.split(':'))
+    xid = random.getrandbits(32)
+    # BOOTREQUEST, Ethernet, hlen 6, hops 0, xid, secs 0, flags: broadcast (we have no address yet).
+    pkt = struct.pack('!BBBBIHH', 1, 1, 6, 0, xid, 0, 0x8000) + b'\0' * 16 + chaddr + b'\0' * 10 + b'\0' * 192
+    pkt += b'\x63\x82\x53\x63' + b'\x35\x01\x01' + b'\x37\x03\x01\x03\x06' + b'\xff'
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, iface.encode())
+    s.bind(('0.0.0.0', 68))
+    deadline = time.monotonic() + timeout
+    next_send = 0.0
+    while time.monotonic() < deadline:
+        if time.monotonic() >= next_send:
+            s.sendto(pkt, ('255.255.255.255', 67))
+            next_send = time.monotonic() + 1.0
+        s.settimeout(max(0.05, min(next_send, deadline) - time.monotonic()))
+        try:
+            data, _ = s.recvfrom(2048)
+        except socket.timeout:
+            continue
+        if len(data) < 240 or data[0] != 2 or struct.unpack('!I', data[4:8])[0] != xid:
+            continue
+        print(socket.inet_ntoa(data[16:20]))
+        return
+    print('none')
+
+
+def dns(server, name, timeout):
+    qid = random.getrandbits(16)
+    q = struct.pack('!HHHHHH', qid, 0x0100, 1, 0, 0, 0)
+    q += b''.join(bytes([len(p)]) + p.encode() for p in name.split('.')) + b'\0' + struct.pack('!HH', 1, 1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    s.sendto(q, (server, 53))
+    try:
+        data, _ = s.recvfrom(2048)
+    except socket.timeout:
+        print('none')
+        return
+    _, flags, qd, an, _, _ = struct.unpack('!HHHHHH', data[:12])
+    i = 12
+    for _ in range(qd):
+        while data[i] != 0:
+            i += data[i] + 1
+        i += 5
+    out = []
+    for _ in range(an):
+        if data[i] & 0xC0 == 0xC0:
+            i += 2
+        else:
+            while data[i] != 0:
+                i += data[i] + 1
+            i += 1
+        rtype, _, _, rdlen = struct.unpack('!HHIH', data[i:i + 10])
+        i += 10
+        if rtype == 1 and rdlen == 4:
+            out.append(socket.inet_ntoa(data[i:i + 4]))
+        i += rdlen
+    print(' '.join(out) if out else 'none')
+
+
+if __name__ == '__main__':
+    kind = sys.argv[1]
+    if kind == 'dhcp':
+        dhcp(sys.argv[2], sys.argv[3], float(sys.argv[4]))
+    elif kind == 'dns':
+        dns(sys.argv[2], sys.argv[3], float(sys.argv[4]))
+    else:
+        sys.exit('usage: probe.py dhcp IFACE MAC TIMEOUT | dns SERVER NAME TIMEOUT')
