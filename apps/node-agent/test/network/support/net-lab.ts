@@ -62,6 +62,12 @@ export class NetLab {
     return (await mustRun('ip', ['netns', 'exec', ns, 'python3', PROBE, 'dns', server, name, '3'], 15_000)).trim();
   }
 
+  /** ICMP echoes (payload `size` bytes, never fragmented) from `ns`; how many came back. */
+  async ping(ns: string, dst: string, count: number, size = 56): Promise<number> {
+    const out = await mustRun('ip', ['netns', 'exec', ns, 'python3', PROBE, 'ping', dst, String(count), String(size)], (count * 2 + 10) * 1000);
+    return Number(/received (\d+)/.exec(out)?.[1] ?? -1);
+  }
+
   close(): void {
     process.removeListener('exit', this.onExit);
     sweepRecord(this.record);

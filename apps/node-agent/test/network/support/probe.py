@@ -3,6 +3,7 @@
 
   probe.py dhcp IFACE MAC TIMEOUT_S   -> prints the offered address, or "none"
   probe.py dns SERVER NAME TIMEOUT_S  -> prints the A records (space separated), or "none"
+  probe.py ping DST COUNT SIZE        -> prints "received N" (ICMP echo, DF set; no ping binary here)
 """
 import os
 import random
@@ -75,11 +76,51 @@ def dns(server, name, timeout):
     print(' '.join(out) if out else 'none')
 
 
+def checksum(b):
+    if len(b) % 2:
+        b += b'\0'
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff)
+    s += s >> 16
+    return ~s & 0xffff
+
+
+def ping(dst, count, size):
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    s.setsockopt(socket.IPPROTO_IP, 10, 2)  # IP_MTU_DISCOVER = IP_PMTUDISC_DO: never fragment
+    ident = os.getpid() & 0xffff
+    received = 0
+    for seq in range(count):
+        payload = bytes(size)
+        hdr = struct.pack('!BBHHH', 8, 0, 0, ident, seq)
+        pkt = struct.pack('!BBHHH', 8, 0, checksum(hdr + payload), ident, seq) + payload
+        try:
+            s.sendto(pkt, (dst, 0))
+        except OSError as e:
+            print('send failed: %s' % e, file=sys.stderr)
+            continue
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            s.settimeout(max(0.05, deadline - time.monotonic()))
+            try:
+                data, addr = s.recvfrom(65535)
+            except socket.timeout:
+                break
+            ihl = (data[0] & 15) * 4
+            typ, _, _, rid, rseq = struct.unpack('!BBHHH', data[ihl:ihl + 8])
+            if typ == 0 and rid == ident and rseq == seq and addr[0] == dst:
+                received += 1
+                break
+    print('received %d' % received)
+
+
 if __name__ == '__main__':
     kind = sys.argv[1]
     if kind == 'dhcp':
         dhcp(sys.argv[2], sys.argv[3], float(sys.argv[4]))
     elif kind == 'dns':
         dns(sys.argv[2], sys.argv[3], float(sys.argv[4]))
+    elif kind == 'ping':
+        ping(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else:
-        sys.exit('usage: probe.py dhcp IFACE MAC TIMEOUT | dns SERVER NAME TIMEOUT')
+        sys.exit('usage: probe.py dhcp IFACE MAC TIMEOUT | dns SERVER NAME TIMEOUT | ping DST COUNT SIZE')
