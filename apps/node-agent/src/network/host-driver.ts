@@ -45,6 +45,7 @@ export class HostNetworkDriver implements NetworkDriver {
     let changed = await this.ensureLink(plan, plan.bridge, cmd.addBridge(plan.bridge));
     await this.run.must(cmd.linkUp(plan.bridge, plan.mtu, plan.mac));
     changed = (await this.syncAddress(plan)) || changed;
+    if (plan.mode === 'nat') await this.run.must(cmd.ipForward());
     if (plan.vlan !== undefined) {
       const r = await this.run.run(cmd.vlanFiltering(plan.bridge));
       if (r.code !== 0) throw vlanUnsupported(plan.network, plan.vlan, r.stderr);

@@ -90,6 +90,8 @@ export const cmd = {
   delLink: (dev: string) => ['ip', 'link', 'del', 'dev', dev],
   dnsmasq: (dir: string) => ['dnsmasq', `--conf-file=${join(dir, 'dnsmasq.conf')}`],
   nftApply: (file: string) => ['nft', '-f', file],
+  /** nat needs routing on; host-wide (per network namespace), as libvirt's NAT networks do too. */
+  ipForward: () => ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'],
 };
 
 function forwardsOf(binding: NetworkBinding): ForwardPlan[] {
@@ -139,6 +141,7 @@ export function planNetwork(binding: NetworkBinding, stateDir: string): NetworkP
 function creationCommands(p: NetworkPlan): string[][] {
   const out: string[][] = [cmd.addBridge(p.bridge), cmd.alias(p.bridge, p.alias), cmd.linkUp(p.bridge, p.mtu, p.mac)];
   if (p.address) out.push(cmd.addAddress(p.address, p.bridge));
+  if (p.mode === 'nat') out.push(cmd.ipForward());
   if (p.vlan !== undefined) out.push(cmd.vlanFiltering(p.bridge), cmd.bridgeVlan(p.bridge, p.vlan));
   if (p.vxlan) {
     out.push(cmd.addVxlan(p.vxlan), cmd.alias(p.vxlan.device, p.alias), cmd.enslave(p.vxlan.device, p.bridge, p.mtu));

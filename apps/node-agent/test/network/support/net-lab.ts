@@ -4,6 +4,7 @@
  * e.g. dnsmasq, killed by pid; the namespaces and their veths deleted; the lab dir removed) on
  * close, on process exit, or by the next run when this one was killed.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,8 @@ export const netnsGate = netnsUsableSync();
 export const PROBE = join(__dirname, 'probe.py');
 
 export class NetLab {
+  private readonly children: ChildProcess[] = [];
+
   private constructor(private readonly record: RunRecord, private readonly onExit: () => void) {}
 
   static async create(suffixes: string[]): Promise<NetLab> {
@@ -68,7 +71,23 @@ export class NetLab {
     return Number(/received (\d+)/.exec(out)?.[1] ?? -1);
   }
 
+  /** A UDP server in `ns` that answers each datagram with the sender's address (killed on close). */
+  async serveWhoami(ns: string, port: number): Promise<void> {
+    const child = spawn('ip', ['netns', 'exec', ns, 'python3', PROBE, 'serve-whoami', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    this.children.push(child);
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.once('data', () => resolve());
+      child.once('exit', (c) => reject(new Error(`whoami server in ${ns} exited ${c}`)));
+    });
+  }
+
+  /** The address `dst:port` saw a datagram from `ns` come from ("none" without an answer). */
+  async whoami(ns: string, dst: string, port: number, timeoutS = 3): Promise<string> {
+    return (await mustRun('ip', ['netns', 'exec', ns, 'python3', PROBE, 'whoami', dst, String(port), String(timeoutS)], (timeoutS + 10) * 1000)).trim();
+  }
+
   close(): void {
+    for (const c of this.children) c.kill('SIGKILL');
     process.removeListener('exit', this.onExit);
     sweepRecord(this.record);
   }

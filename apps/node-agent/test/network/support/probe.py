@@ -4,6 +4,8 @@
   probe.py dhcp IFACE MAC TIMEOUT_S   -> prints the offered address, or "none"
   probe.py dns SERVER NAME TIMEOUT_S  -> prints the A records (space separated), or "none"
   probe.py ping DST COUNT SIZE        -> prints "received N" (ICMP echo, DF set; no ping binary here)
+  probe.py serve-whoami PORT          -> UDP server answering each datagram with the sender's address
+  probe.py whoami DST PORT TIMEOUT_S  -> prints the address DST saw this client as, or "none"
 """
 import os
 import random
@@ -114,12 +116,40 @@ def ping(dst, count, size):
     print('received %d' % received)
 
 
+def serve_whoami(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(('0.0.0.0', port))
+    print('ready', flush=True)
+    while True:
+        _, addr = s.recvfrom(2048)
+        s.sendto(addr[0].encode(), addr)
+
+
+def whoami(dst, port, timeout):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        s.sendto(b'?', (dst, port))
+        s.settimeout(0.5)
+        try:
+            data, _ = s.recvfrom(2048)
+            print(data.decode())
+            return
+        except (socket.timeout, ConnectionRefusedError):
+            continue
+    print('none')
+
+
 if __name__ == '__main__':
     kind = sys.argv[1]
     if kind == 'dhcp':
         dhcp(sys.argv[2], sys.argv[3], float(sys.argv[4]))
     elif kind == 'dns':
         dns(sys.argv[2], sys.argv[3], float(sys.argv[4]))
+    elif kind == 'serve-whoami':
+        serve_whoami(int(sys.argv[2]))
+    elif kind == 'whoami':
+        whoami(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
     elif kind == 'ping':
         ping(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else:
