@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireBinary } from '../../../../../test/harness/binaries';
 import { addNetns, mustRun, netnsUsableSync, processStartTime, runCommand, sweepRecord, sweepStaleRuns, writeRecord, type RunRecord } from '../../../../../test/harness/netns';
 
 export const netnsGate = netnsUsableSync();
@@ -21,6 +22,8 @@ export class NetLab {
   private constructor(private readonly record: RunRecord, private readonly onExit: () => void) {}
 
   static async create(suffixes: string[]): Promise<NetLab> {
+    // Missing tools fail every case saying what to install (`npm test` installs them), never skip.
+    for (const [bin, pkg] of [['dnsmasq', 'dnsmasq-base'], ['nft', 'nftables'], ['bridge', 'iproute2'], ['python3', 'python3']] as const) requireBinary(bin, pkg);
     sweepStaleRuns();
     const runId = randomBytes(4).toString('hex');
     const labDir = join(tmpdir(), `hvs-netlab-${runId}`);
