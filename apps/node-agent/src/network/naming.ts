@@ -32,10 +32,12 @@ export function networkOfAlias(alias: string | undefined): string | undefined {
 }
 
 /**
- * The bridge MAC of a vxlan Network, derived from its name, so every node's bridge (which all
- * carry the same gateway address) answers ARP for the gateway with the same MAC: a distributed
- * gateway. A guest that migrates, or whose ARP request is answered by another node across the
- * overlay, keeps one gateway MAC in its ARP cache. Locally administered (0x02), unicast.
+ * The MAC of our bridge of a Network, derived from its name, so every node's bridge (which all
+ * carry the same gateway address) answers ARP for the gateway with the same MAC: on vxlan a
+ * distributed gateway (answers from several nodes across the overlay agree), and on every mode
+ * a VM that migrates to another node keeps a valid gateway entry in its ARP cache. Set
+ * explicitly, it also stays fixed while ports come and go (a bridge otherwise takes the lowest
+ * port MAC). Locally administered (0x02), unicast.
  */
 export function gatewayMac(network: string): string {
   const h = createHash('sha256').update(`hvs-gateway:${network}`).digest('hex');

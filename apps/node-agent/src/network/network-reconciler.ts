@@ -71,8 +71,10 @@ export class NetworkReconciler {
         continue;
       }
       const plan = planNetwork(binding, this.o.stateDir);
-      plans.push(plan);
-      results.push(await this.realise(plan));
+      const r = await this.realise(plan);
+      // Rules only for what is realised: a refused Network's bridge name may be someone else's device.
+      if (r.ready) plans.push(plan);
+      results.push(r);
     }
     try {
       await this.o.driver.applyRuleset(renderNftRuleset(plans));

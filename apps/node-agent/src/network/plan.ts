@@ -46,7 +46,7 @@ export interface NetworkPlan {
   owned: boolean;
   alias: string;
   mtu: number;
-  /** Set on vxlan Networks: the distributed gateway's MAC (naming.ts gatewayMac). */
+  /** Of our bridges: derived from the Network name (naming.ts gatewayMac), fixed, the same on every node. */
   mac?: string;
   subnet?: string;
   /** `<gateway>/<prefix>` on the bridge. */
@@ -116,7 +116,7 @@ export function planNetwork(binding: NetworkBinding, stateDir: string): NetworkP
   const bridge = bridgeName(name);
   const mtu = spec.mtu ?? (spec.mode === 'vxlan' ? VXLAN_MTU : DEFAULT_MTU);
   const plan: NetworkPlan = { network: name, mode: spec.mode, bridge, owned: true, alias: ownerAlias(name), mtu, forwards: forwardsOf(binding), commands: [] };
-  if (spec.mode === 'vxlan') plan.mac = gatewayMac(name);
+  plan.mac = gatewayMac(name);
   const gateway = gatewayOf(spec);
   if (spec.subnet && gateway && !spec.subnet.includes(':')) {
     plan.subnet = spec.subnet;

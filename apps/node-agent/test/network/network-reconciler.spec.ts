@@ -81,6 +81,8 @@ describe('NetworkReconciler (simulated driver)', () => {
     await assign({ lab: binding(network('lab', { mode: 'nat', subnet: '10.77.0.0/24' })) });
     await rec.reconcile();
     expect(observed.network('lab')).toMatchObject({ ready: false, reason: 'NameClash', error: { code: 'HVS-NET-NAME-CLASH' } });
+    // No rules for a refused Network: its bridge name belongs to someone else's device.
+    expect(driver.ruleset).toBeUndefined();
     const vm = { ...testVm('web-1', UID), spec: { ...testVm('web-1', UID).spec, networks: [{ name: 'eth0', network: 'lab' }] } };
     const wait = await networkPrerequisite(observed)(UID, vm);
     expect(wait).toMatchObject({ reason: 'NetworkNotReady', problem: { code: 'HVS-NET-NAME-CLASH' } });
@@ -88,6 +90,7 @@ describe('NetworkReconciler (simulated driver)', () => {
     expect(readyCalls).toBe(0);
     await rec.reconcile();
     expect(readyCalls).toBe(1);
+    expect(driver.ruleset).toContain('masquerade');
     expect(await networkPrerequisite(observed)(UID, vm)).toBeUndefined();
   });
 
