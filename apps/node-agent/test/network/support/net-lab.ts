@@ -64,6 +64,11 @@ export class NetLab {
     return (await mustRun('ip', ['netns', 'exec', guestNs, 'python3', PROBE, 'dhcp', dev, mac, String(timeoutS)], (timeoutS + 10) * 1000)).trim();
   }
 
+  /** A full DISCOVER/OFFER/REQUEST/ACK: the ACKed address ("none"); dnsmasq records the lease. */
+  async dhcpLease(guestNs: string, dev: string, mac: string, hostname: string, timeoutS = 5): Promise<string> {
+    return (await mustRun('ip', ['netns', 'exec', guestNs, 'python3', PROBE, 'dhcp-lease', dev, mac, String(timeoutS), hostname], (timeoutS + 10) * 1000)).trim();
+  }
+
   async dnsA(ns: string, server: string, name: string): Promise<string> {
     return (await mustRun('ip', ['netns', 'exec', ns, 'python3', PROBE, 'dns', server, name, '3'], 15_000)).trim();
   }

@@ -2,6 +2,7 @@
 """Tiny DHCP and DNS probes for the network medium tests (stdlib only; no dhclient/dig here).
 
   probe.py dhcp IFACE MAC TIMEOUT_S   -> prints the offered address, or "none"
+  probe.py dhcp-lease IFACE MAC TIMEOUT_S HOSTNAME -> DISCOVER, REQUEST: prints the ACKed address, or "none"
   probe.py dns SERVER NAME TIMEOUT_S  -> prints the A records (space separated), or "none"
   probe.py ping DST COUNT SIZE        -> prints "received N" (ICMP echo, DF set; no ping binary here)
   probe.py serve-whoami PORT          -> UDP server answering each datagram with the sender's address
@@ -15,18 +16,47 @@ import sys
 import time
 
 
-def dhcp(iface, mac, timeout):
+def dhcp(iface, mac, timeout, request=False, hostname=''):
+    """DISCOVER until an OFFER; with request, REQUEST the offer until an ACK (dnsmasq then writes a lease)."""
     chaddr = bytes(int(b, 16) for b in mac.split(':'))
     xid = random.getrandbits(32)
-    # BOOTREQUEST, Ethernet, hlen 6, hops 0, xid, secs 0, flags: broadcast (we have no address yet).
-    pkt = struct.pack('!BBBBIHH', 1, 1, 6, 0, xid, 0, 0x8000) + b'\0' * 16 + chaddr + b'\0' * 10 + b'\0' * 192
-    pkt += b'\x63\x82\x53\x63' + b'\x35\x01\x01' + b'\x37\x03\x01\x03\x06' + b'\xff'
+
+    def packet(options):
+        # BOOTREQUEST, Ethernet, hlen 6, hops 0, xid, secs 0, flags: broadcast (we have no address yet).
+        head = struct.pack('!BBBBIHH', 1, 1, 6, 0, xid, 0, 0x8000) + b'\0' * 16 + chaddr + b'\0' * 10 + b'\0' * 192
+        name = bytes([12, len(hostname)]) + hostname.encode() if hostname else b''
+        return head + b'\x63\x82\x53\x63' + options + name + b'\x37\x03\x01\x03\x06' + b'\xff'
+
+    def message_type(data):
+        i = 240
+        while i < len(data) and data[i] != 255:
+            if data[i] == 0:
+                i += 1
+                continue
+            if data[i] == 53:
+                return data[i + 2], data
+            i += 2 + data[i + 1]
+        return None, data
+
+    def option(data, code):
+        i = 240
+        while i < len(data) and data[i] != 255:
+            if data[i] == 0:
+                i += 1
+                continue
+            if data[i] == code:
+                return data[i + 2:i + 2 + data[i + 1]]
+            i += 2 + data[i + 1]
+        return None
+
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, iface.encode())
     s.bind(('0.0.0.0', 68))
     deadline = time.monotonic() + timeout
+    pkt = packet(b'\x35\x01\x01')
+    want = 2  # OFFER
     next_send = 0.0
     while time.monotonic() < deadline:
         if time.monotonic() >= next_send:
@@ -39,7 +69,17 @@ def dhcp(iface, mac, timeout):
             continue
         if len(data) < 240 or data[0] != 2 or struct.unpack('!I', data[4:8])[0] != xid:
             continue
-        print(socket.inet_ntoa(data[16:20]))
+        kind, _ = message_type(data)
+        if kind != want:
+            continue
+        yiaddr = data[16:20]
+        if want == 2 and request:
+            server = option(data, 54) or b''
+            pkt = packet(b'\x35\x01\x03' + b'\x32\x04' + yiaddr + b'\x36\x04' + server)
+            want = 5  # ACK
+            next_send = 0.0
+            continue
+        print(socket.inet_ntoa(yiaddr))
         return
     print('none')
 
@@ -144,6 +184,8 @@ if __name__ == '__main__':
     kind = sys.argv[1]
     if kind == 'dhcp':
         dhcp(sys.argv[2], sys.argv[3], float(sys.argv[4]))
+    elif kind == 'dhcp-lease':
+        dhcp(sys.argv[2], sys.argv[3], float(sys.argv[4]), request=True, hostname=sys.argv[5])
     elif kind == 'dns':
         dns(sys.argv[2], sys.argv[3], float(sys.argv[4]))
     elif kind == 'serve-whoami':
@@ -153,4 +195,4 @@ if __name__ == '__main__':
     elif kind == 'ping':
         ping(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else:
-        sys.exit('usage: probe.py dhcp IFACE MAC TIMEOUT | dns SERVER NAME TIMEOUT | ping DST COUNT SIZE')
+        sys.exit('usage: probe.py dhcp IFACE MAC TIMEOUT | dhcp-lease IFACE MAC TIMEOUT HOSTNAME | dns SERVER NAME TIMEOUT | ping DST COUNT SIZE')
