@@ -267,7 +267,7 @@ export class Agent implements AgentApi {
     await this.refreshFacts().catch(() => undefined);
     const checks = await diagnose({
       driver: this.driver, choice: this.choice, stateDir: this.config.stateDir, pools: this.config.pools,
-      unownedVolumes: () => this.volumes.unowned(this.store.uids()), confinement: this.confinement(),
+      unownedVolumes: () => this.volumes.unowned(this.store.uids()), confinement: this.confinement(), networks: this.observed.networks(),
       ...(this.config.controller ? { controller: { address: this.config.controller, lastContactMs: this.link?.lastContactMs() ?? -1, ...(this.link?.error ? { error: this.link.error } : {}) } } : {}),
     });
     return { checks, host: this.host };

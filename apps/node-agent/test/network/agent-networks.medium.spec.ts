@@ -70,6 +70,8 @@ describe('agent networks on the libvirt test driver', () => {
     });
     expect(pending).toMatchObject({ phase: 'Pending', message: expect.stringContaining('NameClash'), error: { code: 'HVS-NET-NAME-CLASH' } });
     expect(await agent!.driver.get(`hvs-${UID}`)).toBeUndefined();
+    const { checks } = await agent!.diagnose();
+    expect(checks.find((c) => c.name === 'network:lab')).toMatchObject({ ok: false, message: expect.stringContaining('NameClash'), fix: expect.stringContaining('ip -d link show') });
     await agent!.networks.reconcile();
     await until('the VM running once lab is ready', () => agent!.observed.get(UID)?.phase === 'Running');
   });
