@@ -70,17 +70,16 @@ export class NetworkReconciler {
         results.push({ network: name, bridge: '', ready: false, reason: 'NoBinding', message: 'waiting for the controller to send this Network with its binding' });
         continue;
       }
-      const plan = planNetwork(binding, this.o.stateDir);
-      const r = await this.realise(plan);
+      const { plan, observation } = await this.realise(binding);
       // Rules only for what is realised: a refused Network's bridge name may be someone else's device.
-      if (r.ready) plans.push(plan);
-      results.push(r);
+      if (observation.ready && plan) plans.push(plan);
+      results.push(observation);
     }
     try {
       await this.o.driver.applyRuleset(renderNftRuleset(plans));
     } catch (e) {
       // Without its table a nat Network has no masquerade nor port forwards.
-      for (const r of results) if (plans.find((p) => p.network === r.network)?.mode === 'nat') Object.assign(r, failed(e, 'FirewallFailed'), { bridge: r.bridge });
+      for (const r of results) if (plans.find((p) => p.network === r.network)?.mode === 'nat') Object.assign(r, failed(e, 'FirewallFailed'), { reason: 'FirewallFailed' });
     }
     let becameReady = false;
     for (const r of results) {
@@ -100,14 +99,17 @@ export class NetworkReconciler {
     if (becameReady) this.o.onReady();
   }
 
-  private async realise(plan: NetworkPlan): Promise<NetworkObservation> {
+  private async realise(binding: NetworkBinding): Promise<{ plan?: NetworkPlan; observation: NetworkObservation }> {
+    const name = binding.network.metadata.name;
+    let plan: NetworkPlan | undefined;
     try {
+      plan = planNetwork(binding, this.o.stateDir);
       const r = await this.o.driver.realise(plan);
-      if (r.changed) this.o.log.info({ network: plan.network, bridge: r.bridge }, `network ${plan.network}: ${r.message}`);
-      return { network: plan.network, bridge: r.bridge, ready: true, reason: r.reason, message: r.message };
+      if (r.changed) this.o.log.info({ network: name, bridge: r.bridge }, `network ${name}: ${r.message}`);
+      return { plan, observation: { network: name, bridge: r.bridge, ready: true, reason: r.reason, message: r.message } };
     } catch (e) {
-      this.o.log.warn({ network: plan.network, code: (e as HvsError).code }, `network ${plan.network} not realised: ${String(e)}`);
-      return { network: plan.network, bridge: plan.bridge, ...failed(e, 'Failed') };
+      this.o.log.warn({ network: name, code: (e as HvsError).code }, `network ${name} not realised: ${String(e)}`);
+      return { plan, observation: { network: name, bridge: plan?.bridge ?? '', ...failed(e, 'Failed') } };
     }
   }
 

@@ -5,23 +5,21 @@ export const SIMULATED_MESSAGE = 'simulated: no host bridge or dnsmasq was creat
 
 /**
  * The agent on libvirt's test driver: nothing on the host changes; what would have been done is
- * kept (plans, ruleset) so tests and `describe` can show it. Knob: `failNext(code)` makes the
- * next realise throw (faults from knobs, not scripted mocks).
+ * kept (plans, ruleset) so tests can show it. Knob: `failNext(error, op)` makes the next
+ * realise (default) or applyRuleset throw (faults from knobs, not scripted mocks).
  */
 export class SimulatedNetworkDriver implements NetworkDriver {
   readonly simulated = true;
   readonly plans = new Map<string, NetworkPlan>();
   ruleset: string | undefined;
-  private failure: Error | undefined;
+  private readonly failures = new Map<'realise' | 'applyRuleset', Error>();
 
-  failNext(e: Error): void {
-    this.failure = e;
+  failNext(e: Error, op: 'realise' | 'applyRuleset' = 'realise'): void {
+    this.failures.set(op, e);
   }
 
   async realise(plan: NetworkPlan): Promise<Realised> {
-    const e = this.failure;
-    this.failure = undefined;
-    if (e) throw e;
+    this.throwIfFailing('realise');
     const changed = JSON.stringify(this.plans.get(plan.network)) !== JSON.stringify(plan);
     this.plans.set(plan.network, plan);
     return { bridge: plan.bridge, reason: 'Simulated', message: SIMULATED_MESSAGE, changed };
@@ -36,6 +34,13 @@ export class SimulatedNetworkDriver implements NetworkDriver {
   }
 
   async applyRuleset(ruleset: string | undefined): Promise<void> {
+    this.throwIfFailing('applyRuleset');
     this.ruleset = ruleset;
+  }
+
+  private throwIfFailing(op: 'realise' | 'applyRuleset'): void {
+    const e = this.failures.get(op);
+    this.failures.delete(op);
+    if (e) throw e;
   }
 }

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nameClash } from '../../src/network/errors';
+import { hostCommandFailed, nameClash } from '../../src/network/errors';
 import { bridgeName } from '../../src/network/naming';
 import { NetworkReconciler } from '../../src/network/network-reconciler';
 import { networkPrerequisite } from '../../src/network/network-prerequisite';
@@ -111,6 +111,14 @@ describe('NetworkReconciler (simulated driver)', () => {
     await Promise.all([rec.reconcile(), rec.reconcile(), rec.reconcile()]);
     expect(passes).toBe(2);
     await rec.settled();
+  });
+
+  it('a nat Network whose nft table cannot be applied is not ready (FirewallFailed); an isolated one stays ready', async () => {
+    driver.failNext(hostCommandFailed(['nft', '-f', 'x'], 'Error: syntax error'), 'applyRuleset');
+    await assign({ lab: binding(network('lab', { mode: 'nat', subnet: '10.77.0.0/24' })), iso: binding(network('iso', { mode: 'isolated' })) });
+    await rec.reconcile();
+    expect(observed.network('lab')).toMatchObject({ ready: false, reason: 'FirewallFailed', message: expect.stringContaining('syntax error'), bridge: bridgeName('lab') });
+    expect(observed.network('iso')).toMatchObject({ ready: true });
   });
 
   it('wraps an unexpected error as reason Failed', async () => {
