@@ -10,6 +10,7 @@ import { addVethPair, mustRun } from '../../../../test/harness/netns';
 import { describeWhen } from '../../../../test/harness/tiers';
 import { HostNetworkDriver } from '../../src/network/host-driver';
 import { bridgeName, gatewayMac, vxlanName } from '../../src/network/naming';
+import { renderNftRuleset } from '../../src/network/nft-ruleset';
 import { planNetwork } from '../../src/network/plan';
 import { binding, network, reservation } from './fixtures';
 import { NetLab, netnsGate } from './support/net-lab';
@@ -44,7 +45,10 @@ describeWhen(netnsGate.ok, netnsGate.why)('vxlan Network across two namespaces',
 
   it('realises the overlay on both nodes: bridge with the shared gateway MAC, vxlan device enslaved, one FDB entry per peer', async () => {
     for (const [n, peer] of [['a', VTEP_B], ['b', VTEP_A]] as const) {
-      const r = await nodes[n].driver.realise(overlayOn(n, [VTEP_A, VTEP_B, peer]));
+      const plan = overlayOn(n, [VTEP_A, VTEP_B, peer]);
+      const r = await nodes[n].driver.realise(plan);
+      // With the node's table in place (it drops routing into and out of the overlay, never bridging).
+      await nodes[n].driver.applyRuleset(renderNftRuleset([plan]));
       expect(r).toMatchObject({ reason: 'Realised', message: expect.stringContaining('VNI 4242, 1 peer(s)') });
       const [br] = JSON.parse(await mustRun('ip', ['-n', nodes[n].ns, '-j', 'link', 'show', 'dev', bridgeName('overlay')])) as { address: string; mtu: number }[];
       expect(br).toMatchObject({ address: gatewayMac('overlay'), mtu: 1450 });
@@ -70,6 +74,14 @@ describeWhen(netnsGate.ok, netnsGate.why)('vxlan Network across two namespaces',
     expect(await lab.ping(lab.ns('gb'), '10.94.0.10', 1, 1422)).toBe(1);
     // The distributed gateway answers on each node.
     expect(await lab.ping(lab.ns('gb'), '10.94.0.1', 1)).toBe(1);
+    // Nothing is routed out of the overlay: with routing on and a default route, the other node's
+    // underlay address answers without our table and not with it.
+    await mustRun('ip', ['-n', lab.ns('gb'), 'route', 'add', 'default', 'via', '10.94.0.1']);
+    await mustRun('ip', ['netns', 'exec', nodes.b.ns, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+    await nodes.b.driver.applyRuleset(undefined);
+    expect(await lab.ping(lab.ns('gb'), '10.93.0.1', 1)).toBe(1);
+    await nodes.b.driver.applyRuleset(renderNftRuleset([overlayOn('b', [VTEP_A])]));
+    expect(await lab.ping(lab.ns('gb'), '10.93.0.1', 1)).toBe(0);
   });
 
   it('FDB entries follow the peer list, and removal on both nodes leaves no bridge, vxlan device or dnsmasq', async () => {
