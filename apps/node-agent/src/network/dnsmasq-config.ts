@@ -66,7 +66,12 @@ export function renderDnsmasqFiles(i: DnsmasqInput): DnsmasqFiles {
     '',
   ].join('\n');
   const byIp = [...i.reservations].filter((r) => r.ipv4 !== '').sort((a, b) => a.ipv4.localeCompare(b.ipv4, 'en', { numeric: true }) || a.nic.localeCompare(b.nic));
-  const hosts = byIp.filter((r) => r.local && r.mac !== '').map((r) => `${r.mac.toLowerCase()},${r.ipv4},${r.vm}`);
+  // The hostname goes with a VM's first NIC only (in the controller's order): dnsmasq ties a
+  // DHCP hostname to one address. DNS names come from addn-hosts either way.
+  const firstOf = new Map<string, AddressReservation>();
+  for (const r of i.reservations) if (r.local && r.mac !== '' && r.ipv4 !== '' && !firstOf.has(r.vm)) firstOf.set(r.vm, r);
+  const first = new Set(firstOf.values());
+  const hosts = byIp.filter((r) => r.local && r.mac !== '').map((r) => `${r.mac.toLowerCase()},${r.ipv4}${first.has(r) ? `,${r.vm}` : ''}`);
   const names = byIp.map((r) => `${r.ipv4} ${r.dnsName || `${r.vm}.${domain}`}`);
   return { conf, hosts: lines(hosts), addnHosts: lines(names) };
 }

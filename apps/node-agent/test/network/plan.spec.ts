@@ -66,7 +66,8 @@ describe('planNetwork decisions', () => {
     expect(p.dnsmasq?.files.conf).toContain('dhcp-range=10.77.0.0,static,255.255.255.0\n');
     expect(p.dnsmasq?.files.conf).toContain('dhcp-ignore=tag:!known\n');
     // Only local reservations get a DHCP host entry; every reservation gets a DNS name.
-    expect(p.dnsmasq?.files.hosts).toBe('52:54:00:ab:cd:01,10.77.0.10,web-1\n52:54:00:ab:cd:02,10.77.0.11,web-1\n');
+    // The hostname goes with the VM's first NIC only.
+    expect(p.dnsmasq?.files.hosts).toBe('52:54:00:ab:cd:01,10.77.0.10,web-1\n52:54:00:ab:cd:02,10.77.0.11\n');
     expect(p.dnsmasq?.files.addnHosts).toBe('10.77.0.2 db-1.lab\n10.77.0.10 web-1.lab\n10.77.0.11 web-1.lab\n');
     expect(renderNftRuleset([p])).toContain('ip saddr 10.77.0.0/24 ip daddr != 10.77.0.0/24 oifname != "hvs-');
   });
