@@ -166,13 +166,11 @@ export class DomainReconciler {
   private async converge(uid: string, vm: VirtualMachine, mem: Memory): Promise<DomainState | undefined> {
     const name = domainName(uid);
     mem.waiting = undefined;
-    if ((vm.spec.runState ?? 'Running') === 'Running' && this.o.prerequisites?.length) {
-      const current = await this.o.driver.get(name);
-      if (current === undefined || !ACTIVE.has(current.state)) {
-        for (const check of this.o.prerequisites) {
-          mem.waiting = await check(uid, vm);
-          if (mem.waiting) return current?.state;
-        }
+    let dom = await this.o.driver.get(name);
+    if ((vm.spec.runState ?? 'Running') === 'Running' && (dom === undefined || !ACTIVE.has(dom.state))) {
+      for (const check of this.o.prerequisites ?? []) {
+        mem.waiting = await check(uid, vm);
+        if (mem.waiting) return dom?.state;
       }
     }
     const images = await this.o.volumes.images();
@@ -182,7 +180,6 @@ export class DomainReconciler {
     await confineAllToPools(explicitPaths(vm, facts));
     await this.o.volumes.ensure(uid, vm, images);
 
-    let dom = await this.o.driver.get(name);
     if (dom === undefined || mem.xml !== xml) {
       const existed = dom !== undefined;
       const r = await this.o.driver.define(name, xml);
