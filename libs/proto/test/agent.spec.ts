@@ -17,7 +17,7 @@ const facts: v1.HostFacts = {
 
 const observed: agentv1.VmObserved = {
   name: 'web-1', uid: 'uid-web-1', phase: 'Running', reason: '', message: '', ips: ['10.0.0.5'], node: 'host-a', observedGeneration: 3,
-  console: { type: 'vnc', host: '127.0.0.1', port: 5901, node: 'host-a', tlsPort: 0 }, pendingRestart: [],
+  console: { type: 'vnc', host: '127.0.0.1', port: 5901, node: 'host-a', tlsPort: 0 }, pendingRestart: [], interfaces: [],
 };
 
 const wire = <T>(fns: { encode(m: T): { finish(): Uint8Array }; decode(b: Uint8Array): T }, m: T): T => fns.decode(fns.encode(m).finish());
@@ -71,6 +71,22 @@ describe('observed state -> status', () => {
     expect(VirtualMachineStatusSchema.safeParse(s).error?.issues).toBeUndefined();
     expect(s).toStrictEqual({ phase: 'Running', node: 'host-a', observedGeneration: 3, ips: ['10.0.0.5'], console: { type: 'vnc', host: '127.0.0.1', port: 5901 } });
     expect(vmStatusFromObserved({ ...observed, phase: 'Hibernating' }).phase).toBe('Unknown');
+  });
+
+  it('VmObserved interfaces become status.interfaces (empty fields left out, unknown source dropped); ips derived when the agent sends none', () => {
+    const interfaces = [
+      { name: 'eth0', mac: '52:54:00:ab:cd:ef', network: 'lan', ipv4: '10.88.0.100', ipv6: ['fd00::64'], source: 'lease', dnsName: 'web-1.lan' },
+      { name: 'eth1', mac: '52:54:00:ab:cd:f0', network: 'br0', ipv4: '', ipv6: [], source: 'arp', dnsName: '' },
+    ];
+    const s = vmStatusFromObserved({ ...observed, ips: [], interfaces });
+    expect(VirtualMachineStatusSchema.safeParse(s).error?.issues).toBeUndefined();
+    expect(s.interfaces).toStrictEqual([
+      { name: 'eth0', mac: '52:54:00:ab:cd:ef', network: 'lan', ipv4: '10.88.0.100', ipv6: ['fd00::64'], source: 'lease', dnsName: 'web-1.lan' },
+      { name: 'eth1', mac: '52:54:00:ab:cd:f0', network: 'br0' },
+    ]);
+    expect(s.ips).toStrictEqual(['10.88.0.100', 'fd00::64']);
+    expect(vmStatusFromObserved({ ...observed, interfaces }).ips).toStrictEqual(['10.0.0.5']);
+    expect(vmStatusFromObserved({ ...observed, ips: [], interfaces: [] })).not.toHaveProperty('interfaces');
   });
 
   it('migration progress gives schema-valid Migration status fields', () => {
