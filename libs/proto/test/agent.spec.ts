@@ -24,7 +24,7 @@ const wire = <T>(fns: { encode(m: T): { finish(): Uint8Array }; decode(b: Uint8A
 
 describe('agent messages', () => {
   const events: agentv1.AgentEvent[] = [
-    { sequence: 1, event: { $case: 'snapshot', value: { host: facts, vms: [observed], observedGeneration: 7, unmanagedDomains: ['legacy'], fencingToken: 1042, fenced: false } } },
+    { sequence: 1, event: { $case: 'snapshot', value: { host: facts, vms: [observed], observedGeneration: 7, unmanagedDomains: ['legacy'], fencingToken: 1042, fenced: false, networks: [], images: [] } } },
     { sequence: 2, event: { $case: 'vm', value: observed } },
     { sequence: 3, event: { $case: 'vmEvent', value: { name: 'web-1', uid: 'uid-web-1', type: agentv1.VmEventType.CRASHED, reason: 'Crashed', message: 'qemu exited', time: '2025-01-02T03:04:05Z' } } },
     { sequence: 4, event: { $case: 'hostFacts', value: facts } },
@@ -37,9 +37,9 @@ describe('agent messages', () => {
   it('Assign carries the VM envelope and secrets unchanged', () => {
     const req: agentv1.AssignRequest = {
       node: 'host-a', generation: 7, fencingToken: 1042, fenceAfterMs: 15000,
-      vms: [{ vm: toProtoObject(VM), secrets: { 'ssh-key': Buffer.from([1, 2, 3]) }, firewallPolicies: ['web'] }],
+      vms: [{ vm: toProtoObject(VM), secrets: { 'ssh-key': Buffer.from([1, 2, 3]) }, firewallPolicies: ['web'], nics: [], imageDigests: {} }],
       networks: [toProtoObject(SAMPLES[2])], firewallPolicies: [toProtoObject(SAMPLES[3])], images: [], storagePools: [],
-      peers: [{ node: 'host-b', address: '10.0.0.3:7443' }],
+      peers: [{ node: 'host-b', address: '10.0.0.3:7443' }], networkBindings: [],
     };
     const back = wire(agentv1.AssignRequest, req);
     expect(fromProtoObject(back.vms[0].vm!)).toStrictEqual(VM);

@@ -115,7 +115,10 @@ export class AddressWatch {
       this.dirty.add(network);
     }
     void this.drain().finally(() => {
-      if (!this.stopped) this.leaseTimer = this.o.clock.setTimeout(() => this.leaseTick(), this.o.leasePollMs ?? 3000);
+      if (this.stopped) return;
+      // Every VM, cheaply (set() drops equal ones): catches a changed reservation from a new Assign.
+      for (const uid of this.o.store.uids()) this.republish(uid);
+      this.leaseTimer = this.o.clock.setTimeout(() => this.leaseTick(), this.o.leasePollMs ?? 3000);
     });
   }
 
