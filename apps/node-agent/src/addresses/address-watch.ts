@@ -5,7 +5,7 @@
  * (store.nics). merge-interfaces.ts decides; this class only gathers and re-publishes.
  *
  * Guarantees:
- * - a new or changed lease is published within about a second of dnsmasq writing it (fs.watch
+ * - a new or changed lease is published about 0.1 s after dnsmasq wrote it (fs.watch
  *   on the Network's dir), and within `leasePollMs` (default 3 s) when a watch misses it (the dir
  *   appeared later, an inotify limit): well inside the 10 s the product promises;
  * - the guest agent of each running VM is asked at most once per `guestPollMs` (default 10 s),
@@ -22,6 +22,9 @@ import type { ObservedState } from '../observed/observed-state';
 import type { NicBinding } from '../state/assignment-store';
 import { readLeases, type DhcpLease } from './dnsmasq-leases';
 import { addressesOf, mergeInterfaces, type VmNic } from './merge-interfaces';
+
+/** How long a burst of watch events on a lease file may last before it is read. */
+const SETTLE_MS = 100;
 
 /** The file dnsmasq keeps the leases of one Network in (the shared per-Network dir contract). */
 export function leasesPath(networksDir: string, network: string): string {
@@ -53,6 +56,7 @@ export class AddressWatch {
   /** Networks whose file a watch event marked for a re-read; drained by one reader at a time. */
   private readonly dirty = new Set<string>();
   private reading = false;
+  private settleTimer: TimerHandle | undefined;
   private stopped = true;
 
   constructor(private readonly o: AddressWatchOptions) {}
@@ -67,6 +71,8 @@ export class AddressWatch {
     this.stopped = true;
     if (this.leaseTimer !== undefined) this.o.clock.clearTimeout(this.leaseTimer);
     if (this.guestTimer !== undefined) this.o.clock.clearTimeout(this.guestTimer);
+    if (this.settleTimer !== undefined) this.o.clock.clearTimeout(this.settleTimer);
+    this.settleTimer = undefined;
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
   }
@@ -129,7 +135,11 @@ export class AddressWatch {
       const w = watch(join(this.o.networksDir, network), { persistent: false }, (_event, file) => {
         if (file === null || String(file).startsWith('dnsmasq.leases')) {
           this.dirty.add(network);
-          void this.drain();
+          // dnsmasq truncates, then writes: read once the burst of events is over, not the empty file in between.
+          this.settleTimer ??= this.o.clock.setTimeout(() => {
+            this.settleTimer = undefined;
+            void this.drain();
+          }, SETTLE_MS);
         }
       });
       w.on('error', () => {
