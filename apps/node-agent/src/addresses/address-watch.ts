@@ -9,7 +9,8 @@
  *   on the Network's dir), and within `leasePollMs` (default 3 s) when a watch misses it (the dir
  *   appeared later, an inotify limit): well inside the 10 s the product promises;
  * - the guest agent of each running VM is asked at most once per `guestPollMs` (default 10 s),
- *   at most `guestConcurrency` at a time, on its own timer: the domain reconciler never waits on
+ *   backing off to `guestMaxPollMs` (60 s) while its answer stays the same or it has none, at
+ *   most `guestConcurrency` at a time, on its own timer: the domain reconciler never waits on
  *   it, and a guest without the agent (an error from libvirt) only means "no answer";
  * - only the VMs whose interfaces changed are re-published (ObservedState.set skips equal ones).
  */
@@ -40,8 +41,10 @@ export interface AddressWatchOptions {
   networksDir: string;
   /** Backstop re-read of every lease file (default 3000). */
   leasePollMs?: number;
-  /** How often each running VM's guest agent is asked (default 10000). */
+  /** How often each running VM's guest agent is asked while its answer changes (default 10000). */
   guestPollMs?: number;
+  /** The longest interval a guest with an unchanged answer, or none, backs off to (default 60000). */
+  guestMaxPollMs?: number;
   /** Guest-agent queries in flight at most (default 2). */
   guestConcurrency?: number;
   log?: { debug(obj: object, msg: string): void; warn(obj: object, msg: string): void };
@@ -51,6 +54,8 @@ export class AddressWatch {
   private readonly leases = new Map<string, DhcpLease[]>();
   private readonly watchers = new Map<string, FSWatcher>();
   private readonly guest = new Map<string, GuestNic[]>();
+  /** Per running VM: when its guest agent is due next, and the interval that set it. */
+  private readonly asks = new Map<string, { at: number; everyMs: number }>();
   private leaseTimer: TimerHandle | undefined;
   private guestTimer: TimerHandle | undefined;
   /** Networks whose file a watch event marked for a re-read; drained by one reader at a time. */
@@ -185,34 +190,48 @@ export class AddressWatch {
     });
   }
 
-  /** One round: every running VM's guest agent once, `guestConcurrency` at a time. */
+  /** One round: the guest agent of every running VM that is due, `guestConcurrency` at a time. */
   private async askGuests(): Promise<void> {
-    const running = this.o.store.uids().filter((uid) => this.o.observed.get(uid)?.phase === 'Running');
-    for (const uid of [...this.guest.keys()]) {
-      if (!running.includes(uid)) this.forgetGuest(uid);
+    const running = new Set(this.o.store.uids().filter((uid) => this.o.observed.get(uid)?.phase === 'Running'));
+    for (const uid of new Set([...this.guest.keys(), ...this.asks.keys()])) {
+      if (running.has(uid)) continue;
+      // Stopped, gone or migrated away: start afresh (at the base interval) when it runs again.
+      this.asks.delete(uid);
+      this.forgetGuest(uid);
     }
-    const queue = [...running];
+    const now = this.o.clock.now();
+    const queue = [...running].filter((uid) => (this.asks.get(uid)?.at ?? 0) <= now);
     const worker = async (): Promise<void> => {
       for (let uid = queue.shift(); uid !== undefined && !this.stopped; uid = queue.shift()) await this.askGuest(uid);
     };
     await Promise.all(Array.from({ length: Math.max(1, this.o.guestConcurrency ?? 2) }, worker));
   }
 
+  /**
+   * Asks one guest agent. Each virsh call costs the host about 75 ms of CPU, so a guest whose
+   * answer did not change (or that has no agent) is asked half as often each time, down to once
+   * per `guestMaxPollMs`; a changed answer brings it back to every `guestPollMs`.
+   */
   private async askGuest(uid: string): Promise<void> {
     const driver = this.o.driver;
     if (!readsGuestAddresses(driver)) return;
-    let nics: GuestNic[];
+    let nics: GuestNic[] | undefined;
     try {
       nics = await driver.guestAddresses(domainName(uid));
     } catch (e) {
       // No qemu-guest-agent in the guest (or not up yet): the lease and the reservation still tell.
       if (this.guest.has(uid)) this.o.log?.debug({ uid, err: String(e) }, `the guest agent of ${domainName(uid)} stopped answering`);
-      this.forgetGuest(uid);
-      return;
     }
-    if (JSON.stringify(nics) === JSON.stringify(this.guest.get(uid))) return;
-    this.guest.set(uid, nics);
-    this.republish(uid);
+    const changed = JSON.stringify(nics) !== JSON.stringify(this.guest.get(uid));
+    const base = this.o.guestPollMs ?? 10_000;
+    const everyMs = changed && nics !== undefined ? base : Math.min(2 * (this.asks.get(uid)?.everyMs ?? base), this.o.guestMaxPollMs ?? 60_000);
+    this.asks.set(uid, { at: this.o.clock.now() + everyMs, everyMs });
+    if (!changed) return;
+    if (nics === undefined) this.forgetGuest(uid);
+    else {
+      this.guest.set(uid, nics);
+      this.republish(uid);
+    }
   }
 
   private forgetGuest(uid: string): void {

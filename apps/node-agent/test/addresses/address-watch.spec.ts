@@ -60,12 +60,20 @@ describe('AddressWatch', () => {
       return observed.get('u1')?.interfaces?.[0]?.source === 'lease';
     });
 
+    // The agent comes up in the guest: seen within the backed-off interval (20 s after one silent answer).
     driver.guestNics.set(domainName('u1'), [{ name: 'ens3', mac: '52:54:00:00:00:01', ipv4: ['10.88.0.100'], ipv6: ['fd00::64'] }]);
-    await clock.advance(10_000);
+    await until('the guest agent source', async () => {
+      await clock.advance(1000);
+      return observed.get('u1')?.interfaces?.[0]?.source === 'guest-agent';
+    });
+    expect(clock.now() - T0).toBeLessThanOrEqual(20_000 + 10_000 + 1000);
     expect(observed.get('u1')).toMatchObject({ ips: ['10.88.0.100', 'fd00::64'], interfaces: [{ source: 'guest-agent', ipv6: ['fd00::64'] }] });
 
     driver.guestNics.delete(domainName('u1'));
-    await clock.advance(10_000);
+    await until('back to the lease', async () => {
+      await clock.advance(1000);
+      return observed.get('u1')?.interfaces?.[0]?.source === 'lease';
+    });
     expect(observed.get('u1')?.interfaces?.[0]).toStrictEqual({ name: 'eth0', mac: '52:54:00:00:00:01', network: 'lan', ipv4: '10.88.0.100', source: 'lease' });
   });
 
@@ -98,14 +106,43 @@ describe('AddressWatch', () => {
         inFlight--;
       }
     };
-    for (const i of [1, 2, 3, 4, 5]) await runningVm(`u${i}`, nic(`52:54:00:00:00:0${i}`, `10.88.0.${i}`));
+    for (const i of [1, 2, 3, 4, 5]) {
+      await runningVm(`u${i}`, nic(`52:54:00:00:00:0${i}`, `10.88.0.${i}`));
+      driver.guestNics.set(domainName(`u${i}`), [{ name: 'ens3', mac: `52:54:00:00:00:0${i}`, ipv4: [`10.88.0.${i}`], ipv6: [] }]);
+    }
     observed.set({ ...observed.get('u5')!, phase: 'Stopped' });
     watch.start();
     await clock.advance(9_999);
-    expect([1, 2, 3, 4, 5].map((i) => driver.guestAddressCalls.get(domainName(`u${i}`)) ?? 0)).toStrictEqual([1, 1, 1, 1, 0]);
+    const calls = () => [1, 2, 3, 4, 5].map((i) => driver.guestAddressCalls.get(domainName(`u${i}`)) ?? 0);
+    expect(calls()).toStrictEqual([1, 1, 1, 1, 0]);
     expect(most).toBe(2);
+    expect(observed.get('u1')?.interfaces?.[0]?.source).toBe('guest-agent');
     await clock.advance(12_000);
-    expect(driver.guestAddressCalls.get(domainName('u1'))).toBe(2);
+    expect(calls()).toStrictEqual([2, 2, 2, 2, 0]);
+  });
+
+  it('backs off to guestMaxPollMs while a guest has no agent, and back to guestPollMs once it answers', async () => {
+    await runningVm('u1', nic('52:54:00:00:00:01', '10.88.0.1'));
+    const calls = () => driver.guestAddressCalls.get(domainName('u1')) ?? 0;
+    watch.start();
+    await clock.flush();
+    expect(calls()).toBe(1);
+    // Silent: asked again after 20 s, 40 s, then every 60 s (ticks are 10 s apart).
+    await clock.advance(25_000);
+    expect(calls()).toBe(2);
+    await clock.advance(45_000);
+    expect(calls()).toBe(3);
+    await clock.advance(65_000);
+    expect(calls()).toBe(4);
+    await clock.advance(40_000);
+    expect(calls()).toBe(4);
+    driver.guestNics.set(domainName('u1'), [{ name: 'ens3', mac: '52:54:00:00:00:01', ipv4: ['10.88.0.1'], ipv6: [] }]);
+    await clock.advance(12_000);
+    expect(calls()).toBe(5);
+    expect(observed.get('u1')?.interfaces?.[0]?.source).toBe('guest-agent');
+    // A changed answer: every 10 s again (the next, unchanged, one doubles it).
+    await clock.advance(10_000);
+    expect(calls()).toBe(6);
   });
 
   it('does not ask at all when the driver cannot (libvirt test driver)', async () => {
