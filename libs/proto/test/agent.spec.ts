@@ -87,6 +87,11 @@ describe('observed state -> status', () => {
     expect(s.ips).toStrictEqual(['10.88.0.100', 'fd00::64']);
     expect(vmStatusFromObserved({ ...observed, interfaces }).ips).toStrictEqual(['10.0.0.5']);
     expect(vmStatusFromObserved({ ...observed, ips: [], interfaces: [] })).not.toHaveProperty('interfaces');
+    // A malformed address (it comes from the guest) is dropped rather than failing the status write.
+    const odd = vmStatusFromObserved({ ...observed, ips: [], interfaces: [{ ...interfaces[0], ipv4: '10.0.0.999', ipv6: ['fe80::1%eth0', 'fd00::1'] }] });
+    expect(VirtualMachineStatusSchema.safeParse(odd).error?.issues).toBeUndefined();
+    expect(odd.interfaces?.[0]).toMatchObject({ ipv6: ['fd00::1'] });
+    expect(odd.interfaces?.[0]).not.toHaveProperty('ipv4');
   });
 
   it('migration progress gives schema-valid Migration status fields', () => {

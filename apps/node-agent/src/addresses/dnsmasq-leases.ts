@@ -14,6 +14,7 @@
  * dnsmasq); if it grows its own reader, one of the two goes (see the report of this branch).
  */
 import { readFile } from 'node:fs/promises';
+import { parseIPv4, parseIPv6 } from '@hvs/domain';
 
 export interface DhcpLease {
   /** Lower-case `aa:bb:cc:dd:ee:ff`. */
@@ -27,7 +28,6 @@ export interface DhcpLease {
 }
 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 /** The MAC inside a DUID-LLT (00:01:00:01 + 4 time bytes + MAC) or DUID-LL (00:03:00:01 + MAC); else undefined. */
 export function macOfDuid(duid: string): string | undefined {
@@ -53,9 +53,9 @@ export function parseLeases(text: string, nowSec: number): DhcpLease[] {
     const hostname = f[3] === '*' ? undefined : f[3];
     const mac = f[1].toLowerCase();
     const ip = f[2];
-    if (MAC.test(mac) && IPV4.test(ip) && ip.split('.').every((o) => Number(o) <= 255)) {
+    if (MAC.test(mac) && parseIPv4(ip) !== undefined) {
       out.push({ mac, ipv4: ip, expiresAt, ...(hostname ? { hostname } : {}) });
-    } else if (ip.includes(':')) {
+    } else if (parseIPv6(ip) !== undefined) {
       const duidMac = f[4] !== undefined ? macOfDuid(f[4]) : undefined;
       if (duidMac !== undefined) out.push({ mac: duidMac, ipv6: ip.toLowerCase(), expiresAt, ...(hostname ? { hostname } : {}) });
     }

@@ -9,6 +9,7 @@
  * every VM) and qemu-guest-agent running in the guest; without them libvirt answers with an
  * error (HVS-LIBVIRT-*), which callers treat as "no answer".
  */
+import { parseIPv4, parseIPv6 } from '@hvs/domain';
 import type { HypervisorDriver } from './driver';
 
 /** One guest NIC as the guest agent sees it. */
@@ -35,9 +36,13 @@ export function domifaddrArgs(name: string): string[] {
   return ['domifaddr', name, '--source', 'agent', '--full'];
 }
 
+const MAX_NICS = 64;
+const MAX_PER_NIC = 16;
+
 /**
  * `virsh -q domifaddr --full` output: ` <name> <mac> <ipv4|ipv6> <address>/<prefix>` a line.
- * Loopback (`lo`, MAC 00:00:00:00:00:00) is left out.
+ * Loopback (`lo`, MAC 00:00:00:00:00:00) is left out, so are malformed addresses (the guest
+ * writes this answer); at most 64 NICs of 16 addresses per family.
  */
 export function parseDomifaddr(text: string): GuestNic[] {
   const byKey = new Map<string, GuestNic>();
@@ -47,11 +52,13 @@ export function parseDomifaddr(text: string): GuestNic[] {
     const mac = f[1].toLowerCase();
     if (mac === '00:00:00:00:00:00') continue;
     const key = `${f[0]} ${mac}`;
-    const nic = byKey.get(key) ?? { name: f[0], mac, ipv4: [], ipv6: [] };
+    if (!byKey.has(key) && byKey.size >= MAX_NICS) continue;
+    const nic = byKey.get(key) ?? { name: f[0].slice(0, 64), mac, ipv4: [], ipv6: [] };
     byKey.set(key, nic);
+    // The guest says what it likes: only well-formed addresses, and not too many, reach the VM status.
     const address = f[3].split('/')[0].toLowerCase();
-    if (f[2] === 'ipv4') nic.ipv4.push(address);
-    else if (f[2] === 'ipv6') nic.ipv6.push(address);
+    if (f[2] === 'ipv4' && parseIPv4(address) !== undefined && nic.ipv4.length < MAX_PER_NIC) nic.ipv4.push(address);
+    else if (f[2] === 'ipv6' && parseIPv6(address) !== undefined && nic.ipv6.length < MAX_PER_NIC) nic.ipv6.push(address);
   }
   return [...byKey.values()];
 }

@@ -21,6 +21,21 @@ describe('parseDomifaddr', () => {
     ]);
   });
 
+  it('drops malformed addresses (the guest writes the answer) and caps what one guest can report', () => {
+    const text = [
+      ' eth0 52:54:00:00:00:01 ipv4 10.0.0.300/24',
+      ' eth0 52:54:00:00:00:01 ipv4 <script>/24',
+      ' eth0 52:54:00:00:00:01 ipv6 fe80::1%eth0/64',
+      ' eth0 52:54:00:00:00:01 ipv4 10.0.0.5/24',
+      ...Array.from({ length: 40 }, (_, i) => ` eth0 52:54:00:00:00:01 ipv6 fd00::${i + 1}/64`),
+    ].join('\n');
+    const [nic] = parseDomifaddr(text);
+    expect(nic.ipv4).toStrictEqual(['10.0.0.5']);
+    expect(nic.ipv6).toHaveLength(16);
+    const many = Array.from({ length: 100 }, (_, i) => ` n${i} 52:54:00:00:01:${i.toString(16).padStart(2, '0')} ipv4 10.0.1.${i}/24`).join('\n');
+    expect(parseDomifaddr(many)).toHaveLength(64);
+  });
+
   it('reads nothing from headers or an empty answer', () => {
     expect(parseDomifaddr(' Name       MAC address          Protocol     Address\n-----------------------------\n')).toStrictEqual([]);
     expect(parseDomifaddr('')).toStrictEqual([]);

@@ -1,4 +1,4 @@
-import { VM_PHASES, type MigrationStatus, type NodeStatus, type VirtualMachineStatus } from '@hvs/domain';
+import { isIp, VM_PHASES, type MigrationStatus, type NodeStatus, type VirtualMachineStatus } from '@hvs/domain';
 import type { HostFacts } from '../gen/hvs/v1/host.js';
 import type { InterfaceObserved, MigrateProgress, VmObserved } from '../gen/hvs/agent/v1/agent.js';
 
@@ -54,8 +54,10 @@ const ADDRESS_SOURCES = ['reservation', 'lease', 'guest-agent'] as const;
 /** One reported NIC as status.interfaces holds it; a source this version does not know is left out. */
 function statusInterface(i: InterfaceObserved): StatusInterface {
   const out: StatusInterface = { name: i.name, mac: i.mac, network: i.network };
-  if (i.ipv4 !== '') out.ipv4 = i.ipv4;
-  if (i.ipv6.length > 0) out.ipv6 = i.ipv6.slice(0, 16);
+  // Addresses come from the guest (via its agent): a malformed one is dropped, not written into status.
+  if (isIp(i.ipv4)) out.ipv4 = i.ipv4;
+  const ipv6 = i.ipv6.filter(isIp).slice(0, 16);
+  if (ipv6.length > 0) out.ipv6 = ipv6;
   if ((ADDRESS_SOURCES as readonly string[]).includes(i.source)) out.source = i.source as StatusInterface['source'];
   if (i.dnsName !== '') out.dnsName = i.dnsName;
   return out;
