@@ -1,8 +1,9 @@
 import {
-  domainName, explicitPaths, HvsError, planObject, renderDomainXml, type HostFacts as RenderFacts, type SecurityModel, type VirtualMachine,
-  type VmEventType,
+  domainName, explicitPaths, HvsError, planObject, renderDomainXml, type HostFacts as RenderFacts, type InterfaceObservation, type SecurityModel,
+  type VirtualMachine, type VmEventType,
 } from '@hvs/domain';
 import { done, isTerminalError, requeueAfter, TerminalError, type Clock, type ReconcileResult } from '@hvs/reconcile';
+import { addressesOf } from '../addresses/merge-interfaces';
 import type { DomainState, HypervisorDriver } from '../hypervisor';
 import type { ObservedState } from '../observed/observed-state';
 import type { AssignmentStore } from '../state/assignment-store';
@@ -47,6 +48,11 @@ export interface DomainReconcilerOptions {
   prerequisites?: readonly Prerequisite[];
   /** How soon a waiting VM is looked at again without an event (default 5000). */
   waitRecheckMs?: number;
+  /**
+   * The VM's interfaces as known now, without I/O (addresses/address-watch.ts): published with
+   * every state, so a phase change never drops the addresses. Default: none.
+   */
+  interfaces?(uid: string): InterfaceObservation[];
 }
 
 /** One prerequisite check: undefined when met. */
@@ -273,11 +279,14 @@ export class DomainReconciler {
     if (known === undefined) state = (await this.o.driver.get(name).catch(() => undefined))?.state;
     else if (known !== 'activity') state = known;
     const view = computePhase({ runState: vm.spec.runState ?? 'Running', state, activity: mem.activity, error: mem.error, ...(mem.waiting ? { waiting: mem.waiting } : {}) });
+    const interfaces = this.o.interfaces?.(uid) ?? [];
     this.o.observed.set({
-      name: vm.metadata.name, uid, phase: view.phase, reason: view.reason, message: view.message, ips: [],
+      name: vm.metadata.name, uid, phase: view.phase, reason: view.reason, message: view.message, ips: addressesOf(interfaces),
       node: this.o.nodeName, observedGeneration: vm.metadata.generation ?? 0,
       pendingRestart: [...mem.pendingRestart],
       ...(view.problem ? { error: view.problem } : {}),
+      // Last, as AddressWatch appends it: equal observations serialise equally.
+      ...(interfaces.length > 0 ? { interfaces } : {}),
     });
   }
 
