@@ -45,7 +45,7 @@ module.exports = {
         ['units.ts', 'labels', 'formats', 'observed'],
         ['kinds'],
         ['validation'],
-        ['xml', 'planning', 'scheduler', 'manifest'],
+        ['xml', 'planning', 'scheduler', 'manifest', 'cloud-init'],
         ['migration', 'ha'],
       ],
     },
