@@ -25,6 +25,7 @@ module.exports = {
         ['config', 'hypervisor', 'state', 'storage', 'pki'],
         ['observed', 'fencing', 'heartbeat', 'console'],
         ['domains', 'migration', 'diagnose', 'metrics'],
+        ['cloud-init'],
         ['grpc'],
         ['agent'],
       ],

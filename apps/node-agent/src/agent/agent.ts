@@ -4,6 +4,7 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 import { domainName, HvsError, uidOfDomain, type ConsoleEndpoint, type VmEventType } from '@hvs/domain';
 import type { agentv1, v1 } from '@hvs/proto';
 import { ReconcilerRunner, SystemClock, type Clock, type TimerHandle } from '@hvs/reconcile';
+import { CloudInitSeeds } from '../cloud-init/cloud-init-seeds';
 import type { AgentConfig } from '../config/config';
 import { chooseHypervisor, type ChoiceProbes, type HypervisorChoice } from '../config/hypervisor-choice';
 import { consoleEndpoint } from '../console/console-endpoint';
@@ -113,12 +114,16 @@ export class Agent implements AgentApi {
     const confinement = this.confinement();
     this.log[confinement.confined ? 'info' : 'warn']({ confined: confinement.confined, model: confinement.model ?? null }, confinement.summary);
     if (this.config.controller) this.fencing = await this.startFencing();
+    // Last of the prerequisites: network-config needs the NIC bindings, and the seed is built
+    // only once nothing else keeps the VM waiting.
+    const seeds = new CloudInitSeeds({ store: this.store, volumes: this.volumes, stateDir: this.config.stateDir, log: this.log });
+    this.prerequisites.push(seeds.prerequisite);
     this.reconciler = new DomainReconciler({
       driver: this.fencing ? gateStarts(this.driver, (d) => this.startRefusal(d)) : this.driver, store: this.store, observed: this.observed, volumes: this.volumes, clock: this.clock,
       nodeName: this.config.nodeName, domainType: this.choice.domainType, shutdownTimeoutMs: this.config.shutdownTimeoutMs, diskPolicy: this.config.diskPolicy,
       held: (uid) => this.departures.held(uid), released: (uid) => this.departures.forget(uid),
       securityModel: () => this.confinement().model,
-      prerequisites: this.prerequisites,
+      prerequisites: this.prerequisites, restartNotes: [seeds.restartNote],
     });
     this.migrations = new MigrateHandler({
       driver: this.driver, store: this.store, volumes: this.volumes, observed: this.observed, departures: this.departures, clock: this.clock,
