@@ -1,4 +1,6 @@
-import { domainName, HvsError, volumeName } from '@hvs/domain';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cloudInitSeedName, domainName, HvsError, volumeName } from '@hvs/domain';
 import { ReconcilerRunner } from '@hvs/reconcile';
 import { testVm, until } from '../support/fixtures';
 import { ReconcilerWorld } from './harness';
@@ -62,6 +64,16 @@ describe('reconcileDomain (fake hypervisor, fake clock)', () => {
     await world.assign(a, []);
     await a.reconciler.reconcileDomain(UID_A);
     expect(await world.driver.get(domainName(UID_A))).toBeUndefined();
+    expect(await world.volumeFiles()).toEqual([volumeName(UID_A, 'root')]);
+  });
+
+  it('deletes the cloud-init seed of a removed VM even when the disk policy keeps its disks (it holds user-data)', async () => {
+    const a = await world.boot({ diskPolicy: 'keep' });
+    await world.assign(a, [testVm('db-1', UID_A, { disks: [{ name: 'root', size: '16MiB' }] })]);
+    await a.reconciler.reconcileDomain(UID_A);
+    await writeFile(join(world.poolDir, cloudInitSeedName(UID_A)), 'seed', { mode: 0o600 });
+    await world.assign(a, []);
+    await a.reconciler.reconcileDomain(UID_A);
     expect(await world.volumeFiles()).toEqual([volumeName(UID_A, 'root')]);
   });
 
