@@ -15,6 +15,7 @@ import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { cloudInitSeedName, domainName, renderCloudInitSeed, type VirtualMachine } from '@hvs/domain';
 import { SEED_PENDING_RESTART } from '../../src/cloud-init/cloud-init-seeds';
+import { WatchView } from '../support/agent-client';
 import { assignRequest, testVm, until } from '../support/fixtures';
 import { startTestDriverAgent, type TestDriverAgent } from '../support/test-driver-agent';
 
@@ -48,13 +49,18 @@ describe('cloud-init seeds on the agent (libvirt test driver, genisoimage)', () 
     },
   });
   let t: TestDriverAgent;
+  /** Every Watch stream of the run (one per agent process): the events and VM reports it sent. */
+  const watches: WatchView[] = [];
+  const watch = () => watches.push(new WatchView(t.client.raw));
   const seedPath = (uid: string) => join(t.dir, 'pools', 'default', cloudInitSeedName(uid));
   const phase = (uid: string) => t.agent.observed.get(uid);
 
   beforeAll(async () => {
     t = await startTestDriverAgent('hvs-agent-seed-', { logDestination: logs });
+    watch();
   });
   afterAll(async () => {
+    for (const w of watches) w.cancel();
     await t?.stop();
   });
 
@@ -108,6 +114,7 @@ describe('cloud-init seeds on the agent (libvirt test driver, genisoimage)', () 
 
   it('after an agent restart the material is gone: the VM waits CloudInitPending until the next Assign brings it', async () => {
     await t.restart();
+    watch();
     await until('ci-2 CloudInitPending', () => phase(UID2)?.reason === 'CloudInitPending');
     expect(phase(UID2)?.message).toMatch(/material/);
     expect(await t.agent.driver.get(domainName(UID2))).toBeUndefined();
@@ -123,11 +130,16 @@ describe('cloud-init seeds on the agent (libvirt test driver, genisoimage)', () 
     await expect(stat(seedPath(UID2))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('no log line holds user-data or a secret value (level trace, whole run)', () => {
+  it('no log line, event or VM report holds user-data or a secret value (level trace, whole run)', () => {
     const all = lines.join('');
     expect(all).toContain('cloud-init seed of VM ci-1 built'); // the log was captured
+    const reported = JSON.stringify(watches.flatMap((w) => w.events));
+    expect(reported).toContain('HVS-CLOUDINIT-SECRET-UNRESOLVED'); // so were the reports
     for (const v of [MARKER, SECRET]) {
-      for (const s of [v, Buffer.from(v).toString('base64'), Buffer.from(v).toString('hex')]) expect(all.includes(s)).toBe(false);
+      for (const s of [v, Buffer.from(v).toString('base64'), Buffer.from(v).toString('hex')]) {
+        expect(all.includes(s)).toBe(false);
+        expect(reported.includes(s)).toBe(false);
+      }
     }
   });
 });
