@@ -24,8 +24,7 @@ module.exports = {
       layers: [
         ['config', 'hypervisor', 'state', 'storage', 'pki'],
         ['observed', 'fencing', 'heartbeat', 'console'],
-        ['domains', 'migration', 'diagnose', 'metrics'],
-        ['cloud-init'],
+        ['domains', 'migration', 'diagnose', 'metrics', 'cloud-init'],
         ['grpc'],
         ['agent'],
       ],
