@@ -1,12 +1,10 @@
-import type { VirtualMachine } from '../kinds/vm';
+import { knownUserDataHeader, type VirtualMachine } from '../kinds/vm';
 import { cloudInitError } from './errors';
 import { GUEST_SECRETS_DIR } from './input';
 import { cloudYaml } from './yaml';
 
 type CloudInitSpec = NonNullable<VirtualMachine['spec']['cloudInit']>;
 
-/** The first lines cloud-init recognises as user-data (anything else it ignores silently). */
-const USER_DATA_STARTS = ['#cloud-config', '#!', '#include', '#cloud-boothook', '#part-handler', '## template: jinja', 'Content-Type:', 'MIME-Version:'];
 
 const SECRET_PART = /^[-._a-zA-Z0-9]{1,253}$/;
 const BOUNDARY_PREFIX = 'hvs-cloud-init-';
@@ -59,7 +57,7 @@ export function renderUserData(ci: CloudInitSpec, meta: { hostname: string; fqdn
     content: Buffer.from(f.value).toString('base64'),
   }));
   if (rawUserData !== undefined) {
-    if (!USER_DATA_STARTS.some((s) => rawUserData.startsWith(s))) {
+    if (!knownUserDataHeader(rawUserData)) {
       throw cloudInitError('HVS-CLOUDINIT-USERDATA-FORMAT', 'InvalidArgument', 'spec.cloudInit.userData',
         'spec.cloudInit.userData does not start with a header cloud-init recognises',
         'cloud-init silently ignores user-data whose first line is not one of #cloud-config, #!, #include, #cloud-boothook, #part-handler, ## template: jinja or a MIME header',

@@ -23,6 +23,13 @@ const SshKeySchema = z
   .max(SSH_KEY_MAX, { error: 'HVS-VM-SSH-KEY-INVALID' })
   .regex(SSH_KEY_LINE, { error: 'HVS-VM-SSH-KEY-INVALID' });
 
+/** The first lines cloud-init recognises as user-data; anything else it ignores without a word. */
+export const USER_DATA_HEADERS = ['#cloud-config', '#!', '#include', '#cloud-boothook', '#part-handler', '## template: jinja', 'Content-Type:', 'MIME-Version:'] as const;
+
+export function knownUserDataHeader(userData: string): boolean {
+  return USER_DATA_HEADERS.some((h) => userData.startsWith(h));
+}
+
 export const MAX_VCPUS = 512;
 
 const CpuSchema = z.strictObject({
