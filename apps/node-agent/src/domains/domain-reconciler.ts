@@ -177,12 +177,12 @@ export class DomainReconciler {
     const name = domainName(uid);
     mem.waiting = undefined;
     mem.notes = [];
-    if ((vm.spec.runState ?? 'Running') === 'Running' && (this.o.prerequisites?.length || this.o.restartNotes?.length)) {
-      const current = await this.o.driver.get(name);
-      if (current === undefined || !ACTIVE.has(current.state)) {
+    let dom = await this.o.driver.get(name);
+    if ((vm.spec.runState ?? 'Running') === 'Running') {
+      if (dom === undefined || !ACTIVE.has(dom.state)) {
         for (const check of this.o.prerequisites ?? []) {
           mem.waiting = await check(uid, vm);
-          if (mem.waiting) return current?.state;
+          if (mem.waiting) return dom?.state;
         }
       } else {
         for (const note of this.o.restartNotes ?? []) mem.notes.push(...(await note(uid, vm)));
@@ -195,7 +195,6 @@ export class DomainReconciler {
     await confineAllToPools(explicitPaths(vm, facts));
     await this.o.volumes.ensure(uid, vm, images);
 
-    let dom = await this.o.driver.get(name);
     if (dom === undefined || mem.xml !== xml) {
       const existed = dom !== undefined;
       const r = await this.o.driver.define(name, xml);

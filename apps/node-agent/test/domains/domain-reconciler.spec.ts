@@ -28,6 +28,31 @@ describe('reconcileDomain (fake hypervisor, fake clock)', () => {
     expect(world.driverEvents.slice(before)).toEqual([]);
   });
 
+  it('keeps a VM Pending with the reason of its first unmet prerequisite, defines nothing, and starts it once all are met; a running VM is never held', async () => {
+    let networkReady = false;
+    const asked: string[] = [];
+    const a = await world.boot({
+      prerequisites: [
+        async (uid) => (asked.push(`net:${uid}`), networkReady ? undefined : { reason: 'NetworkNotReady', message: 'network lan is not realised on node-1 yet' }),
+        async (uid) => (asked.push(`img:${uid}`), undefined),
+      ],
+    });
+    await world.assign(a, [testVm('web-1', UID_A)]);
+    await expect(a.reconciler.reconcileDomain(UID_A)).resolves.toEqual({ kind: 'requeueAfter', ms: 5000 });
+    expect(await world.driver.get(domainName(UID_A))).toBeUndefined();
+    expect(a.observed.get(UID_A)).toMatchObject({ phase: 'Pending', reason: 'NetworkNotReady', message: 'network lan is not realised on node-1 yet' });
+    expect(asked).toEqual([`net:${UID_A}`]);
+    networkReady = true;
+    await expect(a.reconciler.reconcileDomain(UID_A)).resolves.toEqual({ kind: 'done' });
+    expect(a.observed.get(UID_A)).toMatchObject({ phase: 'Running' });
+    expect(asked).toEqual([`net:${UID_A}`, `net:${UID_A}`, `img:${UID_A}`]);
+    // Running now: a prerequisite that turns false again is not even asked, and nothing stops the guest.
+    networkReady = false;
+    await expect(a.reconciler.reconcileDomain(UID_A)).resolves.toEqual({ kind: 'done' });
+    expect(asked).toHaveLength(3);
+    expect(await world.driver.get(domainName(UID_A))).toMatchObject({ state: 'running' });
+  });
+
   it('reads the domain once per pass: it publishes the state it saw or caused, no second read', async () => {
     const a = await world.boot();
     await world.assign(a, [testVm('web-1', UID_A), testVm('web-2', UID_B, { runState: 'Stopped' })]);
