@@ -53,6 +53,22 @@ describe('reconcileDomain (fake hypervisor, fake clock)', () => {
     expect(await world.driver.get(domainName(UID_A))).toMatchObject({ state: 'running' });
   });
 
+  it('asks restart notes only of an active domain and reports them with pendingRestart until the next start', async () => {
+    let note: string[] = [];
+    const asked: string[] = [];
+    const a = await world.boot({ restartNotes: [async (uid) => (asked.push(uid), note)] });
+    await world.assign(a, [testVm('web-1', UID_A)]);
+    await a.reconciler.reconcileDomain(UID_A); // define + start: the domain was not active
+    expect(asked).toEqual([]);
+    note = ['spec.cloudInit (a new seed is ready)'];
+    await a.reconciler.reconcileDomain(UID_A);
+    expect(asked).toEqual([UID_A]);
+    expect(a.observed.get(UID_A)).toMatchObject({ phase: 'Running', pendingRestart: ['spec.cloudInit (a new seed is ready)'] });
+    note = [];
+    await a.reconciler.reconcileDomain(UID_A);
+    expect(a.observed.get(UID_A)?.pendingRestart).toEqual([]);
+  });
+
   it('reads the domain once per pass: it publishes the state it saw or caused, no second read', async () => {
     const a = await world.boot();
     await world.assign(a, [testVm('web-1', UID_A), testVm('web-2', UID_B, { runState: 'Stopped' })]);
