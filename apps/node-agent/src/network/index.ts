@@ -3,7 +3,6 @@ export { HostNetworkDriver } from './host-driver';
 export { SimulatedNetworkDriver, SIMULATED_MESSAGE } from './simulated-driver';
 export { NetworkReconciler } from './network-reconciler';
 export { networkPrerequisite } from './network-prerequisite';
-export { leaseReader, parseLeases, type Lease } from './leases';
 export { bridgeName, vxlanName, ownerAlias, gatewayMac } from './naming';
 export { planNetwork, networkDir, type NetworkPlan } from './plan';
 export { renderNftRuleset } from './nft-ruleset';

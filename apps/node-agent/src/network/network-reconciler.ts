@@ -11,7 +11,6 @@ import type { ObservedState } from '../observed/observed-state';
 import type { AssignmentStore, NetworkBinding } from '../state/assignment-store';
 import type { NetworkDriver } from './driver';
 import { REASON_OF_CODE } from './errors';
-import { leaseReader, type Lease } from './leases';
 import { bridgeName } from './naming';
 import { renderNftRuleset } from './nft-ruleset';
 import { planNetwork, type NetworkPlan } from './plan';
@@ -27,14 +26,10 @@ export interface NetworkReconcilerOptions {
 }
 
 export class NetworkReconciler {
-  /** The DHCP leases of a Network on this node (for guest addresses). */
-  readonly leases: (network: string) => Promise<Lease[]>;
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
 
-  constructor(private readonly o: NetworkReconcilerOptions) {
-    this.leases = leaseReader(o.stateDir);
-  }
+  constructor(private readonly o: NetworkReconcilerOptions) {}
 
   /** Resolves when no pass runs or waits (the agent's stop()). */
   async settled(): Promise<void> {

@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { describeWhen } from '../../../../test/harness/tiers';
 import { HostNetworkDriver } from '../../src/network/host-driver';
 import { runningDnsmasq } from '../../src/network/dnsmasq-process';
-import { leaseReader } from '../../src/network/leases';
+import { readLeases } from '../../src/addresses/dnsmasq-leases';
 import { bridgeName } from '../../src/network/naming';
 import { renderNftRuleset } from '../../src/network/nft-ruleset';
 import { networkDir, planNetwork } from '../../src/network/plan';
@@ -69,15 +69,15 @@ describeWhen(netnsGate.ok, netnsGate.why)('HostNetworkDriver in a network namesp
     await lab.plugGuest(N, bridgeName('lab'), G, 'gv0', WEB_MAC);
     expect(await lab.dhcpOffer(G, 'gv0', WEB_MAC, 5)).toBe('10.91.0.10');
     expect(await lab.dhcpOffer(G, 'gv0', '52:54:00:91:00:99', 3)).toBe('none');
-    // A full exchange leaves a lease that the guest-address reader (leases.ts) parses.
+    // A full exchange leaves a lease that the guest-address reader (addresses/dnsmasq-leases.ts) parses.
     expect(await lab.dhcpLease(G, 'gv0', WEB_MAC, 'web-1')).toBe('10.91.0.10');
     // dnsmasq writes the lease file right after the ACK; await it rather than race it.
     const leases = await until('the lease of web-1', async () => {
-      const l = await leaseReader(state)('lab');
+      const l = await readLeases(join(networkDir(state, 'lab'), 'dnsmasq.leases'), Math.floor(Date.now() / 1000));
       return l.length > 0 ? l : undefined;
     }, 10_000);
-    expect(leases).toEqual([{ mac: WEB_MAC, ip: '10.91.0.10', hostname: 'web-1', expiresAt: expect.any(String) }]);
-    expect(Date.parse(leases[0]!.expiresAt!)).toBeGreaterThan(Date.now());
+    expect(leases).toEqual([{ mac: WEB_MAC, ipv4: '10.91.0.10', hostname: 'web-1', expiresAt: expect.any(Number) }]);
+    expect(leases[0]!.expiresAt * 1000).toBeGreaterThan(Date.now());
     await lab.exec(G, ['ip', 'addr', 'add', '10.91.0.10/24', 'dev', 'gv0']);
     expect(await lab.dnsA(G, '10.91.0.1', 'web-1.lab')).toBe('10.91.0.10');
     // db-1 runs on another node: no DHCP entry here, but its name resolves.
