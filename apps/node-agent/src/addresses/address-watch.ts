@@ -138,7 +138,13 @@ export class AddressWatch {
     if (this.watchers.has(network)) return;
     try {
       const w = watch(join(this.o.networksDir, network), { persistent: false }, (_event, file) => {
-        if (file === null || String(file).startsWith('dnsmasq.leases')) {
+        if (file !== null && String(file) === network) {
+          // The dir itself went (the Network was removed or is being re-realised): this watch is
+          // dead; the next tick watches the new dir once it is there.
+          drop();
+          this.dirty.add(network);
+        }
+        if (file === null || String(file).startsWith('dnsmasq.leases') || String(file) === network) {
           this.dirty.add(network);
           // dnsmasq truncates, then writes: read once the burst of events is over, not the empty file in between.
           this.settleTimer ??= this.o.clock.setTimeout(() => {
@@ -147,10 +153,11 @@ export class AddressWatch {
           }, SETTLE_MS);
         }
       });
-      w.on('error', () => {
+      const drop = (): void => {
         w.close();
         if (this.watchers.get(network) === w) this.watchers.delete(network);
-      });
+      };
+      w.on('error', drop);
       this.watchers.set(network, w);
     } catch {
       // No dir yet (the Network is not realised here yet): the poll looks again.
