@@ -24,7 +24,7 @@ module.exports = {
       layers: [
         ['config', 'hypervisor', 'state', 'storage', 'pki'],
         ['observed', 'fencing', 'heartbeat', 'console', 'addresses'],
-        ['domains', 'migration', 'diagnose', 'metrics'],
+        ['domains', 'migration', 'diagnose', 'metrics', 'cloud-init'],
         ['grpc'],
         ['agent'],
       ],
@@ -45,7 +45,7 @@ module.exports = {
         ['units.ts', 'labels', 'formats', 'observed'],
         ['kinds'],
         ['validation'],
-        ['xml', 'planning', 'scheduler', 'manifest'],
+        ['xml', 'planning', 'scheduler', 'manifest', 'cloud-init'],
         ['migration', 'ha'],
       ],
     },

@@ -6,6 +6,7 @@ import { domainName, HvsError, uidOfDomain, type ConsoleEndpoint, type VmEventTy
 import type { agentv1, v1 } from '@hvs/proto';
 import { ReconcilerRunner, SystemClock, type Clock, type TimerHandle } from '@hvs/reconcile';
 import { AddressWatch } from '../addresses/address-watch';
+import { CloudInitSeeds } from '../cloud-init/cloud-init-seeds';
 import type { AgentConfig } from '../config/config';
 import { chooseHypervisor, type ChoiceProbes, type HypervisorChoice } from '../config/hypervisor-choice';
 import { consoleEndpoint } from '../console/console-endpoint';
@@ -120,12 +121,16 @@ export class Agent implements AgentApi {
     this.addresses = new AddressWatch({
       store: this.store, observed: this.observed, driver: this.driver, clock: this.clock, networksDir: join(this.config.stateDir, 'networks'), log: this.log,
     });
+    // Last of the prerequisites: network-config needs the NIC bindings, and the seed is built
+    // only once nothing else keeps the VM waiting.
+    const seeds = new CloudInitSeeds({ store: this.store, volumes: this.volumes, stateDir: this.config.stateDir, log: this.log });
+    this.prerequisites.push(seeds.prerequisite);
     this.reconciler = new DomainReconciler({
       driver: this.fencing ? gateStarts(this.driver, (d) => this.startRefusal(d)) : this.driver, store: this.store, observed: this.observed, volumes: this.volumes, clock: this.clock,
       nodeName: this.config.nodeName, domainType: this.choice.domainType, shutdownTimeoutMs: this.config.shutdownTimeoutMs, diskPolicy: this.config.diskPolicy,
       held: (uid) => this.departures.held(uid), released: (uid) => this.departures.forget(uid),
       securityModel: () => this.confinement().model,
-      prerequisites: this.prerequisites,
+      prerequisites: this.prerequisites, restartNotes: [seeds.restartNote],
       interfaces: (uid) => this.addresses.interfaces(uid),
     });
     this.migrations = new MigrateHandler({

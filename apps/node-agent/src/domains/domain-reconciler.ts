@@ -46,6 +46,11 @@ export interface DomainReconcilerOptions {
    * stopped for one). Whoever makes one true enqueues the VM; `waitRecheckMs` is the backstop.
    */
   prerequisites?: readonly Prerequisite[];
+  /**
+   * For a VM whose domain is active: changes that only a restart brings in, without a new XML
+   * (a rebuilt cloud-init seed: cloud-init reads it at boot); reported with pendingRestart.
+   */
+  restartNotes?: readonly RestartNote[];
   /** How soon a waiting VM is looked at again without an event (default 5000). */
   waitRecheckMs?: number;
   /**
@@ -58,6 +63,9 @@ export interface DomainReconcilerOptions {
 /** One prerequisite check: undefined when met. */
 export type Prerequisite = (uid: string, vm: VirtualMachine) => Promise<Wait | undefined>;
 
+/** What of a running VM waits for its restart (field paths with a note), beyond its domain XML. */
+export type RestartNote = (uid: string, vm: VirtualMachine) => Promise<string[]>;
+
 /** What the reconciler remembers per VM between steps (lost on restart, re-derived then). */
 interface Memory {
   /** The XML last defined by this process; a differing render means redefine. */
@@ -65,6 +73,8 @@ interface Memory {
   /** The VM the running domain was booted with, to say which changes wait on a restart. */
   booted?: VirtualMachine;
   pendingRestart: string[];
+  /** From restartNotes, asked at every pass over an active domain. */
+  notes: string[];
   activity: Activity;
   error?: unknown;
   waiting?: Wait;
@@ -172,11 +182,16 @@ export class DomainReconciler {
   private async converge(uid: string, vm: VirtualMachine, mem: Memory): Promise<DomainState | undefined> {
     const name = domainName(uid);
     mem.waiting = undefined;
+    mem.notes = [];
     let dom = await this.o.driver.get(name);
-    if ((vm.spec.runState ?? 'Running') === 'Running' && (dom === undefined || !ACTIVE.has(dom.state))) {
-      for (const check of this.o.prerequisites ?? []) {
-        mem.waiting = await check(uid, vm);
-        if (mem.waiting) return dom?.state;
+    if ((vm.spec.runState ?? 'Running') === 'Running') {
+      if (dom === undefined || !ACTIVE.has(dom.state)) {
+        for (const check of this.o.prerequisites ?? []) {
+          mem.waiting = await check(uid, vm);
+          if (mem.waiting) return dom?.state;
+        }
+      } else {
+        for (const note of this.o.restartNotes ?? []) mem.notes.push(...(await note(uid, vm)));
       }
     }
     const images = await this.o.volumes.images();
@@ -245,6 +260,7 @@ export class DomainReconciler {
       this.o.observed.event({ name, uid, type: 'Undefined', reason: 'Removed', message: 'removed from the assignment' }, this.o.clock.now());
     }
     if (this.o.diskPolicy === 'delete') await this.o.volumes.deleteOwned(uid);
+    else await this.o.volumes.deleteSeed(uid); // it holds user-data and secrets, and is rebuilt from the spec
     await this.o.store.finishRemoval(uid);
     this.memory.delete(uid);
     // Only now (volumes gone, removal recorded): the controller lets the VM go on this report.
@@ -283,7 +299,7 @@ export class DomainReconciler {
     this.o.observed.set({
       name: vm.metadata.name, uid, phase: view.phase, reason: view.reason, message: view.message, ips: addressesOf(interfaces),
       node: this.o.nodeName, observedGeneration: vm.metadata.generation ?? 0,
-      pendingRestart: [...mem.pendingRestart],
+      pendingRestart: [...mem.pendingRestart, ...mem.notes.filter((n) => !mem.pendingRestart.includes(n))],
       ...(view.problem ? { error: view.problem } : {}),
       // Last, as AddressWatch appends it: equal observations serialise equally.
       ...(interfaces.length > 0 ? { interfaces } : {}),
@@ -297,7 +313,7 @@ export class DomainReconciler {
   private mem(uid: string): Memory {
     let m = this.memory.get(uid);
     if (!m) {
-      m = { pendingRestart: [], activity: undefined };
+      m = { pendingRestart: [], notes: [], activity: undefined };
       this.memory.set(uid, m);
     }
     return m;

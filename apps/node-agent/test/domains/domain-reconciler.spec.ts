@@ -1,4 +1,6 @@
-import { domainName, HvsError, volumeName } from '@hvs/domain';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cloudInitSeedName, domainName, HvsError, volumeName } from '@hvs/domain';
 import { ReconcilerRunner } from '@hvs/reconcile';
 import { testVm, until } from '../support/fixtures';
 import { ReconcilerWorld } from './harness';
@@ -51,6 +53,22 @@ describe('reconcileDomain (fake hypervisor, fake clock)', () => {
     expect(await world.driver.get(domainName(UID_A))).toMatchObject({ state: 'running' });
   });
 
+  it('asks restart notes only of an active domain and reports them with pendingRestart until the next start', async () => {
+    let note: string[] = [];
+    const asked: string[] = [];
+    const a = await world.boot({ restartNotes: [async (uid) => (asked.push(uid), note)] });
+    await world.assign(a, [testVm('web-1', UID_A)]);
+    await a.reconciler.reconcileDomain(UID_A); // define + start: the domain was not active
+    expect(asked).toEqual([]);
+    note = ['spec.cloudInit (a new seed is ready)'];
+    await a.reconciler.reconcileDomain(UID_A);
+    expect(asked).toEqual([UID_A]);
+    expect(a.observed.get(UID_A)).toMatchObject({ phase: 'Running', pendingRestart: ['spec.cloudInit (a new seed is ready)'] });
+    note = [];
+    await a.reconciler.reconcileDomain(UID_A);
+    expect(a.observed.get(UID_A)?.pendingRestart).toEqual([]);
+  });
+
   it('reads the domain once per pass: it publishes the state it saw or caused, no second read', async () => {
     const a = await world.boot();
     await world.assign(a, [testVm('web-1', UID_A), testVm('web-2', UID_B, { runState: 'Stopped' })]);
@@ -87,6 +105,16 @@ describe('reconcileDomain (fake hypervisor, fake clock)', () => {
     await world.assign(a, []);
     await a.reconciler.reconcileDomain(UID_A);
     expect(await world.driver.get(domainName(UID_A))).toBeUndefined();
+    expect(await world.volumeFiles()).toEqual([volumeName(UID_A, 'root')]);
+  });
+
+  it('deletes the cloud-init seed of a removed VM even when the disk policy keeps its disks (it holds user-data)', async () => {
+    const a = await world.boot({ diskPolicy: 'keep' });
+    await world.assign(a, [testVm('db-1', UID_A, { disks: [{ name: 'root', size: '16MiB' }] })]);
+    await a.reconciler.reconcileDomain(UID_A);
+    await writeFile(join(world.poolDir, cloudInitSeedName(UID_A)), 'seed', { mode: 0o600 });
+    await world.assign(a, []);
+    await a.reconciler.reconcileDomain(UID_A);
     expect(await world.volumeFiles()).toEqual([volumeName(UID_A, 'root')]);
   });
 
