@@ -22,7 +22,7 @@ import { readsGuestAddresses, type GuestNic, type HypervisorDriver } from '../hy
 import type { ObservedState } from '../observed/observed-state';
 import type { NicBinding } from '../state/assignment-store';
 import { readLeases, type DhcpLease } from './dnsmasq-leases';
-import { addressesOf, mergeInterfaces, type VmNic } from './merge-interfaces';
+import { mergeInterfaces, withInterfaces, type VmNic } from './merge-interfaces';
 
 /** How long a burst of watch events on a lease file may last before it is read. */
 const SETTLE_MS = 100;
@@ -98,11 +98,7 @@ export class AddressWatch {
   private republish(uid: string): void {
     const obs = this.o.observed.get(uid);
     if (obs === undefined) return;
-    const interfaces = this.interfaces(uid);
-    const next = { ...obs, ips: addressesOf(interfaces) };
-    delete next.interfaces;
-    if (interfaces.length > 0) next.interfaces = interfaces;
-    this.o.observed.set(next);
+    this.o.observed.set(withInterfaces(obs, this.interfaces(uid)));
   }
 
   private usersOf(network: string): string[] {
