@@ -3,6 +3,7 @@ import { fromProtoObject, type agentv1 } from '@hvs/proto';
 import { assignmentFacts, factsKey, type HostRenderFacts } from '../domains/render-facts';
 import type { Peer } from '../fencing';
 import { bridgeName } from '../network/naming';
+import { VXLAN_MTU } from '../network/plan';
 import type { Assignment, NetworkBinding, NetworkRealisation, NicBinding, RenderedXml } from '../state/assignment-store';
 import { splitCloudInit, type CloudInitMaterial } from '../state/cloud-init-material';
 
@@ -38,7 +39,7 @@ function problemsOf(e: unknown, where: string): Problem[] {
 export function nicRealisation(n: Network): NetworkRealisation {
   // The schema requires spec.bridge in bridge mode.
   const bridge = n.spec.mode === 'bridge' ? n.spec.bridge ?? '' : bridgeName(n.metadata.name);
-  const mtu = n.spec.mtu ?? (n.spec.mode === 'vxlan' ? 1450 : undefined);
+  const mtu = n.spec.mtu ?? (n.spec.mode === 'vxlan' ? VXLAN_MTU : undefined);
   return { bridge, ...(mtu !== undefined ? { mtu } : {}), ...(n.spec.vlan !== undefined ? { vlan: n.spec.vlan } : {}) };
 }
 
