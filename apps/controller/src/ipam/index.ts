@@ -6,3 +6,5 @@ export * from './network-admission';
 export * from './network-in-use';
 export * from './references';
 export * from './reservation-keys';
+export * from './reservation-cache';
+export * from './reservation-sweeper';
