@@ -190,6 +190,7 @@ export class ControlLoops {
       const migration = new MigrationReconciler({
         store, vms: informers.vms, nodes: informers.nodes, migrations: informers.migrations, storagePools: informers.storagePools, dialer: this.options.dialer, clock,
         hooks: this.hooks('migration'), events: this.options.events, log: this.options.log, limits: this.options.migrationLimits, observer: this.options.migrationObserver,
+        networkReady: (network, node) => networkStatus.readyOn(network, node),
       });
       await lifecycle.start();
       await migration.start();
