@@ -143,14 +143,14 @@ export class EtcdStore implements ObjectStore {
   }
 
   async listRecords<T = unknown>(prefix: string): Promise<RecordList<T>> {
-    checkRecordKey(prefix);
+    checkRecordKey(prefix, true);
     const p = Buffer.from(prefix);
     const res = await this.connection.call((o) => this.kv.range({ key: p, range_end: prefixEnd(p) }, o));
     return { records: res.kvs.map((kv) => this.decodeRecord<T>(kv)), revision: res.header.revision };
   }
 
   watchRecords<T = unknown>(prefix: string, afterRevision: string): RecordStream<T> {
-    checkRecordKey(prefix);
+    checkRecordKey(prefix, true);
     const decode = (kv: IKeyValue, type: 'ADDED' | 'MODIFIED' | 'DELETED', revision: string): RecordEvent<T> =>
       ({ type: type === 'DELETED' ? 'DELETED' : 'PUT', record: this.decodeRecord<T>(kv), revision });
     const stream = watchPrefix<RecordEvent<T>>(this.connection, {

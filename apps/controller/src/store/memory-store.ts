@@ -130,14 +130,14 @@ export class MemoryStore implements ObjectStore {
 
   async listRecords<T = unknown>(prefix: string): Promise<RecordList<T>> {
     this.check();
-    checkRecordKey(prefix);
+    checkRecordKey(prefix, true);
     const records = [...this.records.entries()].filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([key, e]) => ({ key, value: JSON.parse(e.value) as T, version: String(e.mod) }));
     return { records, revision: String(this.revision) };
   }
 
   watchRecords<T = unknown>(prefix: string, afterRevision: string): RecordStream<T> {
-    checkRecordKey(prefix);
+    checkRecordKey(prefix, true);
     const watcher = { prefix, queue: new EventQueue<RecordEvent>(() => void this.recordWatchers.delete(watcher)) };
     for (const c of this.recordHistory) if (Number(c.event.revision) > Number(afterRevision) && c.key.startsWith(prefix)) watcher.queue.push(structuredClone(c.event));
     this.recordWatchers.add(watcher);

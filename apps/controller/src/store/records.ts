@@ -40,8 +40,9 @@ export interface RecordStream<T = unknown> extends AsyncIterable<RecordEvent<T>>
   close(): Promise<void>;
 }
 
-export function checkRecordKey(key: string): void {
-  if (!RECORD_PREFIXES.some((p) => key.startsWith(p) && key.length > p.length) || key.includes('\0')) {
+/** `key` (or, with `prefix`, a prefix to list or watch) lies under a record prefix. */
+export function checkRecordKey(key: string, prefix = false): void {
+  if (!RECORD_PREFIXES.some((p) => key.startsWith(p) && (prefix || key.length > p.length)) || key.includes('\0')) {
     throw invalidWrite(`record key "${key}" is outside the record prefixes`,
       `records may only live under ${RECORD_PREFIXES.join(', ')}, never where objects are stored`, 'this is a controller bug: report it with the key');
   }

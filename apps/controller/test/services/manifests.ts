@@ -33,6 +33,20 @@ spec:
   subnet: 10.10.0.0/24
 `;
 
+/**
+ * The Network `lan` that vmYaml's NIC names, without labels (no prune or scoped selector of a
+ * test matches it). A VM's references must exist at apply (HVS-VM-REFERENCE-MISSING), so tests
+ * that apply vmYaml alone seed it first, straight into the store: their own counts of reads,
+ * writes and audit records stay what they assert.
+ */
+export const LAN_NETWORK = {
+  apiVersion: 'hvs/v1', kind: 'Network', metadata: { name: 'lan' }, spec: { mode: 'nat', subnet: '10.10.0.0/24', gateway: '10.10.0.1' },
+};
+
+export async function seedLan(store: { create(o: typeof LAN_NETWORK): Promise<unknown> }): Promise<void> {
+  await store.create(structuredClone(LAN_NETWORK));
+}
+
 /** Two documents: the first valid, the second with two problems (bad size, unknown field). */
 export const BAD_SECOND_DOCUMENT = `${vmYaml('good-1')}---
 apiVersion: hvs/v1
