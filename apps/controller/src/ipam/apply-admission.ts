@@ -2,12 +2,12 @@
  * What an apply must pass, and what it writes besides the documents, for VMs and Networks
  * (called by ResourceService for apply and plan): references (references.ts), Network subnet
  * defaults and overlaps (network-admission.ts) and the VMs' address reservations
- * (allocate.ts). One read of Networks, Images, Nodes and reservations per apply that holds a
+ * (allocate.ts). One read of Networks, Images, Nodes, StoragePools and reservations per apply that holds a
  * VM or a Network; nothing is read for other batches. All problems are reported at once in
  * one coded error, and then nothing is written.
  */
 import { randomUUID } from 'node:crypto';
-import type { AnyResource, Image, Network, Node, Problem, VirtualMachine } from '@hvs/domain';
+import type { AnyResource, Image, Network, Node, Problem, StoragePool, VirtualMachine } from '@hvs/domain';
 import type { RecordOp } from '../store/records';
 import type { ObjectStore, StoredObject } from '../store/types';
 import { decideReservations } from './allocate';
@@ -39,8 +39,8 @@ export async function admitBatch(store: ObjectStore, items: readonly AdmissionIt
   const uids: (string | undefined)[] = items.map((it) => (it.current === undefined ? randomUUID() : undefined));
   const concerned = items.some((it) => it.desired.kind === 'VirtualMachine' || it.desired.kind === 'Network');
   if (!concerned) return { desired: items.map((it) => it.desired), records: [], uids };
-  const [networks, images, nodes, reservations] = await Promise.all([
-    store.list<Network>('Network'), store.list<Image>('Image'), store.list<Node>('Node'), readReservations(store),
+  const [networks, images, nodes, pools, reservations] = await Promise.all([
+    store.list<Network>('Network'), store.list<Image>('Image'), store.list<Node>('Node'), store.list<StoragePool>('StoragePool'), readReservations(store),
   ]);
   const problems: Problem[] = [];
   const batchNetworks = items.filter((it) => it.desired.kind === 'Network');
@@ -59,7 +59,10 @@ export async function admitBatch(store: ObjectStore, items: readonly AdmissionIt
   const catalog = {
     networks: new Set(specs.keys()),
     images: new Set([...images.items.map((i) => i.metadata.name), ...items.filter((it) => it.desired.kind === 'Image').map((it) => it.desired.metadata.name)]),
-    pools: new Set(nodes.items.flatMap((n) => (n.status?.pools ?? []).map((p) => p.name))),
+    pools: new Set([
+      ...nodes.items.flatMap((n) => (n.status?.pools ?? []).map((p) => p.name)), ...pools.items.map((p) => p.metadata.name),
+      ...items.filter((it) => it.desired.kind === 'StoragePool').map((it) => it.desired.metadata.name),
+    ]),
   };
   const vms = items.map((it, i) => ({ it, uid: it.current?.metadata.uid ?? uids[i]! })).filter(({ it }) => it.desired.kind === 'VirtualMachine');
   for (const { it } of vms) problems.push(...missingReferences(it.desired as VirtualMachine, catalog));

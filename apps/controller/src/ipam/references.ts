@@ -2,7 +2,7 @@
  * What a VM names must exist, checked at apply and plan like Kubernetes admission (pure):
  * each `spec.networks[i].network` a Network and each `spec.disks[i].image` / `spec.cdrom.image`
  * an Image, in the same batch or the store; each disk `pool` one that a Node reports
- * (status.pools) or `default`. Else HVS-VM-REFERENCE-MISSING, one problem per reference, with a
+ * (status.pools), a StoragePool (batch or store), or `default`. Else HVS-VM-REFERENCE-MISSING, one problem per reference, with a
  * did-you-mean when a close name exists.
  */
 import type { Problem, VirtualMachine } from '@hvs/domain';

@@ -1,3 +1,5 @@
+import type { ObjectStore, StoredObject } from '../../src/store';
+
 /** Manifests the service and API tests apply (valid per libs/domain unless named bad). */
 export function vmYaml(name: string, opts: { memory?: string; labels?: Record<string, string>; runState?: string } = {}): string {
   const labels = Object.entries(opts.labels ?? { app: 'web' }).map(([k, v]) => `    ${k}: ${v}`).join('\n');
@@ -39,11 +41,11 @@ spec:
  * that apply vmYaml alone seed it first, straight into the store: their own counts of reads,
  * writes and audit records stay what they assert.
  */
-export const LAN_NETWORK = {
+export const LAN_NETWORK: StoredObject = {
   apiVersion: 'hvs/v1', kind: 'Network', metadata: { name: 'lan' }, spec: { mode: 'nat', subnet: '10.10.0.0/24', gateway: '10.10.0.1' },
 };
 
-export async function seedLan(store: { create(o: typeof LAN_NETWORK): Promise<unknown> }): Promise<void> {
+export async function seedLan(store: Pick<ObjectStore, 'create'>): Promise<void> {
   await store.create(structuredClone(LAN_NETWORK));
 }
 

@@ -82,14 +82,14 @@ describe('ResourceService (MemoryStore)', () => {
     const names = (n: number, p: string) => Array.from({ length: n }, (_, i) => `${p}-${i}`);
     const small = await service.apply([{ content: batch(NETWORK_YAML, ...names(39, 'a').map((n) => vmYaml(n))) }], {}, ctx);
     expect(small.results.map((r) => r.action)).toEqual(Array(40).fill('created'));
-    // Admission lists Networks, Images and Nodes once per apply (references, subnets, pools).
-    expect(store.counts).toEqual({ get: 0, getMany: 1, list: 3, writes: 1 });
+    // Admission lists Networks, Images, Nodes and StoragePools once per apply (references, subnets, pools).
+    expect(store.counts).toEqual({ get: 0, getMany: 1, list: 4, writes: 1 });
     expect(store.batchSizes).toEqual([80]);
 
     // 100 creates + 100 audit records exceed one transaction: the records follow in a second one.
     const big = await service.apply([{ content: batch(...names(100, 'b').map((n) => vmYaml(n))) }], {}, ctx);
     expect(big.results.filter((r) => r.action === 'created')).toHaveLength(100);
-    expect(store.counts).toEqual({ get: 0, getMany: 2, list: 6, writes: 3 });
+    expect(store.counts).toEqual({ get: 0, getMany: 2, list: 8, writes: 3 });
     expect(store.batchSizes.slice(1)).toEqual([100, 100]);
     expect((await store.list('Audit')).items).toHaveLength(140);
   });
