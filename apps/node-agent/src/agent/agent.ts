@@ -1,9 +1,12 @@
 import { release } from 'node:os';
+import { join } from 'node:path';
 import type { Server } from '@grpc/grpc-js';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { domainName, HvsError, uidOfDomain, type ConsoleEndpoint, type VmEventType } from '@hvs/domain';
 import type { agentv1, v1 } from '@hvs/proto';
 import { ReconcilerRunner, SystemClock, type Clock, type TimerHandle } from '@hvs/reconcile';
+import { AddressWatch } from '../addresses/address-watch';
+import { CloudInitSeeds } from '../cloud-init/cloud-init-seeds';
 import type { AgentConfig } from '../config/config';
 import { chooseHypervisor, type ChoiceProbes, type HypervisorChoice } from '../config/hypervisor-choice';
 import { consoleEndpoint } from '../console/console-endpoint';
@@ -79,6 +82,8 @@ export class Agent implements AgentApi {
    * cloud-init seed built), checked in this order; filled in start() before the reconciler exists.
    */
   readonly prerequisites: Prerequisite[] = [];
+  /** Guest addresses (reservation, DHCP lease, qemu-guest-agent) into each VM's observation. */
+  addresses!: AddressWatch;
   private server: Server | undefined;
   private readonly metricsServer = new MetricsServer(this.metrics);
   private events: AsyncIterator<DomainEvent> | undefined;
@@ -114,12 +119,20 @@ export class Agent implements AgentApi {
     const confinement = this.confinement();
     this.log[confinement.confined ? 'info' : 'warn']({ confined: confinement.confined, model: confinement.model ?? null }, confinement.summary);
     if (this.config.controller) this.fencing = await this.startFencing();
+    this.addresses = new AddressWatch({
+      store: this.store, observed: this.observed, driver: this.driver, clock: this.clock, networksDir: join(this.config.stateDir, 'networks'), log: this.log,
+    });
+    // Last of the prerequisites: network-config needs the NIC bindings, and the seed is built
+    // only once nothing else keeps the VM waiting.
+    const seeds = new CloudInitSeeds({ store: this.store, volumes: this.volumes, stateDir: this.config.stateDir, log: this.log });
+    this.prerequisites.push(seeds.prerequisite);
     this.reconciler = new DomainReconciler({
       driver: this.fencing ? gateStarts(this.driver, (d) => this.startRefusal(d)) : this.driver, store: this.store, observed: this.observed, volumes: this.volumes, clock: this.clock,
       nodeName: this.config.nodeName, domainType: this.choice.domainType, shutdownTimeoutMs: this.config.shutdownTimeoutMs, diskPolicy: this.config.diskPolicy,
       held: (uid) => this.departures.held(uid), released: (uid) => this.departures.forget(uid),
       securityModel: () => this.confinement().model,
-      prerequisites: this.prerequisites,
+      prerequisites: this.prerequisites, restartNotes: [seeds.restartNote],
+      interfaces: (uid) => this.addresses.interfaces(uid),
     });
     this.migrations = new MigrateHandler({
       driver: this.driver, store: this.store, volumes: this.volumes, observed: this.observed, departures: this.departures, clock: this.clock,
@@ -140,6 +153,7 @@ export class Agent implements AgentApi {
     this.pumpEvents();
     await this.resync();
     this.runner.start();
+    this.addresses.start();
     this.scheduleResync();
     const { server, address } = await startAgentServer(this, this.config.listen, this.log,
       this.identity && { credentials: this.identity.serverCredentials(), caPem: () => this.identity!.caPem, nodeName: this.config.nodeName });
@@ -169,6 +183,7 @@ export class Agent implements AgentApi {
     await this.fencing?.stop();
     if (this.server) await stopServer(this.server);
     await this.metricsServer.close();
+    this.addresses?.stop();
     await this.runner?.stop({ graceMs: 5000 });
     await this.events?.return?.();
     this.observed.close();
