@@ -22,7 +22,7 @@ import { readsGuestAddresses, type GuestNic, type HypervisorDriver } from '../hy
 import type { ObservedState } from '../observed/observed-state';
 import type { NicBinding } from '../state/assignment-store';
 import { readLeases, type DhcpLease } from './dnsmasq-leases';
-import { addressesOf, mergeInterfaces, type VmNic } from './merge-interfaces';
+import { mergeInterfaces, withInterfaces, type VmNic } from './merge-interfaces';
 
 /** How long a burst of watch events on a lease file may last before it is read. */
 const SETTLE_MS = 100;
@@ -98,11 +98,7 @@ export class AddressWatch {
   private republish(uid: string): void {
     const obs = this.o.observed.get(uid);
     if (obs === undefined) return;
-    const interfaces = this.interfaces(uid);
-    const next = { ...obs, ips: addressesOf(interfaces) };
-    delete next.interfaces;
-    if (interfaces.length > 0) next.interfaces = interfaces;
-    this.o.observed.set(next);
+    this.o.observed.set(withInterfaces(obs, this.interfaces(uid)));
   }
 
   private usersOf(network: string): string[] {
@@ -138,7 +134,13 @@ export class AddressWatch {
     if (this.watchers.has(network)) return;
     try {
       const w = watch(join(this.o.networksDir, network), { persistent: false }, (_event, file) => {
-        if (file === null || String(file).startsWith('dnsmasq.leases')) {
+        if (file !== null && String(file) === network) {
+          // The dir itself went (the Network was removed or is being re-realised): this watch is
+          // dead; the next tick watches the new dir once it is there.
+          drop();
+          this.dirty.add(network);
+        }
+        if (file === null || String(file).startsWith('dnsmasq.leases') || String(file) === network) {
           this.dirty.add(network);
           // dnsmasq truncates, then writes: read once the burst of events is over, not the empty file in between.
           this.settleTimer ??= this.o.clock.setTimeout(() => {
@@ -147,10 +149,11 @@ export class AddressWatch {
           }, SETTLE_MS);
         }
       });
-      w.on('error', () => {
+      const drop = (): void => {
         w.close();
         if (this.watchers.get(network) === w) this.watchers.delete(network);
-      });
+      };
+      w.on('error', drop);
       this.watchers.set(network, w);
     } catch {
       // No dir yet (the Network is not realised here yet): the poll looks again.

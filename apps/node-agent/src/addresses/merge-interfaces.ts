@@ -3,7 +3,7 @@
  * reports, else the node's DHCP lease for its MAC, else the controller's reservation. The
  * source says which one gave the IPv4 (VirtualMachine status.interfaces[].source).
  */
-import type { InterfaceObservation } from '@hvs/domain';
+import type { InterfaceObservation, VmObservation } from '@hvs/domain';
 import type { GuestNic } from '../hypervisor';
 import type { DhcpLease } from './dnsmasq-leases';
 
@@ -60,4 +60,16 @@ export function addressesOf(interfaces: readonly InterfaceObservation[]): string
   const v4 = interfaces.flatMap((i) => (i.ipv4 ? [i.ipv4] : []));
   const v6 = interfaces.flatMap((i) => i.ipv6 ?? []);
   return [...new Set([...v4, ...v6])];
+}
+
+/**
+ * `obs` carrying `interfaces` (left out when empty) and the `ips` they give. Every publisher of a
+ * VM goes through this, so equal observations serialise equally (ObservedState.set compares JSON):
+ * `ips` keeps its place, `interfaces` always comes last.
+ */
+export function withInterfaces(obs: VmObservation, interfaces: InterfaceObservation[]): VmObservation {
+  const next: VmObservation = { ...obs, ips: addressesOf(interfaces) };
+  delete next.interfaces;
+  if (interfaces.length > 0) next.interfaces = interfaces;
+  return next;
 }

@@ -6,6 +6,7 @@ import { domainName, HvsError, uidOfDomain, type ConsoleEndpoint, type VmEventTy
 import type { agentv1, v1 } from '@hvs/proto';
 import { ReconcilerRunner, SystemClock, type Clock, type TimerHandle } from '@hvs/reconcile';
 import { AddressWatch } from '../addresses/address-watch';
+import { withInterfaces } from '../addresses/merge-interfaces';
 import { CloudInitSeeds } from '../cloud-init/cloud-init-seeds';
 import type { AgentConfig } from '../config/config';
 import { chooseHypervisor, type ChoiceProbes, type HypervisorChoice } from '../config/hypervisor-choice';
@@ -226,7 +227,11 @@ export class Agent implements AgentApi {
       for (const vm of assignment.vms) {
         const uid = vm.metadata.uid as string;
         if (!this.observed.get(uid)) {
-          this.observed.set({ name: vm.metadata.name, uid, phase: 'Pending', reason: 'Assigned', message: 'waiting for the reconciler', ips: [], node: this.config.nodeName, observedGeneration: 0, pendingRestart: [] });
+          // With its reservations from the first report on (addresses/: no I/O).
+          this.observed.set(withInterfaces({
+            name: vm.metadata.name, uid, phase: 'Pending', reason: 'Assigned', message: 'waiting for the reconciler', ips: [], node: this.config.nodeName,
+            observedGeneration: 0, pendingRestart: [],
+          }, this.addresses.interfaces(uid)));
         }
       }
     }

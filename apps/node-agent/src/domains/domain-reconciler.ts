@@ -3,7 +3,7 @@ import {
   type VirtualMachine, type VmEventType,
 } from '@hvs/domain';
 import { done, isTerminalError, requeueAfter, TerminalError, type Clock, type ReconcileResult } from '@hvs/reconcile';
-import { addressesOf } from '../addresses/merge-interfaces';
+import { withInterfaces } from '../addresses/merge-interfaces';
 import type { DomainState, HypervisorDriver } from '../hypervisor';
 import type { ObservedState } from '../observed/observed-state';
 import type { AssignmentStore } from '../state/assignment-store';
@@ -295,15 +295,12 @@ export class DomainReconciler {
     if (known === undefined) state = (await this.o.driver.get(name).catch(() => undefined))?.state;
     else if (known !== 'activity') state = known;
     const view = computePhase({ runState: vm.spec.runState ?? 'Running', state, activity: mem.activity, error: mem.error, ...(mem.waiting ? { waiting: mem.waiting } : {}) });
-    const interfaces = this.o.interfaces?.(uid) ?? [];
-    this.o.observed.set({
-      name: vm.metadata.name, uid, phase: view.phase, reason: view.reason, message: view.message, ips: addressesOf(interfaces),
+    this.o.observed.set(withInterfaces({
+      name: vm.metadata.name, uid, phase: view.phase, reason: view.reason, message: view.message, ips: [],
       node: this.o.nodeName, observedGeneration: vm.metadata.generation ?? 0,
       pendingRestart: [...mem.pendingRestart, ...mem.notes.filter((n) => !mem.pendingRestart.includes(n))],
       ...(view.problem ? { error: view.problem } : {}),
-      // Last, as AddressWatch appends it: equal observations serialise equally.
-      ...(interfaces.length > 0 ? { interfaces } : {}),
-    });
+    }, this.o.interfaces?.(uid) ?? []));
   }
 
   private event(uid: string, vm: VirtualMachine, type: VmEventType, reason: string, message: string): void {

@@ -1,19 +1,22 @@
 // Guest addresses against real parts: an agent on libvirt's test driver picking up a dnsmasq
 // lease file the test writes into its Network dir, the lease watch on its own, and real virsh
 // answers (libvirt's fake address on the test driver, a failing domifaddr that is tolerated).
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { domainName, HvsError, type Network, type VirtualMachine } from '@hvs/domain';
 import { toProtoObject } from '@hvs/proto';
-import { SystemClock } from '@hvs/reconcile';
+import { FakeClock, SystemClock } from '@hvs/reconcile';
 import { AddressWatch, leasesPath } from '../../src/addresses/address-watch';
-import { LibvirtDriver, parseDomifaddr } from '../../src/hypervisor';
+import { FakeHypervisorDriver, LibvirtDriver, parseDomifaddr } from '../../src/hypervisor';
 import { domifaddrArgs } from '../../src/hypervisor/guest-addresses';
 import { runVirsh } from '../../src/hypervisor/virsh';
 import { ObservedState } from '../../src/observed/observed-state';
 import type { NicBinding } from '../../src/state/assignment-store';
 import { assignInProcess, assignRequest, tempDir, testVm, until } from '../support/fixtures';
 import { startTestDriverAgent, type TestDriverAgent } from '../support/test-driver-agent';
+
+// The agent start and real virsh calls share 2 busy cores with other suites.
+jest.setTimeout(30_000);
 
 /** The refresh window the product promises for a new lease. */
 const LEASE_WINDOW_MS = 10_000;
@@ -95,6 +98,35 @@ describe('AddressWatch with real files and real virsh', () => {
     } finally {
       watch.stop();
       await driver.close();
+    }
+  });
+
+  it('watches the new dir after the Network dir was removed and made again (re-realised)', async () => {
+    // Ticks on a fake clock, advanced by the test only: a lease seen later came through the watch.
+    const clock = new FakeClock(Date.now());
+    const observed = new ObservedState();
+    vmObserved(observed);
+    const lan = join(dir, 'lan');
+    await mkdir(lan);
+    const watch = new AddressWatch({
+      store: { uids: () => ['u1'], desired: () => undefined, nics: () => [{ ...binding, ipv4: '' }] },
+      observed, driver: new FakeHypervisorDriver({ clock }), clock, networksDir: dir, leasePollMs: 3_600_000,
+    });
+    try {
+      watch.start();
+      await until('the first (empty) publish', () => observed.get('u1')?.interfaces?.length === 1);
+      await rm(lan, { recursive: true });
+      await mkdir(lan);
+      await clock.advance(3_600_000); // one backstop tick: it watches the new dir
+      await until('the tick read the (absent) file', () => observed.get('u1')?.ips.length === 0);
+      await writeFile(leasesPath(dir, 'lan'), `${Math.floor(clock.now() / 1000) + 600} ${MAC} 10.88.0.79 web-1 *\n`);
+      const nic = await until('the lease through the new watch', async () => {
+        await clock.advance(100); // the settle delay after a watch event
+        return observed.get('u1')?.interfaces?.find((i) => i.source === 'lease');
+      }, LEASE_WINDOW_MS);
+      expect(nic.ipv4).toBe('10.88.0.79');
+    } finally {
+      watch.stop();
     }
   });
 

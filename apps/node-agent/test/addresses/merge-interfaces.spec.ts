@@ -1,5 +1,6 @@
 // Which source gives a NIC's address (pure): guest agent, then the node's DHCP lease, then the reservation.
-import { addressesOf, mergeInterfaces, type VmNic } from '../../src/addresses/merge-interfaces';
+import type { VmObservation } from '@hvs/domain';
+import { addressesOf, mergeInterfaces, withInterfaces, type VmNic } from '../../src/addresses/merge-interfaces';
 import type { DhcpLease } from '../../src/addresses/dnsmasq-leases';
 
 const eth0: VmNic = { name: 'eth0', network: 'lan', mac: '52:54:00:00:00:01', ipv4: '10.88.0.100', dnsName: 'web.lan' };
@@ -62,5 +63,21 @@ describe('addressesOf', () => {
       { name: 'eth1', mac: 'n', network: 'b', ipv4: '10.0.0.2', ipv6: ['fd00::1', 'fd00::2'] },
       { name: 'eth2', mac: 'o', network: 'c' },
     ])).toStrictEqual(['10.0.0.1', '10.0.0.2', 'fd00::1', 'fd00::2']);
+  });
+});
+
+describe('withInterfaces', () => {
+  const obs: VmObservation = { name: 'web', uid: 'u', phase: 'Running', reason: '', message: '', ips: ['10.0.0.9'], node: 'n', observedGeneration: 1, pendingRestart: [] };
+  const eth0 = { name: 'eth0', mac: '52:54:00:00:00:01', network: 'lan', ipv4: '10.0.0.1' };
+
+  it('sets ips from the interfaces and leaves interfaces out when there are none', () => {
+    expect(withInterfaces(obs, [eth0])).toStrictEqual({ ...obs, ips: ['10.0.0.1'], interfaces: [eth0] });
+    expect(withInterfaces({ ...obs, interfaces: [eth0] }, [])).toStrictEqual({ ...obs, ips: [] });
+  });
+
+  it('serialises equal observations equally whatever order the caller built them in (ObservedState.set compares JSON)', () => {
+    const built = withInterfaces({ ...obs, interfaces: [eth0] }, [eth0]);
+    const again = withInterfaces(obs, [eth0]);
+    expect(JSON.stringify(built)).toBe(JSON.stringify(again));
   });
 });

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { HostFacts as RenderFacts, SecurityModel, VirtualMachine } from '@hvs/domain';
+import type { HostFacts as RenderFacts, InterfaceObservation, SecurityModel, VirtualMachine } from '@hvs/domain';
 import { FakeClock } from '@hvs/reconcile';
 import { FakeHypervisorDriver, type DomainEvent } from '../../src/hypervisor';
 import { ObservedState } from '../../src/observed/observed-state';
@@ -44,7 +44,10 @@ export class ReconcilerWorld {
     return join(this.dir, 'pool');
   }
 
-  async boot(opts: { diskPolicy?: 'delete' | 'keep'; render?: (vm: VirtualMachine, facts: RenderFacts) => string; securityModel?: () => SecurityModel | undefined; prerequisites?: Prerequisite[]; restartNotes?: RestartNote[] } = {}): Promise<AgentParts> {
+  async boot(opts: {
+    diskPolicy?: 'delete' | 'keep'; render?: (vm: VirtualMachine, facts: RenderFacts) => string; securityModel?: () => SecurityModel | undefined; prerequisites?: Prerequisite[];
+    restartNotes?: RestartNote[]; interfaces?: (uid: string) => InterfaceObservation[];
+  } = {}): Promise<AgentParts> {
     const store = new AssignmentStore(join(this.dir, 'state'), 'node-1');
     await store.load();
     const observed = new ObservedState();
@@ -56,6 +59,7 @@ export class ReconcilerWorld {
       ...(opts.securityModel ? { securityModel: opts.securityModel } : {}),
       ...(opts.prerequisites ? { prerequisites: opts.prerequisites } : {}),
       ...(opts.restartNotes ? { restartNotes: opts.restartNotes } : {}),
+      ...(opts.interfaces ? { interfaces: opts.interfaces } : {}),
     });
     return { store, observed, volumes, reconciler, published: observed.watch(() => ({ host: undefined, observedGeneration: store.generation, fencingToken: 0 })) };
   }
