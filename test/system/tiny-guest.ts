@@ -2,6 +2,7 @@
  * The tiny TCG guest of test/guest/build-guest.sh as a libvirt domain for the system tier: a
  * Debian kernel + busybox initrd printing HVS_GUEST_BOOTED then `tick N` each second on its
  * serial port, plus a small qcow2 disk in the host's own pool (not shared: migrations copy it).
+ * Booted with netCmdline() it also reports DHCP rounds and pings (HVS_GUEST_DHCP/HVS_GUEST_PING).
  * Paths in the XML are as the host sees them, so the serial log of each host is its own file.
  */
 import { execFile } from 'node:child_process';
@@ -75,13 +76,24 @@ export interface SerialLog {
   booted: boolean;
   /** Tick numbers in the order printed. */
   ticks: number[];
+  /** With `hvs.net=1` on the cmdline: each DHCP round's outcome (the address eth0 got, or 'none'). */
+  dhcp: { round: number; ip: string }[];
+  /** With `hvs.ping=IP`: each round's single ping. */
+  pings: { round: number; to: string; ok: boolean }[];
+}
+
+/** The kernel cmdline of a tiny guest that brings eth0 up by DHCP (and pings `ping` each round): build-guest.sh. */
+export function netCmdline(ping?: string): string {
+  return `console=ttyS0 quiet panic=-1 hvs.net=1${ping ? ` hvs.ping=${ping}` : ''}`;
 }
 
 /** Reads a host's copy of the guest's serial log (empty when it does not exist yet). */
 export async function readSerial(host: LabHost, name: string): Promise<SerialLog> {
   const text = await readFile(host.pathOnHost(serialLogPath(name)), 'utf8').catch(() => '');
   const ticks = [...text.matchAll(/tick (\d+)/g)].map((m) => Number(m[1]));
-  return { booted: text.includes(BOOT_MARKER), ticks };
+  const dhcp = [...text.matchAll(/HVS_GUEST_DHCP round=(\d+) ip=(\S+)/g)].map((m) => ({ round: Number(m[1]), ip: m[2]! }));
+  const pings = [...text.matchAll(/HVS_GUEST_PING round=(\d+) to=(\S+) (ok|fail)/g)].map((m) => ({ round: Number(m[1]), to: m[2]!, ok: m[3] === 'ok' }));
+  return { booted: text.includes(BOOT_MARKER), ticks, dhcp, pings };
 }
 
 export const lastTick = (log: SerialLog): number => log.ticks.at(-1) ?? 0;
