@@ -38,7 +38,9 @@ const A_IP = '10.93.0.50';
 const POOL = '/var/lib/libvirt/images';
 const AGENT_PORT = 17450;
 const MIGRATION_URI = 'hvs.dev/migration-uri';
+/** VMs are pinned by nodeSelector on these Node labels: B's to host-b; A's to every Node labelled for it (host-a, and host-b once the test opens it for the move). */
 const LAB_LABEL = 'hvs-test/lab-host';
+const A_LABEL = 'hvs-test/vm-a';
 
 describeSystem('a vxlan Network spans two libvirt hosts: a VM on each reaches the other, a migrated VM keeps its address', () => {
   let hosts: TwoHosts | undefined;
@@ -60,11 +62,11 @@ describeSystem('a vxlan Network spans two libvirt hosts: a VM on each reaches th
     const r = await hvctl(['apply', '-f', path.join(hvctlDir(), file), ...(wait ? ['--wait', '--timeout', '120s'] : [])], 150_000);
     succeeded(r, `hvctl apply ${file}`);
   };
-  const vmYaml = (name: string, labHost: string, cmdline: string, ip?: string) => [
+  const vmYaml = (name: string, selector: string, cmdline: string, ip?: string) => [
     'apiVersion: hvs/v1', 'kind: VirtualMachine', `metadata: {name: ${name}}`, 'spec:', '  cpu: {cores: 1}', '  memory: {size: 128MiB}',
     `  boot: {kernel: tiny/vmlinuz, initrd: tiny/initrd.gz, cmdline: "${cmdline}"}`,
     '  disks: []', `  networks: [{name: eth0, network: ${NET}${ip ? `, ip: "${ip}"` : ''}}]`,
-    `  placement: {nodeSelector: {${LAB_LABEL}: "${labHost}"}}`, '  runState: Running',
+    `  placement: {nodeSelector: {${selector}}}`, '  runState: Running',
   ];
   /** The guest's console log on the host that runs (or ran) it. */
   const serial = async (vm: string, host: LabHost): Promise<SerialLog> => readSerial(host, domainName((await getVm(vm)).metadata.uid!));
@@ -75,6 +77,13 @@ describeSystem('a vxlan Network spans two libvirt hosts: a VM on each reaches th
       return '';
     }
   };
+  /** Sets Node labels (retried: the agent's heartbeats update the Node too). */
+  const label = (node: string, labels: Record<string, string>, annotations: Record<string, string> = {}) => waitFor(async () => {
+    const n = await plane!.store.get<Node>('Node', node);
+    n.metadata.labels = { ...n.metadata.labels, ...labels };
+    n.metadata.annotations = { ...n.metadata.annotations, ...annotations };
+    return plane!.store.update(n).then(() => true, () => false);
+  }, { what: `label node ${node}`, timeoutMs: 10_000 });
   const macOf = async (vm: string) => (await getVm(vm)).status?.interfaces?.find((i) => i.name === 'eth0')?.mac ?? '';
   /** `ip -j` inside a lab host. */
   const ipJson = async <T>(h: LabHost, args: string[]): Promise<T[]> => {
@@ -113,15 +122,8 @@ describeSystem('a vxlan Network spans two libvirt hosts: a VM on each reaches th
     await plane.untilReady(2, 90_000);
     timings.agentsReadyMs = Date.now() - t0;
     // As an operator labels hosts (the VMs are pinned by nodeSelector) and names the migration link.
-    const store = plane.store;
-    for (const [node, h] of byNode) {
-      await waitFor(async () => {
-        const n = await store.get<Node>('Node', node);
-        n.metadata.labels = { ...n.metadata.labels, [LAB_LABEL]: node };
-        n.metadata.annotations = { ...n.metadata.annotations, [MIGRATION_URI]: h.tcpUri };
-        return store.update(n).then(() => true, () => false);
-      }, { what: `label and annotate node ${node}`, timeoutMs: 10_000 });
-    }
+    for (const [node, h] of byNode) await label(node, { [LAB_LABEL]: node }, { [MIGRATION_URI]: h.tcpUri });
+    await label('host-a', { [A_LABEL]: 'ok' });
 
     fs.mkdirSync(hvctlDir(), { recursive: true });
     fs.writeFileSync(path.join(hvctlDir(), 'ca.pem'), plane.caPem);
@@ -132,18 +134,18 @@ describeSystem('a vxlan Network spans two libvirt hosts: a VM on each reaches th
     await apply('network.yaml', ['apiVersion: hvs/v1', 'kind: Network', `metadata: {name: ${NET}}`, 'spec:', '  mode: vxlan', `  subnet: ${SUBNET}`, `  vxlan: {vni: ${VNI}}`], false);
     // B first: A's cmdline names B's address, which the controller reserves at apply.
     t0 = Date.now();
-    await apply('vm-b.yaml', vmYaml('vm-b', 'host-b', netCmdline(A_IP)), true);
+    await apply('vm-b.yaml', vmYaml('vm-b', `${LAB_LABEL}: host-b`, netCmdline(A_IP)), true);
     timings.applyBToRunningMs = Date.now() - t0;
     bIp = await waitFor(async () => (await getVm('vm-b')).status?.interfaces?.find((i) => i.name === 'eth0')?.ipv4, { what: 'vm-b reserved address in status', timeoutMs: 30_000 });
     t0 = Date.now();
-    await apply('vm-a.yaml', vmYaml('vm-a', 'host-a', netCmdline(bIp), A_IP), true);
+    await apply('vm-a.yaml', vmYaml('vm-a', `${A_LABEL}: ok`, netCmdline(bIp), A_IP), true);
     timings.applyAToRunningMs = Date.now() - t0;
   });
 
   afterAll(async () => {
     await plane?.stop();
     await hosts?.stop();
-    console.log(`vxlan system test timings (ms): ${JSON.stringify(timings)}`);
+    console.log(`vxlan system test (run ${hosts?.runId}) timings (ms): ${JSON.stringify(timings)}`);
   });
 
   it('realises the Network on both hosts: bridge, VXLAN device (VNI, local VTEP, flood entry to the peer), dnsmasq; Ready per node', async () => {
@@ -213,6 +215,8 @@ describeSystem('a vxlan Network spans two libvirt hosts: a VM on each reaches th
     const vmA = await getVm('vm-a');
     const domain = domainName(vmA.metadata.uid!);
     const macA = await macOf('vm-a');
+    // The operator opens host B for VM A (its nodeSelector holds for migrations too).
+    await label('host-b', { [A_LABEL]: 'ok' });
     const t0 = Date.now();
     const r = await hvctl(['migrate', 'vm-a', '--to', 'host-b'], 150_000);
     timings.hvctlMigrateMs = Date.now() - t0;
