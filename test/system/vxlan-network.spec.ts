@@ -70,13 +70,15 @@ describeSystem('a vxlan Network spans two libvirt hosts: a VM on each reaches th
   ];
   /** The guest's console log on the host that runs (or ran) it. */
   const serial = async (vm: string, host: LabHost): Promise<SerialLog> => readSerial(host, domainName((await getVm(vm)).metadata.uid!));
-  const leasesOf = (node: string): string => {
+  /** A file of the Network's dnsmasq on a node ('' when absent). */
+  const dnsmasqFile = (node: string, file: 'dnsmasq.leases' | 'hosts'): string => {
     try {
-      return fs.readFileSync(path.join(networkDir(path.join(agentDir.get(node)!, 'state'), NET), 'dnsmasq.leases'), 'utf8');
+      return fs.readFileSync(path.join(networkDir(path.join(agentDir.get(node)!, 'state'), NET), file), 'utf8');
     } catch {
       return '';
     }
   };
+  const leasesOf = (node: string): string => dnsmasqFile(node, 'dnsmasq.leases');
   /** Sets Node labels (retried: the agent's heartbeats update the Node too). */
   const label = (node: string, labels: Record<string, string>, annotations: Record<string, string> = {}) => waitFor(async () => {
     const n = await plane!.store.get<Node>('Node', node);
@@ -237,6 +239,9 @@ describeSystem('a vxlan Network spans two libvirt hosts: a VM on each reaches th
     expect(onB.booted).toBe(false);
     expect(new Set(onB.dhcp.filter((d) => d.ip !== 'none').map((d) => d.ip))).toEqual(new Set([A_IP]));
     expect(leasesOf('host-b')).toContain(`${macA} ${A_IP}`);
+    expect(dnsmasqFile('host-b', 'hosts')).toContain(`${macA},${A_IP}`);
+    // Host A's dnsmasq stops serving the MAC once the VM is gone from there.
+    await waitFor(async () => (dnsmasqFile('host-a', 'hosts').includes(macA) ? undefined : true), { what: `host-a's DHCP hosts without ${macA}`, timeoutMs: 30_000 });
     await waitFor(async () => {
       const st = (await getVm('vm-a')).status;
       const nic = st?.interfaces?.find((i) => i.name === 'eth0');
