@@ -14,7 +14,9 @@
  * from its own node's dnsmasq (the lease is in that node's leases file) and pings the other VM,
  * whose only path is the overlay (the VXLAN device counts the packets); status.interfaces shows
  * the leases. Then `hvctl migrate` moves VM A to host B: a fresh DHCP round on host B gives it
- * the same address (now in host B's leases), the pings go on, status keeps the address.
+ * the same address (now in host B's leases), the pings go on, status keeps the address; and
+ * moved back to host A it is leased the same address by host A again and reaches B across the
+ * overlay again.
  * Opt-in: HVS_TEST_SYSTEM=1 as root (docs/system-tests.md).
  */
 import * as fs from 'node:fs';
@@ -239,7 +241,9 @@ describeSystem('a vxlan Network spans two libvirt hosts: a VM on each reaches th
     expect(onB.booted).toBe(false);
     expect(new Set(onB.dhcp.filter((d) => d.ip !== 'none').map((d) => d.ip))).toEqual(new Set([A_IP]));
     expect(leasesOf('host-b')).toContain(`${macA} ${A_IP}`);
-    expect(dnsmasqFile('host-b', 'hosts')).toContain(`${macA},${A_IP}`);
+    const t2 = Date.now();
+    await waitFor(async () => (dnsmasqFile('host-b', 'hosts').includes(`${macA},${A_IP}`) ? true : undefined), { what: `host-b's DHCP hosts with ${macA},${A_IP}`, timeoutMs: 30_000, intervalMs: 200 });
+    timings.hostBHostsFileHasAMs = Date.now() - t2;
     // Host A's dnsmasq stops serving the MAC once the VM is gone from there.
     await waitFor(async () => (dnsmasqFile('host-a', 'hosts').includes(macA) ? undefined : true), { what: `host-a's DHCP hosts without ${macA}`, timeoutMs: 30_000 });
     await waitFor(async () => {
@@ -250,5 +254,34 @@ describeSystem('a vxlan Network spans two libvirt hosts: a VM on each reaches th
     // VM B still reaches it (now on its own host's bridge).
     const rounds = (await serial('vm-b', hosts!.b)).pings.length;
     await waitFor(async () => (await serial('vm-b', hosts!.b)).pings.slice(rounds).some((p) => p.ok), { what: 'vm-b pinging vm-a after the move', timeoutMs: 30_000, intervalMs: 500 });
+  });
+
+  it('and back: hvctl migrate vm-a --to host-a; host A leases it the same address again and the pings cross the overlay again', async () => {
+    const domain = domainName((await getVm('vm-a')).metadata.uid!);
+    const macA = await macOf('vm-a');
+    // The guest's round counter survives migrations: rounds above the last one on host B ran on host A.
+    const lastOnB = Math.max(0, ...(await readSerial(hosts!.b, domain)).dhcp.map((d) => d.round));
+    const t0 = Date.now();
+    const r = await hvctl(['migrate', 'vm-a', '--to', 'host-a'], 150_000);
+    timings.hvctlMigrateBackMs = Date.now() - t0;
+    succeeded(r, 'hvctl migrate back');
+    const back = await waitFor(async () => {
+      const log = await readSerial(hosts!.a, domain);
+      const dhcp = log.dhcp.filter((d) => d.round > lastOnB && d.ip !== 'none');
+      const pings = log.pings.filter((p) => p.round > lastOnB && p.ok);
+      return dhcp.length > 0 && pings.length > 0 ? { dhcp, pings } : undefined;
+    }, { what: 'vm-a: a DHCP round and a ping back on host A', timeoutMs: 60_000, intervalMs: 500 });
+    expect(new Set(back.dhcp.map((d) => d.ip))).toEqual(new Set([A_IP]));
+    expect(back.pings[0]!.to).toBe(bIp);
+    expect(leasesOf('host-a')).toContain(`${macA} ${A_IP}`);
+    // Host A had no VM on the Network meanwhile, so its agent removed it; the migration waited
+    // for it to be realised again: a fresh VXLAN device, whose counters are all this VM's rounds.
+    const after = await vxlanStats(hosts!.a);
+    expect(after.tx).toBeGreaterThan(0);
+    expect(after.rx).toBeGreaterThan(0);
+    await waitFor(async () => {
+      const st = (await getVm('vm-a')).status;
+      return st?.node === 'host-a' && st.phase === 'Running' && st.interfaces?.find((i) => i.name === 'eth0')?.ipv4 === A_IP ? true : undefined;
+    }, { what: 'vm-a Running on host-a with its address in status', timeoutMs: 60_000 });
   });
 });
