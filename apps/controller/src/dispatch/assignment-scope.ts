@@ -9,8 +9,9 @@
  * - VirtualMachine: bound to this node (status.node) and not being deleted (a deleting VM is
  *   left out so its agent cleans it up);
  * - Network: referenced by a NIC of one of those VMs (the agent renders NICs from it), or of a
- *   VM migrating TO this node (Migration Pending/Running with this target): the target realises
- *   it before the migration starts (migration/network-preflight.ts waits for that);
+ *   VM migrating TO this node (Migration Pending/Running with this target, or Succeeded while the
+ *   VM informer still shows it in flight): the target realises it before the migration starts
+ *   (migration/network-preflight.ts waits for that);
  * - reservations (IPAM, apps/controller/src/ipam): every reservation of those Networks,
  *   cluster-wide (the node's DNS answers for all, its DHCP serves its own: `local`);
  * - Secret: named by `spec.cloudInit.secretRefs` of one of those VMs (resolved into that VM's
@@ -65,8 +66,15 @@ export function scopeOf(node: string, from: ScopeSources): NodeScope {
   const incoming = new Set<string>();
   for (const m of from.migrations ?? []) {
     const active = m.status?.phase === undefined || m.status.phase === 'Pending' || m.status.phase === 'Running';
-    if (!active || (m.status?.targetNode ?? m.spec.targetNode) !== node) continue;
+    if ((m.status?.targetNode ?? m.spec.targetNode) !== node) continue;
     const vm = from.allVms?.get(m.spec.vm);
+    // The Migration and its VM are written in one transaction but arrive through two informers:
+    // a Succeeded Migration next to a VM still showing it in flight (status.migration, the old
+    // node) is still moving here. Without this the target's Assign briefly lost the VM's DHCP
+    // entry (and, were it the Network's only VM there, the Network) right after the move
+    // (seen in test/system/vxlan-network.spec.ts).
+    const landing = m.status?.phase === 'Succeeded' && vm?.status?.migration === m.metadata.name && vm.status.node !== node;
+    if (!active && !landing) continue;
     if (vm?.metadata.uid) incoming.add(vm.metadata.uid);
     for (const nic of vm?.spec.networks ?? []) {
       const n = from.networks.get(nic.network);

@@ -87,6 +87,21 @@ describe('network bindings in the Assign', () => {
     expect(assign('c', sources(1, [done])).request.networks).toEqual([]);
   });
 
+  it('a Succeeded migration whose VM the informer still shows in flight on the source keeps the target\'s bindings (two informers, one transaction)', () => {
+    const done: Migration = { apiVersion: 'hvs/v1', kind: 'Migration', metadata: { name: 'm1' }, spec: { vm: 'moving', mode: 'live' }, status: { phase: 'Succeeded', targetNode: 'c' } };
+    const stale = sources(1, [done]);
+    const inFlight = { ...moving, status: { ...moving.status, migration: 'm1' } };
+    stale.vms = [web, db, far, inFlight];
+    stale.allVms = new Map(stale.vms.map((v) => [v.metadata.name, v]));
+    const c = assign('c', stale);
+    expect(c.request.networks.map((n) => n.metadata!.name)).toEqual(['lan']);
+    expect(c.request.networkBindings[0]!.reservations.find((r) => r.vm === 'moving')!.local).toBe(true);
+    // A Failed one does not (the VM stays on its source), nor a Succeeded one the VM no longer points at.
+    const failed = { ...stale, migrations: [{ ...done, status: { phase: 'Failed', targetNode: 'c' } } as Migration] };
+    expect(assign('c', failed).request.networks).toEqual([]);
+    expect(assign('c', sources(1, [done])).request.networks).toEqual([]);
+  });
+
   it('is deterministic: the same content in another order hashes the same; a reservation change changes it', () => {
     expect(assign('a', sources(-1)).hash).toBe(assign('a', sources()).hash);
     const changed = sources();
