@@ -23,7 +23,7 @@ module.exports = {
     'apps/node-agent': {
       layers: [
         ['config', 'hypervisor', 'state', 'storage', 'pki'],
-        ['observed', 'fencing', 'heartbeat', 'console'],
+        ['observed', 'fencing', 'heartbeat', 'console', 'images'],
         ['domains', 'migration', 'diagnose', 'metrics'],
         ['grpc'],
         ['agent'],

@@ -15,6 +15,7 @@ import { startAgentServer, stopServer, type AgentApi } from '../grpc/agent-serve
 import type { AssignInput } from '../grpc/assign-request';
 import { toWireHostFacts } from '../grpc/host-facts';
 import { ControllerLink, grpcNodeService, type NodeServiceCalls } from '../heartbeat/controller-link';
+import { grpcImageSource, ImageCache, type UploadedImageSource } from '../images';
 import { confinementOf, LibvirtDriver, type Confinement, type DomainEvent, type HypervisorDriver } from '../hypervisor';
 import { AgentMetrics } from '../metrics/agent-metrics';
 import { MetricsServer } from '../metrics/metrics-server';
@@ -40,7 +41,13 @@ export interface AgentDeps {
   logDestination?: DestinationStream;
   /** PeerCheck client for self-fencing (default: grpc-js). */
   peerChecker?: PeerChecker;
+  /** Uploaded images (default: ImageService.Download on the controller, with the node identity). */
+  uploadedImages?: UploadedImageSource;
+  /** DNS for image URL downloads (tests). */
+  imageResolve?: ImageCacheResolve;
 }
+
+type ImageCacheResolve = NonNullable<ConstructorParameters<typeof ImageCache>[0]['resolve']>;
 
 /** Events that can move a managed domain away from desired; `defined` is our own doing. */
 const ENQUEUE_ON: ReadonlySet<DomainEvent['type']> = new Set(['started', 'stopped', 'shutdown', 'crashed', 'undefined', 'suspended', 'resumed', 'pmsuspended']);
@@ -60,6 +67,8 @@ export class Agent implements AgentApi {
   readonly log: Logger;
   readonly clock: Clock;
   readonly volumes: VolumeSet;
+  /** The verified image cache (images/); built in start() (it needs the node identity). */
+  images!: ImageCache;
   choice!: HypervisorChoice;
   driver!: HypervisorDriver;
   runner!: ReconcilerRunner<string>;
@@ -113,6 +122,17 @@ export class Agent implements AgentApi {
     const confinement = this.confinement();
     this.log[confinement.confined ? 'info' : 'warn']({ confined: confinement.confined, model: confinement.model ?? null }, confinement.summary);
     if (this.config.controller) this.fencing = await this.startFencing();
+    this.images = new ImageCache({
+      dir: this.config.imagesDir, needs: this.store, observed: this.observed, clock: this.clock, log: this.log,
+      concurrency: this.config.imageDownloads, rehashMs: this.config.imageRehashMs, onReady: () => this.requeueVms(),
+      ...(this.deps.imageResolve ? { resolve: this.deps.imageResolve } : {}),
+      ...(this.deps.uploadedImages ? { uploaded: this.deps.uploadedImages }
+        : this.config.controller ? { uploaded: grpcImageSource(this.config.controller, this.identity?.controllerTls()) } : {}),
+    });
+    await this.images.start();
+    this.volumes.useImages(() => this.images.localImages());
+    // Images before anything else a VM waits for: the longest wait starts first.
+    this.prerequisites.unshift(this.images.prerequisite);
     this.reconciler = new DomainReconciler({
       driver: this.fencing ? gateStarts(this.driver, (d) => this.startRefusal(d)) : this.driver, store: this.store, observed: this.observed, volumes: this.volumes, clock: this.clock,
       nodeName: this.config.nodeName, domainType: this.choice.domainType, shutdownTimeoutMs: this.config.shutdownTimeoutMs, diskPolicy: this.config.diskPolicy,
@@ -169,6 +189,7 @@ export class Agent implements AgentApi {
     if (this.server) await stopServer(this.server);
     await this.metricsServer.close();
     await this.runner?.stop({ graceMs: 5000 });
+    this.images?.stop();
     await this.events?.return?.();
     this.observed.close();
     if (!this.deps.driver) await this.driver?.close();
@@ -214,6 +235,7 @@ export class Agent implements AgentApi {
         }
       }
     }
+    this.images?.sync();
     for (const uid of this.store.uids()) this.runner.enqueue(uid);
     return { observedGeneration: this.store.generation, removingUids: this.store.removingUids() };
   }

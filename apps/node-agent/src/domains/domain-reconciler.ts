@@ -180,9 +180,10 @@ export class DomainReconciler {
     const xml = this.xmlFor(uid, vm, facts);
     // Every pass, so a link swapped in since the last define is caught before the next start.
     await confineAllToPools(explicitPaths(vm, facts));
-    await this.o.volumes.ensure(uid, vm, images);
-
     let dom = await this.o.driver.get(name);
+    // A running guest holds its disks: a raised size waits for the next start (pendingRestart).
+    const growLater = await this.o.volumes.ensure(uid, vm, images, { live: dom !== undefined && ACTIVE.has(dom.state) });
+
     if (dom === undefined || mem.xml !== xml) {
       const existed = dom !== undefined;
       const r = await this.o.driver.define(name, xml);
@@ -192,6 +193,7 @@ export class DomainReconciler {
       dom = r.info;
     }
     if (mem.booted === undefined && dom !== undefined && ACTIVE.has(dom.state) && mem.pendingRestart.length === 0) mem.booted = vm;
+    for (const f of growLater) if (!mem.pendingRestart.includes(f)) mem.pendingRestart.push(f);
 
     const runState = vm.spec.runState ?? 'Running';
     if (runState === 'Running' && !RUNNING.has(dom.state)) {

@@ -136,6 +136,19 @@ export class VolumeManager {
     });
   }
 
+  /**
+   * Grows a volume to `sizeBytes` (`qemu-img resize`; never shrinks: a smaller size is a no-op,
+   * the guest's data stays). Only for a disk no running guest holds open (the caller knows).
+   */
+  async grow(name: string, sizeBytes: number): Promise<Volume> {
+    const { path, exists, stat } = await this.resolve(name);
+    if (!exists) throw new HvsError({ code: 'HVS-VOLUME-NOT-FOUND', category: 'NotFound', message: `volume '${name}' does not exist`, why: 'only an existing disk can grow', fix: 'let the agent create it first (it retries on its own)' });
+    const v = await this.describe(name, path, stat);
+    if (sizeBytes <= v.virtualSizeBytes) return v;
+    await this.run(['resize', '-q', '-f', 'qcow2', path, String(sizeBytes)], 'resize');
+    return this.made(name, path, { format: 'qcow2', virtualSizeBytes: sectors(sizeBytes), ...(v.backingFile ? { backingFile: v.backingFile } : {}), ...(v.backingFormat ? { backingFormat: v.backingFormat } : {}) });
+  }
+
   /** Deletes a volume; true when it existed. Never follows or deletes a symlink. */
   async delete(name: string): Promise<boolean> {
     const { path, exists } = await this.resolve(name);

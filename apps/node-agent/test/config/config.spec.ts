@@ -11,7 +11,7 @@ describe('loadAgentConfig', () => {
     expect(c).toMatchObject({
       nodeName: 'node-1', listen: { host: '127.0.0.1', port: 7450 }, advertise: '127.0.0.1:7450', libvirtUri: 'auto',
       stateDir: '/var/lib/hvs/agent', metricsListen: { host: '127.0.0.1', port: 9450 }, heartbeatIntervalMs: 2000,
-      pools: { default: '/var/lib/hvs/agent/pools/default' }, imagesDir: '/var/lib/hvs/agent/images', diskPolicy: 'delete', workers: 8,
+      pools: { default: '/var/lib/hvs/agent/pools/default' }, imagesDir: '/var/lib/hvs/agent/images', imageDownloads: 2, imageRehashMs: 86_400_000, diskPolicy: 'delete', workers: 8,
     });
     expect(c.controller).toBeUndefined();
   });
