@@ -45,9 +45,7 @@ export class PartFile {
     this.hash.update(chunk);
     this.bytes += chunk.length;
     meter?.add(chunk.length);
-    if (!this.out.write(chunk)) {
-      await Promise.race([once(this.out, 'drain'), once(this.out, 'error').then(([e]) => Promise.reject(e as Error))]);
-    }
+    if (!this.out.write(chunk)) await drained(this.out);
   }
 
   /** Flushes and closes the file (idempotent). */
@@ -73,6 +71,20 @@ export class PartFile {
   digestHex(): string {
     return this.hash.digest('hex');
   }
+}
+
+/** Resolves on 'drain', rejects on 'error'; leaves no listener behind either way. */
+function drained(out: WriteStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (e?: Error) => {
+      out.off('drain', done);
+      out.off('error', done);
+      if (e) reject(e);
+      else resolve();
+    };
+    out.on('drain', done);
+    out.on('error', done);
+  });
 }
 
 /** Free bytes for an unprivileged writer in `dir`. */
