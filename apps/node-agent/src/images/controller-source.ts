@@ -3,7 +3,7 @@ import { status as grpcStatus } from '@grpc/grpc-js';
 import type { ClientTls } from '@hvs/pki';
 import { v1 } from '@hvs/proto';
 import { HvsError } from '@hvs/domain';
-import { diskFull } from './errors';
+import { diskFull, markResumable } from './errors';
 import { freeBytes, type PartFile } from './part-file';
 import type { ProgressMeter } from './progress';
 
@@ -52,20 +52,22 @@ export async function fetchUploaded(image: string, dir: string, source: Uploaded
     const err = e as { code?: number | string; details?: string; message: string };
     if (err.code === 'ENOSPC') throw diskFull(image, dir, Math.max(0, (total ?? 0) - part.size), await freeBytes(dir).catch(() => 0));
     const named = typeof err.code === 'number' ? grpcStatus[err.code] : String(err.code ?? '');
-    throw new HvsError({
+    const resumable = err.code === grpcStatus.UNAVAILABLE || err.code === grpcStatus.ABORTED || err.code === grpcStatus.INTERNAL;
+    const out = new HvsError({
       code: 'HVS-IMAGE-DOWNLOAD-FAILED', category: 'Unavailable',
       message: `image '${image}': download from the controller failed`,
       why: `${err.details || err.message}${named ? ` (${named})` : ''}`,
-      fix: err.code === grpcStatus.NOT_FOUND ? `upload the image first: hvctl image import FILE --name ${image}`
+      fix: err.code === grpcStatus.NOT_FOUND ? `upload the image first (hvctl image import FILE, docs/images.md)`
         : err.code === grpcStatus.PERMISSION_DENIED || err.code === grpcStatus.UNAUTHENTICATED ? 'check this node\'s identity (docs/joining.md) and that a VM assigned here uses the image'
           : 'check that the controller is reachable; the agent resumes where it stopped',
     });
+    throw resumable ? markResumable(out) : out;
   }
   if (total !== undefined && total > 0 && part.size !== total) {
-    throw new HvsError({
+    throw markResumable(new HvsError({
       code: 'HVS-IMAGE-DOWNLOAD-FAILED', category: 'Unavailable', message: `image '${image}': download from the controller ended early`,
       why: `the stream ended after ${part.size} of ${total} bytes`, fix: 'the agent resumes where it stopped',
-    });
+    }));
   }
   return part.size;
 }

@@ -34,6 +34,10 @@ export function downloadFailed(image: string, url: string, why: string, fix: str
 /** Errors a resumed attempt may cure at once (a broken connection); others wait for the backoff. */
 const resumable = new WeakSet<HvsError>();
 export const isResumable = (e: unknown): boolean => e instanceof HvsError && resumable.has(e);
+export function markResumable(e: HvsError): HvsError {
+  resumable.add(e);
+  return e;
+}
 
 /** A network-level failure (DNS, TLS, reset) as a coded error with the fix that fits its kind. */
 export function transportFailed(image: string, url: string, e: NodeJS.ErrnoException): HvsError {
