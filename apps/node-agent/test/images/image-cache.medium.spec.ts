@@ -147,7 +147,7 @@ describe('ImageCache (real HTTP server)', () => {
       image('file', { source: { url: server.url('/to-file') }, sha256: SHA256 }),
       image('named', { source: { url: `http://mirror.test:${server.port}/img` }, sha256: SHA256 }),
     ], [vmUsing('u1', 'meta', 'file', 'named')], {
-      resolve: (host, options, cb) => (options.all ? cb(null, [{ address: '169.254.7.7', family: 4 }]) : cb(null, '169.254.7.7', 4)),
+      resolve: (_host, options, cb) => (options.all ? cb(null, [{ address: '169.254.7.7', family: 4 }]) : cb(null, '169.254.7.7', 4)),
     });
     expect(last(w, 'meta')).toMatchObject({ phase: 'Failed', reason: 'UrlRefused', error: expect.objectContaining({ code: 'HVS-IMAGE-URL-REFUSED', why: '169.254.169.254 is the cloud metadata address' }) });
     expect(last(w, 'file').error).toMatchObject({ code: 'HVS-IMAGE-URL-REFUSED', why: expect.stringMatching(/file: scheme/) });
