@@ -124,7 +124,7 @@ export class Agent implements AgentApi {
     if (this.config.controller) this.fencing = await this.startFencing();
     this.images = new ImageCache({
       dir: this.config.imagesDir, needs: this.store, observed: this.observed, clock: this.clock, log: this.log,
-      concurrency: this.config.imageDownloads, rehashMs: this.config.imageRehashMs, onReady: () => this.requeueVms(),
+      concurrency: this.config.imageDownloads, rehashMs: this.config.imageRehashMs, onSettled: () => this.requeueVms(),
       ...(this.deps.imageResolve ? { resolve: this.deps.imageResolve } : {}),
       ...(this.deps.uploadedImages ? { uploaded: this.deps.uploadedImages }
         : this.config.controller ? { uploaded: grpcImageSource(this.config.controller, this.identity?.controllerTls()) } : {}),

@@ -42,8 +42,8 @@ export interface ImageCacheOptions {
   uploaded?: UploadedImageSource;
   /** DNS for URL downloads (tests). */
   resolve?: Resolver;
-  /** An image became Ready: VMs waiting for it are looked at again (Agent.requeueVms). */
-  onReady?(): void;
+  /** An image became Ready or Failed: VMs waiting for it are looked at again (Agent.requeueVms). */
+  onSettled?(): void;
   /** Retry after a failure: base * 2^n, capped (default 5 s .. 5 min). */
   retry?: { baseMs: number; maxMs: number };
 }
@@ -306,7 +306,7 @@ export class ImageCache {
     e.error = undefined;
     e.progress = { ...e.progress, bytes: e.progress.totalBytes || e.progress.bytes, bytesPerSecond: 0, etaSeconds: 0 };
     this.set(name, e, 'Ready', 'Verified', `verified ${formatDigest(d)}`);
-    this.o.onReady?.();
+    this.o.onSettled?.();
   }
 
   private failed(name: string, e: Entry, image: Image, err: unknown): void {
@@ -318,6 +318,7 @@ export class ImageCache {
     const reason = { 'HVS-IMAGE-DIGEST-MISMATCH': 'DigestMismatch', 'HVS-IMAGE-URL-REFUSED': 'UrlRefused', 'HVS-IMAGE-DISK-FULL': 'DiskFull' }[error.code] ?? 'DownloadFailed';
     this.set(name, e, 'Failed', reason, `${error.message}: ${error.why ?? ''}`);
     this.o.log.warn({ image: name, code: error.code }, `${error.toString()}`);
+    this.o.onSettled?.();
     if (!e.final && !this.stopped) {
       const r = this.o.retry ?? { baseMs: 5000, maxMs: 300_000 };
       e.retry = this.o.clock.setTimeout(() => {

@@ -57,7 +57,7 @@ describe('ImageCache (real HTTP server)', () => {
       needs: { get images() { return w.needs.images; }, desiredVms: () => w.needs.vms, imageDigests: (uid) => w.needs.digests[uid] ?? {} },
       observed: { setImage: (o) => w.seen.push(o), forgetImage: () => undefined, event: (e) => w.events.push(e) },
       log: { info: () => undefined, warn: (_o, m) => w.warnings.push(m) },
-      onReady: () => w.ready++,
+      onSettled: () => w.ready++,
       ...opts,
     });
     worlds.push(w);
