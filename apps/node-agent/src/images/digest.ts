@@ -47,7 +47,7 @@ export function newHash(algorithm: DigestAlgorithm): Hash {
  * Hashes the first `length` bytes of a file (all when undefined) into `hash`. Used to resume a
  * download (a hash state cannot be saved, so the part on disk is read again) and to re-verify.
  */
-export function hashFile(path: string, hash: Hash, length?: number): Promise<number> {
+export function hashFile(path: string, hash: { update(chunk: Buffer): unknown }, length?: number): Promise<number> {
   return new Promise((resolve, reject) => {
     if (length === 0) {
       resolve(0);

@@ -272,7 +272,7 @@ export class ImageCache {
         else throw sourceMissing(name);
         await part.end();
       } catch (err) {
-        part.abandon();
+        await part.keep();
         if (isResumable(err) && attempt < RESUME_ATTEMPTS) {
           this.o.log.info({ image: name, attempt, bytes: part.size }, `image ${name}: ${(err as HvsError).why}; resuming`);
           continue;
@@ -280,7 +280,7 @@ export class ImageCache {
         throw err;
       }
       meter.flush();
-      const actual: Digest = { algorithm, hex: part.digestHex() };
+      const actual: Digest = { algorithm, hex: await part.digestHex() };
       if (want !== undefined && actual.hex !== want.hex) {
         await rm(partPath, { force: true });
         e.expected = formatDigest(want);

@@ -1,8 +1,8 @@
-import type { Hash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { stat, statfs, truncate } from 'node:fs/promises';
 import { once } from 'node:events';
-import { hashFile, newHash, type DigestAlgorithm } from './digest';
+import { hashFile, type DigestAlgorithm } from './digest';
+import { StreamHasher } from './stream-hasher';
 import type { ProgressMeter } from './progress';
 
 /**
@@ -14,14 +14,19 @@ import type { ProgressMeter } from './progress';
 export class PartFile {
   private out: WriteStream | undefined;
 
-  private constructor(readonly path: string, private hash: Hash, private bytes: number, private readonly algorithm: DigestAlgorithm) {}
+  private constructor(readonly path: string, private hash: StreamHasher, private bytes: number, private readonly algorithm: DigestAlgorithm) {}
 
   /** Opens (creating when missing) and re-hashes the bytes already there. */
   static async open(path: string, algorithm: DigestAlgorithm): Promise<PartFile> {
-    const hash = newHash(algorithm);
-    const existing = await stat(path).then((s) => s.size, () => 0);
-    const n = existing > 0 ? await hashFile(path, hash, existing) : 0;
-    return new PartFile(path, hash, n, algorithm);
+    const hash = new StreamHasher(algorithm);
+    try {
+      const existing = await stat(path).then((s) => s.size, () => 0);
+      const n = existing > 0 ? await hashFile(path, hash, existing) : 0;
+      return new PartFile(path, hash, n, algorithm);
+    } catch (e) {
+      hash.dispose();
+      throw e;
+    }
   }
 
   /** Bytes on disk and hashed: where a resumed download continues (`Range: bytes=<size>-`). */
@@ -35,13 +40,15 @@ export class PartFile {
     await truncate(this.path, 0).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') throw e;
     });
-    this.hash = newHash(this.algorithm);
+    this.hash.dispose();
+    this.hash = new StreamHasher(this.algorithm);
     this.bytes = 0;
   }
 
   /** Appends one chunk; resolves when the stream can take more. ENOSPC surfaces here or at end(). */
   async write(chunk: Buffer, meter?: ProgressMeter): Promise<void> {
-    this.out ??= createWriteStream(this.path, { flags: 'a', mode: 0o600 });
+    // A deep buffer: the disk write of one chunk overlaps the socket read and hash of the next ones.
+    this.out ??= createWriteStream(this.path, { flags: 'a', mode: 0o600, highWaterMark: 4 << 20 });
     this.hash.update(chunk);
     this.bytes += chunk.length;
     meter?.add(chunk.length);
@@ -61,15 +68,29 @@ export class PartFile {
     await Promise.race([once(out, 'close'), once(out, 'error').then(([e]) => Promise.reject(e as Error))]);
   }
 
-  /** Closes without flushing what is buffered (a failed attempt; the next one re-hashes the file). */
+  /**
+   * After a failed attempt: flushes what arrived (valid bytes, so the next attempt resumes after
+   * them; it re-hashes the file) and stops the hash. A failing flush (disk full) just closes.
+   */
+  async keep(): Promise<void> {
+    try {
+      await this.end();
+    } catch {
+      this.abandon();
+    }
+    this.hash.dispose();
+  }
+
+  /** Closes without flushing what is buffered. */
   abandon(): void {
     this.out?.destroy();
     this.out = undefined;
+    this.hash.dispose();
   }
 
   /** Hex digest of everything written (consumes the hash: call once, after end()). */
-  digestHex(): string {
-    return this.hash.digest('hex');
+  digestHex(): Promise<string> {
+    return this.hash.digestHex();
   }
 }
 

@@ -45,6 +45,17 @@ describe('VolumeSet: disks from cached images', () => {
     expect((await stat(overlay)).mode & 0o777).toBe(0o600);
   });
 
+  it('a burst from one image runs qemu-img once: later overlays are the same bytes, written without a fork', async () => {
+    const calls: string[] = [];
+    const counted = new VolumeSet({ default: join(dir, 'pool') }, join(dir, 'images'), (op) => calls.push(op));
+    counted.useImages(() => ({ debian: { path: base, format: 'qcow2' } }));
+    for (const uid of ['u1', 'u2', 'u3']) await counted.ensure(uid, testVm(uid, uid, { disks: [{ name: 'root', image: 'debian', size: '256MiB' }] }), await counted.images());
+    expect(calls.filter((c) => c === 'qemu-img create overlay')).toHaveLength(1);
+    for (const uid of ['u1', 'u2', 'u3']) {
+      expect(await info(join(dir, 'pool', `hvs-${uid}-root.qcow2`))).toMatchObject({ 'virtual-size': 256 * MiB, 'backing-filename': base, 'backing-filename-format': 'qcow2' });
+    }
+  });
+
   it('keeps the image\'s size when the spec asks for less', async () => {
     await set.ensure('u1', vm('16MiB'), await set.images());
     expect((await info(join(dir, 'pool', 'hvs-u1-root.qcow2')))['virtual-size']).toBe(64 * MiB);
