@@ -127,7 +127,7 @@ export class Agent implements AgentApi {
       concurrency: this.config.imageDownloads, rehashMs: this.config.imageRehashMs, onSettled: () => this.requeueVms(),
       ...(this.deps.imageResolve ? { resolve: this.deps.imageResolve } : {}),
       ...(this.deps.uploadedImages ? { uploaded: this.deps.uploadedImages }
-        : this.config.controller ? { uploaded: grpcImageSource(this.config.controller, this.identity?.controllerTls()) } : {}),
+        : this.config.controller ? { uploaded: grpcImageSource(this.config.controller, () => this.identity?.controllerTls()) } : {}),
     });
     await this.images.start();
     this.volumes.useImages(() => this.images.localImages());

@@ -16,17 +16,31 @@ export interface UploadedImageSource {
 /**
  * ImageService.Download over the agent's controller connection settings: the controller address
  * and the node's mTLS identity (ClusterIdentity.controllerTls), so the controller knows which
- * node asks (permission node.self: only images its VMs use).
+ * node asks (permission node.self: only images its VMs use). One channel per download, dialled
+ * with the credentials of that moment: a download is rare and may start after a certificate
+ * renewal, which the controller wants used from then on (docs/joining.md).
  */
-export function grpcImageSource(address: string, tls?: ClientTls): UploadedImageSource {
-  const client = new v1.ImageServiceClient(address, tls?.credentials ?? credentials.createInsecure(), tls?.options ?? {});
+export function grpcImageSource(address: string, tls?: () => ClientTls | undefined): UploadedImageSource {
+  const open = new Set<v1.ImageServiceClient>();
   return {
     download(req, signal) {
+      const creds = tls?.();
+      const client = new v1.ImageServiceClient(address, creds?.credentials ?? credentials.createInsecure(), creds?.options ?? {});
+      open.add(client);
       const call = client.download({ name: req.name, offset: req.offset }, new Metadata());
       signal?.addEventListener('abort', () => call.cancel(), { once: true });
+      const done = () => {
+        open.delete(client);
+        client.close();
+      };
+      call.once('end', done);
+      call.once('error', done);
       return call as AsyncIterable<v1.ImageChunk>;
     },
-    close: () => client.close(),
+    close: () => {
+      for (const c of open) c.close();
+      open.clear();
+    },
   };
 }
 

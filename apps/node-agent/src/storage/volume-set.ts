@@ -10,6 +10,14 @@ export interface LocalImage {
   format: LocalImageFormat;
 }
 
+/** A disk whose size was raised while its domain runs (VolumeSet.ensure with `live`). */
+export interface DiskToGrow {
+  /** `spec.disks[i].size`, as pendingRestart names it. */
+  field: string;
+  path: string;
+  bytes: number;
+}
+
 /** A volume named like the agent's own whose VM is not assigned here (VolumeSet.unowned). */
 export interface UnownedVolume {
   pool: string;
@@ -75,11 +83,11 @@ export class VolumeSet {
    * Creates every disk of `vm` that is missing and grows a disk whose size was raised
    * (idempotent). Disks with an explicit path are the owner's files. `live`: the domain runs, so
    * a disk is not resized here (qemu-img would corrupt an image in use); the caller reports the
-   * change as pendingRestart and the disk grows before the next start. Returns the fields of
-   * disks left to grow.
+   * change live (blockresize) or as pendingRestart, and the disk grows before the next start.
+   * Returns the disks left to grow.
    */
-  async ensure(uid: string, vm: VirtualMachine, images: Record<string, LocalImage>, opts: { live?: boolean } = {}): Promise<string[]> {
-    const deferred: string[] = [];
+  async ensure(uid: string, vm: VirtualMachine, images: Record<string, LocalImage>, opts: { live?: boolean } = {}): Promise<DiskToGrow[]> {
+    const deferred: DiskToGrow[] = [];
     for (const [i, d] of vm.spec.disks.entries()) {
       if (d.path !== undefined) continue;
       const field = `spec.disks[${i}]`;
@@ -103,7 +111,7 @@ export class VolumeSet {
         }
         const v = await manager.createOverlay(name, { path: image.path, format: image.format }, d.size !== undefined ? parseSize(d.size) : undefined);
         if (d.size !== undefined && parseSize(d.size) > v.virtualSizeBytes) {
-          if (opts.live) deferred.push(`${field}.size`);
+          if (opts.live) deferred.push({ field: `${field}.size`, path: v.path, bytes: parseSize(d.size) });
           else await manager.grow(name, parseSize(d.size));
         }
       } else if (d.size !== undefined) {

@@ -52,8 +52,8 @@ describe('agent: VMs wait for their images', () => {
     return { apiVersion: 'hvs/v1', kind: 'Image', metadata: { name }, spec: { source: { url: server.url(path) }, format: 'qcow2', sha256: digest } } as Image;
   }
 
-  async function assign(images: Image[], vms: { name: string; uid: string; image: string }[]): Promise<void> {
-    const req = assignRequest(vms.map((v) => testVm(v.name, v.uid, { disks: [{ name: 'root', image: v.image, size: '64MiB' }] })), 1);
+  async function assign(images: Image[], vms: { name: string; uid: string; image: string }[], generation = 1, size = '64MiB'): Promise<void> {
+    const req = assignRequest(vms.map((v) => testVm(v.name, v.uid, { generation, disks: [{ name: 'root', image: v.image, size }] })), generation);
     req.images = images.map((i) => toProtoObject(i));
     req.vms.forEach((a, i) => (a.imageDigests = { [vms[i].image]: `sha256:${images.find((im) => im.metadata.name === vms[i].image)!.spec.sha256}` }));
     await assignInProcess(t.agent, req);
@@ -72,6 +72,13 @@ describe('agent: VMs wait for their images', () => {
     expect(t.agent.observed.image('debian')).toMatchObject({ phase: 'Ready', verified: true, digest: `sha256:${sha}` });
     const overlay = JSON.parse((await run('qemu-img', ['info', '--output=json', '-U', join(t.dir, 'pools', 'default', 'hvs-u-web-root.qcow2')])).stdout) as Record<string, unknown>;
     expect(overlay).toMatchObject({ 'backing-filename': join(t.dir, 'state', 'images', 'sha256', sha), 'backing-filename-format': 'qcow2', 'virtual-size': 64 * MiB });
+    // A raised size while it runs: the test driver cannot resize live, so it waits for a restart.
+    await assign([image('debian', '/slow.qcow2', sha)], [{ name: 'web', uid: 'u-web', image: 'debian' }], 2, '96MiB');
+    const grown = await until('pendingRestart names the disk size', () => {
+      const o = t.agent.observed.get('u-web');
+      return o?.pendingRestart.includes('spec.disks[0].size') ? o : undefined;
+    });
+    expect(grown.phase).toBe('Running');
   });
 
   it('a wrong digest: the image is Failed, the VM waits ImageFailed with both digests and is never defined', async () => {

@@ -64,7 +64,7 @@ describe('VolumeSet: disks from cached images', () => {
   it('grows the disk when its size is raised (offline), and defers the growth while the domain runs', async () => {
     const overlay = join(dir, 'pool', 'hvs-u1-root.qcow2');
     await set.ensure('u1', vm('128MiB'), await set.images());
-    expect(await set.ensure('u1', vm('512MiB'), await set.images(), { live: true })).toEqual(['spec.disks[0].size']);
+    expect(await set.ensure('u1', vm('512MiB'), await set.images(), { live: true })).toEqual([{ field: 'spec.disks[0].size', path: overlay, bytes: 512 * MiB }]);
     expect((await info(overlay))['virtual-size']).toBe(128 * MiB);
     expect(await set.ensure('u1', vm('512MiB'), await set.images())).toEqual([]);
     expect(await info(overlay)).toMatchObject({ 'virtual-size': 512 * MiB, 'backing-filename': base });
