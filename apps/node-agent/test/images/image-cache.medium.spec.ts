@@ -4,9 +4,13 @@
  * check and the start-up re-hash. Time that matters (retries) is a FakeClock that is never
  * advanced: nothing here waits on a timer.
  */
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { appendFile, chmod, mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Image, ImageObservation, VirtualMachine } from '@hvs/domain';
 import { FakeClock } from '@hvs/reconcile';
 import { ImageCache, type ImageCacheOptions } from '../../src/images';
@@ -154,6 +158,29 @@ describe('ImageCache (real HTTP server)', () => {
     expect(last(w, 'named').error).toMatchObject({ code: 'HVS-IMAGE-URL-REFUSED', why: expect.stringMatching(/mirror.test resolves to a refused address: 169.254.7.7 is link-local/) });
     // Only the two redirecting requests reached the server; nothing connected to a refused address.
     expect(server.requests.map((r) => r.path).sort()).toEqual(['/to-file', '/to-metadata']);
+  });
+
+  it('a name that does not resolve (ENOTFOUND) and a certificate the node does not trust are coded download failures', async () => {
+    server = await serveImage(BODY);
+    const { dir: certDir, cleanup: rmCerts } = await tempDir('hvs-image-tls-');
+    await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=mirror.test',
+      '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem')]);
+    const tls = createHttpsServer({ key: await readFile(join(certDir, 'key.pem')), cert: await readFile(join(certDir, 'cert.pem')) }, (_q, res) => res.end(BODY));
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+    try {
+      const w = await world([
+        image('nxdomain', { source: { url: 'http://no-such-host.test/img' }, sha256: SHA256 }),
+        image('selfsigned', { source: { url: `https://127.0.0.1:${(tls.address() as AddressInfo).port}/img` }, sha256: SHA256 }),
+      ], [vmUsing('u1', 'nxdomain', 'selfsigned')], {
+        resolve: (host, _o, cb) => cb(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }), ''),
+      });
+      expect(last(w, 'nxdomain').error).toMatchObject({ code: 'HVS-IMAGE-DOWNLOAD-FAILED', why: 'the host name does not resolve on this node (ENOTFOUND)', fix: expect.stringMatching(/resolv.conf/) });
+      expect(last(w, 'selfsigned').error).toMatchObject({ code: 'HVS-IMAGE-DOWNLOAD-FAILED', why: expect.stringMatching(/^TLS failed: /), fix: expect.stringMatching(/NODE_EXTRA_CA_CERTS/) });
+    } finally {
+      tls.closeAllConnections();
+      await new Promise((r) => tls.close(r));
+      await rmCerts();
+    }
   });
 
   it('refuses to start when Content-Length exceeds the free space (HVS-IMAGE-DISK-FULL with both numbers)', async () => {
