@@ -88,6 +88,8 @@ export class ImageCache {
   private readonly index: CacheIndex;
   private active = 0;
   private readonly queue: (() => void)[] = [];
+  /** digest (or `tofu <url>`) -> the fetch of it now running. */
+  private readonly locks = new Map<string, Promise<void>>();
   private rehashTimer: TimerHandle | undefined;
   private verifying: Promise<void> = Promise.resolve();
   /** uid -> the `name@digest` set of its last ImageUsed events. */
@@ -226,12 +228,19 @@ export class ImageCache {
   }
 
   private begin(name: string, e: Entry, image: Image): void {
-    const run = this.slot(() => this.acquire(name, e, image))
+    // Names with the same bytes share one part file and one cached file: one fetch at a time per
+    // digest (or per URL before a TOFU pin); the next finds the file there and only checks it.
+    const [source, digest] = JSON.parse(e.key) as string[];
+    const lock = digest === 'tofu' ? `tofu ${source}` : digest;
+    const before = this.locks.get(lock) ?? Promise.resolve();
+    const run = before.catch(() => undefined).then(() => this.slot(() => this.acquire(name, e, image)))
       .catch((err: unknown) => this.failed(name, e, image, err))
       .finally(() => {
         if (e.running === run) e.running = undefined;
+        if (this.locks.get(lock) === run) this.locks.delete(lock);
       });
     e.running = run;
+    this.locks.set(lock, run);
   }
 
   /** Makes the cached copy exist and verified: reuse, verify an unindexed file, or download. */

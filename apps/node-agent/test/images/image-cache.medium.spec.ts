@@ -246,12 +246,25 @@ describe('ImageCache (real HTTP server)', () => {
     expect(server.requests.length).toBe(1);
   });
 
+  it('two Images with the same digest are fetched once and share the cached file', async () => {
+    server = await serveImage(BODY);
+    const w = await world([image('one', { source: { url: server.url('/img-1') }, sha256: SHA256 }), image('two', { source: { url: server.url('/img-2') }, sha256: SHA256 })], [vmUsing('u1', 'one', 'two')]);
+    expect([last(w, 'one').phase, last(w, 'two').phase]).toEqual(['Ready', 'Ready']);
+    expect(server.requests.length).toBe(1);
+    expect(w.cache.localImages().one.path).toBe(w.cache.localImages().two.path);
+  });
+
   it('downloads at most `concurrency` images at once; the rest queue', async () => {
     server = await serveImage(BODY);
     const names = ['a', 'b', 'c'];
-    const w = await world(names.map((n) => image(n, { source: { url: server.url(`/img-${n}`) }, sha256: SHA256 })), [vmUsing('u1', ...names)], { concurrency: 1 });
+    const bodies = names.map(() => randomBytes(256 * 1024));
+    names.forEach((n, i) => server.route(`/img-${n}`, (_q, res) => {
+      setTimeout(() => res.writeHead(200, { 'content-length': String(bodies[i].length) }).end(bodies[i]), 300);
+    }));
+    const w = await world(names.map((n, i) => image(n, { source: { url: server.url(`/img-${n}`) }, sha256: createHash('sha256').update(bodies[i]).digest('hex') })), [vmUsing('u1', ...names)], { concurrency: 2 });
     for (const n of names) expect(last(w, n).phase).toBe('Ready');
-    expect(server.maxInFlight).toBe(1);
+    expect(server.requests.length).toBe(3);
+    expect(server.maxInFlight).toBe(2);
   });
 
   it('reports Downloading progress with bytes, total and rate, throttled (not one report per chunk)', async () => {
