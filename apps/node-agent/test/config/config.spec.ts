@@ -44,6 +44,14 @@ describe('loadAgentConfig', () => {
     expect((err as HvsError).problems[2]).toMatchObject({ path: 'HVS_AGENT_LISTEN', fix: expect.stringContaining('--listen') });
   });
 
+  it('reads the image cache settings: downloads at once and the re-hash period (0: only at start)', () => {
+    expect(loadAgentConfig({ HVS_NODE_NAME: 'n', HVS_AGENT_IMAGE_DOWNLOADS: '4', HVS_AGENT_IMAGE_REHASH_MS: '0' })).toMatchObject({ imageDownloads: 4, imageRehashMs: 0 });
+    expect(loadAgentConfig({ HVS_NODE_NAME: 'n' }, ['--image-rehash-ms', '3600000']).imageRehashMs).toBe(3_600_000);
+    for (const [env, value, code] of [['HVS_AGENT_IMAGE_DOWNLOADS', '0', 'HVS-AGENT-CONFIG-IMAGE-DOWNLOADS-INVALID'], ['HVS_AGENT_IMAGE_REHASH_MS', '1000', 'HVS-AGENT-CONFIG-IMAGE-REHASH-INVALID']]) {
+      expect(() => loadAgentConfig({ HVS_NODE_NAME: 'n', [env]: value })).toThrow(expect.objectContaining({ code }));
+    }
+  });
+
   it('turns metrics off with "off" and accepts the three URI forms', () => {
     expect(loadAgentConfig({ HVS_NODE_NAME: 'n', HVS_AGENT_METRICS_LISTEN: 'off' }).metricsListen).toBeUndefined();
     for (const u of ['qemu:///system', 'qemu+unix:///system?socket=/run/x.sock', 'test:///tmp/node.xml', 'auto']) {
