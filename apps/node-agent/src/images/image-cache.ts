@@ -125,7 +125,10 @@ export class ImageCache {
   /** Starts what the assignment needs: every used image gets an entry and, unless Ready or final, a fetch. Idempotent. */
   sync(): void {
     if (this.stopped) return;
-    const wanted = new Set(this.o.needs.desiredVms().flatMap(imagesOf));
+    const vms = this.o.needs.desiredVms();
+    const wanted = new Set(vms.flatMap(imagesOf));
+    const uids = new Set(vms.map((vm) => vm.metadata.uid as string));
+    for (const uid of [...this.used.keys()]) if (!uids.has(uid)) this.used.delete(uid);
     for (const name of [...this.entries.keys()]) {
       if (wanted.has(name)) continue;
       const e = this.entries.get(name)!;
@@ -174,6 +177,11 @@ export class ImageCache {
         return { reason: 'ImageFailed', message: `image ${name}: ${e.error?.message ?? e.message}${e.error?.why ? `: ${e.error.why}` : ''}`, ...(e.error ? { problem: problemOf(e.error) } : {}) };
       }
       if (e.phase !== 'Ready' || e.digest === undefined) return { reason: 'ImageNotReady', message: `image ${name}: ${progressText({ ...e.progress, phase: e.phase, message: e.message })}` };
+      // This VM's own expected digest (the controller's, per VM) must be the one cached.
+      const mine = parseDigest(this.o.needs.imageDigests(uid)[name] ?? '');
+      if (mine !== undefined && formatDigest(mine) !== formatDigest(e.digest)) {
+        return { reason: 'ImageNotReady', message: `image ${name}: this VM expects ${formatDigest(mine)}, the cached copy is ${formatDigest(e.digest)}; waiting for the assignment to agree` };
+      }
       const check = await this.index.cheapCheck(formatDigest(e.digest), this.pathOf(e.digest));
       if (check !== 'ok') {
         await this.changed(name, e, check);

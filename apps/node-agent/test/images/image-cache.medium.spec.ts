@@ -85,6 +85,9 @@ describe('ImageCache (real HTTP server)', () => {
     expect(w.events).toEqual([expect.objectContaining({ uid: 'u1', type: 'ImageUsed', reason: 'ImageUsed', message: `uses image debian (sha256:${SHA256})` })]);
     const index = JSON.parse(await readFile(join(w.dir, 'index.json'), 'utf8')) as { files: Record<string, { size: number }> };
     expect(index.files[`sha256:${SHA256}`].size).toBe(BODY.length);
+    // A VM whose own expected digest differs is not started from this copy.
+    w.needs.digests = { u2: { debian: `sha256:${'e'.repeat(64)}` } };
+    expect(await w.cache.prerequisite('u2', vmUsing('u2', 'debian'))).toMatchObject({ reason: 'ImageNotReady', message: expect.stringMatching(/this VM expects sha256:e{64}/) });
   });
 
   it('verifies sha512 into sha512/<hex>', async () => {
