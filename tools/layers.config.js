@@ -12,7 +12,7 @@ module.exports = {
         ['store'],
         ['leases', 'runtime'],
         ['backend', 'leader'],
-        ['audit', 'events', 'pki', 'agents'],
+        ['audit', 'events', 'pki', 'agents', 'ipam'],
         ['identity'],
         ['services'],
         ['scheduling', 'node-lifecycle', 'ha', 'migration', 'dispatch', 'deletion'],

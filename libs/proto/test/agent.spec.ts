@@ -12,7 +12,7 @@ const facts: v1.HostFacts = {
   iommuGroups: [{ id: 14, pciAddresses: ['0000:01:00.0'] }],
   pools: [{ name: 'default', path: '/var/lib/hvs/pools/default', type: 'dir', capacityBytes: 1e12, availableBytes: 4e11, active: true }],
   agentVersion: '0.1.0', cpuModel: 'EPYC-Rome', kernel: '6.1.0-28-amd64', numaCells: 1,
-  securityModels: [], apparmorEnabled: false, confinement: '',
+  securityModels: [], apparmorEnabled: false, confinement: '', ipv4Routes: [],
 };
 
 const observed: agentv1.VmObserved = {
@@ -55,6 +55,13 @@ describe('observed state -> status', () => {
     expect(s.devices[1]).toStrictEqual({ pciAddress: '0000:00:1f.0', vendorDevice: '8086:a304' });
     expect(s.hypervisor).toEqual({ mode: 'qemu', uri: 'qemu:///system' });
     expect(nodeStatusFromFacts({ ...facts, hypervisorMode: 'xen' }).hypervisor.mode).toBe('qemu');
+  });
+
+  it('copies the host\'s IPv4 routes into Node status (absent when the agent reports none)', () => {
+    expect(nodeStatusFromFacts(facts).ipv4Routes).toBeUndefined();
+    const s = nodeStatusFromFacts({ ...facts, ipv4Routes: ['192.168.1.0/24', '192.168.1.7/32'] });
+    expect(NodeStatusSchema.safeParse(s).error?.issues).toBeUndefined();
+    expect(s.ipv4Routes).toEqual(['192.168.1.0/24', '192.168.1.7/32']);
   });
 
   it('says whether the node confines its VMs (sVirt) when the agent reports security models', () => {

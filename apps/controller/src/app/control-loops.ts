@@ -12,7 +12,8 @@ import type { Migration, Network, Node, Secret, StoragePool, VirtualMachine } fr
 import { SystemClock, type Clock, type ReconcileOutcome, type RunnerHooks, type TimerHandle } from '@hvs/reconcile';
 import type { AgentDialer } from '../agents';
 import { vmDeletionReconciler, type DeletionReconciler } from '../deletion';
-import { Dispatcher } from '../dispatch';
+import { Dispatcher, NetworkStatusSync } from '../dispatch';
+import { ReservationCache, ReservationSweeper } from '../ipam';
 import type { EventSink } from '../events/event-recorder';
 import { capacityReport, DEFAULT_HA_TIMING, HaRescheduler, type HaTiming } from '../ha';
 import type { NodeLeases } from '../leases/node-leases';
@@ -64,6 +65,9 @@ interface Running {
   vms: Informer<VirtualMachine>;
   dispatcher?: Dispatcher;
   vmDeletion: DeletionReconciler<VirtualMachine>;
+  reservations: ReservationCache;
+  sweeper: ReservationSweeper;
+  networkStatus: NetworkStatusSync;
 }
 
 export class ControlLoops {
@@ -150,12 +154,18 @@ export class ControlLoops {
       migrations: inf<Migration>('Migration'),
     };
     const all = Object.values(informers) as Informer<StoredObject>[];
-    const started: Informer<StoredObject>[] = [];
+    const started: { stop(): Promise<void> }[] = [];
+    // IPAM reservations (apps/controller/src/ipam): the Assigns' bindings, Network status, the sweeper.
+    const reservations = new ReservationCache(store, { clock, onError });
     try {
       for (const i of all) {
         await i.start();
         started.push(i);
       }
+      await reservations.start();
+      started.push(reservations);
+      const networkStatus = new NetworkStatusSync({ store, networks: informers.networks, reservations, clock, hooks: this.hooks('network-status') });
+      const sweeper = new ReservationSweeper({ store, vms: informers.vms, reservations, clock, hooks: this.hooks('ipam-sweep') });
       const scheduler = new VmScheduleReconciler({
         store, vms: informers.vms, nodes: informers.nodes, migrations: informers.migrations, clock, workers: this.options.scheduleWorkers, hooks: this.hooks('vm-schedule'), events: this.options.events,
       });
@@ -167,7 +177,8 @@ export class ControlLoops {
         confirmations: { isConfirmed: (node, uid) => late.dispatcher?.cleanup.isConfirmed(node, uid) ?? false },
       });
       const dispatcher = this.options.dispatch === false ? undefined : new Dispatcher({
-        store, informers, controllerId: this.options.controllerId, dialer: this.options.dialer, clock, log: this.options.log,
+        store, informers: { ...informers, reservations }, controllerId: this.options.controllerId, dialer: this.options.dialer, clock, log: this.options.log,
+        onNetworkObserved: (node, observed) => networkStatus.observe(node, observed),
         fenceAfterMs: (this.options.ha ?? DEFAULT_HA_TIMING).fenceAfterMs, onReconcile: this.options.onReconcile, events: this.options.events,
         onCleanupConfirmed: (vm) => vmDeletion.enqueue(vm),
       });
@@ -179,6 +190,7 @@ export class ControlLoops {
       const migration = new MigrationReconciler({
         store, vms: informers.vms, nodes: informers.nodes, migrations: informers.migrations, storagePools: informers.storagePools, dialer: this.options.dialer, clock,
         hooks: this.hooks('migration'), events: this.options.events, log: this.options.log, limits: this.options.migrationLimits, observer: this.options.migrationObserver,
+        networkReady: (network, node) => networkStatus.readyOn(network, node),
       });
       await lifecycle.start();
       await migration.start();
@@ -186,7 +198,9 @@ export class ControlLoops {
       ha.start();
       dispatcher?.start();
       vmDeletion.start();
-      this.running = { informers: all, scheduler, lifecycle, migration, ha, nodes: informers.nodes, vms: informers.vms, dispatcher, vmDeletion };
+      networkStatus.start();
+      sweeper.start();
+      this.running = { informers: all, scheduler, lifecycle, migration, ha, nodes: informers.nodes, vms: informers.vms, dispatcher, vmDeletion, reservations, sweeper, networkStatus };
       this.options.log?.info({ controllerId: this.options.controllerId }, 'leading: control loops started');
     } catch (e) {
       await Promise.all(started.map((i) => i.stop()));
@@ -207,8 +221,8 @@ export class ControlLoops {
     const r = this.running;
     if (!r) return;
     this.running = undefined;
-    await Promise.all([r.scheduler.stop(), r.lifecycle.stop(), r.migration.stop(), r.ha.stop(), r.dispatcher?.stop(), r.vmDeletion.stop()]);
-    await Promise.all(r.informers.map((i) => i.stop()));
+    await Promise.all([r.scheduler.stop(), r.lifecycle.stop(), r.migration.stop(), r.ha.stop(), r.dispatcher?.stop(), r.vmDeletion.stop(), r.sweeper.stop(), r.networkStatus.stop()]);
+    await Promise.all([...r.informers.map((i) => i.stop()), r.reservations.stop()]);
     this.options.log?.info({ controllerId: this.options.controllerId }, 'not leading: control loops stopped');
   }
 }

@@ -8,7 +8,11 @@
  * addresses of the VMs on other nodes that those rules name):
  * - VirtualMachine: bound to this node (status.node) and not being deleted (a deleting VM is
  *   left out so its agent cleans it up);
- * - Network: referenced by a NIC of one of those VMs (the agent renders NICs from it);
+ * - Network: referenced by a NIC of one of those VMs (the agent renders NICs from it), or of a
+ *   VM migrating TO this node (Migration Pending/Running with this target): the target realises
+ *   it before the migration starts (migration/network-preflight.ts waits for that);
+ * - reservations (IPAM, apps/controller/src/ipam): every reservation of those Networks,
+ *   cluster-wide (the node's DNS answers for all, its DHCP serves its own: `local`);
  * - Secret: named by `spec.cloudInit.secretRefs` of one of those VMs (resolved into that VM's
  *   entry of the Assign only: assignment.ts); a missing one is left out (the VM's cloud-init
  *   seed then lacks it; the seed builder refuses a VM whose refs are not all resolved);
@@ -16,13 +20,19 @@
  *   and firewall work adds them with their readers).
  * Pure and deterministic: sorted by name.
  */
-import type { Network, Secret, VirtualMachine } from '@hvs/domain';
+import type { Migration, Network, Secret, VirtualMachine } from '@hvs/domain';
+import type { Reservation } from '../ipam/reservation-keys';
 
 export interface ScopeSources {
   /** Every VM of the cluster (the dispatcher's informer view). */
   vms: readonly VirtualMachine[];
   networks: { get(name: string): Network | undefined };
   secrets?: { get(name: string): Secret | undefined };
+  /** Migrations in flight: the Networks of VMs moving to this node are in its scope. */
+  migrations?: readonly Migration[];
+  /** VMs by name, to resolve a migrating VM (default: none). */
+  allVms?: { get(name: string): VirtualMachine | undefined };
+  reservations?: { ofNetwork(network: string): Reservation[] };
 }
 
 export interface NodeScope {
@@ -30,6 +40,10 @@ export interface NodeScope {
   networks: Network[];
   /** The Secrets those VMs reference, by name. */
   secrets: Map<string, Secret>;
+  /** Every reservation of those Networks, sorted (network, address, VM, NIC). */
+  reservations: Reservation[];
+  /** uids of VMs migrating to this node (their DHCP host entries are served here too), sorted. */
+  incoming: string[];
 }
 
 const byName = <T extends { metadata: { name: string } }>(a: T, b: T) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
@@ -48,5 +62,18 @@ export function scopeOf(node: string, from: ScopeSources): NodeScope {
       if (s) secrets.set(ref, s);
     }
   }
-  return { vms, networks: [...networks.values()].sort(byName), secrets };
+  const incoming = new Set<string>();
+  for (const m of from.migrations ?? []) {
+    const active = m.status?.phase === undefined || m.status.phase === 'Pending' || m.status.phase === 'Running';
+    if (!active || (m.status?.targetNode ?? m.spec.targetNode) !== node) continue;
+    const vm = from.allVms?.get(m.spec.vm);
+    if (vm?.metadata.uid) incoming.add(vm.metadata.uid);
+    for (const nic of vm?.spec.networks ?? []) {
+      const n = from.networks.get(nic.network);
+      if (n) networks.set(n.metadata.name, n);
+    }
+  }
+  const sorted = [...networks.values()].sort(byName);
+  const reservations = sorted.flatMap((n) => from.reservations?.ofNetwork(n.metadata.name) ?? []);
+  return { vms, networks: sorted, secrets, reservations, incoming: [...incoming].sort() };
 }

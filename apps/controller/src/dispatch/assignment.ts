@@ -5,10 +5,11 @@
  * causes a re-send.
  */
 import { createHash } from 'node:crypto';
-import type { Secret, VirtualMachine } from '@hvs/domain';
+import type { Network, Secret, VirtualMachine } from '@hvs/domain';
 import { agentv1, toProtoObject } from '@hvs/proto';
 import type { StoredObject } from '../store/types';
 import type { NodeScope } from './assignment-scope';
+import { networkBindingsOf, nicBindingsOf, withReservedMacs } from './network-bindings';
 
 export interface AssignmentInputs {
   node: string;
@@ -16,6 +17,8 @@ export interface AssignmentInputs {
   scope: NodeScope;
   peers: readonly agentv1.Peer[];
   fenceAfterMs?: number;
+  /** This node's spec.address (its host part is the VXLAN tunnel endpoint). */
+  address?: string;
 }
 
 /** The assignment without generation and fencing token, and a hash of its content. */
@@ -49,10 +52,14 @@ export function resolvedSecrets(vm: VirtualMachine, secrets: ReadonlyMap<string,
 }
 
 export function buildAssignment(input: AssignmentInputs): Assignment {
-  const { vms, networks } = input.scope;
+  const { vms, networks, reservations } = input.scope;
+  const byName = new Map<string, Network>(networks.map((n) => [n.metadata.name, n]));
   const request: Assignment['request'] = {
     node: input.node,
-    vms: vms.map((vm) => ({ vm: toProto(vm), secrets: resolvedSecrets(vm, input.scope.secrets), firewallPolicies: [], nics: [], imageDigests: {} })),
+    vms: vms.map((vm) => {
+      const nics = nicBindingsOf(vm, byName, reservations);
+      return { vm: toProto(withReservedMacs(vm, nics)), secrets: resolvedSecrets(vm, input.scope.secrets), firewallPolicies: [], nics, imageDigests: {} };
+    }),
     networks: networks.map((n) => toProto(n)),
     // Declared in the proto for the image, storage and firewall work; empty until an agent reads them.
     firewallPolicies: [],
@@ -60,7 +67,7 @@ export function buildAssignment(input: AssignmentInputs): Assignment {
     storagePools: [],
     peers: [...input.peers].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0)),
     fenceAfterMs: input.fenceAfterMs ?? 0,
-    networkBindings: [],
+    networkBindings: networkBindingsOf(input.scope, input.address, input.peers),
   };
   // Over the protobuf bytes (deterministic: fields in order, lists sorted above), not a JSON
   // text of the request: that would turn every spec, already JSON in specJson, into text again.

@@ -20,9 +20,10 @@
  * What the agents confirm about the clean-up of deleted VMs is kept in `cleanup`
  * (cleanup-reports.ts), read by the deletion loop.
  */
-import type { Network, Node, Secret, VirtualMachine, VmEventType } from '@hvs/domain';
+import type { Migration, Network, Node, Secret, VirtualMachine, VmEventType } from '@hvs/domain';
 import { done, ReconcilerRunner, SystemClock, TerminalError, type Clock, type ReconcileOutcome, type ReconcileResult } from '@hvs/reconcile';
 import { agentv1, vmEventTypes } from '@hvs/proto';
+import type { ReservationCache } from '../ipam/reservation-cache';
 import type { Informer } from '../runtime/informer';
 import { isConflict } from '../store/errors';
 import { StatusBatcher } from '../runtime/status-batcher';
@@ -43,6 +44,10 @@ export interface DispatcherInformers {
   networks: Informer<Network>;
   /** Secrets referenced by VMs' cloud-init (resolved into their Assign); absent: none resolved. */
   secrets?: Informer<Secret>;
+  /** IPAM reservations (NicBindings, NetworkBindings); absent: none bound. */
+  reservations?: ReservationCache;
+  /** Migrations in flight: the target realises the migrating VMs' Networks first. */
+  migrations?: Informer<Migration>;
 }
 
 export interface DispatcherLog {
@@ -130,7 +135,7 @@ export class Dispatcher {
 
   /** Subscribes to the (synced) informers, queues every node, starts both loops. */
   start(): void {
-    const { vms, nodes, networks, secrets } = this.options.informers;
+    const { vms, nodes, networks, secrets, reservations, migrations } = this.options.informers;
     this.unsubscribe.push(vms.subscribe((e) => {
       for (const n of new Set([e.old?.status?.node, e.object.status?.node])) if (n) this.assigner.enqueue(n);
       const name = e.object.metadata.name;
@@ -141,9 +146,11 @@ export class Dispatcher {
       const mine = this.written.get(name);
       if (mine && (e.type === 'DELETED' || Number(e.object.metadata.resourceVersion) >= Number(mine.metadata.resourceVersion))) this.written.delete(name);
     }));
-    for (const inf of [nodes, networks, ...(secrets ? [secrets] : [])] as Informer<StoredObject>[]) {
+    for (const inf of [nodes, networks, ...(secrets ? [secrets] : []), ...(migrations ? [migrations] : [])] as Informer<StoredObject>[]) {
       this.unsubscribe.push(inf.subscribe(() => this.enqueueAllNodes()));
     }
+    // A reservation is in the Assign of every node that uses its Network: the content hash keeps the others from a re-send.
+    if (reservations) this.unsubscribe.push(reservations.subscribe(() => this.enqueueAllNodes()));
     this.enqueueAllNodes();
     this.assigner.start();
     this.statusSync.start();
@@ -294,9 +301,13 @@ export class Dispatcher {
     return buildAssignment({
       node: name,
       // An offline move stops the VM on its source first (migration/assignment-view.ts).
-      scope: scopeOf(name, { vms: inf.vms.list().filter((vm) => vm.status?.node === name).map(assignedView), networks: inf.networks, secrets: inf.secrets }),
+      scope: scopeOf(name, {
+        vms: inf.vms.list().filter((vm) => vm.status?.node === name).map(assignedView), networks: inf.networks, secrets: inf.secrets,
+        reservations: inf.reservations, migrations: inf.migrations?.list(), allVms: inf.vms,
+      }),
       peers,
       fenceAfterMs: this.options.fenceAfterMs,
+      address: inf.nodes.get(name)?.spec.address,
     });
   }
 
@@ -308,7 +319,7 @@ export class Dispatcher {
   /** The newest store revision the informers reflect. */
   private revision(): number {
     const inf = this.options.informers;
-    return Math.max(...[inf.vms, inf.nodes, inf.networks, ...(inf.secrets ? [inf.secrets] : [])].map((i) => Number(i.revision)));
+    return Math.max(...[inf.vms, inf.nodes, inf.networks, ...(inf.secrets ? [inf.secrets] : []), ...(inf.migrations ? [inf.migrations] : []), ...(inf.reservations ? [inf.reservations] : [])].map((i) => Number(i.revision)));
   }
 
   private enqueueAllNodes(): void {

@@ -29,6 +29,7 @@ import { OFFLINE_STOP_ANNOTATION, offlineStopValue } from './assignment-view';
 import { finishFailed, finishSucceeded, requestAbort, runLive, type LiveRunContext } from './live-migration';
 import type { MigrationObserver } from './migration-metrics';
 import { commit, without } from './migration-writes';
+import { networksNotReady, waitingMessage, type NetworkReadiness } from './network-preflight';
 
 export interface MigrationLimits {
   /** Outbound migrations per source host at once (default 1). */
@@ -56,6 +57,8 @@ export interface MigrationReconcilerOptions {
   observer?: MigrationObserver;
   /** At most one progress write per this long (default 1000). */
   progressEveryMs?: number;
+  /** Whether a node has realised a Network (Network status); absent: no network pre-flight. */
+  networkReady?: NetworkReadiness;
   /** An offline step (stop on the source, start on the target) fails after this long (default 10 min). */
   offlineStepTimeoutMs?: number;
 }
@@ -150,8 +153,19 @@ export class MigrationReconciler {
     const move = decideMove(vm, { source: this.o.nodes.get(source), pools: this.o.storagePools ?? { get: () => undefined }, mode: m.spec.mode, copyStorage: m.spec.copyStorage });
     if (!move.ok) return this.fail(name, 'NotMovable', `${move.reason}; fix: ${move.fix}`);
     // Other migrations in flight hold their targets; this one's own reservation is not counted against it.
-    const target = chooseTarget(vm, source, nodes, occupiedPlacements(this.o.vms.list(), this.migrations.list(), name), m.spec.targetNode);
+    // A target chosen earlier (named in status while its Networks come up) is kept.
+    const target = chooseTarget(vm, source, nodes, occupiedPlacements(this.o.vms.list(), this.migrations.list(), name), m.spec.targetNode ?? m.status?.targetNode);
     if (!target.ok) return this.fail(name, 'NoTarget', `no node can take VM ${m.spec.vm}: ${formatUnschedulable(target)}`);
+    const missing = this.o.networkReady ? networksNotReady(vm, target.node, this.o.networkReady) : [];
+    if (missing.length > 0) {
+      const message = waitingMessage(vm.metadata.name, target.node, missing);
+      if (m.status?.targetNode !== target.node || m.status.message !== message) {
+        await commit(this.o.store, name, (cur) => (cur.status?.phase ?? 'Pending') === 'Pending' ? {
+          migration: (s) => ({ ...s, phase: 'Pending', targetNode: target.node, reason: 'WaitingForNetwork', message }),
+        } : undefined);
+      }
+      return requeueAfter(2_000);
+    }
     if (!this.slotFree(name, source)) return requeueAfter(5_000); // also re-queued when a migration ends
     this.starting.set(name, source);
     const now = new Date(this.clock.now()).toISOString();

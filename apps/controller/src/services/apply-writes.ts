@@ -40,7 +40,7 @@ export function desiredOf(resource: AnyResource, current: StoredObject | undefin
  * Conflict); nothing for `unchanged`. Server-owned metadata (uid, finalizers, timestamps)
  * comes from the stored object: a document cannot drop finalizers by leaving them out.
  */
-export function writeFor(desired: AnyResource, current: StoredObject | undefined, action: 'create' | 'update' | 'unchanged'): ObjectWrite {
+export function writeFor(desired: AnyResource, current: StoredObject | undefined, action: 'create' | 'update' | 'unchanged', uid?: string): ObjectWrite {
   const key = planKey(desired);
   const pinned = desired.metadata.resourceVersion;
   if (current === undefined) {
@@ -55,7 +55,7 @@ export function writeFor(desired: AnyResource, current: StoredObject | undefined
       metadata: { name, ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}), ...(finalizers.length > 0 ? { finalizers } : {}) },
       spec: desired.spec,
     };
-    return { key, op: { op: 'create', object }, generationBefore: 0, generationAfter: 1 };
+    return { key, op: { op: 'create', object, ...(uid ? { uid } : {}) }, generationBefore: 0, generationAfter: 1 };
   }
   const before = current.metadata.generation ?? 1;
   if (action === 'unchanged') {

@@ -19,7 +19,8 @@ import {
 import type { ApplyAction, WirePlanAction } from '@hvs/proto';
 import type { AuditEntry, AuditService } from '../audit';
 import { concernOf, idleFinalizers } from '../runtime/finalizers';
-import type { ListResult, ObjectStore, StoredObject, WatchEvent, WatchStream, WriteOp } from '../store';
+import { admitBatch, refuseNetworkInUse } from '../ipam';
+import type { ListResult, ObjectStore, RecordOp, StoredObject, WatchEvent, WatchStream, WriteOp } from '../store';
 import { desiredOf, writeFor, type ObjectWrite } from './apply-writes';
 import { loadBatch, type SourceDocument } from './batch-input';
 import { admit, principalOf, visible, notVisible } from './access';
@@ -101,6 +102,8 @@ export interface WatchOptions {
 interface Decision {
   plans: PlannedObject[];
   writes: (ObjectWrite & { kind: string; name: string; prune: boolean })[];
+  /** IPAM reservations (apps/controller/src/ipam), written in the same transaction. */
+  records: RecordOp[];
 }
 
 export const DEFAULT_DELETE_WAIT_MS = 30_000;
@@ -189,6 +192,7 @@ export class ResourceService {
         }
         if (currents.length === 0) return { results: [], revision: '', warnings: [] };
         for (const c of currents) admit(ctx, 'ResourceService/Delete', { kind: k, name: c.metadata.name, labels: c.metadata.labels ?? {} });
+        if (k === 'Network') await refuseNetworkInUse(this.store, currents.map((c) => c.metadata.name));
         const planned = currents.map((c) => deletionOf(k, c, c.metadata.resourceVersion, force, ctx));
         const batch = await auditedBatch(this.store, this.audit, planned.map((d) => d.op), planned.map((d) => d.entry));
         return { results: batch.results, revision: batch.revision, warnings: planned.map((d) => d.warnings) };
@@ -218,6 +222,7 @@ export class ResourceService {
         const current = await this.store.get(k, name);
         if (!visible(ctx, current.metadata.labels)) throw notVisible(k, name);
         admit(ctx, 'ResourceService/Delete', { kind: k, name, labels: current.metadata.labels ?? {} });
+        if (k === 'Network') await refuseNetworkInUse(this.store, [name]);
         const d = deletionOf(k, current, pinned ?? current.metadata.resourceVersion, options.force === true, ctx);
         const batch = await auditedBatch(this.store, this.audit, [d.op], [d.entry]);
         return { outcome: batch.results[0]!, revision: batch.revision, warnings: d.warnings };
@@ -232,7 +237,7 @@ export class ResourceService {
   }
 
   private async applyOnce(resources: AnyResource[], prune: LabelSelector | undefined, options: ApplyOptions, ctx: CallContext): Promise<ApplyOutcome> {
-    const { plans, writes } = await this.decide(resources, prune, ctx, 'ResourceService/Apply');
+    const { plans, writes, records } = await this.decide(resources, prune, ctx, 'ResourceService/Apply');
     const resultOf = (w: Decision['writes'][number], i: number, generation: number): AppliedObject => ({
       kind: w.kind, name: w.name, generation, changes: plans[i]!.changes,
       action: w.prune ? 'pruned' : plans[i]!.action === 'create' ? 'created' : plans[i]!.action === 'update' ? 'configured' : 'unchanged',
@@ -244,7 +249,7 @@ export class ResourceService {
       generationBefore: w.generationBefore, generationAfter: w.generationAfter,
       ...(options.fieldManager ? { fieldManager: options.fieldManager } : {}),
     }));
-    const batch = changing.length === 0 ? undefined : await auditedBatch(this.store, this.audit, changing.map((w) => w.op!), entries);
+    const batch = changing.length === 0 && records.length === 0 ? undefined : await auditedBatch(this.store, this.audit, changing.map((w) => w.op!), entries, records);
     const written = new Map(batch?.results.map((r) => [`${r.kind}/${r.name}`, r.object]) ?? []);
     return {
       results: writes.map((w, i) => resultOf(w, i, written.get(w.key)?.metadata.generation ?? w.generationAfter)),
@@ -268,11 +273,13 @@ export class ResourceService {
     await checkSecretRefs(this.store, resources, ctx);
     const plans: PlannedObject[] = [];
     const writes: Decision['writes'] = [];
+    // References, Network defaults and overlaps, address reservations: refused here writes nothing.
+    const admitted = await admitBatch(this.store, resources.map((r, i) => ({ desired: desiredOf(r, currents[i]), current: currents[i] })));
     resources.forEach((r, i) => {
-      const desired = desiredOf(r, currents[i]);
+      const desired = admitted.desired[i]!;
       const plan = planObject(currents[i], desired);
       plans.push(plan);
-      writes.push({ ...writeFor(desired, currents[i], plan.action), kind: r.kind, name: r.metadata.name, prune: false });
+      writes.push({ ...writeFor(desired, currents[i], plan.action, admitted.uids[i]), kind: r.kind, name: r.metadata.name, prune: false });
     });
     if (prune !== undefined) {
       const named = new Set(writes.map((w) => w.key));
@@ -289,7 +296,7 @@ export class ResourceService {
         });
       }
     }
-    return { plans, writes };
+    return { plans, writes, records: admitted.records };
   }
 
   private async waitGone(kind: string, name: string, last: StoredObject, revision: string, timeoutMs: number): Promise<Omit<DeleteOutcome, 'warnings'>> {

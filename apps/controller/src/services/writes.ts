@@ -4,7 +4,7 @@
  */
 import { isHvsError } from '@hvs/domain';
 import type { AuditEntry, AuditService } from '../audit';
-import type { BatchResult, ObjectStore, StoredObject, WriteOp } from '../store';
+import type { BatchResult, ObjectStore, RecordOp, StoredObject, WriteOp } from '../store';
 
 /**
  * Ops per transaction this layer plans for when the store names no limit: etcd's default
@@ -16,14 +16,19 @@ export const MAX_TXN_OPS = 128;
 /** Conflicts the service re-reads and re-plans after (when the caller pinned no version). */
 export const CONFLICT_ATTEMPTS = 3;
 
-/** Writes `ops` and the audit records of `entries` in one batch; results are those of `ops` only. */
-export async function auditedBatch(store: ObjectStore, audit: AuditService, ops: WriteOp[], entries: Omit<AuditEntry, 'result'>[]): Promise<BatchResult> {
+/**
+ * Writes `ops`, the controller records `kept` (IPAM reservations: always in the same transaction
+ * as `ops`) and the audit records of `entries` in one batch; results are those of `ops` only.
+ */
+export async function auditedBatch(
+  store: ObjectStore, audit: AuditService, ops: WriteOp[], entries: Omit<AuditEntry, 'result'>[], kept: readonly RecordOp[] = [],
+): Promise<BatchResult> {
   const records = entries.map((e) => ({ ...e, result: 'ok' as const }));
-  if (ops.length + records.length <= (store.maxBatchOps ?? MAX_TXN_OPS)) {
-    const batch = await store.applyBatch([...ops, ...records.map((r) => audit.op(r))]);
+  if (ops.length + kept.length + records.length <= (store.maxBatchOps ?? MAX_TXN_OPS)) {
+    const batch = await store.applyBatch([...ops, ...records.map((r) => audit.op(r))], kept);
     return { revision: batch.revision, results: batch.results.slice(0, ops.length) };
   }
-  const batch = await store.applyBatch(ops);
+  const batch = await store.applyBatch(ops, kept);
   await audit.append(records);
   return batch;
 }

@@ -12,6 +12,7 @@ import { batchTooLarge, conflict, invalidWrite, isEtcdSizeLimit, notFound, RAISE
 import { EtcdConnection, prefixEnd, type EtcdConnectionOptions } from './etcd-connection';
 import { watchPrefix } from './etcd-watch';
 import { checkDistinctKeys, decodeObject, encodeObject, kindPrefix, objectKey, planWrite, type PlannedWrite } from './objects';
+import { checkDistinctRecords, checkRecordExpectation, checkRecordKey, type RecordEvent, type RecordList, type RecordOp, type RecordStream, type StoredRecord } from './records';
 import { batchOutcome, deleteOutcome } from './results';
 import { plainFromStorage, plainToStorage, type ValueTransformer } from './value-transformer';
 import type {
@@ -96,44 +97,78 @@ export class EtcdStore implements ObjectStore {
     return deleteOutcome(await this.applyBatch([{ op: 'delete', kind, name, resourceVersion: options.resourceVersion, dropFinalizers: options.dropFinalizers }])) as DeleteResult<T>;
   }
 
-  async applyBatch(ops: WriteOp[]): Promise<BatchResult> {
+  async applyBatch(ops: WriteOp[], records: readonly RecordOp[] = []): Promise<BatchResult> {
     const max = this.maxBatchOps;
-    if (ops.length > max) {
-      throw invalidWrite(`the batch has ${ops.length} operations, more than the ${max} one etcd transaction may hold`,
+    if (ops.length + records.length > max) {
+      throw invalidWrite(`the batch has ${ops.length + records.length} operations, more than the ${max} one etcd transaction may hold`,
         'a batch is written in one etcd transaction (all or nothing), and etcd limits its size (--max-txn-ops)',
         `split the apply into batches of at most ${max} objects, ${RAISE_ETCD_LIMITS}`);
     }
     const keys = checkDistinctKeys(ops);
+    checkDistinctRecords(records);
     const attempts = this.options.maxAttempts ?? 5;
     // Only creates (audit records, new objects): their compare (key absent) needs nothing read, so
     // the first attempt skips the read; if a key exists after all, the next attempt reads and
     // planWrite gives AlreadyExists as usual.
-    const blind = ops.length > 0 && ops.every((op) => op.op === 'create');
+    const blind = records.length === 0 && ops.length > 0 && ops.every((op) => op.op === 'create');
+    const readKeys = [...keys, ...records.map((r) => r.key)];
     for (let attempt = 1; ; attempt++) {
       let current: (StoredObject | undefined)[] = ops.map(() => undefined);
       let readRevision = '';
       if (!blind || attempt > 1) {
-        // One read transaction: every current object comes from the same revision.
-        const read = await this.connection.call((o) => this.kv.txn({ success: keys.map((k) => ({ request_range: { key: Buffer.from(k) } })) }, o));
-        current = read.responses.map((r) => (r.response_range.kvs[0] ? this.decodeKv(r.response_range.kvs[0]) : undefined));
+        // One read transaction: every current object and record comes from the same revision.
+        const read = await this.connection.call((o) => this.kv.txn({ success: readKeys.map((k) => ({ request_range: { key: Buffer.from(k) } })) }, o));
+        current = read.responses.slice(0, keys.length).map((r) => (r.response_range.kvs[0] ? this.decodeKv(r.response_range.kvs[0]) : undefined));
+        // A record not where the caller decided it was: Conflict now (the caller re-reads and decides again).
+        records.forEach((r, i) => checkRecordExpectation(r, read.responses[keys.length + i]!.response_range.kvs[0]?.mod_revision));
         readRevision = read.header.revision;
       }
       const ctx = { now: (this.options.clock ?? (() => new Date()))().toISOString(), newUid: randomUUID };
       const plans = ops.map((op, i) => planWrite(op, current[i], ctx));
       const writes = plans.filter((p) => p.write !== null);
-      if (writes.length === 0) return batchOutcome(plans, readRevision);
-      const success = writes.map((p) => this.requestOf(p));
-      const res = await this.connection.call((o) => this.kv.txn({ compare: plans.map(compareOf), success }, o)).catch((e: unknown) => {
+      if (writes.length === 0 && records.length === 0) return batchOutcome(plans, readRevision);
+      const success = [...writes.map((p) => this.requestOf(p)), ...records.map((r) => this.recordRequestOf(r))];
+      const compare = [...plans.map(compareOf), ...records.map(recordCompareOf)];
+      const res = await this.connection.call((o) => this.kv.txn({ compare, success }, o)).catch((e: unknown) => {
         if (!isEtcdSizeLimit(e)) throw e;
         throw batchTooLarge(ops.length, success.reduce((n, r) => n + (r.request_put?.value?.length ?? 0), 0), e);
       });
       if (res.succeeded) return batchOutcome(plans, res.header.revision);
       if (attempt >= attempts) {
-        const p = plans[0]!;
-        throw conflict(p.kind, p.name, `lost the race to concurrent writers ${attempts} times`);
+        const p = plans[0];
+        throw conflict(p?.kind ?? 'record', p?.name ?? records[0]!.key, `lost the race to concurrent writers ${attempts} times`);
       }
       // Someone wrote in between: re-read; pinned ops now fail in planWrite with Conflict.
     }
+  }
+
+  async listRecords<T = unknown>(prefix: string): Promise<RecordList<T>> {
+    checkRecordKey(prefix, true);
+    const p = Buffer.from(prefix);
+    const res = await this.connection.call((o) => this.kv.range({ key: p, range_end: prefixEnd(p) }, o));
+    return { records: res.kvs.map((kv) => this.decodeRecord<T>(kv)), revision: res.header.revision };
+  }
+
+  watchRecords<T = unknown>(prefix: string, afterRevision: string): RecordStream<T> {
+    checkRecordKey(prefix, true);
+    const decode = (kv: IKeyValue, type: 'ADDED' | 'MODIFIED' | 'DELETED', revision: string): RecordEvent<T> =>
+      ({ type: type === 'DELETED' ? 'DELETED' : 'PUT', record: this.decodeRecord<T>(kv), revision });
+    const stream = watchPrefix<RecordEvent<T>>(this.connection, {
+      kind: 'record', prefix, afterRevision: Number(afterRevision), reconnectTimeoutMs: this.options.watchReconnectTimeoutMs ?? 30_000, decode,
+    });
+    // Tracked like object watches: close() of the store ends it.
+    return this.track(stream as unknown as WatchStream) as unknown as RecordStream<T>;
+  }
+
+  private decodeRecord<T>(kv: IKeyValue): StoredRecord<T> {
+    const key = kv.key.toString('utf8');
+    const text = this.options.transformer ? this.options.transformer.fromStorage(key, kv.value) : plainFromStorage(key, kv.value);
+    return { key, value: JSON.parse(text) as T, version: kv.mod_revision };
+  }
+
+  private recordRequestOf(r: RecordOp): IRequestOp {
+    const key = Buffer.from(r.key);
+    return r.op === 'remove' ? { request_delete_range: { key } } : { request_put: { key, value: this.toStorage(r.key, JSON.stringify(r.value)) } };
   }
 
   watch<T extends StoredObject = StoredObject>(kind: string, afterRevision?: string): WatchStream<T> {
@@ -202,6 +237,13 @@ export class EtcdStore implements ObjectStore {
     await Promise.all([...this.watches].map((w) => w.close()));
     if (this.ownsConnection) this.connection.close();
   }
+}
+
+function recordCompareOf(r: RecordOp): ICompare {
+  const key = Buffer.from(r.key);
+  return r.expect === null
+    ? { key, target: 'Create', result: 'Equal', create_revision: 0 }
+    : { key, target: 'Mod', result: 'Equal', mod_revision: r.expect };
 }
 
 function compareOf(p: PlannedWrite): ICompare {

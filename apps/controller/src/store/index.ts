@@ -8,6 +8,7 @@ export * from './key-ring';
 export * from './event-queue';
 export * from './memory-store';
 export * from './objects';
+export * from './records';
 export * from './reencrypt';
 export * from './types';
 export * from './value-transformer';

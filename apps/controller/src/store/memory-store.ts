@@ -9,6 +9,7 @@ import { matchesLabelSelector, toLabelSelector } from '@hvs/domain';
 import { notFound, unavailable, watchGone } from './errors';
 import { EventQueue } from './event-queue';
 import { checkDistinctKeys, decodeObject, encodeObject, kindPrefix, objectKey, planWrite } from './objects';
+import { checkDistinctRecords, checkRecordExpectation, checkRecordKey, type RecordEvent, type RecordList, type RecordOp, type RecordStream } from './records';
 import { batchOutcome, deleteOutcome } from './results';
 import type {
   BatchResult, DeleteOptions, DeleteResult, ListOptions, ListResult, ObjectRef, ObjectStore, StoredObject, WatchEvent, WatchStream, WriteOp,
@@ -30,6 +31,9 @@ export class MemoryStore implements ObjectStore {
   private readonly entries = new Map<string, Entry>();
   private readonly history: Change[] = [];
   private readonly watchers = new Set<{ prefix: string; queue: EventQueue<WatchEvent> }>();
+  private readonly records = new Map<string, Entry>();
+  private readonly recordHistory: { key: string; event: RecordEvent }[] = [];
+  private readonly recordWatchers = new Set<{ prefix: string; queue: EventQueue<RecordEvent> }>();
   private revision = 1;
   private compacted = 0;
 
@@ -82,14 +86,17 @@ export class MemoryStore implements ObjectStore {
   }
 
   /** Atomic by construction: plans are all computed (and may throw) before anything changes. */
-  async applyBatch(ops: WriteOp[]): Promise<BatchResult> {
+  async applyBatch(ops: WriteOp[], records: readonly RecordOp[] = []): Promise<BatchResult> {
     this.check();
     const keys = checkDistinctKeys(ops);
+    checkDistinctRecords(records);
+    for (const r of records) checkRecordExpectation(r, this.records.has(r.key) ? String(this.records.get(r.key)!.mod) : undefined);
     const ctx = { now: this.clock().toISOString(), newUid: randomUUID };
     const plans = ops.map((op, i) => planWrite(op, this.read(keys[i]!), ctx));
     const writes = plans.filter((p) => p.write !== null);
-    if (writes.length === 0) return batchOutcome(plans, String(this.revision));
+    if (writes.length === 0 && records.length === 0) return batchOutcome(plans, String(this.revision));
     const rev = ++this.revision;
+    for (const r of records) this.writeRecord(r, rev);
     for (const p of writes) {
       const before = this.read(p.key);
       if (p.write === 'remove') {
@@ -102,6 +109,39 @@ export class MemoryStore implements ObjectStore {
       }
     }
     return batchOutcome(plans, String(rev));
+  }
+
+  private writeRecord(r: RecordOp, rev: number): void {
+    const before = this.records.get(r.key);
+    if (r.op === 'remove') {
+      this.records.delete(r.key);
+      if (before) this.recordEvent({ type: 'DELETED', record: { key: r.key, value: JSON.parse(before.value), version: String(rev) }, revision: String(rev) });
+      return;
+    }
+    const value = JSON.stringify(r.value);
+    this.records.set(r.key, { value, mod: rev });
+    this.recordEvent({ type: 'PUT', record: { key: r.key, value: JSON.parse(value), version: String(rev) }, revision: String(rev) });
+  }
+
+  private recordEvent(event: RecordEvent): void {
+    this.recordHistory.push({ key: event.record.key, event });
+    for (const w of this.recordWatchers) if (event.record.key.startsWith(w.prefix)) w.queue.push(structuredClone(event));
+  }
+
+  async listRecords<T = unknown>(prefix: string): Promise<RecordList<T>> {
+    this.check();
+    checkRecordKey(prefix, true);
+    const records = [...this.records.entries()].filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([key, e]) => ({ key, value: JSON.parse(e.value) as T, version: String(e.mod) }));
+    return { records, revision: String(this.revision) };
+  }
+
+  watchRecords<T = unknown>(prefix: string, afterRevision: string): RecordStream<T> {
+    checkRecordKey(prefix, true);
+    const watcher = { prefix, queue: new EventQueue<RecordEvent>(() => void this.recordWatchers.delete(watcher)) };
+    for (const c of this.recordHistory) if (Number(c.event.revision) > Number(afterRevision) && c.key.startsWith(prefix)) watcher.queue.push(structuredClone(c.event));
+    this.recordWatchers.add(watcher);
+    return watcher.queue as unknown as RecordStream<T>;
   }
 
   private record(key: string, event: WatchEvent): void {
@@ -135,6 +175,6 @@ export class MemoryStore implements ObjectStore {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.watchers].map((w) => w.queue.close()));
+    await Promise.all([...this.watchers, ...this.recordWatchers].map((w) => w.queue.close()));
   }
 }

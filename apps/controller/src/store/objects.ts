@@ -110,7 +110,7 @@ export function planWrite(op: WriteOp, current: StoredObject | undefined, ctx: P
     const m = op.object.metadata;
     const object: StoredObject = {
       ...clone(op.object),
-      metadata: { ...clone(m), uid: ctx.newUid(), creationTimestamp: ctx.now, generation: 1, resourceVersion: undefined, deletionTimestamp: undefined },
+      metadata: { ...clone(m), uid: op.uid ?? ctx.newUid(), creationTimestamp: ctx.now, generation: 1, resourceVersion: undefined, deletionTimestamp: undefined },
     };
     stripUndefined(object.metadata);
     return { key, kind, name, expect: null, pinned: true, write: object, outcome: 'created', object };

@@ -1,4 +1,5 @@
 import type { LabelSelector, Resource } from '@hvs/domain';
+import type { RecordList, RecordOp, RecordStream } from './records';
 
 /**
  * What the store holds: a domain Resource (libs/domain kinds/meta.ts: apiVersion, kind,
@@ -67,7 +68,8 @@ export interface DeleteResult<T extends StoredObject = StoredObject> {
  * caller sets it (stale -> Conflict); without it the store re-reads and compares what it read.
  */
 export type WriteOp =
-  | { op: 'create'; object: StoredObject }
+  /** `uid`: the uid the new object gets (default: a fresh one), so records of the same batch can name it. */
+  | { op: 'create'; object: StoredObject; uid?: string }
   | { op: 'update'; object: StoredObject }
   | { op: 'updateStatus'; object: StoredObject }
   | { op: 'delete'; kind: string; name: string; resourceVersion?: string; dropFinalizers?: readonly string[] };
@@ -93,7 +95,7 @@ export interface BatchResult {
  * - every write is compare-and-swap: a stale resourceVersion gives Conflict, nothing is written;
  * - `generation` starts at 1 and moves only when `spec` changes;
  * - `update` never changes status; `updateStatus` changes only status;
- * - `applyBatch` writes all of its operations in one transaction or none of them;
+ * - `applyBatch` writes all of its operations (and records) in one transaction or none of them;
  * - `watch(kind, afterRevision)` delivers every change after that revision exactly once, in
  *   revision order, or throws Gone (HVS-STORE-WATCH-GONE) when history was compacted;
  * - every call ends within its deadline: Unavailable (HVS-STORE-UNAVAILABLE), never a hang.
@@ -115,7 +117,12 @@ export interface ObjectStore {
   /** Controller/agent write: status only. */
   updateStatus<T extends StoredObject>(object: T): Promise<T>;
   delete<T extends StoredObject = StoredObject>(kind: string, name: string, options?: DeleteOptions): Promise<DeleteResult<T>>;
-  applyBatch(ops: WriteOp[]): Promise<BatchResult>;
+  /** `records` (records.ts) are written in the same transaction; results are those of `ops` only. */
+  applyBatch(ops: WriteOp[], records?: readonly RecordOp[]): Promise<BatchResult>;
+  /** The controller-private records under `prefix` (records.ts), read at one revision. */
+  listRecords<T = unknown>(prefix: string): Promise<RecordList<T>>;
+  /** Changes of records under `prefix` after `afterRevision`; Gone when compacted. */
+  watchRecords<T = unknown>(prefix: string, afterRevision: string): RecordStream<T>;
   /** Changes after `afterRevision` (default: from now). Use `list().revision` for list-then-watch. */
   watch<T extends StoredObject = StoredObject>(kind: string, afterRevision?: string): WatchStream<T>;
   close(): Promise<void>;

@@ -12,7 +12,7 @@ import { hvsErrorFromServiceError } from '@hvs/proto';
 import { startEtcd, type EtcdInstance } from '../../../../test/harness';
 import { OPENAPI_DOCUMENT, REST_CONTROLLERS } from '../../src/api/rest';
 import { vmYaml } from '../services/manifests';
-import { call, documents, rejection, startController, type ControllerUnderTest } from './controller-under-test';
+import { call, documents, seedNetwork, rejection, startController, type ControllerUnderTest } from './controller-under-test';
 
 jest.setTimeout(60_000);
 
@@ -23,6 +23,7 @@ const clients: Client[] = [];
 beforeAll(async () => {
   etcd = await startEtcd();
   ctl = await startController(etcd.endpoint);
+  await seedNetwork(ctl);
 });
 afterAll(async () => {
   for (const c of clients) c.close();

@@ -18,6 +18,7 @@ import { IdentityService } from '../../src/services/identity.service';
 import { systemContext } from '../../src/services/call-context';
 import type { ObjectStore } from '../../src/store';
 import { makeCsr } from '../pki/fixtures';
+import { seedLan } from '../services/manifests';
 import { baseUrl, capturedLogger, testConfig } from '../app/fixtures';
 import { restFetch, type RestInit, type RestResponse } from './rest-fetch';
 import { startEtcd, type EtcdInstance } from '../../../../test/harness';
@@ -59,6 +60,11 @@ export interface ControllerUnderTest {
   /** Every line the controller logged (at HVS_LOG_LEVEL, default warn), as JSON text. */
   logText(): string;
   close(): Promise<void>;
+}
+
+/** Seeds the Network `lan` that vmYaml's NIC names (VM references are checked at apply). */
+export async function seedNetwork(ctl: ControllerUnderTest): Promise<void> {
+  await seedLan(ctl.app.get<ObjectStore>(OBJECT_STORE));
 }
 
 /** Binds an applied VM to `node` as the scheduler would (so its clean-up finalizer is not idle). */

@@ -12,7 +12,7 @@ import { startEtcd, type EtcdInstance } from '../../../../test/harness';
 import { healthAddress, listeningAddress } from '../../src/app';
 import { ClusterCa } from '../../src/pki';
 import { vmYaml } from '../services/manifests';
-import { startController, type ControllerUnderTest } from './controller-under-test';
+import { seedNetwork, startController, type ControllerUnderTest } from './controller-under-test';
 import { restFailure, restFetch, type RestInit } from './rest-fetch';
 
 jest.setTimeout(60_000);
@@ -33,6 +33,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hvs-rest-edge-'));
   etcd = await startEtcd();
   ctl = await startController(etcd.endpoint, { HVS_HTTP_LISTEN: '0.0.0.0:0' });
+  await seedNetwork(ctl);
   // An operator's certificate from a CA the cluster does not know (as a public CA's would be).
   const other = await ClusterCa.loadOrCreate(join(dir, 'other-ca'));
   const issued = await other.issueServerCert({ dns: ['api.example.test'], ips: ['127.0.0.1'] });

@@ -17,7 +17,7 @@ import { Metrics } from '../../src/observability';
 import { kindPrefix } from '../../src/store/objects';
 import { WATCH_QUEUE_HIGH_WATER } from '../../src/store/event-queue';
 import { vmYaml } from '../services/manifests';
-import { call, documents, startController, type ControllerUnderTest } from './controller-under-test';
+import { call, documents, seedNetwork, startController, type ControllerUnderTest } from './controller-under-test';
 
 jest.setTimeout(120_000);
 
@@ -31,6 +31,7 @@ let idleWatchers: number;
 beforeAll(async () => {
   etcd = await startEtcd();
   ctl = await startController(etcd.endpoint);
+  await seedNetwork(ctl);
   events = new v1.EventServiceClient(ctl.grpc, ctl.creds);
   metrics = ctl.app.get(Metrics);
   idleWatchers = await etcdWatchers();

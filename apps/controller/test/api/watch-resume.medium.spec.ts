@@ -9,7 +9,7 @@ import { v1 } from '@hvs/proto';
 import { startEtcd, waitFor, type EtcdInstance } from '../../../../test/harness';
 import { EventRecorder } from '../../src/events';
 import { vmYaml } from '../services/manifests';
-import { call, documents, startController, type ControllerUnderTest } from './controller-under-test';
+import { call, documents, seedNetwork, startController, type ControllerUnderTest } from './controller-under-test';
 
 jest.setTimeout(60_000);
 
@@ -20,6 +20,7 @@ let events: v1.EventServiceClient;
 beforeAll(async () => {
   etcd = await startEtcd();
   ctl = await startController(etcd.endpoint);
+  await seedNetwork(ctl);
   events = new v1.EventServiceClient(ctl.grpc, ctl.creds, ctl.options);
 });
 afterAll(async () => {

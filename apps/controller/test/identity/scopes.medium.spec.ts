@@ -7,7 +7,7 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { v1 } from '@hvs/proto';
 import { call, documents, rejection, controllerForFile } from '../api/controller-under-test';
-import { vmYaml } from '../services/manifests';
+import { NETWORK_YAML, vmYaml } from '../services/manifests';
 
 jest.setTimeout(60_000);
 
@@ -38,8 +38,8 @@ async function rest(method: string, path: string, body?: unknown, type = 'applic
 }
 
 beforeAll(async () => {
-  // As admin: the network, one VM per team.
-  await call(ctl.resources, ctl.resources.apply, applyReq(`${vmYaml('x-1', { labels: { team: 'x' } })}---\n${vmYaml('y-1', { labels: { team: 'y' } })}---\n${BRIDGE}`));
+  // As admin: the networks, one VM per team.
+  await call(ctl.resources, ctl.resources.apply, applyReq(`${NETWORK_YAML}---\n${vmYaml('x-1', { labels: { team: 'x' } })}---\n${vmYaml('y-1', { labels: { team: 'y' } })}---\n${BRIDGE}`));
   scopedToken = await ctl.tokenFor('team-x', 'operator', 'team=x');
   const creds = ctl.bearerCreds(scopedToken);
   scoped = {

@@ -9,7 +9,7 @@ import { AuditService } from '../../src/audit';
 import { ResourceService } from '../../src/services';
 import { MemoryStore } from '../../src/store';
 import { CountingStore } from '../store/counting-store';
-import { batch, vmYaml } from './manifests';
+import { batch, seedLan, vmYaml } from './manifests';
 import { asUser } from '../identity/as-user';
 
 const ctx = asUser('alice');
@@ -18,6 +18,7 @@ async function setup(names: string[], labels: Record<string, string> = { app: 'w
   const store = new CountingStore(new MemoryStore());
   const audit = new AuditService(store);
   const service = new ResourceService(store, audit);
+  await seedLan(store);
   await service.apply([{ content: batch(...names.map((n) => vmYaml(n, { labels }))) }], {}, ctx);
   store.counts.getMany = 0;
   store.counts.list = 0;

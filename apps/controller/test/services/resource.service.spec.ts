@@ -3,7 +3,7 @@ import { AuditService } from '../../src/audit';
 import { ResourceService } from '../../src/services';
 import { MemoryStore } from '../../src/store';
 import { CountingStore } from '../store/counting-store';
-import { BAD_SECOND_DOCUMENT, batch, NETWORK_YAML, vmYaml } from './manifests';
+import { BAD_SECOND_DOCUMENT, batch, NETWORK_YAML, seedLan, vmYaml } from './manifests';
 import { asUser } from '../identity/as-user';
 
 const ctx = asUser('alice');
@@ -69,6 +69,7 @@ describe('ResourceService (MemoryStore)', () => {
 
   it('prunes objects matching the selector that the documents no longer name, in the same batch', async () => {
     const { service, store } = setup();
+    await seedLan(store);
     await service.apply([{ content: batch(vmYaml('a'), vmYaml('b'), vmYaml('keep', { labels: { app: 'other' } })) }], {}, ctx);
     const r = await service.apply([{ content: vmYaml('a') }], { prune: 'app=web' }, ctx);
     expect(r.results.map((x) => [x.name, x.action])).toEqual([['a', 'unchanged'], ['b', 'pruned']]);
@@ -81,19 +82,21 @@ describe('ResourceService (MemoryStore)', () => {
     const names = (n: number, p: string) => Array.from({ length: n }, (_, i) => `${p}-${i}`);
     const small = await service.apply([{ content: batch(NETWORK_YAML, ...names(39, 'a').map((n) => vmYaml(n))) }], {}, ctx);
     expect(small.results.map((r) => r.action)).toEqual(Array(40).fill('created'));
-    expect(store.counts).toEqual({ get: 0, getMany: 1, list: 0, writes: 1 });
+    // Admission lists Networks, Images, Nodes and StoragePools once per apply (references, subnets, pools).
+    expect(store.counts).toEqual({ get: 0, getMany: 1, list: 4, writes: 1 });
     expect(store.batchSizes).toEqual([80]);
 
     // 100 creates + 100 audit records exceed one transaction: the records follow in a second one.
     const big = await service.apply([{ content: batch(...names(100, 'b').map((n) => vmYaml(n))) }], {}, ctx);
     expect(big.results.filter((r) => r.action === 'created')).toHaveLength(100);
-    expect(store.counts).toEqual({ get: 0, getMany: 2, list: 0, writes: 3 });
+    expect(store.counts).toEqual({ get: 0, getMany: 2, list: 8, writes: 3 });
     expect(store.batchSizes.slice(1)).toEqual([100, 100]);
     expect((await store.list('Audit')).items).toHaveLength(140);
   });
 
   it('gives Conflict for a document carrying a stale resourceVersion and writes nothing', async () => {
     const { service, store } = setup();
+    await seedLan(store);
     await service.apply([{ content: vmYaml('web-1') }], {}, ctx);
     const rv = (await store.get('VirtualMachine', 'web-1')).metadata.resourceVersion!;
     await service.apply([{ content: vmYaml('web-1', { memory: '1GiB' }) }], {}, ctx);

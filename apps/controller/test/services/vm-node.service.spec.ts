@@ -1,7 +1,7 @@
 import { AuditService } from '../../src/audit';
 import { NodeService, RESTARTED_AT_ANNOTATION, ResourceService, VmService, type NodeHeartbeats } from '../../src/services';
 import { MemoryStore } from '../../src/store';
-import { batch, vmYaml } from './manifests';
+import { batch, seedLan, vmYaml } from './manifests';
 import { asNode, asUser } from '../identity/as-user';
 
 const ctx = asUser('bob');
@@ -18,6 +18,7 @@ class CountingHeartbeats implements NodeHeartbeats {
 describe('VmService', () => {
   it('stops and starts by name and selector with one result per VM, and restart bumps the annotation', async () => {
     const store = new MemoryStore();
+    await seedLan(store);
     const audit = new AuditService(store);
     let now = new Date('2030-01-01T00:00:00Z');
     const vms = new VmService(store, audit, () => now);
@@ -44,6 +45,7 @@ describe('VmService', () => {
 
   it('re-applying the file after a restart keeps the system annotation (unchanged)', async () => {
     const store = new MemoryStore();
+    await seedLan(store);
     const audit = new AuditService(store);
     const resources = new ResourceService(store, audit);
     await resources.apply([{ content: vmYaml('a') }], {}, ctx);
@@ -56,6 +58,7 @@ describe('VmService', () => {
 describe('NodeService', () => {
   it('registers a node (create, then update), renews the lease on every beat but writes lastHeartbeat only occasionally', async () => {
     const store = new MemoryStore();
+    await seedLan(store);
     const audit = new AuditService(store);
     const leases = new CountingHeartbeats();
     let now = new Date('2030-01-01T00:00:00Z');
@@ -84,6 +87,7 @@ describe('NodeService', () => {
 
   it('cordons and uncordons (idempotent, audited); a heartbeat from an unknown node is NotFound', async () => {
     const store = new MemoryStore();
+    await seedLan(store);
     const audit = new AuditService(store);
     const nodes = new NodeService(store, audit, new CountingHeartbeats());
     await nodes.registerNode({ name: 'host-a', address: '10.0.0.1:7444', facts: {} }, asNode('host-a'));

@@ -5,7 +5,7 @@
  * change in between a decision and its commit.
  */
 import type {
-  BatchResult, DeleteOptions, DeleteResult, ListOptions, ListResult, ObjectRef, ObjectStore, StoredObject, WatchStream, WriteOp,
+  BatchResult, DeleteOptions, DeleteResult, ListOptions, ListResult, ObjectRef, ObjectStore, RecordList, RecordOp, RecordStream, StoredObject, WatchStream, WriteOp,
 } from '../../src/store';
 
 export class CountingStore implements ObjectStore {
@@ -49,11 +49,19 @@ export class CountingStore implements ObjectStore {
     return { object: r.object as T, deleted: r.outcome === 'deleted' };
   }
 
-  async applyBatch(ops: WriteOp[]): Promise<BatchResult> {
+  async applyBatch(ops: WriteOp[], records?: readonly RecordOp[]): Promise<BatchResult> {
     await this.beforeBatch?.(ops);
     this.counts.writes++;
     this.batchSizes.push(ops.length);
-    return this.inner.applyBatch(ops);
+    return this.inner.applyBatch(ops, records);
+  }
+
+  listRecords<T = unknown>(prefix: string): Promise<RecordList<T>> {
+    return this.inner.listRecords<T>(prefix);
+  }
+
+  watchRecords<T = unknown>(prefix: string, afterRevision: string): RecordStream<T> {
+    return this.inner.watchRecords<T>(prefix, afterRevision);
   }
 
   watch<T extends StoredObject = StoredObject>(kind: string, afterRevision?: string): WatchStream<T> {

@@ -17,6 +17,7 @@ import type { HostRenderFacts } from '../domains/render-facts';
 import { gateStarts, grpcPeerChecker, SelfFencing, type PeerChecker, type PeerStatus } from '../fencing';
 import { startAgentServer, stopServer, type AgentApi } from '../grpc/agent-server';
 import type { AssignInput } from '../grpc/assign-request';
+import { readIpv4Routes } from '../observed/host-routes';
 import { toWireHostFacts } from '../grpc/host-facts';
 import { ControllerLink, grpcNodeService, type NodeServiceCalls } from '../heartbeat/controller-link';
 import { grpcImageSource, ImageCache, type UploadedImageSource } from '../images';
@@ -356,7 +357,11 @@ export class Agent implements AgentApi {
   }
 
   private async refreshFacts(): Promise<void> {
-    const next: HostReport = { facts: await this.driver.hostFacts(), pools: await this.volumes.usage(), agentVersion: AGENT_VERSION, kernel: release() };
+    const next: HostReport = {
+      facts: await this.driver.hostFacts(), pools: await this.volumes.usage(), agentVersion: AGENT_VERSION, kernel: release(),
+      // Only a real host has routes that matter; the test driver's simulated node reports none.
+      ...(this.choice.mode === 'test' ? {} : { ipv4Routes: await readIpv4Routes() }),
+    };
     const changed = this.host !== undefined && JSON.stringify(this.host) !== JSON.stringify(next);
     this.host = next;
     if (changed) this.observed.hostFacts(next);

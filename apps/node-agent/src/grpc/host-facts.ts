@@ -31,5 +31,6 @@ export function toWireHostFacts(r: HostReport, nodeName: string): v1.HostFacts {
     securityModels: f.security?.libvirtModels ?? [],
     apparmorEnabled: f.security?.apparmorEnabled ?? false,
     confinement: confinementOf(f.security, f.mode).model ?? '',
+    ipv4Routes: r.ipv4Routes ?? [],
   };
 }

@@ -11,4 +11,6 @@ export interface HostReport {
   agentVersion: string;
   /** uname -r of the host. */
   kernel: string;
+  /** The host's own IPv4 routes and addresses as CIDRs (host-routes.ts); absent: not read. */
+  ipv4Routes?: string[];
 }

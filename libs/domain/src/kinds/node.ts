@@ -46,6 +46,12 @@ export const NodeStatusSchema = z.strictObject({
     )
     .max(256)
     .optional(),
+  /**
+   * The node's own IPv4 routes and addresses (CIDR, e.g. `192.168.1.0/24`, `192.168.1.7/32`),
+   * without the bridges of our Networks: a Network subnet overlapping one is refused
+   * (HVS-NET-SUBNET-HOST-CONFLICT). Left out by an agent that does not report them.
+   */
+  ipv4Routes: z.array(z.string().max(64)).max(1024).optional(),
   conditions: CommonStatusFields.conditions,
   observedGeneration: CommonStatusFields.observedGeneration,
   agentVersion: z.string().max(64).optional(),

@@ -6,7 +6,7 @@ import type { InterfaceObserved, MigrateProgress, VmObserved } from '../gen/hvs/
  * The Node.status fields an agent's facts decide. The controller adds
  * allocatable (overcommit), conditions and lastHeartbeat.
  */
-export type NodeStatusFromFacts = Required<Pick<NodeStatus, 'capacity' | 'devices' | 'pools' | 'hypervisor'>> & Pick<NodeStatus, 'agentVersion'>;
+export type NodeStatusFromFacts = Required<Pick<NodeStatus, 'capacity' | 'devices' | 'pools' | 'hypervisor'>> & Pick<NodeStatus, 'agentVersion' | 'ipv4Routes'>;
 
 const MODES = ['kvm', 'qemu', 'test'] as const;
 type Mode = (typeof MODES)[number];
@@ -43,6 +43,8 @@ export function nodeStatusFromFacts(f: HostFacts): NodeStatusFromFacts {
     },
   };
   if (f.agentVersion !== '') out.agentVersion = f.agentVersion;
+  // Empty: an agent that does not report them (older), or a host with no route of its own.
+  if (f.ipv4Routes.length > 0) out.ipv4Routes = f.ipv4Routes.slice(0, 1024).map((r) => r.slice(0, 64));
   return out;
 }
 

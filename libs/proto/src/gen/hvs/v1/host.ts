@@ -89,6 +89,11 @@ export interface HostFacts {
   apparmorEnabled: boolean;
   /** The MAC model the agent's VMs are confined with (sVirt): "apparmor" or "selinux"; empty: not confined. */
   confinement: string;
+  /**
+   * The host's own IPv4 routes and addresses as CIDRs (`192.168.1.0/24`, `192.168.1.7/32`; no
+   * default route, nothing on our hvs-* /hvx-* devices): a Network subnet overlapping one is refused.
+   */
+  ipv4Routes: string[];
 }
 
 export interface HugepagePool {
@@ -156,6 +161,7 @@ function createBaseHostFacts(): HostFacts {
     securityModels: [],
     apparmorEnabled: false,
     confinement: "",
+    ipv4Routes: [],
   };
 }
 
@@ -211,6 +217,9 @@ export const HostFacts: MessageFns<HostFacts> = {
     }
     if (message.confinement !== "") {
       writer.uint32(138).string(message.confinement);
+    }
+    for (const v of message.ipv4Routes) {
+      writer.uint32(146).string(v!);
     }
     return writer;
   },
@@ -364,6 +373,14 @@ export const HostFacts: MessageFns<HostFacts> = {
             message.confinement = reader.string();
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.ipv4Routes.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -443,6 +460,11 @@ export const HostFacts: MessageFns<HostFacts> = {
         ? globalThis.Boolean(object.apparmor_enabled)
         : false,
       confinement: isSet(object.confinement) ? globalThis.String(object.confinement) : "",
+      ipv4Routes: globalThis.Array.isArray(object?.ipv4Routes)
+        ? object.ipv4Routes.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.ipv4_routes)
+        ? object.ipv4_routes.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -499,6 +521,9 @@ export const HostFacts: MessageFns<HostFacts> = {
     if (message.confinement !== "") {
       obj.confinement = message.confinement;
     }
+    if (message.ipv4Routes?.length) {
+      obj.ipv4Routes = message.ipv4Routes;
+    }
     return obj;
   },
 
@@ -524,6 +549,7 @@ export const HostFacts: MessageFns<HostFacts> = {
     message.securityModels = object.securityModels?.map((e) => e) || [];
     message.apparmorEnabled = object.apparmorEnabled ?? false;
     message.confinement = object.confinement ?? "";
+    message.ipv4Routes = object.ipv4Routes?.map((e) => e) || [];
     return message;
   },
 };
