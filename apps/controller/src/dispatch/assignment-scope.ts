@@ -12,17 +12,21 @@
  * - Secret: named by `spec.cloudInit.secretRefs` of one of those VMs (resolved into that VM's
  *   entry of the Assign only: assignment.ts); a missing one is left out (the VM's cloud-init
  *   seed then lacks it; the seed builder refuses a VM whose refs are not all resolved);
- * - Image, StoragePool, FirewallPolicy: none yet (no agent code reads them; the image, storage
- *   and firewall work adds them with their readers).
+ * - Image: named by `disks[].image` or `cdrom.image` of one of those VMs (the agent caches and
+ *   verifies it; each VM's entry carries the digest its copy must have: assignment.ts). Its status
+ *   matters only through the pinned digest, which is part of the Assign's content;
+ * - StoragePool, FirewallPolicy: none yet (no agent code reads them; the storage and firewall
+ *   work adds them with their readers).
  * Pure and deterministic: sorted by name.
  */
-import type { Network, Secret, VirtualMachine } from '@hvs/domain';
+import type { Image, Network, Secret, VirtualMachine } from '@hvs/domain';
 
 export interface ScopeSources {
   /** Every VM of the cluster (the dispatcher's informer view). */
   vms: readonly VirtualMachine[];
   networks: { get(name: string): Network | undefined };
   secrets?: { get(name: string): Secret | undefined };
+  images?: { get(name: string): Image | undefined };
 }
 
 export interface NodeScope {
@@ -30,6 +34,8 @@ export interface NodeScope {
   networks: Network[];
   /** The Secrets those VMs reference, by name. */
   secrets: Map<string, Secret>;
+  /** The Images those VMs use, by name. */
+  images: Map<string, Image>;
 }
 
 const byName = <T extends { metadata: { name: string } }>(a: T, b: T) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
@@ -38,7 +44,12 @@ export function scopeOf(node: string, from: ScopeSources): NodeScope {
   const vms = from.vms.filter((vm) => vm.status?.node === node && !vm.metadata.deletionTimestamp).sort(byName);
   const networks = new Map<string, Network>();
   const secrets = new Map<string, Secret>();
+  const images = new Map<string, Image>();
   for (const vm of vms) {
+    for (const name of imagesOf(vm)) {
+      const i = from.images?.get(name);
+      if (i) images.set(name, i);
+    }
     for (const nic of vm.spec.networks) {
       const n = from.networks.get(nic.network);
       if (n) networks.set(n.metadata.name, n);
@@ -48,5 +59,13 @@ export function scopeOf(node: string, from: ScopeSources): NodeScope {
       if (s) secrets.set(ref, s);
     }
   }
-  return { vms, networks: [...networks.values()].sort(byName), secrets };
+  return { vms, networks: [...networks.values()].sort(byName), secrets, images };
+}
+
+/** The Images a VM names (disks, cdrom), sorted, once each. */
+export function imagesOf(vm: VirtualMachine): string[] {
+  const names = new Set<string>();
+  for (const d of vm.spec.disks) if (d.image) names.add(d.image);
+  if (vm.spec.cdrom?.image) names.add(vm.spec.cdrom.image);
+  return [...names].sort();
 }

@@ -20,7 +20,7 @@
  * What the agents confirm about the clean-up of deleted VMs is kept in `cleanup`
  * (cleanup-reports.ts), read by the deletion loop.
  */
-import type { Network, Node, Secret, VirtualMachine, VmEventType } from '@hvs/domain';
+import type { Image, Network, Node, Secret, VirtualMachine, VmEventType } from '@hvs/domain';
 import { done, ReconcilerRunner, SystemClock, TerminalError, type Clock, type ReconcileOutcome, type ReconcileResult } from '@hvs/reconcile';
 import { agentv1, vmEventTypes } from '@hvs/proto';
 import type { Informer } from '../runtime/informer';
@@ -43,6 +43,8 @@ export interface DispatcherInformers {
   networks: Informer<Network>;
   /** Secrets referenced by VMs' cloud-init (resolved into their Assign); absent: none resolved. */
   secrets?: Informer<Secret>;
+  /** Images the VMs use (with their digests in the Assign); absent: none sent. */
+  images?: Informer<Image>;
 }
 
 export interface DispatcherLog {
@@ -130,7 +132,7 @@ export class Dispatcher {
 
   /** Subscribes to the (synced) informers, queues every node, starts both loops. */
   start(): void {
-    const { vms, nodes, networks, secrets } = this.options.informers;
+    const { vms, nodes, networks, secrets, images } = this.options.informers;
     this.unsubscribe.push(vms.subscribe((e) => {
       for (const n of new Set([e.old?.status?.node, e.object.status?.node])) if (n) this.assigner.enqueue(n);
       const name = e.object.metadata.name;
@@ -143,6 +145,13 @@ export class Dispatcher {
     }));
     for (const inf of [nodes, networks, ...(secrets ? [secrets] : [])] as Informer<StoredObject>[]) {
       this.unsubscribe.push(inf.subscribe(() => this.enqueueAllNodes()));
+    }
+    // Image status changes about once a second while nodes download: only the spec and the
+    // pinned digest are part of an Assign.
+    if (images) {
+      this.unsubscribe.push(images.subscribe((e) => {
+        if (e.type !== 'MODIFIED' || !deepEqual(e.old?.spec, e.object.spec) || e.old?.status?.pinned !== e.object.status?.pinned || e.old?.status?.digest !== e.object.status?.digest) this.enqueueAllNodes();
+      }));
     }
     this.enqueueAllNodes();
     this.assigner.start();
@@ -294,7 +303,7 @@ export class Dispatcher {
     return buildAssignment({
       node: name,
       // An offline move stops the VM on its source first (migration/assignment-view.ts).
-      scope: scopeOf(name, { vms: inf.vms.list().filter((vm) => vm.status?.node === name).map(assignedView), networks: inf.networks, secrets: inf.secrets }),
+      scope: scopeOf(name, { vms: inf.vms.list().filter((vm) => vm.status?.node === name).map(assignedView), networks: inf.networks, secrets: inf.secrets, images: inf.images }),
       peers,
       fenceAfterMs: this.options.fenceAfterMs,
     });
@@ -308,7 +317,7 @@ export class Dispatcher {
   /** The newest store revision the informers reflect. */
   private revision(): number {
     const inf = this.options.informers;
-    return Math.max(...[inf.vms, inf.nodes, inf.networks, ...(inf.secrets ? [inf.secrets] : [])].map((i) => Number(i.revision)));
+    return Math.max(...[inf.vms, inf.nodes, inf.networks, ...(inf.secrets ? [inf.secrets] : []), ...(inf.images ? [inf.images] : [])].map((i) => Number(i.revision)));
   }
 
   private enqueueAllNodes(): void {

@@ -80,12 +80,3 @@ export function imageBytesElsewhere(name: string, digest: string): HvsError {
     fix: `import the image again through this controller (hvctl image import FILE --name ${name}), or point the node's agent at the replica that received it`,
   });
 }
-
-export function imageUrlNotAllowed(name: string, url: string, prefixes: readonly string[]): HvsError {
-  return new HvsError({
-    code: 'HVS-IMAGE-URL-NOT-ALLOWED', category: 'PermissionDenied', path: 'spec.source.url',
-    message: `Image ${name}: the URL ${url.slice(0, 256)} is outside the allowed prefixes (${prefixes.join(', ')})`,
-    why: 'the controller restricts where nodes may download images from (HVS_IMAGE_URL_PREFIXES)',
-    fix: 'use a URL under one of the allowed prefixes, or ask the operator to add one to HVS_IMAGE_URL_PREFIXES (docs/controller-config.md)',
-  });
-}
