@@ -155,9 +155,8 @@ export class ImageStatusWriter {
       .catch((err: unknown) => this.options.log?.warn({ image, err }, 'writing Image status failed; the next report retries'))
       .finally(() => {
         p.writing = undefined;
-        if (this.stopped) return;
-        if (p.reports.size > 0) this.schedule(image, p);
-        else if (p.timer === undefined) this.pending.delete(image);
+        // The entry stays (one per Image): it remembers when this Image was last written.
+        if (!this.stopped && p.reports.size > 0) this.schedule(image, p);
       });
     return p.writing;
   }
