@@ -29,7 +29,7 @@ spec:
   format: qcow2
   ${extra}
 `;
-const apply = (yaml: string) => call(ctl.resources, ctl.resources.apply, { documents: documents(yaml), dryRun: false, fieldManager: '', prune: '' });
+const apply = (yaml: string) => call(ctl.resources, ctl.resources.apply, { documents: documents(yaml), dryRun: false, fieldManager: '', pruneSelector: '' });
 const store = () => ctl.app.get<ObjectStore>(OBJECT_STORE);
 
 async function until<T>(fn: () => Promise<T | undefined>, what: string): Promise<T> {
@@ -62,7 +62,7 @@ describe('Image URL at apply', () => {
     const { v1 } = await import('@hvs/proto');
     const c = new v1.ResourceServiceClient(ctl.grpc, creds, ctl.options);
     try {
-      const e = await rejection(call(c, c.apply, { documents: documents(imageYaml('op-img', 'https://images.example/x.qcow2')), dryRun: false, fieldManager: '', prune: '' }));
+      const e = await rejection(call(c, c.apply, { documents: documents(imageYaml('op-img', 'https://images.example/x.qcow2')), dryRun: false, fieldManager: '', pruneSelector: '' }));
       expect(e.code).toBe(status.PERMISSION_DENIED);
     } finally {
       c.close();

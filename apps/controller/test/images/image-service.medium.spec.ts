@@ -158,7 +158,7 @@ describe('ImageService/Download', () => {
 
   beforeAll(async () => {
     await upload({ name: 'dl-1', chunks: [bytes] });
-    await call(ctl.resources, ctl.resources.apply, { documents: documents(vmUsing('dl-vm', 'dl-1')), dryRun: false, fieldManager: '', prune: '' });
+    await call(ctl.resources, ctl.resources.apply, { documents: documents(vmUsing('dl-vm', 'dl-1')), dryRun: false, fieldManager: '', pruneSelector: '' });
     const creds = async (node: string) => {
       const id = await ctl.joinNode(node);
       return clientCredentials(ctl.pki.ca.certificatePem, id.certPem, id.keyPem, { expectedServerName: CONTROLLER_SERVER_NAME });
