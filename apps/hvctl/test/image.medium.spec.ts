@@ -11,8 +11,6 @@ import * as path from 'node:path';
 import type { Image } from '@hvs/domain';
 import { startEtcd, type EtcdInstance } from '../../../test/harness';
 import { startController, type ControllerUnderTest } from '../../controller/test/api/controller-under-test';
-import { OBJECT_STORE } from '../../controller/src/services/tokens';
-import type { ObjectStore } from '../../controller/src/store';
 import { runCli } from '../src/cli';
 import { fakeIo } from './fake-io';
 
@@ -48,7 +46,7 @@ async function hvctl(...argv: string[]): Promise<{ code: number; out: string; er
   return { code, out: io.stdout(), err: io.stderr() };
 }
 
-const store = () => ctl.app.get<ObjectStore>(OBJECT_STORE);
+const store = () => ctl.store;
 
 describe('hvctl image', () => {
   it('import streams the file, prints progress lines (not a terminal) and the computed digest', async () => {
