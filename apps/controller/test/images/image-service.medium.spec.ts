@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import { Client, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import type { Image } from '@hvs/domain';
 import { hvsErrorFromServiceError, v1 } from '@hvs/proto';
 import { clientCredentials, CONTROLLER_SERVER_NAME } from '../../src/pki';
@@ -141,6 +141,19 @@ describe('ImageService/Upload', () => {
     expect(codeOf(big)).toBe('HVS-IMAGE-TOO-LARGE');
     const fmt = await rejection(upload({ name: 'up-fmt', format: 'vmdk', chunks: [Buffer.from('x')] }));
     expect(codeOf(fmt)).toBe('HVS-IMAGE-UPLOAD-INVALID');
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('bytes that are no ImageUploadChunk get the coded INVALID_ARGUMENT, not a bare INTERNAL, and leave nothing', async () => {
+    const raw = new Client(ctl.grpc, ctl.creds, ctl.options);
+    const pass = (b: Buffer) => b;
+    const e = await new Promise<ServiceError>((resolve) => {
+      const s = raw.makeClientStreamRequest('/hvs.v1.ImageService/Upload', pass, pass, new Metadata(), { deadline: new Date(Date.now() + 10_000) }, (err) => resolve(err!));
+      s.write(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]));
+      s.end();
+    });
+    raw.close();
+    expect([e.code, codeOf(e)]).toEqual([status.INVALID_ARGUMENT, 'HVS-API-MESSAGE-INVALID']);
     expect(leftovers()).toEqual([]);
   });
 

@@ -17,6 +17,7 @@ import { contextFor, type CallContext } from '../../services/call-context';
 import { notImplemented } from '../../services/errors';
 import type { ApiMethod } from '../../services/method-permissions';
 import type { Refusals } from '../../services/refusals';
+import { checkParsed } from './message-guard';
 
 export interface GrpcEdge {
   metrics: Metrics;
@@ -71,7 +72,13 @@ export function clientStream<Req, Res>(edge: GrpcEdge, method: ApiMethod, fn: (m
     const started = process.hrtime.bigint();
     const done = (code: status) => edge.metrics.observeApiRequest('grpc', method, status[code] ?? String(code), Number(process.hrtime.bigint() - started) / 1e9);
     let ctx: CallContext | undefined;
-    contextOf(edge, call).then((c) => fn(call, (ctx = c), call)).then(
+    // A cancelled call may end the iteration quietly (Readable destroyed without an error): it
+    // must never look like a complete stream to `fn`.
+    const messages = async function* () {
+      for await (const m of call) yield checkParsed(m as Req);
+      if (call.cancelled) throw cancelledUpload(method);
+    };
+    contextOf(edge, call).then((c) => fn(messages(), (ctx = c), call)).then(
       (res) => {
         done(status.OK);
         callback(null, res);
