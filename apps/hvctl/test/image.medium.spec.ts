@@ -41,7 +41,11 @@ afterAll(async () => {
 });
 
 async function hvctl(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const io = fakeIo({ env });
+  return hvctlIn(false, ...argv);
+}
+
+async function hvctlIn(tty: boolean, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = fakeIo({ env, tty });
   const code = await runCli(argv, io);
   return { code, out: io.stdout(), err: io.stderr() };
 }
@@ -57,6 +61,15 @@ describe('hvctl image', () => {
     const img = await store().get<Image>('Image', 'disk');
     expect(img.spec).toEqual({ source: { upload: true }, format: 'qcow2', sha256: hex });
     expect(img.status).toMatchObject({ phase: 'Ready', uploaded: true, digest: `sha256:${hex}` });
+  });
+
+  it('on a terminal, import redraws one progress bar in place', async () => {
+    const r = await hvctlIn(true, 'image', 'import', path.join(dir, 'disk.qcow2'), '--name', 'disk-tty');
+    expect(r.code).toBe(0);
+    const frames = r.err.split('\r\u001b[K').filter((f) => f !== '');
+    expect(frames.length).toBeGreaterThan(2);
+    expect(frames[0]).toMatch(/^uploading disk-tty \[\.{24}\]   0% 0B\/5MiB/);
+    expect(frames[frames.length - 1]).toMatch(/^uploading disk-tty \[#{24}\] 100% 5MiB\/5MiB .*\n$/);
   });
 
   it('the same file again is unchanged', async () => {
