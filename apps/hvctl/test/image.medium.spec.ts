@@ -68,7 +68,7 @@ describe('hvctl image', () => {
     expect(r.code).toBe(0);
     const frames = r.err.split('\r\u001b[K').filter((f) => f !== '');
     expect(frames.length).toBeGreaterThan(2);
-    expect(frames[0]).toMatch(/^uploading disk-tty \[\.{24}\]   0% 0B\/5MiB/);
+    expect(frames[0]).toMatch(/^uploading disk-tty \[\.{24}\] {3}0% 0B\/5MiB/);
     expect(frames[frames.length - 1]).toMatch(/^uploading disk-tty \[#{24}\] 100% 5MiB\/5MiB .*\n$/);
   });
 
