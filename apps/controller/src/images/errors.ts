@@ -47,8 +47,8 @@ export function imageDigestMismatch(name: string, expected: string, actual: stri
 export function uploadSizeMismatch(name: string, declared: number, got: number): HvsError {
   return new HvsError({
     code: 'HVS-IMAGE-UPLOAD-INCOMPLETE', category: 'FailedPrecondition',
-    message: `the upload of Image ${name} ended after ${got} of the ${declared} bytes its header announced`,
-    why: 'the client stopped sending early (or the file changed while it was read); nothing was kept',
+    message: `the upload of Image ${name} carried ${got} bytes, not the ${declared} its header announced`,
+    why: 'the client stopped sending early or was cut off (or the file changed while it was read); nothing was kept',
     fix: 'import again; do not change the file while it uploads',
   });
 }

@@ -11,15 +11,25 @@ const HEX64 = /^[0-9a-f]{64}$/;
 
 export class ImageFiles {
   readonly dir: string;
+  private prepared: Promise<void> | undefined;
 
   constructor(dataDir: string) {
     this.dir = path.join(dataDir, 'images');
   }
 
-  /** Creates the directories and removes uploads a crash left half-written. */
-  async prepare(): Promise<void> {
-    await fs.promises.mkdir(path.join(this.dir, 'sha256'), { recursive: true, mode: 0o700 });
-    for (const f of await fs.promises.readdir(this.dir)) if (f.startsWith('.upload-')) await fs.promises.rm(path.join(this.dir, f), { force: true });
+  /**
+   * Creates the directories and removes uploads a crash left half-written: once per process,
+   * before its first upload (later, a `.upload-*` file is a concurrent upload's, not debris).
+   */
+  prepare(): Promise<void> {
+    this.prepared ??= (async () => {
+      await fs.promises.mkdir(path.join(this.dir, 'sha256'), { recursive: true, mode: 0o700 });
+      for (const f of await fs.promises.readdir(this.dir)) if (f.startsWith('.upload-')) await fs.promises.rm(path.join(this.dir, f), { force: true });
+    })().catch((e: unknown) => {
+      this.prepared = undefined;
+      throw e;
+    });
+    return this.prepared;
   }
 
   tempPath(): string {

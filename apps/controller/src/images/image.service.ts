@@ -28,7 +28,7 @@ const FORMATS = ['iso', 'qcow2', 'raw'] as const;
 export interface UploadHeader {
   name: string;
   format: string;
-  /** 0: unknown. */
+  /** The file size: required (> 0), the upload is kept only when exactly this many bytes arrived. */
   sizeBytes: number;
   /** Hex; empty: none expected. */
   sha256: string;
@@ -100,7 +100,7 @@ export class ImageService {
           if (!('data' in part)) throw uploadInvalid('the upload carries a second header', 'only the first message of an upload is a header', 'send the header once, then the bytes');
           size += part.data.length;
           if (size > this.maxUploadBytes) throw imageTooLarge(header.name, size, this.maxUploadBytes);
-          if (header.sizeBytes > 0 && size > header.sizeBytes) throw uploadSizeMismatch(header.name, header.sizeBytes, size);
+          if (size > header.sizeBytes) throw uploadSizeMismatch(header.name, header.sizeBytes, size);
           hash.update(part.data);
           await file.write(part.data);
         }
@@ -108,8 +108,7 @@ export class ImageService {
       } finally {
         await file.close();
       }
-      if (size === 0) throw uploadInvalid(`the upload of Image ${header.name} carried no bytes`, 'an empty file is no disk image', 'import the image file itself');
-      if (header.sizeBytes > 0 && size !== header.sizeBytes) throw uploadSizeMismatch(header.name, header.sizeBytes, size);
+      if (size !== header.sizeBytes) throw uploadSizeMismatch(header.name, header.sizeBytes, size);
       const hex = hash.digest('hex');
       if (header.sha256 !== '' && header.sha256.toLowerCase() !== hex) throw imageDigestMismatch(header.name, `sha256:${header.sha256.toLowerCase()}`, `sha256:${hex}`);
       const stored = await this.files.commit(temp, hex);
@@ -206,5 +205,9 @@ function checkHeader(h: UploadHeader, max: number): void {
   }
   if (h.sha256 !== '' && !isSha256(h.sha256.toLowerCase())) throw uploadInvalid('the expected sha256 is not 64 hex digits', 'it is compared with the digest of the uploaded bytes', 'pass --sha256 with the output of `sha256sum FILE`');
   if (h.sizeBytes > max) throw imageTooLarge(h.name, h.sizeBytes, max);
-  if (h.sizeBytes < 0) throw uploadInvalid('the announced size is negative', 'size_bytes is the file size, or 0 when unknown', 'send the file size or 0');
+  // Required: the end of a gRPC client stream does not prove the client finished (a cancel can
+  // arrive as an end first), the byte count against the announced size does.
+  if (!(h.sizeBytes > 0)) {
+    throw uploadInvalid(`the upload of Image ${h.name} announces no size`, 'the controller keeps an upload only when exactly the announced number of bytes arrived (a cut-off stream must not become an image)', 'send size_bytes, the file size, in the header (hvctl image import does)');
+  }
 }

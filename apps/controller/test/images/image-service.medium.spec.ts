@@ -33,7 +33,8 @@ function upload(a: UploadArgs): Promise<v1.ImageUploadResponse> {
   const c = client(a.creds ?? ctl.creds);
   return new Promise<v1.ImageUploadResponse>((resolve, reject) => {
     const s = c.upload(new Metadata(), { deadline: new Date(Date.now() + 30_000) }, (e: ServiceError | null, r?: v1.ImageUploadResponse) => (e ? reject(e) : resolve(r!)));
-    s.write({ part: { $case: 'header', value: { name: a.name, format: a.format ?? 'raw', sizeBytes: a.sizeBytes ?? 0, sha256: a.sha256 ?? '', labels: {} } } });
+    const size = a.sizeBytes ?? a.chunks.reduce((n, c) => n + c.length, 0);
+    s.write({ part: { $case: 'header', value: { name: a.name, format: a.format ?? 'raw', sizeBytes: size, sha256: a.sha256 ?? '', labels: {} } } });
     for (const d of a.chunks) s.write({ part: { $case: 'data', value: d } });
     s.end();
   }).finally(() => c.close());
@@ -110,6 +111,14 @@ describe('ImageService/Upload', () => {
     expect(fs.statSync(path.join(imagesDir(), 'sha256', hex)).mtimeMs).toBe(mtime);
   });
 
+  it('concurrent uploads do not disturb each other', async () => {
+    const a = randomBytes(1_500_000);
+    const b = randomBytes(1_700_000);
+    const [ra, rb] = await Promise.all([upload({ name: 'par-a', chunks: [a.subarray(0, 700_000), a.subarray(700_000)] }), upload({ name: 'par-b', chunks: [b.subarray(0, 900_000), b.subarray(900_000)] })]);
+    expect([ra.digest, rb.digest]).toEqual([`sha256:${sha(a)}`, `sha256:${sha(b)}`]);
+    expect(fs.readFileSync(path.join(imagesDir(), 'sha256', sha(b))).equals(b)).toBe(true);
+  });
+
   it('a wrong expected sha256 leaves no file and no object', async () => {
     const other = randomBytes(200_000);
     const e = await rejection(upload({ name: 'up-bad', sha256: 'a'.repeat(64), chunks: [other] }));
@@ -124,7 +133,7 @@ describe('ImageService/Upload', () => {
   it('an interrupted stream leaves no file and no object', async () => {
     const c = client(ctl.creds);
     const s = c.upload(new Metadata(), () => undefined);
-    s.write({ part: { $case: 'header', value: { name: 'up-cut', format: 'raw', sizeBytes: 0, sha256: '', labels: {} } } });
+    s.write({ part: { $case: 'header', value: { name: 'up-cut', format: 'raw', sizeBytes: 4 << 20, sha256: '', labels: {} } } });
     s.write({ part: { $case: 'data', value: randomBytes(1 << 20) } });
     // The temp file exists once bytes arrived; then the client goes away mid-stream.
     for (let i = 0; i < 200 && leftovers().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
@@ -136,9 +145,16 @@ describe('ImageService/Upload', () => {
     expect(await imageOf('up-cut')).toBeUndefined();
   });
 
-  it('a declared size above the cap, a missing header and an unknown format are refused with codes', async () => {
+  it('a declared size above the cap, no size, fewer or more bytes than announced and an unknown format are refused with codes', async () => {
     const big = await rejection(upload({ name: 'up-big', sizeBytes: 65 * 1024 ** 3, chunks: [] }));
     expect(codeOf(big)).toBe('HVS-IMAGE-TOO-LARGE');
+    const unsized = await rejection(upload({ name: 'up-unsized', sizeBytes: 0, chunks: [Buffer.from('x')] }));
+    expect(codeOf(unsized)).toBe('HVS-IMAGE-UPLOAD-INVALID');
+    const short = await rejection(upload({ name: 'up-short', sizeBytes: 10, chunks: [Buffer.from('12345')] }));
+    expect(codeOf(short)).toBe('HVS-IMAGE-UPLOAD-INCOMPLETE');
+    const long = await rejection(upload({ name: 'up-long', sizeBytes: 3, chunks: [Buffer.from('12345')] }));
+    expect(codeOf(long)).toBe('HVS-IMAGE-UPLOAD-INCOMPLETE');
+    for (const n of ['up-unsized', 'up-short', 'up-long']) expect(await imageOf(n)).toBeUndefined();
     const fmt = await rejection(upload({ name: 'up-fmt', format: 'vmdk', chunks: [Buffer.from('x')] }));
     expect(codeOf(fmt)).toBe('HVS-IMAGE-UPLOAD-INVALID');
     expect(leftovers()).toEqual([]);

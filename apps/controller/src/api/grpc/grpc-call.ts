@@ -72,8 +72,10 @@ export function clientStream<Req, Res>(edge: GrpcEdge, method: ApiMethod, fn: (m
     const started = process.hrtime.bigint();
     const done = (code: status) => edge.metrics.observeApiRequest('grpc', method, status[code] ?? String(code), Number(process.hrtime.bigint() - started) / 1e9);
     let ctx: CallContext | undefined;
-    // A cancelled call may end the iteration quietly (Readable destroyed without an error): it
-    // must never look like a complete stream to `fn`.
+    // A cancelled call may end the iteration quietly. Not proof of completeness either way: a
+    // client's cancel can reach grpc-js as the end of the messages before the cancel itself, so
+    // a method that must not act on a cut-off stream checks what it got (ImageService/Upload:
+    // the announced size).
     const messages = async function* () {
       for await (const m of call) yield checkParsed(m as Req);
       if (call.cancelled) throw cancelledUpload(method);
