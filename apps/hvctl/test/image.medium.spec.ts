@@ -84,6 +84,16 @@ describe('hvctl image', () => {
     await expect(store().get('Image', 'other')).rejects.toMatchObject({ category: 'NotFound' });
   });
 
+  it('a refusal while the bytes still stream ends the import at once with the controller\'s code (a viewer)', async () => {
+    fs.writeFileSync(path.join(dir, 'viewer.token'), `${await ctl.tokenFor('img-viewer', 'viewer')}\n`, { mode: 0o600 });
+    expect((await hvctl('config', 'set-context', 'viewer', '--controller', ctl.grpc, '--ca-file', path.join(dir, 'ca.crt'), '--token-file', path.join(dir, 'viewer.token'))).code).toBe(0);
+    const r = await hvctl('--context', 'viewer', 'image', 'import', path.join(dir, 'disk.qcow2'), '--name', 'by-viewer');
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain('HVS-AUTH-FORBIDDEN');
+    expect(r.err).toContain('cluster.write');
+    await expect(store().get('Image', 'by-viewer')).rejects.toMatchObject({ category: 'NotFound' });
+  });
+
   it('the format comes from the extension, or --format; never guessed from the bytes', async () => {
     fs.writeFileSync(path.join(dir, 'disk.bin'), bytes.subarray(0, 1000));
     const r = await hvctl('image', 'import', path.join(dir, 'disk.bin'), '--name', 'bin');
