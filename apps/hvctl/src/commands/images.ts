@@ -12,7 +12,12 @@ export interface ImageGetOpts { watch?: boolean; output?: string; noHeaders?: bo
 export interface ImageImportOpts { name?: string; format?: string; sha256?: string }
 
 const POLL_MS = 1_000;
-const CHUNK_BYTES = 1024 * 1024;
+/**
+ * Upload message size. Measured (128 MiB, loaded 2-core host, hvctl and controller in one
+ * process): 256 KiB 101 MiB/s, 1 MiB 34 MiB/s, 64 KiB 64 MiB/s; bigger messages cost more
+ * protobuf copying and GC than they save in per-message overhead.
+ */
+const CHUNK_BYTES = 256 * 1024;
 const FORMAT_BY_EXTENSION: Readonly<Record<string, string>> = { '.qcow2': 'qcow2', '.img': 'raw', '.raw': 'raw', '.iso': 'iso' };
 
 async function images(rt: Runtime, name: string | undefined): Promise<ShownImage[]> {
