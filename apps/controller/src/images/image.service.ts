@@ -5,7 +5,8 @@
  *   match; only then is the file renamed to its digest name and the Image created or updated
  *   (source.upload, status Ready, uploaded, sizeBytes, digest) with its audit record. A failed or
  *   interrupted upload leaves no file and no object.
- * - download: a node fetches the bytes of an uploaded Image one of ITS VMs uses, from an offset.
+ * - download: a node fetches the bytes of an uploaded Image one of ITS VMs uses, from an offset
+ *   (256 KiB messages; the total and digest in the first).
  * Uploaded bytes live on the controller replica that received them (replication: planned); a
  * replica without them answers HVS-IMAGE-BYTES-ELSEWHERE.
  */
@@ -22,7 +23,11 @@ import { imageBytesElsewhere, imageDigestMismatch, imageDiskFull, imageNotUpload
 import type { ImageFiles } from './image-files';
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 64 * 1024 ** 3;
-export const DOWNLOAD_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Download message size. Measured (128 MiB, loaded 2-core host): 256 KiB 55 MiB/s, 1 MiB
+ * 16 MiB/s (bigger messages cost more protobuf copying and GC than they save).
+ */
+export const DOWNLOAD_CHUNK_BYTES = 256 * 1024;
 const FORMATS = ['iso', 'qcow2', 'raw'] as const;
 
 export interface UploadHeader {

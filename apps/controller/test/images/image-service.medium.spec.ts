@@ -11,6 +11,7 @@ import { Client, Metadata, status, type ChannelCredentials, type ServiceError } 
 import type { Image } from '@hvs/domain';
 import { hvsErrorFromServiceError, v1 } from '@hvs/proto';
 import { clientCredentials, CONTROLLER_SERVER_NAME } from '../../src/pki';
+import { DOWNLOAD_CHUNK_BYTES } from '../../src/images';
 import { OBJECT_STORE } from '../../src/services/tokens';
 import type { ObjectStore } from '../../src/store';
 import { bindVm, call, controllerForFile, documents, rejection } from '../api/controller-under-test';
@@ -197,11 +198,11 @@ describe('ImageService/Download', () => {
     await bindVm(ctl, 'dl-vm', 'dl-n1');
   });
 
-  it('a node with a VM using the Image gets its bytes in 1 MiB chunks, total and digest first', async () => {
+  it('a node with a VM using the Image gets its bytes in 256 KiB chunks, total and digest first', async () => {
     const msgs = await download(n1, 'dl-1');
     expect(msgs[0]).toMatchObject({ totalBytes: bytes.length, digest: `sha256:${sha(bytes)}` });
     expect(msgs.slice(1).every((m) => m.totalBytes === 0 && m.digest === '')).toBe(true);
-    expect(Math.max(...msgs.map((m) => m.data.length))).toBe(1024 * 1024);
+    expect(Math.max(...msgs.map((m) => m.data.length))).toBe(DOWNLOAD_CHUNK_BYTES);
     expect(Buffer.concat(msgs.map((m) => m.data)).equals(bytes)).toBe(true);
   });
 
