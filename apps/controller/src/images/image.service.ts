@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { isName, isSha256, type Image, type VirtualMachine } from '@hvs/domain';
+import { HvsError, isName, isSha256, validateResource, type Image, type VirtualMachine } from '@hvs/domain';
 import type { AuditService } from '../audit';
 import { actorOf, forbidden } from '../identity';
 import { admit, principalOf } from '../services/access';
@@ -209,6 +209,10 @@ function checkHeader(h: UploadHeader, max: number): void {
     throw uploadInvalid(`format "${h.format.slice(0, 32)}" is not iso, qcow2 or raw`, 'the format is never guessed from the bytes (a raw image could pose as qcow2)', 'pass --format iso, qcow2 or raw');
   }
   if (h.sha256 !== '' && !isSha256(h.sha256.toLowerCase())) throw uploadInvalid('the expected sha256 is not 64 hex digits', 'it is compared with the digest of the uploaded bytes', 'pass --sha256 with the output of `sha256sum FILE`');
+  // The object the upload will write, checked by the kind's schema before any byte is taken
+  // (labels come from the caller; the store trusts what the controller writes).
+  const draft = validateResource({ apiVersion: 'hvs/v1', kind: 'Image', metadata: { name: h.name, labels: h.labels }, spec: { source: { upload: true }, format: h.format, sha256: '0'.repeat(64) } });
+  if (!draft.ok) throw new HvsError({ ...draft.problems[0]!, category: 'InvalidArgument', problems: draft.problems });
   if (h.sizeBytes > max) throw imageTooLarge(h.name, h.sizeBytes, max);
   // Required: the end of a gRPC client stream does not prove the client finished (a cancel can
   // arrive as an end first), the byte count against the announced size does.

@@ -156,6 +156,16 @@ describe('ImageService/Upload', () => {
     const long = await rejection(upload({ name: 'up-long', sizeBytes: 3, chunks: [Buffer.from('12345')] }));
     expect(codeOf(long)).toBe('HVS-IMAGE-UPLOAD-INCOMPLETE');
     for (const n of ['up-unsized', 'up-short', 'up-long']) expect(await imageOf(n)).toBeUndefined();
+    const c = client(ctl.creds);
+    const badLabel = await rejection(new Promise((resolve, reject) => {
+      const s = c.upload(new Metadata(), (e: ServiceError | null, r?: v1.ImageUploadResponse) => (e ? reject(e) : resolve(r)));
+      s.write({ part: { $case: 'header', value: { name: 'up-label', format: 'raw', sizeBytes: 1, sha256: '', labels: { 'bad key!': 'x' } } } });
+      s.write({ part: { $case: 'data', value: Buffer.from('x') } });
+      s.end();
+    }));
+    c.close();
+    expect(badLabel.code).toBe(status.INVALID_ARGUMENT);
+    expect(await imageOf('up-label')).toBeUndefined();
     const fmt = await rejection(upload({ name: 'up-fmt', format: 'vmdk', chunks: [Buffer.from('x')] }));
     expect(codeOf(fmt)).toBe('HVS-IMAGE-UPLOAD-INVALID');
     expect(leftovers()).toEqual([]);
