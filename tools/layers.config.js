@@ -15,7 +15,7 @@ module.exports = {
         ['audit', 'events', 'pki', 'agents', 'ipam'],
         ['identity'],
         ['services'],
-        ['scheduling', 'node-lifecycle', 'ha', 'migration', 'dispatch', 'deletion'],
+        ['scheduling', 'node-lifecycle', 'ha', 'migration', 'dispatch', 'deletion', 'images'],
         ['api'],
         ['app'],
       ],

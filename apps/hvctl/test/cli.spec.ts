@@ -181,6 +181,23 @@ describe('apply --wait', () => {
     expect(r.io.stderr()).toContain('virtualmachine/demo-2: phase Scheduled, wanted Running: Ready=False ImagePulling: downloading');
   });
 
+  it('shows the download of an image a VM waits for (ImageNotReady)', async () => {
+    fake.objects.set('Image/debian-12', {
+      apiVersion: 'hvs/v1', kind: 'Image', metadata: { name: 'debian-12' }, spec: { source: { url: 'https://images.example/d.qcow2' }, format: 'qcow2' },
+      status: { phase: 'Downloading', nodes: [{ node: 'node-a', phase: 'Downloading', cached: false, bytes: 80 * 1024 * 1024, totalBytes: 320 * 1024 * 1024, bytesPerSecond: 40 * 1024 * 1024, etaSeconds: 6 }] },
+    } as never);
+    let lists = 0;
+    fake.onList = (kind) => {
+      if (kind !== 'VirtualMachine') return;
+      lists++;
+      setPhase('demo-1', lists >= 4 ? 'Running' : 'Pending', lists >= 4 ? {} : { conditions: [{ type: 'Ready', status: 'False', reason: 'ImageNotReady', message: 'waiting for debian-12' }] });
+      if (lists >= 4) setPhase('demo-2', 'Running');
+    };
+    const r = await hvctl(['apply', '-f', QUICKSTART, '--wait']);
+    expect(r.code).toBe(0);
+    expect(r.io.stderr()).toContain('; debian-12 on node-a [######..................]  25% 80MiB/320MiB 40MiB/s ETA 6s');
+  });
+
   it('fails at once when a VM is Failed for its current generation', async () => {
     fake.onList = () => setPhase('demo-1', 'Failed', { conditions: [{ type: 'Ready', status: 'False', reason: 'DefineFailed', message: 'no such pool' }] });
     const r = await hvctl(['apply', '-f', QUICKSTART, '--wait']);
