@@ -79,7 +79,8 @@ describeSystem('the local Debian cloud image boots on real QEMU/TCG in a lab hos
     expect(img).toMatchObject({ code: 0 });
     await writeSeed(a.pathOnHost(seed), `${DOMAIN}-1`, HOSTNAME, publicKey);
     const xml = path.join(hosts!.lab, `${DOMAIN}.xml`);
-    fs.writeFileSync(xml, debianGuestXml({ name: DOMAIN, disk, seed, bridge: bridge!.name, mac: MAC }));
+    // 256 MiB: what examples/quickstart.yaml gives each VM.
+    fs.writeFileSync(xml, debianGuestXml({ name: DOMAIN, disk, seed, bridge: bridge!.name, mac: MAC, memoryMiB: 256 }));
     await virsh(a, ['define', xml]);
 
     const t0 = Date.now();
