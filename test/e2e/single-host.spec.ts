@@ -73,7 +73,7 @@ describe('single host as a user runs it: hvctl up, apply, plan, delete, down', (
     const s = sb!;
     // What npm start does on the test driver: nothing boots, so a few MiB stand in for the Debian image.
     const placeholder = path.join(s.root, 'placeholder.qcow2');
-    expectExit('qemu-img create', await run('qemu-img', ['create', '-q', '-f', 'qcow2', placeholder, '8M']), 0);
+    expectExit('qemu-img create', await run('qemu-img', ['create', '-q', '-f', 'qcow2', placeholder, '8M'], { env: s.env, timeoutMs: 30_000 }), 0);
     expectExit('image import', await hvctl(s, ['image', 'import', placeholder, '--name', 'debian-12'], 60_000), 0);
     const apply = expectExit('apply --wait', await hvctl(s, ['apply', '-f', QUICKSTART, '--wait', '--timeout', '2m'], 150_000), 0);
     expect(apply.stdout).toContain('virtualmachine/demo-1 created');

@@ -126,7 +126,11 @@ export interface DebianGuestSpec {
   memoryMiB?: number;
 }
 
-/** A TCG domain booting the image from its disk (extlinux), the seed as a CD-ROM, one virtio NIC and the guest agent channel. */
+/**
+ * A TCG domain booting the image from its disk (extlinux), the seed as a read-only virtio disk
+ * (as libs/domain renders it: the cloud kernel has no AHCI, so a SATA cdrom on q35 stays unseen),
+ * one virtio NIC and the guest agent channel.
+ */
 export function debianGuestXml(g: DebianGuestSpec): string {
   const serial = serialLogPath(g.name);
   return `<domain type='qemu'>
@@ -144,10 +148,10 @@ export function debianGuestXml(g: DebianGuestSpec): string {
       <source file='${g.disk}'/>
       <target dev='vda' bus='virtio'/>
     </disk>
-    <disk type='file' device='cdrom'>
+    <disk type='file' device='disk'>
       <driver name='qemu' type='raw'/>
       <source file='${g.seed}'/>
-      <target dev='sda' bus='sata'/>
+      <target dev='vdb' bus='virtio'/>
       <readonly/>
     </disk>
     <interface type='bridge'>
