@@ -62,7 +62,8 @@ describeSystem('bench: Debian cloud image launch -> lease -> SSH on TCG', () => 
       lease.push(since(t0));
       await waitFor(async () => (await sshInHost(a, key, ip, ['hostname'])).stdout.trim() === name, { what: `ssh ${name}`, timeoutMs: BOOT_TIMEOUT_MS, intervalMs: 1_000 });
       ssh.push(since(t0));
-      console.log(`run ${i}: launch->lease ${lease.at(-1)} ms, launch->ssh ${ssh.at(-1)} ms (${ip})`);
+      // Straight to stderr: jest holds console output until the file ends, and a run takes minutes.
+      process.stderr.write(`run ${i}: launch->lease ${lease.at(-1)} ms, launch->ssh ${ssh.at(-1)} ms (${ip})\n`);
       await virsh(a, ['destroy', name]);
       await virsh(a, ['undefine', name]);
       fs.rmSync(a.pathOnHost(disk));
