@@ -23,8 +23,8 @@ module.exports = {
     'apps/node-agent': {
       layers: [
         ['config', 'hypervisor', 'state', 'storage', 'pki'],
-        ['observed', 'fencing', 'heartbeat', 'console'],
-        ['domains', 'migration', 'diagnose', 'metrics'],
+        ['observed', 'fencing', 'heartbeat', 'console', 'addresses'],
+        ['domains', 'migration', 'diagnose', 'metrics', 'cloud-init', 'network'],
         ['grpc'],
         ['agent'],
       ],
@@ -45,7 +45,7 @@ module.exports = {
         ['units.ts', 'labels', 'formats', 'observed'],
         ['kinds'],
         ['validation'],
-        ['xml', 'planning', 'scheduler', 'manifest'],
+        ['xml', 'planning', 'scheduler', 'manifest', 'cloud-init'],
         ['migration', 'ha'],
       ],
     },

@@ -1,7 +1,8 @@
 import { parse } from 'yaml';
 import { colourEnabled } from '../src/io';
 import { palette, visibleLength } from '../src/printers/colour';
-import { renderResources, renderResourceTable, type ShownResource } from '../src/printers/resources';
+import { renderInterfaces, renderResources, renderResourceTable, vmAddresses, type ShownResource } from '../src/printers/resources';
+import { renderDescribe } from '../src/commands/get';
 import { formatAge, formatBytes, renderTable } from '../src/printers/table';
 import { renderPlan } from '../src/commands/apply';
 
@@ -77,6 +78,38 @@ describe('resource printers', () => {
     const starts = columnStarts(header!);
     for (const row of rows) for (const s of starts.slice(1)) expect(row[s - 1]).toBe(' ');
     expect(rows[0]).toContain('10.88.0.101');
+  });
+
+  it('IPS comes from status.interfaces: one NIC prints its address, several print name=address, ips is the fallback', () => {
+    const eth0 = { name: 'eth0', mac: '52:54:00:00:00:01', network: 'lan', ipv4: '10.88.0.100', source: 'lease' };
+    expect(vmAddresses({ interfaces: [eth0], ips: ['10.88.0.100'] })).toBe('10.88.0.100');
+    expect(vmAddresses({ interfaces: [eth0, { name: 'eth1', mac: '52:54:00:00:00:02', network: 'db', ipv4: '10.89.0.7' }] })).toBe('eth0=10.88.0.100,eth1=10.89.0.7');
+    // A NIC with only IPv6 prints that; a NIC without any address is left out.
+    expect(vmAddresses({ interfaces: [eth0, { name: 'eth1', mac: '52:54:00:00:00:02', network: 'v6', ipv6: ['fd00::5'] }, { name: 'eth2', mac: '52:54:00:00:00:03', network: 'br' }] }))
+      .toBe('eth0=10.88.0.100,eth1=fd00::5');
+    expect(vmAddresses({ interfaces: [{ name: 'eth0', mac: '52:54:00:00:00:01', network: 'br' }], ips: ['192.0.2.9'] })).toBe('192.0.2.9');
+    expect(vmAddresses({ ips: ['10.0.0.1', 'fd00::1'] })).toBe('10.0.0.1,fd00::1');
+    expect(vmAddresses({})).toBe('<none>');
+    const out = renderResourceTable('VirtualMachine', [vm('demo-1', 'Running', { status: { phase: 'Running', node: 'node-1', interfaces: [eth0] } })], { wide: true, palette: palette(false), now: NOW });
+    expect(out.split('\n')[1]).toMatch(/ Running +10\.88\.0\.100 +<none>$/);
+  });
+
+  it('describe vm shows an Interfaces table (NAME MAC NETWORK IPV4 IPV6 SOURCE DNS) instead of the interfaces YAML', () => {
+    const status = { phase: 'Running', interfaces: [
+      { name: 'eth0', mac: '52:54:00:ab:cd:ef', network: 'lan', ipv4: '10.88.0.100', ipv6: ['fd00::100', 'fe80::1'], source: 'guest-agent', dnsName: 'demo-1.lan' },
+      { name: 'eth1', mac: '52:54:00:ab:cd:f0', network: 'br0' },
+    ] };
+    expect(renderInterfaces(status)!.trimEnd().split('\n')).toEqual([
+      'NAME   MAC                 NETWORK   IPV4          IPV6                SOURCE        DNS',
+      'eth0   52:54:00:ab:cd:ef   lan       10.88.0.100   fd00::100,fe80::1   guest-agent   demo-1.lan',
+      'eth1   52:54:00:ab:cd:f0   br0       <none>        <none>              <none>        <none>',
+    ]);
+    expect(renderInterfaces({ ips: ['10.0.0.1'] })).toBeUndefined();
+    const rt = { palette: () => palette(false), io: { now: () => NOW } } as unknown as Parameters<typeof renderDescribe>[2];
+    const text = renderDescribe(vm('demo-1', 'Running', { status }), [], rt);
+    expect(text).toMatch(/\nInterfaces:\n {2}NAME +MAC +NETWORK +IPV4 +IPV6 +SOURCE +DNS\n {2}eth0 +52:54:00:ab:cd:ef +lan +10\.88\.0\.100 /);
+    expect(text.indexOf('Interfaces:')).toBeLessThan(text.indexOf('Conditions:'));
+    expect(text).not.toContain('dnsName:');
   });
 
   it('prints Nodes with readiness and SchedulingDisabled when cordoned', () => {

@@ -13,3 +13,4 @@ export * from './migration';
 export * from './ha';
 export * from './observed';
 export * from './hypervisor';
+export * from './cloud-init';

@@ -17,14 +17,14 @@ const facts: v1.HostFacts = {
 
 const observed: agentv1.VmObserved = {
   name: 'web-1', uid: 'uid-web-1', phase: 'Running', reason: '', message: '', ips: ['10.0.0.5'], node: 'host-a', observedGeneration: 3,
-  console: { type: 'vnc', host: '127.0.0.1', port: 5901, node: 'host-a', tlsPort: 0 }, pendingRestart: [],
+  console: { type: 'vnc', host: '127.0.0.1', port: 5901, node: 'host-a', tlsPort: 0 }, pendingRestart: [], interfaces: [],
 };
 
 const wire = <T>(fns: { encode(m: T): { finish(): Uint8Array }; decode(b: Uint8Array): T }, m: T): T => fns.decode(fns.encode(m).finish());
 
 describe('agent messages', () => {
   const events: agentv1.AgentEvent[] = [
-    { sequence: 1, event: { $case: 'snapshot', value: { host: facts, vms: [observed], observedGeneration: 7, unmanagedDomains: ['legacy'], fencingToken: 1042, fenced: false } } },
+    { sequence: 1, event: { $case: 'snapshot', value: { host: facts, vms: [observed], observedGeneration: 7, unmanagedDomains: ['legacy'], fencingToken: 1042, fenced: false, networks: [], images: [] } } },
     { sequence: 2, event: { $case: 'vm', value: observed } },
     { sequence: 3, event: { $case: 'vmEvent', value: { name: 'web-1', uid: 'uid-web-1', type: agentv1.VmEventType.CRASHED, reason: 'Crashed', message: 'qemu exited', time: '2025-01-02T03:04:05Z' } } },
     { sequence: 4, event: { $case: 'hostFacts', value: facts } },
@@ -37,9 +37,9 @@ describe('agent messages', () => {
   it('Assign carries the VM envelope and secrets unchanged', () => {
     const req: agentv1.AssignRequest = {
       node: 'host-a', generation: 7, fencingToken: 1042, fenceAfterMs: 15000,
-      vms: [{ vm: toProtoObject(VM), secrets: { 'ssh-key': Buffer.from([1, 2, 3]) }, firewallPolicies: ['web'] }],
+      vms: [{ vm: toProtoObject(VM), secrets: { 'ssh-key': Buffer.from([1, 2, 3]) }, firewallPolicies: ['web'], nics: [], imageDigests: {} }],
       networks: [toProtoObject(SAMPLES[2])], firewallPolicies: [toProtoObject(SAMPLES[3])], images: [], storagePools: [],
-      peers: [{ node: 'host-b', address: '10.0.0.3:7443' }],
+      peers: [{ node: 'host-b', address: '10.0.0.3:7443' }], networkBindings: [],
     };
     const back = wire(agentv1.AssignRequest, req);
     expect(fromProtoObject(back.vms[0].vm!)).toStrictEqual(VM);
@@ -71,6 +71,27 @@ describe('observed state -> status', () => {
     expect(VirtualMachineStatusSchema.safeParse(s).error?.issues).toBeUndefined();
     expect(s).toStrictEqual({ phase: 'Running', node: 'host-a', observedGeneration: 3, ips: ['10.0.0.5'], console: { type: 'vnc', host: '127.0.0.1', port: 5901 } });
     expect(vmStatusFromObserved({ ...observed, phase: 'Hibernating' }).phase).toBe('Unknown');
+  });
+
+  it('VmObserved interfaces become status.interfaces (empty fields left out, unknown source dropped); ips derived when the agent sends none', () => {
+    const interfaces = [
+      { name: 'eth0', mac: '52:54:00:ab:cd:ef', network: 'lan', ipv4: '10.88.0.100', ipv6: ['fd00::64'], source: 'lease', dnsName: 'web-1.lan' },
+      { name: 'eth1', mac: '52:54:00:ab:cd:f0', network: 'br0', ipv4: '', ipv6: [], source: 'arp', dnsName: '' },
+    ];
+    const s = vmStatusFromObserved({ ...observed, ips: [], interfaces });
+    expect(VirtualMachineStatusSchema.safeParse(s).error?.issues).toBeUndefined();
+    expect(s.interfaces).toStrictEqual([
+      { name: 'eth0', mac: '52:54:00:ab:cd:ef', network: 'lan', ipv4: '10.88.0.100', ipv6: ['fd00::64'], source: 'lease', dnsName: 'web-1.lan' },
+      { name: 'eth1', mac: '52:54:00:ab:cd:f0', network: 'br0' },
+    ]);
+    expect(s.ips).toStrictEqual(['10.88.0.100', 'fd00::64']);
+    expect(vmStatusFromObserved({ ...observed, interfaces }).ips).toStrictEqual(['10.0.0.5']);
+    expect(vmStatusFromObserved({ ...observed, ips: [], interfaces: [] })).not.toHaveProperty('interfaces');
+    // A malformed address (it comes from the guest) is dropped rather than failing the status write.
+    const odd = vmStatusFromObserved({ ...observed, ips: [], interfaces: [{ ...interfaces[0], ipv4: '10.0.0.999', ipv6: ['fe80::1%eth0', 'fd00::1'] }] });
+    expect(VirtualMachineStatusSchema.safeParse(odd).error?.issues).toBeUndefined();
+    expect(odd.interfaces?.[0]).toMatchObject({ ipv6: ['fd00::1'] });
+    expect(odd.interfaces?.[0]).not.toHaveProperty('ipv4');
   });
 
   it('migration progress gives schema-valid Migration status fields', () => {

@@ -1,7 +1,7 @@
 /**
  * VM status from what its node's agent observes (pure). The binding (status.node) and the
  * Scheduled condition belong to the scheduler and are kept; the agent decides phase, IPs,
- * console, observedGeneration and the Ready / RestartRequired conditions. The result is
+ * interfaces (per NIC: reservation, DHCP lease or qemu-guest-agent), console, observedGeneration and the Ready / RestartRequired conditions. The result is
  * deep-equal to the current status when nothing changed, so the caller can skip the write.
  */
 import type { VirtualMachine, VirtualMachineStatus } from '@hvs/domain';
@@ -21,6 +21,7 @@ export function statusFromObservation(vm: VirtualMachine, o: Observation, nowIso
     // Assigned but not (or no longer) reported: the agent is about to define/start it.
     status.phase = vm.spec.runState === 'Stopped' ? 'Pending' : 'Starting';
     delete status.ips;
+    delete status.interfaces;
     delete status.console;
     conditions = setCondition(conditions, {
       type: VM_READY, status: 'False', reason: 'AwaitingAgent', message: `the agent on node ${o.node} has not reported this VM yet`,
@@ -30,6 +31,8 @@ export function statusFromObservation(vm: VirtualMachine, o: Observation, nowIso
     if (from.phase) status.phase = from.phase;
     if (from.ips) status.ips = from.ips;
     else delete status.ips;
+    if (from.interfaces) status.interfaces = from.interfaces;
+    else delete status.interfaces;
     if (from.console) status.console = from.console;
     else delete status.console;
     if (from.observedGeneration !== undefined) status.observedGeneration = from.observedGeneration;

@@ -3,7 +3,8 @@
  * etcd, and the node agent as its own process (its real sources through
  * apps/node-agent/test/integration/agent-child.js, not imported: apps never import each other)
  * on libvirt's test driver. The agent registers and heartbeats, the lease makes the node
- * Ready, a VM written to the store is bound, assigned over gRPC and reported Running.
+ * Ready, a VM written to the store is bound, assigned over gRPC and reported Running; a DHCP
+ * lease written into the agent's Network dir reaches the VM's status.interfaces.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -90,5 +91,26 @@ describe('controller + real node agent process (libvirt test driver, real etcd)'
     expect(condition(vm, 'Scheduled')).toMatchObject({ status: 'True', reason: 'Bound' });
     expect(condition(vm, 'Ready')).toMatchObject({ status: 'True' });
     expect(vm.status?.observedGeneration).toBe(1);
+  });
+
+  it('a DHCP lease in the node\'s Network dir reaches the VM status as its interface address (docs/networking.md#guest-addresses)', async () => {
+    const s = store!;
+    const mac = '52:54:00:e2:e0:01';
+    await s.create({ apiVersion: 'hvs/v1', kind: 'Network', metadata: { name: 'lan' }, spec: { mode: 'bridge', bridge: 'br-e2e' } });
+    await s.create({
+      apiVersion: 'hvs/v1', kind: 'VirtualMachine', metadata: { name: 'e2e-nic' },
+      spec: { cpu: { cores: 1 }, memory: { size: '64MiB' }, disks: [], networks: [{ name: 'eth0', network: 'lan', mac }], runState: 'Running' },
+    });
+    const interfaceOf = async () => (await s.get<VirtualMachine>('VirtualMachine', 'e2e-nic')).status?.interfaces?.[0];
+    await waitFor(async () => (await interfaceOf())?.mac === mac, { what: 'e2e-nic reported with its NIC', timeoutMs: 30_000 });
+    // What the node's dnsmasq writes for that Network once the guest asked DHCP.
+    mkdirSync(join(dir!, 'state', 'networks', 'lan'), { recursive: true });
+    writeFileSync(join(dir!, 'state', 'networks', 'lan', 'dnsmasq.leases'), `${Math.floor(Date.now() / 1000) + 3600} ${mac} 192.0.2.10 e2e-nic *\n`);
+    const nic = await waitFor(async () => {
+      const i = await interfaceOf();
+      return i?.source === 'lease' ? i : undefined;
+    }, { what: 'the lease in e2e-nic status.interfaces', timeoutMs: 20_000 });
+    expect(nic).toMatchObject({ name: 'eth0', mac, network: 'lan', ipv4: '192.0.2.10' });
+    expect((await s.get<VirtualMachine>('VirtualMachine', 'e2e-nic')).status?.ips).toStrictEqual(['192.0.2.10']);
   });
 });

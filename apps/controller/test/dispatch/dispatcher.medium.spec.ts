@@ -70,16 +70,18 @@ describe('Dispatcher (real etcd, grpc-js fake agent)', () => {
     expect((await store.get<VirtualMachine>('VirtualMachine', 'elsewhere')).status?.phase).toBe('Scheduled');
   });
 
-  it('writes VmObserved into status (phase, ips, observedGeneration, Ready) and does not rewrite status for a repeated report', async () => {
+  it('writes VmObserved into status (phase, ips, interfaces, observedGeneration, Ready) and does not rewrite status for a repeated report', async () => {
     await waitFor(() => agent.openStreams === 1 && agent.assigns.length >= 1, { what: 'Watch open and assigned' });
     const uid = await uidOf('web');
-    agent.observe({ name: 'web', uid, node: 'node-a', phase: 'Running', ips: ['10.0.0.5'], observedGeneration: 1 });
+    const interfaces = [{ name: 'eth0', mac: '52:54:00:ab:cd:ef', network: 'lan', ipv4: '10.0.0.5', ipv6: [], source: 'lease', dnsName: 'web.lan' }];
+    agent.observe({ name: 'web', uid, node: 'node-a', phase: 'Running', ips: ['10.0.0.5'], observedGeneration: 1, interfaces });
     const running = await awaitObject(store, 'VirtualMachine', 'web', 'Running', phaseOf('Running'));
     expect(running.status).toMatchObject({ node: 'node-a', ips: ['10.0.0.5'], observedGeneration: 1 });
+    expect(running.status?.interfaces).toStrictEqual([{ name: 'eth0', mac: '52:54:00:ab:cd:ef', network: 'lan', ipv4: '10.0.0.5', source: 'lease', dnsName: 'web.lan' }]);
     expect(condition(running, 'Ready')).toMatchObject({ status: 'True', reason: 'Running' });
     expect(condition(running, 'Scheduled')).toBeUndefined(); // not the dispatcher's to set
 
-    agent.observe({ name: 'web', uid, node: 'node-a', phase: 'Running', ips: ['10.0.0.5'], observedGeneration: 1 });
+    agent.observe({ name: 'web', uid, node: 'node-a', phase: 'Running', ips: ['10.0.0.5'], observedGeneration: 1, interfaces });
     // A later report of another VM on the same ordered stream is the barrier for the repeated one.
     agent.observe({ name: 'db', uid: await uidOf('db'), node: 'node-a', phase: 'Failed', reason: 'LibvirtError', message: 'emulator not found',
       error: { code: 'HVS-AGENT-LIBVIRT', path: '', message: 'emulator not found', why: '', fix: 'install qemu-system-x86' } });

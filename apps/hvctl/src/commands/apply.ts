@@ -6,16 +6,18 @@ import { loadLocal, readManifestFiles } from '../manifest/read';
 import type { Palette } from '../printers/colour';
 import { resourceName } from '../printers/resources';
 import { parseDurationFlag, type Runtime } from './runtime';
+import { withSshKeys } from './ssh-keys';
 import { waitForVms } from './wait-vms';
 
-export interface ApplyOpts { filename: string[]; recursive?: boolean; prune?: boolean; selector?: string; dryRun?: boolean; wait?: boolean; timeout: string }
-export interface PlanOpts { filename: string[]; recursive?: boolean; prune?: boolean; selector?: string; showUnchanged?: boolean; output?: string }
+export interface ApplyOpts { filename: string[]; recursive?: boolean; prune?: boolean; selector?: string; dryRun?: boolean; wait?: boolean; timeout: string; sshKey?: string[] }
+export interface PlanOpts { filename: string[]; recursive?: boolean; prune?: boolean; selector?: string; showUnchanged?: boolean; output?: string; sshKey?: string[] }
 
 export async function runApply(rt: Runtime, opts: ApplyOpts): Promise<void> {
   if (opts.prune && !opts.selector) throw usageError('--prune needs a label selector', 'add -l KEY=VALUE naming the objects these manifests own');
   const timeoutMs = parseDurationFlag('--timeout', opts.timeout);
   const loaded = loadLocal(await readManifestFiles(opts.filename, opts.recursive === true, rt.io));
-  const res = await (await rt.api()).apply({ documents: loaded.wire, dryRun: opts.dryRun === true, fieldManager: 'hvctl', pruneSelector: opts.prune ? opts.selector! : '' });
+  const documents = await withSshKeys(rt.io, loaded, opts.sshKey ?? []);
+  const res = await (await rt.api()).apply({ documents, dryRun: opts.dryRun === true, fieldManager: 'hvctl', pruneSelector: opts.prune ? opts.selector! : '' });
   const p = rt.palette();
   const results = res.results.map((r) => ({ ...r, action: applyActions.fromProto(r.action) }));
   for (const r of results) {
@@ -33,7 +35,8 @@ export async function runPlan(rt: Runtime, opts: PlanOpts): Promise<void> {
   if (opts.prune && !opts.selector) throw usageError('--prune needs a label selector', 'add -l KEY=VALUE');
   if (opts.output !== undefined && opts.output !== 'json') throw usageError(`-o ${opts.output} is not supported by plan`, 'use -o json, or leave -o out for text');
   const loaded = loadLocal(await readManifestFiles(opts.filename, opts.recursive === true, rt.io));
-  const res = await (await rt.api()).plan({ documents: loaded.wire, fieldManager: 'hvctl', pruneSelector: opts.prune ? opts.selector! : '' });
+  const documents = await withSshKeys(rt.io, loaded, opts.sshKey ?? []);
+  const res = await (await rt.api()).plan({ documents, fieldManager: 'hvctl', pruneSelector: opts.prune ? opts.selector! : '' });
   const plans = res.objects.map(fromProtoPlan);
   if (opts.output === 'json') rt.io.out(`${JSON.stringify({ objects: plans, resourceVersion: res.resourceVersion }, null, 2)}\n`);
   else rt.io.out(renderPlan(plans, rt.palette(), opts.showUnchanged === true));

@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import { fromProtoObject, v1 } from '@hvs/proto';
 import { usageError } from '../errors';
 import { colourStatus } from '../printers/colour';
-import { OUTPUT_FORMATS, pluralOf, renderResources, renderResourceTable, type OutputFormat, type ShownResource } from '../printers/resources';
+import { OUTPUT_FORMATS, pluralOf, renderResources, renderInterfaces, renderResourceTable, type OutputFormat, type ShownResource } from '../printers/resources';
 import { formatAge, renderTable } from '../printers/table';
 import { kindArg } from './kinds';
 import type { Runtime } from './runtime';
@@ -76,6 +76,9 @@ export function renderDescribe(obj: ShownResource, events: v1.Event[] | string, 
   const status = { ...((obj.status as Record<string, unknown>) ?? {}) };
   const conditions = Array.isArray(status.conditions) ? (status.conditions as Record<string, unknown>[]) : [];
   delete status.conditions;
+  // A VM's NICs read better as a table than as YAML.
+  const interfaces = obj.kind === 'VirtualMachine' ? renderInterfaces(status) : undefined;
+  if (interfaces !== undefined) delete status.interfaces;
   const field = (k: string, v: string) => `${`${k}:`.padEnd(14)}${v}`;
   const out = [
     field('Name', obj.metadata.name),
@@ -88,6 +91,7 @@ export function renderDescribe(obj: ShownResource, events: v1.Event[] | string, 
   if (m.deletionTimestamp) out.push(field('Deleting', `since ${String(m.deletionTimestamp)}`));
   out.push('Spec:', indent(stringify(obj.spec ?? {})));
   out.push('Status:', Object.keys(status).length > 0 ? indent(stringify(status)) : '  <none>');
+  if (interfaces !== undefined) out.push('Interfaces:', indent(interfaces));
   out.push('Conditions:');
   out.push(conditions.length === 0 ? '  <none>' : indent(renderTable(['TYPE', 'STATUS', 'REASON', 'MESSAGE', 'AGE'], conditions.map((c) => [
     String(c.type ?? ''), colourStatus(p, String(c.status ?? '')), String(c.reason ?? ''), String(c.message ?? ''), formatAge(c.lastTransitionTime as string | undefined, now)]))));

@@ -82,6 +82,10 @@ export function loadLocal(files: readonly ManifestFile[]): LoadedManifests {
   if (r.documents.length === 0) {
     throw cliError('HVS-CLI-NO-DOCUMENTS', `no documents in ${files.map((f) => f.fileName).join(', ')}`, 'the files are empty or hold only comments: add a manifest', undefined, 'InvalidArgument');
   }
-  const wire = r.documents.map((d) => ({ manifestJson: JSON.stringify(d.doc), source: d.file, index: d.index - 1, line: d.line }));
-  return { resources: r.resources, documents: r.documents, wire };
+  return { resources: r.resources, documents: r.documents, wire: wireDocuments(r.documents) };
+}
+
+/** The documents as Apply/Plan take them (again after a change such as ssh-keys.ts fillSshKeys). */
+export function wireDocuments(documents: readonly ManifestDocument[]): v1.Document[] {
+  return documents.map((d) => ({ manifestJson: JSON.stringify(d.doc), source: d.file, index: d.index - 1, line: d.line }));
 }

@@ -51,12 +51,46 @@ const VM: Columns = {
   },
   wideRow(r) {
     const status = rec(r.status);
-    const ips = Array.isArray(status.ips) && status.ips.length > 0 ? (status.ips as string[]).join(',') : '<none>';
     const c = rec(status.console);
     const console = typeof c.port === 'number' ? `${str(c.type)}://${str(c.host)}:${c.port}` : '<none>';
-    return [str(rec(r.spec).runState, 'Running'), ips, console];
+    return [str(rec(r.spec).runState, 'Running'), vmAddresses(status), console];
   },
 };
+
+/** One NIC of VirtualMachine status.interfaces, as printed (fields as the API sends them). */
+interface ShownInterface {
+  name: string;
+  address: string | undefined;
+}
+
+function interfacesOf(status: Rec): Rec[] {
+  return Array.isArray(status.interfaces) ? (status.interfaces as unknown[]).map(rec) : [];
+}
+
+/**
+ * The IPS column: one NIC prints its address (`10.88.0.100`), several print `eth0=...,eth1=...`;
+ * per NIC its IPv4, else its first IPv6. Without interfaces (an older controller), status.ips.
+ */
+export function vmAddresses(status: Rec): string {
+  const nics: ShownInterface[] = interfacesOf(status).map((i) => ({
+    name: str(i.name, '?'),
+    address: typeof i.ipv4 === 'string' && i.ipv4 !== '' ? i.ipv4 : Array.isArray(i.ipv6) && typeof i.ipv6[0] === 'string' ? i.ipv6[0] : undefined,
+  }));
+  const addressed = nics.filter((n) => n.address !== undefined);
+  if (nics.length === 1 && addressed.length === 1) return addressed[0].address as string;
+  if (addressed.length > 0) return addressed.map((n) => `${n.name}=${n.address as string}`).join(',');
+  return Array.isArray(status.ips) && status.ips.length > 0 ? (status.ips as string[]).join(',') : '<none>';
+}
+
+/** `hvctl describe vm`'s Interfaces table; undefined when the status has none. */
+export function renderInterfaces(status: Rec): string | undefined {
+  const nics = interfacesOf(status);
+  if (nics.length === 0) return undefined;
+  return renderTable(['NAME', 'MAC', 'NETWORK', 'IPV4', 'IPV6', 'SOURCE', 'DNS'], nics.map((i) => [
+    str(i.name), str(i.mac), str(i.network), str(i.ipv4),
+    Array.isArray(i.ipv6) && i.ipv6.length > 0 ? i.ipv6.join(',') : '<none>', str(i.source), str(i.dnsName),
+  ]));
+}
 
 const NODE: Columns = {
   headers: ['NAME', 'STATUS', 'CPU', 'MEMORY', 'AGE'],

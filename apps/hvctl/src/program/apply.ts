@@ -4,6 +4,7 @@ import type { ApplyOpts, PlanOpts } from '../commands/apply';
 import type { Runtime } from '../commands/runtime';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
+const SSH_KEY_HELP = 'put SSH public keys into VMs with spec.cloudInit but no keys or userData: auto = every ~/.ssh/*.pub, or a file (repeatable)';
 
 export function registerApply(program: Command, rt: Runtime): void {
   program
@@ -16,7 +17,8 @@ export function registerApply(program: Command, rt: Runtime): void {
     .option('--dry-run', 'validate and show what would happen; write nothing')
     .option('--wait', 'wait until every VM applied reaches its spec.runState')
     .option('--timeout <duration>', 'how long --wait waits', '5m')
-    .addHelpText('after', '\nExamples:\n  hvctl apply -f examples/quickstart.yaml --wait\n  hvctl apply -f manifests/ -R --prune -l app=lab\n  cat vm.yaml | hvctl apply -f -')
+    .option('--ssh-key <auto|file>', SSH_KEY_HELP, collect, [])
+    .addHelpText('after', '\nExamples:\n  hvctl apply -f examples/quickstart.yaml --wait --ssh-key auto\n  hvctl apply -f manifests/ -R --prune -l app=lab\n  cat vm.yaml | hvctl apply -f -')
     .action(async (opts: ApplyOpts) => (await import('../commands/apply.js')).runApply(rt, opts));
 
   program
@@ -29,6 +31,7 @@ export function registerApply(program: Command, rt: Runtime): void {
     .option('-l, --selector <selector>', 'label selector for --prune')
     .option('--show-unchanged', 'list unchanged objects too')
     .option('-o, --output <format>', 'json: the plan as JSON')
+    .option('--ssh-key <auto|file>', SSH_KEY_HELP, collect, [])
     .addHelpText('after', '\nExamples:\n  hvctl plan -f examples/quickstart.yaml\n  hvctl diff -f vm.yaml && echo "nothing to do"')
     .action(async (opts: PlanOpts) => (await import('../commands/apply.js')).runPlan(rt, opts));
 }

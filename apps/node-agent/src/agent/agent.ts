@@ -1,9 +1,13 @@
 import { release } from 'node:os';
+import { join } from 'node:path';
 import type { Server } from '@grpc/grpc-js';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { domainName, HvsError, uidOfDomain, type ConsoleEndpoint, type VmEventType } from '@hvs/domain';
 import type { agentv1, v1 } from '@hvs/proto';
 import { ReconcilerRunner, SystemClock, type Clock, type TimerHandle } from '@hvs/reconcile';
+import { AddressWatch } from '../addresses/address-watch';
+import { withInterfaces } from '../addresses/merge-interfaces';
+import { CloudInitSeeds } from '../cloud-init/cloud-init-seeds';
 import type { AgentConfig } from '../config/config';
 import { chooseHypervisor, type ChoiceProbes, type HypervisorChoice } from '../config/hypervisor-choice';
 import { consoleEndpoint } from '../console/console-endpoint';
@@ -21,6 +25,7 @@ import { MetricsServer } from '../metrics/metrics-server';
 import { Departures } from '../migration/departures';
 import { sampleDirtyRate } from '../migration/dirty-rate-handler';
 import { MigrateHandler, type MigrateOrder, type MigrateReport } from '../migration/migrate-handler';
+import { HostNetworkDriver, NetworkReconciler, networkPrerequisite, SimulatedNetworkDriver, type NetworkDriver } from '../network';
 import type { HostReport } from '../observed/host-report';
 import { ObservedState, type SequencedChange } from '../observed/observed-state';
 import { AssignmentStore } from '../state/assignment-store';
@@ -40,6 +45,8 @@ export interface AgentDeps {
   logDestination?: DestinationStream;
   /** PeerCheck client for self-fencing (default: grpc-js). */
   peerChecker?: PeerChecker;
+  /** Default: simulated on libvirt's test driver, else the host's ip/bridge/dnsmasq/nft. */
+  networkDriver?: NetworkDriver;
 }
 
 /** Events that can move a managed domain away from desired; `defined` is our own doing. */
@@ -64,6 +71,8 @@ export class Agent implements AgentApi {
   driver!: HypervisorDriver;
   runner!: ReconcilerRunner<string>;
   reconciler!: DomainReconciler;
+  /** Realises the assigned Networks on this host (network/). */
+  networks!: NetworkReconciler;
   migrations!: MigrateHandler;
   readonly departures: Departures;
   link: ControllerLink | undefined;
@@ -78,6 +87,8 @@ export class Agent implements AgentApi {
    * cloud-init seed built), checked in this order; filled in start() before the reconciler exists.
    */
   readonly prerequisites: Prerequisite[] = [];
+  /** Guest addresses (reservation, DHCP lease, qemu-guest-agent) into each VM's observation. */
+  addresses!: AddressWatch;
   private server: Server | undefined;
   private readonly metricsServer = new MetricsServer(this.metrics);
   private events: AsyncIterator<DomainEvent> | undefined;
@@ -113,12 +124,26 @@ export class Agent implements AgentApi {
     const confinement = this.confinement();
     this.log[confinement.confined ? 'info' : 'warn']({ confined: confinement.confined, model: confinement.model ?? null }, confinement.summary);
     if (this.config.controller) this.fencing = await this.startFencing();
+    this.networks = new NetworkReconciler({
+      driver: this.deps.networkDriver ?? (this.choice.mode === 'test' ? new SimulatedNetworkDriver() : new HostNetworkDriver({ stateDir: this.config.stateDir })),
+      store: this.store, observed: this.observed, stateDir: this.config.stateDir, log: this.log, onReady: () => this.requeueVms(),
+    });
+    // First of the prerequisites: a VM's NICs need their bridges before anything else matters.
+    this.prerequisites.push(networkPrerequisite(this.observed));
+    this.addresses = new AddressWatch({
+      store: this.store, observed: this.observed, driver: this.driver, clock: this.clock, networksDir: join(this.config.stateDir, 'networks'), log: this.log,
+    });
+    // Last of the prerequisites: network-config needs the NIC bindings, and the seed is built
+    // only once nothing else keeps the VM waiting.
+    const seeds = new CloudInitSeeds({ store: this.store, volumes: this.volumes, stateDir: this.config.stateDir, log: this.log });
+    this.prerequisites.push(seeds.prerequisite);
     this.reconciler = new DomainReconciler({
       driver: this.fencing ? gateStarts(this.driver, (d) => this.startRefusal(d)) : this.driver, store: this.store, observed: this.observed, volumes: this.volumes, clock: this.clock,
       nodeName: this.config.nodeName, domainType: this.choice.domainType, shutdownTimeoutMs: this.config.shutdownTimeoutMs, diskPolicy: this.config.diskPolicy,
       held: (uid) => this.departures.held(uid), released: (uid) => this.departures.forget(uid),
       securityModel: () => this.confinement().model,
-      prerequisites: this.prerequisites,
+      prerequisites: this.prerequisites, restartNotes: [seeds.restartNote],
+      interfaces: (uid) => this.addresses.interfaces(uid),
     });
     this.migrations = new MigrateHandler({
       driver: this.driver, store: this.store, volumes: this.volumes, observed: this.observed, departures: this.departures, clock: this.clock,
@@ -137,8 +162,11 @@ export class Agent implements AgentApi {
       info: { node: this.config.nodeName, mode: this.choice.mode, uri: this.choice.uri, version: AGENT_VERSION },
     });
     this.pumpEvents();
+    // Networks first (adopting what exists), so VMs that use them need not wait a recheck.
+    await this.reconcileNetworks();
     await this.resync();
     this.runner.start();
+    this.addresses.start();
     this.scheduleResync();
     const { server, address } = await startAgentServer(this, this.config.listen, this.log,
       this.identity && { credentials: this.identity.serverCredentials(), caPem: () => this.identity!.caPem, nodeName: this.config.nodeName });
@@ -168,7 +196,9 @@ export class Agent implements AgentApi {
     await this.fencing?.stop();
     if (this.server) await stopServer(this.server);
     await this.metricsServer.close();
+    this.addresses?.stop();
     await this.runner?.stop({ graceMs: 5000 });
+    await this.networks?.settled();
     await this.events?.return?.();
     this.observed.close();
     if (!this.deps.driver) await this.driver?.close();
@@ -210,10 +240,15 @@ export class Agent implements AgentApi {
       for (const vm of assignment.vms) {
         const uid = vm.metadata.uid as string;
         if (!this.observed.get(uid)) {
-          this.observed.set({ name: vm.metadata.name, uid, phase: 'Pending', reason: 'Assigned', message: 'waiting for the reconciler', ips: [], node: this.config.nodeName, observedGeneration: 0, pendingRestart: [] });
+          // With its reservations from the first report on (addresses/: no I/O).
+          this.observed.set(withInterfaces({
+            name: vm.metadata.name, uid, phase: 'Pending', reason: 'Assigned', message: 'waiting for the reconciler', ips: [], node: this.config.nodeName,
+            observedGeneration: 0, pendingRestart: [],
+          }, this.addresses.interfaces(uid)));
         }
       }
     }
+    if (!unchanged) void this.reconcileNetworks();
     for (const uid of this.store.uids()) this.runner.enqueue(uid);
     return { observedGeneration: this.store.generation, removingUids: this.store.removingUids() };
   }
@@ -253,7 +288,7 @@ export class Agent implements AgentApi {
     await this.refreshFacts().catch(() => undefined);
     const checks = await diagnose({
       driver: this.driver, choice: this.choice, stateDir: this.config.stateDir, pools: this.config.pools,
-      unownedVolumes: () => this.volumes.unowned(this.store.uids()), confinement: this.confinement(),
+      unownedVolumes: () => this.volumes.unowned(this.store.uids()), confinement: this.confinement(), networks: this.observed.networks(),
       ...(this.config.controller ? { controller: { address: this.config.controller, lastContactMs: this.link?.lastContactMs() ?? -1, ...(this.link?.error ? { error: this.link.error } : {}) } } : {}),
     });
     return { checks, host: this.host };
@@ -305,10 +340,15 @@ export class Agent implements AgentApi {
     if (changed) this.observed.hostFacts(next);
   }
 
+  /** One network pass; a failure is logged (each Network's own failure is in its report). */
+  private async reconcileNetworks(): Promise<void> {
+    await this.networks.reconcile().catch((e: unknown) => this.log.warn({ code: (e as HvsError).code }, `network reconcile failed: ${String(e)}`));
+  }
+
   private scheduleResync(): void {
     if (this.stopped) return;
     this.resyncTimer = this.clock.setTimeout(() => {
-      void Promise.all([this.resync(), this.refreshFacts().catch(() => undefined)]).finally(() => this.scheduleResync());
+      void Promise.all([this.reconcileNetworks(), this.resync(), this.refreshFacts().catch(() => undefined)]).finally(() => this.scheduleResync());
     }, this.config.resyncMs);
   }
 

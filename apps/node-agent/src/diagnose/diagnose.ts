@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { access, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { NetworkObservation } from '@hvs/domain';
 import { kvmUsable } from '@hvs/host';
 import type { Confinement, HypervisorDriver } from '../hypervisor';
 import type { HypervisorChoice } from '../config/hypervisor-choice';
@@ -36,6 +37,8 @@ export interface DiagnoseInput {
   unownedVolumes?: () => Promise<UnownedVolume[]>;
   /** Whether libvirt confines VMs (sVirt); off is a warning with how to turn it on. */
   confinement?: Confinement;
+  /** How each assigned Network is realised here: one check per Network. */
+  networks?: NetworkObservation[];
 }
 
 /** Every check with what it found and how to fix it; never throws (a failing probe is a failed check). */
@@ -70,6 +73,10 @@ export async function diagnose(i: DiagnoseInput): Promise<Check[]> {
     } catch (e) {
       add('volumes', false, `listing the pools' volumes failed: ${(e as Error).message}`, 'check the pool directories and qemu-img', true);
     }
+  }
+  for (const n of i.networks ?? []) {
+    add(`network:${n.network}`, n.ready, `network ${n.network}${n.bridge ? ` (bridge ${n.bridge})` : ''}: ${n.reason}: ${n.message}`,
+      n.error?.fix ?? 'see docs/networking.md#troubleshooting');
   }
   const stateErr = await writable(i.stateDir);
   add('state-dir', stateErr === undefined, stateErr === undefined ? `state dir ${i.stateDir} is writable` : `state dir ${i.stateDir} is not writable: ${stateErr}`, `mkdir -p ${i.stateDir} and make it writable by the agent (HVS_AGENT_STATE_DIR)`);

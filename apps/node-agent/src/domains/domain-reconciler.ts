@@ -1,8 +1,9 @@
 import {
-  domainName, explicitPaths, HvsError, planObject, renderDomainXml, type HostFacts as RenderFacts, type SecurityModel, type VirtualMachine,
-  type VmEventType,
+  domainName, explicitPaths, HvsError, planObject, renderDomainXml, type HostFacts as RenderFacts, type InterfaceObservation, type SecurityModel,
+  type VirtualMachine, type VmEventType,
 } from '@hvs/domain';
 import { done, isTerminalError, requeueAfter, TerminalError, type Clock, type ReconcileResult } from '@hvs/reconcile';
+import { withInterfaces } from '../addresses/merge-interfaces';
 import type { DomainState, HypervisorDriver } from '../hypervisor';
 import type { ObservedState } from '../observed/observed-state';
 import type { AssignmentStore } from '../state/assignment-store';
@@ -45,12 +46,25 @@ export interface DomainReconcilerOptions {
    * stopped for one). Whoever makes one true enqueues the VM; `waitRecheckMs` is the backstop.
    */
   prerequisites?: readonly Prerequisite[];
+  /**
+   * For a VM whose domain is active: changes that only a restart brings in, without a new XML
+   * (a rebuilt cloud-init seed: cloud-init reads it at boot); reported with pendingRestart.
+   */
+  restartNotes?: readonly RestartNote[];
   /** How soon a waiting VM is looked at again without an event (default 5000). */
   waitRecheckMs?: number;
+  /**
+   * The VM's interfaces as known now, without I/O (addresses/address-watch.ts): published with
+   * every state, so a phase change never drops the addresses. Default: none.
+   */
+  interfaces?(uid: string): InterfaceObservation[];
 }
 
 /** One prerequisite check: undefined when met. */
 export type Prerequisite = (uid: string, vm: VirtualMachine) => Promise<Wait | undefined>;
+
+/** What of a running VM waits for its restart (field paths with a note), beyond its domain XML. */
+export type RestartNote = (uid: string, vm: VirtualMachine) => Promise<string[]>;
 
 /** What the reconciler remembers per VM between steps (lost on restart, re-derived then). */
 interface Memory {
@@ -59,6 +73,8 @@ interface Memory {
   /** The VM the running domain was booted with, to say which changes wait on a restart. */
   booted?: VirtualMachine;
   pendingRestart: string[];
+  /** From restartNotes, asked at every pass over an active domain. */
+  notes: string[];
   activity: Activity;
   error?: unknown;
   waiting?: Wait;
@@ -166,13 +182,16 @@ export class DomainReconciler {
   private async converge(uid: string, vm: VirtualMachine, mem: Memory): Promise<DomainState | undefined> {
     const name = domainName(uid);
     mem.waiting = undefined;
-    if ((vm.spec.runState ?? 'Running') === 'Running' && this.o.prerequisites?.length) {
-      const current = await this.o.driver.get(name);
-      if (current === undefined || !ACTIVE.has(current.state)) {
-        for (const check of this.o.prerequisites) {
+    mem.notes = [];
+    let dom = await this.o.driver.get(name);
+    if ((vm.spec.runState ?? 'Running') === 'Running') {
+      if (dom === undefined || !ACTIVE.has(dom.state)) {
+        for (const check of this.o.prerequisites ?? []) {
           mem.waiting = await check(uid, vm);
-          if (mem.waiting) return current?.state;
+          if (mem.waiting) return dom?.state;
         }
+      } else {
+        for (const note of this.o.restartNotes ?? []) mem.notes.push(...(await note(uid, vm)));
       }
     }
     const images = await this.o.volumes.images();
@@ -182,7 +201,6 @@ export class DomainReconciler {
     await confineAllToPools(explicitPaths(vm, facts));
     await this.o.volumes.ensure(uid, vm, images);
 
-    let dom = await this.o.driver.get(name);
     if (dom === undefined || mem.xml !== xml) {
       const existed = dom !== undefined;
       const r = await this.o.driver.define(name, xml);
@@ -242,6 +260,7 @@ export class DomainReconciler {
       this.o.observed.event({ name, uid, type: 'Undefined', reason: 'Removed', message: 'removed from the assignment' }, this.o.clock.now());
     }
     if (this.o.diskPolicy === 'delete') await this.o.volumes.deleteOwned(uid);
+    else await this.o.volumes.deleteSeed(uid); // it holds user-data and secrets, and is rebuilt from the spec
     await this.o.store.finishRemoval(uid);
     this.memory.delete(uid);
     // Only now (volumes gone, removal recorded): the controller lets the VM go on this report.
@@ -276,12 +295,12 @@ export class DomainReconciler {
     if (known === undefined) state = (await this.o.driver.get(name).catch(() => undefined))?.state;
     else if (known !== 'activity') state = known;
     const view = computePhase({ runState: vm.spec.runState ?? 'Running', state, activity: mem.activity, error: mem.error, ...(mem.waiting ? { waiting: mem.waiting } : {}) });
-    this.o.observed.set({
+    this.o.observed.set(withInterfaces({
       name: vm.metadata.name, uid, phase: view.phase, reason: view.reason, message: view.message, ips: [],
       node: this.o.nodeName, observedGeneration: vm.metadata.generation ?? 0,
-      pendingRestart: [...mem.pendingRestart],
+      pendingRestart: [...mem.pendingRestart, ...mem.notes.filter((n) => !mem.pendingRestart.includes(n))],
       ...(view.problem ? { error: view.problem } : {}),
-    });
+    }, this.o.interfaces?.(uid) ?? []));
   }
 
   private event(uid: string, vm: VirtualMachine, type: VmEventType, reason: string, message: string): void {
@@ -291,7 +310,7 @@ export class DomainReconciler {
   private mem(uid: string): Memory {
     let m = this.memory.get(uid);
     if (!m) {
-      m = { pendingRestart: [], activity: undefined };
+      m = { pendingRestart: [], notes: [], activity: undefined };
       this.memory.set(uid, m);
     }
     return m;

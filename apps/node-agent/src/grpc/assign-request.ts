@@ -2,6 +2,8 @@ import { HvsError, renderDomainXml, validateKind, type Image, type Network, type
 import { fromProtoObject, type agentv1 } from '@hvs/proto';
 import { assignmentFacts, factsKey, type HostRenderFacts } from '../domains/render-facts';
 import type { Peer } from '../fencing';
+import { bridgeName } from '../network/naming';
+import { VXLAN_MTU } from '../network/plan';
 import type { Assignment, NetworkBinding, NetworkRealisation, NicBinding, RenderedXml } from '../state/assignment-store';
 import { splitCloudInit, type CloudInitMaterial } from '../state/cloud-init-material';
 
@@ -27,6 +29,18 @@ function prefixed(where: string, p: Problem): Problem {
 function problemsOf(e: unknown, where: string): Problem[] {
   if (e instanceof HvsError) return e.problems.map((p) => prefixed(where, p));
   return [{ code: 'HVS-AGENT-ASSIGN-INVALID', path: where, message: 'could not be read', why: e instanceof Error ? e.message : String(e), fix: 'send a well-formed object' }];
+}
+
+/**
+ * Where a Network's NICs plug in on this host: our own bridge for nat/isolated/vxlan (network/
+ * creates it; libvirt's test driver accepts a bridge that does not exist), the operator's bridge
+ * in bridge mode. MTU and VLAN travel to the NIC's XML.
+ */
+export function nicRealisation(n: Network): NetworkRealisation {
+  // The schema requires spec.bridge in bridge mode.
+  const bridge = n.spec.mode === 'bridge' ? n.spec.bridge ?? '' : bridgeName(n.metadata.name);
+  const mtu = n.spec.mtu ?? (n.spec.mode === 'vxlan' ? VXLAN_MTU : undefined);
+  return { bridge, ...(mtu !== undefined ? { mtu } : {}), ...(n.spec.vlan !== undefined ? { vlan: n.spec.vlan } : {}) };
 }
 
 /**
@@ -58,7 +72,7 @@ export function assignmentFromRequest(req: agentv1.AssignRequest, ctx: AssignCon
       }
       const n = r.value;
       networkObjects[n.metadata.name] = n;
-      networks[n.metadata.name] = n.spec.mode === 'bridge' && n.spec.bridge ? { bridge: n.spec.bridge } : { libvirtNetwork: n.metadata.name };
+      networks[n.metadata.name] = nicRealisation(n);
     } catch (e) {
       problems.push(...problemsOf(e, where));
     }
@@ -77,6 +91,8 @@ export function assignmentFromRequest(req: agentv1.AssignRequest, ctx: AssignCon
       vtepLocal: b.vtepLocal, vtepPeers: [...b.vtepPeers],
     };
   });
+  // A Network sent without a binding (a controller before IPAM) is still realised: no reservations, no peers.
+  for (const [name, network] of Object.entries(networkObjects)) networkBindings[name] ??= { network, reservations: [], vtepLocal: '', vtepPeers: [] };
 
   const images: Record<string, Image> = {};
   req.images.forEach((obj, i) => {

@@ -91,7 +91,7 @@ export interface ShutdownOptions {
 /** Observation hook for every hypervisor call (feeds hvs_libvirt_call_duration_seconds). */
 export type CallObserver = (op: string, ms: number, ok: boolean) => void;
 
-export type Ability = 'migrate' | 'snapshot' | 'backup' | 'dirty-rate';
+export type Ability = 'migrate' | 'snapshot' | 'backup' | 'dirty-rate' | 'guest-addresses';
 
 export interface HypervisorDriver {
   /** Optional abilities this instance really has (a class may implement a method yet lack it in a mode). */

@@ -6,11 +6,12 @@ import type {
   MigrateOptions, Migratable, MigrationProgress, ShutdownOptions, SnapshotInfo, Snapshotting,
 } from './driver';
 import type { DirtyRateSample, DirtyRateSampling } from './dirty-rate';
+import type { GuestAddressReading, GuestNic } from './guest-addresses';
 import { notFound } from './errors';
 import { EventHub } from './event-hub';
 
 /** Operations failNext() can target. */
-export type FakeOp = 'hostFacts' | 'list' | 'get' | 'define' | 'start' | 'shutdown' | 'destroy' | 'undefine' | 'stats' | 'migrate' | 'snapshot' | 'dirtyRate';
+export type FakeOp = 'hostFacts' | 'list' | 'get' | 'define' | 'start' | 'shutdown' | 'destroy' | 'undefine' | 'stats' | 'migrate' | 'snapshot' | 'dirtyRate' | 'guestAddresses';
 
 export interface FakeDriverOptions {
   clock?: Clock;
@@ -37,8 +38,12 @@ interface FakeDomain {
  * domains and their states, emits the same events and errors as LibvirtDriver, and is steered by
  * knobs, not scripted calls. Time comes from the injected Clock, so tests need no sleeps.
  */
-export class FakeHypervisorDriver implements HypervisorDriver, Migratable, Snapshotting, DirtyRateSampling {
-  readonly abilities: ReadonlySet<Ability> = new Set<Ability>(['migrate', 'snapshot', 'dirty-rate']);
+export class FakeHypervisorDriver implements HypervisorDriver, Migratable, Snapshotting, DirtyRateSampling, GuestAddressReading {
+  readonly abilities: ReadonlySet<Ability> = new Set<Ability>(['migrate', 'snapshot', 'dirty-rate', 'guest-addresses']);
+  /** What the guest agent of each running domain answers, by domain name; absent: it does not answer (no agent in the guest). */
+  readonly guestNics = new Map<string, GuestNic[]>();
+  /** guestAddresses() calls, by domain name: how often the agent asked. */
+  readonly guestAddressCalls = new Map<string, number>();
   /** What sampleDirtyRate() measures on a running domain, bytes/s. */
   dirtyRateBps = 4 * 1024 * 1024;
   readonly uri: string;
@@ -195,6 +200,17 @@ export class FakeHypervisorDriver implements HypervisorDriver, Migratable, Snaps
   }
 
   /** Takes `seconds` of clock time, like QEMU's calculation; a domain that is not running is refused. */
+  async guestAddresses(name: string): Promise<GuestNic[]> {
+    this.guestAddressCalls.set(name, (this.guestAddressCalls.get(name) ?? 0) + 1);
+    this.gate('guestAddresses');
+    const d = this.must(name);
+    const nics = this.guestNics.get(name);
+    if (d.state !== 'running' || nics === undefined) {
+      throw new HvsError({ code: 'HVS-LIBVIRT-FAILED', category: 'Unavailable', message: `Guest agent is not responding: QEMU guest agent is not connected (${name})`, why: 'no qemu-guest-agent answers in the guest', fix: 'install and start qemu-guest-agent in the guest' });
+    }
+    return nics.map((n) => ({ ...n, ipv4: [...n.ipv4], ipv6: [...n.ipv6] }));
+  }
+
   async sampleDirtyRate(name: string, seconds: number): Promise<DirtyRateSample> {
     this.gate('dirtyRate');
     const d = this.must(name);

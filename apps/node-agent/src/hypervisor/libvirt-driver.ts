@@ -13,6 +13,7 @@ import { readHostHardware } from './host-hardware';
 import { loadLibvirt, type LibvirtDomain, type LibvirtHypervisor } from './libvirt-binding';
 import { StateDiffEventSource, VirshEventSource, type EventSource } from './libvirt-events';
 import { sampleDirtyRateWithVirsh, type DirtyRateSample, type DirtyRateSampling } from './dirty-rate';
+import { domifaddrArgs, parseDomifaddr, type GuestAddressReading, type GuestNic } from './guest-addresses';
 import { migrateWithVirsh, snapshotsWithVirsh } from './libvirt-virsh-abilities';
 import { parseDomstats, parseVersion, runVirsh, stateFromNumber } from './virsh';
 
@@ -43,7 +44,7 @@ const STATIC_VIRSH_OPS: ReadonlySet<string> = new Set(['version', 'capabilities'
  * child has its own test-driver state; virsh-only features then throw HVS-LIBVIRT-UNSUPPORTED.
  * A connection error (libvirtd restarted) reopens the connection and retries the call once.
  */
-export class LibvirtDriver implements HypervisorDriver, Migratable, Snapshotting, DirtyRateSampling {
+export class LibvirtDriver implements HypervisorDriver, Migratable, Snapshotting, DirtyRateSampling, GuestAddressReading {
   readonly abilities: ReadonlySet<Ability>;
   readonly testMode: boolean;
   private conn: Promise<LibvirtHypervisor> | undefined;
@@ -56,7 +57,7 @@ export class LibvirtDriver implements HypervisorDriver, Migratable, Snapshotting
   constructor(private readonly opts: LibvirtDriverOptions) {
     this.testMode = opts.uri.startsWith('test:');
     this.clock = opts.clock ?? new SystemClock();
-    this.abilities = new Set<Ability>(this.testMode ? [] : ['migrate', 'snapshot', 'dirty-rate']);
+    this.abilities = new Set<Ability>(this.testMode ? [] : ['migrate', 'snapshot', 'dirty-rate', 'guest-addresses']);
     this.hub = new EventHub<DomainEvent>({ onFirst: () => this.source.start(), onLast: () => this.source.stop() });
     if (this.testMode) {
       this.diff = new StateDiffEventSource(() => this.list(), this.hub, opts.eventPollMs ?? 1000, () => this.clock.now());
@@ -222,6 +223,12 @@ export class LibvirtDriver implements HypervisorDriver, Migratable, Snapshotting
   sampleDirtyRate(name: string, seconds: number): Promise<DirtyRateSample> {
     if (this.testMode) return Promise.reject(unsupportedInTestMode('dirty-rate sampling', this.opts.uri));
     return sampleDirtyRateWithVirsh((args, op, timeoutMs) => this.virsh(args, op, name, timeoutMs), this.clock, name, seconds);
+  }
+
+  /** guest-addresses.ts: `virsh domifaddr --source agent` (10 s at most: a hung guest agent must not hold the caller). */
+  async guestAddresses(name: string): Promise<GuestNic[]> {
+    if (this.testMode) throw unsupportedInTestMode('guest addresses', this.opts.uri);
+    return parseDomifaddr((await this.virsh(domifaddrArgs(name), 'domifaddr', name, 10_000)).stdout);
   }
 
   private snapshots() {

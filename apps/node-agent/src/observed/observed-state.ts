@@ -92,6 +92,10 @@ export class ObservedState {
     this.publish({ type: 'vmRemoved', uid, name: known ?? name, cleanedUp: true, volumesKept });
   }
 
+  networks(): NetworkObservation[] {
+    return [...this.networkObs.values()];
+  }
+
   network(name: string): NetworkObservation | undefined {
     return this.networkObs.get(name);
   }

@@ -9,6 +9,10 @@ import { hasInlineCloudInit, splitCloudInit, type CloudInitMaterial } from './cl
 export interface NetworkRealisation {
   bridge?: string;
   libvirtNetwork?: string;
+  /** Of the VMs' NICs (`<mtu size>`); left out: libvirt's default (the bridge's). */
+  mtu?: number;
+  /** 802.1Q tag of the VMs' ports (`<vlan><tag id>`). */
+  vlan?: number;
 }
 
 /** One NIC of a VM as the controller bound it (agent.proto NicBinding). */

@@ -179,6 +179,9 @@ export class VolumeManager {
 
   /** The volume as `qemu-img info` reads it, unless this process knows the file unchanged since. */
   private async describe(name: string, path: string, stat: Stats | undefined): Promise<Volume> {
+    // A cloud-init seed is a raw ISO the agent wrote itself: its facts are its size, no qemu-img
+    // (which would refuse it as qcow2 and so stop its deletion with the VM).
+    if (name.endsWith('.iso') && stat !== undefined) return { name, path, format: 'raw', virtualSizeBytes: stat.size, actualSizeBytes: stat.blocks * 512 };
     const k = this.known.get(path);
     if (stat !== undefined && k !== undefined && k.id === identity(stat)) return k.volume;
     const volume: Volume = { name, path, ...(await imageInfo(this.run, path, 'qcow2')) };

@@ -1,6 +1,6 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HvsError, ownsVolume, parseSize, type VirtualMachine } from '@hvs/domain';
+import { cloudInitSeedName, HvsError, ownsVolume, parseSize, type VirtualMachine } from '@hvs/domain';
 import { TerminalError } from '@hvs/reconcile';
 import { resolveBase } from './pool-path';
 import { VolumeManager } from './volume-manager';
@@ -113,7 +113,24 @@ export class VolumeSet {
     }
   }
 
-  /** Deletes every volume of `uid` in every pool; returns the names. */
+  /**
+   * Where the NoCloud seed of `vm` goes: `hvs-<uid>-cidata.iso` in the pool of its first disk (the
+   * renderer's cloudInitSeedPath), checked like a volume name (inside the pool, no symlink).
+   */
+  async seedPath(uid: string, vm: VirtualMachine): Promise<{ path: string; exists: boolean }> {
+    const pool = vm.spec.disks[0]?.pool ?? 'default';
+    const r = await this.manager(pool, vm.spec.disks.length > 0 ? 'spec.disks[0].pool' : 'spec.cloudInit').resolve(cloudInitSeedName(uid));
+    return { path: r.path, exists: r.exists };
+  }
+
+  /** Deletes the seed of `uid` from every pool (it holds user-data: gone even when disks are kept); true when one existed. */
+  async deleteSeed(uid: string): Promise<boolean> {
+    let found = false;
+    for (const m of this.managers.values()) if (await m.delete(cloudInitSeedName(uid))) found = true;
+    return found;
+  }
+
+  /** Deletes every volume of `uid` in every pool, its cloud-init seed included; returns the names. */
   async deleteOwned(uid: string): Promise<string[]> {
     const out: string[] = [];
     for (const m of this.managers.values()) out.push(...(await m.deleteOwned(uid)));

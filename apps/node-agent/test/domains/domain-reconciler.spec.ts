@@ -1,4 +1,6 @@
-import { domainName, HvsError, volumeName } from '@hvs/domain';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cloudInitSeedName, domainName, HvsError, volumeName } from '@hvs/domain';
 import { ReconcilerRunner } from '@hvs/reconcile';
 import { testVm, until } from '../support/fixtures';
 import { ReconcilerWorld } from './harness';
@@ -24,6 +26,47 @@ describe('reconcileDomain (fake hypervisor, fake clock)', () => {
     await a.reconciler.reconcileDomain(UID_A);
     await world.clock.flush();
     expect(world.driverEvents.slice(before)).toEqual([]);
+  });
+
+  it('keeps a VM Pending with the reason of its first unmet prerequisite, defines nothing, and starts it once all are met; a running VM is never held', async () => {
+    let networkReady = false;
+    const asked: string[] = [];
+    const a = await world.boot({
+      prerequisites: [
+        async (uid) => (asked.push(`net:${uid}`), networkReady ? undefined : { reason: 'NetworkNotReady', message: 'network lan is not realised on node-1 yet' }),
+        async (uid) => (asked.push(`img:${uid}`), undefined),
+      ],
+    });
+    await world.assign(a, [testVm('web-1', UID_A)]);
+    await expect(a.reconciler.reconcileDomain(UID_A)).resolves.toEqual({ kind: 'requeueAfter', ms: 5000 });
+    expect(await world.driver.get(domainName(UID_A))).toBeUndefined();
+    expect(a.observed.get(UID_A)).toMatchObject({ phase: 'Pending', reason: 'NetworkNotReady', message: 'network lan is not realised on node-1 yet' });
+    expect(asked).toEqual([`net:${UID_A}`]);
+    networkReady = true;
+    await expect(a.reconciler.reconcileDomain(UID_A)).resolves.toEqual({ kind: 'done' });
+    expect(a.observed.get(UID_A)).toMatchObject({ phase: 'Running' });
+    expect(asked).toEqual([`net:${UID_A}`, `net:${UID_A}`, `img:${UID_A}`]);
+    // Running now: a prerequisite that turns false again is not even asked, and nothing stops the guest.
+    networkReady = false;
+    await expect(a.reconciler.reconcileDomain(UID_A)).resolves.toEqual({ kind: 'done' });
+    expect(asked).toHaveLength(3);
+    expect(await world.driver.get(domainName(UID_A))).toMatchObject({ state: 'running' });
+  });
+
+  it('asks restart notes only of an active domain and reports them with pendingRestart until the next start', async () => {
+    let note: string[] = [];
+    const asked: string[] = [];
+    const a = await world.boot({ restartNotes: [async (uid) => (asked.push(uid), note)] });
+    await world.assign(a, [testVm('web-1', UID_A)]);
+    await a.reconciler.reconcileDomain(UID_A); // define + start: the domain was not active
+    expect(asked).toEqual([]);
+    note = ['spec.cloudInit (a new seed is ready)'];
+    await a.reconciler.reconcileDomain(UID_A);
+    expect(asked).toEqual([UID_A]);
+    expect(a.observed.get(UID_A)).toMatchObject({ phase: 'Running', pendingRestart: ['spec.cloudInit (a new seed is ready)'] });
+    note = [];
+    await a.reconciler.reconcileDomain(UID_A);
+    expect(a.observed.get(UID_A)?.pendingRestart).toEqual([]);
   });
 
   it('reads the domain once per pass: it publishes the state it saw or caused, no second read', async () => {
@@ -62,6 +105,16 @@ describe('reconcileDomain (fake hypervisor, fake clock)', () => {
     await world.assign(a, []);
     await a.reconciler.reconcileDomain(UID_A);
     expect(await world.driver.get(domainName(UID_A))).toBeUndefined();
+    expect(await world.volumeFiles()).toEqual([volumeName(UID_A, 'root')]);
+  });
+
+  it('deletes the cloud-init seed of a removed VM even when the disk policy keeps its disks (it holds user-data)', async () => {
+    const a = await world.boot({ diskPolicy: 'keep' });
+    await world.assign(a, [testVm('db-1', UID_A, { disks: [{ name: 'root', size: '16MiB' }] })]);
+    await a.reconciler.reconcileDomain(UID_A);
+    await writeFile(join(world.poolDir, cloudInitSeedName(UID_A)), 'seed', { mode: 0o600 });
+    await world.assign(a, []);
+    await a.reconciler.reconcileDomain(UID_A);
     expect(await world.volumeFiles()).toEqual([volumeName(UID_A, 'root')]);
   });
 

@@ -1,10 +1,10 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { HostFacts as RenderFacts, SecurityModel, VirtualMachine } from '@hvs/domain';
+import type { HostFacts as RenderFacts, InterfaceObservation, SecurityModel, VirtualMachine } from '@hvs/domain';
 import { FakeClock } from '@hvs/reconcile';
 import { FakeHypervisorDriver, type DomainEvent } from '../../src/hypervisor';
 import { ObservedState } from '../../src/observed/observed-state';
-import { DomainReconciler } from '../../src/domains/domain-reconciler';
+import { DomainReconciler, type Prerequisite, type RestartNote } from '../../src/domains/domain-reconciler';
 import { VolumeSet } from '../../src/storage';
 import { AssignmentStore } from '../../src/state/assignment-store';
 import { assignmentFromRequest } from '../../src/grpc/assign-request';
@@ -44,7 +44,10 @@ export class ReconcilerWorld {
     return join(this.dir, 'pool');
   }
 
-  async boot(opts: { diskPolicy?: 'delete' | 'keep'; render?: (vm: VirtualMachine, facts: RenderFacts) => string; securityModel?: () => SecurityModel | undefined } = {}): Promise<AgentParts> {
+  async boot(opts: {
+    diskPolicy?: 'delete' | 'keep'; render?: (vm: VirtualMachine, facts: RenderFacts) => string; securityModel?: () => SecurityModel | undefined; prerequisites?: Prerequisite[];
+    restartNotes?: RestartNote[]; interfaces?: (uid: string) => InterfaceObservation[];
+  } = {}): Promise<AgentParts> {
     const store = new AssignmentStore(join(this.dir, 'state'), 'node-1');
     await store.load();
     const observed = new ObservedState();
@@ -54,6 +57,9 @@ export class ReconcilerWorld {
       driver: this.driver, store, observed, volumes, clock: this.clock, nodeName: 'node-1', domainType: 'qemu',
       shutdownTimeoutMs: 5000, diskPolicy: opts.diskPolicy ?? 'delete', ...(opts.render ? { render: opts.render } : {}),
       ...(opts.securityModel ? { securityModel: opts.securityModel } : {}),
+      ...(opts.prerequisites ? { prerequisites: opts.prerequisites } : {}),
+      ...(opts.restartNotes ? { restartNotes: opts.restartNotes } : {}),
+      ...(opts.interfaces ? { interfaces: opts.interfaces } : {}),
     });
     return { store, observed, volumes, reconciler, published: observed.watch(() => ({ host: undefined, observedGeneration: store.generation, fencingToken: 0 })) };
   }

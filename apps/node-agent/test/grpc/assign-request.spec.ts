@@ -6,6 +6,7 @@ import { renderDomainXml } from '@hvs/domain';
 import { toProtoObject } from '@hvs/proto';
 import { assignmentFacts, factsKey, type HostRenderFacts } from '../../src/domains/render-facts';
 import { assignmentFromRequest } from '../../src/grpc/assign-request';
+import { bridgeName } from '../../src/network/naming';
 import { assignRequest, testVm } from '../support/fixtures';
 
 const A = 'aaaaaaaa-0000-4000-8000-000000000001';
@@ -25,6 +26,22 @@ describe('assignmentFromRequest', () => {
     const f = assignmentFacts(facts, { lan: { bridge: 'br0' } });
     expect(assignment.rendered?.[A]).toEqual({ xml: renderDomainXml(assignment.vms[0], f), factsKey: factsKey(f) });
     expect(Object.keys(assignment.rendered ?? {})).toEqual([A, B]);
+  });
+
+  it('plugs nat/isolated/vxlan NICs into our bridge hvs-<hash> (with MTU and VLAN), and binds a Network sent without a binding', () => {
+    const nets = [
+      { ...network, metadata: { name: 'lab' }, spec: { mode: 'nat' as const, subnet: '10.77.0.0/24', vlan: 7 } },
+      { ...network, metadata: { name: 'overlay' }, spec: { mode: 'vxlan' as const, subnet: '10.200.0.0/16', vxlan: { vni: 9 } } },
+      { ...network, metadata: { name: 'direct' }, spec: { mode: 'bridge' as const, bridge: 'br-direct' } },
+    ];
+    const req = { ...assignRequest([], 2, 2, 'node-1'), networks: nets.map((n) => toProtoObject(n)) };
+    const { assignment } = assignmentFromRequest(req, { nodeName: 'node-1', facts });
+    expect(assignment.networks).toEqual({
+      lab: { bridge: bridgeName('lab'), vlan: 7 },
+      overlay: { bridge: bridgeName('overlay'), mtu: 1450 },
+      direct: { bridge: 'br-direct' },
+    });
+    expect(assignment.networkBindings?.['lab']).toMatchObject({ reservations: [], vtepLocal: '', vtepPeers: [] });
   });
 
   it('refuses the whole Assign with every problem: schema, uid, duplicate and what only this host cannot render', () => {

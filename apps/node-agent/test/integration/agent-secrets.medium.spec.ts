@@ -1,14 +1,16 @@
 /**
  * Secret material on a node: a real agent over real gRPC on libvirt's test driver gets a VM with
  * inline cloud-init and resolved secretRefs; no file the agent writes holds any of it (nor its
- * base64), the state file is 0600, and the material is held in memory for the seed builder.
+ * base64) but the VM's cloud-init seed (the guest's copy, 0600 in the pool), the state file is
+ * 0600, and the material is held in memory for the seed builder.
  */
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { cloudInitSeedName } from '@hvs/domain';
 import type { Agent } from '../../src/agent/agent';
 import { agentClient } from '../support/agent-client';
-import { assignRequest, testVm } from '../support/fixtures';
+import { assignRequest, testVm, until } from '../support/fixtures';
 import { startTestDriverAgent } from '../support/test-driver-agent';
 
 const UID = '00000000-0000-4000-8000-00000000c1d0';
@@ -52,9 +54,12 @@ describe('secret material on the agent', () => {
     expect(agent.store.desired(UID)?.spec.cloudInit).toEqual({ secretRefs: ['db'] });
 
     expect((await stat(agent.store.path)).mode & 0o777).toBe(0o600);
+    await until('the VM Running (its seed built)', () => agent.observed.get(UID)?.phase === 'Running');
+    const seed = join(dir, 'pools', 'default', cloudInitSeedName(UID));
+    expect((await stat(seed)).mode & 0o777).toBe(0o600);
     const files = await filesUnder(dir);
     expect(files).toContain(agent.store.path);
-    for (const f of files) {
+    for (const f of files.filter((p) => p !== seed)) {
       const bytes = await readFile(f);
       for (const v of [USER_DATA, NET, PASSWORD]) {
         for (const t of [v, Buffer.from(v).toString('base64'), Buffer.from(v).toString('hex')]) expect({ f, found: bytes.includes(t) }).toEqual({ f, found: false });

@@ -17,9 +17,30 @@ describe('ObservedState (domain values, sequenced)', () => {
     const got: SequencedChange[] = [];
     for (let i = 0; i < 4; i++) got.push((await it.next()).value as SequencedChange);
     await it.return?.();
-    expect(got[0]).toEqual({ sequence: 1, change: { type: 'snapshot', snapshot: { host: undefined, vms: [vm('a')], observedGeneration: 4, unmanagedDomains: ['legacy-db'], fencingToken: 9 } } });
+    expect(got[0]).toEqual({ sequence: 1, change: { type: 'snapshot', snapshot: { host: undefined, vms: [vm('a')], observedGeneration: 4, unmanagedDomains: ['legacy-db'], fencingToken: 9, networks: [], images: [] } } });
     expect(got.slice(1).map((c) => [c.sequence, c.change.type])).toEqual([[2, 'vm'], [3, 'vmEvent'], [4, 'vmRemoved']]);
     expect(got[2].change).toEqual({ type: 'vmEvent', event: { name: 'vm-a', uid: 'a', type: 'Started', reason: 'Started', message: 'domain started', time: '2026-01-01T00:00:00.000Z' } });
+    o.close();
+  });
+
+  it('carries networks and images in the snapshot, publishes their changes once, and a removed network once with removed', async () => {
+    const o = new ObservedState();
+    const net = { network: 'lan', bridge: 'hvs-0123456789', ready: true, reason: 'Realised', message: '' };
+    const img = { image: 'deb', phase: 'Downloading' as const, bytes: 5, totalBytes: 10, bytesPerSecond: 5, etaSeconds: 1, verified: false, digest: '', reason: 'Downloading', message: '' };
+    o.setNetwork(net);
+    o.setNetwork({ ...net });
+    o.setImage(img);
+    expect(o.sequence).toBe(2);
+    const it = o.watch(() => ({ host: undefined, observedGeneration: 0, fencingToken: 0 }))[Symbol.asyncIterator]();
+    o.removeNetwork('lan', 'hvs-0123456789');
+    o.removeNetwork('lan', 'hvs-0123456789');
+    const first = (await it.next()).value as SequencedChange;
+    const second = (await it.next()).value as SequencedChange;
+    await it.return?.();
+    expect(first.change).toMatchObject({ type: 'snapshot', snapshot: { networks: [net], images: [img] } });
+    expect(second).toEqual({ sequence: 3, change: { type: 'network', network: expect.objectContaining({ network: 'lan', removed: true, ready: false }) } });
+    expect(o.sequence).toBe(3);
+    expect(o.network('lan')).toBeUndefined();
     o.close();
   });
 

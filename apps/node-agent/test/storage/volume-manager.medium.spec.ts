@@ -170,6 +170,17 @@ describe('VolumeManager on a dir pool with real qemu-img', () => {
     expect((await readdir(pool)).sort()).toEqual(['hvs-u10-root.qcow2', 'someone-elses.img']);
   });
 
+  it('deletes a VM\'s cloud-init seed ISO with its disks (listed without qemu-img, which would refuse it)', async () => {
+    await vm.create('hvs-u14-root.qcow2', MiB);
+    await writeFile(join(pool, 'hvs-u14-cidata.iso'), Buffer.alloc(4096), { mode: 0o600 });
+    expect(await vm.list('u14')).toEqual([
+      { name: 'hvs-u14-cidata.iso', path: join(pool, 'hvs-u14-cidata.iso'), format: 'raw', virtualSizeBytes: 4096, actualSizeBytes: expect.any(Number) },
+      expect.objectContaining({ name: 'hvs-u14-root.qcow2' }),
+    ]);
+    expect(await vm.deleteOwned('u14')).toEqual(['hvs-u14-cidata.iso', 'hvs-u14-root.qcow2']);
+    expect(await readdir(pool)).toEqual([]);
+  });
+
   it('cleans up a partial file when qemu-img fails, and reports the pool usage', async () => {
     const broken = new VolumeManager({ poolDir: pool, qemuImg: '/bin/false' });
     await expect(broken.create('hvs-u11-root.qcow2', MiB)).rejects.toMatchObject({ code: 'HVS-VOLUME-QEMU-IMG-FAILED' });

@@ -15,7 +15,7 @@ export type PortForward = z.infer<typeof PortForwardSchema>;
 
 /**
  * How a Network is realised on a node: the agent's own Linux bridge, dnsmasq and nftables
- * (docs/adr/0007-networks-own-bridges.md), never libvirt's network objects.
+ * (docs/adr/0006-networks-own-bridges.md), never libvirt's network objects.
  */
 export const NetworkSpecSchema = z.strictObject({
   /**

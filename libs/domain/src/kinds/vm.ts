@@ -15,11 +15,20 @@ import { relativePathFault } from '../formats/formats';
 import { CommonStatusFields, ConditionSchema, resourceSchema } from './meta';
 import { RedactableStringSchema } from './secret';
 
-/** One OpenSSH public key line (`ssh-ed25519 AAAA... comment`). */
+/** One OpenSSH public key line (`ssh-ed25519 AAAA... comment`), as spec.cloudInit accepts it. */
+export const SSH_KEY_LINE = /^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n\r]*)?$/;
+export const SSH_KEY_MAX = 16384;
 const SshKeySchema = z
   .string()
-  .max(16384, { error: 'HVS-VM-SSH-KEY-INVALID' })
-  .regex(/^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n\r]*)?$/, { error: 'HVS-VM-SSH-KEY-INVALID' });
+  .max(SSH_KEY_MAX, { error: 'HVS-VM-SSH-KEY-INVALID' })
+  .regex(SSH_KEY_LINE, { error: 'HVS-VM-SSH-KEY-INVALID' });
+
+/** The first lines cloud-init recognises as user-data; anything else it ignores without a word. */
+export const USER_DATA_HEADERS = ['#cloud-config', '#!', '#include', '#cloud-boothook', '#part-handler', '## template: jinja', 'Content-Type:', 'MIME-Version:'] as const;
+
+export function knownUserDataHeader(userData: string): boolean {
+  return USER_DATA_HEADERS.some((h) => userData.startsWith(h));
+}
 
 export const MAX_VCPUS = 512;
 

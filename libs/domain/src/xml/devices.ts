@@ -42,7 +42,10 @@ export function renderNics(vm: VirtualMachine, host: HostFacts): XmlElement[] {
       el('mac', { address: mac.toLowerCase() }),
       source,
       el('target', { dev: tapName(vm, i) }),
-      el('model', { type: nic.model ?? 'virtio' }));
+      el('model', { type: nic.model ?? 'virtio' }),
+      // 802.1Q tag of the guest's port: libvirt sets it on the tap with `bridge vlan` (needs VLAN filtering on the bridge).
+      ...(net.vlan !== undefined ? [el('vlan', {}, el('tag', { id: net.vlan }))] : []),
+      ...(net.mtu !== undefined ? [el('mtu', { size: net.mtu })] : []));
   });
 }
 

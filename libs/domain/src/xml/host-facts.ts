@@ -15,7 +15,7 @@ export interface HostFacts {
   /** StoragePool name -> its directory on this host. */
   pools: Record<string, { path: string }>;
   /** Network name -> how it is realised on this host: a Linux bridge or a libvirt network. */
-  networks: Record<string, { bridge?: string; libvirtNetwork?: string }>;
+  networks: Record<string, { bridge?: string; libvirtNetwork?: string; mtu?: number; vlan?: number }>;
   /** Image name -> the verified local copy (for ISOs attached as cdrom). */
   images?: Record<string, { path: string; format: 'qcow2' | 'raw' | 'iso' }>;
   /** Explicit OVMF files; left out, UEFI uses libvirt firmware auto-selection (`<os firmware='efi'>`). */

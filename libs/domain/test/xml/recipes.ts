@@ -132,6 +132,19 @@ export const KERNEL_BOOT: VirtualMachine = {
   },
 };
 
+/** NICs on an agent-made bridge (issue 13): a VLAN-tagged port (rendered only: realising it needs bridge VLAN filtering) and a vxlan MTU. */
+export const TAGGED_NICS: VirtualMachine = {
+  ...base,
+  metadata: { name: 'tagged', uid: '5d6e7f80-1a2b-4c3d-8e4f-5a6b7c8d9e0f', generation: 1 },
+  spec: {
+    cpu: { cores: 1 },
+    memory: { size: '256MiB' },
+    disks: [],
+    networks: [{ name: 'eth0', network: 'tagged-lan', mac: '52:54:00:10:20:30' }, { name: 'eth1', network: 'overlay', mac: '52:54:00:10:20:31' }],
+    runState: 'Running',
+  },
+};
+
 export const RECIPES: Record<string, { vm: VirtualMachine; host: HostFacts }> = {
   'windows11-gpu': { vm: WINDOWS11_GPU, host: HOST },
   'windows11-gpu-ovmf': { vm: WINDOWS11_GPU, host: HOST_WITH_OVMF },
@@ -142,4 +155,5 @@ export const RECIPES: Record<string, { vm: VirtualMachine; host: HostFacts }> = 
   'kernel-boot': { vm: KERNEL_BOOT, host: { ...HOST, domainType: 'qemu' } },
   // A host whose libvirt confines guests with AppArmor (sVirt): the domain carries its dynamic seclabel.
   'apparmor-confined': { vm: DEV_LAB_MEMBER, host: { ...HOST, securityModel: 'apparmor' } },
+  'vlan-mtu-nics': { vm: TAGGED_NICS, host: { ...HOST, domainType: 'qemu', networks: { 'tagged-lan': { bridge: 'hvs-0a1b2c3d4e', vlan: 42 }, overlay: { bridge: 'hvs-5f6e7d8c9b', mtu: 1450 } } } },
 };
