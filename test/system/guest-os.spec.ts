@@ -138,10 +138,10 @@ describeSystem('a real OS through the product: Network + Image from a URL + clou
   });
 
   it('an Image with a wrong digest goes Failed naming both digests; a VM using it waits Pending (ImageFailed) with no domain', async () => {
-    const wrong = '0'.repeat(64);
+    const wrong = 'ab'.repeat(32);
     await apply('bad.yaml', [
       'apiVersion: hvs/v1', 'kind: Image', 'metadata: {name: debian-bad}', 'spec:', `  source: {url: "${server!.url('debian-12-hvs.qcow2')}"}`,
-      `  sha256: ${wrong}`, '  format: qcow2',
+      `  sha256: "${wrong}"`, '  format: qcow2',
       '---', 'apiVersion: hvs/v1', 'kind: VirtualMachine', `metadata: {name: ${BAD_VM}}`, 'spec:', '  cpu: {cores: 1}', '  memory: {size: 256MiB}',
       '  disks: [{name: root, image: debian-bad}]', `  networks: [{name: eth0, network: ${NET}}]`, '  runState: Running',
     ]);
