@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's first command (`npm start`): installs what is missing, builds, brings up the
-# single-host system (`hvctl up`), applies examples/quickstart.yaml, waits until both VMs
-# run, and shows them. Running it again is harmless: `hvctl up` starts nothing when the
+# single-host system (`hvctl up`), imports the guest image (the local Debian image, built once,
+# on a real hypervisor; an 8 MiB placeholder on the test driver, saying so), applies
+# examples/quickstart.yaml, waits until both VMs run, and shows them and how to SSH in. Running it again is harmless: `hvctl up` starts nothing when the
 # system is healthy, and the quickstart is applied again only when that changes nothing
 # but creating what is missing (edits a user made to demo-1/demo-2 are never reverted).
 #
@@ -10,6 +11,7 @@
 #   HVS_PORTS=auto        free loopback ports instead of the fixed defaults
 #   HVS_HYPERVISOR=MODE   auto (default), kvm, qemu or test
 #   HVS_CONFIG=FILE       hvctl's contexts file (default ~/.config/hvs/config.yaml)
+#   HVS_IMAGE_CACHE=DIR   where the Debian image is built and kept (default /var/cache/hvs/images)
 # A failed step prints its name, the error and the fix (docs/quickstart.md#troubleshooting).
 source "$(dirname "$0")/lib.sh"
 ensure_all
@@ -97,10 +99,11 @@ apply_args=()
 [ "$MODE" = test ] || apply_args=(--ssh-key auto)
 
 # Apply the quickstart unless that would change objects that already exist (a user's edits).
+# (With the same --ssh-key, so the keys it adds do not count as an edit.)
 plan_rc=0
-plan=$("${HVCTL[@]}" plan -f "$QUICKSTART" -o json 2>/dev/null) || plan_rc=$?
+plan=$("${HVCTL[@]}" plan -f "$QUICKSTART" "${apply_args[@]}" -o json 2>/dev/null) || plan_rc=$?
 if [ "$plan_rc" -eq 1 ]; then
-  step "hvctl plan -f examples/quickstart.yaml" "${HVCTL[@]}" plan -f "$QUICKSTART"
+  step "hvctl plan -f examples/quickstart.yaml" "${HVCTL[@]}" plan -f "$QUICKSTART" "${apply_args[@]}"
 fi
 edited=$(node -e 'let p;try{p=JSON.parse(require("fs").readFileSync(0,"utf8"))}catch{p={objects:[]}}console.log(p.objects.filter(o=>o.action==="update"||o.action==="delete").map(o=>o.kind+"/"+o.name).join(" "))' <<<"$plan")
 if [ -n "$edited" ]; then
