@@ -19,6 +19,20 @@ export function imageUrlNotAllowed(name: string, url: string, prefixes: readonly
   });
 }
 
+/**
+ * An uploaded Image's digest belongs to its upload: `hvctl image import` records the sha256 it
+ * computed, and a manifest that names the Image without a digest (examples/quickstart.yaml)
+ * keeps it instead of asking to remove it. A manifest that gives a digest still wins (a
+ * different one then fails the nodes' verification, as it should).
+ */
+export function withUploadDigest(desired: AnyResource, current: StoredObject | undefined): AnyResource {
+  if (desired.kind !== 'Image' || current?.kind !== 'Image') return desired;
+  const spec = (desired as Image).spec;
+  const stored = (current as unknown as Image).spec;
+  if (spec.source.upload !== true || stored.source.upload !== true || spec.sha256 || spec.sha512 || spec.allowUnverified || !stored.sha256) return desired;
+  return { ...desired, spec: { ...spec, sha256: stored.sha256 } } as AnyResource;
+}
+
 /** `resources[i]` is applied over `currents[i]` (undefined: created). Throws for the first Image refused. */
 export function checkImageSources(resources: readonly AnyResource[], currents: readonly (StoredObject | undefined)[], ctx: CallContext, prefixes: readonly string[] = []): void {
   resources.forEach((r, i) => {

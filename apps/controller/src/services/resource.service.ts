@@ -26,7 +26,7 @@ import { loadBatch, type SourceDocument } from './batch-input';
 import { admit, principalOf, visible, notVisible } from './access';
 import type { CallContext } from './call-context';
 import { checkHostAccess, checkSecretRefs } from './host-access';
-import { checkImageSources } from './image-sources';
+import { checkImageSources, withUploadDigest } from './image-sources';
 import { deleteTargetInvalid, kindOf, namesNotFound, revisionOf } from './errors';
 import { redacted, redactedEvents, revealed } from './secret-view';
 import { auditedBatch, auditFailure, retryOnConflict } from './writes';
@@ -281,7 +281,7 @@ export class ResourceService {
     const plans: PlannedObject[] = [];
     const writes: Decision['writes'] = [];
     // References, Network defaults and overlaps, address reservations: refused here writes nothing.
-    const admitted = await admitBatch(this.store, resources.map((r, i) => ({ desired: desiredOf(r, currents[i]), current: currents[i] })));
+    const admitted = await admitBatch(this.store, resources.map((r, i) => ({ desired: withUploadDigest(desiredOf(r, currents[i]), currents[i]), current: currents[i] })));
     resources.forEach((r, i) => {
       const desired = admitted.desired[i]!;
       const plan = planObject(currents[i], desired);
