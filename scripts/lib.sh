@@ -15,6 +15,8 @@ APT_NEEDS=(
   "ip:iproute2" "xmllint:libxml2-utils" "curl:curl" "g++:g++" "make:make" "python3:python3"
   # Networks (a dnsmasq per Network and node), cloud-init seed ISOs, the quickstart's local guest image.
   "dnsmasq:dnsmasq-base" "genisoimage:genisoimage" "debootstrap:debootstrap" "bridge:iproute2"
+  # The local Debian image boots from its own disk: extlinux writes its boot sector (scripts/guest-image).
+  "extlinux:extlinux"
 )
 
 # The supported lines are package.json's engines.node (docs/adr/0005-supported-node-lines.md).

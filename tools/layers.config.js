@@ -15,7 +15,7 @@ module.exports = {
         ['audit', 'events', 'pki', 'agents', 'ipam'],
         ['identity'],
         ['services'],
-        ['scheduling', 'node-lifecycle', 'ha', 'migration', 'dispatch', 'deletion'],
+        ['scheduling', 'node-lifecycle', 'ha', 'migration', 'dispatch', 'deletion', 'images'],
         ['api'],
         ['app'],
       ],
@@ -23,7 +23,7 @@ module.exports = {
     'apps/node-agent': {
       layers: [
         ['config', 'hypervisor', 'state', 'storage', 'pki'],
-        ['observed', 'fencing', 'heartbeat', 'console', 'addresses'],
+        ['observed', 'fencing', 'heartbeat', 'console', 'addresses', 'images'],
         ['domains', 'migration', 'diagnose', 'metrics', 'cloud-init', 'network'],
         ['grpc'],
         ['agent'],

@@ -17,6 +17,7 @@ import { registerApply } from './program/apply';
 import { registerConfig } from './program/config';
 import { registerEvents } from './program/events';
 import { registerGet } from './program/get';
+import { registerImages } from './program/images';
 import { registerApiTokens, registerAuth, registerUsers } from './program/identity';
 import { registerLocal } from './program/local';
 import { registerMutations } from './program/mutate';
@@ -55,6 +56,7 @@ export function buildProgram(io: CliIo): { program: Command; rt: Runtime } {
   registerGet(program, rt);
   registerMutations(program, rt);
   registerEvents(program, rt);
+  registerImages(program, rt);
   registerMigrate(program, rt);
   registerDrain(program, rt);
   registerCapacity(program, rt);

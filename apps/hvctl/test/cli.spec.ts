@@ -86,9 +86,9 @@ describe('apply and plan', () => {
   it('apply prints kind/name created, then unchanged on a second run', async () => {
     let r = await hvctl(['apply', '-f', QUICKSTART]);
     expect(r.code).toBe(0);
-    expect(r.io.stdout()).toBe('network/quickstart created\nvirtualmachine/demo-1 created\nvirtualmachine/demo-2 created\n');
+    expect(r.io.stdout()).toBe('network/quickstart created\nimage/debian-12 created\nvirtualmachine/demo-1 created\nvirtualmachine/demo-2 created\n');
     r = await hvctl(['apply', '-f', QUICKSTART]);
-    expect(r.io.stdout()).toBe('network/quickstart unchanged\nvirtualmachine/demo-1 unchanged\nvirtualmachine/demo-2 unchanged\n');
+    expect(r.io.stdout()).toBe('network/quickstart unchanged\nimage/debian-12 unchanged\nvirtualmachine/demo-1 unchanged\nvirtualmachine/demo-2 unchanged\n');
   });
 
   it('reads - from stdin and marks a dry run', async () => {
@@ -108,7 +108,7 @@ describe('apply and plan', () => {
     r = await hvctl(['diff', '-f', edited]);
     expect(r.code).toBe(2);
     expect(r.io.stdout()).toContain('~ VirtualMachine/demo-1 (update, restart required)\n    spec.memory.size: "256MiB" -> "512MiB" (restart)');
-    expect(r.io.stdout()).toContain('Plan: 0 to create, 1 to update (1 needs restart), 2 unchanged.');
+    expect(r.io.stdout()).toContain('Plan: 0 to create, 1 to update (1 needs restart), 3 unchanged.');
     r = await hvctl(['plan', '-f', edited, '-o', 'json']);
     expect(r.code).toBe(2);
     expect(JSON.parse(r.io.stdout()).objects.find((o: ObjectPlan) => o.name === 'demo-1').changes[0]).toMatchObject({ path: 'spec.memory.size', effect: 'restart' });
@@ -179,6 +179,23 @@ describe('apply --wait', () => {
     expect(r.io.stderr()).toContain('error: HVS-CLI-WAIT-TIMEOUT: 3 problems:');
     expect(r.io.stderr()).toContain('2 of 2 VM(s) did not reach their runState within 3.0s');
     expect(r.io.stderr()).toContain('virtualmachine/demo-2: phase Scheduled, wanted Running: Ready=False ImagePulling: downloading');
+  });
+
+  it('shows the download of an image a VM waits for (ImageNotReady)', async () => {
+    fake.objects.set('Image/debian-12', {
+      apiVersion: 'hvs/v1', kind: 'Image', metadata: { name: 'debian-12' }, spec: { source: { url: 'https://images.example/d.qcow2' }, format: 'qcow2' },
+      status: { phase: 'Downloading', nodes: [{ node: 'node-a', phase: 'Downloading', cached: false, bytes: 80 * 1024 * 1024, totalBytes: 320 * 1024 * 1024, bytesPerSecond: 40 * 1024 * 1024, etaSeconds: 6 }] },
+    } as never);
+    let lists = 0;
+    fake.onList = (kind) => {
+      if (kind !== 'VirtualMachine') return;
+      lists++;
+      setPhase('demo-1', lists >= 4 ? 'Running' : 'Pending', lists >= 4 ? {} : { conditions: [{ type: 'Ready', status: 'False', reason: 'ImageNotReady', message: 'waiting for debian-12' }] });
+      if (lists >= 4) setPhase('demo-2', 'Running');
+    };
+    const r = await hvctl(['apply', '-f', QUICKSTART, '--wait']);
+    expect(r.code).toBe(0);
+    expect(r.io.stderr()).toContain('; debian-12 on node-a [######..................]  25% 80MiB/320MiB 40MiB/s ETA 6s');
   });
 
   it('fails at once when a VM is Failed for its current generation', async () => {
@@ -262,7 +279,7 @@ describe('reading and operating', () => {
     expect(r.io.stdout()).toBe('virtualmachine/demo-1 deleted\n');
     r = await hvctl(['delete', '-f', QUICKSTART, '--ignore-not-found']);
     expect(r.code).toBe(0);
-    expect(r.io.stdout()).toBe('network/quickstart deleted\nvirtualmachine/demo-2 deleted\n');
+    expect(r.io.stdout()).toBe('network/quickstart deleted\nimage/debian-12 deleted\nvirtualmachine/demo-2 deleted\n');
     fake.objects.set('Node/n1', { apiVersion: 'hvs/v1', kind: 'Node', metadata: { name: 'n1' }, spec: {} });
     r = await hvctl(['cordon', 'n1']);
     expect(r.io.stdout()).toBe('node/n1 cordoned\n');

@@ -19,18 +19,21 @@ describe('examples/', () => {
     expect(r.resources.length).toBeGreaterThan(0);
   });
 
-  it('quickstart: one network and two small running VMs on it (1 vCPU, 256MiB)', () => {
+  it('quickstart: one network, the uploaded debian-12 image, and two small running VMs booting it with cloud-init (1 vCPU, 256MiB)', () => {
     const r = load('quickstart.yaml');
     if (!r.ok) throw new Error('quickstart invalid');
     const nets = r.resources.filter((x) => x.kind === 'Network');
     const vms = r.resources.filter((x): x is VirtualMachine => x.kind === 'VirtualMachine');
     expect(nets).toHaveLength(1);
+    expect(r.resources.filter((x) => x.kind === 'Image').map((x) => [x.metadata.name, x.spec])).toEqual([['debian-12', { source: { upload: true }, format: 'qcow2' }]]);
     expect(vms).toHaveLength(2);
     for (const vm of vms) {
       expect(vcpuCount(vm.spec.cpu)).toBe(1);
       expect(vm.spec.memory.size).toBe('256MiB');
       expect(vm.spec.runState).toBe('Running');
       expect(vm.spec.networks.map((n) => n.network)).toEqual([nets[0]!.metadata.name]);
+      expect(vm.spec.disks.map((d) => d.image)).toEqual(['debian-12']);
+      expect(vm.spec.cloudInit?.hostname).toBe(vm.metadata.name);
     }
   });
 

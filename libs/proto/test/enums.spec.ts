@@ -14,7 +14,7 @@ const TABLES: [EnumTable<string, number>, Record<string, string | number>, Recor
   [planActions, v1.PlanAction, { create: 1, update: 2, unchanged: 3, delete: 4 }],
   [changeEffects, v1.ChangeEffect, { none: 1, hotplug: 2, migration: 3, restart: 4 }],
   [watchEventTypes, v1.WatchEventType, { ADDED: 1, MODIFIED: 2, DELETED: 3, BOOKMARK: 4, ERROR: 5 }],
-  [vmEventTypes, agentv1.VmEventType, { Started: 1, Stopped: 2, Crashed: 3, ReconcileError: 4, Migrated: 5, Defined: 6, Undefined: 7, Fenced: 8 }],
+  [vmEventTypes, agentv1.VmEventType, { Started: 1, Stopped: 2, Crashed: 3, ReconcileError: 4, Migrated: 5, Defined: 6, Undefined: 7, Fenced: 8, ImageUsed: 9 }],
 ];
 
 /** Numbers of a ts-proto enum object, without UNSPECIFIED (0) and UNRECOGNIZED (-1). */

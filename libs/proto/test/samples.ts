@@ -39,7 +39,7 @@ export const SAMPLES: UnvalidatedResource[] = [
       rules: [{ direction: 'in', protocol: 'tcp', ports: [80, 443, '8000-8080'], cidrs: ['0.0.0.0/0'], action: 'accept', comment: 'http' }] } },
   { apiVersion: 'hvs/v1', kind: 'Image', metadata: meta('debian-12'),
     spec: { source: { url: 'https://cloud.debian.org/images/debian-12.qcow2' }, sha256: 'a'.repeat(64), format: 'qcow2' },
-    status: { nodes: [{ node: 'host-a', cached: true, verified: true }] } },
+    status: { phase: 'Ready', digest: `sha256:${'a'.repeat(64)}`, nodes: [{ node: 'host-a', phase: 'Ready', cached: true, verified: true, bytes: 10, totalBytes: 10 }] } },
   { apiVersion: 'hvs/v1', kind: 'StoragePool', metadata: meta('default'), spec: { type: 'dir', path: '/var/lib/hvs/pools/default', shared: false } },
   { apiVersion: 'hvs/v1', kind: 'BackupPolicy', metadata: meta('nightly'),
     spec: { schedule: '0 2 * * *', mode: 'incremental', retention: { keepLast: 7, keepDaily: 14, keepWeekly: 8 },

@@ -2,7 +2,7 @@
 """A non-TypeScript client of the controller's gRPC API (Debian's python3-grpcio).
 
 Reads a JSON list of calls on stdin, each {"path": "/hvs.v1.Service/Method", "request": "<base64
-protobuf>", "stream": bool}, makes each one over TLS (trusting --ca, naming the server
+protobuf>", "stream": bool, "clientStream": bool}, makes each one over TLS (trusting --ca, naming the server
 --server-name) with the given credential (--cert/--key client certificate and/or --token-file
 bearer token, or none), and prints a JSON list of {"path", "code"} (the gRPC status name).
 The request bytes are opaque here: this client knows no generated code, only the wire.
@@ -43,7 +43,10 @@ def main() -> int:
         body = base64.b64decode(call.get("request", ""))
         code = "OK"
         try:
-            if call.get("stream"):
+            if call.get("clientStream"):
+                # A client stream of the one request message.
+                channel.stream_unary(call["path"])(iter([body]), timeout=10, metadata=metadata)
+            elif call.get("stream"):
                 it = channel.unary_stream(call["path"])(body, timeout=10, metadata=metadata)
                 try:
                     next(it)

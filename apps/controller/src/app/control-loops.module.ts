@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { ControllerConfig, formatListen } from '../config';
 import { EventRecorder } from '../events/event-recorder';
 import { EventsModule } from '../events/events.module';
+import { AuditService } from '../audit';
 import { registerCapacityGauge } from '../ha';
 import { LeaderElector } from '../leader';
 import { MigrationMetrics } from '../migration/migration-metrics';
@@ -35,6 +36,7 @@ export class ControlLoopsLifecycle implements OnApplicationBootstrap, BeforeAppl
     @Inject(Metrics) metrics: Metrics,
     @Inject(EventRecorder) events: EventRecorder,
     @Inject(ClusterPki) pki: ClusterPki,
+    @Inject(AuditService) audit: AuditService,
   ) {
     const log = logger.child({ component: 'control-loops' });
     const id = `${os.hostname()}-${process.pid}`;
@@ -48,7 +50,7 @@ export class ControlLoopsLifecycle implements OnApplicationBootstrap, BeforeAppl
     this.loops = new ControlLoops({
       store: backend.store, leases: backend.leases, elector: this.elector, controllerId: id, log,
       onReconcile: (name, outcome, ms) => metrics.observeReconcile(name, results[outcome], ms / 1000),
-      events, dialer: pki.dialAgent, migrationObserver: migrationMetrics, ha: { fenceAfterMs: config.haFenceAfterMs, marginMs: config.haRescheduleMarginMs },
+      events, audit, dialer: pki.dialAgent, migrationObserver: migrationMetrics, ha: { fenceAfterMs: config.haFenceAfterMs, marginMs: config.haRescheduleMarginMs },
     });
     registerCapacityGauge(metrics.registry, { report: () => this.loops.capacityReport() });
   }

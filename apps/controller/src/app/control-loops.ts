@@ -8,12 +8,14 @@
  * Transitions are serialised: a start finishes before the stop that follows it runs. A start
  * that fails (etcd unreachable) is torn down and retried while this replica still leads.
  */
-import type { Migration, Network, Node, Secret, StoragePool, VirtualMachine } from '@hvs/domain';
+import type { Image, Migration, Network, Node, Secret, StoragePool, VirtualMachine } from '@hvs/domain';
 import { SystemClock, type Clock, type ReconcileOutcome, type RunnerHooks, type TimerHandle } from '@hvs/reconcile';
 import type { AgentDialer } from '../agents';
 import { vmDeletionReconciler, type DeletionReconciler } from '../deletion';
 import { Dispatcher, NetworkStatusSync } from '../dispatch';
 import { ReservationCache, ReservationSweeper } from '../ipam';
+import { ImageStatusWriter } from '../dispatch/image-status';
+import type { AuditEntry } from '../audit';
 import type { EventSink } from '../events/event-recorder';
 import { capacityReport, DEFAULT_HA_TIMING, HaRescheduler, type HaTiming } from '../ha';
 import type { NodeLeases } from '../leases/node-leases';
@@ -53,6 +55,8 @@ export interface ControlLoopsOptions {
   migrationObserver?: MigrationObserver;
   /** fenceAfter (sent to agents) and the reschedule margin; defaults 15 s + 5 s (docs/ha.md). */
   ha?: HaTiming;
+  /** Where loops record audit entries of their own (an Image digest pinned on first download). */
+  audit?: { append(entries: readonly AuditEntry[]): Promise<void> };
 }
 
 interface Running {
@@ -68,6 +72,7 @@ interface Running {
   reservations: ReservationCache;
   sweeper: ReservationSweeper;
   networkStatus: NetworkStatusSync;
+  imageStatus: ImageStatusWriter;
 }
 
 export class ControlLoops {
@@ -111,6 +116,11 @@ export class ControlLoops {
     return this.running?.dispatcher;
   }
 
+  /** Image status from the agents' reports (undefined when not leading), for tests. */
+  get imageStatus(): ImageStatusWriter | undefined {
+    return this.running?.imageStatus;
+  }
+
   /** The VM deletion loop (undefined when not leading), for tests. */
   get vmDeletion(): DeletionReconciler<VirtualMachine> | undefined {
     return this.running?.vmDeletion;
@@ -147,8 +157,10 @@ export class ControlLoops {
       vms: inf<VirtualMachine>('VirtualMachine'), nodes: inf<Node>('Node'), networks: inf<Network>('Network'),
       // The dispatcher resolves cloud-init secretRefs into each VM's Assign (decrypted by the store).
       secrets: inf<Secret>('Secret'),
-      // The migration reconciler checks the target's pools. Images and FirewallPolicies get an
-      // informer with the first loop that reads them (dispatch/assignment-scope.ts).
+      // The dispatcher sends the Images the VMs use (and writes their status from the agents' reports).
+      images: inf<Image>('Image'),
+      // The migration reconciler checks the target's pools. FirewallPolicies get an informer with
+      // the first loop that reads them (dispatch/assignment-scope.ts).
       storagePools: inf<StoragePool>('StoragePool'),
       // Shared by the scheduler (target reservations of migrations in flight) and the migration reconciler.
       migrations: inf<Migration>('Migration'),
@@ -176,11 +188,13 @@ export class ControlLoops {
         store, vms: informers.vms, nodes: informers.nodes, clock, hooks: this.hooks('deletion-virtualmachine'), events: this.options.events,
         confirmations: { isConfirmed: (node, uid) => late.dispatcher?.cleanup.isConfirmed(node, uid) ?? false },
       });
+      const imageStatus = new ImageStatusWriter({ store, images: informers.images, clock, events: this.options.events, audit: this.options.audit, log: this.options.log });
       const dispatcher = this.options.dispatch === false ? undefined : new Dispatcher({
         store, informers: { ...informers, reservations }, controllerId: this.options.controllerId, dialer: this.options.dialer, clock, log: this.options.log,
         onNetworkObserved: (node, observed) => networkStatus.observe(node, observed),
         fenceAfterMs: (this.options.ha ?? DEFAULT_HA_TIMING).fenceAfterMs, onReconcile: this.options.onReconcile, events: this.options.events,
         onCleanupConfirmed: (vm) => vmDeletion.enqueue(vm),
+        onImageObserved: (node, observed) => imageStatus.observe(node, observed),
       });
       late.dispatcher = dispatcher;
       const ha = new HaRescheduler({
@@ -200,7 +214,7 @@ export class ControlLoops {
       vmDeletion.start();
       networkStatus.start();
       sweeper.start();
-      this.running = { informers: all, scheduler, lifecycle, migration, ha, nodes: informers.nodes, vms: informers.vms, dispatcher, vmDeletion, reservations, sweeper, networkStatus };
+      this.running = { informers: all, scheduler, lifecycle, migration, ha, nodes: informers.nodes, vms: informers.vms, dispatcher, vmDeletion, reservations, sweeper, networkStatus, imageStatus };
       this.options.log?.info({ controllerId: this.options.controllerId }, 'leading: control loops started');
     } catch (e) {
       await Promise.all(started.map((i) => i.stop()));
@@ -221,6 +235,7 @@ export class ControlLoops {
     const r = this.running;
     if (!r) return;
     this.running = undefined;
+    r.imageStatus.stop();
     await Promise.all([r.scheduler.stop(), r.lifecycle.stop(), r.migration.stop(), r.ha.stop(), r.dispatcher?.stop(), r.vmDeletion.stop(), r.sweeper.stop(), r.networkStatus.stop()]);
     await Promise.all([...r.informers.map((i) => i.stop()), r.reservations.stop()]);
     this.options.log?.info({ controllerId: this.options.controllerId }, 'not leading: control loops stopped');

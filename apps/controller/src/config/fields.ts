@@ -62,6 +62,20 @@ const redisUrl = z.string().refine((s) => {
   }
 });
 
+/** An http(s) URL prefix an Image's source.url must start with (HVS_IMAGE_URL_PREFIXES). */
+const urlPrefix = z.string().refine((s) => /^https?:\/\/[^\s/?#@]+(\/[^\s]*)?$/.test(s));
+
+/** Bytes from `64GiB`, `512MiB`, `1024` (bytes). */
+const bytes = (min: number, max: number) => z.unknown().transform((v, ctx) => {
+  const m = /^([0-9]+)\s*(KiB|MiB|GiB|TiB)?$/.exec(String(v).trim());
+  const n = m ? Number(m[1]) * 1024 ** ['', 'KiB', 'MiB', 'GiB', 'TiB'].indexOf(m[2] ?? '') : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    ctx.addIssue({ code: 'custom', message: 'bad size' });
+    return z.NEVER;
+  }
+  return n;
+});
+
 const listen = z.string().transform((s, ctx) => parseListen(s) ?? (ctx.addIssue({ code: 'custom', message: 'bad listen' }), z.NEVER));
 
 export const HTTP_TLS_MODES = ['auto', 'on', 'off'] as const;
@@ -171,6 +185,11 @@ export const FIELDS = [
     expected: 'a whole number of days from 1 to 3650', example: '90', schema: z.coerce.number().int().min(1).max(3650) },
   { key: 'eventTtlMs', fileKey: 'eventTtl', env: 'HVS_EVENT_TTL', field: 'EVENT-TTL', defaultText: '1h',
     expected: 'a whole number of seconds from 10s to 30 days (events expire through etcd leases)', example: '1h', schema: ms(10_000, 30 * 24 * 3600 * 1000, true) },
+  { key: 'imageUrlPrefixes', fileKey: 'imageUrlPrefixes', env: 'HVS_IMAGE_URL_PREFIXES', field: 'IMAGE-URL-PREFIXES', defaultText: 'any http/https URL',
+    expected: 'a comma-separated list of http:// or https:// URL prefixes (0-64 of them), e.g. https://cloud.debian.org/', example: 'https://cloud.debian.org/,https://images.example.com/',
+    schema: z.preprocess(list, z.array(urlPrefix).max(64)).optional() },
+  { key: 'imageMaxUploadBytes', fileKey: 'imageMaxUploadBytes', env: 'HVS_IMAGE_MAX_UPLOAD_BYTES', field: 'IMAGE-MAX-UPLOAD-BYTES', defaultText: '64GiB',
+    expected: 'a size from 1MiB to 16TiB: bytes, or a number with KiB, MiB, GiB or TiB', example: '128GiB', schema: bytes(1024 ** 2, 16 * 1024 ** 4) },
   { key: 'logLevel', fileKey: 'logLevel', env: 'HVS_LOG_LEVEL', field: 'LOG-LEVEL', defaultText: 'info',
     expected: `one of ${LOG_LEVELS.join(', ')}`, example: 'debug', schema: z.enum(LOG_LEVELS) },
 ] as const satisfies readonly FieldInfo[];

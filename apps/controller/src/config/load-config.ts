@@ -48,6 +48,10 @@ export class ControllerConfig {
   readonly auditRetentionDays!: number;
   /** How long an event record lives after its last write (etcd lease TTL). */
   readonly eventTtlMs!: number;
+  /** Image source.url must start with one of these (unset or empty: any http/https URL). */
+  readonly imageUrlPrefixes?: readonly string[];
+  /** The largest `hvctl image import` the controller accepts (ImageService/Upload). */
+  readonly imageMaxUploadBytes!: number;
   readonly logLevel!: LogLevel;
   /** The file the values came from, if any (for the start-up log line). */
   readonly configFile?: string;
@@ -94,6 +98,7 @@ const DEFAULTS: Record<string, unknown> = {
   haRescheduleMarginMs: '5s',
   auditRetentionDays: 90,
   eventTtlMs: '1h',
+  imageMaxUploadBytes: '64GiB',
   logLevel: 'info',
 };
 

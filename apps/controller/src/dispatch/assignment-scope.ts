@@ -17,11 +17,14 @@
  * - Secret: named by `spec.cloudInit.secretRefs` of one of those VMs (resolved into that VM's
  *   entry of the Assign only: assignment.ts); a missing one is left out (the VM's cloud-init
  *   seed then lacks it; the seed builder refuses a VM whose refs are not all resolved);
- * - Image, StoragePool, FirewallPolicy: none yet (no agent code reads them; the image, storage
- *   and firewall work adds them with their readers).
+ * - Image: named by `disks[].image` or `cdrom.image` of one of those VMs (the agent caches and
+ *   verifies it; each VM's entry carries the digest its copy must have: assignment.ts). Its status
+ *   matters only through the pinned digest, which is part of the Assign's content;
+ * - StoragePool, FirewallPolicy: none yet (no agent code reads them; the storage and firewall
+ *   work adds them with their readers).
  * Pure and deterministic: sorted by name.
  */
-import type { Migration, Network, Secret, VirtualMachine } from '@hvs/domain';
+import type { Image, Migration, Network, Secret, VirtualMachine } from '@hvs/domain';
 import type { Reservation } from '../ipam/reservation-keys';
 
 export interface ScopeSources {
@@ -34,6 +37,7 @@ export interface ScopeSources {
   /** VMs by name, to resolve a migrating VM (default: none). */
   allVms?: { get(name: string): VirtualMachine | undefined };
   reservations?: { ofNetwork(network: string): Reservation[] };
+  images?: { get(name: string): Image | undefined };
 }
 
 export interface NodeScope {
@@ -45,6 +49,8 @@ export interface NodeScope {
   reservations: Reservation[];
   /** uids of VMs migrating to this node (their DHCP host entries are served here too), sorted. */
   incoming: string[];
+  /** The Images those VMs use, by name. */
+  images: Map<string, Image>;
 }
 
 const byName = <T extends { metadata: { name: string } }>(a: T, b: T) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
@@ -53,7 +59,15 @@ export function scopeOf(node: string, from: ScopeSources): NodeScope {
   const vms = from.vms.filter((vm) => vm.status?.node === node && !vm.metadata.deletionTimestamp).sort(byName);
   const networks = new Map<string, Network>();
   const secrets = new Map<string, Secret>();
+  const images = new Map<string, Image>();
+  const addImages = (vm: VirtualMachine) => {
+    for (const name of imagesOf(vm)) {
+      const i = from.images?.get(name);
+      if (i) images.set(name, i);
+    }
+  };
   for (const vm of vms) {
+    addImages(vm);
     for (const nic of vm.spec.networks) {
       const n = from.networks.get(nic.network);
       if (n) networks.set(n.metadata.name, n);
@@ -80,8 +94,18 @@ export function scopeOf(node: string, from: ScopeSources): NodeScope {
       const n = from.networks.get(nic.network);
       if (n) networks.set(n.metadata.name, n);
     }
+    // The target caches the VM's images before it arrives (its disks are overlays on them).
+    if (vm) addImages(vm);
   }
   const sorted = [...networks.values()].sort(byName);
   const reservations = sorted.flatMap((n) => from.reservations?.ofNetwork(n.metadata.name) ?? []);
-  return { vms, networks: sorted, secrets, reservations, incoming: [...incoming].sort() };
+  return { vms, networks: sorted, secrets, reservations, incoming: [...incoming].sort(), images };
+}
+
+/** The Images a VM names (disks, cdrom), sorted, once each. */
+export function imagesOf(vm: VirtualMachine): string[] {
+  const names = new Set<string>();
+  for (const d of vm.spec.disks) if (d.image) names.add(d.image);
+  if (vm.spec.cdrom?.image) names.add(vm.spec.cdrom.image);
+  return [...names].sort();
 }

@@ -5,10 +5,10 @@
  * causes a re-send.
  */
 import { createHash } from 'node:crypto';
-import type { Network, Secret, VirtualMachine } from '@hvs/domain';
+import type { Image, Network, Secret, VirtualMachine } from '@hvs/domain';
 import { agentv1, toProtoObject } from '@hvs/proto';
 import type { StoredObject } from '../store/types';
-import type { NodeScope } from './assignment-scope';
+import { imagesOf, type NodeScope } from './assignment-scope';
 import { networkBindingsOf, nicBindingsOf, withReservedMacs } from './network-bindings';
 
 export interface AssignmentInputs {
@@ -51,6 +51,28 @@ export function resolvedSecrets(vm: VirtualMachine, secrets: ReadonlyMap<string,
   return out;
 }
 
+/**
+ * The digest each Image the VM uses must have: `sha256:<hex>` / `sha512:<hex>` from the spec,
+ * else the digest pinned from the first download (allowUnverified). An allowUnverified Image not
+ * pinned yet gets no entry: the agent pins on its first download. An Image missing from the
+ * store gets none either (the VM waits for it). Keys sorted: the content hash is deterministic.
+ */
+export function imageDigests(vm: VirtualMachine, images: ReadonlyMap<string, Image>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of imagesOf(vm)) {
+    const d = expectedDigest(images.get(name));
+    if (d !== undefined) out[name] = d;
+  }
+  return out;
+}
+
+export function expectedDigest(image: Image | undefined): string | undefined {
+  if (!image) return undefined;
+  if (image.spec.sha256) return `sha256:${image.spec.sha256.toLowerCase()}`;
+  if (image.spec.sha512) return `sha512:${image.spec.sha512.toLowerCase()}`;
+  return image.status?.pinned ? image.status.digest : undefined;
+}
+
 export function buildAssignment(input: AssignmentInputs): Assignment {
   const { vms, networks, reservations } = input.scope;
   const byName = new Map<string, Network>(networks.map((n) => [n.metadata.name, n]));
@@ -58,12 +80,12 @@ export function buildAssignment(input: AssignmentInputs): Assignment {
     node: input.node,
     vms: vms.map((vm) => {
       const nics = nicBindingsOf(vm, byName, reservations);
-      return { vm: toProto(withReservedMacs(vm, nics)), secrets: resolvedSecrets(vm, input.scope.secrets), firewallPolicies: [], nics, imageDigests: {} };
+      return { vm: toProto(withReservedMacs(vm, nics)), secrets: resolvedSecrets(vm, input.scope.secrets), firewallPolicies: [], nics, imageDigests: imageDigests(vm, input.scope.images) };
     }),
     networks: networks.map((n) => toProto(n)),
-    // Declared in the proto for the image, storage and firewall work; empty until an agent reads them.
+    // Declared in the proto for the storage and firewall work; empty until an agent reads them.
     firewallPolicies: [],
-    images: [],
+    images: [...input.scope.images.values()].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1)).map((i) => toProto(i)),
     storagePools: [],
     peers: [...input.peers].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0)),
     fenceAfterMs: input.fenceAfterMs ?? 0,

@@ -20,7 +20,7 @@
  * What the agents confirm about the clean-up of deleted VMs is kept in `cleanup`
  * (cleanup-reports.ts), read by the deletion loop.
  */
-import type { Migration, Network, Node, Secret, VirtualMachine, VmEventType } from '@hvs/domain';
+import type { Image, Migration, Network, Node, Secret, VirtualMachine, VmEventType } from '@hvs/domain';
 import { done, ReconcilerRunner, SystemClock, TerminalError, type Clock, type ReconcileOutcome, type ReconcileResult } from '@hvs/reconcile';
 import { agentv1, vmEventTypes } from '@hvs/proto';
 import type { ReservationCache } from '../ipam/reservation-cache';
@@ -48,6 +48,8 @@ export interface DispatcherInformers {
   reservations?: ReservationCache;
   /** Migrations in flight: the target realises the migrating VMs' Networks first. */
   migrations?: Informer<Migration>;
+  /** Images the VMs use (with their digests in the Assign); absent: none sent. */
+  images?: Informer<Image>;
 }
 
 export interface DispatcherLog {
@@ -135,7 +137,7 @@ export class Dispatcher {
 
   /** Subscribes to the (synced) informers, queues every node, starts both loops. */
   start(): void {
-    const { vms, nodes, networks, secrets, reservations, migrations } = this.options.informers;
+    const { vms, nodes, networks, secrets, reservations, migrations, images } = this.options.informers;
     this.unsubscribe.push(vms.subscribe((e) => {
       for (const n of new Set([e.old?.status?.node, e.object.status?.node])) if (n) this.assigner.enqueue(n);
       const name = e.object.metadata.name;
@@ -151,6 +153,13 @@ export class Dispatcher {
     }
     // A reservation is in the Assign of every node that uses its Network: the content hash keeps the others from a re-send.
     if (reservations) this.unsubscribe.push(reservations.subscribe(() => this.enqueueAllNodes()));
+    // Image status changes about once a second while nodes download: only the spec and the
+    // pinned digest are part of an Assign.
+    if (images) {
+      this.unsubscribe.push(images.subscribe((e) => {
+        if (e.type !== 'MODIFIED' || !deepEqual(e.old?.spec, e.object.spec) || e.old?.status?.pinned !== e.object.status?.pinned || e.old?.status?.digest !== e.object.status?.digest) this.enqueueAllNodes();
+      }));
+    }
     this.enqueueAllNodes();
     this.assigner.start();
     this.statusSync.start();
@@ -303,7 +312,7 @@ export class Dispatcher {
       // An offline move stops the VM on its source first (migration/assignment-view.ts).
       scope: scopeOf(name, {
         vms: inf.vms.list().filter((vm) => vm.status?.node === name).map(assignedView), networks: inf.networks, secrets: inf.secrets,
-        reservations: inf.reservations, migrations: inf.migrations?.list(), allVms: inf.vms,
+        reservations: inf.reservations, migrations: inf.migrations?.list(), allVms: inf.vms, images: inf.images,
       }),
       peers,
       fenceAfterMs: this.options.fenceAfterMs,
@@ -319,7 +328,7 @@ export class Dispatcher {
   /** The newest store revision the informers reflect. */
   private revision(): number {
     const inf = this.options.informers;
-    return Math.max(...[inf.vms, inf.nodes, inf.networks, ...(inf.secrets ? [inf.secrets] : []), ...(inf.migrations ? [inf.migrations] : []), ...(inf.reservations ? [inf.reservations] : [])].map((i) => Number(i.revision)));
+    return Math.max(...[inf.vms, inf.nodes, inf.networks, ...(inf.secrets ? [inf.secrets] : []), ...(inf.migrations ? [inf.migrations] : []), ...(inf.reservations ? [inf.reservations] : []), ...(inf.images ? [inf.images] : [])].map((i) => Number(i.revision)));
   }
 
   private enqueueAllNodes(): void {

@@ -53,6 +53,9 @@ export const METHOD_PERMISSIONS = {
   'IdentityService/CreateSession': 'user-self',
   'IdentityService/CreateTicket': 'user-self',
   'AdminService/RotateEncryptionKey': 'secrets.rotate',
+  'ImageService/Upload': 'cluster.write',
+  // A node, only for an Image one of its own VMs uses (checked by the service).
+  'ImageService/Download': 'node.self',
 } as const satisfies Readonly<Record<string, Requirement>>;
 
 export type ApiMethod = keyof typeof METHOD_PERMISSIONS;

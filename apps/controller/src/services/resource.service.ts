@@ -26,6 +26,7 @@ import { loadBatch, type SourceDocument } from './batch-input';
 import { admit, principalOf, visible, notVisible } from './access';
 import type { CallContext } from './call-context';
 import { checkHostAccess, checkSecretRefs } from './host-access';
+import { checkImageSources, withUploadDigest } from './image-sources';
 import { deleteTargetInvalid, kindOf, namesNotFound, revisionOf } from './errors';
 import { redacted, redactedEvents, revealed } from './secret-view';
 import { auditedBatch, auditFailure, retryOnConflict } from './writes';
@@ -108,8 +109,13 @@ interface Decision {
 
 export const DEFAULT_DELETE_WAIT_MS = 30_000;
 
+export interface ResourceServiceOptions {
+  /** HVS_IMAGE_URL_PREFIXES: an Image's source.url must start with one (empty: any http/https). */
+  imageUrlPrefixes?: readonly string[];
+}
+
 export class ResourceService {
-  constructor(private readonly store: ObjectStore, private readonly audit: AuditService) {}
+  constructor(private readonly store: ObjectStore, private readonly audit: AuditService, private readonly options: ResourceServiceOptions = {}) {}
 
   async apply(sources: readonly SourceDocument[], options: ApplyOptions, ctx: CallContext): Promise<ApplyOutcome> {
     let resources: AnyResource[] = [];
@@ -271,10 +277,11 @@ export class ResourceService {
     });
     await checkHostAccess(this.store, resources, ctx);
     await checkSecretRefs(this.store, resources, ctx);
+    checkImageSources(resources, currents, ctx, this.options.imageUrlPrefixes);
     const plans: PlannedObject[] = [];
     const writes: Decision['writes'] = [];
     // References, Network defaults and overlaps, address reservations: refused here writes nothing.
-    const admitted = await admitBatch(this.store, resources.map((r, i) => ({ desired: desiredOf(r, currents[i]), current: currents[i] })));
+    const admitted = await admitBatch(this.store, resources.map((r, i) => ({ desired: withUploadDigest(desiredOf(r, currents[i]), currents[i]), current: currents[i] })));
     resources.forEach((r, i) => {
       const desired = admitted.desired[i]!;
       const plan = planObject(currents[i], desired);

@@ -48,7 +48,10 @@ export class ServicesLifecycle implements OnApplicationBootstrap, OnApplicationS
       useFactory: (s: ObjectStore, c: ControllerConfig, log: Logger) =>
         new AuditService(s, { retentionDays: c.auditRetentionDays, onError: (err) => log.warn({ err, component: 'audit' }, 'audit pruning failed; retrying next interval') }),
     },
-    { provide: ResourceService, useFactory: (s: ObjectStore, a: AuditService) => new ResourceService(s, a), inject: [OBJECT_STORE, AuditService] },
+    {
+      provide: ResourceService, inject: [OBJECT_STORE, AuditService, ControllerConfig],
+      useFactory: (s: ObjectStore, a: AuditService, c: ControllerConfig) => new ResourceService(s, a, { imageUrlPrefixes: c.imageUrlPrefixes }),
+    },
     { provide: VmService, useFactory: (s: ObjectStore, a: AuditService) => new VmService(s, a), inject: [OBJECT_STORE, AuditService] },
     {
       provide: NodeService, inject: [OBJECT_STORE, AuditService, NODE_HEARTBEATS, ControllerConfig],

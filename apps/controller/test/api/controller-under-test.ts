@@ -57,6 +57,8 @@ export interface ControllerUnderTest {
   nodeClientWith(certPem: string, keyPem: string): v1.NodeServiceClient;
   /** A node joined for real (its certificate on record, as revocation requires). */
   joinNode(node: string): Promise<{ certPem: string; keyPem: string }>;
+  /** The controller's own object store (status writes as a controller loop makes them). */
+  store: ObjectStore;
   /** Every line the controller logged (at HVS_LOG_LEVEL, default warn), as JSON text. */
   logText(): string;
   close(): Promise<void>;
@@ -137,7 +139,7 @@ export async function startController(etcdEndpoint: string, env: Record<string, 
     vms: keep(new v1.VmServiceClient(grpc, creds, options)),
     nodes: keep(new v1.NodeServiceClient(grpc, creds, options)),
     audit: keep(new v1.AuditServiceClient(grpc, creds, options)),
-    creds, options, pki,
+    creds, options, pki, store: app.get<ObjectStore>(OBJECT_STORE),
     logText: () => log.lines().map((l) => JSON.stringify(l)).join('\n'),
     async nodeClient(node: string) {
       const id = await joinNode(node);

@@ -35,8 +35,10 @@ describe('loadConfig', () => {
       haFenceAfterMs: 15_000,
       haRescheduleMarginMs: 5_000,
       auditRetentionDays: 90,
+      imageMaxUploadBytes: 64 * 1024 ** 3,
       logLevel: 'info',
     });
+    expect(c.imageUrlPrefixes).toBeUndefined();
     expect(c.replicaId).toMatch(new RegExp(`-${process.pid}$`));
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -101,6 +103,10 @@ describe('loadConfig', () => {
     ['HVS_HA_RESCHEDULE_MARGIN', '1s', 'HVS-CONFIG-HA-RESCHEDULE-MARGIN-INVALID'],
     ['HVS_AUDIT_RETENTION_DAYS', '0', 'HVS-CONFIG-AUDIT-RETENTION-DAYS-INVALID'],
     ['HVS_LOG_LEVEL', 'loud', 'HVS-CONFIG-LOG-LEVEL-INVALID'],
+    ['HVS_IMAGE_URL_PREFIXES', 'file:///srv/images/', 'HVS-CONFIG-IMAGE-URL-PREFIXES-INVALID'],
+    ['HVS_IMAGE_URL_PREFIXES', 'https://user:pw@images.example/', 'HVS-CONFIG-IMAGE-URL-PREFIXES-INVALID'],
+    ['HVS_IMAGE_MAX_UPLOAD_BYTES', '10KiB', 'HVS-CONFIG-IMAGE-MAX-UPLOAD-BYTES-INVALID'],
+    ['HVS_IMAGE_MAX_UPLOAD_BYTES', 'big', 'HVS-CONFIG-IMAGE-MAX-UPLOAD-BYTES-INVALID'],
   ])('%s=%s is refused with %s, naming the variable in the fix', (name, value, code) => {
     const e = caught(() => loadConfig({ HVS_DATA_DIR: dir, [name]: value }));
     expect(e.code).toBe(code);
@@ -108,6 +114,13 @@ describe('loadConfig', () => {
     expect(e.fix).toContain(name);
     expect(e.why).toBeTruthy();
     expect(e.problems).toHaveLength(1);
+  });
+
+  it('reads the image settings: URL prefixes (comma list) and the upload cap with binary units', () => {
+    const c = loadConfig({ HVS_DATA_DIR: dir, HVS_IMAGE_URL_PREFIXES: 'https://cloud.debian.org/, http://mirror.lan/images/', HVS_IMAGE_MAX_UPLOAD_BYTES: '128GiB' });
+    expect(c.imageUrlPrefixes).toEqual(['https://cloud.debian.org/', 'http://mirror.lan/images/']);
+    expect(c.imageMaxUploadBytes).toBe(128 * 1024 ** 3);
+    expect(loadConfig({ HVS_DATA_DIR: dir, HVS_IMAGE_URL_PREFIXES: '' }).imageUrlPrefixes ?? []).toEqual([]);
   });
 
   it('reports every bad value at once', () => {

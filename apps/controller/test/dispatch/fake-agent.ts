@@ -65,6 +65,12 @@ export class FakeAgent {
     for (const s of this.streams) s.write(ev);
   }
 
+  /** Sends this host's copy of an Image (download progress, verification) on every open Watch stream. */
+  image(o: Partial<agentv1.ImageObserved>): void {
+    const ev = this.event({ $case: 'image', value: agentv1.ImageObserved.fromPartial(o) });
+    for (const s of this.streams) s.write(ev);
+  }
+
   /** Sends a VmRemoved (cleanedUp: the agent finished its clean-up) on every open Watch stream. */
   removed(vm: Partial<agentv1.VmRemoved>): void {
     const ev = this.event({ $case: 'vmRemoved', value: agentv1.VmRemoved.fromPartial(vm) });

@@ -9,6 +9,7 @@ import { documents } from '../api/controller-under-test';
 export interface MethodDef {
   path: string;
   responseStream: boolean;
+  requestStream: boolean;
   requestSerialize(v: unknown): Buffer;
   requestDeserialize(b: Buffer): unknown;
 }
@@ -16,7 +17,7 @@ export interface MethodDef {
 export const SERVICES: Record<string, Record<string, MethodDef>> = {
   ResourceService: v1.ResourceServiceService as never, VmService: v1.VmServiceService as never, NodeService: v1.NodeServiceService as never,
   AuditService: v1.AuditServiceService as never, EventService: v1.EventServiceService as never, IdentityService: v1.IdentityServiceService as never,
-  AdminService: v1.AdminServiceService as never,
+  AdminService: v1.AdminServiceService as never, ImageService: v1.ImageServiceService as never,
 };
 export const METHODS = Object.values(SERVICES).flatMap((s) => Object.values(s)).map((d) => ({ name: d.path.replace(/^\/hvs\.v1\./, ''), def: d }));
 
@@ -37,12 +38,15 @@ export function sample(method: string, node: string): Record<string, unknown> {
     case 'NodeService/Cordon': case 'NodeService/Uncordon': case 'NodeService/Drain': case 'NodeService/DiagnoseNode': return { name: node };
     case 'IdentityService/CanI': return { action: 'resources.read' };
     case 'IdentityService/CreateTicket': return { purpose: 'console/vm/perm-vm' };
+    // Client stream: this is its first message (the header); the callers then end the stream.
+    case 'ImageService/Upload': return { part: { $case: 'header', value: { name: 'perm-img', format: 'raw', sizeBytes: 0, sha256: '', labels: {} } } };
+    case 'ImageService/Download': return { name: 'perm-img' };
     default: return {};
   }
 }
 
 /** Node-scoped methods whose request names no node: they are always about the caller itself. */
-const ABOUT_CALLER = new Set(['NodeService/RenewCertificate']);
+const ABOUT_CALLER = new Set(['NodeService/RenewCertificate', 'ImageService/Download']);
 
 export function expectedFor(role: Role | 'node', method: string, aboutSelf: boolean): 'denied' | 'allowed' {
   const req = (METHOD_PERMISSIONS as Record<string, string>)[method]!;

@@ -28,6 +28,12 @@ function callRaw(creds: ChannelCredentials, def: MethodDef, req: Record<string, 
   const deadline = new Date(Date.now() + 10_000);
   return new Promise((resolve) => {
     const done = (e: ServiceError | null) => resolve({ code: e ? e.code : status.OK, details: e?.details ?? '' });
+    if (def.requestStream) {
+      const up = client.makeClientStreamRequest(def.path, pass, pass, new Metadata(), { deadline }, (e) => done(e));
+      up.write(body);
+      up.end();
+      return;
+    }
     if (!def.responseStream) {
       client.makeUnaryRequest(def.path, pass, pass, body, new Metadata(), { deadline }, (e) => done(e));
       return;

@@ -32,7 +32,7 @@ interface Answer { path: string; code: string }
 
 async function probe(args: string[], node = 'n1'): Promise<Map<string, string>> {
   const calls = METHODS.map((m) => ({
-    path: m.def.path, stream: m.def.responseStream,
+    path: m.def.path, stream: m.def.responseStream, clientStream: m.def.requestStream,
     request: m.def.requestSerialize({ ...(m.def.requestDeserialize(Buffer.alloc(0)) as object), ...sample(m.name, node) }).toString('base64'),
   }));
   const child = promisify(execFile)('/usr/bin/python3', [PROBE, '--target', ctl.grpc, '--ca', path.join(dir, 'ca.crt'), ...args], { timeout: 90_000 });

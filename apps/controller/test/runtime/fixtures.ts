@@ -1,5 +1,5 @@
 /** Objects and wiring shared by the reconciler and dispatcher tests (all against real etcd). */
-import type { Condition, Network, Node, Secret, VirtualMachine } from '@hvs/domain';
+import type { Condition, Image, Network, Node, Secret, VirtualMachine } from '@hvs/domain';
 import { waitFor } from '../../../../test/harness';
 import { Informer } from '../../src/runtime';
 import type { ObjectStore, StoredObject } from '../../src/store';
@@ -50,6 +50,7 @@ export async function startDispatcherInformers(store: ObjectStore) {
     nodes: await startInformer<Node>(store, 'Node'),
     networks: await startInformer<Network>(store, 'Network'),
     secrets: await startInformer<Secret>(store, 'Secret'),
+    images: await startInformer<Image>(store, 'Image'),
   };
   return { informers, stop: () => Promise.all(Object.values(informers).map((i) => i.stop())).then(() => undefined) };
 }

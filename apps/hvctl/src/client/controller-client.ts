@@ -26,6 +26,7 @@ export class ControllerClient {
   private readonly eventsClient: v1.EventServiceClient;
   private readonly identity: v1.IdentityServiceClient;
   private readonly admin: v1.AdminServiceClient;
+  private readonly images: v1.ImageServiceClient;
 
   constructor(readonly context: Context, readonly requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS) {
     const creds = channelCredentials(context);
@@ -40,6 +41,7 @@ export class ControllerClient {
     this.eventsClient = new v1.EventServiceClient(address, creds, options);
     this.identity = new v1.IdentityServiceClient(address, creds, options);
     this.admin = new v1.AdminServiceClient(address, creds, options);
+    this.images = new v1.ImageServiceClient(address, creds, options);
   }
 
   get address(): string {
@@ -184,8 +186,40 @@ export class ControllerClient {
     return this.unary(this.identity.canI.bind(this.identity) as Unary<v1.CanIRequest, v1.CanIResponse>, req);
   }
 
+  /**
+   * Streams `data` to ImageService/Upload after the header. No deadline (a large image takes as
+   * long as it takes); back-pressure from the transport paces the reads. An early answer (a
+   * refusal) ends the upload at once with that error.
+   */
+  async uploadImage(header: v1.ImageUploadHeader, data: AsyncIterable<Buffer>): Promise<v1.ImageUploadResponse> {
+    let call: ReturnType<v1.ImageServiceClient['upload']> | undefined;
+    let finished = false;
+    const answer = new Promise<v1.ImageUploadResponse>((resolve, reject) => {
+      call = this.images.upload(this.metadata(), {}, (err: ServiceError | null, res?: v1.ImageUploadResponse) => {
+        finished = true;
+        if (err) reject(this.translate(err));
+        else resolve(res!);
+      });
+    });
+    const send = async () => {
+      const c = call!;
+      c.write({ part: { $case: 'header', value: header } });
+      for await (const chunk of data) {
+        if (finished) return;
+        if (!c.write({ part: { $case: 'data', value: chunk } })) await new Promise<void>((r) => c.once('drain', r).once('close', r));
+      }
+      c.end();
+    };
+    const sent = send().catch((e: unknown) => {
+      call?.cancel();
+      throw e;
+    });
+    const [res] = await Promise.all([answer, sent.then(() => undefined)]);
+    return res;
+  }
+
   close(): void {
-    for (const c of [this.resources, this.vms, this.nodes, this.audits, this.eventsClient, this.identity, this.admin]) c.close();
+    for (const c of [this.resources, this.vms, this.nodes, this.audits, this.eventsClient, this.identity, this.admin, this.images]) c.close();
   }
 
   private metadata(): Metadata {

@@ -7,6 +7,7 @@ import { fromProtoObject } from '@hvs/proto';
 import { HvsError } from '@hvs/domain';
 import { Progress } from '../printers/progress';
 import { formatDuration } from '../printers/table';
+import { downloadLines, type ShownImage } from '../printers/images';
 import type { ShownResource } from '../printers/resources';
 import type { Runtime } from './runtime';
 
@@ -73,7 +74,9 @@ export async function waitForVms(rt: Runtime, names: readonly string[], timeoutM
         throw waitError('HVS-CLI-WAIT-TIMEOUT', `${pending.length} of ${names.length} VM(s) did not reach their runState within ${formatDuration(timeoutMs)}`, pending,
           'look at `hvctl describe vm NAME` and `hvctl events NAME`; wait longer with --timeout (the apply itself succeeded)');
       }
-      progress.update(`waiting for ${pending.length}/${names.length} VM(s): ${pending.slice(0, 4).map((s) => `${s.name} ${s.phase}`).join(', ')}${pending.length > 4 ? ', ...' : ''}`);
+      // VMs waiting for an image: show how its download goes (docs/images.md#watching-progress).
+      const downloads = pending.some((s) => s.reason?.includes('ImageNotReady')) ? downloadLines((await api.list('Image')).items.map((o) => fromProtoObject(o) as ShownImage)) : [];
+      progress.update(`waiting for ${pending.length}/${names.length} VM(s): ${pending.slice(0, 4).map((s) => `${s.name} ${s.phase}`).join(', ')}${pending.length > 4 ? ', ...' : ''}${downloads.length > 0 ? `; ${downloads.slice(0, 2).join('; ')}` : ''}`);
       await rt.io.sleep(Math.min(POLL_MS, Math.max(0, deadline - rt.io.now())));
     }
   } finally {

@@ -20,6 +20,7 @@ import type { AssignInput } from '../grpc/assign-request';
 import { readIpv4Routes } from '../observed/host-routes';
 import { toWireHostFacts } from '../grpc/host-facts';
 import { ControllerLink, grpcNodeService, type NodeServiceCalls } from '../heartbeat/controller-link';
+import { grpcImageSource, ImageCache, type UploadedImageSource } from '../images';
 import { confinementOf, LibvirtDriver, type Confinement, type DomainEvent, type HypervisorDriver } from '../hypervisor';
 import { AgentMetrics } from '../metrics/agent-metrics';
 import { MetricsServer } from '../metrics/metrics-server';
@@ -48,7 +49,13 @@ export interface AgentDeps {
   peerChecker?: PeerChecker;
   /** Default: simulated on libvirt's test driver, else the host's ip/bridge/dnsmasq/nft. */
   networkDriver?: NetworkDriver;
+  /** Uploaded images (default: ImageService.Download on the controller, with the node identity). */
+  uploadedImages?: UploadedImageSource;
+  /** DNS for image URL downloads (tests). */
+  imageResolve?: ImageCacheResolve;
 }
+
+type ImageCacheResolve = NonNullable<ConstructorParameters<typeof ImageCache>[0]['resolve']>;
 
 /** Events that can move a managed domain away from desired; `defined` is our own doing. */
 const ENQUEUE_ON: ReadonlySet<DomainEvent['type']> = new Set(['started', 'stopped', 'shutdown', 'crashed', 'undefined', 'suspended', 'resumed', 'pmsuspended']);
@@ -68,6 +75,8 @@ export class Agent implements AgentApi {
   readonly log: Logger;
   readonly clock: Clock;
   readonly volumes: VolumeSet;
+  /** The verified image cache (images/); built in start() (it needs the node identity). */
+  images!: ImageCache;
   choice!: HypervisorChoice;
   driver!: HypervisorDriver;
   runner!: ReconcilerRunner<string>;
@@ -131,6 +140,17 @@ export class Agent implements AgentApi {
     });
     // First of the prerequisites: a VM's NICs need their bridges before anything else matters.
     this.prerequisites.push(networkPrerequisite(this.observed));
+    this.images = new ImageCache({
+      dir: this.config.imagesDir, needs: this.store, observed: this.observed, clock: this.clock, log: this.log,
+      concurrency: this.config.imageDownloads, rehashMs: this.config.imageRehashMs, onSettled: () => this.requeueVms(),
+      ...(this.deps.imageResolve ? { resolve: this.deps.imageResolve } : {}),
+      ...(this.deps.uploadedImages ? { uploaded: this.deps.uploadedImages }
+        : this.config.controller ? { uploaded: grpcImageSource(this.config.controller, () => this.identity?.controllerTls()) } : {}),
+    });
+    await this.images.start();
+    this.volumes.useImages(() => this.images.localImages());
+    // After the networks, before the cloud-init seed: a VM is defined only from verified images.
+    this.prerequisites.push(this.images.prerequisite);
     this.addresses = new AddressWatch({
       store: this.store, observed: this.observed, driver: this.driver, clock: this.clock, networksDir: join(this.config.stateDir, 'networks'), log: this.log,
     });
@@ -199,6 +219,7 @@ export class Agent implements AgentApi {
     await this.metricsServer.close();
     this.addresses?.stop();
     await this.runner?.stop({ graceMs: 5000 });
+    this.images?.stop();
     await this.networks?.settled();
     await this.events?.return?.();
     this.observed.close();
@@ -249,6 +270,7 @@ export class Agent implements AgentApi {
         }
       }
     }
+    this.images?.sync();
     if (!unchanged) void this.reconcileNetworks();
     for (const uid of this.store.uids()) this.runner.enqueue(uid);
     return { observedGeneration: this.store.generation, removingUids: this.store.removingUids() };

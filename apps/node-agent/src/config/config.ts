@@ -32,8 +32,12 @@ export interface AgentConfig {
   heartbeatIntervalMs: number;
   /** StoragePool name -> absolute directory. */
   pools: Record<string, string>;
-  /** Verified base images: `<imagesDir>/<image name>.<qcow2|raw|iso>`. */
+  /** The image cache: `<imagesDir>/sha256/<hex>` (sha512/<hex>), verified (docs/images.md). */
   imagesDir: string;
+  /** Image downloads at once; more wait in a queue. */
+  imageDownloads: number;
+  /** Full re-hash of every cached image this often (0: only at agent start). */
+  imageRehashMs: number;
   shutdownTimeoutMs: number;
   workers: number;
   /** What happens to a removed VM's volumes. */
@@ -105,6 +109,8 @@ export const FIELDS: Field[] = [
   { key: 'heartbeatIntervalMs', env: 'HVS_AGENT_HEARTBEAT_MS', flag: '--heartbeat-ms', expected: 'milliseconds between 100 and 60000', parse: intIn(100, 60_000) },
   { key: 'pools', env: 'HVS_AGENT_POOLS', flag: '--pools', expected: 'name=/abs/path[,name2=/abs/path2] with DNS-label names', parse: parsePools },
   { key: 'imagesDir', env: 'HVS_AGENT_IMAGES_DIR', flag: '--images-dir', expected: 'an absolute directory path', parse: (s) => (isAbsolute(s) ? s : undefined) },
+  { key: 'imageDownloads', env: 'HVS_AGENT_IMAGE_DOWNLOADS', flag: '--image-downloads', expected: 'a whole number from 1 to 16', parse: intIn(1, 16) },
+  { key: 'imageRehashMs', env: 'HVS_AGENT_IMAGE_REHASH_MS', flag: '--image-rehash-ms', expected: 'milliseconds: 0 (only at start) or 60000 to 2592000000 (30 days)', parse: (s) => (s === '0' ? 0 : intIn(60_000, 2_592_000_000)(s)) },
   { key: 'shutdownTimeoutMs', env: 'HVS_AGENT_SHUTDOWN_TIMEOUT_MS', flag: '--shutdown-timeout-ms', expected: 'milliseconds between 0 and 600000', parse: intIn(0, 600_000) },
   { key: 'workers', env: 'HVS_AGENT_WORKERS', flag: '--workers', expected: 'a whole number from 1 to 16', parse: intIn(1, 16) },
   { key: 'diskPolicy', env: 'HVS_AGENT_DISK_POLICY', flag: '--disk-policy', expected: 'delete or keep', parse: zParse(z.enum(['delete', 'keep'])) },
@@ -191,6 +197,8 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Ag
     heartbeatIntervalMs: (given.heartbeatIntervalMs as number | undefined) ?? 2000,
     pools: (given.pools as Record<string, string> | undefined) ?? { default: join(stateDir, 'pools', 'default') },
     imagesDir: (given.imagesDir as string | undefined) ?? join(stateDir, 'images'),
+    imageDownloads: (given.imageDownloads as number | undefined) ?? 2,
+    imageRehashMs: (given.imageRehashMs as number | undefined) ?? 24 * 3600_000,
     shutdownTimeoutMs: (given.shutdownTimeoutMs as number | undefined) ?? 30_000,
     // A reconcile mostly waits (qemu-img is a child process, libvirt calls run on libuv's pool), so
     // a burst of Assigns needs more than a few workers to use the host; 8 also leaves room for

@@ -4,10 +4,10 @@ import {
 } from '@hvs/domain';
 import { done, isTerminalError, requeueAfter, TerminalError, type Clock, type ReconcileResult } from '@hvs/reconcile';
 import { withInterfaces } from '../addresses/merge-interfaces';
-import type { DomainState, HypervisorDriver } from '../hypervisor';
+import { isBlockResizing, type DomainState, type HypervisorDriver } from '../hypervisor';
 import type { ObservedState } from '../observed/observed-state';
 import type { AssignmentStore } from '../state/assignment-store';
-import { confineAllToPools, type LocalImage, type VolumeSet } from '../storage';
+import { confineAllToPools, type DiskToGrow, type LocalImage, type VolumeSet } from '../storage';
 import { computePhase, type Activity, type Wait } from './phase';
 import { assignmentFacts, factsKey, type HostRenderFacts } from './render-facts';
 
@@ -199,7 +199,8 @@ export class DomainReconciler {
     const xml = this.xmlFor(uid, vm, facts);
     // Every pass, so a link swapped in since the last define is caught before the next start.
     await confineAllToPools(explicitPaths(vm, facts));
-    await this.o.volumes.ensure(uid, vm, images);
+    // A running guest holds its disks: a raised size grows live where the driver can, else waits for the next start.
+    const growLater = await this.growLive(name, await this.o.volumes.ensure(uid, vm, images, { live: dom !== undefined && ACTIVE.has(dom.state) }));
 
     if (dom === undefined || mem.xml !== xml) {
       const existed = dom !== undefined;
@@ -210,6 +211,7 @@ export class DomainReconciler {
       dom = r.info;
     }
     if (mem.booted === undefined && dom !== undefined && ACTIVE.has(dom.state) && mem.pendingRestart.length === 0) mem.booted = vm;
+    for (const f of growLater) if (!mem.pendingRestart.includes(f)) mem.pendingRestart.push(f);
 
     const runState = vm.spec.runState ?? 'Running';
     if (runState === 'Running' && !RUNNING.has(dom.state)) {
@@ -228,6 +230,23 @@ export class DomainReconciler {
       return 'shutoff';
     }
     return dom.state;
+  }
+
+  /** Grows each disk live (blockresize); returns the fields that must wait for a restart. */
+  private async growLive(name: string, disks: DiskToGrow[]): Promise<string[]> {
+    const later: string[] = [];
+    for (const d of disks) {
+      if (!isBlockResizing(this.o.driver)) {
+        later.push(d.field);
+        continue;
+      }
+      try {
+        await this.o.driver.blockResize(name, d.path, d.bytes);
+      } catch {
+        later.push(d.field);
+      }
+    }
+    return later;
   }
 
   private async departed(uid: string, vm: VirtualMachine | undefined): Promise<ReconcileResult> {

@@ -141,7 +141,10 @@ export function assignmentFromRequest(req: agentv1.AssignRequest, ctx: AssignCon
       try {
         rendered[uid] = { xml: renderDomainXml(vm, facts), factsKey: key };
       } catch (e) {
-        problems.push(...problemsOf(e, where));
+        // A cdrom from an Image this node has not cached yet: the image cache fetches it and the
+        // reconciler renders once it is verified (the VM waits ImageNotReady meanwhile).
+        const pending = e instanceof HvsError && e.code === 'HVS-XML-IMAGE-UNKNOWN' && vm.spec.cdrom?.image !== undefined && Object.hasOwn(images, vm.spec.cdrom.image);
+        if (!pending) problems.push(...problemsOf(e, where));
       }
       // The secret part stays in memory only (cloud-init-material.ts); what is kept and persisted has none.
       const split = splitCloudInit(vm, a.secrets);

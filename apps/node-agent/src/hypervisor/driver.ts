@@ -91,7 +91,7 @@ export interface ShutdownOptions {
 /** Observation hook for every hypervisor call (feeds hvs_libvirt_call_duration_seconds). */
 export type CallObserver = (op: string, ms: number, ok: boolean) => void;
 
-export type Ability = 'migrate' | 'snapshot' | 'backup' | 'dirty-rate' | 'guest-addresses';
+export type Ability = 'migrate' | 'snapshot' | 'backup' | 'dirty-rate' | 'guest-addresses' | 'block-resize';
 
 export interface HypervisorDriver {
   /** Optional abilities this instance really has (a class may implement a method yet lack it in a mode). */
@@ -215,4 +215,14 @@ export function isSnapshotting(d: HypervisorDriver): d is HypervisorDriver & Sna
 
 export function isBackingUp(d: HypervisorDriver): d is HypervisorDriver & BackingUp {
   return d.abilities.has('backup') && typeof (d as Partial<BackingUp>).beginBackup === 'function';
+}
+
+/** Growing a running guest's disk (`virsh blockresize`): QEMU resizes the image it holds open. */
+export interface BlockResizing {
+  /** Grows the disk of `domain` whose source is `diskPath` to `bytes`. */
+  blockResize(domain: string, diskPath: string, bytes: number): Promise<void>;
+}
+
+export function isBlockResizing(d: HypervisorDriver): d is HypervisorDriver & BlockResizing {
+  return d.abilities.has('block-resize') && typeof (d as Partial<BlockResizing>).blockResize === 'function';
 }

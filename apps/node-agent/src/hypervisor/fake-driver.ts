@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { HvsError } from '@hvs/domain';
 import { SystemClock, type Clock } from '@hvs/reconcile';
 import type {
-  Ability, DefineResult, DomainEvent, DomainEventType, DomainInfo, DomainState, DomainStats, HostFacts, HypervisorDriver,
+  Ability, BlockResizing, DefineResult, DomainEvent, DomainEventType, DomainInfo, DomainState, DomainStats, HostFacts, HypervisorDriver,
   MigrateOptions, Migratable, MigrationProgress, ShutdownOptions, SnapshotInfo, Snapshotting,
 } from './driver';
 import type { DirtyRateSample, DirtyRateSampling } from './dirty-rate';
@@ -11,7 +11,7 @@ import { notFound } from './errors';
 import { EventHub } from './event-hub';
 
 /** Operations failNext() can target. */
-export type FakeOp = 'hostFacts' | 'list' | 'get' | 'define' | 'start' | 'shutdown' | 'destroy' | 'undefine' | 'stats' | 'migrate' | 'snapshot' | 'dirtyRate' | 'guestAddresses';
+export type FakeOp = 'hostFacts' | 'list' | 'get' | 'define' | 'start' | 'shutdown' | 'destroy' | 'undefine' | 'stats' | 'migrate' | 'snapshot' | 'dirtyRate' | 'guestAddresses' | 'blockResize';
 
 export interface FakeDriverOptions {
   clock?: Clock;
@@ -38,8 +38,10 @@ interface FakeDomain {
  * domains and their states, emits the same events and errors as LibvirtDriver, and is steered by
  * knobs, not scripted calls. Time comes from the injected Clock, so tests need no sleeps.
  */
-export class FakeHypervisorDriver implements HypervisorDriver, Migratable, Snapshotting, DirtyRateSampling, GuestAddressReading {
-  readonly abilities: ReadonlySet<Ability> = new Set<Ability>(['migrate', 'snapshot', 'dirty-rate', 'guest-addresses']);
+export class FakeHypervisorDriver implements HypervisorDriver, Migratable, Snapshotting, DirtyRateSampling, GuestAddressReading, BlockResizing {
+  readonly abilities: ReadonlySet<Ability> = new Set<Ability>(['migrate', 'snapshot', 'dirty-rate', 'guest-addresses', 'block-resize']);
+  /** Every blockResize() that succeeded: the disk and size asked for (the fake grows no file). */
+  readonly blockResizes: { name: string; diskPath: string; bytes: number }[] = [];
   /** What the guest agent of each running domain answers, by domain name; absent: it does not answer (no agent in the guest). */
   readonly guestNics = new Map<string, GuestNic[]>();
   /** guestAddresses() calls, by domain name: how often the agent asked. */
@@ -200,6 +202,15 @@ export class FakeHypervisorDriver implements HypervisorDriver, Migratable, Snaps
   }
 
   /** Takes `seconds` of clock time, like QEMU's calculation; a domain that is not running is refused. */
+  async blockResize(name: string, diskPath: string, bytes: number): Promise<void> {
+    this.gate('blockResize');
+    const d = this.must(name);
+    if (d.state !== 'running' && d.state !== 'paused') {
+      throw new HvsError({ code: 'HVS-LIBVIRT-FAILED', category: 'FailedPrecondition', message: `Requested operation is not valid: domain is not running (${name})`, why: 'blockresize needs a running domain', fix: 'resize the image offline' });
+    }
+    this.blockResizes.push({ name, diskPath, bytes });
+  }
+
   async guestAddresses(name: string): Promise<GuestNic[]> {
     this.guestAddressCalls.set(name, (this.guestAddressCalls.get(name) ?? 0) + 1);
     this.gate('guestAddresses');

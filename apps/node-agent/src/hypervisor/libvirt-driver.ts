@@ -4,7 +4,7 @@ import { HvsError } from '@hvs/domain';
 import { SystemClock, type Clock } from '@hvs/reconcile';
 import type {
   Ability, CallObserver, DefineResult, DomainEvent, DomainInfo, DomainStats, HostFacts, HypervisorDriver,
-  HypervisorMode, MigrateOptions, Migratable, MigrationProgress, ShutdownOptions, SnapshotInfo, Snapshotting,
+  BlockResizing, HypervisorMode, MigrateOptions, Migratable, MigrationProgress, ShutdownOptions, SnapshotInfo, Snapshotting,
 } from './driver';
 import { isConnectionError, notFound, toHvsError, unavailable, unsupportedInTestMode } from './errors';
 import { parseSecModels, readKernelMac } from './confinement';
@@ -44,7 +44,7 @@ const STATIC_VIRSH_OPS: ReadonlySet<string> = new Set(['version', 'capabilities'
  * child has its own test-driver state; virsh-only features then throw HVS-LIBVIRT-UNSUPPORTED.
  * A connection error (libvirtd restarted) reopens the connection and retries the call once.
  */
-export class LibvirtDriver implements HypervisorDriver, Migratable, Snapshotting, DirtyRateSampling, GuestAddressReading {
+export class LibvirtDriver implements HypervisorDriver, Migratable, Snapshotting, DirtyRateSampling, GuestAddressReading, BlockResizing {
   readonly abilities: ReadonlySet<Ability>;
   readonly testMode: boolean;
   private conn: Promise<LibvirtHypervisor> | undefined;
@@ -57,7 +57,7 @@ export class LibvirtDriver implements HypervisorDriver, Migratable, Snapshotting
   constructor(private readonly opts: LibvirtDriverOptions) {
     this.testMode = opts.uri.startsWith('test:');
     this.clock = opts.clock ?? new SystemClock();
-    this.abilities = new Set<Ability>(this.testMode ? [] : ['migrate', 'snapshot', 'dirty-rate', 'guest-addresses']);
+    this.abilities = new Set<Ability>(this.testMode ? [] : ['migrate', 'snapshot', 'dirty-rate', 'guest-addresses', 'block-resize']);
     this.hub = new EventHub<DomainEvent>({ onFirst: () => this.source.start(), onLast: () => this.source.stop() });
     if (this.testMode) {
       this.diff = new StateDiffEventSource(() => this.list(), this.hub, opts.eventPollMs ?? 1000, () => this.clock.now());
@@ -229,6 +229,12 @@ export class LibvirtDriver implements HypervisorDriver, Migratable, Snapshotting
   async guestAddresses(name: string): Promise<GuestNic[]> {
     if (this.testMode) throw unsupportedInTestMode('guest addresses', this.opts.uri);
     return parseDomifaddr((await this.virsh(domifaddrArgs(name), 'domifaddr', name, 10_000)).stdout);
+  }
+
+  /** `virsh blockresize` (the binding has no block calls): a running guest's disk grows live. */
+  async blockResize(domain: string, diskPath: string, bytes: number): Promise<void> {
+    if (this.testMode) throw unsupportedInTestMode('live disk resize', this.opts.uri);
+    await this.virsh(['blockresize', domain, diskPath, `${bytes}B`], 'blockresize', domain);
   }
 
   private snapshots() {

@@ -65,8 +65,10 @@ export class VolumeManager {
   private readonly run: QemuImgRunner;
   /** path -> what this process knows of the file, and the identity it was known for. */
   private readonly known = new Map<string, { id: string; volume: Volume }>();
-  /** virtual size -> the bytes qemu-img wrote for an empty qcow2 disk of that size. */
-  private readonly blanks = new Map<number, Promise<Buffer>>();
+  /** blank size, or overlay base+format+size -> the bytes qemu-img wrote for it. */
+  private readonly blanks = new Map<string, Promise<Buffer>>();
+  /** base image path -> its `qemu-img info` and the identity it was read for. */
+  private readonly bases = new Map<string, { id: string; info: ImageInfo }>();
 
   constructor(private readonly opts: VolumeManagerOptions) {
     this.run = qemuImgRunner(opts.qemuImg, opts.timeoutMs, opts.onCall);
@@ -106,7 +108,7 @@ export class VolumeManager {
     const basePath = await resolveBase(this.opts.imageDirs ?? [this.opts.poolDir], base.path);
     let baseInfo: ImageInfo;
     try {
-      baseInfo = await imageInfo(this.run, basePath, base.format);
+      baseInfo = await this.baseInfo(basePath, base.format);
     } catch (e) {
       throw new HvsError({
         code: 'HVS-VOLUME-BASE-FORMAT', category: 'FailedPrecondition',
@@ -130,10 +132,23 @@ export class VolumeManager {
       throw this.exists(name, `it exists with another base (${v.backingFile ?? 'none'})`);
     }
     const size = sizeBytes !== undefined && sizeBytes > baseInfo.virtualSizeBytes ? [String(sizeBytes)] : [];
-    await this.atomically(path, (tmp) => this.run(['create', '-q', '-f', 'qcow2', '-F', base.format, '-b', basePath, tmp, ...size], 'create overlay'));
+    await this.atomically(path, (tmp) => this.writeOverlay(tmp, basePath, base.format, size));
     return this.made(name, path, {
       format: 'qcow2', virtualSizeBytes: sectors(size.length > 0 ? sizeBytes! : baseInfo.virtualSizeBytes), backingFile: basePath, backingFormat: base.format,
     });
+  }
+
+  /**
+   * Grows a volume to `sizeBytes` (`qemu-img resize`; never shrinks: a smaller size is a no-op,
+   * the guest's data stays). Only for a disk no running guest holds open (the caller knows).
+   */
+  async grow(name: string, sizeBytes: number): Promise<Volume> {
+    const { path, exists, stat } = await this.resolve(name);
+    if (!exists) throw new HvsError({ code: 'HVS-VOLUME-NOT-FOUND', category: 'NotFound', message: `volume '${name}' does not exist`, why: 'only an existing disk can grow', fix: 'let the agent create it first (it retries on its own)' });
+    const v = await this.describe(name, path, stat);
+    if (sizeBytes <= v.virtualSizeBytes) return v;
+    await this.run(['resize', '-q', '-f', 'qcow2', path, String(sizeBytes)], 'resize');
+    return this.made(name, path, { format: 'qcow2', virtualSizeBytes: sectors(sizeBytes), ...(v.backingFile ? { backingFile: v.backingFile } : {}), ...(v.backingFormat ? { backingFormat: v.backingFormat } : {}) });
   }
 
   /** Deletes a volume; true when it existed. Never follows or deletes a symlink. */
@@ -177,6 +192,20 @@ export class VolumeManager {
     return resolveInPool(await poolRoot(this.opts.poolDir), name);
   }
 
+  /**
+   * `qemu-img info` of a base image, remembered while its identity (inode, size, mtime, ctime)
+   * is unchanged: a burst of VMs from one cached image then costs one fork per disk, not two.
+   */
+  private async baseInfo(path: string, format: ImageFormat): Promise<ImageInfo> {
+    const id = `${format}:${identity(await lstat(path))}`;
+    const k = this.bases.get(path);
+    if (k !== undefined && k.id === id) return k.info;
+    const info = await imageInfo(this.run, path, format);
+    if (this.bases.size >= MAX_BLANKS) this.bases.delete(this.bases.keys().next().value!);
+    this.bases.set(path, { id, info });
+    return info;
+  }
+
   /** The volume as `qemu-img info` reads it, unless this process knows the file unchanged since. */
   private async describe(name: string, path: string, stat: Stats | undefined): Promise<Volume> {
     // A cloud-init seed is a raw ISO the agent wrote itself: its facts are its size, no qemu-img
@@ -199,17 +228,32 @@ export class VolumeManager {
   }
 
   /** Writes an empty qcow2 disk to `tmp`: by qemu-img the first time per size, else from its remembered bytes. */
-  private async writeBlank(tmp: string, sizeBytes: number): Promise<void> {
-    const known = this.blanks.get(sizeBytes);
+  private writeBlank(tmp: string, sizeBytes: number): Promise<void> {
+    return this.writeRemembered(tmp, `blank\0${sizeBytes}`, () => this.run(['create', '-q', '-f', 'qcow2', tmp, String(sizeBytes)], 'create'));
+  }
+
+  /**
+   * Writes a new overlay to `tmp`. An overlay's bytes depend only on its base's path and format
+   * and its size (the header names the backing file; no name, time or id), so a burst of VMs
+   * from one cached image costs one qemu-img run, then plain writes.
+   */
+  private writeOverlay(tmp: string, basePath: string, format: ImageFormat, size: string[]): Promise<void> {
+    return this.writeRemembered(tmp, `overlay\0${basePath}\0${format}\0${size.join()}`,
+      () => this.run(['create', '-q', '-f', 'qcow2', '-F', format, '-b', basePath, tmp, ...size], 'create overlay'));
+  }
+
+  /** `make` writes `tmp` the first time per key; later the same bytes are written without a fork. */
+  private async writeRemembered(tmp: string, key: string, make: () => Promise<unknown>): Promise<void> {
+    const known = this.blanks.get(key);
     if (known !== undefined) {
       await writeFile(tmp, await known, { flag: 'wx', mode: VOLUME_FILE_MODE });
       return;
     }
-    const made = this.run(['create', '-q', '-f', 'qcow2', tmp, String(sizeBytes)], 'create').then(() => readFile(tmp));
+    const made = make().then(() => readFile(tmp));
     if (this.blanks.size >= MAX_BLANKS) this.blanks.delete(this.blanks.keys().next().value!);
-    this.blanks.set(sizeBytes, made);
+    this.blanks.set(key, made);
     made.catch(() => {
-      if (this.blanks.get(sizeBytes) === made) this.blanks.delete(sizeBytes);
+      if (this.blanks.get(key) === made) this.blanks.delete(key);
     });
     await made;
   }

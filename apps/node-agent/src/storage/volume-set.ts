@@ -1,5 +1,4 @@
-import { mkdir, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, stat } from 'node:fs/promises';
 import { cloudInitSeedName, HvsError, ownsVolume, parseSize, type VirtualMachine } from '@hvs/domain';
 import { TerminalError } from '@hvs/reconcile';
 import { resolveBase } from './pool-path';
@@ -11,7 +10,13 @@ export interface LocalImage {
   format: LocalImageFormat;
 }
 
-const IMAGE_FILE = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)\.(qcow2|raw|iso)$/;
+/** A disk whose size was raised while its domain runs (VolumeSet.ensure with `live`). */
+export interface DiskToGrow {
+  /** `spec.disks[i].size`, as pendingRestart names it. */
+  field: string;
+  path: string;
+  bytes: number;
+}
 
 /** A volume named like the agent's own whose VM is not assigned here (VolumeSet.unowned). */
 export interface UnownedVolume {
@@ -30,12 +35,13 @@ export interface PoolUsage {
 }
 
 /**
- * The agent's dir pools (one VolumeManager each) and its verified image directory. Volume names
+ * The agent's dir pools (one VolumeManager each) and the verified images of its cache. Volume names
  * come from the one naming module (libs/domain naming.ts, the renderer's too), so creating them
  * again after a crash finds the existing file instead of making a second one.
  */
 export class VolumeSet {
   private readonly managers = new Map<string, VolumeManager>();
+  private imageSource: () => Record<string, LocalImage> = () => ({});
 
   constructor(
     private readonly pools: Record<string, string>,
@@ -55,31 +61,33 @@ export class VolumeSet {
     for (const dir of [...Object.values(this.pools), this.imagesDir]) await mkdir(dir, { recursive: true });
   }
 
+  /** Where verified images come from (the image cache, images/image-cache.ts localImages). */
+  useImages(source: () => Record<string, LocalImage>): void {
+    this.imageSource = source;
+  }
+
   /**
-   * Images present in the images dir as `<name>.<format>` (the image cache fills it; verified
-   * there). An entry whose real path leaves the dir (a symlink to a host file) or that is not a
-   * regular file is no image: it would reach a VM as a cdrom or a backing file.
+   * The verified images (the cache's, by Image name). An entry whose real path leaves the images
+   * dir or that is not a regular file is dropped: it would reach a VM as a cdrom or a backing file.
    */
   async images(): Promise<Record<string, LocalImage>> {
     const out: Record<string, LocalImage> = {};
-    let entries: string[] = [];
-    try {
-      entries = await readdir(this.imagesDir);
-    } catch {
-      return out;
-    }
-    for (const e of entries) {
-      const m = IMAGE_FILE.exec(e);
-      if (!m || Object.hasOwn(out, m[1])) continue;
-      const path = join(this.imagesDir, e);
-      const real = await resolveBase([this.imagesDir], path).catch(() => undefined);
-      if (real !== undefined && (await stat(real).catch(() => undefined))?.isFile()) out[m[1]] = { path, format: m[3] as LocalImageFormat };
+    for (const [name, image] of Object.entries(this.imageSource())) {
+      const real = await resolveBase([this.imagesDir], image.path).catch(() => undefined);
+      if (real !== undefined && (await stat(real).catch(() => undefined))?.isFile()) out[name] = { path: image.path, format: image.format };
     }
     return out;
   }
 
-  /** Creates every disk of `vm` that is missing (idempotent). Disks with an explicit path are the owner's files. */
-  async ensure(uid: string, vm: VirtualMachine, images: Record<string, LocalImage>): Promise<void> {
+  /**
+   * Creates every disk of `vm` that is missing and grows a disk whose size was raised
+   * (idempotent). Disks with an explicit path are the owner's files. `live`: the domain runs, so
+   * a disk is not resized here (qemu-img would corrupt an image in use); the caller reports the
+   * change live (blockresize) or as pendingRestart, and the disk grows before the next start.
+   * Returns the disks left to grow.
+   */
+  async ensure(uid: string, vm: VirtualMachine, images: Record<string, LocalImage>, opts: { live?: boolean } = {}): Promise<DiskToGrow[]> {
+    const deferred: DiskToGrow[] = [];
     for (const [i, d] of vm.spec.disks.entries()) {
       if (d.path !== undefined) continue;
       const field = `spec.disks[${i}]`;
@@ -98,10 +106,14 @@ export class VolumeSet {
             code: 'HVS-AGENT-IMAGE-MISSING', category: 'FailedPrecondition', path: `${field}.image`,
             message: `image '${d.image}' for disk '${d.name}' is not on this node`,
             why: image ? 'it is an ISO, which cannot back a disk' : `no verified copy in ${this.imagesDir}`,
-            fix: image ? 'attach ISOs as spec.cdrom' : `download and verify the image (${join(this.imagesDir, `${d.image}.qcow2`)}); the agent retries on its own`,
+            fix: image ? 'attach ISOs as spec.cdrom' : `the agent downloads and verifies it into ${this.imagesDir} first (progress: hvctl get image ${d.image}); it retries on its own`,
           });
         }
-        await manager.createOverlay(name, { path: image.path, format: image.format }, d.size !== undefined ? parseSize(d.size) : undefined);
+        const v = await manager.createOverlay(name, { path: image.path, format: image.format }, d.size !== undefined ? parseSize(d.size) : undefined);
+        if (d.size !== undefined && parseSize(d.size) > v.virtualSizeBytes) {
+          if (opts.live) deferred.push({ field: `${field}.size`, path: v.path, bytes: parseSize(d.size) });
+          else await manager.grow(name, parseSize(d.size));
+        }
       } else if (d.size !== undefined) {
         await manager.create(name, parseSize(d.size));
       } else {
@@ -111,6 +123,7 @@ export class VolumeSet {
         });
       }
     }
+    return deferred;
   }
 
   /**

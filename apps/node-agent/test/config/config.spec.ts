@@ -11,7 +11,7 @@ describe('loadAgentConfig', () => {
     expect(c).toMatchObject({
       nodeName: 'node-1', listen: { host: '127.0.0.1', port: 7450 }, advertise: '127.0.0.1:7450', libvirtUri: 'auto',
       stateDir: '/var/lib/hvs/agent', metricsListen: { host: '127.0.0.1', port: 9450 }, heartbeatIntervalMs: 2000,
-      pools: { default: '/var/lib/hvs/agent/pools/default' }, imagesDir: '/var/lib/hvs/agent/images', diskPolicy: 'delete', workers: 8,
+      pools: { default: '/var/lib/hvs/agent/pools/default' }, imagesDir: '/var/lib/hvs/agent/images', imageDownloads: 2, imageRehashMs: 86_400_000, diskPolicy: 'delete', workers: 8,
     });
     expect(c.controller).toBeUndefined();
   });
@@ -42,6 +42,14 @@ describe('loadAgentConfig', () => {
     ]);
     for (const p of (err as HvsError).problems) expect(p.fix.length).toBeGreaterThan(10);
     expect((err as HvsError).problems[2]).toMatchObject({ path: 'HVS_AGENT_LISTEN', fix: expect.stringContaining('--listen') });
+  });
+
+  it('reads the image cache settings: downloads at once and the re-hash period (0: only at start)', () => {
+    expect(loadAgentConfig({ HVS_NODE_NAME: 'n', HVS_AGENT_IMAGE_DOWNLOADS: '4', HVS_AGENT_IMAGE_REHASH_MS: '0' })).toMatchObject({ imageDownloads: 4, imageRehashMs: 0 });
+    expect(loadAgentConfig({ HVS_NODE_NAME: 'n' }, ['--image-rehash-ms', '3600000']).imageRehashMs).toBe(3_600_000);
+    for (const [env, value, code] of [['HVS_AGENT_IMAGE_DOWNLOADS', '0', 'HVS-AGENT-CONFIG-IMAGE-DOWNLOADS-INVALID'], ['HVS_AGENT_IMAGE_REHASH_MS', '1000', 'HVS-AGENT-CONFIG-IMAGE-REHASH-INVALID']]) {
+      expect(() => loadAgentConfig({ HVS_NODE_NAME: 'n', [env]: value })).toThrow(expect.objectContaining({ code }));
+    }
   });
 
   it('turns metrics off with "off" and accepts the three URI forms', () => {

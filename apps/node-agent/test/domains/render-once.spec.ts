@@ -59,12 +59,13 @@ describe('one render per Assign', () => {
     expect(restarted.store.rendered(UID)?.xml).toBe(first.store.rendered(UID)?.xml);
   });
 
-  it('renders again once this host\'s facts changed (an image appeared in the images dir)', async () => {
+  it('renders again once this host\'s facts changed (an image became verified in the cache)', async () => {
     const a = await world.boot({ render: counting });
     await world.assignChecked(a, [testVm('web-1', UID)]);
     await a.reconciler.reconcileDomain(UID);
-    await mkdir(join(world.dir, 'images'), { recursive: true });
-    await writeFile(join(world.dir, 'images', 'debian.iso'), '');
+    await mkdir(join(world.dir, 'images', 'sha256'), { recursive: true });
+    await writeFile(join(world.dir, 'images', 'sha256', 'ab'.repeat(32)), '');
+    a.volumes.useImages(() => ({ debian: { path: join(world.dir, 'images', 'sha256', 'ab'.repeat(32)), format: 'iso' } }));
     await a.reconciler.reconcileDomain(UID);
     await a.reconciler.reconcileDomain(UID);
     expect(renders).toEqual([UID]);

@@ -84,7 +84,7 @@ export interface ImageObservation {
   error?: Problem;
 }
 
-export const VM_EVENT_TYPES = ['Started', 'Stopped', 'Crashed', 'ReconcileError', 'Migrated', 'Defined', 'Undefined', 'Fenced'] as const;
+export const VM_EVENT_TYPES = ['Started', 'Stopped', 'Crashed', 'ReconcileError', 'Migrated', 'Defined', 'Undefined', 'Fenced', 'ImageUsed'] as const;
 export type VmEventType = (typeof VM_EVENT_TYPES)[number];
 
 /** Something that happened to a VM (a row of `hvctl events`). */

@@ -5,7 +5,7 @@
  * Guarantees: every disk names its format explicitly (`<driver type='qcow2'|'raw'>`, never
  * probed: a probed raw image could claim to be qcow2 and point at host files); every file path
  * lies inside its pool's directory; target names are stable for a given spec (virtio -> vdX in
- * disk order; sata and scsi share sdX: disks first, then the cdrom, then the cloud-init seed).
+ * disk order; sata and scsi share sdX: disks first, then the cdrom; the cloud-init seed is the last vdX).
  */
 import type { VirtualMachine } from '../kinds/vm';
 import { el, type XmlElement } from './builder';
@@ -54,12 +54,15 @@ export function renderDisks(vm: VirtualMachine, host: HostFacts): XmlElement[] {
       file !== undefined && el('boot', { order: cdromBoot })));
   }
 
+  // A read-only virtio disk, not a SATA cdrom: Debian's cloud kernels (linux-image-cloud-amd64,
+  // as in its genericcloud images and scripts/guest-image) have no AHCI driver, so on q35 they
+  // never see a SATA drive. NoCloud finds the seed by its `cidata` label on any block device.
   const seed = cloudInitSeedPath(vm, host);
   if (seed !== undefined) {
-    out.push(el('disk', { type: 'file', device: 'cdrom' },
+    out.push(el('disk', { type: 'file', device: 'disk' },
       el('driver', { name: 'qemu', type: 'raw' }),
       el('source', { file: seed }),
-      el('target', { dev: nextTarget('sata'), bus: 'sata' }),
+      el('target', { dev: nextTarget('virtio'), bus: 'virtio' }),
       el('readonly')));
   }
   return out;

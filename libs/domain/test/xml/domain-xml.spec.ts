@@ -61,9 +61,11 @@ describe('rendering rules', () => {
     expect(attrs(parse(HPC_PINNED), 'cpu', 'mode')).toEqual(['custom']);
   });
 
-  it('names targets per bus: virtio vdX, sata and scsi share sdX, cdrom and seed after the disks', () => {
+  it('names targets per bus: virtio vdX, sata and scsi share sdX, cdrom after the disks, the seed the last vdX (a read-only virtio disk)', () => {
     const root = parse(DEV_LAB_MEMBER);
-    expect(attrs(root, 'target', 'dev').filter((d) => /^[vs]d/.test(d ?? ''))).toEqual(['vda', 'sda', 'sdb', 'sdc']);
+    expect(attrs(root, 'target', 'dev').filter((d) => /^[vs]d/.test(d ?? ''))).toEqual(['vda', 'sda', 'sdb', 'vdb']);
+    const seed = findAll(root, 'disk').at(-1)!;
+    expect([seed.attrs['device'], findAll(seed, 'target')[0]!.attrs['bus'], findAll(seed, 'readonly').length]).toEqual(['disk', 'virtio', 1]);
     expect(attrs(root, 'controller', 'model')).toEqual(['virtio-scsi']);
     expect(attrs(parse(UBUNTU_CLOUD_INIT), 'controller', 'model')).toEqual([]);
   });

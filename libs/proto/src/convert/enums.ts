@@ -102,5 +102,5 @@ export const watchEventTypes = enumTable<WireWatchEventType, PbWatchEventType>('
 export const vmEventTypes = enumTable<VmEventType, PbVmEventType>('VmEventType', {
   Started: PbVmEventType.STARTED, Stopped: PbVmEventType.STOPPED, Crashed: PbVmEventType.CRASHED,
   ReconcileError: PbVmEventType.RECONCILE_ERROR, Migrated: PbVmEventType.MIGRATED, Defined: PbVmEventType.DEFINED,
-  Undefined: PbVmEventType.UNDEFINED, Fenced: PbVmEventType.FENCED,
+  Undefined: PbVmEventType.UNDEFINED, Fenced: PbVmEventType.FENCED, ImageUsed: PbVmEventType.IMAGE_USED,
 });

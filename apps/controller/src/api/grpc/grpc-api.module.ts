@@ -7,6 +7,7 @@ import { LOGGER, Metrics } from '../../observability';
 
 import { ClusterPki } from '../../pki';
 import { PkiModule } from '../../pki/pki.module';
+import { ImagesModule } from '../../images/images.module';
 import { AdminService, EventService, NodeService, ResourceService, ServicesModule, VmService } from '../../services';
 import { EtcdBackend } from '../../backend/etcd-backend';
 import { JoinService } from '../../services/join.service';
@@ -25,21 +26,23 @@ import { nodeHandlers } from './node.grpc';
 import { adminHandlers } from './admin.grpc';
 import { resourceHandlers } from './resource.grpc';
 import { vmHandlers } from './vm.grpc';
+import { imageHandlers } from './image.grpc';
+import { ImageService } from '../../images/image.service';
 
 @Module({
-  imports: [ServicesModule, PkiModule],
+  imports: [ServicesModule, PkiModule, ImagesModule],
   providers: [
     {
       provide: GrpcApiServer,
-      inject: [ControllerConfig, ResourceService, VmService, NodeService, AuditService, EventService, Metrics, LOGGER, ClusterPki, OBJECT_STORE, EtcdBackend, Authenticator, Refusals, IdentityService, AuditReader, AdminService],
+      inject: [ControllerConfig, ResourceService, VmService, NodeService, AuditService, EventService, Metrics, LOGGER, ClusterPki, OBJECT_STORE, EtcdBackend, Authenticator, Refusals, IdentityService, AuditReader, AdminService, ImageService],
       useFactory: (config: ControllerConfig, resource: ResourceService, vm: VmService, node: NodeService, audit: AuditService, events: EventService, metrics: Metrics, logger: Logger,
-        pki: ClusterPki, store: ObjectStore, backend: EtcdBackend, authenticator: Authenticator, refusals: Refusals, identity: IdentityService, auditReader: AuditReader, admin: AdminService) => {
+        pki: ClusterPki, store: ObjectStore, backend: EtcdBackend, authenticator: Authenticator, refusals: Refusals, identity: IdentityService, auditReader: AuditReader, admin: AdminService, images: ImageService) => {
         const edge = { metrics, log: logger.child({ component: 'grpc' }), authenticator, refusals };
         const join = new JoinService(store, audit, pki, () => [formatListen(config.grpcListen)]);
         return new GrpcApiServer(config.grpcListen, {
           resource: resourceHandlers(resource, edge), vm: vmHandlers(vm, edge, new MigrationService(store, audit, undefined, agentDirtyRateProbe(pki.dialAgent))),
           node: nodeHandlers(node, edge, { pki, join, store, etcd: backend.connection }, new DrainService(store, audit, node)), audit: auditHandlers(auditReader, edge),
-          events: eventHandlers(events, edge), identity: identityHandlers(identity, edge), admin: adminHandlers(admin, edge),
+          events: eventHandlers(events, edge), identity: identityHandlers(identity, edge), admin: adminHandlers(admin, edge), image: imageHandlers(images, edge),
         }, edge, pki.serverCredentials());
       },
     },

@@ -5,8 +5,8 @@
  * (services/refusals.ts), metrics per method and status, and a log line for internal faults
  * (whose text never reaches clients).
  */
-import { status, type handleUnaryCall, type Metadata, type ServerErrorResponse, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
-import { isHvsError, type HvsError } from '@hvs/domain';
+import { status, type handleClientStreamingCall, type handleUnaryCall, type Metadata, type ServerErrorResponse, type ServerReadableStream, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
+import { HvsError, isHvsError } from '@hvs/domain';
 import { serveGrpcStream, toServiceError, type GrpcStreamOptions, type StreamSource } from '@hvs/proto';
 import type { Logger } from 'pino';
 import { bearerOf, type Authenticator } from '../../identity';
@@ -17,6 +17,7 @@ import { contextFor, type CallContext } from '../../services/call-context';
 import { notImplemented } from '../../services/errors';
 import type { ApiMethod } from '../../services/method-permissions';
 import type { Refusals } from '../../services/refusals';
+import { checkParsed } from './message-guard';
 
 export interface GrpcEdge {
   metrics: Metrics;
@@ -59,6 +60,50 @@ export function unary<Req, Res>(edge: GrpcEdge, method: ApiMethod, fn: (req: Req
       },
     );
   };
+}
+
+/**
+ * A client-streaming handler, authenticated like every other call: `fn` reads the request
+ * messages from the call (an async iterable; a client that cancels or goes away makes the
+ * iteration throw, so `fn` can clean up) and answers once. Measured like a unary call.
+ */
+export function clientStream<Req, Res>(edge: GrpcEdge, method: ApiMethod, fn: (messages: AsyncIterable<Req>, ctx: CallContext, call: ServerReadableStream<Req, Res>) => Promise<Res>): handleClientStreamingCall<Req, Res> {
+  return (call, callback) => {
+    const started = process.hrtime.bigint();
+    const done = (code: status) => edge.metrics.observeApiRequest('grpc', method, status[code] ?? String(code), Number(process.hrtime.bigint() - started) / 1e9);
+    let ctx: CallContext | undefined;
+    // A cancelled call may end the iteration quietly. Not proof of completeness either way: a
+    // client's cancel can reach grpc-js as the end of the messages before the cancel itself, so
+    // a method that must not act on a cut-off stream checks what it got (ImageService/Upload:
+    // the announced size).
+    const messages = async function* () {
+      for await (const m of call) yield checkParsed(m as Req);
+      if (call.cancelled) throw cancelledUpload(method);
+    };
+    contextOf(edge, call).then((c) => fn(messages(), (ctx = c), call)).then(
+      (res) => {
+        done(status.OK);
+        callback(null, res);
+      },
+      (e: unknown) => {
+        const err = failure(edge, method, call.cancelled ? cancelledUpload(method) : e, ctx);
+        done(err.code ?? status.UNKNOWN);
+        // Drain what the client still sends, so an early answer is not lost in a reset stream.
+        call.resume();
+        callback(err);
+      },
+    );
+  };
+}
+
+/** What a client-streaming call that the client abandoned ended with (it does not see it; logs and metrics do). */
+function cancelledUpload(method: string): HvsError {
+  return new HvsError({
+    code: 'HVS-API-CANCELLED', category: 'FailedPrecondition',
+    message: `the client cancelled ${method} before it finished sending`,
+    why: 'the connection closed or the client cancelled the call; nothing of it was kept',
+    fix: 'run the command again',
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The controller's gRPC server: one grpc-js Server owned by a Nest provider (not Nest's
  * microservice transport: ADR 0003), serving hvs.v1 ResourceService, VmService, NodeService,
- * AuditService, EventService, IdentityService and AdminService, gRPC health checking (grpc.health.v1, every service SERVING while up) and
+ * AuditService, EventService, IdentityService, AdminService and ImageService, gRPC health checking (grpc.health.v1, every service SERVING while up) and
  * server reflection (descriptors loaded from libs/proto's .proto files). Binds on
  * ControllerConfig.grpcListen when the app boots (port 0: a free port, read `port`), goes
  * NOT_SERVING and shuts down (graceful, then forced after a grace period) with the app. Served
@@ -32,9 +32,10 @@ export interface GrpcServices {
   events: v1.EventServiceServer;
   identity: v1.IdentityServiceServer;
   admin: v1.AdminServiceServer;
+  image: v1.ImageServiceServer;
 }
 
-export const SERVED_SERVICES = ['hvs.v1.ResourceService', 'hvs.v1.VmService', 'hvs.v1.NodeService', 'hvs.v1.AuditService', 'hvs.v1.EventService', 'hvs.v1.IdentityService', 'hvs.v1.AdminService'] as const;
+export const SERVED_SERVICES = ['hvs.v1.ResourceService', 'hvs.v1.VmService', 'hvs.v1.NodeService', 'hvs.v1.AuditService', 'hvs.v1.EventService', 'hvs.v1.IdentityService', 'hvs.v1.AdminService', 'hvs.v1.ImageService'] as const;
 
 export class GrpcApiServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly server = new Server({ 'grpc.max_receive_message_length': GRPC_MAX_RECEIVE_BYTES });
@@ -52,6 +53,7 @@ export class GrpcApiServer implements OnApplicationBootstrap, OnApplicationShutd
     add(v1.EventServiceService as unknown as ServiceDefinition, services.events);
     add(v1.IdentityServiceService as unknown as ServiceDefinition, services.identity);
     add(v1.AdminServiceService as unknown as ServiceDefinition, services.admin);
+    add(v1.ImageServiceService as unknown as ServiceDefinition, services.image);
     this.health.addToServer(this.server);
     new ReflectionService(publicApiDescriptors()).addToServer(this.server);
   }

@@ -4,8 +4,10 @@
  * would look like our fault. `guardService` wraps each unary and server-streaming method: its
  * deserializer returns a marker instead of throwing, and its handler answers the marker with
  * HVS-API-MESSAGE-INVALID (INVALID_ARGUMENT, the trailer) before any service code runs, so a
- * malformed request reads, writes and audits nothing. Methods with request streams (none in
- * hvs.v1 today) are left as they are: their handlers would see the marker among the messages.
+ * malformed request reads, writes and audits nothing. Client-streaming methods (ImageService/
+ * Upload) get the same deserializer; their handler meets the marker among the messages and
+ * `checkParsed` turns it into the same error (grpc-call.ts clientStream does that for every one).
+ * Bidirectional streams (none in hvs.v1) are left as they are.
  */
 import type { ServerUnaryCall, ServerWritableStream, ServiceDefinition, UntypedHandleCall, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HvsError } from '@hvs/domain';
@@ -37,7 +39,7 @@ export function guardService(def: ServiceDefinition, impl: UntypedServiceImpleme
   const guardedImpl: UntypedServiceImplementation = { ...impl };
   for (const [key, method] of Object.entries(def)) {
     const handler = impl[key];
-    if (method.requestStream || handler === undefined) {
+    if ((method.requestStream && method.responseStream) || handler === undefined) {
       guardedDef[key] = method;
       continue;
     }
@@ -51,9 +53,15 @@ export function guardService(def: ServiceDefinition, impl: UntypedServiceImpleme
         }
       },
     };
-    guardedImpl[key] = method.responseStream ? guardStream(handler) : guardUnary(handler);
+    if (!method.requestStream) guardedImpl[key] = method.responseStream ? guardStream(handler) : guardUnary(handler);
   }
   return [guardedDef as ServiceDefinition, guardedImpl];
+}
+
+/** A client-stream message as it is, or HVS-API-MESSAGE-INVALID when its bytes did not parse. */
+export function checkParsed<T>(message: T): T {
+  if (isUnparsed(message)) throw message[UNPARSED];
+  return message;
 }
 
 function guardUnary(handler: UntypedHandleCall): UntypedHandleCall {

@@ -40,6 +40,8 @@ export enum VmEventType {
   DEFINED = 6,
   UNDEFINED = 7,
   FENCED = 8,
+  /** IMAGE_USED - A VM is defined/started from a verified cached image (reason ImageUsed). */
+  IMAGE_USED = 9,
   UNRECOGNIZED = -1,
 }
 
@@ -72,6 +74,9 @@ export function vmEventTypeFromJSON(object: any): VmEventType {
     case 8:
     case "VM_EVENT_TYPE_FENCED":
       return VmEventType.FENCED;
+    case 9:
+    case "VM_EVENT_TYPE_IMAGE_USED":
+      return VmEventType.IMAGE_USED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -99,6 +104,8 @@ export function vmEventTypeToJSON(object: VmEventType): string {
       return "VM_EVENT_TYPE_UNDEFINED";
     case VmEventType.FENCED:
       return "VM_EVENT_TYPE_FENCED";
+    case VmEventType.IMAGE_USED:
+      return "VM_EVENT_TYPE_IMAGE_USED";
     case VmEventType.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

@@ -1,0 +1,53 @@
+import { Worker } from 'node:worker_threads';
+import type { DigestAlgorithm } from './digest';
+
+/**
+ * Hashes a byte stream on a worker thread: the event loop reads the socket and writes the part
+ * file while another core hashes (as `curl | sha256sum` splits the work over two processes), and
+ * a multi-GB image never blocks the agent's loop for the seconds its SHA-256 takes. Each chunk is
+ * copied into a fresh buffer and transferred (the caller's buffer is still being written to disk).
+ * Bytes are hashed in the order update() was called (one message port, in order).
+ */
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const h = require('node:crypto').createHash(workerData);
+parentPort.on('message', (m) => (m === 'end' ? parentPort.postMessage(h.digest('hex')) : h.update(m)));
+`;
+
+export class StreamHasher {
+  private readonly worker: Worker;
+  private readonly result: Promise<string>;
+  private ended = false;
+
+  constructor(algorithm: DigestAlgorithm) {
+    this.worker = new Worker(WORKER, { eval: true, workerData: algorithm });
+    this.result = new Promise((resolve, reject) => {
+      this.worker.once('message', (hex: string) => resolve(hex));
+      this.worker.once('error', reject);
+      this.worker.once('exit', (code) => reject(new Error(`hash worker exited (${code}) before the digest`)));
+    });
+    this.result.catch(() => undefined);
+  }
+
+  update(chunk: Buffer): void {
+    const copy = new Uint8Array(chunk);
+    this.worker.postMessage(copy, [copy.buffer]);
+  }
+
+  /** The hex digest of everything updated; ends the worker. Call once. */
+  async digestHex(): Promise<string> {
+    this.ended = true;
+    this.worker.postMessage('end');
+    try {
+      return await this.result;
+    } finally {
+      void this.worker.terminate();
+    }
+  }
+
+  /** Stops the worker without a digest (a failed attempt). */
+  dispose(): void {
+    if (!this.ended) void this.worker.terminate();
+    this.ended = true;
+  }
+}
