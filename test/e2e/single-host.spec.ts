@@ -118,11 +118,12 @@ describe('single host as a user runs it: hvctl up, apply, plan, delete, down', (
     expect(EXAMPLES).toHaveLength(6);
   }, 90_000);
 
-  it('delete -f --wait removes both VMs and the network, returning only after the agent removed their volumes', async () => {
+  it('delete -f --wait removes both VMs and the network, returning only after the agent removed their volumes and seeds', async () => {
     const s = sb!;
     const pool = path.join(s.dataDir, 'agent', 'pools', 'default');
     const volumes = () => fs.readdirSync(pool).filter((f) => f.startsWith('hvs-'));
-    expect(volumes()).toHaveLength(2);
+    // Per VM: its root disk (an overlay on the cached image) and its cloud-init seed.
+    expect(volumes().map((f) => f.replace(/^hvs-[0-9a-f-]{36}-/, ''))).toEqual(['cidata.iso', 'root.qcow2', 'cidata.iso', 'root.qcow2']);
     const del = expectExit('delete --wait', await hvctl(s, ['delete', '-f', QUICKSTART, '--wait', '--timeout', '1m'], 90_000), 0);
     expect(del.stdout).toContain('virtualmachine/demo-1 deleted');
     // The VMs left etcd only once the agent confirmed their clean-up (docs/architecture/deletion.md).
