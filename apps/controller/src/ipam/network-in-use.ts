@@ -1,7 +1,9 @@
 /**
  * A Network is deleted only when no VM uses it: the agents would otherwise tear down a bridge
- * that running VMs are plugged into. Checked by ResourceService delete (single and batch);
- * a VM that is itself being deleted still counts until it is gone (its node may still run it).
+ * that running VMs are plugged into. Checked by ResourceService delete (single and batch).
+ * A VM that is itself being deleted does not count: it has left its node's assignment already
+ * (assignment-scope.ts), so its agent stops it and removes its domain whatever happens to the
+ * Network, and `hvctl delete -f` of a file holding VMs and their Network works in one go.
  */
 import { HvsError, type VirtualMachine } from '@hvs/domain';
 import type { ObjectStore } from '../store/types';
@@ -10,7 +12,7 @@ import type { ObjectStore } from '../store/types';
 export function networkUsers(vms: readonly VirtualMachine[], networks: readonly string[]): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const n of networks) {
-    const users = vms.filter((vm) => vm.spec.networks.some((nic) => nic.network === n)).map((vm) => vm.metadata.name).sort();
+    const users = vms.filter((vm) => !vm.metadata.deletionTimestamp && vm.spec.networks.some((nic) => nic.network === n)).map((vm) => vm.metadata.name).sort();
     if (users.length > 0) out.set(n, users);
   }
   return out;
