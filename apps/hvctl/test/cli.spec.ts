@@ -182,13 +182,15 @@ describe('apply --wait', () => {
   });
 
   it('shows the download of an image a VM waits for (ImageNotReady)', async () => {
-    fake.objects.set('Image/debian-12', {
-      apiVersion: 'hvs/v1', kind: 'Image', metadata: { name: 'debian-12' }, spec: { source: { url: 'https://images.example/d.qcow2' }, format: 'qcow2' },
+    // The quickstart applies Image/debian-12 itself: its download status is set after the apply, as a node would report it.
+    const downloading = {
+      apiVersion: 'hvs/v1', kind: 'Image', metadata: { name: 'debian-12' }, spec: { source: { upload: true }, format: 'qcow2' },
       status: { phase: 'Downloading', nodes: [{ node: 'node-a', phase: 'Downloading', cached: false, bytes: 80 * 1024 * 1024, totalBytes: 320 * 1024 * 1024, bytesPerSecond: 40 * 1024 * 1024, etaSeconds: 6 }] },
-    } as never);
+    };
     let lists = 0;
     fake.onList = (kind) => {
       if (kind !== 'VirtualMachine') return;
+      fake.objects.set('Image/debian-12', downloading as never);
       lists++;
       setPhase('demo-1', lists >= 4 ? 'Running' : 'Pending', lists >= 4 ? {} : { conditions: [{ type: 'Ready', status: 'False', reason: 'ImageNotReady', message: 'waiting for debian-12' }] });
       if (lists >= 4) setPhase('demo-2', 'Running');
@@ -279,7 +281,8 @@ describe('reading and operating', () => {
     expect(r.io.stdout()).toBe('virtualmachine/demo-1 deleted\n');
     r = await hvctl(['delete', '-f', QUICKSTART, '--ignore-not-found']);
     expect(r.code).toBe(0);
-    expect(r.io.stdout()).toBe('network/quickstart deleted\nimage/debian-12 deleted\nvirtualmachine/demo-2 deleted\n');
+    // Users first (the VM), then what it names, whatever the file's order.
+    expect(r.io.stdout()).toBe('virtualmachine/demo-2 deleted\nnetwork/quickstart deleted\nimage/debian-12 deleted\n');
     fake.objects.set('Node/n1', { apiVersion: 'hvs/v1', kind: 'Node', metadata: { name: 'n1' }, spec: {} });
     r = await hvctl(['cordon', 'n1']);
     expect(r.io.stdout()).toBe('node/n1 cordoned\n');

@@ -15,14 +15,21 @@ export interface VmActionOpts { selector?: string; wait?: boolean; timeout: stri
 /**
  * `hvctl delete KIND NAME...`, `hvctl delete KIND -l SELECTOR` (each one request: one etcd
  * transaction, all or nothing) or `hvctl delete -f FILE` (one request per object; a failure of
- * one is reported and the rest go on).
+ * one is reported and the rest go on). A file is deleted users first: the objects that name
+ * others (VMs, Migrations, Snapshots, Backups) before what they name (Networks, Images, ...),
+ * whatever the file's order, so a file that applies also deletes (a Network is refused while a
+ * VM that is not being deleted still uses it).
  */
+/** Kinds whose objects name others: deleted first by `delete -f` (a stable sort keeps the file order within each group). */
+const USERS_FIRST: ReadonlySet<string> = new Set(['Backup', 'Snapshot', 'Migration', 'VirtualMachine']);
+
 export async function runDelete(rt: Runtime, kindInput: string | undefined, names: string[], opts: DeleteOpts): Promise<void> {
   if (opts.filename.length === 0) return deleteOfKind(rt, kindInput, names, opts);
   if (kindInput !== undefined || opts.selector !== undefined) throw usageError('give either -f, or KIND with NAMEs or -l, not both', 'hvctl delete -f FILE, hvctl delete vm NAME..., or hvctl delete vm -l app=web');
   const targets: { kind: string; name: string }[] = [];
   const loaded = loadLocal(await readManifestFiles(opts.filename, opts.recursive === true, rt.io));
   for (const r of loaded.resources) targets.push({ kind: r.kind, name: r.metadata.name });
+  targets.sort((a, b) => Number(!USERS_FIRST.has(a.kind)) - Number(!USERS_FIRST.has(b.kind)));
   const waitMs = opts.wait ? parseDurationFlag('--timeout', opts.timeout) : 0;
   let failed = 0;
   const terminating: { kind: string; name: string }[] = [];
