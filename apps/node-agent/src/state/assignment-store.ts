@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HvsError, validateKind, type Image, type Network, type VirtualMachine } from '@hvs/domain';
+import { HvsError, validateKind, type CloudInitNic, type Image, type Network, type VirtualMachine } from '@hvs/domain';
 import { writeFileAtomic } from './atomic-file';
 import { hasInlineCloudInit, splitCloudInit, type CloudInitMaterial } from './cloud-init-material';
 
@@ -15,20 +15,11 @@ export interface NetworkRealisation {
   vlan?: number;
 }
 
-/** One NIC of a VM as the controller bound it (agent.proto NicBinding). */
-export interface NicBinding {
-  name: string;
-  network: string;
-  mac: string;
-  /** Empty on a bridge-mode Network (no IPAM there). */
-  ipv4: string;
-  prefixLength: number;
-  gateway: string;
-  dnsName: string;
-  /** cloud-init writes the address (static) instead of asking DHCP. */
-  static: boolean;
-  dnsServers: string[];
-}
+/**
+ * One NIC of a VM as the controller bound it (agent.proto NicBinding): MAC, reserved address,
+ * DNS name, static or DHCP. One definition with the cloud-init renderer's input (@hvs/domain).
+ */
+export type NicBinding = CloudInitNic;
 
 /** One address reservation of a Network, cluster-wide (agent.proto AddressReservation). */
 export interface AddressReservation {

@@ -1,8 +1,8 @@
 /**
  * What the cloud-init renderer needs besides the VM: its NICs as the controller bound them and
- * the secret material the node holds. Structural copies of the node agent's shapes
- * (state/assignment-store.ts NicBinding, state/cloud-init-material.ts), so the pure renderer does
- * not depend on the agent.
+ * the secret material the node holds. CloudInitNic is also the node agent's NicBinding
+ * (state/assignment-store.ts); CloudInitSecrets is a structural copy of its
+ * state/cloud-init-material.ts, so the pure renderer does not depend on the agent.
  */
 
 /** One NIC of the VM: the agent's NicBinding, or one derived from the spec (seed-nics.ts). */
