@@ -17,6 +17,8 @@ APT_NEEDS=(
   "dnsmasq:dnsmasq-base" "genisoimage:genisoimage" "debootstrap:debootstrap" "bridge:iproute2"
   # The local Debian image boots from its own disk: extlinux writes its boot sector (scripts/guest-image).
   "extlinux:extlinux"
+  # The guest-OS system tests log into the guest (ssh-keygen makes the test's key).
+  "ssh:openssh-client" "ssh-keygen:openssh-client"
 )
 
 # The supported lines are package.json's engines.node (docs/adr/0005-supported-node-lines.md).
