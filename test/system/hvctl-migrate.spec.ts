@@ -23,7 +23,7 @@ import { startControlPlane, type ControlPlane } from '../harness/control-plane';
 import { waitFor } from '../harness/processes';
 import { startTwoHosts, type LabHost, type TwoHosts } from '../harness/two-hosts';
 import { describeSystem } from './gate';
-import { buildTinyGuest, lastTick, readSerial } from './tiny-guest';
+import { buildTinyGuest, installTinyGuest, lastTick, readSerial } from './tiny-guest';
 
 jest.setTimeout(180_000);
 
@@ -62,12 +62,7 @@ describeSystem('hvctl migrate moves a running TCG guest between two libvirt host
     let t0 = Date.now();
     hosts = await startTwoHosts({ uplink: true });
     timings.hostsUpMs = Date.now() - t0;
-    // The kernel and initrd go into each host's own `default` pool: spec.boot only boots from a pool.
-    for (const h of [hosts.a, hosts.b]) {
-      fs.mkdirSync(h.pathOnHost(`${POOL}/tiny`), { recursive: true });
-      fs.copyFileSync(files.kernel, h.pathOnHost(`${POOL}/tiny/vmlinuz`));
-      fs.copyFileSync(files.initrd, h.pathOnHost(`${POOL}/tiny/initrd.gz`));
-    }
+    installTinyGuest(files, [hosts.a, hosts.b], POOL);
 
     t0 = Date.now();
     const lab = hosts.lab;

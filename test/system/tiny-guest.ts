@@ -6,6 +6,7 @@
  * Paths in the XML are as the host sees them, so the serial log of each host is its own file.
  */
 import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,6 +29,18 @@ export async function buildTinyGuest(repoRoot = REPO_ROOT): Promise<TinyGuestFil
   const initrd = /^INITRD=(.*)$/m.exec(stdout)?.[1];
   if (!kernel || !initrd) throw new Error(`build-guest.sh printed no paths: ${stdout}`);
   return { kernel, initrd };
+}
+
+/**
+ * Puts the kernel and initrd into each host's own pool under `tiny/` (spec.boot only boots
+ * from a pool): `spec.boot: {kernel: tiny/vmlinuz, initrd: tiny/initrd.gz}`.
+ */
+export function installTinyGuest(files: TinyGuestFiles, hosts: readonly LabHost[], poolDir: string): void {
+  for (const h of hosts) {
+    mkdirSync(h.pathOnHost(`${poolDir}/tiny`), { recursive: true });
+    copyFileSync(files.kernel, h.pathOnHost(`${poolDir}/tiny/vmlinuz`));
+    copyFileSync(files.initrd, h.pathOnHost(`${poolDir}/tiny/initrd.gz`));
+  }
 }
 
 /** The product's console log path (libs/domain renders it into every VM), so both kinds of test read the same file. */

@@ -28,7 +28,7 @@ import { startControlPlane, type ControlPlane } from '../harness/control-plane';
 import { waitFor } from '../harness/processes';
 import { startTwoHosts, type LabHost, type TwoHosts } from '../harness/two-hosts';
 import { describeSystem } from './gate';
-import { buildTinyGuest, netCmdline, readSerial, type SerialLog } from './tiny-guest';
+import { buildTinyGuest, installTinyGuest, netCmdline, readSerial, type SerialLog } from './tiny-guest';
 
 jest.setTimeout(240_000);
 
@@ -106,11 +106,7 @@ describeSystem('a vxlan Network spans two libvirt hosts: a VM on each reaches th
     let t0 = Date.now();
     hosts = await startTwoHosts({ uplink: true });
     timings.hostsUpMs = Date.now() - t0;
-    for (const h of [hosts.a, hosts.b]) {
-      fs.mkdirSync(h.pathOnHost(`${POOL}/tiny`), { recursive: true });
-      fs.copyFileSync(files.kernel, h.pathOnHost(`${POOL}/tiny/vmlinuz`));
-      fs.copyFileSync(files.initrd, h.pathOnHost(`${POOL}/tiny/initrd.gz`));
-    }
+    installTinyGuest(files, [hosts.a, hosts.b], POOL);
 
     t0 = Date.now();
     const lab = hosts.lab;
