@@ -21,6 +21,7 @@ import type { Clock, TimerHandle } from '@hvs/reconcile';
 import { readsGuestAddresses, type GuestNic, type HypervisorDriver } from '../hypervisor';
 import type { ObservedState } from '../observed/observed-state';
 import type { NicBinding } from '../state/assignment-store';
+import { DNSMASQ_FILES } from '../state/network-files';
 import { readLeases, type DhcpLease } from './dnsmasq-leases';
 import { mergeInterfaces, withInterfaces, type VmNic } from './merge-interfaces';
 
@@ -29,7 +30,7 @@ const SETTLE_MS = 100;
 
 /** The file dnsmasq keeps the leases of one Network in (the shared per-Network dir contract). */
 export function leasesPath(networksDir: string, network: string): string {
-  return join(networksDir, network, 'dnsmasq.leases');
+  return join(networksDir, network, DNSMASQ_FILES.leases);
 }
 
 export interface AddressWatchOptions {
@@ -140,7 +141,7 @@ export class AddressWatch {
           drop();
           this.dirty.add(network);
         }
-        if (file === null || String(file).startsWith('dnsmasq.leases') || String(file) === network) {
+        if (file === null || String(file).startsWith(DNSMASQ_FILES.leases) || String(file) === network) {
           this.dirty.add(network);
           // dnsmasq truncates, then writes: read once the burst of events is over, not the empty file in between.
           this.settleTimer ??= this.o.clock.setTimeout(() => {

@@ -1,5 +1,4 @@
 import { release } from 'node:os';
-import { join } from 'node:path';
 import type { Server } from '@grpc/grpc-js';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { domainName, HvsError, uidOfDomain, type ConsoleEndpoint, type VmEventType } from '@hvs/domain';
@@ -31,6 +30,7 @@ import { HostNetworkDriver, NetworkReconciler, networkPrerequisite, SimulatedNet
 import type { HostReport } from '../observed/host-report';
 import { ObservedState, type SequencedChange } from '../observed/observed-state';
 import { AssignmentStore } from '../state/assignment-store';
+import { networksDir } from '../state/network-files';
 import { VolumeSet } from '../storage';
 import { ClusterIdentity } from './cluster-identity';
 
@@ -152,7 +152,7 @@ export class Agent implements AgentApi {
     // After the networks, before the cloud-init seed: a VM is defined only from verified images.
     this.prerequisites.push(this.images.prerequisite);
     this.addresses = new AddressWatch({
-      store: this.store, observed: this.observed, driver: this.driver, clock: this.clock, networksDir: join(this.config.stateDir, 'networks'), log: this.log,
+      store: this.store, observed: this.observed, driver: this.driver, clock: this.clock, networksDir: networksDir(this.config.stateDir), log: this.log,
     });
     // Last of the prerequisites: network-config needs the NIC bindings, and the seed is built
     // only once nothing else keeps the VM waiting.

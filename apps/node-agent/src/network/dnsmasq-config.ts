@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import type { Network } from '@hvs/domain';
 import type { AddressReservation } from '../state/assignment-store';
+import { DNSMASQ_FILES } from '../state/network-files';
 import { splitSubnet } from './subnet';
 
 export interface DnsmasqFiles {
@@ -30,7 +31,7 @@ export interface DnsmasqInput {
   reservations: AddressReservation[];
 }
 
-export const DNSMASQ_FILES = { conf: 'dnsmasq.conf', hosts: 'hosts', addnHosts: 'addn-hosts', leases: 'dnsmasq.leases', pid: 'dnsmasq.pid' } as const;
+export { DNSMASQ_FILES };
 
 /** `<vm>.<domain>`, domain = spec.dns.domain ?? the Network's name (fixed contract). */
 export function dnsDomain(network: string, spec: Network['spec']): string {

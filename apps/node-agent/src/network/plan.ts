@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import type { Network } from '@hvs/domain';
 import type { NetworkBinding } from '../state/assignment-store';
+import { DNSMASQ_FILES, networkDir } from '../state/network-files';
 import { renderDnsmasqFiles, type DnsmasqFiles } from './dnsmasq-config';
 import { bridgeName, gatewayMac, ownerAlias, vxlanName } from './naming';
 import { intToIpv4, ipv4ToInt, splitSubnet } from './subnet';
@@ -61,10 +62,7 @@ export interface NetworkPlan {
   commands: string[][];
 }
 
-/** Where the agent keeps a Network's files (dnsmasq.conf, hosts, addn-hosts, leases, pid). */
-export function networkDir(stateDir: string, network: string): string {
-  return join(stateDir, 'networks', network);
-}
+export { networkDir };
 
 /** The gateway: spec.gateway, else the first host address of the subnet. */
 export function gatewayOf(spec: Network['spec']): string | undefined {
@@ -88,7 +86,7 @@ export const cmd = {
   fdbAppend: (dev: string, peer: string) => ['bridge', 'fdb', 'append', FLOOD_MAC, 'dev', dev, 'dst', peer],
   fdbDel: (dev: string, peer: string) => ['bridge', 'fdb', 'del', FLOOD_MAC, 'dev', dev, 'dst', peer],
   delLink: (dev: string) => ['ip', 'link', 'del', 'dev', dev],
-  dnsmasq: (dir: string) => ['dnsmasq', `--conf-file=${join(dir, 'dnsmasq.conf')}`],
+  dnsmasq: (dir: string) => ['dnsmasq', `--conf-file=${join(dir, DNSMASQ_FILES.conf)}`],
   nftApply: (file: string) => ['nft', '-f', file],
   /** nat needs routing on; host-wide (per network namespace), as libvirt's NAT networks do too. */
   ipForward: () => ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'],
